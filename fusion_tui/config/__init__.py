@@ -1,0 +1,1 @@
+"""Run configuration: INI templates, `section.key=value` overrides and validation."""

@@ -1,0 +1,153 @@
+"""What a run configuration must hold, and the checks run before anything is created.
+
+Values stay strings (the INI the simulator reads); validation only proves they parse.
+Booleans are written `True`/`False` and `None` means unset, as in FUSION.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from fusion_tui.config.errors import ConfigError
+
+Sections = Mapping[str, Mapping[str, str]]
+
+ALLOCATION_METHODS = ("first_fit", "best_fit", "last_fit")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One known configuration key: its type, whether it is required, its lower bound."""
+
+    section: str
+    name: str
+    kind: str  # int, float, bool, str, json, choice
+    required: bool = True
+    minimum: float | None = None
+    exclusive_minimum: bool = False
+    choices: tuple[str, ...] = ()
+
+
+KEYS: tuple[Key, ...] = (
+    Key("general_settings", "erlang_start", "float", minimum=0),
+    Key("general_settings", "erlang_stop", "float", minimum=0),
+    Key("general_settings", "erlang_step", "float", minimum=0, exclusive_minimum=True),
+    Key("general_settings", "max_iters", "int", minimum=1),
+    Key("general_settings", "num_requests", "int", minimum=1),
+    Key("general_settings", "holding_time", "float", minimum=0, exclusive_minimum=True),
+    Key("general_settings", "request_distribution", "json"),
+    Key("general_settings", "guard_slots", "int", minimum=0),
+    Key("general_settings", "allocation_method", "choice", choices=ALLOCATION_METHODS),
+    Key("general_settings", "route_method", "str", required=False),
+    Key("general_settings", "thread_num", "str", required=False),
+    Key("general_settings", "mod_assumption", "str", required=False),
+    Key("general_settings", "mod_assumption_path", "str", required=False),
+    Key("general_settings", "blocking_type_ci", "bool", required=False),
+    Key("general_settings", "ci_target", "float", required=False, minimum=0,
+        exclusive_minimum=True),
+    Key("general_settings", "seed", "int", required=False, minimum=0),
+    Key("topology_settings", "network", "str"),
+    Key("topology_settings", "cores_per_link", "int", minimum=1),
+    Key("topology_settings", "bw_per_slot", "float", required=False, minimum=0,
+        exclusive_minimum=True),
+    Key("topology_settings", "const_link_weight", "bool", required=False),
+    Key("routing_settings", "k_paths", "int", minimum=1),
+    Key("spectrum_settings", "c_band", "int", minimum=1),
+    Key("file_settings", "file_type", "str", required=False),
+)
+
+KNOWN = {(k.section, k.name): k for k in KEYS}
+
+
+def _unset(value: str) -> bool:
+    return value.strip() in ("", "None")
+
+
+def _number(key: Key, raw: str) -> float:
+    caster: Callable[[str], float] = int if key.kind == "int" else float
+    try:
+        value = caster(raw.strip())
+    except ValueError:
+        kind = "an integer" if key.kind == "int" else "a number"
+        raise ConfigError.at(key.section, key.name, f"expected {kind}, got {raw!r}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError.at(key.section, key.name, f"expected a finite number, got {raw!r}")
+    if key.minimum is not None:
+        too_small = value <= key.minimum if key.exclusive_minimum else value < key.minimum
+        if too_small:
+            bound = "greater than" if key.exclusive_minimum else "at least"
+            limit = int(key.minimum) if key.minimum == int(key.minimum) else key.minimum
+            raise ConfigError.at(key.section, key.name, f"must be {bound} {limit}, got {raw}")
+    return value
+
+
+def _check(key: Key, raw: str) -> None:
+    if key.kind in ("int", "float"):
+        _number(key, raw)
+    elif key.kind == "bool":
+        if raw.strip() not in ("True", "False"):
+            raise ConfigError.at(key.section, key.name, f"expected True or False, got {raw!r}")
+    elif key.kind == "choice":
+        if raw.strip() not in key.choices:
+            allowed = ", ".join(key.choices)
+            raise ConfigError.at(key.section, key.name, f"expected one of {allowed}, got {raw!r}")
+    elif key.kind == "json":
+        _check_distribution(key, raw)
+
+
+def _check_distribution(key: Key, raw: str) -> None:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError.at(key.section, key.name, f"invalid JSON ({exc.msg})") from None
+    if not isinstance(value, dict) or not value:
+        raise ConfigError.at(key.section, key.name,
+                             "expected a JSON object of bandwidth (Gb/s) to probability")
+    for bw, p in value.items():
+        try:
+            bw_value = float(bw)
+        except ValueError:
+            raise ConfigError.at(key.section, key.name,
+                                 f"bandwidth {bw!r} is not a number") from None
+        if bw_value <= 0:
+            raise ConfigError.at(key.section, key.name, f"bandwidth {bw} must be positive")
+        if not isinstance(p, int | float) or isinstance(p, bool) or p < 0:
+            raise ConfigError.at(key.section, key.name,
+                                 f"probability of {bw} must be a non-negative number")
+    total = sum(float(p) for p in value.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ConfigError.at(key.section, key.name,
+                             f"probabilities must sum to 1, they sum to {total:g}")
+
+
+def validate(sections: Sections) -> None:
+    """Raise ConfigError for the first problem found, in a stable order."""
+    for key in KEYS:
+        raw = sections.get(key.section, {}).get(key.name)
+        if raw is None or _unset(raw):
+            if key.required:
+                raise ConfigError.at(key.section, key.name, "missing required key")
+            continue
+        _check(key, raw)
+    general = sections["general_settings"]
+    start = float(general["erlang_start"])
+    stop = float(general["erlang_stop"])
+    if stop < start:
+        raise ConfigError.at("general_settings", "erlang_stop",
+                             f"must not be below erlang_start ({start:g}), got {stop:g}")
+
+
+def erlang_values(sections: Sections) -> list[float]:
+    """The inclusive Erlang list of a valid configuration (300..900 step 300: 3 values)."""
+    general = sections["general_settings"]
+    start, stop = float(general["erlang_start"]), float(general["erlang_stop"])
+    step = float(general["erlang_step"])
+    count = int(math.floor((stop - start) / step + 1e-9)) + 1
+    return [round(start + i * step, 10) for i in range(count)]
+
+
+def iterations(sections: Sections) -> int:
+    return int(sections["general_settings"]["max_iters"])

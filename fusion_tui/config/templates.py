@@ -1,0 +1,160 @@
+"""INI templates: find them, read them, merge overrides, validate, freeze.
+
+A template may carry a `[fusion_tui]` section (`simulator`, `description`) that tells
+fusion-tui how to run it; that section is not part of the frozen `config.ini`.
+"""
+
+from __future__ import annotations
+
+import configparser
+import io
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fusion_tui.config import schema
+from fusion_tui.config.errors import ConfigError
+from fusion_tui.config.overrides import Override
+from fusion_tui.settings import BUILTIN_SIMULATOR, SIMULATORS
+
+META_SECTION = "fusion_tui"
+_TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
+
+SectionDict = dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    path: Path
+    simulator: str
+    description: str
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A validated configuration, ready to be frozen into a run directory."""
+
+    template: Template
+    sections: SectionDict
+
+    @property
+    def simulator(self) -> str:
+        return self.template.simulator
+
+    def to_ini(self) -> str:
+        parser = _new_parser()
+        parser.read_dict(self.sections)
+        out = io.StringIO()
+        parser.write(out)
+        return out.getvalue()
+
+    def to_json(self) -> str:
+        return json.dumps(self.sections, sort_keys=False)
+
+    @property
+    def erlangs(self) -> list[float]:
+        return schema.erlang_values(self.sections)
+
+    @property
+    def iterations(self) -> int:
+        return schema.iterations(self.sections)
+
+
+def _new_parser() -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    return parser
+
+
+def parse_ini(text: str, where: str) -> tuple[SectionDict, dict[str, str]]:
+    """INI text -> (simulator sections, fusion-tui meta section)."""
+    parser = _new_parser()
+    try:
+        parser.read_string(text, source=where)
+    except configparser.Error as exc:
+        first = str(exc).splitlines()[0].rstrip(":")
+        raise ConfigError(f"{where}: cannot parse INI: {first}") from None
+    sections = {name: dict(parser[name]) for name in parser.sections()}
+    meta = sections.pop(META_SECTION, {})
+    return sections, meta
+
+
+def _candidates(dirs: Iterable[Path]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for folder in dirs:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.ini")):
+            found.setdefault(path.stem, path)
+    return found
+
+
+def _read_template(name: str, path: Path) -> tuple[Template, SectionDict]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"template {name!r}: cannot read {path}: {exc}") from None
+    sections, meta = parse_ini(text, f"template {name!r} ({path})")
+    simulator = meta.get("simulator", BUILTIN_SIMULATOR).strip()
+    if simulator not in SIMULATORS:
+        raise ConfigError.at(META_SECTION, "simulator",
+                             f"expected one of {', '.join(SIMULATORS)}, got {simulator!r}")
+    template = Template(name, path, simulator, meta.get("description", "").strip())
+    return template, sections
+
+
+def list_templates(dirs: Sequence[Path]) -> list[Template]:
+    """Every template on the search path; a name found twice comes from the first folder."""
+    out = []
+    for name, path in sorted(_candidates(dirs).items()):
+        try:
+            out.append(_read_template(name, path)[0])
+        except ConfigError:
+            out.append(Template(name, path, "?", "(cannot be read)"))
+    return out
+
+
+def load_template(name: str, dirs: Sequence[Path]) -> tuple[Template, SectionDict]:
+    stem = name[:-4] if name.endswith(".ini") else name
+    if not _TEMPLATE_NAME.match(stem):
+        raise ConfigError(f"template {name!r}: not a template name")
+    path = _candidates(dirs).get(stem)
+    if path is None:
+        known = ", ".join(sorted(_candidates(dirs))) or "none"
+        raise ConfigError(f"unknown template {name!r} (available: {known})")
+    return _read_template(stem, path)
+
+
+def apply_overrides(sections: SectionDict, overrides: Iterable[Override],
+                    template_name: str) -> SectionDict:
+    """A copy of `sections` with the overrides merged in.
+
+    A key must be known to fusion-tui or present in the template, so a typo is an error
+    rather than a setting the simulator silently ignores.
+    """
+    merged = {name: dict(values) for name, values in sections.items()}
+    for o in overrides:
+        if (o.section, o.key) not in schema.KNOWN and o.key not in sections.get(o.section, {}):
+            raise ConfigError.at(o.section, o.key,
+                                 f"unknown key (not in template {template_name!r})")
+        merged.setdefault(o.section, {})[o.key] = o.value
+    return merged
+
+
+def build_config(template_name: str, overrides: Iterable[Override],
+                 dirs: Sequence[Path]) -> RunConfig:
+    """Template + overrides -> validated RunConfig, or ConfigError naming the problem."""
+    template, sections = load_template(template_name, dirs)
+    merged = apply_overrides(sections, overrides, template.name)
+    schema.validate(merged)
+    return RunConfig(template, merged)
+
+
+def config_from_ini(text: str, template: Template) -> RunConfig:
+    """A whole INI edited by hand (the advanced form), validated like a template."""
+    sections, _meta = parse_ini(text, "config")
+    schema.validate(sections)
+    return RunConfig(template, sections)

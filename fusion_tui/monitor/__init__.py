@@ -1,0 +1,1 @@
+"""Watching runs from their files: progress events, FUSION log lines, log streaming."""

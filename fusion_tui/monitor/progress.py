@@ -1,0 +1,133 @@
+"""Incremental reader of `progress.jsonl` and the progress state it feeds.
+
+Never crashes on what a simulator writes: blank lines, invalid JSON, invalid UTF-8 and
+non-object values are skipped and counted; a half-written last line waits for its end.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fusion_tui.monitor.events import ProgressEvent, normalise
+from fusion_tui.monitor.lines import LineReader
+
+
+class ProgressReader:
+    """Yields the new progress events appended to a progress file."""
+
+    def __init__(self, path: Path) -> None:
+        self._lines = LineReader(path)
+        self.skipped = 0
+        self.events_read = 0
+
+    @property
+    def path(self) -> Path:
+        return self._lines.path
+
+    def poll(self) -> list[ProgressEvent]:
+        events = []
+        for raw in self._lines.read_lines():
+            if not raw.strip():
+                continue
+            try:
+                event = normalise(json.loads(raw.decode("utf-8")))
+            except (UnicodeDecodeError, ValueError, RecursionError):
+                event = None
+            if event is None:
+                self.skipped += 1
+                continue
+            events.append(event)
+        self.events_read += len(events)
+        return events
+
+
+@dataclass
+class ErlangPoint:
+    """What is known of one Erlang load: iterations done and blocking figures."""
+
+    erlang: float
+    iterations_done: int = 0
+    blocking: float | None = None
+    ci_lower: float | None = None
+    ci_upper: float | None = None
+    complete: bool = False
+
+
+@dataclass
+class ProgressState:
+    """Run progress folded from events; `cache()` gives the Run columns it sets."""
+
+    current_erlang: float | None = None
+    erlang_index: int | None = None
+    total_erlangs: int | None = None
+    current_iteration: int | None = None
+    total_iterations: int | None = None
+    finished: bool = False
+    error: str | None = None
+    points: dict[float, ErlangPoint] = field(default_factory=dict)
+
+    def _point(self, erlang: float) -> ErlangPoint:
+        point = self.points.get(erlang)
+        if point is None:
+            point = self.points[erlang] = ErlangPoint(erlang)
+        return point
+
+    def apply(self, event: ProgressEvent) -> None:
+        if event.total_erlangs is not None:
+            self.total_erlangs = event.total_erlangs
+        if event.total_iterations is not None:
+            self.total_iterations = event.total_iterations
+        if event.erlang is not None and event.erlang != self.current_erlang:
+            if event.erlang_index is None and self.current_erlang is not None:
+                self.erlang_index = (self.erlang_index or 0) + 1
+            self.current_erlang = event.erlang
+            if event.type != "erlang_complete":
+                self.current_iteration = 0
+        if event.erlang_index is not None:
+            self.erlang_index = event.erlang_index
+        elif self.erlang_index is None and event.erlang is not None:
+            self.erlang_index = 0
+        handler = getattr(self, f"_on_{event.type}", None)
+        if handler is not None:
+            handler(event)
+
+    def _on_iteration(self, event: ProgressEvent) -> None:
+        if event.iteration is not None:
+            self.current_iteration = event.iteration
+        if event.erlang is not None:
+            point = self._point(event.erlang)
+            if event.iteration is not None:
+                point.iterations_done = max(point.iterations_done, event.iteration)
+            blocking = event.metrics.get("blocking_prob", event.metrics.get("mean_blocking"))
+            if blocking is not None:
+                point.blocking = blocking
+
+    def _on_erlang_complete(self, event: ProgressEvent) -> None:
+        if event.erlang is None:
+            return
+        point = self._point(event.erlang)
+        point.complete = True
+        if self.total_iterations is not None and self.current_erlang == event.erlang:
+            self.current_iteration = max(self.current_iteration or 0, point.iterations_done)
+        point.blocking = event.metrics.get("mean_blocking", point.blocking)
+        point.ci_lower = event.metrics.get("ci_lower", point.ci_lower)
+        point.ci_upper = event.metrics.get("ci_upper", point.ci_upper)
+
+    def _on_complete(self, event: ProgressEvent) -> None:
+        self.finished = True
+
+    def _on_error(self, event: ProgressEvent) -> None:
+        self.error = event.message or "simulator reported an error"
+
+    def cache(self) -> dict[str, Any]:
+        """Values for the Run progress-cache columns."""
+        return {
+            "current_erlang": self.current_erlang,
+            "current_erlang_index": self.erlang_index,
+            "total_erlangs": self.total_erlangs,
+            "current_iteration": self.current_iteration,
+            "total_iterations": self.total_iterations,
+        }

@@ -1,0 +1,43 @@
+"""Progress of one run from its directory: `progress.jsonl` when the simulator writes it,
+FUSION's log lines in `logs/sim.log` when it does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fusion_tui.monitor.fusion_log import FusionLogParser
+from fusion_tui.monitor.lines import LineReader
+from fusion_tui.monitor.progress import ProgressReader, ProgressState
+
+_LOG_CHUNK = 4 << 20
+
+
+class ProgressTracker:
+    """Folds new events from the run's files into `state` on each `poll()`."""
+
+    def __init__(self, progress_file: Path, log_file: Path) -> None:
+        self.state = ProgressState()
+        self.source: str | None = None
+        self._progress = ProgressReader(progress_file)
+        self._log = LineReader(log_file)
+        self._parser = FusionLogParser()
+
+    def poll(self) -> bool:
+        """Read what is new; True when the state changed."""
+        events = self._progress.poll()
+        if events and self.source != "progress":
+            self.source, self.state = "progress", ProgressState()
+        if self.source != "progress":
+            for raw in self._log.read_lines(limit_bytes=_LOG_CHUNK):
+                event = self._parser.parse(raw.decode("utf-8", errors="replace"))
+                if event is not None:
+                    self.source = "log"
+                    events.append(event)
+        before = self.state.cache(), self.state.error, self.state.finished
+        for event in events:
+            self.state.apply(event)
+        return (self.state.cache(), self.state.error, self.state.finished) != before
+
+    @property
+    def skipped(self) -> int:
+        return self._progress.skipped

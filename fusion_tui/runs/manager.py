@@ -1,0 +1,277 @@
+"""RunManager: create, queue, start, cancel, delete and reconcile runs (seed 004, fixed).
+
+The manager never waits on a simulator: a detached supervisor per run owns the process
+and records its outcome. Clients (the TUI, the CLI) only view and request.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import time
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from fusion_tui.config.errors import ConfigError
+from fusion_tui.config.overrides import Override, parse_overrides
+from fusion_tui.config.templates import RunConfig, build_config, config_from_ini, load_template
+from fusion_tui.runs import procs
+from fusion_tui.runs.command import check_runnable, expand_command, placeholder_values
+from fusion_tui.runs.ids import check_run_id, is_run_id, new_run_id
+from fusion_tui.runs.local import LocalExecutor
+from fusion_tui.runs.rundir import RunPaths, read_json, write_atomic, write_json_atomic
+from fusion_tui.settings import Settings
+from fusion_tui.store.models import FINISHED_STATUSES, EventKind, Run, RunStatus, utcnow
+from fusion_tui.store.runs_repo import RunStore
+
+STARTUP_WINDOW = timedelta(seconds=60)
+MAX_NAME = 255
+
+
+class RunError(Exception):
+    """A request about runs that cannot be done; the message is one line for the user."""
+
+
+class RunNotFound(RunError):
+    pass
+
+
+class InvalidState(RunError):
+    pass
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    run_id: str
+    outcome: str
+
+
+def _check_name(name: str | None) -> str | None:
+    if name is None:
+        return None
+    name = name.strip()
+    if not name:
+        return None
+    if len(name) > MAX_NAME:
+        raise ConfigError(f"name: at most {MAX_NAME} characters, got {len(name)}")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+        raise ConfigError("name: control characters are not allowed")
+    return name
+
+
+class RunManager:
+    """The run lifecycle over a store and an executor."""
+
+    def __init__(self, settings: Settings, store: RunStore,
+                 executor: LocalExecutor | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.executor = executor or LocalExecutor(settings)
+        self.hostname = socket.gethostname()
+
+    # -- lookup ------------------------------------------------------------------------
+
+    def get(self, run_id: str) -> Run:
+        run = self.store.get(check_run_id(run_id)) if is_run_id(run_id) else None
+        if run is None:
+            raise RunNotFound(f"no run with id {run_id!r}")
+        return run
+
+    def resolve(self, ref: str) -> Run:
+        """A run by full id or unique id prefix (at least 4 characters)."""
+        if is_run_id(ref):
+            return self.get(ref)
+        if len(ref) < 4 or any(c not in "0123456789abcdef" for c in ref):
+            raise RunNotFound(f"invalid run id {ref!r}: expected 12 hex characters")
+        matches = self.store.find_by_prefix(ref)
+        if not matches:
+            raise RunNotFound(f"no run with id {ref!r}")
+        if len(matches) > 1:
+            raise RunNotFound(f"run id prefix {ref!r} is ambiguous")
+        return matches[0]
+
+    def paths(self, run: Run) -> RunPaths:
+        return RunPaths(Path(run.run_dir))
+
+    # -- create and start --------------------------------------------------------------
+
+    def prepare(self, template: str, *, overrides: Iterable[str | Override] = (),
+                config_text: str | None = None) -> RunConfig:
+        """Validate a template (+ overrides, or a whole edited INI); nothing is created."""
+        parsed = [o if isinstance(o, Override) else None for o in overrides]
+        texts = [o for o in overrides if isinstance(o, str)]
+        merged = [o for o in parsed if o is not None] + parse_overrides(texts)
+        if config_text is not None:
+            tpl, _ = load_template(template, self.settings.template_dirs)
+            return config_from_ini(config_text, tpl)
+        return build_config(template, merged, self.settings.template_dirs)
+
+    def create(self, template: str, *, name: str | None = None,
+               overrides: Sequence[str | Override] = (),
+               config_text: str | None = None) -> Run:
+        """Validate, make the run directory and row, and start it if a slot is free.
+
+        Any problem raises ConfigError (one line) before anything exists; a failure
+        half-way removes what was made.
+        """
+        name = _check_name(name)
+        config = self.prepare(template, overrides=overrides, config_text=config_text)
+        run_id = new_run_id()
+        paths = RunPaths.for_run(self.settings.runs_dir, run_id)
+        setting = f"FUSION_TUI_{'FUSION' if config.simulator == 'fusion' else 'SIMULATOR'}_COMMAND"
+        argv = expand_command(self.settings.command_for(config.simulator),
+                              placeholder_values(run_id, paths), setting=setting)
+        cwd = self.settings.cwd_for(config.simulator)
+        check_runnable(argv, cwd, setting=setting)
+        erlangs = config.erlangs
+        paths.create()
+        try:
+            write_atomic(paths.config, config.to_ini())
+            write_json_atomic(paths.launch, {
+                "argv": argv, "cwd": str(cwd) if cwd else None, "simulator": config.simulator,
+            })
+            run = Run(
+                id=run_id, name=name, status=RunStatus.PENDING, config_json=config.to_json(),
+                template=config.template.name, simulator=config.simulator,
+                executor=self.executor.name, run_dir=str(paths.root), created_at=utcnow(),
+                total_erlangs=len(erlangs), total_iterations=config.iterations,
+                current_erlang_index=0, current_iteration=0,
+            )
+            self.store.add(run)
+        except BaseException:
+            shutil.rmtree(paths.root, ignore_errors=True)
+            raise
+        started = {r.id for r in self.schedule()}
+        if run_id not in started:
+            position = self.store.count_pending_before(run_id)
+            self.store.record_event(run_id, EventKind.QUEUED, f"position {position + 1}")
+        return self.get(run_id)
+
+    def schedule(self) -> list[Run]:
+        """Start the oldest queued runs while slots are free; returns the started runs."""
+        claimed = self.store.claim_pending(self.settings.max_concurrent, self.executor.name,
+                                           self.hostname)
+        for run in claimed:
+            try:
+                pid, started = self.executor.start(run.id, self.paths(run))
+            except OSError as exc:
+                self.store.finish(run.id, RunStatus.FAILED, exit_code=None,
+                                  error=f"cannot start supervisor: {exc}")
+                continue
+            self.store.record_supervisor(run.id, pid, started)
+        return claimed
+
+    # -- cancel and delete -------------------------------------------------------------
+
+    def cancel(self, run_id: str) -> Run:
+        """Ask a run to stop. Returns at once; the supervisor escalates to SIGKILL."""
+        run = self.get(run_id)
+        if run.status == RunStatus.PENDING and self.store.finish(
+                run.id, RunStatus.CANCELLED, exit_code=None, expected=(RunStatus.PENDING,)):
+            return self.get(run.id)
+        run = self.get(run.id)
+        if run.status != RunStatus.RUNNING:
+            raise InvalidState(f"run {run.id} is already {run.status}")
+        paths = self.paths(run)
+        write_atomic(paths.cancel_request, utcnow().isoformat() + "\n")
+        supervisor = self._supervisor_identity(run, paths)
+        if procs.signal_process(*supervisor, signal.SIGTERM):
+            return run
+        if supervisor[0] is None and self._recently_started(run):
+            return run  # its supervisor is starting and will find the cancel request
+        if run.pgid and procs.is_same_process(run.pid, run.pid_started):
+            procs.signal_group(run.pgid, signal.SIGTERM)
+            self.executor.escalate(run.pgid, run.pid or 0, run.pid_started,
+                                   self.settings.cancel_grace)
+        self.store.finish(run.id, RunStatus.CANCELLED, exit_code=None,
+                          recovered="its supervisor was gone; fusion-tui signalled the run")
+        return self.get(run.id)
+
+    def delete(self, run_id: str) -> None:
+        """Remove a finished run's row and directory. Never signals anything."""
+        run = self.get(run_id)
+        if run.status not in FINISHED_STATUSES:
+            raise InvalidState(f"run {run.id} is {run.status}; cancel it before deleting")
+        if not self.store.delete_finished(run.id):
+            raise InvalidState(f"run {run.id} changed state; try again")
+        root = Path(run.run_dir)
+        if root.name == run.id and root.is_dir() and not root.is_symlink():
+            shutil.rmtree(root)
+
+    # -- reconcile ---------------------------------------------------------------------
+
+    def _supervisor_identity(self, run: Run, paths: RunPaths) -> tuple[int | None, float | None]:
+        if run.supervisor_pid:
+            return run.supervisor_pid, run.supervisor_started
+        status = read_json(paths.status) or {}
+        pid, started = status.get("supervisor_pid"), status.get("supervisor_started")
+        if isinstance(pid, int) and isinstance(started, int | float):
+            return pid, float(started)
+        return None, None
+
+    def _recently_started(self, run: Run) -> bool:
+        return run.started_at is not None and utcnow() - run.started_at < STARTUP_WINDOW
+
+    def reconcile_run(self, run: Run) -> Reconciled | None:
+        """Settle one RUNNING run whose supervisor may be gone; None when it is fine."""
+        if run.status != RunStatus.RUNNING or run.executor != self.executor.name:
+            return None
+        if run.hostname not in (None, self.hostname):
+            return None
+        paths = self.paths(run)
+        status = read_json(paths.status) or {}
+        outcome = status.get("status")
+        if status.get("state") == "exited" and outcome in {s.value for s in FINISHED_STATUSES}:
+            completed = status.get("completed_at")
+            code = status.get("exit_code")
+            self.store.finish(
+                run.id, RunStatus(outcome),
+                exit_code=code if isinstance(code, int) else None,
+                error=status.get("error") if isinstance(status.get("error"), str) else None,
+                completed_at=datetime.fromisoformat(completed) if isinstance(completed, str)
+                else None,
+                recovered="outcome recorded by its supervisor while the database was not updated",
+            )
+            return Reconciled(run.id, outcome)
+        supervisor = self._supervisor_identity(run, paths)
+        if procs.is_same_process(*supervisor):
+            return None
+        pid = run.pid or status.get("pid")
+        started = run.pid_started or status.get("pid_started")
+        if isinstance(pid, int) and isinstance(started, int | float) and \
+                procs.is_same_process(pid, float(started)):
+            return None
+        if supervisor[0] is None and self._recently_started(run):
+            return None
+        self.store.finish(
+            run.id, RunStatus.FAILED, exit_code=None,
+            error="lost: its supervisor and simulator are gone and no outcome was recorded",
+            recovered="no live process and no recorded outcome",
+        )
+        return Reconciled(run.id, RunStatus.FAILED.value)
+
+    def reconcile(self) -> list[Reconciled]:
+        """Settle every RUNNING run, then start queued runs that now fit."""
+        settled = [r for run in self.store.runs_with_status(RunStatus.RUNNING)
+                   if (r := self.reconcile_run(run)) is not None]
+        self.schedule()
+        return settled
+
+    def wait(self, run_id: str, *, timeout: float | None = None, poll: float = 0.25) -> Run:
+        """Block until the run has finished (for scripts and tests)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        checks = 0
+        while True:
+            run = self.get(run_id)
+            if run.status in FINISHED_STATUSES:
+                return run
+            checks += 1
+            if checks % 8 == 0:
+                self.reconcile_run(run)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"run {run_id} still {run.status} after {timeout} s")
+            time.sleep(poll)

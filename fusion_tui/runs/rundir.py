@@ -1,0 +1,103 @@
+"""The run directory contract and atomic writes of the files in it.
+
+    <runs_dir>/<run_id>/
+        config.ini        frozen configuration, never changed
+        launch.json       argv and cwd of the simulator, frozen at creation
+        status.json       written by the supervisor: process identity, then the outcome
+        cancel.request    present once a cancel was asked for
+        progress.jsonl    progress events from the simulator
+        logs/sim.log      simulator stdout + stderr
+        logs/supervisor.log  the supervisor's own messages
+        output/           simulator results (artifacts)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fusion_tui.runs.ids import check_run_id
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    root: Path
+
+    @classmethod
+    def for_run(cls, runs_dir: Path, run_id: str) -> RunPaths:
+        return cls(runs_dir / check_run_id(run_id))
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.ini"
+
+    @property
+    def launch(self) -> Path:
+        return self.root / "launch.json"
+
+    @property
+    def status(self) -> Path:
+        return self.root / "status.json"
+
+    @property
+    def cancel_request(self) -> Path:
+        return self.root / "cancel.request"
+
+    @property
+    def progress(self) -> Path:
+        return self.root / "progress.jsonl"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def log(self) -> Path:
+        return self.logs / "sim.log"
+
+    @property
+    def supervisor_log(self) -> Path:
+        return self.logs / "supervisor.log"
+
+    @property
+    def output(self) -> Path:
+        return self.root / "output"
+
+    def create(self) -> None:
+        """Make the directory tree; fails if the run directory already exists."""
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir()
+        self.logs.mkdir()
+        self.output.mkdir()
+        self.log.touch()
+
+
+def write_atomic(path: Path, data: str) -> None:
+    """Write via a temp file in the same folder, fsync, then rename over `path`."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, value: Any) -> None:
+    write_atomic(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from `path`, or None when it is missing or not readable as one."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None

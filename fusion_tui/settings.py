@@ -1,0 +1,155 @@
+"""One settings object: defaults, then `FUSION_TUI_*` environment variables, then CLI flags.
+
+Supervisor processes receive the settings of the process that started them through the
+same environment variables (`Settings.to_env`), so a run finishes and the queue moves on
+with the configuration it was created under, even when no app is open.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from fusion_tui.resources import shipped_templates_dir
+
+ENV_PREFIX = "FUSION_TUI_"
+
+BUILTIN_SIMULATOR = "builtin"
+FUSION_SIMULATOR = "fusion"
+SIMULATORS = (BUILTIN_SIMULATOR, FUSION_SIMULATOR)
+
+DEFAULT_BUILTIN_COMMAND = (
+    "{python} -m fusion_tui.sim --config_path {config_path} --run_id {run_id}"
+    " --progress_file {progress_file} --output_dir {output_dir}"
+)
+DEFAULT_FUSION_COMMAND = (
+    "fusion-sim --config_path {config_path} --run_id {run_id}"
+    " --progress_file {progress_file} --output_dir {output_dir}"
+)
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the setting."""
+
+
+def _default_home(env: Mapping[str, str]) -> Path:
+    xdg = env.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path(env.get("HOME", str(Path.home()))) / ".local" / "share"
+    return base / "fusion-tui"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about fusion-tui, resolved once at start-up."""
+
+    home: Path
+    database_url: str
+    runs_dir: Path
+    user_templates_dir: Path
+    max_concurrent: int = 1
+    simulator_command: str = DEFAULT_BUILTIN_COMMAND
+    simulator_cwd: Path | None = None
+    fusion_command: str = DEFAULT_FUSION_COMMAND
+    fusion_cwd: Path | None = None
+    cancel_grace: float = 5.0
+    slow_query_seconds: float = 1.0
+    stall_seconds: float = 300.0
+    environment: str = "production"
+    extra_template_dirs: tuple[Path, ...] = field(default_factory=tuple)
+
+    @property
+    def template_dirs(self) -> tuple[Path, ...]:
+        """Template search path: user templates shadow shipped ones of the same name."""
+        return (self.user_templates_dir, *self.extra_template_dirs, shipped_templates_dir())
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    def command_for(self, simulator: str) -> str:
+        """The command template that runs `simulator`."""
+        if simulator == FUSION_SIMULATOR:
+            return self.fusion_command
+        return self.simulator_command
+
+    def cwd_for(self, simulator: str) -> Path | None:
+        """Working directory of `simulator`; None means the run directory."""
+        return self.fusion_cwd if simulator == FUSION_SIMULATOR else self.simulator_cwd
+
+    @classmethod
+    def load(
+        cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+    ) -> Settings:
+        """Resolve defaults, then `FUSION_TUI_*` variables, then `overrides` (CLI flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw)
+        for key, value in (overrides or {}).items():
+            if value is not None:
+                values[key] = _parse(key, value) if isinstance(value, str) else value
+        home = Path(values.pop("home", _default_home(env))).expanduser()
+        values.setdefault("database_url", f"sqlite:///{home / 'fusion-tui.db'}")
+        values.setdefault("runs_dir", home / "runs")
+        values.setdefault("user_templates_dir", home / "templates")
+        settings = cls(home=home, **values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.max_concurrent < 1:
+            raise SettingsError(f"max_concurrent must be at least 1, got {self.max_concurrent}")
+        if self.cancel_grace < 0:
+            raise SettingsError(f"cancel_grace must not be negative, got {self.cancel_grace}")
+        if self.slow_query_seconds < 0:
+            raise SettingsError(
+                f"slow_query_seconds must not be negative, got {self.slow_query_seconds}"
+            )
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def to_env(self) -> dict[str, str]:
+        """`FUSION_TUI_*` variables that reproduce these settings in a child process."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if isinstance(value, tuple):
+                value = os.pathsep.join(str(v) for v in value)
+            out[ENV_PREFIX + f.name.upper()] = str(value)
+        return out
+
+
+_INT_FIELDS = {"max_concurrent"}
+_FLOAT_FIELDS = {"cancel_grace", "slow_query_seconds", "stall_seconds"}
+_PATH_FIELDS = {"home", "runs_dir", "user_templates_dir", "simulator_cwd", "fusion_cwd"}
+
+
+def _parse(name: str, raw: str) -> Any:
+    var = ENV_PREFIX + name.upper()
+    try:
+        if name in _INT_FIELDS:
+            return int(raw)
+        if name in _FLOAT_FIELDS:
+            return float(raw)
+    except ValueError:
+        kind = "an integer" if name in _INT_FIELDS else "a number"
+        raise SettingsError(f"{var}: expected {kind}, got {raw!r}") from None
+    if name in _PATH_FIELDS:
+        return Path(raw).expanduser()
+    if name == "extra_template_dirs":
+        return tuple(Path(p).expanduser() for p in raw.split(os.pathsep) if p)
+    return raw
+
+
+def python_executable() -> str:
+    """The interpreter that runs fusion-tui; the `{python}` placeholder expands to it."""
+    return sys.executable

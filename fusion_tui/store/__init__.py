@@ -1,0 +1,1 @@
+"""Persistence: engine and session factory, ORM models, migrations and run queries."""

@@ -1,0 +1,61 @@
+"""Bring a database to the newest schema with Alembic, safely from several processes.
+
+Called at every start-up, so upgrading fusion-tui never means deleting the database.
+The whole upgrade runs in one transaction under a lock (SQLite's write lock, or a
+PostgreSQL advisory lock), so two processes starting at once do not both migrate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, text
+
+from fusion_tui.store.database import _WRITE_OPTION
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_LOCK_KEY = 0x46_55_53_49_4F_4E  # "FUSION"
+
+
+def _config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade_database(engine: Engine) -> bool:
+    """Apply pending migrations; True when something was applied."""
+    head = head_revision()
+    if current_revision(engine) == head:
+        return False
+    cfg = _config()
+    with engine.connect().execution_options(**{_WRITE_OPTION: True}) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        if MigrationContext.configure(conn).get_current_revision() == head:
+            return False
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    return True
+
+
+def reset_database(engine: Engine) -> None:
+    """Drop everything and migrate afresh. Development only: callers check the guard."""
+    cfg = _config()
+    with engine.connect().execution_options(**{_WRITE_OPTION: True}) as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    upgrade_database(engine)

@@ -1,0 +1,118 @@
+"""ORM models: a `Run` (seed 000's fields plus what it lacks) and its `RunEvent` audit trail.
+
+Times are naive UTC throughout (SQLite keeps no zone); `utcnow()` makes them.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Float, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Current time as naive UTC, the form every timestamp column holds."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class RunStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def is_finished(self) -> bool:
+        return self in FINISHED_STATUSES
+
+
+FINISHED_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+
+
+class EventKind(enum.StrEnum):
+    CREATED = "created"
+    QUEUED = "queued"
+    STARTED = "started"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    DELETED = "deleted"
+    RECOVERED = "recovered"
+
+
+class Base(DeclarativeBase):
+    """Base class of every ORM model."""
+
+
+class Run(Base):
+    """One simulation run: its configuration, process identity, outcome and progress cache."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_status_created_at", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    config_json: Mapped[str] = mapped_column(Text)
+    template: Mapped[str] = mapped_column(String(100))
+    simulator: Mapped[str] = mapped_column(String(20), default="builtin")
+    executor: Mapped[str] = mapped_column(String(20), default="local")
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    run_dir: Mapped[str] = mapped_column(Text)
+
+    pid: Mapped[int | None] = mapped_column(Integer)
+    pgid: Mapped[int | None] = mapped_column(Integer)
+    pid_started: Mapped[float | None] = mapped_column(Float)
+    supervisor_pid: Mapped[int | None] = mapped_column(Integer)
+    supervisor_started: Mapped[float | None] = mapped_column(Float)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+    current_erlang: Mapped[float | None] = mapped_column(Float)
+    current_erlang_index: Mapped[int | None] = mapped_column(Integer)
+    total_erlangs: Mapped[int | None] = mapped_column(Integer)
+    current_iteration: Mapped[int | None] = mapped_column(Integer)
+    total_iterations: Mapped[int | None] = mapped_column(Integer)
+    last_progress_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @property
+    def run_status(self) -> RunStatus:
+        return RunStatus(self.status)
+
+    @property
+    def fraction_done(self) -> float | None:
+        """Overall progress in [0, 1] from the progress cache, None when unknown."""
+        if self.status == RunStatus.COMPLETED:
+            return 1.0
+        if not self.total_erlangs or not self.total_iterations:
+            return None
+        index = self.current_erlang_index or 0
+        iteration = self.current_iteration or 0
+        done = index * self.total_iterations + iteration
+        return max(0.0, min(1.0, done / (self.total_erlangs * self.total_iterations)))
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.completed_at or utcnow()
+        return (end - self.started_at).total_seconds()
+
+
+class RunEvent(Base):
+    """One entry of a run's audit trail; kept after the run is deleted."""
+
+    __tablename__ = "run_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(12), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,298 @@
+"""Queries and state transitions of runs, each in its own short transaction.
+
+Every transition is a conditional update (`... WHERE status = expected`), so two
+processes racing to start, cancel or finish the same run cannot both win. The
+scheduler's claim runs under a global lock (SQLite's write lock or a PostgreSQL
+advisory lock) so the concurrency limit holds across processes.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from fusion_tui.store.database import session_scope
+from fusion_tui.store.models import EventKind, Run, RunEvent, RunStatus, utcnow
+
+SORTABLE_COLUMNS = ("created_at", "started_at", "completed_at", "name", "status", "template", "id")
+_SCHEDULER_LOCK_KEY = 0x5155_4555  # "QUEU"
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """Which runs to list and in what order; text matches id, name or template."""
+
+    statuses: frozenset[RunStatus] = frozenset()
+    text: str = ""
+    order_by: str = "created_at"
+    descending: bool = True
+
+    def __post_init__(self) -> None:
+        if self.order_by not in SORTABLE_COLUMNS:
+            raise ValueError(f"cannot sort by {self.order_by!r}; use one of {SORTABLE_COLUMNS}")
+
+
+@dataclass(frozen=True)
+class RunStats:
+    counts: dict[str, int]
+    total: int
+    success_rate: float | None
+    mean_duration: float | None
+    median_duration: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "counts": self.counts,
+            "total": self.total,
+            "success_rate": self.success_rate,
+            "mean_duration_seconds": self.mean_duration,
+            "median_duration_seconds": self.median_duration,
+        }
+
+
+class RunStore:
+    """All database access for runs; holds a session factory, never a session."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        with session_scope(self._factory, write=write) as s:
+            yield s
+
+    # -- reading -----------------------------------------------------------------------
+
+    def get(self, run_id: str) -> Run | None:
+        with self.session() as s:
+            return s.get(Run, run_id)
+
+    def find_by_prefix(self, prefix: str) -> list[Run]:
+        """Runs whose id starts with `prefix` (the CLI accepts short ids)."""
+        with self.session() as s:
+            stmt = select(Run).where(Run.id.startswith(prefix, autoescape=True)).limit(5)
+            return list(s.scalars(stmt))
+
+    def _filtered(self, stmt: Select[Any], query: RunQuery) -> Select[Any]:
+        if query.statuses:
+            stmt = stmt.where(Run.status.in_(sorted(query.statuses)))
+        if query.text:
+            needle = query.text.lower()
+            stmt = stmt.where(
+                or_(
+                    func.lower(Run.id).contains(needle, autoescape=True),
+                    func.lower(func.coalesce(Run.name, "")).contains(needle, autoescape=True),
+                    func.lower(Run.template).contains(needle, autoescape=True),
+                )
+            )
+        return stmt
+
+    def list_runs(self, query: RunQuery = RunQuery(), *, limit: int = 100,
+                  offset: int = 0) -> list[Run]:
+        """One page of runs matching `query`."""
+        column = getattr(Run, query.order_by)
+        order = [column.desc() if query.descending else column.asc()]
+        if query.order_by != "id":
+            order.append(Run.id.desc() if query.descending else Run.id.asc())
+        stmt = self._filtered(select(Run), query).order_by(*order).limit(limit).offset(offset)
+        with self.session() as s:
+            return list(s.scalars(stmt))
+
+    def count_runs(self, query: RunQuery = RunQuery()) -> int:
+        stmt = self._filtered(select(func.count()).select_from(Run), query)
+        with self.session() as s:
+            return int(s.scalar(stmt) or 0)
+
+    def count_pending_before(self, run_id: str) -> int:
+        """How many PENDING runs are ahead of `run_id` in the queue."""
+        with self.session() as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                return 0
+            stmt = select(func.count()).select_from(Run).where(
+                Run.status == RunStatus.PENDING, Run.executor == run.executor,
+                or_(Run.created_at < run.created_at,
+                    (Run.created_at == run.created_at) & (Run.id < run.id)))
+            return int(s.scalar(stmt) or 0)
+
+    def runs_with_status(self, *statuses: RunStatus) -> list[Run]:
+        stmt = select(Run).where(Run.status.in_(list(statuses))).order_by(Run.created_at)
+        with self.session() as s:
+            return list(s.scalars(stmt))
+
+    def events(self, run_id: str) -> list[RunEvent]:
+        stmt = select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)
+        with self.session() as s:
+            return list(s.scalars(stmt))
+
+    # -- writing -----------------------------------------------------------------------
+
+    @staticmethod
+    def _event(s: Session, run_id: str, kind: EventKind, detail: str | None = None) -> None:
+        s.add(RunEvent(run_id=run_id, kind=kind.value, at=utcnow(), detail=detail))
+
+    def add(self, run: Run, *, queued: bool = False) -> Run:
+        with self.session(write=True) as s:
+            s.add(run)
+            self._event(s, run.id, EventKind.CREATED, f"template {run.template}")
+            if queued:
+                self._event(s, run.id, EventKind.QUEUED)
+        return run
+
+    def record_event(self, run_id: str, kind: EventKind, detail: str | None = None) -> None:
+        with self.session(write=True) as s:
+            self._event(s, run_id, kind, detail)
+
+    @contextmanager
+    def locked_run(self, run_id: str) -> Iterator[Run | None]:
+        """Read-modify-write of one run under a row lock; changes commit on exit."""
+        with self.session(write=True) as s:
+            yield s.scalars(select(Run).where(Run.id == run_id).with_for_update()).first()
+
+    def _transition(self, s: Session, run_id: str, expected: Iterable[RunStatus],
+                    **values: Any) -> bool:
+        result = s.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status.in_([e.value for e in expected]))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def claim_pending(self, max_running: int, executor: str = "local",
+                      hostname: str | None = None) -> list[Run]:
+        """Move the oldest PENDING runs to RUNNING while fewer than `max_running` run.
+
+        The caller then starts a process for each claimed run.
+        """
+        with self.session(write=True) as s:
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEDULER_LOCK_KEY})
+            running = s.scalar(
+                select(func.count()).select_from(Run).where(
+                    Run.status == RunStatus.RUNNING, Run.executor == executor)
+            ) or 0
+            free = max_running - int(running)
+            if free <= 0:
+                return []
+            candidates = list(s.scalars(
+                select(Run).where(Run.status == RunStatus.PENDING, Run.executor == executor)
+                .order_by(Run.created_at, Run.id).limit(free)
+            ))
+            now = utcnow()
+            claimed = []
+            for run in candidates:
+                if self._transition(s, run.id, [RunStatus.PENDING], status=RunStatus.RUNNING,
+                                    started_at=now, hostname=hostname):
+                    run.status, run.started_at, run.hostname = RunStatus.RUNNING, now, hostname
+                    claimed.append(run)
+            return claimed
+
+    def record_supervisor(self, run_id: str, pid: int, started: float) -> None:
+        with self.session(write=True) as s:
+            s.execute(update(Run).where(Run.id == run_id)
+                      .values(supervisor_pid=pid, supervisor_started=started))
+
+    def record_process(self, run_id: str, pid: int, pgid: int, started: float,
+                       started_at: datetime) -> None:
+        """The simulator process is alive: note its identity for liveness checks."""
+        with self.session(write=True) as s:
+            if self._transition(s, run_id, [RunStatus.RUNNING], pid=pid, pgid=pgid,
+                                pid_started=started, started_at=started_at):
+                self._event(s, run_id, EventKind.STARTED, f"pid {pid}")
+
+    def finish(self, run_id: str, status: RunStatus, *, exit_code: int | None,
+               error: str | None = None, completed_at: datetime | None = None,
+               expected: Iterable[RunStatus] = (RunStatus.RUNNING,),
+               recovered: str | None = None) -> bool:
+        """Record a run's outcome once; False when it had already ended.
+
+        `recovered` explains an outcome set by reconciliation rather than by the
+        supervisor as it happened; it goes into a `recovered` audit event.
+        """
+        kind = {
+            RunStatus.COMPLETED: EventKind.COMPLETED,
+            RunStatus.FAILED: EventKind.FAILED,
+            RunStatus.CANCELLED: EventKind.CANCELLED,
+        }[status]
+        with self.session(write=True) as s:
+            done = self._transition(
+                s, run_id, expected, status=status.value, exit_code=exit_code,
+                error_message=error, completed_at=completed_at or utcnow(),
+            )
+            if done:
+                self._event(s, run_id, kind, _outcome_detail(exit_code, error))
+                if recovered:
+                    self._event(s, run_id, EventKind.RECOVERED, recovered)
+            return done
+
+    def update_progress(self, run_id: str, **values: Any) -> None:
+        with self.session(write=True) as s:
+            s.execute(update(Run).where(Run.id == run_id).values(**values)
+                      .execution_options(synchronize_session=False))
+
+    def delete_finished(self, run_id: str) -> bool:
+        """Delete a finished run's row; False when it is missing or not finished."""
+        finished = [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED]
+        with self.session(write=True) as s:
+            result = s.execute(delete(Run).where(Run.id == run_id, Run.status.in_(finished)))
+            if not getattr(result, "rowcount", 0):
+                return False
+            self._event(s, run_id, EventKind.DELETED)
+            return True
+
+    # -- statistics --------------------------------------------------------------------
+
+    def stats(self) -> RunStats:
+        """Counts by status, success rate, mean and median duration of completed runs.
+
+        Success rate is COMPLETED / (COMPLETED + FAILED): cancelled runs are a user's
+        decision, not an outcome of the simulator.
+        """
+        with self.session() as s:
+            rows = s.execute(select(Run.status, func.count()).group_by(Run.status)).all()
+            counts = {status.value: 0 for status in RunStatus}
+            counts.update({str(status): int(n) for status, n in rows})
+            duration = _duration_expr(s.get_bind().dialect.name)
+            done = (Run.status == RunStatus.COMPLETED, Run.started_at.is_not(None),
+                    Run.completed_at.is_not(None))
+            mean = s.scalar(select(func.avg(duration)).where(*done))
+            n = counts[RunStatus.COMPLETED]
+            median = None
+            if n:
+                middle = list(s.scalars(
+                    select(duration).where(*done).order_by(duration)
+                    .offset((n - 1) // 2).limit(2 - n % 2)
+                ))
+                median = statistics.fmean(float(x) for x in middle) if middle else None
+        ended = counts[RunStatus.COMPLETED] + counts[RunStatus.FAILED]
+        return RunStats(
+            counts=counts,
+            total=sum(counts.values()),
+            success_rate=(counts[RunStatus.COMPLETED] / ended) if ended else None,
+            mean_duration=float(mean) if mean is not None else None,
+            median_duration=median,
+        )
+
+
+def _duration_expr(dialect: str) -> ColumnElement[float]:
+    if dialect == "sqlite":
+        return (func.julianday(Run.completed_at) - func.julianday(Run.started_at)) * 86400.0
+    return func.extract("epoch", Run.completed_at - Run.started_at)
+
+
+def _outcome_detail(exit_code: int | None, error: str | None) -> str | None:
+    parts = []
+    if exit_code is not None:
+        parts.append(f"exit code {exit_code}")
+    if error:
+        parts.append(error.splitlines()[0][:200])
+    return "; ".join(parts) or None
+
