@@ -1,0 +1,332 @@
+"""The `fusion-tui` command: scripting subcommands, every one with `--json`.
+
+Bad input or an unknown id prints one line on stderr and exits with status 2.
+`fusion-tui wait ID` exits like the run did: 0 COMPLETED, the simulator's exit code for
+FAILED (128+N when killed by signal N), 130 CANCELLED, 124 on --timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from fusion_tui import __version__
+from fusion_tui.config.errors import ConfigError
+from fusion_tui.config.templates import list_templates
+from fusion_tui.runs.ids import InvalidRunId
+from fusion_tui.runs.manager import RunError
+from fusion_tui.services import Services, open_services
+from fusion_tui.settings import Settings, SettingsError
+from fusion_tui.store.models import FINISHED_STATUSES, Run, RunStatus
+from fusion_tui.store.runs_repo import RunQuery
+from fusion_tui.textsafe import one_line, strip_escapes
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input: one line on stderr, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": run.id, "name": run.name, "status": run.status, "template": run.template,
+        "simulator": run.simulator, "executor": run.executor, "hostname": run.hostname,
+        "run_dir": run.run_dir, "pid": run.pid, "pgid": run.pgid,
+        "created_at": _iso(run.created_at), "started_at": _iso(run.started_at),
+        "completed_at": _iso(run.completed_at), "exit_code": run.exit_code,
+        "error_message": run.error_message, "current_erlang": run.current_erlang,
+        "current_erlang_index": run.current_erlang_index, "total_erlangs": run.total_erlangs,
+        "current_iteration": run.current_iteration, "total_iterations": run.total_iterations,
+        "fraction_done": run.fraction_done, "duration_seconds": run.duration_seconds,
+    }
+    if with_config:
+        data["config"] = json.loads(run.config_json)
+    return data
+
+
+def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
+    print(json.dumps(data, indent=2) if args.json else text())
+
+
+def _progress(run: Run) -> str:
+    fraction = run.fraction_done
+    return "-" if fraction is None else f"{fraction * 100:5.1f}%"
+
+
+def _table(runs: Sequence[Run]) -> str:
+    if not runs:
+        return "No runs yet. Start one with: fusion-tui new --template minimal"
+    rows = [("ID", "STATUS", "PROGRESS", "TEMPLATE", "CREATED", "NAME")]
+    for r in runs:
+        rows.append((r.id, r.status, _progress(r), one_line(r.template, 20),
+                     r.created_at.strftime("%Y-%m-%d %H:%M:%S"), one_line(r.name or "", 40)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+        for row in rows
+    )
+
+
+def _describe(run: Run) -> str:
+    lines = [f"{k:<16} {v}" for k, v in (
+        ("id", run.id), ("name", one_line(run.name or "-")), ("status", run.status),
+        ("template", run.template), ("simulator", run.simulator),
+        ("progress", _progress(run)),
+        ("erlang", f"{run.current_erlang} ({(run.current_erlang_index or 0) + 1}"
+                   f"/{run.total_erlangs})" if run.current_erlang is not None else "-"),
+        ("iteration", f"{run.current_iteration}/{run.total_iterations}"),
+        ("created", _iso(run.created_at)), ("started", _iso(run.started_at) or "-"),
+        ("completed", _iso(run.completed_at) or "-"),
+        ("exit code", "-" if run.exit_code is None else run.exit_code),
+        ("pid", run.pid or "-"), ("host", run.hostname or "-"), ("directory", run.run_dir),
+    )]
+    if run.error_message:
+        lines.append(f"{'error':<16} {one_line(run.error_message, 500)}")
+    return "\n".join(lines)
+
+
+def wait_exit_code(run: Run) -> int:
+    if run.status == RunStatus.COMPLETED:
+        return 0
+    if run.status == RunStatus.CANCELLED:
+        return 130
+    code = run.exit_code
+    if code is None or code == 0:
+        return 1
+    return 128 - code if code < 0 else min(code, 255)
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
+    statuses = frozenset(RunStatus(s) for s in args.status)
+    runs = svc.store.list_runs(RunQuery(statuses=statuses), limit=args.limit)
+    _emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs))
+    return 0
+
+
+def cmd_new(args: argparse.Namespace, svc: Services) -> int:
+    run = svc.manager.create(args.template, name=args.name, overrides=args.set or [])
+    if args.wait:
+        run = svc.manager.wait(run.id)
+    _emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")
+    return wait_exit_code(run) if args.wait else 0
+
+
+def cmd_show(args: argparse.Namespace, svc: Services) -> int:
+    run = svc.manager.resolve(args.id)
+    data = run_to_dict(run, with_config=True)
+    data["events"] = [{"kind": e.kind, "at": _iso(e.at), "detail": e.detail}
+                      for e in svc.store.events(run.id)]
+    _emit(args, data, lambda: _describe(run))
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace, svc: Services) -> int:
+    run = svc.manager.cancel(svc.manager.resolve(args.id).id)
+    state = run.status if run.status in FINISHED_STATUSES else "cancel requested"
+    _emit(args, run_to_dict(run), lambda: f"{run.id} {state}")
+    return 0
+
+
+def cmd_rm(args: argparse.Namespace, svc: Services) -> int:
+    run = svc.manager.resolve(args.id)
+    svc.manager.delete(run.id)
+    _emit(args, {"id": run.id, "deleted": True}, lambda: f"{run.id} deleted")
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace, svc: Services) -> int:
+    from fusion_tui.monitor.log_stream import stream_log
+
+    run = svc.manager.resolve(args.id)
+    path = svc.manager.paths(run).log
+    clean = sys.stdout.isatty()
+    last_check = [0.0]
+
+    def finished() -> bool:
+        now = time.monotonic()
+        if now - last_check[0] < 1.0:
+            return False
+        last_check[0] = now
+        current = svc.manager.get(run.id)
+        svc.manager.reconcile_run(current)
+        return svc.manager.get(run.id).status in FINISHED_STATUSES
+
+    async def pump() -> None:
+        async for line in stream_log(path, follow=args.follow, should_stop=finished):
+            if args.json:
+                print(json.dumps({"line": line}), flush=args.follow)
+            else:
+                print(strip_escapes(line) if clean else line, flush=args.follow)
+
+    asyncio.run(pump())
+    return 0
+
+
+def cmd_wait(args: argparse.Namespace, svc: Services) -> int:
+    run = svc.manager.resolve(args.id)
+    try:
+        run = svc.manager.wait(run.id, timeout=args.timeout)
+    except TimeoutError as exc:
+        print(f"fusion-tui: {exc}", file=sys.stderr)
+        return 124
+    _emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")
+    return wait_exit_code(run)
+
+
+def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:
+    templates = list_templates(settings.template_dirs)
+    data = [{"name": t.name, "simulator": t.simulator, "description": t.description,
+             "path": str(t.path)} for t in templates]
+    _emit(args, data, lambda: "\n".join(
+        f"{t.name:<16} {t.simulator:<8} {one_line(t.description)}" for t in templates))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
+    stats = svc.store.stats()
+
+    def text() -> str:
+        counts = "  ".join(f"{k.lower()} {v}" for k, v in stats.counts.items())
+        rate = "-" if stats.success_rate is None else f"{stats.success_rate * 100:.1f}%"
+        mean = "-" if stats.mean_duration is None else f"{stats.mean_duration:.1f} s"
+        median = "-" if stats.median_duration is None else f"{stats.median_duration:.1f} s"
+        return (f"runs {stats.total}: {counts}\nsuccess rate {rate}\n"
+                f"duration of completed runs: mean {mean}, median {median}")
+
+    _emit(args, stats.as_dict(), text)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from fusion_tui.store.database import health_check, make_engine
+    from fusion_tui.store.migrate import current_revision, reset_database, upgrade_database
+
+    if args.db_command == "reset" and not settings.is_development:
+        raise UsageError("refusing to reset the database: set FUSION_TUI_ENVIRONMENT=development")
+    if settings.database_url.startswith("sqlite"):
+        settings.home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    try:
+        ok, message = health_check(engine)
+        if not ok:
+            print(f"fusion-tui: database unreachable: {message}", file=sys.stderr)
+            return 1
+        if args.db_command == "upgrade":
+            applied = upgrade_database(engine)
+            data = {"upgraded": applied, "revision": current_revision(engine)}
+            _emit(args, data, lambda: f"database at revision {data['revision']}"
+                  + (" (upgraded)" if applied else " (already current)"))
+        elif args.db_command == "reset":
+            reset_database(engine)
+            _emit(args, {"reset": True}, lambda: "database reset")
+        else:
+            data = {"healthy": ok, "revision": current_revision(engine)}
+            _emit(args, data, lambda: f"database ok, revision {data['revision']}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    p = _Parser(prog="fusion-tui", description="Launch, watch and manage simulation runs.")
+    p.add_argument("--version", action="version", version=f"fusion-tui {__version__}")
+    p.add_argument("--home", help="data directory (FUSION_TUI_HOME)")
+    p.add_argument("--database-url", help="SQLAlchemy URL (FUSION_TUI_DATABASE_URL)")
+    p.add_argument("--runs-dir", help="where run directories go (FUSION_TUI_RUNS_DIR)")
+    p.add_argument("--max-concurrent", type=int, help="runs at once (FUSION_TUI_MAX_CONCURRENT)")
+    p.add_argument("--simulator-command", help="built-in simulator command template")
+    p.add_argument("--cancel-grace", type=float, help="seconds from SIGTERM to SIGKILL")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    s = sub.add_parser("runs", parents=[common], help="list runs")
+    s.add_argument("--status", action="append", default=[], type=str.upper,
+                   choices=[x.value for x in RunStatus], help="only this status (repeatable)")
+    s.add_argument("--limit", type=int, default=100)
+    s = sub.add_parser("new", parents=[common], help="create (and start or queue) a run")
+    s.add_argument("--template", "-t", required=True)
+    s.add_argument("--name", "-n")
+    s.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE")
+    s.add_argument("--wait", action="store_true", help="wait for the run to finish")
+    for name, text in (("show", "show one run"), ("cancel", "cancel a run"),
+                       ("rm", "delete a finished run and its directory")):
+        sub.add_parser(name, parents=[common], help=text).add_argument("id")
+    s = sub.add_parser("logs", parents=[common], help="print a run's log")
+    s.add_argument("id")
+    s.add_argument("--follow", "-f", action="store_true", help="follow until the run ends")
+    s = sub.add_parser("wait", parents=[common], help="wait for a run; exit like it did")
+    s.add_argument("id")
+    s.add_argument("--timeout", type=float)
+    sub.add_parser("templates", parents=[common], help="list templates")
+    sub.add_parser("stats", parents=[common], help="run statistics")
+    s = sub.add_parser("db", parents=[common], help="database maintenance")
+    s.add_argument("db_command", choices=["upgrade", "check", "reset"])
+    return p
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Services], int]] = {
+    "runs": cmd_runs, "new": cmd_new, "show": cmd_show, "cancel": cmd_cancel, "rm": cmd_rm,
+    "logs": cmd_logs, "wait": cmd_wait, "stats": cmd_stats,
+}
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(overrides={
+        "home": Path(args.home).expanduser() if args.home else None,
+        "database_url": args.database_url,
+        "runs_dir": Path(args.runs_dir).expanduser() if args.runs_dir else None,
+        "max_concurrent": args.max_concurrent,
+        "simulator_command": args.simulator_command,
+        "cancel_grace": args.cancel_grace,
+    })
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        settings = load_settings(args)
+        if args.command is None:
+            args.json = False
+            args.command, args.status, args.limit = "runs", [], 20
+        if args.command == "templates":
+            return cmd_templates(args, settings)
+        if args.command == "db":
+            return cmd_db(args, settings)
+        svc = open_services(settings)
+        try:
+            svc.manager.reconcile()
+            return _COMMANDS[args.command](args, svc)
+        finally:
+            svc.close()
+    except (UsageError, ConfigError, SettingsError, RunError, InvalidRunId) as exc:
+        print(f"fusion-tui: {one_line(str(exc), 1000)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
