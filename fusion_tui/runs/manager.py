@@ -178,11 +178,14 @@ class RunManager:
             raise InvalidState(f"run {run.id} is already {run.status}")
         paths = self.paths(run)
         write_atomic(paths.cancel_request, utcnow().isoformat() + "\n")
-        supervisor = self._supervisor_identity(run, paths)
-        if procs.signal_process(*supervisor, signal.SIGTERM):
+        # Signal only a supervisor that wrote status.json: its handlers are installed then.
+        # One that is still starting finds the cancel request itself.
+        if procs.signal_process(*self._ready_supervisor(paths), signal.SIGTERM):
             return run
-        if supervisor[0] is None and self._recently_started(run):
-            return run  # its supervisor is starting and will find the cancel request
+        if procs.is_same_process(run.supervisor_pid, run.supervisor_started):
+            return run
+        if run.supervisor_pid is None and self._recently_started(run):
+            return run
         if run.pgid and procs.is_same_process(run.pid, run.pid_started):
             procs.signal_group(run.pgid, signal.SIGTERM)
             self.executor.escalate(run.pgid, run.pid or 0, run.pid_started,
@@ -204,14 +207,19 @@ class RunManager:
 
     # -- reconcile ---------------------------------------------------------------------
 
-    def _supervisor_identity(self, run: Run, paths: RunPaths) -> tuple[int | None, float | None]:
-        if run.supervisor_pid:
-            return run.supervisor_pid, run.supervisor_started
+    @staticmethod
+    def _ready_supervisor(paths: RunPaths) -> tuple[int | None, float | None]:
+        """The supervisor identity from status.json (written once it handles signals)."""
         status = read_json(paths.status) or {}
         pid, started = status.get("supervisor_pid"), status.get("supervisor_started")
         if isinstance(pid, int) and isinstance(started, int | float):
             return pid, float(started)
         return None, None
+
+    def _supervisor_identity(self, run: Run, paths: RunPaths) -> tuple[int | None, float | None]:
+        if run.supervisor_pid:
+            return run.supervisor_pid, run.supervisor_started
+        return self._ready_supervisor(paths)
 
     def _recently_started(self, run: Run) -> bool:
         return run.started_at is not None and utcnow() - run.started_at < STARTUP_WINDOW

@@ -141,8 +141,8 @@ class Supervisor:
         started = procs.start_time(pid) or time.time()
         self._write_status(state="running", pid=pid, pgid=pid, pid_started=started,
                            started_at=_now_iso())
-        self._db("recording the start", lambda s: s.record_process(
-            self.run_id, pid, pid, started, datetime.fromisoformat(self.status["started_at"])))
+        self._db("recording the start",
+                 lambda s: s.record_process(self.run_id, pid, pid, started))
         from fusion_tui.monitor.tracker import ProgressTracker
 
         self._tracker = ProgressTracker(self.paths.progress, self.paths.log)

@@ -200,12 +200,11 @@ class RunStore:
             s.execute(update(Run).where(Run.id == run_id)
                       .values(supervisor_pid=pid, supervisor_started=started))
 
-    def record_process(self, run_id: str, pid: int, pgid: int, started: float,
-                       started_at: datetime) -> None:
+    def record_process(self, run_id: str, pid: int, pgid: int, started: float) -> None:
         """The simulator process is alive: note its identity for liveness checks."""
         with self.session(write=True) as s:
             if self._transition(s, run_id, [RunStatus.RUNNING], pid=pid, pgid=pgid,
-                                pid_started=started, started_at=started_at):
+                                pid_started=started):
                 self._event(s, run_id, EventKind.STARTED, f"pid {pid}")
 
     def finish(self, run_id: str, status: RunStatus, *, exit_code: int | None,

@@ -1,0 +1,106 @@
+"""Shared fixtures: real SQLite files, a real PostgreSQL when FUSION_TUI_TEST_PG_URL is set,
+and settings that run the fake simulator as a real subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from fusion_tui.runs import procs
+from fusion_tui.services import Services, open_services
+from fusion_tui.settings import Settings
+
+TESTS = Path(__file__).resolve().parent
+FAKE_SIM = TESTS / "fake_sim.py"
+PG_ENV = "FUSION_TUI_TEST_PG_URL"
+FAKE_COMMAND = (
+    f"{sys.executable} {FAKE_SIM} --config_path {{config_path}} --run_id {{run_id}}"
+    " --progress_file {progress_file} --output_dir {output_dir}"
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No FUSION_TUI_* setting of the developer's shell leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith("FUSION_TUI_") and key != PG_ENV:
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+
+
+def _postgres_database() -> Iterator[str]:
+    admin_url = os.environ.get(PG_ENV)
+    if not admin_url:
+        pytest.skip(f"PostgreSQL cases need {PG_ENV} (set by .ci/run)")
+    name = f"ft_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The database of a store/lifecycle test: a SQLite file, then a real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+def make_settings(tmp_path: Path, db_url: str, **changes: object) -> Settings:
+    settings = Settings.load(env={"HOME": str(tmp_path)}, overrides={
+        "home": tmp_path / "home",
+        "database_url": db_url,
+        "simulator_command": FAKE_COMMAND,
+        "extra_template_dirs": (TESTS / "data" / "templates",),
+        "cancel_grace": 2.0,
+    })
+    return settings.with_overrides(**changes) if changes else settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return make_settings(tmp_path, db_url)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    svc = open_services(settings)
+    try:
+        yield svc
+    finally:
+        _stop_leftovers(svc)
+        svc.close()
+
+
+def _stop_leftovers(svc: Services) -> None:
+    """Kill what a failed test left running (checked by start time), so failures do not
+    cascade into later tests."""
+    for run in svc.store.list_runs(limit=1000):
+        for pid, started in ((run.supervisor_pid, run.supervisor_started),
+                             (run.pid, run.pid_started)):
+            if pid and procs.is_same_process(pid, started):
+                with contextlib.suppress(psutil.Error, OSError):
+                    for child in psutil.Process(pid).children(recursive=True):
+                        child.kill()
+                    psutil.Process(pid).kill()

@@ -1,0 +1,78 @@
+"""A stand-in simulator for lifecycle tests: a real process with controllable behaviour.
+
+Reads its `[fake]` section from the config: `behaviour` (ok, fail, pool, ignore_term,
+no_progress), `sleep` (seconds per iteration). Writes FUSION GUI progress events and
+FUSION-style log lines, and the pids of any workers to output/pids.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import time
+
+
+def _worker(_: int) -> None:
+    time.sleep(600)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    for flag in ("--config_path", "--run_id", "--progress_file", "--output_dir"):
+        p.add_argument(flag)
+    a = p.parse_args()
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(a.config_path)
+    behaviour = cfg.get("fake", "behaviour", fallback="ok")
+    pause = cfg.getfloat("fake", "sleep", fallback=0.05)
+    g = cfg["general_settings"]
+    start, stop, step = float(g["erlang_start"]), float(g["erlang_stop"]), float(g["erlang_step"])
+    erlangs = [start + i * step for i in range(int((stop - start) / step + 1e-9) + 1)]
+    iters = int(g["max_iters"])
+    if behaviour == "ignore_term":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    pids = [os.getpid()]
+    if behaviour == "pool":
+        pool = multiprocessing.get_context("fork").Pool(2)
+        pool.map_async(_worker, range(2))
+        pids += [w.pid for w in pool._pool]  # type: ignore[attr-defined]
+    with open(os.path.join(a.output_dir, "pids.json"), "w") as fh:
+        json.dump(pids, fh)
+    progress = None if behaviour == "no_progress" else open(a.progress_file, "a")
+
+    def emit(event: dict[str, object]) -> None:
+        if progress is not None:
+            progress.write(json.dumps(event) + "\n")
+            progress.flush()
+
+    emit({"type": "start", "config": {"total_erlangs": len(erlangs), "total_iterations": iters}})
+    for index, erlang in enumerate(erlangs):
+        print(f"2026-11-22 10:00:00,000 - fake.sim - INFO - Starting simulation for {erlang} "
+              f"Erlang (load {index + 1}/{len(erlangs)})", flush=True)
+        emit({"type": "erlang_start", "erlang": erlang, "erlang_index": index,
+              "total_erlangs": len(erlangs)})
+        for it in range(1, iters + 1):
+            time.sleep(pause)
+            emit({"type": "iteration", "erlang": erlang, "iteration": it,
+                  "total_iterations": iters, "metrics": {"blocking_prob": 0.01 * index}})
+            print(f"2026-11-22 10:00:00,000 - fake.sim - INFO - Iteration {it} out of {iters} "
+                  f"completed for Erlang: {erlang}", flush=True)
+        emit({"type": "erlang_complete", "erlang": erlang, "metrics": {"mean_blocking": 0.01}})
+        if behaviour == "fail":
+            print("2026-11-22 10:00:00,000 - fake.sim - ERROR - Simulation error: boom",
+                  flush=True)
+            emit({"type": "error", "message": "boom"})
+            return 3
+    if behaviour in ("pool", "ignore_term", "hang"):
+        time.sleep(600)
+    emit({"type": "complete", "exit_code": 0})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
