@@ -1,0 +1,125 @@
+"""The scripting CLI as a user runs it: real `python -m fusion_tui` processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import make_settings
+from fusion_tui.settings import Settings
+
+
+@pytest.fixture
+def cli_settings(tmp_path: Path, db_url: str) -> Settings:
+    return make_settings(tmp_path, db_url)
+
+
+def cli(settings: Settings, *args: str, extra_env: dict[str, str] | None = None,
+        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **settings.to_env(), **(extra_env or {})}
+    return subprocess.run([sys.executable, "-m", "fusion_tui", *args], env=env, text=True,
+                          capture_output=True, timeout=timeout)
+
+
+def cli_json(settings: Settings, *args: str) -> Any:
+    result = cli(settings, *args, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_create_wait_show_logs_stats_rm(cli_settings: Settings) -> None:
+    created = cli_json(cli_settings, "new", "--template", "fake", "--name", "[b]bold[/b]",
+                       "--set", "general_settings.max_iters=3")
+    assert created["status"] == "RUNNING" and created["name"] == "[b]bold[/b]"
+    run_id = created["id"]
+    waited = cli(cli_settings, "wait", run_id)
+    assert waited.returncode == 0 and waited.stdout.strip() == f"{run_id} COMPLETED"
+    listed = cli_json(cli_settings, "runs", "--status", "completed")
+    assert [r["id"] for r in listed] == [run_id]
+    assert cli_json(cli_settings, "runs", "--status", "FAILED") == []
+    shown = cli_json(cli_settings, "show", run_id[:6])
+    assert shown["config"]["general_settings"]["max_iters"] == "3"
+    assert [e["kind"] for e in shown["events"]] == ["created", "started", "completed"]
+    assert (shown["exit_code"], shown["fraction_done"]) == (0, 1.0)
+    logs = cli(cli_settings, "logs", run_id)
+    assert "Iteration 3 out of 3 completed for Erlang: 200.0" in logs.stdout
+    lines = [json.loads(x) for x in cli(cli_settings, "logs", run_id, "--json").stdout.split("\n")
+             if x]
+    assert lines[0] == {"line": logs.stdout.splitlines()[0]}
+    stats = cli_json(cli_settings, "stats")
+    assert stats["counts"]["COMPLETED"] == 1 and stats["success_rate"] == 1.0
+    assert cli_json(cli_settings, "rm", run_id) == {"id": run_id, "deleted": True}
+    gone = cli(cli_settings, "show", run_id)
+    assert gone.returncode == 2
+    assert gone.stderr == f"fusion-tui: no run with id {run_id!r}\n"
+
+
+def test_logs_follow_ends_with_the_run(cli_settings: Settings) -> None:
+    run = cli_json(cli_settings, "new", "-t", "fake", "--set", "fake.sleep=0.2")
+    followed = cli(cli_settings, "logs", run["id"], "--follow", timeout=60)
+    assert followed.returncode == 0
+    assert followed.stdout.rstrip().endswith("Iteration 2 out of 2 completed for Erlang: 200.0")
+
+
+def test_wait_mirrors_the_run(cli_settings: Settings) -> None:
+    failed = cli_json(cli_settings, "new", "-t", "fake", "--set", "fake.behaviour=fail")
+    assert cli(cli_settings, "wait", failed["id"]).returncode == 3
+    hanging = cli_json(cli_settings, "new", "-t", "fake", "--set", "fake.behaviour=hang")
+    assert cli(cli_settings, "wait", hanging["id"], "--timeout", "0.5").returncode == 124
+    cancelled = cli(cli_settings, "cancel", hanging["id"])
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert cli(cli_settings, "wait", hanging["id"]).returncode == 130
+
+
+@pytest.mark.parametrize("args,message", [
+    (["show", "nothex"], "invalid run id 'nothex'"),
+    (["show", "0123456789ab"], "no run with id '0123456789ab'"),
+    (["cancel", "0123456789ab"], "no run with id"),
+    (["new"], "the following arguments are required: --template/-t"),
+    (["new", "-t", "fake", "--set", "general_settings.erlang_step=0"],
+     "[general_settings] erlang_step: must be greater than 0"),
+    (["runs", "--status", "DONE"], "invalid choice"),
+    (["frobnicate"], "invalid choice"),
+    (["db", "reset"], "refusing to reset the database"),
+])
+def test_errors_are_one_line_with_status_2(
+        cli_settings: Settings, args: list[str], message: str) -> None:
+    result = cli(cli_settings, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+    runs_dir = cli_settings.runs_dir
+    assert not runs_dir.exists() or list(runs_dir.iterdir()) == []
+
+
+def test_cancel_of_finished_run_is_refused(cli_settings: Settings) -> None:
+    run = cli_json(cli_settings, "new", "-t", "fake")
+    cli(cli_settings, "wait", run["id"])
+    result = cli(cli_settings, "cancel", run["id"])
+    assert (result.returncode, result.stderr) == (
+        2, f"fusion-tui: run {run['id']} is already COMPLETED\n")
+
+
+def test_templates_and_db_commands(cli_settings: Settings) -> None:
+    names = {t["name"] for t in cli_json(cli_settings, "templates")}
+    assert {"minimal", "default", "fusion", "fake"} <= names
+    upgraded = cli_json(cli_settings, "db", "upgrade")
+    assert upgraded["revision"] == "0001"
+    assert cli_json(cli_settings, "db", "check")["healthy"] is True
+    run = cli_json(cli_settings, "new", "-t", "fake")
+    cli(cli_settings, "wait", run["id"])
+    reset = cli(cli_settings, "db", "reset", extra_env={"FUSION_TUI_ENVIRONMENT": "development"})
+    assert reset.returncode == 0, reset.stderr
+    assert cli_json(cli_settings, "runs") == []
+
+
+def test_bare_command_lists_runs(cli_settings: Settings) -> None:
+    result = cli(cli_settings)
+    assert result.returncode == 0
+    assert "No runs yet" in result.stdout

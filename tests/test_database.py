@@ -1,0 +1,129 @@
+"""Engine, sessions, migrations and the reset guard, on real database files/servers."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+
+from fusion_tui.store.database import (
+    get_db,
+    health_check,
+    make_engine,
+    make_sessionmaker,
+    normalise_url,
+    session_scope,
+)
+from fusion_tui.store.migrate import current_revision, head_revision, upgrade_database
+from fusion_tui.store.models import Base, Run, RunStatus, utcnow
+
+
+def _run(run_id: str) -> Run:
+    return Run(id=run_id, status=RunStatus.PENDING, config_json="{}", template="t",
+               run_dir="/tmp/x", created_at=utcnow())
+
+
+def test_sqlite_connection_settings(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    engine.dispose()
+
+
+def test_postgres_pool_settings() -> None:
+    engine = make_engine("postgresql://u@127.0.0.1:1/db")
+    pool = engine.pool
+    assert engine.url.drivername == "postgresql+psycopg"
+    assert (pool.size(), pool._max_overflow, pool._timeout, pool._recycle) == (  # type: ignore[attr-defined]
+        30, 30, 30, 3600)
+    assert pool._pre_ping  # type: ignore[attr-defined]
+    assert normalise_url("postgres://u@h/d").startswith("postgresql+psycopg://")
+
+
+def test_migrations_build_the_model_schema(db_url: str) -> None:
+    engine = make_engine(db_url)
+    assert upgrade_database(engine) is True
+    assert current_revision(engine) == head_revision()
+    assert upgrade_database(engine) is False
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    assert {"runs", "run_events", "alembic_version"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_migration_keeps_existing_rows(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    upgrade_database(engine)
+    factory = make_sessionmaker(engine)
+    with session_scope(factory, write=True) as s:
+        s.add(_run("aaaaaaaaaaaa"))
+    engine.dispose()
+    engine = make_engine(sqlite_url)
+    upgrade_database(engine)
+    with session_scope(make_sessionmaker(engine)) as s:
+        assert s.scalar(select(Run.id)) == "aaaaaaaaaaaa"
+    engine.dispose()
+
+
+def test_two_processes_migrating_at_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    code = ("import sys; from fusion_tui.store.database import make_engine;"
+            "from fusion_tui.store.migrate import upgrade_database;"
+            "upgrade_database(make_engine(sys.argv[1]))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE)
+             for _ in range(3)]
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err.decode()
+    assert current_revision(make_engine(url)) == head_revision()
+
+
+def test_session_scope_commits_and_rolls_back(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade_database(engine)
+    factory = make_sessionmaker(engine)
+    with session_scope(factory, write=True) as s:
+        s.add(_run("aaaaaaaaaaaa"))
+    with pytest.raises(RuntimeError), session_scope(factory, write=True) as s:
+        s.add(_run("bbbbbbbbbbbb"))
+        s.flush()
+        raise RuntimeError("boom")
+    with session_scope(factory) as s:
+        assert list(s.scalars(select(Run.id))) == ["aaaaaaaaaaaa"]
+    gen = get_db(factory)
+    session = next(gen)
+    assert session.scalar(select(Run.id)) == "aaaaaaaaaaaa"
+    gen.close()
+    engine.dispose()
+
+
+def test_health_check_reports_failure(tmp_path: Path, sqlite_url: str) -> None:
+    assert health_check(make_engine(sqlite_url)) == (True, "ok")
+    ok, message = health_check(make_engine(f"sqlite:///{tmp_path}/missing/dir/x.db"))
+    assert not ok and "OperationalError" in message
+
+
+def test_slow_query_warning(sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    engine = make_engine(sqlite_url, slow_query_seconds=0.0)
+    with caplog.at_level(logging.WARNING, logger="fusion_tui.db"), engine.connect() as conn:
+        conn.execute(text("SELECT 42"))
+    assert any("slow query" in r.message and "SELECT 42" in r.message for r in caplog.records)
+    caplog.clear()
+    quiet = make_engine(sqlite_url, slow_query_seconds=5.0)
+    with caplog.at_level(logging.WARNING, logger="fusion_tui.db"), quiet.connect() as conn:
+        conn.execute(text("SELECT 42"))
+    assert not caplog.records
+
+
+def test_unsupported_backend() -> None:
+    with pytest.raises(ValueError, match="unsupported database backend"):
+        make_engine("mysql://u@h/d")

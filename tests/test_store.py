@@ -1,0 +1,120 @@
+"""Run queries, transitions and statistics on a real database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from fusion_tui.store.database import make_engine, make_sessionmaker
+from fusion_tui.store.migrate import upgrade_database
+from fusion_tui.store.models import Run, RunStatus, utcnow
+from fusion_tui.store.runs_repo import RunQuery, RunStore
+
+T0 = utcnow().replace(microsecond=0) - timedelta(days=1)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[RunStore]:
+    engine = make_engine(db_url)
+    upgrade_database(engine)
+    yield RunStore(make_sessionmaker(engine))
+    engine.dispose()
+
+
+def _add(store: RunStore, n: int, status: RunStatus, *, name: str | None = None,
+         template: str = "default", duration: float | None = None) -> Run:
+    created = T0 + timedelta(seconds=n)
+    started = created if duration is not None else None
+    run = Run(id=f"{n:012x}", name=name, status=status, config_json="{}", template=template,
+              run_dir=f"/tmp/{n}", created_at=created, started_at=started,
+              completed_at=created + timedelta(seconds=duration) if duration is not None
+              else None)
+    return store.add(run)
+
+
+def test_list_filter_sort_and_page(store: RunStore) -> None:
+    for n in range(10):
+        status = RunStatus.COMPLETED if n % 2 else RunStatus.FAILED
+        _add(store, n, status, name=f"sweep {n}", template="minimal" if n < 5 else "default")
+    newest = store.list_runs(limit=3)
+    assert [r.id for r in newest] == [f"{n:012x}" for n in (9, 8, 7)]
+    page2 = store.list_runs(limit=3, offset=3)
+    assert [r.id for r in page2] == [f"{n:012x}" for n in (6, 5, 4)]
+    done = RunQuery(statuses=frozenset({RunStatus.COMPLETED}), descending=False)
+    assert [r.id for r in store.list_runs(done)] == [f"{n:012x}" for n in (1, 3, 5, 7, 9)]
+    assert store.count_runs(done) == 5
+    assert store.count_runs(RunQuery(text="MINIMAL")) == 5
+    assert [r.name for r in store.list_runs(RunQuery(text="sweep 7"))] == ["sweep 7"]
+    by_name = store.list_runs(RunQuery(order_by="name", descending=False), limit=2)
+    assert [r.name for r in by_name] == ["sweep 0", "sweep 1"]
+
+
+def test_text_filter_treats_wildcards_literally(store: RunStore) -> None:
+    _add(store, 1, RunStatus.COMPLETED, name="100% load")
+    _add(store, 2, RunStatus.COMPLETED, name="1000 load")
+    assert [r.name for r in store.list_runs(RunQuery(text="100%"))] == ["100% load"]
+    assert store.count_runs(RunQuery(text="_")) == 0
+
+
+def test_unknown_sort_column_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot sort by"):
+        RunQuery(order_by="config_json; drop table runs")
+
+
+def test_stats(store: RunStore) -> None:
+    for n, d in enumerate((10.0, 20.0, 60.0, 30.0)):
+        _add(store, n, RunStatus.COMPLETED, duration=d)
+    _add(store, 10, RunStatus.FAILED, duration=5.0)
+    _add(store, 11, RunStatus.CANCELLED)
+    _add(store, 12, RunStatus.PENDING)
+    stats = store.stats()
+    assert stats.counts == {"PENDING": 1, "RUNNING": 0, "COMPLETED": 4, "FAILED": 1,
+                            "CANCELLED": 1}
+    assert stats.total == 7
+    assert stats.success_rate == pytest.approx(4 / 5)
+    assert stats.mean_duration == pytest.approx(30.0, abs=1e-3)
+    assert stats.median_duration == pytest.approx(25.0, abs=1e-3)
+    _add(store, 13, RunStatus.COMPLETED, duration=100.0)
+    assert store.stats().median_duration == pytest.approx(30.0, abs=1e-3)
+
+
+def test_stats_of_empty_store(store: RunStore) -> None:
+    stats = store.stats()
+    assert stats.total == 0 and stats.success_rate is None and stats.median_duration is None
+
+
+def test_claim_respects_limit_and_order(store: RunStore) -> None:
+    for n in (3, 1, 2):
+        _add(store, n, RunStatus.PENDING)
+    first = store.claim_pending(2)
+    assert [r.id for r in first] == [f"{n:012x}" for n in (1, 2)]
+    assert store.claim_pending(2) == []
+    store.finish(first[0].id, RunStatus.COMPLETED, exit_code=0)
+    assert [r.id for r in store.claim_pending(2)] == [f"{3:012x}"]
+
+
+def test_finish_happens_once(store: RunStore) -> None:
+    run = _add(store, 1, RunStatus.RUNNING)
+    assert store.finish(run.id, RunStatus.COMPLETED, exit_code=0)
+    assert not store.finish(run.id, RunStatus.FAILED, exit_code=1)
+    assert store.get(run.id).status == RunStatus.COMPLETED  # type: ignore[union-attr]
+    assert [e.kind for e in store.events(run.id)] == ["created", "completed"]
+
+
+def test_delete_only_finished(store: RunStore) -> None:
+    running = _add(store, 1, RunStatus.RUNNING)
+    done = _add(store, 2, RunStatus.FAILED)
+    assert not store.delete_finished(running.id)
+    assert store.delete_finished(done.id)
+    assert store.get(done.id) is None and store.get(running.id) is not None
+    assert [e.kind for e in store.events(done.id)] == ["created", "deleted"]
+
+
+def test_find_by_prefix(store: RunStore) -> None:
+    _add(store, 0xABC1, RunStatus.PENDING)
+    _add(store, 0xABC2, RunStatus.PENDING)
+    assert len(store.find_by_prefix("00000000abc")) == 2
+    assert [r.id for r in store.find_by_prefix("00000000abc1")] == ["00000000abc1"]
+    assert store.find_by_prefix("%") == []
