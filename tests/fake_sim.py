@@ -43,12 +43,10 @@ def main() -> int:
         pids += [w.pid for w in pool._pool]  # type: ignore[attr-defined]
     with open(os.path.join(a.output_dir, "pids.json"), "w") as fh:
         json.dump(pids, fh)
-    progress = None if behaviour == "no_progress" else open(a.progress_file, "a")
-
     def emit(event: dict[str, object]) -> None:
-        if progress is not None:
-            progress.write(json.dumps(event) + "\n")
-            progress.flush()
+        if behaviour != "no_progress":
+            with open(a.progress_file, "a") as progress:
+                progress.write(json.dumps(event) + "\n")
 
     emit({"type": "start", "config": {"total_erlangs": len(erlangs), "total_iterations": iters}})
     for index, erlang in enumerate(erlangs):

@@ -25,6 +25,19 @@ def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 
     return value
 
 
+def poll_until(fetch: Callable[[], T], accept: Callable[[T], bool], timeout: float = 15.0,
+               interval: float = 0.05) -> T:
+    """Fetch repeatedly until `accept` holds for the value; return that value."""
+    deadline = time.monotonic() + timeout
+    value = fetch()
+    while not accept(value):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s (last: {value!r})")
+        time.sleep(interval)
+        value = fetch()
+    return value
+
+
 def alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import make_settings
+
 from fusion_tui.settings import Settings
 
 

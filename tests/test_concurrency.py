@@ -12,20 +12,20 @@ from fusion_tui.store.runs_repo import RunStore
 
 UPDATES = 1000
 
-_WRITER = """
+_WRITER = f"""
 import sys
 from fusion_tui.store.database import make_engine, make_sessionmaker
 from fusion_tui.store.models import EventKind
 from fusion_tui.store.runs_repo import RunStore
 store = RunStore(make_sessionmaker(make_engine(sys.argv[1])))
 ids = sys.argv[2].split(",")
-for i in range({updates}):
+for i in range({UPDATES}):
     run_id = ids[i % len(ids)]
     with store.locked_run(run_id) as run:
         run.current_iteration = (run.current_iteration or 0) + 1
     if i % 10 == 0:
         store.record_event(run_id, EventKind.RECOVERED, sys.argv[3])
-""".format(updates=UPDATES)
+"""
 
 
 def test_two_processes_update_runs_concurrently(db_url: str) -> None:
@@ -43,7 +43,8 @@ def test_two_processes_update_runs_concurrently(db_url: str) -> None:
         _, err = w.communicate(timeout=300)
         assert w.returncode == 0, err.decode()[-2000:]
         assert b"database is locked" not in err
-    total = sum(store.get(run_id).current_iteration or 0 for run_id in ids)  # type: ignore[union-attr]
+    runs = [store.get(run_id) for run_id in ids]
+    total = sum(r.current_iteration or 0 for r in runs if r is not None)
     assert total == 2 * UPDATES
     events = sum(len(store.events(run_id)) for run_id in ids)
     assert events == 2 * (UPDATES // 10) + len(ids)  # + one 'created' each

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import make_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import make_settings
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.overrides import parse_override
 from fusion_tui.config.schema import erlang_values
@@ -158,7 +158,7 @@ def test_missing_fusion_checkout_is_refused(tmp_path: Path, sqlite_url: str) -> 
                              fusion_cwd=tmp_path / "no-fusion-here")
     svc = open_services(settings)
     try:
-        with pytest.raises(ConfigError, match="working directory .* does not exist"):
+        with pytest.raises(ConfigError, match=r"working directory .* does not exist"):
             svc.manager.create("fusion")
         assert svc.store.count_runs() == 0
     finally:

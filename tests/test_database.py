@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import QueuePool, inspect, select, text
 
 from fusion_tui.store.database import (
     get_db,
@@ -42,9 +42,10 @@ def test_postgres_pool_settings() -> None:
     engine = make_engine("postgresql://u@127.0.0.1:1/db")
     pool = engine.pool
     assert engine.url.drivername == "postgresql+psycopg"
-    assert (pool.size(), pool._max_overflow, pool._timeout, pool._recycle) == (  # type: ignore[attr-defined]
-        30, 30, 30, 3600)
-    assert pool._pre_ping  # type: ignore[attr-defined]
+    assert isinstance(pool, QueuePool)
+    settings = [getattr(pool, name) for name in ("_max_overflow", "_timeout", "_recycle")]
+    assert (pool.size(), *settings) == (30, 30, 30, 3600)
+    assert getattr(pool, "_pre_ping", False)
     assert normalise_url("postgres://u@h/d").startswith("postgresql+psycopg://")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from helpers import alive, eventually, poll_until, worker_pids
 
 from fusion_tui.runs import procs
 from fusion_tui.runs.manager import InvalidState, RunManager
@@ -21,7 +22,6 @@ from fusion_tui.runs.rundir import RunPaths, write_json_atomic
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import Settings
 from fusion_tui.store.models import Run, RunStatus, utcnow
-from helpers import alive, eventually, worker_pids
 
 
 def kinds(services: Services, run_id: str) -> list[str]:
@@ -115,9 +115,9 @@ def test_cancel_pending_run_starts_no_process(tmp_path: Path, db_url: str) -> No
 
 def test_cancel_kills_whole_process_tree(services: Services) -> None:
     run = services.manager.create("fake", overrides=["fake.behaviour=pool"])
-    pids = eventually(lambda: len(worker_pids(run.run_dir)) == 3 and worker_pids(run.run_dir))
+    pids = poll_until(lambda: worker_pids(run.run_dir), lambda p: len(p) == 3)
     assert all(alive(p) for p in pids)
-    leader = eventually(lambda: (r := services.manager.get(run.id)).pgid and r)
+    leader = poll_until(lambda: services.manager.get(run.id), lambda r: r.pgid is not None)
     assert leader.pgid == pids[0]
     services.manager.cancel(run.id)
     done = services.manager.wait(run.id, timeout=30)
@@ -202,10 +202,10 @@ def test_runs_survive_the_app_and_the_queue_moves_on(settings: Settings, how: st
             os.killpg(app.pid, signal.SIGHUP)
         app.wait(timeout=10)
         assert svc.store.get(first).status == RunStatus.RUNNING  # type: ignore[union-attr]
-        done = eventually(lambda: (r := svc.store.get(first)) and r.status != "RUNNING" and r,
+        done = poll_until(lambda: svc.manager.get(first), lambda r: r.status != "RUNNING",
                           timeout=30)
         assert (done.status, done.exit_code) == (RunStatus.COMPLETED, 0)
-        nxt = eventually(lambda: (r := svc.store.get(second)) and r.status == "COMPLETED" and r,
+        nxt = poll_until(lambda: svc.manager.get(second), lambda r: r.status == "COMPLETED",
                          timeout=30)
         assert nxt.exit_code == 0
     finally:

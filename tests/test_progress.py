@@ -127,7 +127,7 @@ FUSION_LOG = """\
 2026-11-22 10:07:47,000 - fusion.core.simulation - INFO - Maximum iterations (4) completed for Erlang: 900.0
 2026-11-22 10:07:36,010 - fusion.utils.logging_config - INFO - BATCH SIMULATION SUMMARY
 2026-11-22 10:07:47,500 - fusion.core.simulation - ERROR - Simulation error: out of [memory]
-"""
+"""  # noqa: E501
 
 
 def test_fusion_log_lines() -> None:

@@ -145,7 +145,7 @@ def erlang_values(sections: Sections) -> list[float]:
     general = sections["general_settings"]
     start, stop = float(general["erlang_start"]), float(general["erlang_stop"])
     step = float(general["erlang_step"])
-    count = int(math.floor((stop - start) / step + 1e-9)) + 1
+    count = math.floor((stop - start) / step + 1e-9) + 1
     return [round(start + i * step, 10) for i in range(count)]
 
 

@@ -74,7 +74,8 @@ def normalise(obj: Any) -> ProgressEvent | None:
         kind = "iteration"
     if not isinstance(kind, str):
         return None
-    config = obj.get("config") if isinstance(obj.get("config"), dict) else {}
+    raw_config = obj.get("config")
+    config: dict[str, Any] = raw_config if isinstance(raw_config, dict) else {}
     return ProgressEvent(
         type=kind if kind in KNOWN_TYPES else "other",
         erlang=_num(obj.get("erlang")),

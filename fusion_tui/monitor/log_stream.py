@@ -49,7 +49,8 @@ async def stream_log(
         except FileNotFoundError:
             st = None
         if st is not None:
-            if identity is not None and ((st.st_dev, st.st_ino) != identity or st.st_size < (offset or 0)):
+            replaced = identity is not None and (st.st_dev, st.st_ino) != identity
+            if replaced or st.st_size < (offset or 0):
                 offset, pending = 0, b""
             identity = (st.st_dev, st.st_ino)
             if offset is None:

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from fusion_tui.runs import procs
 from fusion_tui.runs.rundir import RunPaths, read_json, write_json_atomic
-
 from fusion_tui.settings import Settings
 
 if TYPE_CHECKING:

@@ -15,7 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    delete,
+    extract,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session, sessionmaker
 
 from fusion_tui.store.database import session_scope
@@ -284,7 +296,7 @@ class RunStore:
 def _duration_expr(dialect: str) -> ColumnElement[float]:
     if dialect == "sqlite":
         return (func.julianday(Run.completed_at) - func.julianday(Run.started_at)) * 86400.0
-    return func.extract("epoch", Run.completed_at - Run.started_at)
+    return sa_cast(extract("epoch", Run.completed_at - Run.started_at), Float)
 
 
 def _outcome_detail(exit_code: int | None, error: str | None) -> str | None:
