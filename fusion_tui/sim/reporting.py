@@ -1,0 +1,106 @@
+"""Everything the simulator tells the outside: FUSION-format log lines on stdout, progress
+events (FUSION GUI schema) appended and flushed to the progress file, result files
+written atomically after every iteration."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fusion_tui.sim.stats import PointStats
+
+LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+
+
+def make_logger() -> logging.Logger:
+    log = logging.getLogger("fusion_tui.sim")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return log
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def erlang_label(erlang: float) -> str:
+    """How FUSION names an Erlang value in file names: `300.0`."""
+    return repr(float(erlang))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Progress:
+    """Appends one JSON event per line to the progress file, flushed each time."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._fh = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        if self._fh is None:
+            return
+        self._fh.write(json.dumps({"type": kind, "ts": _now(), **fields}) + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+class Results:
+    """Per-Erlang JSON files and `summary.csv` under the output directory."""
+
+    def __init__(self, output_dir: Path, link_names: tuple[str, ...]) -> None:
+        self.output_dir = output_dir
+        self.link_names = link_names
+        output_dir.mkdir(parents=True, exist_ok=True)
+
+    def write_point(self, point: PointStats) -> Path:
+        path = self.output_dir / f"{erlang_label(point.erlang)}_erlang.json"
+        document = point.to_fusion_json(self.link_names, _now())
+        _write_atomic(path, json.dumps(document, indent=2) + "\n")
+        return path
+
+    def write_summary(self, points: list[PointStats]) -> Path:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["erlang", "blocking_mean", "ci_low", "ci_high",
+                         "bit_rate_blocking", "iterations"])
+        for p in points:
+            if not p.results:
+                continue
+            ci = p.ci
+            br = sum(p.bit_rate_blocking) / len(p.results)
+            writer.writerow([
+                f"{p.erlang:g}", f"{p.mean:.10g}",
+                "" if ci is None else f"{max(0.0, p.mean - ci):.10g}",
+                "" if ci is None else f"{p.mean + ci:.10g}",
+                f"{br:.10g}", len(p.results),
+            ])
+        path = self.output_dir / "summary.csv"
+        _write_atomic(path, out.getvalue())
+        return path

@@ -1,0 +1,189 @@
+"""Run a whole configuration: Erlang points x iterations, in order, on one or more cores.
+
+Each (Erlang, iteration) has its own random stream seeded from (seed, erlang, iteration),
+so results do not depend on how many workers run them. Results are consumed in order,
+so events, log lines and the early-stop decision are the same with any worker count;
+a worker skips iterations of an Erlang point that already stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.pool import Pool
+from pathlib import Path
+from typing import Any
+
+from fusion_tui.sim.config import SimConfig
+from fusion_tui.sim.engine import IterationResult, RoutingTable, simulate_iteration
+from fusion_tui.sim.reporting import Progress, Results
+from fusion_tui.sim.stats import PointStats
+
+Unit = tuple[int, int]  # (erlang index, iteration index)
+
+
+class Interrupted(Exception):  # noqa: N818 - it is a signal, not a failure
+    """SIGTERM or SIGINT arrived; carries the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@dataclass
+class _Job:
+    table: RoutingTable
+    config: SimConfig
+    stopped: Any  # shared byte array, one flag per Erlang point
+    parent: int
+
+
+_JOB: _Job | None = None
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when its parent dies (PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
+
+def _init_worker(job: _Job) -> None:
+    global _JOB
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+    _JOB = job
+
+
+def _work(unit: Unit) -> tuple[int, int, IterationResult | None]:
+    job = _JOB
+    assert job is not None
+    e_idx, iteration = unit
+    if job.parent != os.getpid() and os.getppid() != job.parent:
+        os._exit(1)  # a worker whose parent is gone
+    if job.stopped[e_idx]:
+        return e_idx, iteration, None
+    cfg = job.config
+    erlang = cfg.erlangs[e_idx]
+    result = simulate_iteration(
+        job.table, erlang=erlang, holding_time=cfg.holding_time,
+        num_requests=cfg.num_requests, allocation=cfg.allocation,
+        seed=f"{cfg.seed}:{erlang!r}:{iteration}", check=cfg.check_invariants)
+    return e_idx, iteration, result
+
+
+class SimulationRun:
+    """Drives the iterations and reports them."""
+
+    def __init__(self, config: SimConfig, *, workers: int, output_dir: Path,
+                 progress: Progress, log: logging.Logger) -> None:
+        self.config = config
+        self.workers = max(1, workers)
+        self.progress = progress
+        self.log = log
+        self.table = RoutingTable.build(
+            config.topology, config.modulation, k_paths=config.k_paths, cores=config.cores,
+            c_band=config.c_band, guard_slots=config.guard_slots,
+            bandwidths=config.bandwidths, probabilities=config.probabilities)
+        self.results = Results(output_dir, self.table.link_names)
+        self.points = [PointStats(e) for e in config.erlangs]
+        self.requests_simulated = 0
+
+    def _units(self) -> list[Unit]:
+        return [(e, i) for e in range(len(self.config.erlangs))
+                for i in range(self.config.max_iters)]
+
+    def _sequential(self, job: _Job) -> Iterator[tuple[int, int, IterationResult | None]]:
+        global _JOB
+        _JOB = job
+        for unit in self._units():
+            yield _work(unit)
+
+    def execute(self) -> None:
+        cfg = self.config
+        ctx = multiprocessing.get_context("fork")
+        stopped = ctx.RawArray("b", len(cfg.erlangs))
+        job = _Job(self.table, cfg, stopped, os.getpid())
+        self.progress.emit("start", config={
+            "total_erlangs": len(cfg.erlangs), "total_iterations": cfg.max_iters,
+            "erlang_start": cfg.erlangs[0], "erlang_stop": cfg.erlangs[-1],
+            "network": cfg.network, "workers": self.workers, "seed": cfg.seed,
+        })
+        pool: Pool | None = None
+        try:
+            if self.workers > 1:
+                pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(job,))
+                stream: Iterator[tuple[int, int, IterationResult | None]] = pool.imap(
+                    _work, self._units(), chunksize=1)
+            else:
+                stream = self._sequential(job)
+            self._consume(stream, stopped)
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+
+    def _begin_point(self, e_idx: int) -> float:
+        erlang, total = self.config.erlangs[e_idx], len(self.config.erlangs)
+        self.log.info("Starting simulation for %s Erlang (load %d/%d)", float(erlang),
+                      e_idx + 1, total)
+        self.progress.emit("erlang_start", erlang=erlang, erlang_index=e_idx,
+                           total_erlangs=total)
+        return time.monotonic()
+
+    def _consume(self, stream: Iterator[tuple[int, int, IterationResult | None]],
+                 stopped: Any) -> None:
+        cfg = self.config
+        started = self._begin_point(0)
+        current = 0
+        for e_idx, iteration, result in stream:
+            if stopped[e_idx] or result is None:
+                continue
+            point = self.points[e_idx]
+            point.add(result)
+            self.requests_simulated += 2 * result.requests
+            self.results.write_point(point)
+            self.results.write_summary(self.points)
+            erlang = float(point.erlang)
+            self.log.info("Iteration %d out of %d completed for Erlang: %s", iteration + 1,
+                          cfg.max_iters, erlang)
+            self.log.info("Mean of blocking: %s", point.mean)
+            self.progress.emit("iteration", erlang=point.erlang, iteration=iteration + 1,
+                               total_iterations=cfg.max_iters, metrics={
+                                   "blocking_prob": result.blocking,
+                                   "mean_blocking": point.mean,
+                                   "bit_rate_blocking": result.bit_rate_blocking,
+                                   "mean_hops": result.hops_mean,
+                               })
+            done = iteration + 1 == cfg.max_iters
+            if cfg.ci_stop and point.reached_target(cfg.ci_target) and not done:
+                self.log.info("Confidence interval of %.2f%% reached. %d iterations completed "
+                              "for Erlang: %s", point.ci_percent or 0.0, iteration + 1, erlang)
+                done = True
+            elif done:
+                self.log.info("Maximum iterations (%d) completed for Erlang: %s",
+                              cfg.max_iters, erlang)
+            if not done:
+                continue
+            stopped[e_idx] = 1
+            ci = point.ci
+            self.progress.emit("erlang_complete", erlang=point.erlang, metrics={
+                "mean_blocking": point.mean,
+                **({"ci_lower": max(0.0, point.mean - ci), "ci_upper": point.mean + ci}
+                   if ci is not None else {}),
+                "iterations": len(point.results),
+            })
+            self.log.info("Simulation finished for Erlang: %s finished for simulation "
+                          "number: %s.", erlang, cfg.thread_num)
+            self.log.info("Completed %s Erlang in %.2f seconds", erlang,
+                          time.monotonic() - started)
+            current = e_idx + 1
+            if current < len(cfg.erlangs):
+                started = self._begin_point(current)

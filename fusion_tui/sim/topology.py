@@ -1,0 +1,176 @@
+"""Network topologies: the shipped ones (`data/topologies/*.json`) or a FUSION-format file
+(tab-separated `src dst length_km` lines, both directions listed), and k shortest paths
+by length (Yen's algorithm)."""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fusion_tui.resources import data_dir
+
+
+class TopologyError(ValueError):
+    """The topology cannot be loaded; the message says why."""
+
+
+@dataclass(frozen=True)
+class Topology:
+    name: str
+    labels: tuple[str, ...]
+    links: tuple[tuple[int, int, float], ...]  # (u, v, length_km), u < v, undirected
+
+    @property
+    def num_nodes(self) -> int:
+        return len(self.labels)
+
+    def adjacency(self) -> list[dict[int, float]]:
+        adj: list[dict[int, float]] = [{} for _ in self.labels]
+        for u, v, length in self.links:
+            adj[u][v] = length
+            adj[v][u] = length
+        return adj
+
+    def link_index(self) -> dict[tuple[int, int], int]:
+        index = {}
+        for i, (u, v, _) in enumerate(self.links):
+            index[(u, v)] = index[(v, u)] = i
+        return index
+
+
+def topologies_dir() -> Path:
+    return data_dir() / "topologies"
+
+
+def shipped_topologies() -> dict[str, Path]:
+    """Shipped topology names (lower case) -> file."""
+    out = {}
+    for path in sorted(topologies_dir().glob("*.json")):
+        try:
+            name = json.loads(path.read_text(encoding="utf-8"))["name"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        out[str(name).lower()] = path
+    return out
+
+
+def _from_links(name: str, labels: list[str], raw: Iterable[tuple[int, int, float]]) -> Topology:
+    seen: dict[tuple[int, int], float] = {}
+    for u, v, length in raw:
+        if u == v:
+            raise TopologyError(f"topology {name!r}: link {u}-{v} is a loop")
+        if not length > 0:
+            raise TopologyError(f"topology {name!r}: link {u}-{v} has length {length}")
+        seen.setdefault((min(u, v), max(u, v)), float(length))
+    if not seen:
+        raise TopologyError(f"topology {name!r} has no links")
+    links = tuple((u, v, length) for (u, v), length in sorted(seen.items()))
+    return Topology(name, tuple(labels), links)
+
+
+def load_shipped(path: Path) -> Topology:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    nodes = data["nodes"]
+    labels = [str(n.get("label", n["id"])) for n in sorted(nodes, key=lambda n: n["id"])]
+    links = [(int(u), int(v), float(length)) for u, v, length in data["links"]]
+    return _from_links(str(data["name"]), labels, links)
+
+
+def load_fusion_file(path: Path) -> Topology:
+    """FUSION's `data/raw/*.txt` format; node names may be any tokens."""
+    ids: dict[str, int] = {}
+    raw = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TopologyError(f"cannot read topology file {str(path)!r}: {exc}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = line.split()
+        if not parts or parts[0].startswith("#"):
+            continue
+        if len(parts) != 3:
+            raise TopologyError(f"{path.name} line {number}: expected 'src dst length'")
+        try:
+            length = float(parts[2])
+        except ValueError:
+            raise TopologyError(f"{path.name} line {number}: length {parts[2]!r} is not "
+                                "a number") from None
+        u = ids.setdefault(parts[0], len(ids))
+        v = ids.setdefault(parts[1], len(ids))
+        raw.append((u, v, length))
+    return _from_links(path.stem, list(ids), raw)
+
+
+def load_topology(network: str, base: Path | None = None) -> Topology:
+    """A shipped topology by name (case-insensitive) or a FUSION-format file path."""
+    shipped = shipped_topologies()
+    path = shipped.get(network.lower())
+    if path is not None:
+        return load_shipped(path)
+    candidate = Path(network).expanduser()
+    if not candidate.is_absolute() and base is not None:
+        candidate = base / candidate
+    if candidate.is_file():
+        return load_fusion_file(candidate)
+    known = ", ".join(load_shipped(p).name for p in shipped.values())
+    raise TopologyError(f"unknown topology {network!r} (known: {known}; or a path to a "
+                        "FUSION topology file)")
+
+
+def _dijkstra(adj: list[dict[int, float]], src: int, dst: int, banned_nodes: set[int],
+              banned_edges: set[tuple[int, int]]) -> tuple[float, tuple[int, ...]] | None:
+    best = {src: 0.0}
+    heap: list[tuple[float, tuple[int, ...]]] = [(0.0, (src,))]
+    while heap:
+        dist, path = heapq.heappop(heap)
+        node = path[-1]
+        if node == dst:
+            return dist, path
+        if dist > best.get(node, float("inf")):
+            continue
+        for nxt, length in sorted(adj[node].items()):
+            if nxt in banned_nodes or (node, nxt) in banned_edges or nxt in path:
+                continue
+            nd = dist + length
+            if nd < best.get(nxt, float("inf")):
+                best[nxt] = nd
+                heapq.heappush(heap, (nd, (*path, nxt)))
+    return None
+
+
+def k_shortest_paths(adj: list[dict[int, float]], src: int, dst: int,
+                     k: int) -> list[tuple[float, tuple[int, ...]]]:
+    """Up to k loop-free paths from src to dst, shortest first (Yen's algorithm).
+    Ties break by hop count, then by node sequence, so results are deterministic."""
+    first = _dijkstra(adj, src, dst, set(), set())
+    if first is None:
+        return []
+    found = [first]
+    candidates: list[tuple[float, int, tuple[int, ...]]] = []
+    seen = {first[1]}
+    while len(found) < k:
+        last = found[-1][1]
+        for i in range(len(last) - 1):
+            spur, root = last[i], last[: i + 1]
+            banned_edges = set()
+            for _, path in found:
+                if path[: i + 1] == root:
+                    banned_edges.add((path[i], path[i + 1]))
+                    banned_edges.add((path[i + 1], path[i]))
+            spur_path = _dijkstra(adj, spur, dst, set(root[:-1]), banned_edges)
+            if spur_path is None:
+                continue
+            path = root[:-1] + spur_path[1]
+            if path in seen:
+                continue
+            seen.add(path)
+            length = sum(adj[a][b] for a, b in zip(path, path[1:], strict=False))
+            heapq.heappush(candidates, (length, len(path), path))
+        if not candidates:
+            break
+        length, _, path = heapq.heappop(candidates)
+        found.append((length, path))
+    return found
