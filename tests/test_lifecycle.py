@@ -297,3 +297,32 @@ def test_manager_is_usable_without_services(settings: Settings) -> None:
         assert isinstance(svc.manager, RunManager)
     finally:
         svc.close()
+
+
+BUILTIN_WITHOUT_PROGRESS = (
+    "{python} -m fusion_tui.sim --config_path {config_path} --run_id {run_id}"
+    " --output_dir {output_dir} --workers 1"
+)
+
+
+@pytest.mark.parametrize("command", ["default", "log lines only"])
+def test_builtin_simulator_end_to_end(tmp_path: Path, db_url: str, command: str) -> None:
+    from conftest import make_settings
+
+    from fusion_tui.settings import DEFAULT_BUILTIN_COMMAND
+
+    chosen = DEFAULT_BUILTIN_COMMAND if command == "default" else BUILTIN_WITHOUT_PROGRESS
+    svc = open_services(make_settings(tmp_path, db_url, simulator_command=chosen))
+    try:
+        run = svc.manager.create("minimal", overrides=["general_settings.num_requests=500"])
+        done = svc.manager.wait(run.id, timeout=60)
+        assert (done.status, done.exit_code) == (RunStatus.COMPLETED, 0), done.error_message
+        assert (done.current_erlang, done.current_erlang_index, done.current_iteration) == (
+            600.0, 1, 2)
+        paths = RunPaths(Path(done.run_dir))
+        assert paths.progress.exists() == (command == "default")
+        names = sorted(p.name for p in paths.output.iterdir())
+        assert names == ["300.0_erlang.json", "600.0_erlang.json", "summary.csv"]
+        assert "Iteration 2 out of 2 completed for Erlang: 600.0" in paths.log.read_text()
+    finally:
+        svc.close()

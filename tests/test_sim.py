@@ -3,6 +3,7 @@ determinism, bad configurations, signals and output formats. Real processes."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -12,13 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import alive, poll_until
+from sim_helpers import events, run_sim, summary, write_config
 
 from fusion_tui.sim.engine import InvariantError, RoutingTable, _check, simulate_iteration
 from fusion_tui.sim.modulation import DEFAULT_TABLE, ModulationTable
 from fusion_tui.sim.stats import ci_half_width, mean_variance
 from fusion_tui.sim.topology import load_topology
-from helpers import alive, poll_until
-from sim_helpers import events, run_sim, summary, write_config
 
 
 def erlang_b(load: float, channels: int) -> float:
@@ -72,8 +73,8 @@ def test_blocking_rises_with_load_and_more_paths_help(tmp_path: Path) -> None:
     loads = [300, 450, 600, 750, 900]
     one = _nsfnet_blocking(tmp_path / "k1", 1, loads)
     three = _nsfnet_blocking(tmp_path / "k3", 3, loads)
-    assert all(b > a for a, b in zip(one, one[1:], strict=False)), one
-    assert all(b > a for a, b in zip(three, three[1:], strict=False)), three
+    assert all(b > a for a, b in itertools.pairwise(one)), one
+    assert all(b > a for a, b in itertools.pairwise(three)), three
     assert one[0] > 0
     assert sum(three) / len(three) <= sum(one) / len(one)
 

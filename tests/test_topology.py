@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def test_k_shortest_paths_are_distinct_loop_free_and_ordered() -> None:
     assert len({p for _, p in paths}) == 5
     for length, path in paths:
         assert path[0] == 0 and path[-1] == 13 and len(set(path)) == len(path)
-        assert length == sum(adj[a][b] for a, b in zip(path, path[1:], strict=False))
+        assert length == sum(adj[a][b] for a, b in itertools.pairwise(path))
     assert paths[0] == (3500.0, (0, 7, 8, 12, 13))  # 2400 + 700 + 300 + 100
     assert paths[1] == (3700.0, (0, 7, 8, 11, 13))
 

@@ -17,7 +17,7 @@ import heapq
 import random
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from math import log
 
 from fusion_tui.sim.modulation import ModulationTable
@@ -69,7 +69,9 @@ class RoutingTable:
         link_of = topology.link_index()
         mod_names = tuple(modulation.names())
         mod_id = {name: i for i, name in enumerate(mod_names)}
-        pairs, options, path_links = [], [], []
+        pairs: list[tuple[int, int]] = []
+        options: list[tuple[tuple[Option, ...], ...]] = []
+        path_links: list[tuple[int, ...]] = []
         cache: dict[tuple[int, int], list[tuple[float, tuple[int, ...]]]] = {}
         for s in range(topology.num_nodes):
             for d in range(topology.num_nodes):
@@ -85,12 +87,12 @@ class RoutingTable:
                 per_bw = []
                 path_ids = []
                 for _, nodes in paths:
-                    links = tuple(link_of[(a, b)] for a, b in zip(nodes, nodes[1:], strict=False))
+                    links = tuple(link_of[(a, b)] for a, b in pairwise(nodes))
                     path_ids.append(len(path_links))
                     path_links.append(links)
                 for b, bw in enumerate(bandwidths):
                     opts: list[Option] = []
-                    for (length, nodes), pid in zip(paths, path_ids, strict=True):
+                    for (length, _nodes), pid in zip(paths, path_ids, strict=True):
                         choice = modulation.choose(bw, length)
                         if choice is None:
                             continue
@@ -219,7 +221,8 @@ def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: floa
         placed = None
         for opt in opts:
             shifts = opt[1]
-            best_pos, best_len, best_idxs = -1, 0, ()
+            best_pos, best_len = -1, 0
+            best_idxs: tuple[int, ...] = ()
             for idxs in opt[0]:
                 occ = 0
                 for i in idxs:

@@ -29,7 +29,7 @@ from fusion_tui.sim.stats import PointStats
 Unit = tuple[int, int]  # (erlang index, iteration index)
 
 
-class Interrupted(Exception):  # noqa: N818 - it is a signal, not a failure
+class Interrupted(Exception):
     """SIGTERM or SIGINT arrived; carries the signal number."""
 
     def __init__(self, signum: int) -> None:

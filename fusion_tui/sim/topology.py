@@ -5,6 +5,7 @@ by length (Yen's algorithm)."""
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -167,7 +168,7 @@ def k_shortest_paths(adj: list[dict[int, float]], src: int, dst: int,
             if path in seen:
                 continue
             seen.add(path)
-            length = sum(adj[a][b] for a, b in zip(path, path[1:], strict=False))
+            length = sum(adj[a][b] for a, b in itertools.pairwise(path))
             heapq.heappush(candidates, (length, len(path), path))
         if not candidates:
             break
