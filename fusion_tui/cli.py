@@ -304,13 +304,25 @@ def load_settings(args: argparse.Namespace) -> Settings:
     })
 
 
+def run_tui(settings: Settings) -> int:
+    """Bare `fusion-tui`: open the app on the store (runs keep going when it closes)."""
+    from fusion_tui.tui.app import create_app
+
+    svc = open_services(settings)
+    try:
+        svc.manager.reconcile()
+        create_app(svc).run()
+    finally:
+        svc.close()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         settings = load_settings(args)
         if args.command is None:
-            args.json = False
-            args.command, args.status, args.limit = "runs", [], 20
+            return run_tui(settings)
         if args.command == "templates":
             return cmd_templates(args, settings)
         if args.command == "db":

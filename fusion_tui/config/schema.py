@@ -123,6 +123,18 @@ def _check_distribution(key: Key, raw: str) -> None:
                              f"probabilities must sum to 1, they sum to {total:g}")
 
 
+def check_value(section: str, key: str, raw: str) -> None:
+    """Check one value on its own (type, bounds); unknown keys pass."""
+    known = KNOWN.get((section, key))
+    if known is None:
+        return
+    if _unset(raw):
+        if known.required:
+            raise ConfigError.at(section, key, "missing required key")
+        return
+    _check(known, raw)
+
+
 def validate(sections: Sections) -> None:
     """Raise ConfigError for the first problem found, in a stable order."""
     for key in KEYS:

@@ -13,24 +13,50 @@ from pathlib import Path
 DEFAULT_MAX_LINE = 1 << 20
 
 
+class LineSplitter:
+    """Turns appended bytes into complete lines; keeps the unfinished tail."""
+
+    def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
+        self.max_line = max_line
+        self.pending = b""
+
+    def reset(self) -> None:
+        self.pending = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Complete lines in `data` (after what was pending), without newlines."""
+        parts = (self.pending + data).split(b"\n")
+        self.pending = parts.pop()
+        lines: list[bytes] = []
+        for part in parts:
+            lines.extend(self._split_long(part.rstrip(b"\r")))
+        while len(self.pending) > self.max_line:
+            lines.append(self.pending[: self.max_line])
+            self.pending = self.pending[self.max_line:]
+        return lines
+
+    def _split_long(self, line: bytes) -> list[bytes]:
+        if len(line) <= self.max_line:
+            return [line]
+        return [line[i: i + self.max_line] for i in range(0, len(line), self.max_line)]
+
+
 class LineReader:
     """Read the complete lines appended to `path` since the last call."""
 
-    def __init__(self, path: Path, *, max_line: int = DEFAULT_MAX_LINE,
-                 chunk: int = 1 << 16) -> None:
+    def __init__(self, path: Path, *, max_line: int = DEFAULT_MAX_LINE) -> None:
         self.path = path
         self.offset = 0
-        self.max_line = max_line
-        self.chunk = chunk
         self.restarts = 0
-        self._pending = b""
+        self._splitter = LineSplitter(max_line)
         self._identity: tuple[int, int] | None = None
 
     def _check_identity(self, st: os.stat_result) -> None:
         identity = (st.st_dev, st.st_ino)
         replaced = self._identity is not None and identity != self._identity
         if replaced or st.st_size < self.offset:
-            self.offset, self._pending = 0, b""
+            self.offset = 0
+            self._splitter.reset()
             self.restarts += 1
         self._identity = identity
 
@@ -46,23 +72,9 @@ class LineReader:
         if not data:
             return []
         self.offset += len(data)
-        buf = self._pending + data
-        parts = buf.split(b"\n")
-        self._pending = parts.pop()
-        lines: list[bytes] = []
-        for part in parts:
-            lines.extend(self._split_long(part.rstrip(b"\r")))
-        while len(self._pending) > self.max_line:
-            lines.append(self._pending[: self.max_line])
-            self._pending = self._pending[self.max_line:]
-        return lines
-
-    def _split_long(self, line: bytes) -> list[bytes]:
-        if len(line) <= self.max_line:
-            return [line]
-        return [line[i: i + self.max_line] for i in range(0, len(line), self.max_line)]
+        return self._splitter.feed(data)
 
     @property
     def pending(self) -> bytes:
         """The unfinished last line held back so far."""
-        return self._pending
+        return self._splitter.pending

@@ -1,0 +1,129 @@
+"""Async, incremental watching of one run's files (aiofiles), for live views.
+
+`RunTail.poll()` stats the progress file and the log, reads only bytes that are new,
+and folds progress events into a ProgressState; it also tracks the time of the last
+activity (progress or log write) so views can show silence and mark stalled runs.
+Nothing is read when nothing changed, so polling many runs stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiofiles
+
+from fusion_tui.monitor.events import normalise
+from fusion_tui.monitor.fusion_log import FusionLogParser
+from fusion_tui.monitor.lines import LineSplitter
+from fusion_tui.monitor.progress import ErlangPoint, ProgressState
+
+_READ_LIMIT = 4 << 20
+
+
+class _FileTail:
+    """New complete lines of one file, read asynchronously from a remembered offset."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.mtime: float | None = None
+        self._identity: tuple[int, int] | None = None
+        self._splitter = LineSplitter()
+
+    async def read(self) -> tuple[list[bytes], bool]:
+        """(new lines, whether the file was restarted because it shrank or was replaced)."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return [], False
+        self.mtime = st.st_mtime
+        identity = (st.st_dev, st.st_ino)
+        restarted = False
+        if (self._identity is not None and identity != self._identity) or st.st_size < self.offset:
+            self.offset, restarted = 0, True
+            self._splitter.reset()
+        self._identity = identity
+        if st.st_size == self.offset:
+            return [], restarted
+        async with aiofiles.open(self.path, "rb") as fh:
+            await fh.seek(self.offset)
+            data = await fh.read(min(_READ_LIMIT, st.st_size - self.offset))
+        self.offset += len(data)
+        return self._splitter.feed(data), restarted
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """What a view needs of a run's live state, immutable so it can travel in messages."""
+
+    current_erlang: float | None
+    erlang_index: int | None
+    total_erlangs: int | None
+    current_iteration: int | None
+    total_iterations: int | None
+    points: tuple[ErlangPoint, ...]
+    error: str | None
+    finished: bool
+    last_activity: float | None  # epoch seconds of the last progress or log write
+
+    @property
+    def fraction_done(self) -> float | None:
+        if not self.total_erlangs or not self.total_iterations:
+            return None
+        done = (self.erlang_index or 0) * self.total_iterations + (self.current_iteration or 0)
+        return max(0.0, min(1.0, done / (self.total_erlangs * self.total_iterations)))
+
+
+class RunTail:
+    """Live state of one run from `progress.jsonl`, or from FUSION log lines without it."""
+
+    def __init__(self, progress_file: Path, log_file: Path) -> None:
+        self._progress = _FileTail(progress_file)
+        self._log = _FileTail(log_file)
+        self._parser = FusionLogParser()
+        self.state = ProgressState()
+        self.source: str | None = None
+        self.skipped = 0
+
+    @property
+    def last_activity(self) -> float | None:
+        times = [t for t in (self._progress.mtime, self._log.mtime) if t is not None]
+        return max(times) if times else None
+
+    async def poll(self) -> bool:
+        """Read what is new; True when the snapshot changed."""
+        before = self.snapshot()
+        lines, restarted = await self._progress.read()
+        if restarted or (lines and self.source != "progress"):
+            self.state, self.source = ProgressState(), "progress"
+        for raw in lines:
+            if not raw.strip():
+                continue
+            try:
+                event = normalise(json.loads(raw.decode("utf-8")))
+            except (UnicodeDecodeError, ValueError, RecursionError):
+                event = None
+            if event is None:
+                self.skipped += 1
+            else:
+                self.state.apply(event)
+        log_lines, _ = await self._log.read()
+        if self.source != "progress":
+            for raw in log_lines:
+                event = self._parser.parse(raw.decode("utf-8", errors="replace"))
+                if event is not None:
+                    self.source = "log"
+                    self.state.apply(event)
+        return self.snapshot() != before
+
+    def snapshot(self) -> RunSnapshot:
+        s = self.state
+        points = tuple(ErlangPoint(p.erlang, p.iterations_done, p.blocking, p.ci_lower,
+                                   p.ci_upper, p.complete)
+                       for p in sorted(s.points.values(), key=lambda p: p.erlang))
+        return RunSnapshot(s.current_erlang, s.erlang_index, s.total_erlangs,
+                           s.current_iteration, s.total_iterations, points, s.error,
+                           s.finished, self.last_activity)

@@ -1,0 +1,186 @@
+"""The fusion-tui Textual app and its factory (`create_app`), shared by the CLI and tests.
+
+The app drives the run manager and store in-process; all blocking work (database,
+signals, psutil) runs in thread workers that post messages back. Runs do not belong to
+the app: quitting or losing the terminal never stops them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from rich.text import Text
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from fusion_tui.resources import styles_dir
+from fusion_tui.runs.manager import RunError
+from fusion_tui.services import Services
+from fusion_tui.store.models import FINISHED_STATUSES, utcnow
+from fusion_tui.store.runs_repo import RunQuery
+from fusion_tui.tui.format import safe
+from fusion_tui.tui.widgets.confirm import ConfirmScreen
+
+NOTIFY_SECONDS = 1.0
+
+
+class FusionApp(App[None]):
+    """Keyboard-driven view and control of simulation runs."""
+
+    TITLE = "fusion-tui"
+    CSS_PATH = [str(styles_dir() / "app.tcss")]
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "toggle_help", "Help"),
+    ]
+
+    def __init__(self, services: Services, *, now: Callable[[], datetime] | None = None,
+                 watch_notifications: bool = True) -> None:
+        super().__init__()
+        self.services = services
+        self._now = now or utcnow
+        self._watch_notifications = watch_notifications
+        self._seen_finished: datetime | None = None
+
+    def now(self) -> datetime:
+        """Current time (naive UTC); fixed in snapshot tests."""
+        return self._now()
+
+    def on_mount(self) -> None:
+        from fusion_tui.tui.screens.runs import RunsScreen
+
+        self.push_screen(RunsScreen())
+        if self._watch_notifications:
+            self._seen_finished = self.now()
+            self.set_interval(NOTIFY_SECONDS, self.check_finished)
+
+    # -- navigation --------------------------------------------------------------------
+
+    def open_detail(self, run_id: str) -> None:
+        from fusion_tui.tui.screens.detail import DetailScreen
+
+        self.push_screen(DetailScreen(run_id))
+
+    def open_log(self, run_id: str) -> None:
+        from fusion_tui.tui.screens.log import LogScreen
+
+        self.push_screen(LogScreen(run_id))
+
+    def open_artifacts(self, run_id: str) -> None:
+        from fusion_tui.tui.screens.artifacts import ArtifactsScreen
+
+        self.push_screen(ArtifactsScreen(run_id))
+
+    def open_new_run(self, clone_of: str | None = None) -> None:
+        from fusion_tui.tui.screens.new_run import NewRunScreen
+
+        self.push_screen(NewRunScreen(clone_of=clone_of))
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    # -- confirmations and the actions behind them ------------------------------------
+
+    def confirm_cancel(self, run_ids: list[str], done: Callable[[], None] | None = None) -> None:
+        body = Text(f"Cancel {len(run_ids)} run(s)? Running simulations get SIGTERM, then "
+                    f"SIGKILL after {self.services.settings.cancel_grace:g} s.\n\n")
+        body.append_text(self._describe(run_ids))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.cancel_runs(run_ids)
+                if done:
+                    done()
+
+        self.push_screen(ConfirmScreen("Cancel runs", body), answered)
+
+    def confirm_delete(self, run_ids: list[str], done: Callable[[], None] | None = None) -> None:
+        body = Text(f"Delete {len(run_ids)} finished run(s) and their directories? "
+                    "This cannot be undone.\n\n")
+        body.append_text(self._describe(run_ids))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_runs(run_ids)
+                if done:
+                    done()
+
+        self.push_screen(ConfirmScreen("Delete runs", body), answered)
+
+    def _describe(self, run_ids: list[str]) -> Text:
+        text = Text()
+        for run_id in run_ids[:8]:
+            run = self.services.store.get(run_id)
+            text.append(f"  {run_id}  ")
+            text.append_text(safe(run.name if run else "", 40))
+            text.append("\n")
+        if len(run_ids) > 8:
+            text.append(f"  … and {len(run_ids) - 8} more\n")
+        return text
+
+    @work(thread=True, group="actions")
+    def cancel_runs(self, run_ids: list[str]) -> None:
+        for run_id in run_ids:
+            try:
+                self.services.manager.cancel(run_id)
+            except RunError as exc:
+                self.call_from_thread(self.notify, str(exc), severity="warning")
+
+    @work(thread=True, group="actions")
+    def delete_runs(self, run_ids: list[str]) -> None:
+        for run_id in run_ids:
+            try:
+                self.services.manager.delete(run_id)
+            except (RunError, OSError) as exc:
+                self.call_from_thread(self.notify, str(exc), severity="warning")
+        self.call_from_thread(self.notify, f"Deleted {len(run_ids)} run(s)")
+
+    # -- toasts for runs that ended ------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="notify")
+    def check_finished(self) -> None:
+        since = self._seen_finished
+        if since is None:
+            return
+        query = RunQuery(statuses=FINISHED_STATUSES, order_by="completed_at")
+        recent = [r for r in self.services.store.list_runs(query, limit=20)
+                  if r.completed_at is not None and r.completed_at > since]
+        if not recent:
+            return
+        self._seen_finished = max(r.completed_at for r in recent if r.completed_at)
+        for run in reversed(recent):
+            label = f"{run.id} {run.name or ''}".strip()
+            severity = {"COMPLETED": "information", "FAILED": "error"}.get(run.status, "warning")
+            message = Text(f"{run.status.lower()}: ")
+            message.append_text(safe(label, 60))
+            self.call_from_thread(self.notify, message.plain, title=f"Run {run.status.lower()}",
+                                  severity=severity, markup=False)
+
+    # -- command palette: every key binding of the screen is a command ------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        seen = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            key = binding.key_display or binding.key
+            yield SystemCommand(
+                binding.description, f"key: {key}",
+                lambda node=active.node, action=binding.action: self.call_later(
+                    node.run_action, action),
+            )
+
+
+def create_app(services: Services, *, now: Callable[[], datetime] | None = None,
+               watch_notifications: bool = True) -> FusionApp:
+    """The one way to build the app (CLI and tests alike)."""
+    return FusionApp(services, now=now, watch_notifications=watch_notifications)

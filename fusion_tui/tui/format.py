@@ -1,0 +1,92 @@
+"""Turning run data into safe, compact display text.
+
+Everything that comes from a run (names, templates, paths, log lines) passes through
+`safe()` into a rich `Text`, never through markup, so `[red]` or escape sequences in
+a run name are shown as typed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from fusion_tui.textsafe import one_line, strip_escapes
+
+STATUS_STYLE = {
+    "PENDING": "bold blue",
+    "RUNNING": "bold yellow",
+    "COMPLETED": "bold green",
+    "FAILED": "bold red",
+    "CANCELLED": "bold magenta",
+}
+STATUS_SYMBOL = {
+    "PENDING": "…",
+    "RUNNING": "▶",
+    "COMPLETED": "✔",
+    "FAILED": "✘",
+    "CANCELLED": "■",
+}
+
+
+def safe(text: str | None, limit: int = 200) -> Text:
+    """Run-provided text as a literal Text: no markup, no escape sequences, one line."""
+    return Text(one_line(text or "", limit))
+
+
+def safe_line(text: str) -> Text:
+    """A log line, escapes made visible, kept whole (the viewer handles width)."""
+    return Text(strip_escapes(text.replace("\t", "    ")))
+
+
+def status_text(status: str, stalled: bool = False) -> Text:
+    """Status in colour *and* words (16-colour terminals and NO_COLOR still read it)."""
+    label = f"{STATUS_SYMBOL.get(status, '?')} {status}"
+    text = Text(label, style=STATUS_STYLE.get(status, ""))
+    if stalled:
+        text.append(" STALLED", style="bold red reverse")
+    return text
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def timestamp(value: datetime | None) -> str:
+    return value.strftime("%m-%d %H:%M") if value else "-"
+
+
+def eta(started: datetime | None, fraction: float | None, now: datetime) -> str:
+    """Remaining time by linear extrapolation of the elapsed time."""
+    if started is None or not fraction or fraction >= 1.0:
+        return "-"
+    elapsed = (now - started).total_seconds()
+    if elapsed <= 0:
+        return "-"
+    return duration(elapsed * (1.0 - fraction) / fraction)
+
+
+def progress_bar(fraction: float | None, width: int = 10) -> Text:
+    if fraction is None:
+        return Text("-".ljust(width + 5))
+    filled = round(fraction * width)
+    bar = Text("█" * filled, style="green")
+    bar.append("░" * (width - filled), style="dim")
+    bar.append(f" {fraction * 100:3.0f}%")
+    return bar
+
+
+def ago(seconds: float | None) -> str:
+    return "-" if seconds is None else duration(seconds) + " ago"

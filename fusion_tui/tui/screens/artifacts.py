@@ -1,0 +1,219 @@
+"""A run's output files: a tree with sizes, a preview (JSON pretty-printed, CSV as a
+table, INI and text highlighted, big files partially), `o` to open in $PAGER/$EDITOR."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from fusion_tui.artifacts import Artifact, UnsafePath, list_artifacts, resolve_artifact
+from fusion_tui.textsafe import strip_escapes
+from fusion_tui.tui.format import safe
+
+PREVIEW_BYTES = 256 * 1024
+CSV_ROWS = 500
+_LEXERS = {".ini": "ini", ".cfg": "ini", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml",
+           ".py": "python", ".json": "json", ".log": "text", ".txt": "text"}
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+@dataclass(frozen=True)
+class PreviewContent:
+    kind: str  # "syntax", "text", "table"
+    body: str
+    lexer: str = "text"
+    rows: tuple[tuple[str, ...], ...] = ()
+    note: str = ""
+
+
+def load_preview(path: Path) -> PreviewContent:
+    """Read at most PREVIEW_BYTES of `path` and decide how to show it."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        raw = fh.read(PREVIEW_BYTES)
+    partial = size > len(raw)
+    note = f"showing the first {human_size(len(raw))} of {human_size(size)}" if partial else ""
+    text = strip_escapes(raw.decode("utf-8", errors="replace"))
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows = tuple(tuple(row) for _, row in zip(range(CSV_ROWS + 1),
+                                                  csv.reader(io.StringIO(text)), strict=False))
+        if len(rows) > CSV_ROWS:
+            note = (note + "; " if note else "") + f"first {CSV_ROWS} rows"
+        return PreviewContent("table", "", rows=rows[: CSV_ROWS + 1], note=note)
+    if suffix == ".json" and not partial:
+        try:
+            pretty = json.dumps(json.loads(raw), indent=2)
+            return PreviewContent("syntax", strip_escapes(pretty), "json", note=note)
+        except ValueError:
+            pass
+    lexer = _LEXERS.get(suffix, "text")
+    return PreviewContent("syntax" if lexer != "text" else "text", text, lexer, note=note)
+
+
+class ArtifactsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("o", "open_external", "Open in $PAGER"),
+        Binding("e", "open_editor", "Open in $EDITOR"),
+    ]
+
+    class Listed(Message):
+        def __init__(self, run_dir: Path | None, artifacts: list[Artifact]) -> None:
+            super().__init__()
+            self.run_dir, self.artifacts = run_dir, artifacts
+
+    class Previewed(Message):
+        def __init__(self, path: Path, content: PreviewContent | None, error: str = "") -> None:
+            super().__init__()
+            self.path, self.content, self.error = path, content, error
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ArtifactsScreen.Previewed)
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.run_dir: Path | None = None
+        self.current: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="artifacts"):
+            yield Tree(Text("output/"), id="artifact-tree")
+            with VerticalScroll(id="preview"):
+                yield Static(id="preview-note")
+                yield Static(id="preview-text")
+                yield DataTable(id="preview-table", zebra_stripes=True)
+        yield Static(id="artifact-path")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"artifacts of {self.run_id}"
+        self.query_one("#preview-table").display = False
+        self.list_files()
+
+    @work(thread=True, exclusive=True, group="list")
+    def list_files(self) -> None:
+        run = self.app.services.store.get(self.run_id)  # type: ignore[attr-defined]
+        if run is None:
+            self.post_message(self.Listed(None, []))
+            return
+        run_dir = Path(run.run_dir)
+        self.post_message(self.Listed(run_dir, list_artifacts(run_dir)))
+
+    def on_artifacts_screen_listed(self, message: Listed) -> None:
+        tree = self.query_one(Tree)
+        self.run_dir = message.run_dir
+        if message.run_dir is None:
+            self.query_one("#preview-text", Static).update(Text("This run no longer exists."))
+            return
+        if not message.artifacts:
+            self.query_one("#preview-text", Static).update(
+                Text("No output files yet. They appear here as the simulator writes them."))
+        tree.clear()
+        folders: dict[str, TreeNode[str]] = {"": tree.root}
+        for artifact in message.artifacts:
+            parts = artifact.path.split("/")
+            for depth in range(1, len(parts)):
+                key = "/".join(parts[:depth])
+                if key not in folders:
+                    folders[key] = folders["/".join(parts[: depth - 1])].add(
+                        safe(parts[depth - 1] + "/"), expand=True)
+            label = safe(parts[-1], 80)
+            label.append(f"  {human_size(artifact.size)}", style="dim")
+            folders["/".join(parts[:-1])].add_leaf(label, data=artifact.path)
+        tree.root.expand()
+        tree.focus()
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
+        if event.node.data and self.run_dir is not None:
+            self.preview(self.run_dir, event.node.data)
+
+    @work(thread=True, exclusive=True, group="preview")
+    def preview(self, run_dir: Path, relative: str) -> None:
+        try:
+            path = resolve_artifact(run_dir, relative)
+            self.post_message(self.Previewed(path, load_preview(path)))
+        except (UnsafePath, OSError) as exc:
+            self.post_message(self.Previewed(run_dir / "output" / relative, None, str(exc)))
+
+    def on_artifacts_screen_previewed(self, message: Previewed) -> None:
+        self.current = message.path if message.content else None
+        self.query_one("#artifact-path", Static).update(safe(str(message.path), 1000))
+        note = self.query_one("#preview-note", Static)
+        text = self.query_one("#preview-text", Static)
+        table = self.query_one("#preview-table", DataTable)
+        content = message.content
+        if content is None:
+            note.update(Text(message.error, style="bold red"))
+            text.update("")
+            table.display = False
+            return
+        note.update(Text(content.note, style="italic"))
+        if content.kind == "table":
+            text.display, table.display = False, True
+            table.clear(columns=True)
+            if content.rows:
+                width = max(len(r) for r in content.rows)
+                header = list(content.rows[0]) + [""] * (width - len(content.rows[0]))
+                table.add_columns(*(safe(h, 40) for h in header))
+                for row in content.rows[1:]:
+                    table.add_row(*(safe(c, 60) for c in list(row) + [""] * (width - len(row))))
+            return
+        text.display, table.display = True, False
+        if content.kind == "syntax":
+            text.update(Syntax(content.body, content.lexer, line_numbers=False, word_wrap=False,
+                               theme="ansi_dark"))
+        else:
+            text.update(Text(content.body))
+
+    def _open_with(self, variable: str, fallback: str) -> None:
+        if self.current is None:
+            self.notify("Choose a file first", severity="warning")
+            return
+        command = os.environ.get(variable) or os.environ.get(
+            "EDITOR" if variable == "PAGER" else "PAGER") or fallback
+        argv = shlex.split(command)
+        if not argv or shutil.which(argv[0]) is None:
+            self.notify(f"${variable} program {command!r} not found", severity="error",
+                        markup=False)
+            return
+        try:
+            with self.app.suspend():
+                subprocess.run([*argv, str(self.current)], check=False)
+        except Exception as exc:  # suspend is unavailable in some environments (tests)
+            self.notify(f"cannot open {self.current.name}: {exc}", severity="error",
+                        markup=False)
+
+    def action_open_external(self) -> None:
+        self._open_with("PAGER", "less")
+
+    def action_open_editor(self) -> None:
+        self._open_with("EDITOR", "vi")

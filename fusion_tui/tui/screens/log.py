@@ -1,0 +1,131 @@
+"""The log of one run, live: follow (f), search (/ n N), top/bottom (g G), wrap (w)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.tui.widgets.log_view import LogView
+
+
+class LogScreen(Screen[None]):
+    AUTO_FOCUS = "#log"
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("slash", "search", "Search"),
+        Binding("n", "next_hit", "Next hit"),
+        Binding("N", "previous_hit", "Prev hit"),
+        Binding("g", "top", "Top"),
+        Binding("G", "bottom", "Bottom"),
+        Binding("w", "toggle_wrap", "Wrap"),
+    ]
+
+    class Located(Message):
+        def __init__(self, path: Path | None) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="log-status")
+        yield Input(placeholder="search (enter: find, escape: close)", id="search")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"log of {self.run_id}"
+        self.query_one("#search").display = False
+        self.locate()
+
+    @work(thread=True)
+    def locate(self) -> None:
+        run = self.app.services.store.get(self.run_id)  # type: ignore[attr-defined]
+        self.post_message(self.Located(RunPaths(Path(run.run_dir)).log if run else None))
+
+    def on_log_screen_located(self, message: Located) -> None:
+        if message.path is None:
+            self.query_one("#log-status", Static).update(Text("This run no longer exists."))
+            return
+        view = LogView(message.path, id="log")
+        self.mount(view, after=self.query_one("#log-status"))
+        view.focus()
+
+    @property
+    def view(self) -> LogView | None:
+        views = self.query(LogView)
+        return views.first() if views else None
+
+    def on_log_view_state_changed(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        text = Text()
+        text.append("FOLLOWING" if view.follow else "PAUSED", style="bold green"
+                    if view.follow else "bold yellow")
+        text.append(f"   {view.index.line_count:,} lines   wrap {'on' if view.wrap else 'off'}")
+        if view.term:
+            text.append("   search: ")
+            text.append(view.term, style="bold")
+            text.append(f" (line {view.hit + 1:,})" if view.hit is not None else " (no match)")
+        self.query_one("#log-status", Static).update(text)
+
+    def action_back(self) -> None:
+        box = self.query_one("#search", Input)
+        if box.display:
+            box.display = False
+            if self.view:
+                self.view.focus()
+            return
+        self.app.pop_screen()
+
+    def action_toggle_follow(self) -> None:
+        if self.view:
+            self.view.follow = not self.view.follow
+
+    def action_toggle_wrap(self) -> None:
+        if self.view:
+            self.view.wrap = not self.view.wrap
+
+    def action_top(self) -> None:
+        if self.view:
+            self.view.follow = False
+            self.view.scroll_home(animate=False)
+
+    def action_bottom(self) -> None:
+        if self.view:
+            self.view.follow = True
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#search")
+    def run_search(self, event: Input.Submitted) -> None:
+        view = self.view
+        if view is None or not event.value:
+            return
+        view.hit = None
+        view.search(event.value)
+        event.input.display = False
+        view.focus()
+
+    def action_next_hit(self) -> None:
+        if self.view and self.view.term:
+            self.view.search(self.view.term, True)
+
+    def action_previous_hit(self) -> None:
+        if self.view and self.view.term:
+            self.view.search(self.view.term, False)

@@ -1,0 +1,281 @@
+"""Start a run: pick a template, name it, edit the common fields (errors shown next to
+each field) or the whole INI (advanced), and submit. `r` elsewhere clones a run here."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
+
+from fusion_tui.config import schema
+from fusion_tui.config.errors import ConfigError
+from fusion_tui.config.templates import RunConfig as _RunConfig
+from fusion_tui.config.templates import (
+    SectionDict,
+    Template,
+    list_templates,
+    load_template,
+    parse_ini,
+)
+from fusion_tui.store.models import Run
+from fusion_tui.tui.format import safe
+
+FIELDS = (
+    ("general_settings", "erlang_start", "Erlang start"),
+    ("general_settings", "erlang_stop", "Erlang stop"),
+    ("general_settings", "erlang_step", "Erlang step"),
+    ("general_settings", "max_iters", "Iterations"),
+    ("general_settings", "num_requests", "Requests"),
+    ("topology_settings", "network", "Network"),
+    ("routing_settings", "k_paths", "k paths"),
+    ("general_settings", "allocation_method", "Allocation"),
+)
+_WHERE = re.compile(r"^\[(?P<section>[^\]]+)\] (?P<key>[^:]+): (?P<problem>.*)$")
+
+
+def field_id(section: str, key: str) -> str:
+    return f"{section}--{key}"
+
+
+class NewRunScreen(Screen[None]):
+    AUTO_FOCUS = "#name"
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Cancel"),
+        Binding("ctrl+s", "submit", "Create run"),
+        Binding("f2", "toggle_advanced", "Advanced (INI)"),
+    ]
+
+    class TemplatesLoaded(Message):
+        def __init__(self, templates: list[Template], clone: Run | None) -> None:
+            super().__init__()
+            self.templates, self.clone = templates, clone
+
+    class Created(Message):
+        def __init__(self, run: Run | None, error: str = "") -> None:
+            super().__init__()
+            self.run, self.error = run, error
+
+    def __init__(self, clone_of: str | None = None) -> None:
+        super().__init__()
+        self.clone_of = clone_of
+        self.base: SectionDict = {}
+        self.advanced = False
+        self._loading = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="new-run"):
+            with Horizontal(classes="field-row"):
+                yield Label("Template", classes="field-label")
+                yield Select[str]([], id="template", prompt="choose a template", compact=True)
+            yield Static(id="template-about")
+            with Horizontal(classes="field-row"):
+                yield Label("Name", classes="field-label")
+                yield Input(placeholder="optional", id="name", compact=True)
+            yield Label("", id="err-name", classes="field-error")
+            with Vertical(id="form-fields"):
+                for section, key, label in FIELDS:
+                    with Horizontal(classes="field-row"):
+                        yield Label(label, classes="field-label")
+                        if key == "allocation_method":
+                            yield Select[str]([(m, m) for m in schema.ALLOCATION_METHODS],
+                                              id=field_id(section, key), allow_blank=False,
+                                              compact=True)
+                        else:
+                            yield Input(id=field_id(section, key), compact=True)
+                    yield Label("", id=f"err-{field_id(section, key)}", classes="field-error")
+            yield TextArea(language="toml", id="ini", show_line_numbers=True)
+            yield Static(id="form-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"clone of {self.clone_of}" if self.clone_of else "new run"
+        self.query_one("#ini").display = False
+        for label in self.query(".field-error"):
+            label.display = False
+        self.load_templates()
+
+    @work(thread=True)
+    def load_templates(self) -> None:
+        services = self.app.services  # type: ignore[attr-defined]
+        templates = [t for t in list_templates(services.settings.template_dirs)
+                     if t.simulator != "?"]
+        clone = services.store.get(self.clone_of) if self.clone_of else None
+        self.post_message(self.TemplatesLoaded(templates, clone))
+
+    def on_new_run_screen_templates_loaded(self, message: TemplatesLoaded) -> None:
+        self.templates = {t.name: t for t in message.templates}
+        select = self.query_one("#template", Select)
+        options = [(t.name, t.name) for t in message.templates]
+        select.set_options(options)
+        clone = message.clone
+        if clone is not None:
+            self.base = json.loads(clone.config_json)
+            if clone.template in self.templates:
+                self._loading = True
+                select.value = clone.template
+            self.query_one("#name", Input).value = f"{clone.name or clone.id} (copy)"
+            self._fill_fields()
+        elif options:
+            preferred = "minimal" if "minimal" in self.templates else options[0][1]
+            select.value = preferred
+            self._use_template(preferred)
+
+    def _use_template(self, name: str) -> None:
+        template = self.templates.get(name)
+        if template is None:
+            return
+        try:
+            _, sections = load_template(name, self.app.services.settings.template_dirs)  # type: ignore[attr-defined]
+        except ConfigError as exc:
+            self._show_error(str(exc))
+            return
+        self.base = sections
+        about = Text(f"{template.simulator} simulator. ")
+        about.append_text(safe(template.description, 200))
+        self.query_one("#template-about", Static).update(about)
+        self._fill_fields()
+
+    def _fill_fields(self) -> None:
+        for section, key, _ in FIELDS:
+            value = self.base.get(section, {}).get(key, "")
+            widget = self.query_one(f"#{field_id(section, key)}")
+            if isinstance(widget, Select):
+                if value in schema.ALLOCATION_METHODS:
+                    widget.value = value
+            elif isinstance(widget, Input):
+                widget.value = value
+        self.validate_fields()
+
+    @on(Select.Changed, "#template")
+    def template_changed(self, event: Select.Changed) -> None:
+        if self._loading:
+            self._loading = False
+            return
+        if isinstance(event.value, str):
+            self._use_template(event.value)
+
+    # -- values and validation ---------------------------------------------------------
+
+    def _values(self) -> SectionDict:
+        sections = {name: dict(values) for name, values in self.base.items()}
+        for section, key, _ in FIELDS:
+            widget = self.query_one(f"#{field_id(section, key)}")
+            value = widget.value if isinstance(widget, Input | Select) else ""
+            sections.setdefault(section, {})[key] = str(value) if value is not None else ""
+        return sections
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def validate_fields(self) -> bool:
+        """Check each field on its own, then the whole; show errors beside the fields."""
+        if self.advanced or not self.base:
+            return True
+        sections = self._values()
+        ok = True
+        for section, key, _ in FIELDS:
+            label = self.query_one(f"#err-{field_id(section, key)}", Label)
+            try:
+                schema.check_value(section, key, sections[section][key])
+                self._set_error(label, "")
+            except ConfigError as exc:
+                self._set_error(label, str(exc).split(": ", 1)[-1])
+                ok = False
+        name_label = self.query_one("#err-name", Label)
+        name = self.query_one("#name", Input).value
+        bad_name = any(ord(ch) < 32 or ord(ch) == 127 for ch in name) or len(name) > 255
+        self._set_error(name_label, "control characters are not allowed" if bad_name else "")
+        ok = ok and not bad_name
+        if ok:
+            try:
+                schema.validate(sections)
+                self._show_error("")
+            except ConfigError as exc:
+                ok = False
+                self._place_error(str(exc))
+        return ok
+
+    def _place_error(self, message: str) -> None:
+        match = _WHERE.match(message)
+        if match:
+            target = self.query(f"#err-{field_id(match['section'], match['key'])}")
+            if target:
+                self._set_error(target.first(Label), match["problem"])
+                return
+        self._show_error(message)
+
+    @staticmethod
+    def _set_error(label: Label, message: str) -> None:
+        label.update(Text(message))
+        label.display = bool(message)
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#form-error", Static).update(Text(message, style="bold red"))
+
+    # -- advanced mode -----------------------------------------------------------------
+
+    def action_toggle_advanced(self) -> None:
+        area = self.query_one("#ini", TextArea)
+        fields = self.query_one("#form-fields")
+        if not self.advanced:
+            config = _RunConfig(Template("edit", self.app.services.settings.home, "builtin", ""),  # type: ignore[attr-defined]
+                                self._values())
+            area.text = config.to_ini()
+            self.advanced = True
+            fields.display, area.display = False, True
+            area.focus()
+            return
+        try:
+            sections, _meta = parse_ini(area.text, "config")
+        except ConfigError as exc:
+            self._show_error(str(exc))
+            return
+        self.base = sections
+        self.advanced = False
+        fields.display, area.display = True, False
+        self._fill_fields()
+
+    # -- submit ------------------------------------------------------------------------
+
+    def action_submit(self) -> None:
+        template = self.query_one("#template", Select).value
+        if not isinstance(template, str):
+            self._show_error("choose a template")
+            return
+        if self.advanced:
+            text = self.query_one("#ini", TextArea).text
+        else:
+            if not self.validate_fields():
+                return
+            text = _RunConfig(self.templates[template], self._values()).to_ini()
+        self.create(template, self.query_one("#name", Input).value, text)
+
+    @work(thread=True, exclusive=True, group="create")
+    def create(self, template: str, name: str, text: str) -> None:
+        try:
+            run = self.app.services.manager.create(  # type: ignore[attr-defined]
+                template, name=name or None, config_text=text)
+        except (ConfigError, OSError) as exc:
+            self.post_message(self.Created(None, str(exc)))
+            return
+        self.post_message(self.Created(run))
+
+    def on_new_run_screen_created(self, message: Created) -> None:
+        if message.run is None:
+            if self.advanced:
+                self._show_error(message.error)
+            else:
+                self._place_error(message.error)
+            return
+        run = message.run
+        state = "started" if run.status == "RUNNING" else "queued"
+        self.app.notify(f"Run {run.id} {state}", title="New run", markup=False)
+        self.app.pop_screen()

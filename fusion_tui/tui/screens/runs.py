@@ -1,0 +1,292 @@
+"""Home: the run list. Live (polls the store, tails the files of running rows on screen),
+filterable by text and status, sortable, paged, with bulk cancel and delete."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+from textual.worker import Worker
+
+from fusion_tui.monitor.watch import RunSnapshot, RunTail
+from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.store.models import Run, RunStatus
+from fusion_tui.store.runs_repo import SORTABLE_COLUMNS, RunQuery
+from fusion_tui.tui.widgets.runs_table import PAGE, RowData, RunsTable
+
+REFRESH_SECONDS = 1.0
+TAIL_SECONDS = 0.1
+STATUS_KEYS = {"1": RunStatus.PENDING, "2": RunStatus.RUNNING, "3": RunStatus.COMPLETED,
+               "4": RunStatus.FAILED, "5": RunStatus.CANCELLED}
+SORTS = ("created_at", "started_at", "name", "status", "template")
+
+EMPTY_TEXT = (
+    "No runs yet.\n\n"
+    "Press n to start a run from a template (try 'minimal': it takes seconds),\n"
+    "or from a shell: fusion-tui new --template minimal"
+)
+
+
+class RunsScreen(Screen[None]):
+    AUTO_FOCUS = "#runs"
+    BINDINGS = [
+        Binding("n", "new_run", "New"),
+        Binding("enter", "open_detail", "Detail", show=False),
+        Binding("l", "open_log", "Log"),
+        Binding("a", "open_artifacts", "Artifacts"),
+        Binding("r", "clone_run", "Clone"),
+        Binding("c", "cancel_runs", "Cancel"),
+        Binding("d", "delete_runs", "Delete"),
+        Binding("space", "toggle_select", "Select"),
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse", show=False),
+        *(Binding(key, f"toggle_status('{status.value}')", f"{status.value.title()} only",
+                  show=False) for key, status in STATUS_KEYS.items()),
+        Binding("0", "clear_filters", "All", show=False),
+        Binding("escape", "clear_filters", "Clear filters", show=False),
+    ]
+
+    class PageLoaded(Message):
+        def __init__(self, runs: list[Run], total: int, offset: int, any_runs: bool) -> None:
+            super().__init__()
+            self.runs, self.total, self.offset, self.any_runs = runs, total, offset, any_runs
+
+    class ProgressChanged(Message):
+        """New live progress of one run; a newer one for the same run replaces it."""
+
+        def __init__(self, run_id: str, snapshot: RunSnapshot) -> None:
+            super().__init__()
+            self.run_id, self.snapshot = run_id, snapshot
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, RunsScreen.ProgressChanged) and \
+                message.run_id == self.run_id
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_spec = RunQuery()
+        self.page_offset = 0
+        self._watchers: dict[str, Worker[None]] = {}
+        self._paths: dict[str, Path] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="filter by id, name or template (enter: keep, escape: clear)",
+                    id="filter")
+        yield Static(id="runs-status")
+        yield RunsTable(id="runs")
+        yield Static(EMPTY_TEXT, id="empty")
+        yield Footer()
+
+    @property
+    def table(self) -> RunsTable:
+        return self.query_one(RunsTable)
+
+    def on_mount(self) -> None:
+        self.table.now = self.app.now  # type: ignore[attr-defined]
+        self.query_one("#filter").display = False
+        self.query_one("#empty").display = False
+        self.load_page()
+        self.set_interval(REFRESH_SECONDS, self.load_page)
+
+    def on_screen_resume(self) -> None:
+        self.load_page()
+
+    def on_unmount(self) -> None:
+        for worker in self._watchers.values():
+            worker.cancel()
+
+    # -- loading -----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load")
+    def load_page(self) -> None:
+        store = self.app.services.store  # type: ignore[attr-defined]
+        total = store.count_runs(self.query_spec)
+        offset = max(0, min(self.page_offset, total - PAGE)) if total > PAGE else 0
+        runs = store.list_runs(self.query_spec, limit=PAGE, offset=offset)
+        any_runs = bool(total) or store.count_runs() > 0
+        self.post_message(self.PageLoaded(runs, total, offset, any_runs))
+
+    def _row(self, run: Run) -> RowData:
+        now = self.app.now()  # type: ignore[attr-defined]
+        limit = self.app.services.settings.stall_seconds  # type: ignore[attr-defined]
+        last = run.last_progress_at or run.started_at
+        stalled = run.status == RunStatus.RUNNING and last is not None and \
+            (now - last).total_seconds() > limit
+        return RowData(run.id, run.status, run.name, run.template, run.fraction_done,
+                       run.current_erlang, run.started_at, run.completed_at, stalled)
+
+    def on_runs_screen_page_loaded(self, message: PageLoaded) -> None:
+        table = self.table
+        self.page_offset = message.offset
+        live = {r.id: r for r in message.runs}
+        rows = []
+        for run in message.runs:
+            row = self._row(run)
+            old = table.rows_data.get(run.id)
+            if old is not None and run.status == RunStatus.RUNNING and old.fraction is not None \
+                    and (row.fraction or 0) < old.fraction:
+                row = replace(row, fraction=old.fraction, erlang=old.erlang)
+            rows.append(row)
+        table.show_window(rows, message.offset, message.total)
+        table.selected &= set(live) | table.selected
+        self.query_one("#empty").display = not message.any_runs
+        table.display = message.any_runs
+        self._update_status_line()
+        self._sync_watchers({rid: r for rid, r in live.items() if r.status == RunStatus.RUNNING})
+
+    def _update_status_line(self) -> None:
+        table, q = self.table, self.query_spec
+        parts = [f"runs {table.window_offset + 1 if table.total else 0}-"
+                 f"{table.window_offset + table.row_count} of {table.total:,}"]
+        if q.statuses:
+            parts.append("status: " + ",".join(sorted(s.value for s in q.statuses)))
+        if q.text:
+            parts.append("text: ")
+        parts.append(f"sort: {q.order_by.replace('_at', '')} {'↓' if q.descending else '↑'}")
+        if table.selected:
+            parts.append(f"{len(table.selected)} selected")
+        line = Text("   ".join(parts))
+        if q.text:
+            line = Text("   ".join(parts[: 2 if q.statuses else 1]) + "   text: ")
+            line.append(q.text, style="bold")
+            line.append("   " + "   ".join(parts[(3 if q.statuses else 2):]))
+        self.query_one("#runs-status", Static).update(line)
+
+    # -- live progress of running rows -------------------------------------------------
+
+    def _sync_watchers(self, running: dict[str, Run]) -> None:
+        for run_id in list(self._watchers):
+            if run_id not in running:
+                self._watchers.pop(run_id).cancel()
+        for run_id, run in running.items():
+            if run_id not in self._watchers:
+                paths = RunPaths(Path(run.run_dir))
+                self._watchers[run_id] = self.run_worker(
+                    self._tail(run_id, paths), group="watch", name=f"watch-{run_id}")
+
+    async def _tail(self, run_id: str, paths: RunPaths) -> None:
+        tail = RunTail(paths.progress, paths.log)
+        while True:
+            if await tail.poll():
+                self.post_message(self.ProgressChanged(run_id, tail.snapshot()))
+            await asyncio.sleep(TAIL_SECONDS)
+
+    def on_runs_screen_progress_changed(self, message: ProgressChanged) -> None:
+        self.table.apply_snapshot(message.run_id, message.snapshot)
+
+    # -- paging, filtering, sorting ----------------------------------------------------
+
+    @on(RunsTable.WindowRequest)
+    def move_window(self, message: RunsTable.WindowRequest) -> None:
+        step = PAGE // 2
+        self.page_offset = max(0, self.page_offset + message.direction * step)
+        self.load_page()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.query_spec = replace(self.query_spec, text=event.value.strip())
+        self.page_offset = 0
+        self.load_page()
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self) -> None:
+        self.table.focus()
+
+    def action_clear_filters(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.query_spec = RunQuery(order_by=self.query_spec.order_by,
+                                   descending=self.query_spec.descending)
+        self.page_offset = 0
+        self.table.focus()
+        self.load_page()
+
+    def action_toggle_status(self, status: str) -> None:
+        self.query_spec = replace(self.query_spec,
+                                  statuses=self.query_spec.statuses ^ {RunStatus(status)})
+        self.page_offset = 0
+        self.load_page()
+
+    def action_cycle_sort(self) -> None:
+        current = self.query_spec.order_by
+        nxt = SORTS[(SORTS.index(current) + 1) % len(SORTS)] if current in SORTS else SORTS[0]
+        self.query_spec = replace(self.query_spec, order_by=nxt)
+        self.load_page()
+
+    def action_reverse_sort(self) -> None:
+        self.query_spec = replace(self.query_spec, descending=not self.query_spec.descending)
+        self.load_page()
+
+    def on_data_table_header_selected(self, event: RunsTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        column = {"started": "started_at", "name": "name", "status": "status",
+                  "template": "template", "id": "id"}.get(key, "created_at")
+        if column in SORTABLE_COLUMNS:
+            same = self.query_spec.order_by == column
+            self.query_spec = replace(self.query_spec, order_by=column,
+                                      descending=not self.query_spec.descending if same else True)
+            self.load_page()
+
+    # -- actions on runs ---------------------------------------------------------------
+
+    def _targets(self) -> list[str]:
+        table = self.table
+        if table.selected:
+            return sorted(table.selected)
+        return [table.current_id] if table.current_id else []
+
+    def action_toggle_select(self) -> None:
+        self.table.toggle_selected()
+        self._update_status_line()
+
+    def action_open_detail(self) -> None:
+        if (run_id := self.table.current_id) is not None:
+            self.app.open_detail(run_id)  # type: ignore[attr-defined]
+
+    def on_data_table_row_selected(self, event: RunsTable.RowSelected) -> None:
+        self.action_open_detail()
+
+    def action_open_log(self) -> None:
+        if (run_id := self.table.current_id) is not None:
+            self.app.open_log(run_id)  # type: ignore[attr-defined]
+
+    def action_open_artifacts(self) -> None:
+        if (run_id := self.table.current_id) is not None:
+            self.app.open_artifacts(run_id)  # type: ignore[attr-defined]
+
+    def action_new_run(self) -> None:
+        self.app.open_new_run()  # type: ignore[attr-defined]
+
+    def action_clone_run(self) -> None:
+        if (run_id := self.table.current_id) is not None:
+            self.app.open_new_run(clone_of=run_id)  # type: ignore[attr-defined]
+
+    def action_cancel_runs(self) -> None:
+        targets = self._targets()
+        if targets:
+            self.app.confirm_cancel(targets, self._after_change)  # type: ignore[attr-defined]
+
+    def action_delete_runs(self) -> None:
+        targets = self._targets()
+        if targets:
+            self.app.confirm_delete(targets, self._after_change)  # type: ignore[attr-defined]
+
+    def _after_change(self) -> None:
+        self.table.selected.clear()
+        self.load_page()

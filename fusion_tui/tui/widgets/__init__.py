@@ -1,0 +1,1 @@
+"""Widgets used by the screens; each owns the messages it sends."""

@@ -1,0 +1,170 @@
+"""A log viewer for files of any size (toolong's standard): lines are read on demand
+through a bounded-memory LogIndex, rendered line by line (Line API), followed live.
+
+Following pauses when the user scrolls up and resumes with `follow()` (keys f / G).
+Wrapping lays out only the visible lines. Text is shown literally: escape sequences
+are made visible, markup is never interpreted.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from fusion_tui.monitor.log_index import LogIndex
+from fusion_tui.tui.format import safe_line
+
+POLL_SECONDS = 0.2
+_LEVELS = (
+    (re.compile(r"\b(ERROR|CRITICAL|Traceback)\b"), Style(color="red", bold=True)),
+    (re.compile(r"\bWARNING\b"), Style(color="yellow")),
+)
+
+
+class LogView(ScrollView, can_focus=True):
+    """Scrollable, searchable, followable view of one log file."""
+
+    follow: reactive[bool] = reactive(True)
+    wrap: reactive[bool] = reactive(False)
+
+    class StateChanged(Message):
+        """Line count, follow, wrap or search position changed (for the status line)."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, LogView.StateChanged)
+
+    class Indexed(Message):
+        def __init__(self, changed: bool) -> None:
+            super().__init__()
+            self.changed = changed
+
+    class SearchDone(Message):
+        def __init__(self, term: str, line: int | None) -> None:
+            super().__init__()
+            self.term, self.line = term, line
+
+    def __init__(self, path: Path, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.index = LogIndex(path)
+        self.term = ""
+        self.hit: int | None = None
+        self.indexed = False
+        self._max_width = 0
+        self._layout_key: tuple[int, int, int, int, bool] | None = None
+        self._layout: list[Strip] = []
+
+    def on_mount(self) -> None:
+        self.poll()
+        self.set_interval(POLL_SECONDS, self.poll)
+
+    @work(thread=True, exclusive=True, group="index")
+    def poll(self) -> None:
+        changed = self.index.refresh()
+        if changed or not self.indexed:
+            self.post_message(self.Indexed(changed))
+
+    def on_log_view_indexed(self, message: Indexed) -> None:
+        self.indexed = True
+        self._layout_key = None
+        width = max(self._max_width, self.size.width)
+        self.virtual_size = Size(width, self.index.line_count)
+        if self.follow:
+            self.scroll_end(animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.StateChanged())
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def _text(self, number: int) -> Text:
+        text = safe_line(self.index.line(number))
+        for pattern, style in _LEVELS:
+            if pattern.search(text.plain):
+                text.stylize(style)
+                break
+        if self.term:
+            hit_style = "black on yellow" if number == self.hit else "reverse"
+            text.highlight_words([self.term], style=hit_style, case_sensitive=False)
+        return text
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if self.wrap:
+            return self._wrapped_row(y, width)
+        scroll_x, scroll_y = self.scroll_offset
+        number = scroll_y + y
+        if number >= self.index.line_count:
+            return Strip.blank(width, self.rich_style)
+        text = self._text(number)
+        text.no_wrap = True
+        if text.cell_len > self._max_width:
+            self._max_width = text.cell_len
+            self.call_later(self._grow_width)
+        strip = Strip(list(text.render(self.app.console)), text.cell_len)
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def _grow_width(self) -> None:
+        if self._max_width > self.virtual_size.width:
+            self.virtual_size = Size(self._max_width, self.index.line_count)
+
+    def _wrapped_row(self, y: int, width: int) -> Strip:
+        top = self.scroll_offset.y
+        key = (top, width, self.index.line_count, self.index.generation, self.hit is not None)
+        if key != self._layout_key:
+            self._layout_key = key
+            self._layout = []
+            number = top
+            while len(self._layout) < self.size.height and number < self.index.line_count:
+                for part in self._text(number).wrap(self.app.console, max(1, width)):
+                    self._layout.append(Strip(list(part.render(self.app.console))))
+                number += 1
+        if y < len(self._layout):
+            return self._layout[y].crop_extend(0, width, self.rich_style)
+        return Strip([Segment(" " * width, self.rich_style)], width)
+
+    # -- following, wrapping, searching ------------------------------------------------
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new < old and self.follow and new < self.max_scroll_y:
+            self.follow = False
+        self._layout_key = None
+
+    def watch_follow(self, following: bool) -> None:
+        if following:
+            self.scroll_end(animate=False, immediate=True)
+        self.post_message(self.StateChanged())
+
+    def watch_wrap(self, _wrap: bool) -> None:
+        self._layout_key = None
+        if self.wrap:
+            self.scroll_to(x=0, animate=False)
+        self.refresh()
+        self.post_message(self.StateChanged())
+
+    def top_line(self) -> int:
+        return int(self.scroll_offset.y)
+
+    @work(thread=True, exclusive=True, group="search")
+    def search(self, term: str, forward: bool = True) -> None:
+        start = self.hit if self.hit is not None else self.top_line() - (1 if forward else 0)
+        line = self.index.find(term, start, forward=forward)
+        self.post_message(self.SearchDone(term, line))
+
+    def on_log_view_search_done(self, message: SearchDone) -> None:
+        self.term, self.hit = message.term, message.line
+        if message.line is not None:
+            self.follow = False
+            self.scroll_to(y=max(0, message.line - self.size.height // 3), animate=False)
+        self._layout_key = None
+        self.refresh()
+        self.post_message(self.StateChanged())
