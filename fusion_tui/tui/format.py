@@ -44,7 +44,8 @@ def status_text(status: str, stalled: bool = False) -> Text:
     label = f"{STATUS_SYMBOL.get(status, '?')} {status}"
     text = Text(label, style=STATUS_STYLE.get(status, ""))
     if stalled:
-        text.append(" STALLED", style="bold red reverse")
+        text.append(" ")
+        text.append("STALLED", style="bold red reverse")
     return text
 
 

@@ -23,6 +23,9 @@ COLUMNS = (
     ("name", "Name"), ("template", "Template"), ("erlang", "Erlang"), ("eta", "ETA"),
     ("started", "Started"), ("duration", "Duration"),
 )
+# Fixed widths: live updates change cells in place without re-measuring the table.
+WIDTHS = {"sel": 1, "id": 12, "status": 19, "progress": 15, "name": 24, "template": 12,
+          "erlang": 7, "eta": 7, "started": 11, "duration": 8}
 
 
 @dataclass(frozen=True)
@@ -60,14 +63,14 @@ class RunsTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
-            self.add_column(label, key=key)
+            self.add_column(label, key=key, width=WIDTHS[key])
 
     def _cells(self, row: RowData) -> dict[str, Text]:
         now = self.now()
         end = row.completed or now
         return {
             "sel": Text("●" if row.run_id in self.selected else " ", style="bold"),
-            "id": Text(row.run_id[:8]),
+            "id": Text(row.run_id),
             "status": status_text(row.status, row.stalled),
             "progress": progress_bar(row.fraction),
             "name": safe(row.name or "", 40),

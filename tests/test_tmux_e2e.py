@@ -1,0 +1,107 @@
+"""End to end in a real terminal: the installed `fusion-tui` inside tmux, driven with
+send-keys and read with capture-pane. Create a run, watch it progress, cancel it."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import FAKE_COMMAND, TESTS
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None,
+                                reason="tmux is not installed (.ci/run installs it)")
+
+
+def _fusion_tui() -> str:
+    local = Path(sys.executable).parent / "fusion-tui"
+    found = str(local) if local.exists() else shutil.which("fusion-tui")
+    if found is None:
+        pytest.skip("the fusion-tui command is not installed")
+    return found
+
+
+class Terminal:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+            time.sleep(0.15)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-t", self.name, "-p"], check=True,
+                              capture_output=True, text=True).stdout
+
+    def wait_for(self, pattern: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if re.search(pattern, text):
+                return text
+            time.sleep(0.2)
+        raise AssertionError(f"{pattern!r} never appeared; screen:\n{self.screen()}")
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    home = tmp_path / "home"
+    (home / "templates").mkdir(parents=True)
+    slow = (TESTS / "data" / "templates" / "fake.ini").read_text()
+    slow = slow.replace("max_iters = 2", "max_iters = 30").replace("sleep = 0.05", "sleep = 0.3")
+    (home / "templates" / "minimal.ini").write_text(slow)
+    name = f"ft-{uuid.uuid4().hex[:8]}"
+    env = {"FUSION_TUI_HOME": str(home), "FUSION_TUI_SIMULATOR_COMMAND": FAKE_COMMAND,
+           "TERM": "xterm-256color"}
+    command = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "35",
+                    f"env {command} {shlex.quote(_fusion_tui())}"], check=True)
+    try:
+        yield Terminal(name)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def _percent(screen: str) -> int:
+    for line in screen.splitlines():
+        if "RUNNING" in line and (m := re.search(r"(\d+)%", line)):
+            return int(m.group(1))
+    return -1
+
+
+def test_create_watch_and_cancel_in_tmux(terminal: Terminal, tmp_path: Path) -> None:
+    terminal.wait_for("No runs yet")
+    terminal.keys("n")
+    terminal.wait_for("new run")
+    terminal.wait_for("Test template for the fake simulator")
+    terminal.keys("C-s")
+    terminal.wait_for("RUNNING")
+    first = _percent(terminal.wait_for(r"RUNNING.*\d+%"))
+    deadline = time.monotonic() + 20
+    later = first
+    while later <= first and time.monotonic() < deadline:
+        time.sleep(0.3)
+        later = _percent(terminal.screen())
+    assert later > first, f"progress did not advance past {first}%"
+    terminal.keys("c")
+    terminal.wait_for("Cancel runs")
+    terminal.keys("y")
+    terminal.wait_for("CANCELLED", timeout=30)
+    runs = list((tmp_path / "home" / "runs").iterdir())
+    assert len(runs) == 1
+    status = json.loads((runs[0] / "status.json").read_text())
+    assert status["status"] == "CANCELLED"
+    pids = json.loads((runs[0] / "output" / "pids.json").read_text())
+    alive = subprocess.run(["ps", "-o", "pid=", "-p", ",".join(map(str, pids))],
+                           capture_output=True, text=True).stdout.split()
+    assert alive == []

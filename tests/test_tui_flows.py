@@ -1,0 +1,242 @@
+"""The app driven by Textual's Pilot against real runs, processes and files."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from conftest import make_settings
+from fusion_tui.runs import procs
+from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.services import Services, open_services
+from fusion_tui.store.models import Run, RunStatus, utcnow
+from fusion_tui.tui.app import FusionApp, create_app
+from fusion_tui.tui.screens.detail import DetailScreen
+from fusion_tui.tui.screens.log import LogScreen
+from fusion_tui.tui.screens.new_run import NewRunScreen
+from fusion_tui.tui.widgets.confirm import ConfirmScreen
+from fusion_tui.tui.widgets.log_view import LogView
+from fusion_tui.tui.widgets.runs_table import RunsTable
+from helpers import alive, worker_pids
+
+
+@pytest.fixture
+def services(tmp_path: Path, sqlite_url: str) -> Iterator[Services]:
+    svc = open_services(make_settings(tmp_path, sqlite_url))
+    yield svc
+    for run in svc.store.runs_with_status(RunStatus.RUNNING):
+        if run.pgid and procs.is_same_process(run.pid, run.pid_started):
+            procs.signal_group(run.pgid, 9)
+    svc.close()
+
+
+async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.1)
+
+
+def table(app: FusionApp) -> RunsTable:
+    return app.screen.query_one(RunsTable)
+
+
+def screen_text(app: FusionApp) -> str:
+    """The visible text of the screen, from its SVG export."""
+    svg = app.export_screenshot()
+    return "\n".join(html.unescape(t).replace("\xa0", " ")
+                     for t in re.findall(r">([^<]*)</text>", svg))
+
+
+def row_status(app: FusionApp, run_id: str) -> str | None:
+    row = table(app).rows_data.get(run_id)
+    return row.status if row else None
+
+
+async def test_create_run_from_template_and_watch_it_complete(services: Services) -> None:
+    app = create_app(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
+        screen = app.screen
+        await until(pilot, lambda: screen.query_one("#template").value == "minimal")  # type: ignore[attr-defined]
+        screen.query_one("#template").value = "fake"  # type: ignore[attr-defined]
+        await pilot.pause(0.3)
+        await pilot.click("#name")
+        for ch in "from the form":
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, NewRunScreen))
+        runs = services.store.list_runs()
+        assert [r.name for r in runs] == ["from the form"]
+        run_id = runs[0].id
+        await until(pilot, lambda: row_status(app, run_id) == "COMPLETED", timeout=30)
+        assert services.store.get(run_id).status == RunStatus.COMPLETED  # type: ignore[union-attr]
+
+
+async def test_validation_error_blocks_submit(services: Services) -> None:
+    app = create_app(services)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
+        screen = app.screen
+        await until(pilot, lambda: screen.query_one("#template").value == "minimal")  # type: ignore[attr-defined]
+        step = screen.query_one("#general_settings--erlang_step")
+        step.value = "0"  # type: ignore[attr-defined]
+        await pilot.pause(0.3)
+        error = screen.query_one("#err-general_settings--erlang_step")
+        assert "must be greater than 0" in str(error.render())
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, NewRunScreen)
+        assert services.store.count_runs() == 0
+
+
+async def test_cancel_running_run_with_keys_kills_its_tree(services: Services) -> None:
+    run = services.manager.create("fake", name="to cancel", overrides=["fake.behaviour=pool"])
+    app = create_app(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: row_status(app, run.id) == "RUNNING")
+        await until(pilot, lambda: len(worker_pids(run.run_dir)) == 3)
+        pids = worker_pids(run.run_dir)
+        table(app).move_cursor(row=table(app).get_row_index(run.id))
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: row_status(app, run.id) == "CANCELLED", timeout=30)
+        assert not any(alive(p) for p in pids)
+        assert procs.group_members(pids[0]) == []
+
+
+async def test_delete_asks_first_and_removes_the_directory(services: Services) -> None:
+    run = services.manager.create("fake", name="to delete")
+    services.manager.wait(run.id, timeout=30)
+    app = create_app(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: row_status(app, run.id) == "COMPLETED")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert Path(run.run_dir).is_dir() and services.store.get(run.id) is not None
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: services.store.get(run.id) is None)
+        assert not Path(run.run_dir).exists()
+        await until(pilot, lambda: run.id not in table(app).rows_data)
+
+
+async def test_bulk_select_and_cancel(services: Services) -> None:
+    runs = [services.manager.create("fake", overrides=["fake.behaviour=hang"])
+            for _ in range(2)]
+    app = create_app(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: all(r.id in table(app).rows_data for r in runs))
+        for run in runs:
+            table(app).move_cursor(row=table(app).get_row_index(run.id))
+            await pilot.press("space")
+        assert table(app).selected == {r.id for r in runs}
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        for run in runs:
+            await until(pilot, lambda r=run: services.store.get(r.id).status  # type: ignore[union-attr, misc]
+                        == RunStatus.CANCELLED, timeout=30)
+
+
+HOSTILE_NAME = "[red]boom[/red][link=file:///x]y[/link][b"
+HOSTILE_LOG = (
+    "plain line\n"
+    "\x1b[31mcoloured\x1b[0m and \x1b]52;c;ZXZpbA==\x07clipboard and \x1b[2J\x1b[Hcursor\n"
+    "[bold]not bold[/bold] \x07bell\n"
+)
+
+
+def _hostile_run(services: Services, tmp_path: Path) -> Run:
+    paths = RunPaths.for_run(services.settings.runs_dir, "abcabcabcabc")
+    paths.create()
+    paths.log.write_text(HOSTILE_LOG)
+    (paths.output / "[red]file[b].json").write_text('{"a": "\\u001b[31m"}')
+    run = Run(id="abcabcabcabc", name=HOSTILE_NAME, status=RunStatus.COMPLETED,
+              config_json='{"general_settings": {"erlang_start": "[red]1"}}',
+              template="[b]tpl", simulator="builtin", executor="local", run_dir=str(paths.root),
+              created_at=utcnow(), started_at=utcnow(), completed_at=utcnow(), exit_code=0)
+    return services.store.add(run)
+
+
+async def test_hostile_text_renders_literally(services: Services, tmp_path: Path) -> None:
+    run = _hostile_run(services, tmp_path)
+    app = create_app(services)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: run.id in table(app).rows_data)
+        assert "[red]boom[/red][link=file:///x]y[/link]" in screen_text(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        await pilot.pause(0.5)
+        assert "erlang_start=[red]1" in screen_text(app)
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.query(LogView))
+        view = app.screen.query_one(LogView)
+        await until(pilot, lambda: view.index.line_count == 3)
+        lines = [view._text(i).plain for i in range(3)]
+        assert lines[1] == "coloured and clipboard and cursor"
+        assert lines[2] == "[bold]not bold[/bold] \\x07bell"
+        assert not any("\x1b" in line or "\x07" in line for line in lines)
+        shot = screen_text(app)
+        assert "\x1b" not in shot and "[bold]not bold[/bold]" in shot
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        await pilot.press("a")
+        await pilot.pause(0.8)
+        assert "[red]file[b].json" in screen_text(app)
+
+
+async def test_log_follows_appends_and_pauses_on_scroll(services: Services) -> None:
+    run = services.manager.create("fake", overrides=["fake.behaviour=hang"])
+    log = Path(run.run_dir) / "logs" / "sim.log"
+    app = create_app(services)
+    async with app.run_test(size=(100, 20)) as pilot:
+        app.open_log(run.id)
+        await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.query(LogView))
+        view = app.screen.query_one(LogView)
+        with open(log, "a") as fh:
+            for i in range(200):
+                fh.write(f"line {i}\n")
+        await until(pilot, lambda: view.index.line_count >= 200)
+        await until(pilot, lambda: view.scroll_offset.y == view.max_scroll_y)
+        assert view.follow
+        await pilot.press("up", "up")
+        await pilot.pause(0.2)
+        assert not view.follow
+        place = view.scroll_offset.y
+        with open(log, "a") as fh:
+            fh.write("more\n" * 50)
+        await until(pilot, lambda: view.index.line_count >= 250)
+        await pilot.pause(0.3)
+        assert view.scroll_offset.y == place
+        await pilot.press("G")
+        await until(pilot, lambda: view.follow and view.scroll_offset.y == view.max_scroll_y)
+        await pilot.press("slash")
+        for ch in "line 7":
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.press("enter")
+        await until(pilot, lambda: view.hit is not None)
+        first = view.hit
+        await pilot.press("n")
+        await until(pilot, lambda: view.hit is not None and view.hit != first)
+        assert not view.follow
+        await pilot.press("w")
+        await pilot.pause(0.2)
+        assert view.wrap
+        services.manager.cancel(run.id)
+        await asyncio.sleep(0)

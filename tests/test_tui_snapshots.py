@@ -1,0 +1,108 @@
+"""SVG snapshots of every screen at 80x24 and 120x40, on deterministic fixture data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from fusion_tui.services import Services
+from fusion_tui.tui.app import FusionApp, create_app
+from tui_fixtures import build, fixed_now
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture
+def services() -> Iterator[Services]:
+    svc = build()
+    yield svc
+    svc.close()
+
+
+def app_for(svc: Services) -> FusionApp:
+    return create_app(svc, now=fixed_now, watch_notifications=False)
+
+
+async def settle(pilot: Pilot[Any], seconds: float = 0.6) -> None:
+    await pilot.pause(seconds)
+    await pilot.wait_for_scheduled_animations()
+
+
+def keys(*presses: str, wait: float = 0.6) -> Callable[[Pilot[Any]], Any]:
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for key in presses:
+            if key.startswith("goto:"):
+                table = pilot.app.screen.query_one("#runs")
+                table.move_cursor(row=table.get_row_index(key[5:]))  # type: ignore[attr-defined]
+                await pilot.pause(0.1)
+            elif key.startswith("type:"):
+                for ch in key[5:]:
+                    await pilot.press(ch)
+            else:
+                await pilot.press(key)
+            await pilot.pause(0.15)
+        await settle(pilot, wait)
+
+    return run
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_runs_list_every_status(snap_compare: Any, services: Services,
+                                size: tuple[int, int]) -> None:
+    assert snap_compare(app_for(services), terminal_size=size, run_before=keys())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_empty_state(snap_compare: Any, size: tuple[int, int]) -> None:
+    svc = build(empty=True)
+    try:
+        assert snap_compare(app_for(svc), terminal_size=size, run_before=keys())
+    finally:
+        svc.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_new_run_form_with_validation_error(snap_compare: Any, services: Services,
+                                            size: tuple[int, int]) -> None:
+    steps = keys("n", "_", "tab", "tab", "tab", "backspace", "backspace", "backspace",
+                 "type:-5")
+    assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_detail_of_completed_run_with_chart(snap_compare: Any, services: Services,
+                                            size: tuple[int, int]) -> None:
+    steps = keys("goto:0000000000a1", "enter", wait=1.0)
+    assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_detail_of_failed_run(snap_compare: Any, services: Services,
+                              size: tuple[int, int]) -> None:
+    steps = keys("goto:0000000000c3", "enter", wait=1.0)
+    assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_log_with_search_hits(snap_compare: Any, services: Services,
+                              size: tuple[int, int]) -> None:
+    steps = keys("goto:0000000000c3", "l", "_", "slash", "type:memory", "enter", wait=0.8)
+    assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_artifacts_with_json_preview(snap_compare: Any, services: Services,
+                                     size: tuple[int, int]) -> None:
+    steps = keys("goto:0000000000a1", "a", "_", "down", wait=0.8)
+    assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_cancel_confirmation(snap_compare: Any, services: Services,
+                             size: tuple[int, int]) -> None:
+    steps = keys("goto:0000000000b2", "c")
+    assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
