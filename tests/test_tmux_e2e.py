@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import FAKE_COMMAND, TESTS
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None,

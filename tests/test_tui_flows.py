@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_settings
+from helpers import alive, worker_pids
 from textual.pilot import Pilot
 
-from conftest import make_settings
 from fusion_tui.runs import procs
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.services import Services, open_services
@@ -25,7 +26,6 @@ from fusion_tui.tui.screens.new_run import NewRunScreen
 from fusion_tui.tui.widgets.confirm import ConfirmScreen
 from fusion_tui.tui.widgets.log_view import LogView
 from fusion_tui.tui.widgets.runs_table import RunsTable
-from helpers import alive, worker_pids
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from tui_fixtures import build, fixed_now
 
 from fusion_tui.services import Services
 from fusion_tui.tui.app import FusionApp, create_app
-from tui_fixtures import build, fixed_now
 
 SIZES = [(80, 24), (120, 40)]
 

@@ -40,7 +40,7 @@ def _write(path: Path, text: str, moment: datetime) -> None:
 
 def _progress(points: list[tuple[float, float, float, float]], iters: int,
               done_points: int, partial: int) -> str:
-    events = [{"type": "start", "config": {"total_erlangs": len(points),
+    events: list[dict[str, object]] = [{"type": "start", "config": {"total_erlangs": len(points),
                                            "total_iterations": iters}}]
     for index, (erlang, blocking, low, high) in enumerate(points):
         if index > done_points:
