@@ -308,6 +308,9 @@ def run_tui(settings: Settings) -> int:
     """Bare `fusion-tui`: open the app on the store (runs keep going when it closes)."""
     from fusion_tui.tui.app import create_app
 
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the app needs a terminal (stdin and stdout are not a TTY); "
+                         "for scripts use `fusion-tui runs`")
     svc = open_services(settings)
     try:
         svc.manager.reconcile()

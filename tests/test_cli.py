@@ -119,7 +119,9 @@ def test_templates_and_db_commands(cli_settings: Settings) -> None:
     assert cli_json(cli_settings, "runs") == []
 
 
-def test_bare_command_lists_runs(cli_settings: Settings) -> None:
+def test_bare_command_without_terminal_says_so(cli_settings: Settings) -> None:
+    """Bare `fusion-tui` opens the app (tested in tmux); piped, it refuses in one line."""
     result = cli(cli_settings)
-    assert result.returncode == 0
-    assert "No runs yet" in result.stdout
+    assert result.returncode == 2
+    assert result.stderr.startswith("fusion-tui: the app needs a terminal")
+    assert result.stderr.count("\n") == 1 and result.stdout == ""

@@ -79,7 +79,8 @@ class LogView(ScrollView, can_focus=True):
         width = max(self._max_width, self.size.width)
         self.virtual_size = Size(width, self.index.line_count)
         if self.follow:
-            self.scroll_end(animate=False, immediate=True)
+            # After the refresh: the new virtual size is laid out by then.
+            self.call_after_refresh(self._to_end)
         self.refresh()
         self.post_message(self.StateChanged())
 
@@ -139,9 +140,13 @@ class LogView(ScrollView, can_focus=True):
             self.follow = False
         self._layout_key = None
 
+    def _to_end(self) -> None:
+        if self.follow:
+            self.scroll_end(animate=False, immediate=True)
+
     def watch_follow(self, following: bool) -> None:
         if following:
-            self.scroll_end(animate=False, immediate=True)
+            self.call_after_refresh(self._to_end)
         self.post_message(self.StateChanged())
 
     def watch_wrap(self, _wrap: bool) -> None:

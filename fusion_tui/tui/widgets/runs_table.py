@@ -24,8 +24,11 @@ COLUMNS = (
     ("started", "Started"), ("duration", "Duration"),
 )
 # Fixed widths: live updates change cells in place without re-measuring the table.
+# The name column alone grows with the terminal (between the two NAME_ bounds).
 WIDTHS = {"sel": 1, "id": 12, "status": 19, "progress": 15, "name": 24, "template": 12,
           "erlang": 7, "eta": 7, "started": 11, "duration": 8}
+NAME_MIN, NAME_MAX = 24, 64
+FIXED = sum(w for key, w in WIDTHS.items() if key != "name") + 2 * len(WIDTHS) + 2
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,28 @@ class RunsTable(DataTable[Text]):
         self.window_offset = 0
         self.total = 0
         self.now = datetime.now
+        self.name_width = NAME_MIN
 
     def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         for key, label in COLUMNS:
-            self.add_column(label, key=key, width=WIDTHS[key])
+            self.add_column(label, key=key,
+                            width=self.name_width if key == "name" else WIDTHS[key])
+
+    def on_resize(self) -> None:
+        """Give a wide terminal's spare columns to the name; rebuild only on change."""
+        width = max(NAME_MIN, min(NAME_MAX, self.size.width - FIXED))
+        if width == self.name_width:
+            return
+        self.name_width = width
+        keep = self.current_id
+        rows = list(self.rows_data.values())
+        self.clear(columns=True)
+        self._add_columns()
+        self.rows_data = {}
+        self.show_window(rows, self.window_offset, self.total, keep=keep)
 
     def _cells(self, row: RowData) -> dict[str, Text]:
         now = self.now()
@@ -73,7 +94,7 @@ class RunsTable(DataTable[Text]):
             "id": Text(row.run_id),
             "status": status_text(row.status, row.stalled),
             "progress": progress_bar(row.fraction),
-            "name": safe(row.name or "", 40),
+            "name": safe(row.name or "", self.name_width),
             "template": safe(row.template, 20),
             "erlang": Text("-" if row.erlang is None else f"{row.erlang:g}"),
             "eta": Text(eta(row.started, row.fraction, now) if row.status == "RUNNING" else "-"),
