@@ -1,11 +1,12 @@
-"""Helper of bench_tui.py: open the app headless on FUSION_TUI_HOME and print the seconds
-from process start to the first frame that shows runs, then exit."""
+"""Helper of bench_tui.py: open the app headless on FUSION_TUI_HOME, print `frame` on
+stdout as soon as the first frame showing runs is painted, then exit. The parent times
+from spawning this process to reading that line."""
 
 from __future__ import annotations
 
-import time
-
-import psutil
+import asyncio
+import sys
+from typing import Any
 
 from fusion_tui.services import open_services
 from fusion_tui.settings import Settings
@@ -14,22 +15,22 @@ from fusion_tui.tui.widgets.runs_table import RunsTable
 
 
 def main() -> None:
-    started = psutil.Process().create_time()
     services = open_services(Settings.load())
     app = create_app(services, watch_notifications=False)
 
-    elapsed: list[float] = []
+    async def wait_for_rows(pilot: Any) -> None:
+        while True:
+            tables = app.screen.query(RunsTable)
+            if tables and tables.first().row_count:
+                break
+            await asyncio.sleep(0.001)
+        await pilot.pause()  # the frame with those rows is painted
+        sys.stdout.write("frame\n")
+        sys.stdout.flush()
+        app.exit()
 
-    def check() -> None:
-        tables = app.screen.query(RunsTable)
-        if tables and tables.first().row_count and not elapsed:
-            elapsed.append(time.time() - started)
-            app.exit()
-
-    app.set_interval(0.002, check)
-    app.run(headless=True)
+    app.run(headless=True, auto_pilot=wait_for_rows)
     services.close()
-    print(f"{elapsed[0]:.4f}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,12 @@ from fusion_tui.store.database import (
     normalise_url,
     session_scope,
 )
-from fusion_tui.store.migrate import current_revision, head_revision, upgrade_database
+from fusion_tui.store.migrate import (
+    HEAD_REVISION,
+    current_revision,
+    head_revision,
+    upgrade_database,
+)
 from fusion_tui.store.models import Base, Run, RunStatus, utcnow
 
 
@@ -59,6 +64,22 @@ def test_migrations_build_the_model_schema(db_url: str) -> None:
     assert diff == []
     assert {"runs", "run_events", "alembic_version"} <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_known_head_matches_the_migration_scripts() -> None:
+    """HEAD_REVISION lets start-up skip Alembic; it must name the newest script."""
+    assert head_revision() == HEAD_REVISION
+
+
+def test_start_with_current_schema_does_not_load_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade_database(make_engine(url))
+    code = ("import sys; from fusion_tui.store.database import make_engine; "
+            "from fusion_tui.store.migrate import upgrade_database; "
+            f"assert upgrade_database(make_engine({url!r})) is False; "
+            "print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (out.returncode, out.stdout.strip()) == (0, "False"), out.stderr
 
 
 def test_migration_keeps_existing_rows(sqlite_url: str) -> None:
