@@ -240,3 +240,37 @@ async def test_log_follows_appends_and_pauses_on_scroll(services: Services) -> N
         assert view.wrap
         services.manager.cancel(run.id)
         await asyncio.sleep(0)
+
+
+async def test_log_and_screens_render_with_no_color(services: Services,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR=1 adds Textual's monochrome filter, which needs a style on every segment."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    run = services.manager.create("fake")
+    log = Path(run.run_dir) / "logs" / "sim.log"
+    app = create_app(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: run.id in table(app).rows_data)
+        with open(log, "a") as fh:
+            fh.write("plain line\nERROR red line\n")
+        app.open_log(run.id)
+        await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.query(LogView))
+        view = app.screen.query_one(LogView)
+        await until(pilot, lambda: view.index.line_count >= 2)
+        await pilot.pause(0.3)
+        assert "plain line" in screen_text(app)
+        await pilot.press("w")
+        await pilot.pause(0.3)
+        assert "ERROR red line" in screen_text(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: services.store.get(run.id).status  # type: ignore[union-attr]
+                    == RunStatus.COMPLETED, timeout=30)
+        app.open_detail(run.id)
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        await pilot.pause(0.8)
+        assert run.id in screen_text(app)
+        await pilot.press("a")
+        await pilot.pause(0.5)
+        await pilot.press("down", "down")
+        await pilot.pause(0.8)
+        assert "output/" in screen_text(app)

@@ -110,8 +110,14 @@ class LogView(ScrollView, can_focus=True):
         if text.cell_len > self._max_width:
             self._max_width = text.cell_len
             self.call_later(self._grow_width)
-        strip = Strip(list(text.render(self.app.console)), text.cell_len)
+        strip = self._strip(text)
         return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def _strip(self, text: Text) -> Strip:
+        """Segments with the widget's style under them: plain segments carry no style,
+        and Textual's filters (NO_COLOR's monochrome) need one on every segment."""
+        segments = Segment.apply_style(text.render(self.app.console), self.rich_style)
+        return Strip(list(segments), text.cell_len)
 
     def _grow_width(self) -> None:
         if self._max_width > self.virtual_size.width:
@@ -126,7 +132,7 @@ class LogView(ScrollView, can_focus=True):
             number = top
             while len(self._layout) < self.size.height and number < self.index.line_count:
                 for part in self._text(number).wrap(self.app.console, max(1, width)):
-                    self._layout.append(Strip(list(part.render(self.app.console))))
+                    self._layout.append(self._strip(part))
                 number += 1
         if y < len(self._layout):
             return self._layout[y].crop_extend(0, width, self.rich_style)
