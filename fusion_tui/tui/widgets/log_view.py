@@ -65,7 +65,14 @@ class LogView(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self.poll()
-        self.set_interval(POLL_SECONDS, self.poll)
+        self.set_interval(POLL_SECONDS, self._tick)
+
+    def _tick(self) -> None:
+        """Index new bytes; while following, also catch up with late layout changes
+        (a scrollbar appearing moves the end by a row after the first scroll)."""
+        if self.follow and self.scroll_offset.y != self.max_scroll_y:
+            self._to_end()
+        self.poll()
 
     @work(thread=True, exclusive=True, group="index")
     def poll(self) -> None:
@@ -147,8 +154,10 @@ class LogView(ScrollView, can_focus=True):
         self._layout_key = None
 
     def _to_end(self) -> None:
+        # force: right after a resize the scrollbar (and so "may scroll") can lag behind
+        # the new virtual size; max_scroll_y is already right.
         if self.follow:
-            self.scroll_end(animate=False, immediate=True)
+            self.scroll_end(animate=False, immediate=True, force=True)
 
     def watch_follow(self, following: bool) -> None:
         if following:
