@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,6 +45,16 @@ SLEEPER = (f"{sys.executable} {HERE / 'sleeper_sim.py'} --config_path {{config_p
 
 def _services(home: Path, **changes: object) -> Services:
     return open_services(Settings.load(overrides={"home": home, **changes}))
+
+
+async def _elapsed_until(check: Callable[[], object], began: float, limit: float,
+                         failure: str) -> float:
+    """Poll `check` every 2 ms; seconds since `began` when it holds (exit after `limit`)."""
+    while not check():
+        if time.perf_counter() - began > limit:
+            raise SystemExit(failure)
+        await asyncio.sleep(0.002)
+    return time.perf_counter() - began
 
 
 def _p95(values: list[float]) -> float:
@@ -75,14 +86,14 @@ async def _latency(home: Path, writes: int) -> list[float]:
             with open(paths.progress, "a") as fh:
                 fh.write(json.dumps(event) + "\n")
             target = i / (writes + 1)
-            while True:
+
+            def shown(target: float = target) -> bool:
                 row = table.rows_data.get("00000000beef")
-                if row and row.fraction is not None and abs(row.fraction - target) < 1e-9:
-                    break
-                if time.perf_counter() - began > 10:
-                    raise SystemExit(f"progress line {i} never reached the run list")
-                await asyncio.sleep(0.002)
-            samples.append(time.perf_counter() - began)
+                return bool(row and row.fraction is not None
+                            and abs(row.fraction - target) < 1e-9)
+
+            samples.append(await _elapsed_until(
+                shown, began, 10, f"progress line {i} never reached the run list"))
             await asyncio.sleep(0.05 + (i % 7) * 0.013)
     svc.close()
     return samples
@@ -119,9 +130,9 @@ def _idle_cpu(home: Path, fusion_tui: str) -> float | None:
         svc.close()
 
 
-def _seconds(argv: list[str], env: dict[str, str] | None = None) -> float:
+def _seconds(argv: list[str]) -> float:
     began = time.perf_counter()
-    subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - began
 
 
@@ -170,17 +181,16 @@ async def _open_big_log(home: Path) -> tuple[float, float]:
         await pilot.pause(0.5)
         began = time.perf_counter()
         app.open_log(run.id)
-        while True:
+
+        def at_tail() -> bool:
             screen = app.screen
             views = screen.query(LogView) if isinstance(screen, LogScreen) else None
-            if views:
-                view = views.first()
-                if view.index.line_count and view.scroll_offset.y == view.max_scroll_y > 0:
-                    break
-            if time.perf_counter() - began > 60:
-                raise SystemExit("the big log never showed its tail")
-            await asyncio.sleep(0.002)
-        elapsed = time.perf_counter() - began
+            if not views:
+                return False
+            view = views.first()
+            return bool(view.index.line_count) and view.scroll_offset.y == view.max_scroll_y > 0
+
+        elapsed = await _elapsed_until(at_tail, began, 60, "the big log never showed its tail")
         await pilot.pause(0.2)
         grown = psutil.Process().memory_info().rss - rss_before
     svc.close()

@@ -24,10 +24,11 @@ COLUMNS = (
     ("started", "Started"), ("duration", "Duration"),
 )
 # Fixed widths: live updates change cells in place without re-measuring the table.
-# The name column alone grows with the terminal (between the two NAME_ bounds).
+# The name column alone grows with the terminal, from its width here up to NAME_MAX.
 WIDTHS = {"sel": 1, "id": 12, "status": 19, "progress": 15, "name": 24, "template": 12,
           "erlang": 7, "eta": 7, "started": 11, "duration": 8}
-NAME_MIN, NAME_MAX = 24, 64
+NAME_MAX = 64
+# Everything but the name: other columns, one cell of padding each side, the scrollbar.
 FIXED = sum(w for key, w in WIDTHS.items() if key != "name") + 2 * len(WIDTHS) + 2
 
 
@@ -63,19 +64,19 @@ class RunsTable(DataTable[Text]):
         self.window_offset = 0
         self.total = 0
         self.now = datetime.now
-        self.name_width = NAME_MIN
+        self.name_width = WIDTHS["name"]
 
     def on_mount(self) -> None:
         self._add_columns()
 
     def _add_columns(self) -> None:
         for key, label in COLUMNS:
-            self.add_column(label, key=key,
-                            width=self.name_width if key == "name" else WIDTHS[key])
+            width = self.name_width if key == "name" else WIDTHS[key]
+            self.add_column(label, key=key, width=width)
 
     def on_resize(self) -> None:
         """Give a wide terminal's spare columns to the name; rebuild only on change."""
-        width = max(NAME_MIN, min(NAME_MAX, self.size.width - FIXED))
+        width = max(WIDTHS["name"], min(NAME_MAX, self.size.width - FIXED))
         if width == self.name_width:
             return
         self.name_width = width
