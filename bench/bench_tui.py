@@ -36,7 +36,8 @@ from sqlalchemy import insert
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import Settings
-from fusion_tui.store.models import Run, RunStatus, utcnow
+from fusion_tui.store.models import Run
+from fusion_tui.store.status import RunStatus, utcnow
 
 HERE = Path(__file__).resolve().parent
 SLEEPER = (f"{sys.executable} {HERE / 'sleeper_sim.py'} --config_path {{config_path}}"

@@ -14,18 +14,21 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from fusion_tui import __version__
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.templates import list_templates
+from fusion_tui.runs.errors import RunError
 from fusion_tui.runs.ids import InvalidRunId
-from fusion_tui.runs.manager import RunError
-from fusion_tui.services import Services, open_services
 from fusion_tui.settings import Settings, SettingsError
-from fusion_tui.store.models import FINISHED_STATUSES, Run, RunStatus
-from fusion_tui.store.runs_repo import RunQuery
+from fusion_tui.store.query import RunQuery
+from fusion_tui.store.status import FINISHED_STATUSES, RunStatus
 from fusion_tui.textsafe import one_line, strip_escapes
+
+if TYPE_CHECKING:
+    from fusion_tui.services import Services
+    from fusion_tui.store.models import Run
 
 EXIT_USAGE = 2
 
@@ -305,18 +308,23 @@ def load_settings(args: argparse.Namespace) -> Settings:
 
 
 def run_tui(settings: Settings) -> int:
-    """Bare `fusion-tui`: open the app on the store (runs keep going when it closes)."""
+    """Bare `fusion-tui`: open the app on the store (runs keep going when it closes).
+
+    The app opens the store itself, after its first frame (see `tui.app`), so this path
+    imports neither SQLAlchemy nor the run manager.
+    """
     from fusion_tui.tui.app import create_app
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("the app needs a terminal (stdin and stdout are not a TTY); "
                          "for scripts use `fusion-tui runs`")
-    svc = open_services(settings)
+    app = create_app(settings)
     try:
-        svc.manager.reconcile()
-        create_app(svc).run()
+        app.run()
     finally:
-        svc.close()
+        app.close_services()
+    if app.services_error is not None:
+        raise SettingsError(app.services_error)
     return 0
 
 
@@ -330,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_templates(args, settings)
         if args.command == "db":
             return cmd_db(args, settings)
+        from fusion_tui.services import open_services
+
         svc = open_services(settings)
         try:
             svc.manager.reconcile()

@@ -4,11 +4,14 @@ TUI and the tests to get a ready-to-use set of services."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from fusion_tui.runs.manager import RunManager
-from fusion_tui.settings import Settings
+from fusion_tui.settings import Settings, SettingsError
 from fusion_tui.store.database import make_engine, make_sessionmaker
 from fusion_tui.store.migrate import upgrade_database
 from fusion_tui.store.runs_repo import RunStore
@@ -25,12 +28,40 @@ class Services:
         self.engine.dispose()
 
 
+def _make_folder(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"cannot create the folder {path}: {exc.strerror or exc}") from None
+
+
+def _shown(url: str) -> str:
+    """The database URL for messages, password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparsable URL)"
+
+
 def open_services(settings: Settings, *, migrate: bool = True) -> Services:
-    """Make the home and runs folders, migrate the database, build store and manager."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    settings.runs_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url, slow_query_seconds=settings.slow_query_seconds)
-    if migrate:
-        upgrade_database(engine)
+    """Make the home and runs folders, migrate the database, build store and manager.
+
+    A folder that cannot be made or a database that cannot be opened raises
+    `SettingsError` with one line naming it (the CLI prints it and exits 2).
+    """
+    _make_folder(settings.home)
+    _make_folder(settings.runs_dir)
+    url = settings.database_url
+    try:
+        engine = make_engine(url, slow_query_seconds=settings.slow_query_seconds)
+    except (ArgumentError, ValueError) as exc:
+        raise SettingsError(f"database_url {_shown(url)}: {exc}") from None
+    try:
+        if migrate:
+            upgrade_database(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise SettingsError(f"cannot open the database {_shown(url)}: {reason}") from None
     store = RunStore(make_sessionmaker(engine))
     return Services(settings, engine, store, RunManager(settings, store))

@@ -7,8 +7,9 @@ import sys
 
 from fusion_tui.store.database import make_engine, make_sessionmaker
 from fusion_tui.store.migrate import upgrade_database
-from fusion_tui.store.models import Run, RunStatus, utcnow
+from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore
+from fusion_tui.store.status import RunStatus, utcnow
 
 UPDATES = 1000
 

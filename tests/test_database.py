@@ -21,12 +21,13 @@ from fusion_tui.store.database import (
     session_scope,
 )
 from fusion_tui.store.migrate import (
-    HEAD_REVISION,
     current_revision,
     head_revision,
     upgrade_database,
 )
-from fusion_tui.store.models import Base, Run, RunStatus, utcnow
+from fusion_tui.store.models import Base, Run
+from fusion_tui.store.revision import HEAD_REVISION
+from fusion_tui.store.status import RunStatus, utcnow
 
 
 def _run(run_id: str) -> Run:

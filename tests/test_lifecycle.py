@@ -17,11 +17,13 @@ import pytest
 from helpers import alive, eventually, poll_until, worker_pids
 
 from fusion_tui.runs import procs
-from fusion_tui.runs.manager import InvalidState, RunManager
+from fusion_tui.runs.errors import InvalidState
+from fusion_tui.runs.manager import RunManager
 from fusion_tui.runs.rundir import RunPaths, write_json_atomic
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import Settings
-from fusion_tui.store.models import Run, RunStatus, utcnow
+from fusion_tui.store.models import Run
+from fusion_tui.store.status import RunStatus, utcnow
 
 
 def kinds(services: Services, run_id: str) -> list[str]:

@@ -9,8 +9,10 @@ import pytest
 
 from fusion_tui.store.database import make_engine, make_sessionmaker
 from fusion_tui.store.migrate import upgrade_database
-from fusion_tui.store.models import Run, RunStatus, utcnow
-from fusion_tui.store.runs_repo import RunQuery, RunStore
+from fusion_tui.store.models import Run
+from fusion_tui.store.query import RunQuery
+from fusion_tui.store.runs_repo import RunStore
+from fusion_tui.store.status import RunStatus, utcnow
 
 T0 = utcnow().replace(microsecond=0) - timedelta(days=1)
 

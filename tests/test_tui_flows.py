@@ -18,7 +18,8 @@ from textual.pilot import Pilot
 from fusion_tui.runs import procs
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.services import Services, open_services
-from fusion_tui.store.models import Run, RunStatus, utcnow
+from fusion_tui.store.models import Run
+from fusion_tui.store.status import RunStatus, utcnow
 from fusion_tui.tui.app import FusionApp, create_app
 from fusion_tui.tui.screens.detail import DetailScreen
 from fusion_tui.tui.screens.log import LogScreen

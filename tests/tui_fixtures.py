@@ -11,7 +11,8 @@ from pathlib import Path
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import Settings
-from fusion_tui.store.models import EventKind, Run, RunEvent, RunStatus
+from fusion_tui.store.models import EventKind, Run, RunEvent
+from fusion_tui.store.status import RunStatus
 
 NOW = datetime(2026, 11, 22, 12, 0, 0)
 FIXED_ROOT = Path("/tmp/fusion-tui-snapshots")

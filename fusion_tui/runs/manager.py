@@ -21,27 +21,17 @@ from fusion_tui.config.overrides import Override, parse_overrides
 from fusion_tui.config.templates import RunConfig, build_config, config_from_ini, load_template
 from fusion_tui.runs import procs
 from fusion_tui.runs.command import check_runnable, expand_command, placeholder_values
+from fusion_tui.runs.errors import InvalidState, RunNotFound
 from fusion_tui.runs.ids import check_run_id, is_run_id, new_run_id
 from fusion_tui.runs.local import LocalExecutor
 from fusion_tui.runs.rundir import RunPaths, read_json, write_atomic, write_json_atomic
 from fusion_tui.settings import Settings
-from fusion_tui.store.models import FINISHED_STATUSES, EventKind, Run, RunStatus, utcnow
+from fusion_tui.store.models import EventKind, Run
 from fusion_tui.store.runs_repo import RunStore
+from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 
 STARTUP_WINDOW = timedelta(seconds=60)
 MAX_NAME = 255
-
-
-class RunError(Exception):
-    """A request about runs that cannot be done; the message is one line for the user."""
-
-
-class RunNotFound(RunError):
-    pass
-
-
-class InvalidState(RunError):
-    pass
 
 
 @dataclass(frozen=True)

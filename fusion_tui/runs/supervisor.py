@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fusion_tui.runs import procs
 from fusion_tui.runs.rundir import RunPaths, read_json, write_json_atomic
 from fusion_tui.settings import Settings
+from fusion_tui.store.status import RunStatus, utcnow
 
 if TYPE_CHECKING:
     from fusion_tui.monitor.tracker import ProgressTracker
@@ -222,8 +223,6 @@ class Supervisor:
         tracker = self._tracker
         if tracker is None or not tracker.poll():
             return
-        from fusion_tui.store.models import utcnow
-
         values = {**tracker.state.cache(), "last_progress_at": utcnow()}
         self._db("updating progress", lambda s: s.update_progress(self.run_id, **values))
 
@@ -251,8 +250,6 @@ class Supervisor:
         completed_at = _now_iso()
         self._write_status(state="exited", status=status, exit_code=code, error=error,
                            completed_at=completed_at)
-        from fusion_tui.store.models import RunStatus
-
         final = RunStatus(status)
         self._db("recording the outcome", lambda s: s.finish(
             self.run_id, final, exit_code=code, error=error,

@@ -14,14 +14,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from fusion_tui.store.database import _WRITE_OPTION
+from fusion_tui.store.revision import HEAD_REVISION
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# The newest migration's revision. A test checks it against Alembic's script directory;
-# knowing it here lets a start-up with a current schema skip importing Alembic (~80 ms).
-HEAD_REVISION = "0001"
 _PG_LOCK_KEY = 0x46_55_53_49_4F_4E  # "FUSION"
 
 

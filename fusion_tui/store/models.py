@@ -1,35 +1,17 @@
 """ORM models: a `Run` (seed 000's fields plus what it lacks) and its `RunEvent` audit trail.
 
-Times are naive UTC throughout (SQLite keeps no zone); `utcnow()` makes them.
+Times are naive UTC throughout (SQLite keeps no zone); `status.utcnow()` makes them.
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-
-def utcnow() -> datetime:
-    """Current time as naive UTC, the form every timestamp column holds."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-class RunStatus(enum.StrEnum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-    @property
-    def is_finished(self) -> bool:
-        return self in FINISHED_STATUSES
-
-
-FINISHED_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+from fusion_tui.store.status import RunStatus, fraction_done, utcnow
 
 
 class EventKind(enum.StrEnum):
@@ -89,14 +71,8 @@ class Run(Base):
     @property
     def fraction_done(self) -> float | None:
         """Overall progress in [0, 1] from the progress cache, None when unknown."""
-        if self.status == RunStatus.COMPLETED:
-            return 1.0
-        if not self.total_erlangs or not self.total_iterations:
-            return None
-        index = self.current_erlang_index or 0
-        iteration = self.current_iteration or 0
-        done = index * self.total_iterations + iteration
-        return max(0.0, min(1.0, done / (self.total_erlangs * self.total_iterations)))
+        return fraction_done(self.status, self.current_erlang_index, self.total_erlangs,
+                             self.current_iteration, self.total_iterations)
 
     @property
     def duration_seconds(self) -> float | None:

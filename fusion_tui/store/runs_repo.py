@@ -31,24 +31,11 @@ from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session, sessionmaker
 
 from fusion_tui.store.database import session_scope
-from fusion_tui.store.models import EventKind, Run, RunEvent, RunStatus, utcnow
+from fusion_tui.store.models import EventKind, Run, RunEvent
+from fusion_tui.store.query import RunQuery
+from fusion_tui.store.status import RunStatus, utcnow
 
-SORTABLE_COLUMNS = ("created_at", "started_at", "completed_at", "name", "status", "template", "id")
 _SCHEDULER_LOCK_KEY = 0x5155_4555  # "QUEU"
-
-
-@dataclass(frozen=True)
-class RunQuery:
-    """Which runs to list and in what order; text matches id, name or template."""
-
-    statuses: frozenset[RunStatus] = frozenset()
-    text: str = ""
-    order_by: str = "created_at"
-    descending: bool = True
-
-    def __post_init__(self) -> None:
-        if self.order_by not in SORTABLE_COLUMNS:
-            raise ValueError(f"cannot sort by {self.order_by!r}; use one of {SORTABLE_COLUMNS}")
 
 
 @dataclass(frozen=True)

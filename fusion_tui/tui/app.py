@@ -3,26 +3,38 @@
 The app drives the run manager and store in-process; all blocking work (database,
 signals, psutil) runs in thread workers that post messages back. Runs do not belong to
 the app: quitting or losing the terminal never stops them.
+
+Given settings rather than open services (the CLI), the app paints its first frame from
+the newest runs read straight from the SQLite file, then opens the store in a worker:
+SQLAlchemy alone takes longer to import than the whole first frame. Until the store is
+open (`connected`), keys that need it are shown but inactive.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import var
 from textual.screen import Screen
 
 from fusion_tui.resources import styles_dir
-from fusion_tui.runs.manager import RunError
-from fusion_tui.services import Services
-from fusion_tui.store.models import FINISHED_STATUSES, utcnow
-from fusion_tui.store.runs_repo import RunQuery
+from fusion_tui.runs.errors import RunError
+from fusion_tui.settings import Settings, SettingsError
+from fusion_tui.store.query import RunQuery
+from fusion_tui.store.status import FINISHED_STATUSES, utcnow
+from fusion_tui.textsafe import one_line
 from fusion_tui.tui.format import safe
 from fusion_tui.tui.widgets.confirm import ConfirmScreen
+
+if TYPE_CHECKING:
+    from fusion_tui.services import Services
 
 NOTIFY_SECONDS = 1.0
 
@@ -37,13 +49,39 @@ class FusionApp(App[None]):
         Binding("question_mark", "toggle_help", "Help"),
     ]
 
-    def __init__(self, services: Services, *, now: Callable[[], datetime] | None = None,
+    connected: var[bool] = var(False)
+    """True once the store and run manager are open; screens act only then."""
+
+    class ServicesOpened(Message):
+        def __init__(self, services: Services) -> None:
+            super().__init__()
+            self.services = services
+
+    class ServicesFailed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, source: Services | Settings, *,
+                 now: Callable[[], datetime] | None = None,
                  watch_notifications: bool = True) -> None:
         super().__init__()
-        self.services = services
+        if isinstance(source, Settings):
+            self.settings, self._services, self._owns_services = source, None, True
+        else:
+            self.settings, self._services, self._owns_services = source.settings, source, False
+        self.services_error: str | None = None
+        self._opening = False
         self._now = now or utcnow
         self._watch_notifications = watch_notifications
         self._seen_finished: datetime | None = None
+
+    @property
+    def services(self) -> Services:
+        """Store and run manager; only used once `connected` (a bug otherwise)."""
+        if self._services is None:
+            raise RuntimeError("the store is not open yet")
+        return self._services
 
     def now(self) -> datetime:
         """Current time (naive UTC); fixed in snapshot tests."""
@@ -52,10 +90,49 @@ class FusionApp(App[None]):
     def on_mount(self) -> None:
         from fusion_tui.tui.screens.runs import RunsScreen
 
+        if self._services is not None:
+            self._connect()
         self.push_screen(RunsScreen())
+
+    # -- opening the store after the first frame ----------------------------------------
+
+    def open_services(self) -> None:
+        """Open the store and run manager in a worker (once; the run list asks)."""
+        if self._services is None and not self._opening:
+            self._opening = True
+            self._open_services()
+
+    @work(thread=True, exclusive=True, group="open")
+    def _open_services(self) -> None:
+        from fusion_tui.services import open_services
+
+        try:
+            services = open_services(self.settings)
+            services.manager.reconcile()
+        except (SettingsError, RunError) as exc:
+            self.post_message(self.ServicesFailed(one_line(str(exc), 1000)))
+            return
+        self.post_message(self.ServicesOpened(services))
+
+    def on_fusion_app_services_opened(self, message: ServicesOpened) -> None:
+        self._services = message.services
+        self._connect()
+
+    def on_fusion_app_services_failed(self, message: ServicesFailed) -> None:
+        """Leave the app; the CLI prints the one-line reason and exits 2."""
+        self.services_error = message.error
+        self.exit(return_code=2)
+
+    def _connect(self) -> None:
+        self.connected = True
         if self._watch_notifications:
             self._seen_finished = self.now()
             self.set_interval(NOTIFY_SECONDS, self.check_finished)
+
+    def close_services(self) -> None:
+        """Close the store if the app opened it (tests close their own)."""
+        if self._owns_services and self._services is not None:
+            self._services.close()
 
     # -- navigation --------------------------------------------------------------------
 
@@ -180,7 +257,8 @@ class FusionApp(App[None]):
             )
 
 
-def create_app(services: Services, *, now: Callable[[], datetime] | None = None,
+def create_app(source: Services | Settings, *, now: Callable[[], datetime] | None = None,
                watch_notifications: bool = True) -> FusionApp:
-    """The one way to build the app (CLI and tests alike)."""
-    return FusionApp(services, now=now, watch_notifications=watch_notifications)
+    """The one way to build the app (CLI and tests alike): on open services, or on
+    settings, in which case the app opens the store itself after its first frame."""
+    return FusionApp(source, now=now, watch_notifications=watch_notifications)

@@ -21,12 +21,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, Tree
+from textual.widgets import DataTable, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from fusion_tui.artifacts import Artifact, UnsafePath, list_artifacts, resolve_artifact
 from fusion_tui.textsafe import strip_escapes
 from fusion_tui.tui.format import safe
+from fusion_tui.tui.widgets.key_bar import KeyBar
 
 PREVIEW_BYTES = 256 * 1024
 CSV_ROWS = 500
@@ -112,7 +113,7 @@ class ArtifactsScreen(Screen[None]):
                 yield Static(id="preview-text")
                 yield DataTable(id="preview-table", zebra_stripes=True)
         yield Static(id="artifact-path")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = f"artifacts of {self.run_id}"

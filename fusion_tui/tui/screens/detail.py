@@ -15,13 +15,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.widgets import Header, ProgressBar, Static
 
 from fusion_tui.monitor.log_index import LogIndex
 from fusion_tui.monitor.watch import RunSnapshot, RunTail
 from fusion_tui.runs.procs import TreeSampler
 from fusion_tui.runs.rundir import RunPaths
-from fusion_tui.store.models import Run, RunEvent, RunStatus
+from fusion_tui.store.models import Run, RunEvent
+from fusion_tui.store.status import RunStatus
 from fusion_tui.tui.format import (
     duration,
     eta,
@@ -32,6 +33,7 @@ from fusion_tui.tui.format import (
     timestamp,
 )
 from fusion_tui.tui.widgets.chart import BlockingChart
+from fusion_tui.tui.widgets.key_bar import KeyBar
 
 TAIL_SECONDS = 0.1
 RELOAD_SECONDS = 1.0
@@ -96,7 +98,7 @@ class DetailScreen(Screen[None]):
             yield Static(id="failure")
             yield Static(id="config")
             yield Static(id="timeline")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#failure").display = False

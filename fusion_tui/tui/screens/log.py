@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.tui.widgets.key_bar import KeyBar
 from fusion_tui.tui.widgets.log_view import LogView
 
 
@@ -42,7 +43,7 @@ class LogScreen(Screen[None]):
         yield Header()
         yield Static(id="log-status")
         yield Input(placeholder="search (enter: find, escape: close)", id="search")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = f"log of {self.run_id}"

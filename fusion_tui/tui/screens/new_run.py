@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Header, Input, Label, Select, Static, TextArea
 
 from fusion_tui.config import schema
 from fusion_tui.config.errors import ConfigError
@@ -27,6 +27,7 @@ from fusion_tui.config.templates import (
 )
 from fusion_tui.store.models import Run
 from fusion_tui.tui.format import safe
+from fusion_tui.tui.widgets.key_bar import KeyBar
 
 FIELDS = (
     ("general_settings", "erlang_start", "Erlang start"),
@@ -38,6 +39,7 @@ FIELDS = (
     ("routing_settings", "k_paths", "k paths"),
     ("general_settings", "allocation_method", "Allocation"),
 )
+
 _WHERE = re.compile(r"^\[(?P<section>[^\]]+)\] (?P<key>[^:]+): (?P<problem>.*)$")
 
 
@@ -94,7 +96,7 @@ class NewRunScreen(Screen[None]):
                     yield Label("", id=f"err-{field_id(section, key)}", classes="field-error")
             yield TextArea(language="toml", id="ini", show_line_numbers=True)
             yield Static(id="form-error")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = f"clone of {self.clone_of}" if self.clone_of else "new run"

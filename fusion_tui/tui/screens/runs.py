@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -13,17 +14,26 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker
 
 from fusion_tui.monitor.watch import RunSnapshot, RunTail
 from fusion_tui.runs.rundir import RunPaths
-from fusion_tui.store.models import Run, RunStatus
-from fusion_tui.store.runs_repo import SORTABLE_COLUMNS, RunQuery
+from fusion_tui.store.first_page import ListedRun, read_first_page
+from fusion_tui.store.query import SORTABLE_COLUMNS, RunQuery
+from fusion_tui.store.status import RunStatus
+from fusion_tui.tui.widgets.key_bar import KeyBar
 from fusion_tui.tui.widgets.runs_table import PAGE, RowData, RunsTable
+
+if TYPE_CHECKING:
+    from fusion_tui.store.models import Run
 
 REFRESH_SECONDS = 1.0
 TAIL_SECONDS = 0.1
+# Rows in the first frame (read before the store opens): a tall terminal's worth. The
+# full window of PAGE rows follows a moment later; fewer rows paint sooner.
+FIRST_ROWS = 60
+OPEN_AFTER_PAINT = 0.1
 STATUS_KEYS = {"1": RunStatus.PENDING, "2": RunStatus.RUNNING, "3": RunStatus.COMPLETED,
                "4": RunStatus.FAILED, "5": RunStatus.CANCELLED}
 SORTS = ("created_at", "started_at", "name", "status", "template")
@@ -56,9 +66,11 @@ class RunsScreen(Screen[None]):
     ]
 
     class PageLoaded(Message):
-        def __init__(self, runs: list[Run], total: int, offset: int, any_runs: bool) -> None:
+        def __init__(self, runs: list[Run] | list[ListedRun], total: int, offset: int,
+                     any_runs: bool) -> None:
             super().__init__()
             self.runs, self.total, self.offset, self.any_runs = runs, total, offset, any_runs
+
 
     class ProgressChanged(Message):
         """New live progress of one run; a newer one for the same run replaces it."""
@@ -85,7 +97,7 @@ class RunsScreen(Screen[None]):
         yield Static(id="runs-status")
         yield RunsTable(id="runs")
         yield Static(EMPTY_TEXT, id="empty")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> RunsTable:
@@ -95,17 +107,55 @@ class RunsScreen(Screen[None]):
         self.table.now = self.app.now  # type: ignore[attr-defined]
         self.query_one("#filter").display = False
         self.query_one("#empty").display = False
+        if self.app.connected:  # type: ignore[attr-defined]
+            self._start_loading()
+        else:
+            self.watch(self.app, "connected", self._on_connected, init=False)
+            self._show_first_page()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Every key here needs the store: shown but inactive until it is open."""
+        return True if self.app.connected else None  # type: ignore[attr-defined]
+
+    def _on_connected(self, connected: bool) -> None:
+        if connected:
+            self.refresh_bindings()
+            self._start_loading()
+
+    def _start_loading(self) -> None:
         self.load_page()
         self.set_interval(REFRESH_SECONDS, self.load_page)
 
     def on_screen_resume(self) -> None:
-        self.load_page()
+        if self.app.connected:  # type: ignore[attr-defined]
+            self.load_page()
 
     def on_unmount(self) -> None:
         for worker in self._watchers.values():
             worker.cancel()
 
     # -- loading -----------------------------------------------------------------------
+
+    def _show_first_page(self) -> None:
+        """Show the newest runs from the SQLite file, then have the app open the store.
+
+        Read here rather than in a worker: it takes a few milliseconds before anything
+        is on screen, and a thread would wait behind compose for the GIL. The store opens
+        only after the rows are painted, so SQLAlchemy's import does not delay them.
+        """
+        url = self.app.settings.database_url  # type: ignore[attr-defined]
+        page = read_first_page(url, FIRST_ROWS)
+        if page is None:
+            self.app.open_services()  # type: ignore[attr-defined]
+            return
+        self.post_message(self.PageLoaded(page.runs, page.total, 0, page.total > 0))
+        if not page.total:
+            self.call_after_refresh(self.app.open_services)  # type: ignore[attr-defined]
+
+    def on_runs_table_painted(self) -> None:
+        # Textual draws the first frame twice (once more after the terminal's size
+        # arrives); wait for that before loading SQLAlchemy competes for the GIL.
+        self.set_timer(OPEN_AFTER_PAINT, self.app.open_services)  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, group="load")
     def load_page(self) -> None:
@@ -116,9 +166,9 @@ class RunsScreen(Screen[None]):
         any_runs = bool(total) or store.count_runs() > 0
         self.post_message(self.PageLoaded(runs, total, offset, any_runs))
 
-    def _row(self, run: Run) -> RowData:
+    def _row(self, run: Run | ListedRun) -> RowData:
         now = self.app.now()  # type: ignore[attr-defined]
-        limit = self.app.services.settings.stall_seconds  # type: ignore[attr-defined]
+        limit = self.app.settings.stall_seconds  # type: ignore[attr-defined]
         last = run.last_progress_at or run.started_at
         stalled = run.status == RunStatus.RUNNING and last is not None and \
             (now - last).total_seconds() > limit
@@ -164,7 +214,7 @@ class RunsScreen(Screen[None]):
 
     # -- live progress of running rows -------------------------------------------------
 
-    def _sync_watchers(self, running: dict[str, Run]) -> None:
+    def _sync_watchers(self, running: dict[str, Run | ListedRun]) -> None:
         for run_id in list(self._watchers):
             if run_id not in running:
                 self._watchers.pop(run_id).cancel()
@@ -188,6 +238,8 @@ class RunsScreen(Screen[None]):
 
     @on(RunsTable.WindowRequest)
     def move_window(self, message: RunsTable.WindowRequest) -> None:
+        if not self.app.connected:  # type: ignore[attr-defined]
+            return  # the full window arrives when the store opens
         step = PAGE // 2
         self.page_offset = max(0, self.page_offset + message.direction * step)
         self.load_page()
@@ -233,8 +285,8 @@ class RunsScreen(Screen[None]):
         self.query_spec = replace(self.query_spec, descending=not self.query_spec.descending)
         self.load_page()
 
-    def on_data_table_header_selected(self, event: RunsTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
+    def on_runs_table_header_selected(self, event: RunsTable.HeaderSelected) -> None:
+        key = event.column
         column = {"started": "started_at", "name": "name", "status": "status",
                   "template": "template", "id": "id"}.get(key, "created_at")
         if column in SORTABLE_COLUMNS:
@@ -259,7 +311,7 @@ class RunsScreen(Screen[None]):
         if (run_id := self.table.current_id) is not None:
             self.app.open_detail(run_id)  # type: ignore[attr-defined]
 
-    def on_data_table_row_selected(self, event: RunsTable.RowSelected) -> None:
+    def on_runs_table_row_selected(self) -> None:
         self.action_open_detail()
 
     def action_open_log(self) -> None:

@@ -1,18 +1,29 @@
-"""The run list: a DataTable that holds one window of rows, fetched by page.
+"""The run list: a line-drawn table that holds one window of rows, fetched by page.
 
 Only `PAGE` rows live in the table; moving the cursor past either end asks the screen
 for the neighbouring window (`RunsTable.WindowRequest`), so 100,000 runs cost no more
-than 200. Cells are updated in place when values change, never by rebuilding rows.
+than 200. Every column has a fixed width (the name alone grows with the terminal), so a
+row is drawn straight into one strip of segments and cached until its values change:
+no per-cell measuring or layout, which keeps the app's first frame and live updates
+cheap (Textual's DataTable spends most of a first frame rendering cells one by one).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from fusion_tui.monitor.watch import RunSnapshot
 from fusion_tui.tui.format import duration, eta, progress_bar, safe, status_text, timestamp
@@ -23,13 +34,14 @@ COLUMNS = (
     ("name", "Name"), ("template", "Template"), ("erlang", "Erlang"), ("eta", "ETA"),
     ("started", "Started"), ("duration", "Duration"),
 )
-# Fixed widths: live updates change cells in place without re-measuring the table.
+# Fixed widths: live updates redraw one row without re-measuring the table.
 # The name column alone grows with the terminal, from its width here up to NAME_MAX.
 WIDTHS = {"sel": 1, "id": 12, "status": 19, "progress": 15, "name": 24, "template": 12,
           "erlang": 7, "eta": 7, "started": 11, "duration": 8}
 NAME_MAX = 64
 # Everything but the name: other columns, one cell of padding each side, the scrollbar.
 FIXED = sum(w for key, w in WIDTHS.items() if key != "name") + 2 * len(WIDTHS) + 2
+_CACHE_ROWS = 400
 
 
 @dataclass(frozen=True)
@@ -47,8 +59,22 @@ class RowData:
     stalled: bool
 
 
-class RunsTable(DataTable[Text]):
+class RunsTable(ScrollView, can_focus=True):
     """Rows of runs with a selection column; the screen feeds it windows of rows."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "runs-table--header", "runs-table--cursor", "runs-table--even-row",
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "edge(-1)", "First row", show=False),
+        Binding("end", "edge(1)", "Last row", show=False),
+    ]
+
+    cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
 
     class WindowRequest(Message):
         """The cursor left the loaded window; `direction` is -1 (up) or +1 (down)."""
@@ -57,80 +83,74 @@ class RunsTable(DataTable[Text]):
             super().__init__()
             self.direction = direction
 
+    class RowSelected(Message):
+        """A click on the row under the cursor (enter is the screen's binding)."""
+
+    class HeaderSelected(Message):
+        """A click on a column title: the screen sorts by it."""
+
+        def __init__(self, column: str) -> None:
+            super().__init__()
+            self.column = column
+
+    class Painted(Message):
+        """Rows were drawn for the first time: the app's first useful frame is out."""
+
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.rows_data: dict[str, RowData] = {}
+        self._order: list[str] = []
         self.selected: set[str] = set()
         self.window_offset = 0
         self.total = 0
         self.now = datetime.now
         self.name_width = WIDTHS["name"]
+        self._painted = False
+        self._cache: dict[tuple[str, bool, bool], Strip] = {}
+        self._styles: dict[str, Style] = {}
 
-    def on_mount(self) -> None:
-        self._add_columns()
+    # -- the window of rows ------------------------------------------------------------
 
-    def _add_columns(self) -> None:
-        for key, label in COLUMNS:
-            width = self.name_width if key == "name" else WIDTHS[key]
-            self.add_column(label, key=key, width=width)
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
 
-    def on_resize(self) -> None:
-        """Give a wide terminal's spare columns to the name; rebuild only on change."""
-        width = max(WIDTHS["name"], min(NAME_MAX, self.size.width - FIXED))
-        if width == self.name_width:
-            return
-        self.name_width = width
-        keep = self.current_id
-        rows = list(self.rows_data.values())
-        self.clear(columns=True)
-        self._add_columns()
-        self.rows_data = {}
-        self.show_window(rows, self.window_offset, self.total, keep=keep)
+    def get_row_index(self, run_id: str) -> int:
+        return self._order.index(run_id)
 
-    def _cells(self, row: RowData) -> dict[str, Text]:
-        now = self.now()
-        end = row.completed or now
-        return {
-            "sel": Text("●" if row.run_id in self.selected else " ", style="bold"),
-            "id": Text(row.run_id),
-            "status": status_text(row.status, row.stalled),
-            "progress": progress_bar(row.fraction),
-            "name": safe(row.name or "", self.name_width),
-            "template": safe(row.template, 20),
-            "erlang": Text("-" if row.erlang is None else f"{row.erlang:g}"),
-            "eta": Text(eta(row.started, row.fraction, now) if row.status == "RUNNING" else "-"),
-            "started": Text(timestamp(row.started)),
-            "duration": Text(duration((end - row.started).total_seconds()
-                                      if row.started else None)),
-        }
+    @property
+    def current_id(self) -> str | None:
+        if 0 <= self.cursor_row < len(self._order):
+            return self._order[self.cursor_row]
+        return None
 
     def show_window(self, rows: list[RowData], offset: int, total: int,
                     keep: str | None = None) -> None:
         """Show `rows` (starting at `offset` of `total`); keep the cursor on `keep`."""
         keep = keep or self.current_id
-        same = list(self.rows_data) == [r.run_id for r in rows]
         self.window_offset, self.total = offset, total
-        if same:
+        if self._order == [r.run_id for r in rows]:
             for row in rows:
                 self.update_row(row)
             return
-        self.clear()
-        self.rows_data = {}
-        for row in rows:
-            self.rows_data[row.run_id] = row
-            cells = self._cells(row)
-            self.add_row(*(cells[key] for key, _ in COLUMNS), key=row.run_id)
+        self.rows_data = {r.run_id: r for r in rows}
+        self._order = [r.run_id for r in rows]
+        self._cache.clear()
+        self._resize_virtual()
         if keep in self.rows_data:
-            self.move_cursor(row=self.get_row_index(keep), animate=False)
+            self.move_cursor(row=self._order.index(keep))
+        else:
+            self.move_cursor(row=min(self.cursor_row, max(0, len(self._order) - 1)))
+        self.refresh()
 
     def update_row(self, row: RowData, *, force: bool = False) -> None:
         old = self.rows_data.get(row.run_id)
         if old is None or (old == row and not force):
             return
         self.rows_data[row.run_id] = row
-        cells = self._cells(row)
-        for key, _ in COLUMNS:
-            self.update_cell(row.run_id, key, cells[key])
+        for key in [k for k in self._cache if k[0] == row.run_id]:
+            del self._cache[key]
+        self._refresh_row(self._order.index(row.run_id))
 
     def apply_snapshot(self, run_id: str, snapshot: RunSnapshot) -> None:
         old = self.rows_data.get(run_id)
@@ -150,19 +170,161 @@ class RunsTable(DataTable[Text]):
         self.selected ^= {run_id}
         self.update_row(self.rows_data[run_id], force=True)
 
-    @property
-    def current_id(self) -> str | None:
-        if not self.rows_data or self.cursor_row < 0:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return str(key.value) if key.value is not None else None
+    # -- cursor and scrolling ----------------------------------------------------------
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def move_cursor(self, *, row: int) -> None:
+        self.cursor_row = max(0, min(row, len(self._order) - 1)) if self._order else 0
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self._refresh_row(old)
+        self._refresh_row(new)
+        self._scroll_to_cursor()
         more_below = self.window_offset + self.row_count < self.total
-        if event.cursor_row == self.row_count - 1 and more_below:
+        if new == self.row_count - 1 and more_below:
             self.post_message(self.WindowRequest(+1))
-        elif event.cursor_row == 0 and self.window_offset > 0:
+        elif new == 0 and self.window_offset > 0:
             self.post_message(self.WindowRequest(-1))
+
+    def _scroll_to_cursor(self) -> None:
+        visible = max(1, self.size.height - 1 - self._horizontal_bar())
+        top = int(self.scroll_offset.y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, force=True)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, force=True)
+
+    def _horizontal_bar(self) -> int:
+        return 1 if self.show_horizontal_scrollbar else 0
+
+    def action_cursor(self, step: int) -> None:
+        self.move_cursor(row=self.cursor_row + step)
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(row=self.cursor_row + direction * max(1, self.size.height - 2))
+
+    def action_edge(self, direction: int) -> None:
+        self.move_cursor(row=0 if direction < 0 else len(self._order) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y == 0:
+            column = self._column_at(event.x + int(self.scroll_offset.x))
+            if column is not None:
+                self.post_message(self.HeaderSelected(column))
+            return
+        row = int(self.scroll_offset.y) + event.y - 1
+        if row >= len(self._order):
+            return
+        if row == self.cursor_row:
+            self.post_message(self.RowSelected())
+        else:
+            self.move_cursor(row=row)
+
+    def _column_at(self, x: int) -> str | None:
+        left = 0
+        for key, _ in COLUMNS:
+            left += self._width(key) + 2
+            if x < left:
+                return key
+        return None
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def _width(self, key: str) -> int:
+        return self.name_width if key == "name" else WIDTHS[key]
+
+    def _resize_virtual(self) -> None:
+        width = sum(self._width(key) + 2 for key, _ in COLUMNS)
+        self.virtual_size = Size(width, len(self._order) + 1)
+
+    def on_resize(self) -> None:
+        """Give a wide terminal's spare columns to the name."""
+        width = max(WIDTHS["name"], min(NAME_MAX, self.size.width - FIXED))
+        if width != self.name_width:
+            self.name_width = width
+            self._cache.clear()
+        self._resize_virtual()
+        self._scroll_to_cursor()
+
+    def notify_style_update(self) -> None:
+        """Theme or focus changed: styles of header, cursor and stripes with it."""
+        super().notify_style_update()
+        self._styles.clear()
+        self._cache.clear()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name)
+        return style
+
+    def _refresh_row(self, index: int) -> None:
+        self.refresh_line(index + 1)  # virtual line: the header takes line 0
+
+    def _cells(self, row: RowData) -> dict[str, Text]:
+        now = self.now()
+        end = row.completed or now
+        return {
+            "sel": Text("●" if row.run_id in self.selected else " ", style="bold"),
+            "id": Text(row.run_id),
+            "status": status_text(row.status, row.stalled),
+            "progress": progress_bar(row.fraction),
+            "name": safe(row.name or "", self.name_width),
+            "template": safe(row.template, 20),
+            "erlang": Text("-" if row.erlang is None else f"{row.erlang:g}"),
+            "eta": Text(eta(row.started, row.fraction, now) if row.status == "RUNNING" else "-"),
+            "started": Text(timestamp(row.started)),
+            "duration": Text(duration((end - row.started).total_seconds()
+                                      if row.started else None)),
+        }
+
+    def _line(self, cells: dict[str, Text], base: Style) -> Strip:
+        """One line of fixed-width cells with a space either side, over `base`."""
+        console = self.app.console
+        segments: list[Segment] = []
+        for key, _ in COLUMNS:
+            text = cells[key].copy()
+            text.truncate(self._width(key), overflow="ellipsis", pad=True)
+            text.no_wrap = True
+            segments.append(Segment(" "))
+            if text.spans:
+                segments.extend(text.render(console))
+            else:  # Text.render leaves a span-less text's own style out
+                segments.append(Segment(text.plain, console.get_style(text.style)))
+            segments.append(Segment(" "))
+        return Strip(list(Segment.apply_style(segments, base)))
+
+    def _header(self) -> Strip:
+        cells = {key: Text(label) for key, label in COLUMNS}
+        return self._line(cells, self.rich_style + self._style("runs-table--header"))
+
+    def _row_strip(self, index: int) -> Strip:
+        run_id = self._order[index]
+        cursor, even = index == self.cursor_row, index % 2 == 0
+        key = (run_id, cursor, even)
+        strip = self._cache.get(key)
+        if strip is None:
+            base = self.rich_style
+            if cursor:
+                base += self._style("runs-table--cursor")
+            elif even:
+                base += self._style("runs-table--even-row")
+            strip = self._line(self._cells(self.rows_data[run_id]), base)
+            if len(self._cache) >= _CACHE_ROWS:
+                self._cache.clear()
+            self._cache[key] = strip
+        return strip
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        if y == 0:
+            strip = self._header()
+        else:
+            index = scroll_y + y - 1
+            if index >= len(self._order):
+                return Strip.blank(width, self.rich_style)
+            strip = self._row_strip(index)
+            if not self._painted:
+                self._painted = True
+                self.post_message(self.Painted())
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)

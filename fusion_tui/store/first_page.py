@@ -1,0 +1,90 @@
+"""The newest page of runs, read straight from a SQLite file with the standard library.
+
+SQLAlchemy takes longer to import than Textual takes to paint a screen, so the app
+paints its first frame from this page and opens the real store (`RunStore`) right after.
+It only answers when it can answer exactly: a SQLite file that exists, at the schema
+revision this code knows. Anything else (PostgreSQL, an older schema, a locked or broken
+file) returns None and the app simply waits for the store. It never writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from fusion_tui.store.revision import HEAD_REVISION
+from fusion_tui.store.status import fraction_done
+
+_SCHEMES = ("sqlite", "sqlite+pysqlite")
+_COLUMNS = ("id, name, status, template, run_dir, started_at, completed_at, last_progress_at, "
+            "current_erlang, current_erlang_index, total_erlangs, current_iteration, "
+            "total_iterations")
+
+
+@dataclass(frozen=True)
+class ListedRun:
+    """The fields of a run that the run list shows (the same names as on `Run`)."""
+
+    id: str
+    name: str | None
+    status: str
+    template: str
+    run_dir: str
+    started_at: datetime | None
+    completed_at: datetime | None
+    last_progress_at: datetime | None
+    current_erlang: float | None
+    fraction_done: float | None
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    runs: list[ListedRun]
+    total: int
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file a `sqlite:///...` URL names (relative to the working directory, as
+    SQLAlchemy reads it); None for other databases and in-memory SQLite."""
+    scheme, sep, rest = database_url.partition("://")
+    if not sep or scheme not in _SCHEMES or not rest.startswith("/"):
+        return None
+    path = rest[1:].split("?", 1)[0]
+    if path in ("", ":memory:"):
+        return None
+    return Path(path)
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def read_first_page(database_url: str, limit: int) -> FirstPage | None:
+    """The `limit` newest runs (created_at, then id, descending, as `RunStore.list_runs`
+    orders them by default) and the number of runs; None when it cannot say exactly."""
+    path = sqlite_path(database_url)
+    if path is None or not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
+    except sqlite3.Error:
+        return None
+    try:
+        versions = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        if versions != [(HEAD_REVISION,)]:
+            return None
+        (total,) = conn.execute("SELECT count(*) FROM runs").fetchone()
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY created_at DESC, id DESC "
+                            "LIMIT ?", (limit,)).fetchall()
+        runs = [ListedRun(
+            id=r[0], name=r[1], status=r[2], template=r[3], run_dir=r[4],
+            started_at=_when(r[5]), completed_at=_when(r[6]), last_progress_at=_when(r[7]),
+            current_erlang=r[8], fraction_done=fraction_done(r[2], r[9], r[10], r[11], r[12]),
+        ) for r in rows]
+    except (sqlite3.Error, ValueError):
+        return None
+    finally:
+        conn.close()
+    return FirstPage(runs, int(total))

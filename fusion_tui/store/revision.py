@@ -1,0 +1,8 @@
+"""The schema revision this fusion-tui writes (the newest Alembic migration's id).
+
+A test checks it against Alembic's script directory. Knowing it without Alembic lets a
+start-up on a current schema skip importing Alembic, and lets the app's first frame read
+the run list with the standard library before SQLAlchemy has loaded.
+"""
+
+HEAD_REVISION = "0001"
