@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from fusion_tui import __version__
 from fusion_tui.config.errors import ConfigError
-from fusion_tui.config.templates import list_templates
 from fusion_tui.runs.errors import RunError
 from fusion_tui.runs.ids import InvalidRunId
 from fusion_tui.settings import Settings, SettingsError
@@ -196,6 +195,8 @@ def cmd_wait(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:
+    from fusion_tui.config.templates import list_templates
+
     templates = list_templates(settings.template_dirs)
     data = [{"name": t.name, "simulator": t.simulator, "description": t.description,
              "path": str(t.path)} for t in templates]

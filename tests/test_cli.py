@@ -125,3 +125,19 @@ def test_bare_command_without_terminal_says_so(cli_settings: Settings) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("fusion-tui: the app needs a terminal")
     assert result.stderr.count("\n") == 1 and result.stdout == ""
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"database_url": "mysql://u@localhost/db"},
+     "database_url mysql://u@localhost/db: unsupported database backend 'mysql'"),
+    ({"database_url": "postgresql://u:secret@127.0.0.1:1/db"},
+     "cannot open the database postgresql://u:***@127.0.0.1:1/db: connection failed"),
+    ({"home": Path("/proc/fusion-tui-home")}, "cannot create the folder /proc/fusion-tui-home"),
+])
+def test_a_store_that_cannot_open_is_one_line(
+        cli_settings: Settings, change: dict[str, Any], message: str) -> None:
+    settings = cli_settings.with_overrides(**change)
+    result = cli(settings, "runs")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"fusion-tui: {message}"), result.stderr
+    assert result.stderr.count("\n") == 1 and "secret" not in result.stderr

@@ -1,4 +1,5 @@
-"""The built wheel carries data/ and styles/; headless modules never import textual."""
+"""The built wheel carries data/ and styles/; headless modules never import textual, and
+the app's first frame never waits for the database layer."""
 
 from __future__ import annotations
 
@@ -44,6 +45,23 @@ def test_headless_modules_never_import_textual() -> None:
     code = ("import importlib, sys\n"
             f"for name in {HEADLESS!r}: importlib.import_module(name)\n"
             "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# What bare `fusion-tui` imports before its first frame: Textual, but not the database
+# layer (SQLAlchemy's import alone takes longer than the frame) nor psutil or Alembic.
+FIRST_FRAME = ["fusion_tui.cli", "fusion_tui.tui.app", "fusion_tui.tui.screens.runs",
+               "fusion_tui.tui.widgets.runs_table", "fusion_tui.tui.widgets.key_bar",
+               "fusion_tui.store.first_page"]
+
+
+def test_first_frame_path_never_imports_the_database_layer() -> None:
+    code = ("import importlib, sys\n"
+            f"for name in {FIRST_FRAME!r}: importlib.import_module(name)\n"
+            "heavy = ('sqlalchemy', 'alembic', 'psutil', 'psycopg')\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

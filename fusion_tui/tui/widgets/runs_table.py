@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -25,8 +25,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from fusion_tui.monitor.watch import RunSnapshot
 from fusion_tui.tui.format import duration, eta, progress_bar, safe, status_text, timestamp
+
+if TYPE_CHECKING:
+    from fusion_tui.monitor.watch import RunSnapshot
 
 PAGE = 200
 COLUMNS = (

@@ -1,0 +1,114 @@
+"""The run list with Pilot: the start from settings (first frame from the SQLite file,
+then the store), paging through more runs than a window holds, sorting by mouse."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+from test_tui_flows import table, until
+
+from fusion_tui.services import Services, open_services
+from fusion_tui.settings import Settings
+from fusion_tui.store.models import Run
+from fusion_tui.store.status import RunStatus, utcnow
+from fusion_tui.tui.app import create_app
+from fusion_tui.tui.screens.detail import DetailScreen
+from fusion_tui.tui.screens.runs import RunsScreen
+from fusion_tui.tui.widgets.runs_table import PAGE
+
+
+def _add_runs(svc: Services, count: int) -> list[str]:
+    """`count` finished runs, newest first in the returned ids."""
+    base = utcnow() - timedelta(days=2)
+    ids = [f"{i:012x}" for i in range(count)]
+    with svc.store.session(write=True) as s:
+        for i, run_id in enumerate(ids):
+            s.add(Run(id=run_id, name=f"run {count - i:04d}", status=RunStatus.COMPLETED.value,
+                      config_json="{}", template="default", run_dir=f"/nonexistent/{i}",
+                      created_at=base + timedelta(seconds=i), started_at=base,
+                      completed_at=base + timedelta(seconds=i + 1)))
+    return ids[::-1]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, sqlite_url: str) -> Settings:
+    return make_settings(tmp_path, sqlite_url)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    svc = open_services(settings)
+    yield svc
+    svc.close()
+
+
+async def test_start_from_settings_shows_runs_then_opens_the_store(
+        settings: Settings, services: Services) -> None:
+    newest = _add_runs(services, PAGE + 50)
+    services.close()
+    app = create_app(settings, watch_notifications=False)
+    assert app.connected is False
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: table(app).row_count > 0)
+            assert table(app).current_id == newest[0]
+            await until(pilot, lambda: app.connected and table(app).row_count == PAGE)
+            assert table(app).total == PAGE + 50
+            assert [table(app).get_row_index(r) for r in newest[:3]] == [0, 1, 2]
+            await pilot.press("down", "enter")
+            await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+            assert app.screen.run_id == newest[1]  # type: ignore[attr-defined]
+    finally:
+        app.close_services()
+
+
+async def test_store_that_cannot_open_ends_the_app_with_one_line(settings: Settings) -> None:
+    app = create_app(settings.with_overrides(database_url="mysql://u@localhost/db"),
+                     watch_notifications=False)
+    await asyncio.wait_for(app.run_async(headless=True, size=(80, 24)), timeout=30)
+    assert app.return_code == 2
+    assert app.services_error is not None
+    assert app.services_error.startswith("database_url mysql://u@localhost/db: unsupported")
+    assert "\n" not in app.services_error
+
+
+async def test_paging_through_more_runs_than_a_window(services: Services) -> None:
+    newest = _add_runs(services, 2 * PAGE + 50)
+    app = create_app(services, watch_notifications=False)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await until(pilot, lambda: table(app).row_count == PAGE)
+        for _ in range(6):
+            await pilot.press("end")
+            await pilot.pause(0.2)
+        await until(pilot, lambda: table(app).current_id == newest[-1])
+        assert table(app).window_offset + table(app).row_count == len(newest)
+        for _ in range(6):
+            await pilot.press("home", "up")
+            await pilot.pause(0.2)
+        await until(pilot, lambda: table(app).current_id == newest[0])
+        assert table(app).window_offset == 0
+
+
+async def test_clicks_sort_by_a_column_and_open_a_row(services: Services) -> None:
+    newest = _add_runs(services, 30)
+    app = create_app(services, watch_notifications=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: table(app).row_count == 30)
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        name_x = 3 + 14 + 21 + 17 + 2  # inside the Name column's title
+        await pilot.click("#runs", offset=(name_x, 0))
+        await until(pilot, lambda: screen.query_spec.order_by == "name")
+        # names count down as runs get newer: name order (descending) is oldest first
+        await until(pilot, lambda: table(app).get_row_index(newest[-1]) == 0)
+        await pilot.press("home")  # the cursor stayed on its run, now near the end
+        await pilot.pause(0.1)
+        await pilot.click("#runs", offset=(20, 3))  # third row: moves the cursor
+        assert table(app).current_id == newest[-3]
+        await pilot.click("#runs", offset=(20, 3))  # again: opens it
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
