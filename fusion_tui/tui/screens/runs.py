@@ -34,6 +34,7 @@ TAIL_SECONDS = 0.1
 # full window of PAGE rows follows a moment later; fewer rows paint sooner.
 FIRST_ROWS = 60
 OPEN_AFTER_PAINT = 0.1
+OPEN_FALLBACK = 1.0
 STATUS_KEYS = {"1": RunStatus.PENDING, "2": RunStatus.RUNNING, "3": RunStatus.COMPLETED,
                "4": RunStatus.FAILED, "5": RunStatus.CANCELLED}
 SORTS = ("created_at", "started_at", "name", "status", "template")
@@ -70,7 +71,6 @@ class RunsScreen(Screen[None]):
                      any_runs: bool) -> None:
             super().__init__()
             self.runs, self.total, self.offset, self.any_runs = runs, total, offset, any_runs
-
 
     class ProgressChanged(Message):
         """New live progress of one run; a newer one for the same run replaces it."""
@@ -149,8 +149,10 @@ class RunsScreen(Screen[None]):
             self.app.open_services()  # type: ignore[attr-defined]
             return
         self.post_message(self.PageLoaded(page.runs, page.total, 0, page.total > 0))
-        if not page.total:
-            self.call_after_refresh(self.app.open_services)  # type: ignore[attr-defined]
+        # Normally the painted rows open the store; an empty store shows no rows, and
+        # the fallback makes sure the store opens even if the table is never drawn.
+        delay = OPEN_AFTER_PAINT if not page.total else OPEN_FALLBACK
+        self.set_timer(delay, self.app.open_services)  # type: ignore[attr-defined]
 
     def on_runs_table_painted(self) -> None:
         # Textual draws the first frame twice (once more after the terminal's size
@@ -288,6 +290,8 @@ class RunsScreen(Screen[None]):
         self.load_page()
 
     def on_runs_table_header_selected(self, event: RunsTable.HeaderSelected) -> None:
+        if not self.app.connected:  # type: ignore[attr-defined]
+            return  # clicks, like keys, wait for the store
         key = event.column
         column = {"started": "started_at", "name": "name", "status": "status",
                   "template": "template", "id": "id"}.get(key, "created_at")
@@ -314,7 +318,8 @@ class RunsScreen(Screen[None]):
             self.app.open_detail(run_id)  # type: ignore[attr-defined]
 
     def on_runs_table_row_selected(self) -> None:
-        self.action_open_detail()
+        if self.app.connected:  # type: ignore[attr-defined]
+            self.action_open_detail()
 
     def action_open_log(self) -> None:
         if (run_id := self.table.current_id) is not None:
