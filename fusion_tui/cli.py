@@ -221,14 +221,15 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from fusion_tui.store.database import health_check, make_engine
+    from fusion_tui.services import open_engine
+    from fusion_tui.store.database import health_check
     from fusion_tui.store.migrate import current_revision, reset_database, upgrade_database
 
     if args.db_command == "reset" and not settings.is_development:
         raise UsageError("refusing to reset the database: set FUSION_TUI_ENVIRONMENT=development")
     if settings.database_url.startswith("sqlite"):
         settings.home.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url)
+    engine = open_engine(settings)
     try:
         ok, message = health_check(engine)
         if not ok:

@@ -43,6 +43,20 @@ def _shown(url: str) -> str:
         return "(unparsable URL)"
 
 
+def open_engine(settings: Settings) -> Engine:
+    """The engine for `settings.database_url`; a URL that names an unknown backend or a
+    driver that is not installed raises `SettingsError` with one line naming it."""
+    url = settings.database_url
+    try:
+        return make_engine(url, slow_query_seconds=settings.slow_query_seconds)
+    except (ArgumentError, ValueError) as exc:
+        raise SettingsError(f"database_url {_shown(url)}: {exc}") from None
+    except ImportError as exc:
+        hint = " (pip install 'fusion-tui[postgres]')" if exc.name == "psycopg" else ""
+        raise SettingsError(f"database_url {_shown(url)}: its driver {exc.name or exc} is "
+                            f"not installed{hint}") from None
+
+
 def open_services(settings: Settings, *, migrate: bool = True) -> Services:
     """Make the home and runs folders, migrate the database, build store and manager.
 
@@ -51,17 +65,14 @@ def open_services(settings: Settings, *, migrate: bool = True) -> Services:
     """
     _make_folder(settings.home)
     _make_folder(settings.runs_dir)
-    url = settings.database_url
-    try:
-        engine = make_engine(url, slow_query_seconds=settings.slow_query_seconds)
-    except (ArgumentError, ValueError) as exc:
-        raise SettingsError(f"database_url {_shown(url)}: {exc}") from None
+    engine = open_engine(settings)
     try:
         if migrate:
             upgrade_database(engine)
     except DBAPIError as exc:
         engine.dispose()
         reason = str(exc.orig or exc).strip().splitlines()[0]
-        raise SettingsError(f"cannot open the database {_shown(url)}: {reason}") from None
+        raise SettingsError(f"cannot open the database {_shown(settings.database_url)}: "
+                            f"{reason}") from None
     store = RunStore(make_sessionmaker(engine))
     return Services(settings, engine, store, RunManager(settings, store))

@@ -67,14 +67,19 @@ async def test_start_from_settings_shows_runs_then_opens_the_store(
         app.close_services()
 
 
-async def test_store_that_cannot_open_ends_the_app_with_one_line(settings: Settings) -> None:
-    app = create_app(settings.with_overrides(database_url="mysql://u@localhost/db"),
-                     watch_notifications=False)
+@pytest.mark.parametrize(("url", "message"), [
+    ("mysql://u@localhost/db", "database_url mysql://u@localhost/db: unsupported"),
+    ("postgresql+pg8000://u:secret@localhost/db",
+     "database_url postgresql+pg8000://u:***@localhost/db: its driver pg8000 is not"),
+])
+async def test_store_that_cannot_open_ends_the_app_with_one_line(
+        settings: Settings, url: str, message: str) -> None:
+    app = create_app(settings.with_overrides(database_url=url), watch_notifications=False)
     await asyncio.wait_for(app.run_async(headless=True, size=(80, 24)), timeout=30)
     assert app.return_code == 2
     assert app.services_error is not None
-    assert app.services_error.startswith("database_url mysql://u@localhost/db: unsupported")
-    assert "\n" not in app.services_error
+    assert app.services_error.startswith(message), app.services_error
+    assert "\n" not in app.services_error and "secret" not in app.services_error
 
 
 async def test_paging_through_more_runs_than_a_window(services: Services) -> None:

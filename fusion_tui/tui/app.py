@@ -112,6 +112,12 @@ class FusionApp(App[None]):
         except (SettingsError, RunError) as exc:
             self.post_message(self.ServicesFailed(one_line(str(exc), 1000)))
             return
+        except Exception as exc:
+            # Anything else still ends in one line: a worker's traceback shows its
+            # locals, and those hold the database URL with its password.
+            reason = f"cannot open the store: {type(exc).__name__}: {exc}"
+            self.post_message(self.ServicesFailed(one_line(reason, 1000)))
+            return
         self.post_message(self.ServicesOpened(services))
 
     def on_fusion_app_services_opened(self, message: ServicesOpened) -> None:
