@@ -1,5 +1,6 @@
 """The run list with Pilot: the start from settings (first frame from the SQLite file,
-then the store), paging through more runs than a window holds, sorting by mouse."""
+then the store), paging through more runs than a window holds, sorting by mouse, and
+the key bar at narrow and wide sizes."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
 from fusion_tui.tui.app import create_app
 from fusion_tui.tui.screens.detail import DetailScreen
+from fusion_tui.tui.screens.new_run import NewRunScreen
 from fusion_tui.tui.screens.runs import RunsScreen
+from fusion_tui.tui.widgets.key_bar import KeyBar
 from fusion_tui.tui.widgets.runs_table import PAGE
 
 
@@ -117,3 +120,20 @@ async def test_clicks_sort_by_a_column_and_open_a_row(services: Services) -> Non
         assert table(app).current_id == newest[-3]
         await pilot.click("#runs", offset=(20, 3))  # again: opens it
         await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+
+
+@pytest.mark.parametrize(("width", "cut"), [(80, True), (200, False)])
+async def test_key_bar_keeps_quit_help_and_palette_when_narrow(
+        services: Services, width: int, cut: bool) -> None:
+    app = create_app(services, watch_notifications=False)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await until(pilot, lambda: app.connected)
+        await pilot.pause(0.2)
+        bar = app.screen.query_one(KeyBar)
+        line = bar.render().plain
+        assert len(line) == width
+        assert line.rstrip().endswith("q Quit  ? Help  ^p palette")
+        assert line.startswith(" n New  l Log")
+        assert ("…" in line) is cut and ("s Sort" in line) is not cut
+        await pilot.click(KeyBar, offset=(2, 0))  # " n New": a click runs the key
+        await until(pilot, lambda: isinstance(app.screen, NewRunScreen))

@@ -15,6 +15,8 @@ from textual import events
 from textual.binding import Binding
 from textual.widget import Widget
 
+# Shown at the right end, never cut: quitting, and help, which lists every other action.
+RIGHT_ACTIONS = frozenset({"toggle_help", "quit"})
 _ENABLED = Style()
 _DISABLED = Style(dim=True)
 
@@ -35,41 +37,53 @@ class KeyBar(Widget):
     def _bindings_changed(self, _screen: object) -> None:
         self.refresh()
 
-    def _shown(self) -> tuple[list[tuple[Binding, bool]], tuple[Binding, bool] | None]:
-        """Bindings to show, one per action, and the command palette's (drawn right)."""
+    def _shown(self) -> tuple[list[tuple[Binding, bool]], list[tuple[Binding, bool]]]:
+        """Bindings to show, one per action: the screen's keys (left), and quit, help and
+        the command palette (right), which stay visible when a narrow terminal cuts the
+        rest: help and the palette list every action."""
         seen: set[str] = set()
-        shown: list[tuple[Binding, bool]] = []
-        palette: tuple[Binding, bool] | None = None
+        left: list[tuple[Binding, bool]] = []
+        right: list[tuple[Binding, bool]] = []
+        palette = self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
         for key, active in self.screen.active_bindings.items():
             binding = active.binding
-            if key == self.app.COMMAND_PALETTE_BINDING and self.app.ENABLE_COMMAND_PALETTE:
-                palette = (binding, active.enabled)
+            if key == palette or (binding.show and binding.action in RIGHT_ACTIONS):
+                right.append((binding, active.enabled))
             elif binding.show and binding.action not in seen:
                 seen.add(binding.action)
-                shown.append((binding, active.enabled))
-        return shown, palette
+                left.append((binding, active.enabled))
+        return left, right
+
+    def _label(self, binding: Binding) -> tuple[str, str]:
+        return f" {self.app.get_key_display(binding)} ", f"{binding.description} "
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-bar--key")
         text_style = self.get_component_rich_style("key-bar--description")
         line = Text(no_wrap=True, overflow="crop", end="")
         self._spans = []
-        shown, palette = self._shown()
+        left, right = self._shown()
+        right_width = sum(len(k) + len(d) for k, d in (self._label(b) for b, _ in right))
+        room = self.size.width - right_width
 
         def add(binding: Binding, enabled: bool) -> None:
             start = line.cell_len
             dim = _ENABLED if enabled else _DISABLED
-            line.append(f" {self.app.get_key_display(binding)} ", style=key_style + dim)
-            line.append(f"{binding.description} ", style=text_style + dim)
+            key, description = self._label(binding)
+            line.append(key, style=key_style + dim)
+            line.append(description, style=text_style + dim)
             self._spans.append((start, line.cell_len, binding.key))
 
-        for binding, enabled in shown:
+        for number, (binding, enabled) in enumerate(left):
+            key, description = self._label(binding)
+            last = number == len(left) - 1
+            if line.cell_len + len(key) + len(description) + (0 if last else 1) > room:
+                line.append("…", style=text_style)
+                break
             add(binding, enabled)
-        if palette is not None:
-            binding = palette[0]
-            needs = len(f" {self.app.get_key_display(binding)} {binding.description} ")
-            line.append(" " * max(0, self.size.width - line.cell_len - needs))
-            add(*palette)
+        line.append(" " * max(0, room - line.cell_len))
+        for binding, enabled in right:
+            add(binding, enabled)
         return line
 
     def on_click(self, event: events.Click) -> None:
