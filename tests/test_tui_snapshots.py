@@ -28,7 +28,11 @@ def app_for(svc: Services) -> FusionApp:
 
 async def settle(pilot: Pilot[Any], seconds: float = 0.6) -> None:
     await pilot.pause(seconds)
+    # A blinking text cursor is on or off depending on when the picture is taken.
+    for editor in pilot.app.screen.query("Input, TextArea"):
+        editor.cursor_blink = False  # type: ignore[attr-defined]
     await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.1)
 
 
 def keys(*presses: str, wait: float = 0.6) -> Callable[[Pilot[Any]], Any]:
