@@ -5,15 +5,12 @@ the key bar at narrow and wide sizes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from conftest import make_settings
 from test_tui_flows import table, until
 
-from fusion_tui.services import Services, open_services
+from fusion_tui.services import Services
 from fusion_tui.settings import Settings
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
@@ -39,15 +36,10 @@ def _add_runs(svc: Services, count: int) -> list[str]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, sqlite_url: str) -> Settings:
-    return make_settings(tmp_path, sqlite_url)
-
-
-@pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    svc = open_services(settings)
-    yield svc
-    svc.close()
+def db_url(sqlite_url: str) -> str:
+    """SQLite only: the first frame is read from a SQLite file (conftest's `settings`
+    and `services` build on this)."""
+    return sqlite_url
 
 
 async def test_start_from_settings_shows_runs_then_opens_the_store(

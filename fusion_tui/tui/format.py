@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.console import Console
+from rich.segment import Segment
 from rich.text import Text
 
 from fusion_tui.textsafe import one_line, strip_escapes
@@ -32,6 +34,14 @@ STATUS_SYMBOL = {
 def safe(text: str | None, limit: int = 200) -> Text:
     """Run-provided text as a literal Text: no markup, no escape sequences, one line."""
     return Text(one_line(text or "", limit))
+
+
+def text_segments(text: Text, console: Console) -> list[Segment]:
+    """`text` as segments with its own style: Rich's `Text.render` leaves the style of a
+    text without spans out (`Text("x", style="green")` renders plain)."""
+    if text.spans:
+        return list(text.render(console))
+    return [Segment(text.plain, console.get_style(text.style))]
 
 
 def safe_line(text: str) -> Text:

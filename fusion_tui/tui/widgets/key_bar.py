@@ -66,10 +66,9 @@ class KeyBar(Widget):
         right_width = sum(len(k) + len(d) for k, d in (self._label(b) for b, _ in right))
         room = self.size.width - right_width
 
-        def add(binding: Binding, enabled: bool) -> None:
+        def add(binding: Binding, enabled: bool, key: str, description: str) -> None:
             start = line.cell_len
             dim = _ENABLED if enabled else _DISABLED
-            key, description = self._label(binding)
             line.append(key, style=key_style + dim)
             line.append(description, style=text_style + dim)
             self._spans.append((start, line.cell_len, binding.key))
@@ -80,10 +79,10 @@ class KeyBar(Widget):
             if line.cell_len + len(key) + len(description) + (0 if last else 1) > room:
                 line.append("…", style=text_style)
                 break
-            add(binding, enabled)
+            add(binding, enabled, key, description)
         line.append(" " * max(0, room - line.cell_len))
         for binding, enabled in right:
-            add(binding, enabled)
+            add(binding, enabled, *self._label(binding))
         return line
 
     def on_click(self, event: events.Click) -> None:

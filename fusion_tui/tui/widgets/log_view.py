@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from fusion_tui.monitor.log_index import LogIndex
-from fusion_tui.tui.format import safe_line
+from fusion_tui.tui.format import safe_line, text_segments
 
 POLL_SECONDS = 0.2
 _LEVELS = (
@@ -123,7 +123,7 @@ class LogView(ScrollView, can_focus=True):
     def _strip(self, text: Text) -> Strip:
         """Segments with the widget's style under them: plain segments carry no style,
         and Textual's filters (NO_COLOR's monochrome) need one on every segment."""
-        segments = Segment.apply_style(text.render(self.app.console), self.rich_style)
+        segments = Segment.apply_style(text_segments(text, self.app.console), self.rich_style)
         return Strip(list(segments), text.cell_len)
 
     def _grow_width(self) -> None:

@@ -25,7 +25,15 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from fusion_tui.tui.format import duration, eta, progress_bar, safe, status_text, timestamp
+from fusion_tui.tui.format import (
+    duration,
+    eta,
+    progress_bar,
+    safe,
+    status_text,
+    text_segments,
+    timestamp,
+)
 
 if TYPE_CHECKING:
     from fusion_tui.monitor.watch import RunSnapshot
@@ -43,7 +51,6 @@ WIDTHS = {"sel": 1, "id": 12, "status": 19, "progress": 15, "name": 24, "templat
 NAME_MAX = 64
 # Everything but the name: other columns, one cell of padding each side, the scrollbar.
 FIXED = sum(w for key, w in WIDTHS.items() if key != "name") + 2 * len(WIDTHS) + 2
-_CACHE_ROWS = 400
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,9 @@ class RunsTable(ScrollView, can_focus=True):
         self.now = datetime.now
         self.name_width = WIDTHS["name"]
         self._painted = False
-        self._cache: dict[tuple[str, bool, bool], Strip] = {}
+        # run id -> (drawn under the cursor, striped, the line): redrawn when any differs
+        self._cache: dict[str, tuple[bool, bool, Strip]] = {}
+        self._header_strip: Strip | None = None
         self._styles: dict[str, Style] = {}
 
     # -- the window of rows ------------------------------------------------------------
@@ -150,8 +159,7 @@ class RunsTable(ScrollView, can_focus=True):
         if old is None or (old == row and not force):
             return
         self.rows_data[row.run_id] = row
-        for key in [k for k in self._cache if k[0] == row.run_id]:
-            del self._cache[key]
+        self._cache.pop(row.run_id, None)
         self._refresh_row(self._order.index(row.run_id))
 
     def apply_snapshot(self, run_id: str, snapshot: RunSnapshot) -> None:
@@ -243,7 +251,7 @@ class RunsTable(ScrollView, can_focus=True):
         width = max(WIDTHS["name"], min(NAME_MAX, self.size.width - FIXED))
         if width != self.name_width:
             self.name_width = width
-            self._cache.clear()
+            self._forget_lines()
         self._resize_virtual()
         self._scroll_to_cursor()
 
@@ -251,7 +259,11 @@ class RunsTable(ScrollView, can_focus=True):
         """Theme or focus changed: styles of header, cursor and stripes with it."""
         super().notify_style_update()
         self._styles.clear()
+        self._forget_lines()
+
+    def _forget_lines(self) -> None:
         self._cache.clear()
+        self._header_strip = None
 
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
@@ -284,36 +296,34 @@ class RunsTable(ScrollView, can_focus=True):
         console = self.app.console
         segments: list[Segment] = []
         for key, _ in COLUMNS:
-            text = cells[key].copy()
+            text = cells[key]
             text.truncate(self._width(key), overflow="ellipsis", pad=True)
-            text.no_wrap = True
             segments.append(Segment(" "))
-            if text.spans:
-                segments.extend(text.render(console))
-            else:  # Text.render leaves a span-less text's own style out
-                segments.append(Segment(text.plain, console.get_style(text.style)))
+            segments.extend(text_segments(text, console))
             segments.append(Segment(" "))
         return Strip(list(Segment.apply_style(segments, base)))
 
     def _header(self) -> Strip:
-        cells = {key: Text(label) for key, label in COLUMNS}
-        return self._line(cells, self.rich_style + self._style("runs-table--header"))
+        if self._header_strip is None:
+            cells = {key: Text(label) for key, label in COLUMNS}
+            base = self.rich_style + self._style("runs-table--header")
+            self._header_strip = self._line(cells, base)
+        return self._header_strip
 
     def _row_strip(self, index: int) -> Strip:
         run_id = self._order[index]
         cursor, even = index == self.cursor_row, index % 2 == 0
-        key = (run_id, cursor, even)
-        strip = self._cache.get(key)
-        if strip is None:
+        cached = self._cache.get(run_id)
+        if cached is not None and cached[:2] == (cursor, even):
+            strip = cached[2]
+        else:
             base = self.rich_style
             if cursor:
                 base += self._style("runs-table--cursor")
             elif even:
                 base += self._style("runs-table--even-row")
             strip = self._line(self._cells(self.rows_data[run_id]), base)
-            if len(self._cache) >= _CACHE_ROWS:
-                self._cache.clear()
-            self._cache[key] = strip
+            self._cache[run_id] = (cursor, even, strip)
         return strip
 
     def render_line(self, y: int) -> Strip:
