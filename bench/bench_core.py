@@ -37,10 +37,11 @@ SLEEPER = (f"{sys.executable} {HERE / 'sleeper_sim.py'} --config_path {{config_p
 
 
 def _services(home: Path, url: str | None) -> Services:
-    return open_services(Settings.load(overrides={
-        "home": home, "database_url": url, "simulator_command": SLEEPER,
-        "max_concurrent": 1000, "cancel_grace": 5.0,
+    svc = open_services(Settings.load(overrides={
+        "home": home, "database_url": url, "simulator_command": SLEEPER, "cancel_grace": 5.0,
     }))
+    svc.store.set_queue(max_concurrent=1000)
+    return svc
 
 
 def _wait(check: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -73,13 +74,12 @@ def _one_round(svc: Services) -> tuple[float, float, float]:
     status = RunPaths(Path(run.run_dir)).status
     _wait(lambda: _status_has(status, "pid_started"))
     to_process = time.perf_counter() - began
-    pgid = int(json.loads(status.read_text())["pgid"])
-    _wait(lambda: len(procs.group_members(pgid)) >= 3)
+    _wait(lambda: len(procs.run_processes(run.id)) >= 3)
     # Steady state: the supervisor has recorded the process in the database.
     _wait(lambda: svc.manager.get(run.id).pid is not None)
     began = time.perf_counter()
     svc.manager.cancel(run.id)
-    _wait(lambda: not procs.group_members(pgid))
+    _wait(lambda: not procs.run_processes(run.id))
     to_gone = time.perf_counter() - began
     svc.manager.wait(run.id, timeout=30, poll=0.01)
     return to_row, to_process, to_gone

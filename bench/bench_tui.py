@@ -112,7 +112,8 @@ async def _latency(home: Path, writes: int) -> list[float]:
 def _idle_cpu(home: Path, fusion_tui: str) -> float | None:
     if shutil.which("tmux") is None:
         return None
-    svc = _services(home, simulator_command=SLEEPER, max_concurrent=20)
+    svc = _services(home, simulator_command=SLEEPER)
+    svc.store.set_queue(max_concurrent=20)
     runs = [svc.manager.create("minimal") for _ in range(20)]
     time.sleep(2.0)
     session = f"bench-{uuid.uuid4().hex[:6]}"

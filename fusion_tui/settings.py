@@ -1,13 +1,16 @@
 """One settings object: defaults, then `FUSION_TUI_*` environment variables, then CLI flags.
 
 Supervisor processes receive the settings of the process that started them through the
-same environment variables (`Settings.to_env`), so a run finishes and the queue moves on
-with the configuration it was created under, even when no app is open.
+same environment variables (`Settings.to_env`), so a run finishes with the configuration
+it was created under, even when no app is open. The queue's limit is not a setting: it
+lives in the store (`fusion-tui parallel N`), so whoever schedules applies the same one.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -50,7 +53,6 @@ class Settings:
     database_url: str
     runs_dir: Path
     user_templates_dir: Path
-    max_concurrent: int = 1
     simulator_command: str = DEFAULT_BUILTIN_COMMAND
     simulator_cwd: Path | None = None
     fusion_command: str = DEFAULT_FUSION_COMMAND
@@ -65,6 +67,14 @@ class Settings:
     def template_dirs(self) -> tuple[Path, ...]:
         """Template search path: user templates shadow shipped ones of the same name."""
         return (self.user_templates_dir, *self.extra_template_dirs, shipped_templates_dir())
+
+    @property
+    def database_label(self) -> str:
+        """The database for messages: a SQLite file's path, else the URL without password."""
+        url = self.database_url
+        if url.startswith("sqlite") and ":///" in url:
+            return url.split(":///", 1)[1].split("?", 1)[0] or "(in memory)"
+        return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)
 
     @property
     def is_development(self) -> bool:
@@ -86,6 +96,10 @@ class Settings:
     ) -> Settings:
         """Resolve defaults, then `FUSION_TUI_*` variables, then `overrides` (CLI flags)."""
         env = os.environ if env is None else env
+        if env.get(ENV_PREFIX + "MAX_CONCURRENT"):
+            raise SettingsError(
+                f"{ENV_PREFIX}MAX_CONCURRENT is no longer read: the queue limit lives in the "
+                "store; set it with `fusion-tui parallel N` and unset the variable")
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
@@ -103,14 +117,11 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        if self.max_concurrent < 1:
-            raise SettingsError(f"max_concurrent must be at least 1, got {self.max_concurrent}")
-        if self.cancel_grace < 0:
-            raise SettingsError(f"cancel_grace must not be negative, got {self.cancel_grace}")
-        if self.slow_query_seconds < 0:
-            raise SettingsError(
-                f"slow_query_seconds must not be negative, got {self.slow_query_seconds}"
-            )
+        for name, low, high in _BOUNDS:
+            value = getattr(self, name)
+            if not math.isfinite(value) or not low <= value <= high:
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()}: expected a number from "
+                                    f"{low:g} to {high:g}, got {value!r}")
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -128,21 +139,20 @@ class Settings:
         return out
 
 
-_INT_FIELDS = {"max_concurrent"}
 _FLOAT_FIELDS = {"cancel_grace", "slow_query_seconds", "stall_seconds"}
+# (setting, lowest, highest): a NaN or an absurd value is refused, never half-applied.
+_BOUNDS = (("cancel_grace", 0.0, 3600.0), ("slow_query_seconds", 0.0, 3600.0),
+           ("stall_seconds", 1.0, 30 * 86400.0))
 _PATH_FIELDS = {"home", "runs_dir", "user_templates_dir", "simulator_cwd", "fusion_cwd"}
 
 
 def _parse(name: str, raw: str) -> Any:
     var = ENV_PREFIX + name.upper()
-    try:
-        if name in _INT_FIELDS:
-            return int(raw)
-        if name in _FLOAT_FIELDS:
+    if name in _FLOAT_FIELDS:
+        try:
             return float(raw)
-    except ValueError:
-        kind = "an integer" if name in _INT_FIELDS else "a number"
-        raise SettingsError(f"{var}: expected {kind}, got {raw!r}") from None
+        except ValueError:
+            raise SettingsError(f"{var}: expected a number, got {raw!r}") from None
     if name in _PATH_FIELDS:
         return Path(raw).expanduser()
     if name == "extra_template_dirs":

@@ -28,11 +28,27 @@ FAKE_COMMAND = (
 )
 
 
+CI_ENV = "FUSION_TUI_CI"
+IN_CI = bool(os.environ.get(CI_ENV))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In CI (`.ci/run` sets FUSION_TUI_CI) every test must run: a skip is a failure, so a
+    missing tmux, PostgreSQL or root never passes quietly."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.skipped and IN_CI and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped in CI, where it must run: {reason}"
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No FUSION_TUI_* setting of the developer's shell leaks into a test."""
     for key in list(os.environ):
-        if key.startswith("FUSION_TUI_") and key != PG_ENV:
+        if key.startswith("FUSION_TUI_") and key not in (PG_ENV, CI_ENV):
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
 

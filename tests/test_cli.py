@@ -13,6 +13,7 @@ import pytest
 from conftest import make_settings
 
 from fusion_tui.settings import Settings
+from fusion_tui.store.revision import HEAD_REVISION
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ def test_templates_and_db_commands(cli_settings: Settings) -> None:
     names = {t["name"] for t in cli_json(cli_settings, "templates")}
     assert {"minimal", "default", "fusion", "fake"} <= names
     upgraded = cli_json(cli_settings, "db", "upgrade")
-    assert upgraded["revision"] == "0001"
+    assert upgraded["revision"] == HEAD_REVISION
     assert cli_json(cli_settings, "db", "check")["healthy"] is True
     run = cli_json(cli_settings, "new", "-t", "fake")
     cli(cli_settings, "wait", run["id"])

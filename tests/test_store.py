@@ -90,11 +90,16 @@ def test_stats_of_empty_store(store: RunStore) -> None:
 def test_claim_respects_limit_and_order(store: RunStore) -> None:
     for n in (3, 1, 2):
         _add(store, n, RunStatus.PENDING)
-    first = store.claim_pending(2)
+    assert store.queue().max_concurrent == 1
+    store.set_queue(max_concurrent=2)
+    first = store.claim_pending()
     assert [r.id for r in first] == [f"{n:012x}" for n in (1, 2)]
-    assert store.claim_pending(2) == []
+    assert store.claim_pending() == []
     store.finish(first[0].id, RunStatus.COMPLETED, exit_code=0)
-    assert [r.id for r in store.claim_pending(2)] == [f"{3:012x}"]
+    store.set_queue(paused=True)
+    assert store.claim_pending() == []
+    store.set_queue(paused=False)
+    assert [r.id for r in store.claim_pending()] == [f"{3:012x}"]
 
 
 def test_finish_happens_once(store: RunStore) -> None:

@@ -34,8 +34,7 @@ def services(tmp_path: Path, sqlite_url: str) -> Iterator[Services]:
     svc = open_services(make_settings(tmp_path, sqlite_url))
     yield svc
     for run in svc.store.runs_with_status(RunStatus.RUNNING):
-        if run.pgid and procs.is_same_process(run.pid, run.pid_started):
-            procs.signal_group(run.pgid, 9)
+        procs.signal_run(run.id, 9)
     svc.close()
 
 
@@ -115,7 +114,7 @@ async def test_cancel_running_run_with_keys_kills_its_tree(services: Services) -
         await pilot.press("y")
         await until(pilot, lambda: row_status(app, run.id) == "CANCELLED", timeout=30)
         assert not any(alive(p) for p in pids)
-        assert procs.group_members(pids[0]) == []
+        assert procs.run_processes(run.id) == []
 
 
 async def test_delete_asks_first_and_removes_the_directory(services: Services) -> None:

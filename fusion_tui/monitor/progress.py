@@ -66,6 +66,7 @@ class ProgressState:
     current_iteration: int | None = None
     total_iterations: int | None = None
     finished: bool = False
+    exit_code: int | None = None
     error: str | None = None
     points: dict[float, ErlangPoint] = field(default_factory=dict)
 
@@ -118,6 +119,7 @@ class ProgressState:
 
     def _on_complete(self, event: ProgressEvent) -> None:
         self.finished = True
+        self.exit_code = event.exit_code
 
     def _on_error(self, event: ProgressEvent) -> None:
         self.error = event.message or "simulator reported an error"

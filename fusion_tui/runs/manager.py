@@ -6,6 +6,7 @@ and records its outcome. Clients (the TUI, the CLI) only view and request.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -19,7 +20,8 @@ from pathlib import Path
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.overrides import Override, parse_overrides
 from fusion_tui.config.templates import RunConfig, build_config, config_from_ini, load_template
-from fusion_tui.runs import procs
+from fusion_tui.faults import FaultError, describe_os_error
+from fusion_tui.runs import lock, procs
 from fusion_tui.runs.command import check_runnable, expand_command, placeholder_values
 from fusion_tui.runs.errors import InvalidState, RunNotFound
 from fusion_tui.runs.ids import check_run_id, is_run_id, new_run_id
@@ -30,14 +32,30 @@ from fusion_tui.store.models import EventKind, Run
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 
-STARTUP_WINDOW = timedelta(seconds=60)
+STARTUP_WINDOW = timedelta(seconds=10)
 MAX_NAME = 255
+
+
+ADOPTED = "adopted"
 
 
 @dataclass(frozen=True)
 class Reconciled:
     run_id: str
     outcome: str
+
+
+def _check_removable(run_id: str, root: Path) -> None:
+    """Refuse, before anything changes, a folder we could not fully remove."""
+    for folder, dirs, _files in os.walk(root):
+        path = Path(folder)
+        if path != root and os.path.ismount(path):
+            raise FaultError(f"cannot delete run {run_id}: {path} is a mount point; "
+                             "nothing was changed")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise FaultError(f"cannot delete run {run_id}: {path} is not writable; "
+                             "nothing was changed")
+        dirs[:] = [d for d in dirs if not (path / d).is_symlink()]
 
 
 def _check_name(name: str | None) -> str | None:
@@ -143,14 +161,13 @@ class RunManager:
 
     def schedule(self) -> list[Run]:
         """Start the oldest queued runs while slots are free; returns the started runs."""
-        claimed = self.store.claim_pending(self.settings.max_concurrent, self.executor.name,
-                                           self.hostname)
+        claimed = self.store.claim_pending(self.executor.name, self.hostname)
         for run in claimed:
             try:
                 pid, started = self.executor.start(run.id, self.paths(run))
             except OSError as exc:
                 self.store.finish(run.id, RunStatus.FAILED, exit_code=None,
-                                  error=f"cannot start supervisor: {exc}")
+                                  error=f"cannot start supervisor: {describe_os_error(exc)}")
                 continue
             self.store.record_supervisor(run.id, pid, started)
         return claimed
@@ -158,7 +175,12 @@ class RunManager:
     # -- cancel and delete -------------------------------------------------------------
 
     def cancel(self, run_id: str) -> Run:
-        """Ask a run to stop. Returns at once; the supervisor escalates to SIGKILL."""
+        """Ask a run to stop. Returns at once; its supervisor escalates to SIGKILL.
+
+        Only the run's supervisor is signalled, and only after checking, at that moment,
+        that it is still that supervisor; a run whose supervisor is gone gets a new one
+        that carries out the cancel.
+        """
         run = self.get(run_id)
         if run.status == RunStatus.PENDING and self.store.finish(
                 run.id, RunStatus.CANCELLED, exit_code=None, expected=(RunStatus.PENDING,)):
@@ -167,38 +189,74 @@ class RunManager:
         if run.status != RunStatus.RUNNING:
             raise InvalidState(f"run {run.id} is already {run.status}")
         paths = self.paths(run)
-        write_atomic(paths.cancel_request, utcnow().isoformat() + "\n")
-        # Signal only a supervisor that wrote status.json: its handlers are installed then.
-        # One that is still starting finds the cancel request itself.
-        if procs.signal_process(*self._ready_supervisor(paths), signal.SIGTERM):
+        try:
+            write_atomic(paths.cancel_request, utcnow().isoformat() + "\n")
+            written: OSError | None = None
+        except OSError as exc:
+            written = exc
+        # Only a supervisor that wrote status.json has its handlers installed; one that is
+        # still starting finds the cancel request itself.
+        pid, started = self._recorded_supervisor(paths)
+        if procs.signal_verified(pid, signal.SIGTERM,
+                                 procs.marker(procs.SUPERVISOR_MARKER, run.id), started):
             return run
-        if procs.is_same_process(run.supervisor_pid, run.supervisor_started):
+        fd = lock.take(paths.lock) if paths.root.is_dir() else None
+        if fd is None:
+            if written is not None:  # a supervisor that is starting would not hear of it
+                raise FaultError(f"cannot cancel run {run.id}: "
+                                 f"{describe_os_error(written, str(paths.cancel_request))}")
             return run
-        if run.supervisor_pid is None and self._recently_started(run):
-            return run
-        if run.pgid and procs.is_same_process(run.pid, run.pid_started):
-            procs.signal_group(run.pgid, signal.SIGTERM)
-            self.executor.escalate(run.pgid, run.pid or 0, run.pid_started,
-                                   self.settings.cancel_grace)
-        self.store.finish(run.id, RunStatus.CANCELLED, exit_code=None,
-                          recovered="its supervisor was gone; fusion-tui signalled the run")
-        return self.get(run.id)
+        try:
+            if written is not None:
+                raise FaultError(f"cannot cancel run {run.id}: "
+                                 f"{describe_os_error(written, str(paths.cancel_request))}")
+            self.executor.adopt(run.id, paths, fd)
+        finally:
+            os.close(fd)
+        return run
 
     def delete(self, run_id: str) -> None:
-        """Remove a finished run's row and directory. Never signals anything."""
+        """Remove a finished run's row and directory, all or nothing. Never signals.
+
+        The folder is first renamed aside (atomic), then the row deleted; if the row
+        cannot be deleted the folder is put back. What cannot be removed afterwards is
+        named in one line.
+        """
         run = self.get(run_id)
         if run.status not in FINISHED_STATUSES:
             raise InvalidState(f"run {run.id} is {run.status}; cancel it before deleting")
-        if not self.store.delete_finished(run.id):
-            raise InvalidState(f"run {run.id} changed state; try again")
         root = Path(run.run_dir)
-        if root.name == run.id and root.is_dir() and not root.is_symlink():
-            shutil.rmtree(root)
+        owned = root.name == run.id and root.is_dir() and not root.is_symlink()
+        aside = root.with_name(f".{run.id}.deleting")
+        if owned:
+            _check_removable(run.id, root)
+            try:
+                os.rename(root, aside)
+            except OSError as exc:
+                raise FaultError(f"cannot delete run {run.id}: {describe_os_error(exc)}; "
+                                 "nothing was changed") from None
+        try:
+            deleted = self.store.delete_finished(run.id)
+        except BaseException:
+            if owned:
+                os.rename(aside, root)
+            raise
+        if not deleted:
+            if owned:
+                os.rename(aside, root)
+            raise InvalidState(f"run {run.id} changed state; try again")
+        if owned:
+            failures: list[str] = []
+            shutil.rmtree(aside, onerror=lambda _f, path, info: failures.append(
+                f"{path}: {getattr(info[1], 'strerror', None) or info[1]}"))
+            if failures:
+                raise FaultError(f"run {run.id} deleted, but {len(failures)} file(s) could not "
+                                 f"be removed from {aside} (first: {failures[0]})")
 
     # -- reconcile ---------------------------------------------------------------------
 
     @staticmethod
-    def _ready_supervisor(paths: RunPaths) -> tuple[int | None, float | None]:
+    def _recorded_supervisor(paths: RunPaths) -> tuple[int | None, float | None]:
         """The supervisor identity from status.json (written once it handles signals)."""
         status = read_json(paths.status) or {}
         pid, started = status.get("supervisor_pid"), status.get("supervisor_started")
@@ -206,57 +264,72 @@ class RunManager:
             return pid, float(started)
         return None, None
 
-    def _supervisor_identity(self, run: Run, paths: RunPaths) -> tuple[int | None, float | None]:
-        if run.supervisor_pid:
-            return run.supervisor_pid, run.supervisor_started
-        return self._ready_supervisor(paths)
+    def _recorded_outcome(self, run: Run, paths: RunPaths) -> Reconciled | None:
+        """Take an outcome that a supervisor wrote to status.json before it died."""
+        status = read_json(paths.status) or {}
+        outcome = status.get("status")
+        if status.get("state") != "exited" or outcome not in {s.value for s in FINISHED_STATUSES}:
+            return None
+        completed = status.get("completed_at")
+        code = status.get("exit_code")
+        self.store.finish(
+            run.id, RunStatus(outcome),
+            exit_code=code if isinstance(code, int) else None,
+            error=status.get("error") if isinstance(status.get("error"), str) else None,
+            completed_at=datetime.fromisoformat(completed) if isinstance(completed, str)
+            else None,
+            recovered="outcome recorded by its supervisor while the database was not updated",
+        )
+        self.schedule()
+        return Reconciled(run.id, outcome)
 
     def _recently_started(self, run: Run) -> bool:
         return run.started_at is not None and utcnow() - run.started_at < STARTUP_WINDOW
 
     def reconcile_run(self, run: Run) -> Reconciled | None:
-        """Settle one RUNNING run whose supervisor may be gone; None when it is fine."""
+        """Settle or adopt one RUNNING run whose supervisor is gone; None when it is fine.
+
+        An outcome its supervisor recorded in status.json is taken as it is. Otherwise a
+        run whose supervisor lock is free gets a new supervisor (`--adopt`), which
+        re-attaches to a live simulator or settles an ended one from the evidence. Nothing
+        is ever restarted.
+        """
         if run.status != RunStatus.RUNNING or run.executor != self.executor.name:
             return None
         if run.hostname not in (None, self.hostname):
             return None
         paths = self.paths(run)
-        status = read_json(paths.status) or {}
-        outcome = status.get("status")
-        if status.get("state") == "exited" and outcome in {s.value for s in FINISHED_STATUSES}:
-            completed = status.get("completed_at")
-            code = status.get("exit_code")
-            self.store.finish(
-                run.id, RunStatus(outcome),
-                exit_code=code if isinstance(code, int) else None,
-                error=status.get("error") if isinstance(status.get("error"), str) else None,
-                completed_at=datetime.fromisoformat(completed) if isinstance(completed, str)
-                else None,
-                recovered="outcome recorded by its supervisor while the database was not updated",
-            )
-            return Reconciled(run.id, outcome)
-        supervisor = self._supervisor_identity(run, paths)
-        if procs.is_same_process(*supervisor):
+        if not paths.root.is_dir():
+            self.store.finish(run.id, RunStatus.FAILED, exit_code=None,
+                              error=f"lost: its run directory {paths.root} is gone",
+                              recovered="run directory missing")
+            return Reconciled(run.id, RunStatus.FAILED.value)
+        if procs.is_same_process(*self._recorded_supervisor(paths)):
+            return None  # alive (a supervisor of an older fusion-tui holds no lock)
+        try:
+            fd = lock.take(paths.lock)
+        except OSError:
             return None
-        pid = run.pid or status.get("pid")
-        started = run.pid_started or status.get("pid_started")
-        if isinstance(pid, int) and isinstance(started, int | float) and \
-                procs.is_same_process(pid, float(started)):
-            return None
-        if supervisor[0] is None and self._recently_started(run):
-            return None
-        self.store.finish(
-            run.id, RunStatus.FAILED, exit_code=None,
-            error="lost: its supervisor and simulator are gone and no outcome was recorded",
-            recovered="no live process and no recorded outcome",
-        )
-        return Reconciled(run.id, RunStatus.FAILED.value)
+        if fd is None:
+            return None  # its supervisor is alive and records the outcome itself
+        try:
+            recorded = self._recorded_outcome(run, paths)
+            if recorded is not None:
+                return recorded
+            if not paths.status.exists() and self._recently_started(run):
+                return None  # its supervisor is being started
+            self.executor.adopt(run.id, paths, fd)
+        finally:
+            os.close(fd)
+        return Reconciled(run.id, ADOPTED)
 
-    def reconcile(self) -> list[Reconciled]:
-        """Settle every RUNNING run, then start queued runs that now fit."""
+    def reconcile(self, *, schedule: bool = True) -> list[Reconciled]:
+        """Settle or adopt every RUNNING run, then (unless only looking) start queued runs
+        that now fit."""
         settled = [r for run in self.store.runs_with_status(RunStatus.RUNNING)
                    if (r := self.reconcile_run(run)) is not None]
-        self.schedule()
+        if schedule:
+            self.schedule()
         return settled
 
     def wait(self, run_id: str, *, timeout: float | None = None, poll: float = 0.25) -> Run:

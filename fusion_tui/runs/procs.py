@@ -1,72 +1,161 @@
-"""Process identity and group signalling.
+"""Process identity and verified signalling, from `/proc` with the standard library.
 
-A pid alone is not an identity: after a reboot or a long time it names another program.
-We always pair it with the process start time psutil reports, and never signal a pid
-whose start time differs.
+A pid alone is not an identity: the kernel hands a freed pid to the next process. Every
+process of ours carries a marker in its environment (`FUSION_TUI_RUN_ID=<id>` for the
+simulator and everything it starts; other names for the supervisor and the waiter), and
+every signal we send is preceded, at the moment of sending, by a check of the marker and
+the start time through a pidfd: the pidfd pins the process, so a pid that is freed and
+reused between the check and the signal is never signalled.
+
+Standard library only: the supervisor and the waiter import this and stay small.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 
-import psutil
+RUN_MARKER = "FUSION_TUI_RUN_ID"
+SUPERVISOR_MARKER = "FUSION_TUI_SUPERVISOR_OF"
+WAITER_MARKER = "FUSION_TUI_WAITER_OF"
+MARKERS = (RUN_MARKER, SUPERVISOR_MARKER, WAITER_MARKER)
 
 START_TIME_TOLERANCE = 0.05
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_boot_time: float | None = None
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(1 << 20)
+    except OSError:
+        return None
+
+
+def boot_time() -> float:
+    """When the machine booted (seconds since the epoch), as `/proc/stat` says."""
+    global _boot_time
+    if _boot_time is None:
+        data = _read("/proc/stat") or b""
+        for line in data.splitlines():
+            if line.startswith(b"btime "):
+                _boot_time = float(line.split()[1])
+                break
+        else:
+            _boot_time = 0.0
+    return _boot_time
+
+
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """Fields of /proc/<pid>/stat after the command name (state is index 0)."""
+    data = _read(f"/proc/{pid}/stat")
+    if not data:
+        return None
+    close = data.rfind(b")")
+    return data[close + 2:].split() if close >= 0 else None
 
 
 def start_time(pid: int) -> float | None:
-    """Start time of `pid` (seconds since the epoch), None when there is no such process."""
-    try:
-        return psutil.Process(pid).create_time()
-    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+    """Start time of `pid` in seconds since the epoch (psutil's create_time), or None."""
+    fields = _stat_fields(pid)
+    if fields is None or len(fields) < 20:
         return None
+    return boot_time() + int(fields[19]) / _CLOCK_TICKS
+
+
+def _is_zombie(fields: list[bytes]) -> bool:
+    return fields[0] in (b"Z", b"X")
 
 
 def is_same_process(pid: int | None, started: float | None) -> bool:
     """True when `pid` is alive, not a zombie, and started at `started`."""
-    if not pid or started is None:
+    if not pid or pid <= 0 or started is None:
         return False
-    try:
-        proc = psutil.Process(pid)
-        if abs(proc.create_time() - started) > START_TIME_TOLERANCE:
-            return False
-        return proc.status() != psutil.STATUS_ZOMBIE
-    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+    fields = _stat_fields(pid)
+    if fields is None or len(fields) < 20 or _is_zombie(fields):
         return False
+    return abs(boot_time() + int(fields[19]) / _CLOCK_TICKS - started) <= START_TIME_TOLERANCE
 
 
-def signal_process(pid: int | None, started: float | None, sig: int) -> bool:
-    """Send `sig` to `pid` only if it is still the process we recorded."""
-    if pid is None or not is_same_process(pid, started):
+def marker(name: str, run_id: str) -> bytes:
+    return f"{name}={run_id}".encode()
+
+
+def carries(pid: int, mark: bytes) -> bool:
+    """True when `pid`'s environment holds the marker `mark` (NAME=value)."""
+    data = _read(f"/proc/{pid}/environ")
+    return data is not None and mark in data.split(b"\0")
+
+
+def belongs(pid: int, mark: bytes, started: float | None = None) -> bool:
+    """Alive, not a zombie, carries `mark` and (when given) started at `started`."""
+    fields = _stat_fields(pid)
+    if fields is None or len(fields) < 20 or _is_zombie(fields):
+        return False
+    if started is not None and not is_same_process(pid, started):
+        return False
+    return carries(pid, mark)
+
+
+def signal_verified(pid: int | None, sig: int, mark: bytes,
+                    started: float | None = None) -> bool:
+    """Send `sig` to `pid` only if, at that moment, it belongs (see `belongs`).
+
+    With a pidfd the check and the signal address the same process even if the pid is
+    freed and reused in between; True only when the signal was really sent.
+    """
+    if not pid or pid <= 0:
         return False
     try:
-        os.kill(pid, sig)
-        return True
+        fd = os.pidfd_open(pid)
     except ProcessLookupError:
         return False
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes whose process group is `pgid`."""
-    members = []
-    for proc in psutil.process_iter(["pid", "status"]):
-        try:
-            if proc.info["status"] == psutil.STATUS_ZOMBIE:
-                continue
-            if os.getpgid(proc.info["pid"]) == pgid:
-                members.append(proc.info["pid"])
-        except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
-            continue
-    return members
-
-
-def signal_group(pgid: int, sig: int) -> bool:
+    except (AttributeError, OSError):
+        fd = None
     try:
-        os.killpg(pgid, sig)
+        if not belongs(pid, mark, started):
+            return False
+        if fd is None:
+            os.kill(pid, sig)
+        else:
+            signal.pidfd_send_signal(fd, sig)
         return True
     except (ProcessLookupError, PermissionError):
         return False
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def processes_with(mark: bytes) -> list[tuple[int, float]]:
+    """(pid, start time) of every live process whose environment carries `mark`."""
+    found = []
+    me = os.getpid()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        if pid == me or not carries(pid, mark):
+            continue
+        fields = _stat_fields(pid)
+        if fields is None or len(fields) < 20 or _is_zombie(fields):
+            continue
+        found.append((pid, boot_time() + int(fields[19]) / _CLOCK_TICKS))
+    return found
+
+
+def run_processes(run_id: str) -> list[tuple[int, float]]:
+    """The simulator of `run_id` and everything it started that is still alive."""
+    return processes_with(marker(RUN_MARKER, run_id))
+
+
+def signal_run(run_id: str, sig: int) -> int:
+    """Send `sig` to every live process of the run, each verified; how many were sent."""
+    mark = marker(RUN_MARKER, run_id)
+    return sum(signal_verified(pid, sig, mark, started)
+               for pid, started in processes_with(mark))
 
 
 def signal_name(sig: int) -> str:
@@ -76,34 +165,13 @@ def signal_name(sig: int) -> str:
         return f"signal {sig}"
 
 
-class TreeSampler:
-    """CPU% and memory of a process and its descendants, sampled repeatedly.
-
-    psutil measures CPU% between two calls on the same Process object, so the
-    objects are kept from one sample to the next.
-    """
-
-    def __init__(self, pid: int, started: float | None) -> None:
-        self.pid, self.started = pid, started
-        self._procs: dict[int, psutil.Process] = {}
-
-    def sample(self) -> tuple[float, int, int] | None:
-        """(cpu percent, resident bytes, process count), or None when the run is gone."""
-        if not is_same_process(self.pid, self.started):
-            return None
-        try:
-            root = psutil.Process(self.pid)
-            tree = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return None
-        cpu, rss, alive = 0.0, 0, {}
-        for proc in tree:
-            known = self._procs.get(proc.pid, proc)
-            try:
-                cpu += known.cpu_percent(None)
-                rss += known.memory_info().rss
-                alive[proc.pid] = known
-            except psutil.Error:
-                continue
-        self._procs = alive
-        return cpu, rss, len(alive)
+def reset_signal_dispositions() -> None:
+    """Undo ignored signals and a blocked mask inherited from whoever started us (nohup,
+    a non-interactive shell's `&`), so the processes we start get the defaults."""
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            if signal.getsignal(sig) == signal.SIG_IGN:
+                signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())

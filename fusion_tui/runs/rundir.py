@@ -4,6 +4,9 @@
         config.ini        frozen configuration, never changed
         launch.json       argv and cwd of the simulator, frozen at creation
         status.json       written by the supervisor: process identity, then the outcome
+        process.json      written by the waiter: its own and the simulator's identity
+        exit.json         written by the waiter: the simulator's exit status
+        supervisor.lock   held (flock) by the run's live supervisor, and only by it
         cancel.request    present once a cancel was asked for
         progress.jsonl    progress events from the simulator
         logs/sim.log      simulator stdout + stderr
@@ -21,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from fusion_tui.runs.ids import check_run_id
+
+ACTIVE_DIR = ".active"
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,23 @@ class RunPaths:
     @property
     def status(self) -> Path:
         return self.root / "status.json"
+
+    @property
+    def process(self) -> Path:
+        return self.root / "process.json"
+
+    @property
+    def exit(self) -> Path:
+        return self.root / "exit.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "supervisor.lock"
+
+    @property
+    def active_entry(self) -> Path:
+        """This run's entry in the runs folder's register of runs with a supervisor."""
+        return self.root.parent / ACTIVE_DIR / self.root.name
 
     @property
     def cancel_request(self) -> Path:

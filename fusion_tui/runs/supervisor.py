@@ -1,19 +1,24 @@
-"""The detached supervisor of one run: `python -m fusion_tui.runs.supervisor RUN_DIR RUN_ID`.
+"""The detached supervisor of one run:
+`python -m fusion_tui.runs.supervisor --lock-fd N [--adopt] RUN_DIR RUN_ID`.
 
-It starts the simulator as the leader of a new process group, waits for it, keeps the
-progress cache current, and itself records the exit code and final status (in
-`status.json` first, then in the database). Then it starts the next queued runs. So a run
-finishes correctly and the queue moves on whether or not any app is open.
+It holds the run's supervisor lock for its whole life (handed over by whoever started
+it), starts the waiter (which starts the simulator and outlives us), follows progress,
+carries out a cancel, settles the outcome from the evidence, records it in `status.json`
+and, through the recorder helper, in the store, which then starts the queued runs that
+fit. With `--adopt` it takes over a run whose supervisor died: it re-attaches to a
+simulator that is still alive, or settles one that has ended. It also adopts, every few
+seconds, any other run in the runs folder's register whose supervisor is gone.
 
-Cancel: SIGTERM/SIGINT to the supervisor, or a `cancel.request` file. It sends SIGTERM to
-the whole group, SIGKILL after the grace period. The exited leader is not reaped until the
-group is gone, so its pid and pgid cannot be reused while we still signal them.
-
-Only light modules are imported before the simulator starts; the database comes after.
+No write failure of ours (log, status file, database) ends it: it keeps the outcome in
+memory and retries with back-off until it is recorded. It never imports the database
+layer, so one costs little memory.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
 import os
 import select
 import signal
@@ -21,282 +26,463 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, Any
 
-from fusion_tui.runs import procs
-from fusion_tui.runs.rundir import RunPaths, read_json, write_json_atomic
+from fusion_tui.monitor.tracker import ProgressTracker
+from fusion_tui.runs import lock, procs
+from fusion_tui.runs.evidence import Outcome, decide, recorded_exit
+from fusion_tui.runs.local import start_supervisor
+from fusion_tui.runs.rundir import ACTIVE_DIR, RunPaths, read_json, write_json_atomic
 from fusion_tui.settings import Settings
-from fusion_tui.store.status import RunStatus, utcnow
-
-if TYPE_CHECKING:
-    from fusion_tui.monitor.tracker import ProgressTracker
-    from fusion_tui.store.runs_repo import RunStore
-
-T = TypeVar("T")
+from fusion_tui.store.status import utcnow
 
 POLL_SECONDS = 0.5
+PROGRESS_SYNC_SECONDS = 10.0
+ORPHAN_CHECK_SECONDS = 3.0
 LEFTOVER_GRACE = 1.0
-_LAST_LINES = 5
+MAX_BACKOFF = 60.0
 
 
 def _now_iso() -> str:
-    return datetime.now(UTC).replace(tzinfo=None).isoformat()
+    return utcnow().isoformat()
 
 
 def _say(message: str) -> None:
-    print(f"{_now_iso()} supervisor[{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+    with contextlib.suppress(OSError):  # a full disk must not end the supervisor
+        print(f"{_now_iso()} supervisor[{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+
+
+class Reporter:
+    """Hands the supervisor's state to the recorder helper, one at a time, with back-off.
+
+    Never blocks: `poll()` says whether the last document was applied.
+    """
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.retry_at = 0.0
+        self.backoff = 1.0
+        self.failures = 0
+
+    @property
+    def busy(self) -> bool:
+        return self.proc is not None
+
+    @property
+    def due(self) -> bool:
+        return self.proc is None and time.monotonic() >= self.retry_at
+
+    def send(self, doc: dict[str, Any]) -> None:
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "fusion_tui.runs.recorder"], stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, close_fds=True)
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps(doc).encode())
+            self.proc.stdin.close()
+        except OSError as exc:
+            _say(f"cannot start the recorder: {exc}")
+            self._failed()
+
+    def poll(self) -> bool | None:
+        """True once the document sent was applied, False if it failed, None meanwhile."""
+        if self.proc is None or self.proc.poll() is None:
+            return None
+        ok = self.proc.returncode == 0
+        self.proc = None
+        if ok:
+            self.backoff, self.failures = 1.0, 0
+        else:
+            self._failed()
+        return ok
+
+    def _failed(self) -> None:
+        self.proc = None
+        self.failures += 1
+        self.retry_at = time.monotonic() + self.backoff
+        self.backoff = min(self.backoff * 2, MAX_BACKOFF)
 
 
 class Supervisor:
-    def __init__(self, paths: RunPaths, run_id: str) -> None:
+    def __init__(self, paths: RunPaths, run_id: str, *, adopt: bool) -> None:
         self.paths = paths
         self.run_id = run_id
-        self.status: dict[str, Any] = {
-            "run_id": run_id,
-            "state": "starting",
-            "supervisor_pid": os.getpid(),
-            "supervisor_started": procs.start_time(os.getpid()),
-        }
+        self.adopt = adopt
+        self.settings = Settings.load()
+        me = os.getpid()
+        self.identity = (me, procs.start_time(me) or time.time())
+        self.status: dict[str, Any] = {"run_id": run_id, "state": "starting"}
+        self.sim: tuple[int, float] | None = None
+        self.waiter_identity: tuple[int, float] | None = None
+        self.waiter: subprocess.Popen[bytes] | None = None
+        self._waiter_buffer = b""
+        self.code: int | None = None
+        self.spawn_error: str | None = None
+        self.preset: Outcome | None = None
         self.cancel_requested = False
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.term_sent_at: float | None = None
+        self.kill_sent = False
+        self.signals: list[tuple[str, str]] = []
+        self.tracker = ProgressTracker(paths.progress, paths.log)
+        self.reporter = Reporter()
+        self._synced_identity = False
+        self._sent_identity = False
+        self._sent_signals = 0
+        self._sent_progress = False
+        self._progress_dirty = False
+        self._last_progress_sync = 0.0
+        self._last_progress_at: str | None = None
+        self._status_dirty = False
+        self._status_retry_at = 0.0
+        self._next_orphan_check = 0.0
         self._wake_r, self._wake_w = os.pipe()
-        self._settings = Settings.load()
-        self._store: RunStore | None = None
-        self._tracker: ProgressTracker | None = None
 
-    # -- signals -----------------------------------------------------------------------
+    # -- signals and sleeping ----------------------------------------------------------
 
     def _install_signals(self) -> None:
+        procs.reset_signal_dispositions()
         for fd in (self._wake_r, self._wake_w):
             os.set_blocking(fd, False)
         signal.set_wakeup_fd(self._wake_w)
         signal.signal(signal.SIGTERM, self._on_cancel)
         signal.signal(signal.SIGINT, self._on_cancel)
-        # Handlers, not SIG_IGN: ignored dispositions would be inherited by the simulator.
+        # Handlers, not SIG_IGN: ignored dispositions would be inherited by children.
         signal.signal(signal.SIGHUP, lambda *_: None)
         signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
 
     def _on_cancel(self, _signum: int, _frame: FrameType | None) -> None:
         self.cancel_requested = True
 
     def _sleep(self, seconds: float) -> None:
-        """Sleep until `seconds` pass or a signal (child exit, cancel) arrives."""
-        if seconds > 0:
-            ready, _, _ = select.select([self._wake_r], [], [], seconds)
-            if ready:
-                try:
-                    while os.read(self._wake_r, 512):
-                        pass
-                except BlockingIOError:
-                    pass
-
-    # -- database (after the simulator is up) ------------------------------------------
-
-    def _db(self, what: str, action: Callable[[RunStore], T]) -> T | None:
-        """Run a store action, retrying briefly; the status file stays the truth if it fails."""
-        for attempt in range(5):
+        """Sleep until `seconds` pass, a signal arrives or the waiter reports."""
+        watched: list[int | IO[bytes]] = [self._wake_r]
+        if self.waiter is not None and self.waiter.stdout is not None \
+                and not self.waiter.stdout.closed:
+            watched.append(self.waiter.stdout)
+        ready, _, _ = select.select(watched, [], [], max(0.0, seconds))
+        if self._wake_r in ready:
             try:
-                if self._store is None:
-                    from fusion_tui.store.database import make_engine, make_sessionmaker
-                    from fusion_tui.store.runs_repo import RunStore
+                while os.read(self._wake_r, 512):
+                    pass
+            except BlockingIOError:
+                pass
 
-                    engine = make_engine(self._settings.database_url,
-                                         slow_query_seconds=self._settings.slow_query_seconds)
-                    self._store = RunStore(make_sessionmaker(engine))
-                return action(self._store)
-            except Exception as exc:
-                _say(f"database error while {what} (attempt {attempt + 1}): {exc}")
-                time.sleep(0.2 * (attempt + 1))
-        return None
+    # -- status file -------------------------------------------------------------------
 
-    def _write_status(self, **changes: Any) -> None:
+    def _save_status(self, **changes: Any) -> None:
+        """Update status.json; a failed write is retried later, never fatal."""
         self.status.update(changes)
-        write_json_atomic(self.paths.status, self.status)
+        self._status_dirty = True
+        self._flush_status(force=True)
 
-    # -- the run -----------------------------------------------------------------------
+    def _flush_status(self, *, force: bool = False) -> None:
+        if not self._status_dirty or (not force and time.monotonic() < self._status_retry_at):
+            return
+        self.status.update(supervisor_pid=self.identity[0], supervisor_started=self.identity[1])
+        try:
+            write_json_atomic(self.paths.status, self.status)
+        except OSError as exc:
+            if not force or self._status_retry_at == 0.0:
+                _say(f"cannot write status.json ({exc.strerror or exc}); will retry")
+            self._status_retry_at = time.monotonic() + 2.0
+            return
+        self._status_dirty = False
+        self._status_retry_at = 0.0
+
+    # -- starting or adopting ----------------------------------------------------------
+
+    def _launch(self) -> None:
+        if self.paths.cancel_request.exists():
+            self.preset = Outcome("CANCELLED", None, None)
+            _say("cancelled before it started")
+            return
+        env = {k: v for k, v in os.environ.items() if k not in procs.MARKERS}
+        env[procs.WAITER_MARKER] = self.run_id
+        try:
+            self.waiter = subprocess.Popen(
+                [sys.executable, "-m", "fusion_tui.runs.waiter", str(self.paths.root),
+                 self.run_id],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env,
+                start_new_session=True, close_fds=True)
+        except OSError as exc:
+            self.spawn_error = f"cannot start the waiter: {exc}"
+            return
+        assert self.waiter.stdout is not None
+        os.set_blocking(self.waiter.stdout.fileno(), False)
+
+    def _adopt(self) -> None:
+        """Re-attach to what the previous supervisor left: its recorded outcome, the
+        waiter's records, or live processes carrying the run's marker."""
+        previous = read_json(self.paths.status) or {}
+        outcome = previous.get("status")
+        if previous.get("state") == "exited" and outcome in ("COMPLETED", "FAILED", "CANCELLED"):
+            code = previous.get("exit_code")
+            error = previous.get("error")
+            self.preset = Outcome(outcome, code if isinstance(code, int) else None,
+                                  error if isinstance(error, str) else None,
+                                  recovered="outcome recorded by its supervisor, which ended "
+                                            "before the store was updated")
+            return
+        self.status.update({k: v for k, v in previous.items()
+                            if k in ("pid", "pgid", "pid_started", "started_at")})
+        identity = read_json(self.paths.process) or {}
+        pid, started = identity.get("pid"), identity.get("pid_started")
+        if isinstance(pid, int) and isinstance(started, int | float):
+            self.sim = (pid, float(started))
+        wpid, wstarted = identity.get("waiter_pid"), identity.get("waiter_started")
+        if isinstance(wpid, int) and isinstance(wstarted, int | float):
+            self.waiter_identity = (wpid, float(wstarted))
+        if self.sim is None:
+            live = sorted(procs.run_processes(self.run_id), key=lambda p: p[1])
+            if live:
+                self.sim = live[0]
+        if self.sim is not None:
+            self._note_started(*self.sim)
+        self._read_exit()
+        _say("adopted the run" + (f" (simulator {self.sim[0]})" if self.sim else ""))
+
+    def _note_started(self, pid: int, started: float) -> None:
+        self.sim = (pid, started)
+        self.status.setdefault("started_at", _now_iso())
+        self._save_status(state="running", pid=pid, pgid=pid, pid_started=started)
+
+    # -- following the run -------------------------------------------------------------
+
+    def _read_waiter(self) -> None:
+        if self.waiter is None or self.waiter.stdout is None or self.waiter.stdout.closed:
+            return
+        try:
+            chunk = os.read(self.waiter.stdout.fileno(), 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.waiter.stdout.close()
+        self._waiter_buffer += chunk
+        *lines, self._waiter_buffer = self._waiter_buffer.split(b"\n")
+        for line in lines:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            event = message.get("event")
+            if event == "started":
+                self.waiter_identity = (message["waiter_pid"], message["waiter_started"])
+                self._note_started(message["pid"], float(message["pid_started"]))
+            elif event == "exited":
+                self.code = int(message["exit_code"])
+            elif event == "spawn_failed":
+                self.spawn_error = str(message["error"])
+
+    def _read_exit(self) -> None:
+        if self.code is not None or self.spawn_error is not None:
+            return
+        recorded = recorded_exit(self.paths)
+        if recorded is not None:
+            self.code, self.spawn_error = recorded
+
+    def _waiter_alive(self) -> bool:
+        if self.waiter is not None:
+            return self.waiter.poll() is None
+        if self.waiter_identity is None:
+            return False
+        pid, started = self.waiter_identity
+        return procs.belongs(pid, procs.marker(procs.WAITER_MARKER, self.run_id), started)
+
+    def _ended(self) -> bool:
+        if self.preset is not None or self.code is not None or self.spawn_error is not None:
+            return True
+        if self._waiter_alive():
+            return False
+        # The waiter is gone without a word: the run has ended once none of it is left.
+        self._read_waiter()
+        self._read_exit()
+        return self.code is not None or not procs.run_processes(self.run_id)
+
+    def _signal_run(self, sig: int, why: str) -> int:
+        sent = procs.signal_run(self.run_id, sig)
+        if sent:
+            detail = f"{procs.signal_name(sig)} to {sent} process{'es' if sent > 1 else ''} " \
+                     f"of the run ({why})"
+            _say(detail)
+            self.signals.append((_now_iso(), detail))
+        return sent
+
+    def _check_cancel(self) -> float:
+        """Carry out a cancel; returns how long until the next step is due."""
+        if not self.cancel_requested and self.paths.cancel_request.exists():
+            self.cancel_requested = True
+        if not self.cancel_requested:
+            return POLL_SECONDS
+        now = time.monotonic()
+        grace = self.settings.cancel_grace
+        if self.term_sent_at is None:
+            if self._signal_run(signal.SIGTERM, "cancel") or self.sim is not None:
+                self.term_sent_at = now
+            return POLL_SECONDS
+        if not self.kill_sent:
+            if now - self.term_sent_at >= grace:
+                self._signal_run(signal.SIGKILL, f"still running {grace:g} s after SIGTERM")
+                self.kill_sent = True
+            else:
+                return self.term_sent_at + grace - now
+        return POLL_SECONDS
+
+    def _poll_progress(self) -> None:
+        if self.tracker.poll():
+            self._progress_dirty = True
+            self._last_progress_at = _now_iso()
+
+    def _document(self, outcome: Outcome | None = None,
+                  completed_at: str | None = None) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "run_id": self.run_id, "supervisor": list(self.identity),
+            "process": list(self.sim) if self.sim else None,
+            "signals": list(self.signals),
+        }
+        if self.tracker.state.total_erlangs is not None or self._last_progress_at:
+            doc["progress"] = self.tracker.state.cache()
+            doc["last_progress_at"] = self._last_progress_at
+        if outcome is not None:
+            doc["outcome"] = {**outcome.as_dict(), "completed_at": completed_at}
+        return doc
+
+    def _sync(self) -> None:
+        """Send what changed to the store: the start at once, progress now and then."""
+        result = self.reporter.poll()
+        if result:
+            self._synced_identity = self._sent_identity
+            del self.signals[:self._sent_signals]
+            if self._sent_progress:
+                self._progress_dirty = False
+        if not self.reporter.due:
+            return
+        wants_identity = self.sim is not None and not self._synced_identity
+        wants_progress = self._progress_dirty and \
+            time.monotonic() - self._last_progress_sync >= PROGRESS_SYNC_SECONDS
+        if not (wants_identity or wants_progress or self.signals):
+            return
+        self._sent_identity = self.sim is not None
+        self._sent_signals = len(self.signals)
+        self._sent_progress = self._progress_dirty
+        if self._sent_progress:
+            self._last_progress_sync = time.monotonic()
+        self.reporter.send(self._document())
+
+    def _adopt_orphans(self) -> None:
+        """Every few seconds: start a supervisor for any registered run that has none."""
+        if time.monotonic() < self._next_orphan_check:
+            return
+        self._next_orphan_check = time.monotonic() + ORPHAN_CHECK_SECONDS
+        register = self.paths.root.parent / ACTIVE_DIR
+        try:
+            names = [e.name for e in os.scandir(register)]
+        except OSError:
+            return
+        for name in names:
+            if name == self.run_id:
+                continue
+            other = RunPaths(self.paths.root.parent / name)
+            try:
+                fd = lock.take(other.lock)
+            except OSError:
+                if not other.root.exists():
+                    other.active_entry.unlink(missing_ok=True)
+                continue
+            if fd is None:
+                continue
+            try:
+                pid = start_supervisor(other, name, fd, adopt=True, env=dict(os.environ))
+                _say(f"run {name} had no supervisor; started {pid} to adopt it")
+            except OSError as exc:
+                _say(f"cannot adopt run {name}: {exc}")
+            finally:
+                os.close(fd)
+
+    def _watch(self) -> None:
+        while True:
+            self._read_waiter()
+            self._read_exit()
+            if self._ended():
+                return
+            wait = self._check_cancel()
+            self._poll_progress()
+            self._sync()
+            self._flush_status()
+            self._adopt_orphans()
+            self._sleep(min(wait, POLL_SECONDS))
+
+    def _clear_leftovers(self) -> None:
+        """Leave nothing of the run behind (workers orphaned by a dead simulator)."""
+        if not procs.run_processes(self.run_id):
+            return
+        self._signal_run(signal.SIGTERM, "left behind when the simulator ended")
+        deadline = time.monotonic() + LEFTOVER_GRACE
+        while procs.run_processes(self.run_id) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self._signal_run(signal.SIGKILL, "still there 1 s after SIGTERM")
+
+    # -- settling ----------------------------------------------------------------------
+
+    def _settle(self, outcome: Outcome) -> None:
+        """Record the outcome in status.json and the store; retry until both hold."""
+        completed_at = _now_iso()
+        self._save_status(state="exited", status=outcome.status, exit_code=outcome.exit_code,
+                          error=outcome.error, completed_at=completed_at)
+        while self.reporter.busy:  # a progress report still in flight: let it finish
+            self.reporter.poll()
+            self._sleep(0.05)
+        doc = self._document(outcome, completed_at)
+        while True:
+            if self.reporter.due:
+                self.reporter.send(doc)
+            if self.reporter.poll():
+                return
+            self._flush_status()
+            self._sleep(0.05 if self.reporter.busy else
+                        max(0.05, min(self.reporter.retry_at - time.monotonic(), 2.0)))
 
     def run(self) -> int:
         self._install_signals()
-        self._write_status()
-        if self.paths.cancel_request.exists():
-            self._finish_without_process("CANCELLED", None, "cancelled before it started")
-            return 0
-        launch = read_json(self.paths.launch)
-        if launch is None or not isinstance(launch.get("argv"), list):
-            self._finish_without_process("FAILED", None, "launch.json missing or unreadable")
-            return 0
-        try:
-            self.proc = self._spawn(launch)
-        except OSError as exc:
-            message = f"cannot start simulator: {exc}"
-            with open(self.paths.log, "a", encoding="utf-8") as log:
-                log.write(f"fusion-tui: {message}\n")
-            self._finish_without_process("FAILED", None, message)
-            return 0
-        pid = self.proc.pid
-        started = procs.start_time(pid) or time.time()
-        self._write_status(state="running", pid=pid, pgid=pid, pid_started=started,
-                           started_at=_now_iso())
-        self._db("recording the start",
-                 lambda s: s.record_process(self.run_id, pid, pid, started))
-        from fusion_tui.monitor.tracker import ProgressTracker
-
-        self._tracker = ProgressTracker(self.paths.progress, self.paths.log)
-        code = self._watch(pid)
-        self._poll_progress()
-        self._conclude(code)
-        return 0
-
-    def _spawn(self, launch: dict[str, Any]) -> subprocess.Popen[bytes]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FUSION_TUI_")}
-        env.update({str(k): str(v) for k, v in (launch.get("env") or {}).items()})
-        with open(self.paths.log, "ab") as log:
-            return subprocess.Popen(
-                [str(a) for a in launch["argv"]],
-                cwd=launch.get("cwd") or str(self.paths.root),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-                close_fds=True,
-            )
-
-    def _exit_status(self, pid: int) -> int | None:
-        """The leader's exit code (negative signal number if killed), without reaping it."""
-        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        if info is None or info.si_pid == 0:
-            return None
-        if info.si_code == os.CLD_EXITED:
-            return info.si_status
-        return -info.si_status
-
-    def _watch(self, pid: int) -> int:
-        grace = self._settings.cancel_grace
-        term_sent_at: float | None = None
-        kill_sent = False
-        next_poll = 0.0
-        while True:
-            code = self._exit_status(pid)
-            if code is not None:
-                break
-            now = time.monotonic()
-            if not self.cancel_requested and self.paths.cancel_request.exists():
-                self.cancel_requested = True
-            if self.cancel_requested and term_sent_at is None:
-                _say("cancel requested: SIGTERM to the process group")
-                procs.signal_group(pid, signal.SIGTERM)
-                term_sent_at = now
-            if term_sent_at is not None and not kill_sent and now - term_sent_at >= grace:
-                _say(f"still running {grace:g} s after SIGTERM: SIGKILL to the process group")
-                procs.signal_group(pid, signal.SIGKILL)
-                kill_sent = True
-            if now >= next_poll:
-                self._poll_progress()
-                next_poll = time.monotonic() + POLL_SECONDS
-            wait = next_poll - time.monotonic()
-            if term_sent_at is not None and not kill_sent:
-                wait = min(wait, term_sent_at + grace - time.monotonic())
-            self._sleep(max(0.0, min(wait, POLL_SECONDS)))
-        self._clear_group(pid)
-        os.waitpid(pid, 0)
-        if self.proc is not None:
-            self.proc.returncode = code
-        return code
-
-    def _clear_group(self, pgid: int) -> None:
-        """Leave nothing behind: end what is left of the run's process group."""
-        if not procs.group_members(pgid):
-            return
-        procs.signal_group(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + LEFTOVER_GRACE
-        while procs.group_members(pgid) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if procs.group_members(pgid):
-            procs.signal_group(pgid, signal.SIGKILL)
-
-    def _poll_progress(self) -> None:
-        tracker = self._tracker
-        if tracker is None or not tracker.poll():
-            return
-        values = {**tracker.state.cache(), "last_progress_at": utcnow()}
-        self._db("updating progress", lambda s: s.update_progress(self.run_id, **values))
-
-    def _conclude(self, code: int) -> None:
-        if self.cancel_requested:
-            status, error = "CANCELLED", None
-        elif code == 0:
-            status, error = "COMPLETED", None
+        self._save_status(state="adopting" if self.adopt else "starting")
+        if self.adopt:
+            self._adopt()
         else:
-            status, error = "FAILED", self._failure_message(code)
-        self._record(status, code, error)
-
-    def _failure_message(self, code: int) -> str:
-        how = (f"exited with code {code}" if code >= 0
-               else f"killed by {procs.signal_name(-code)}")
-        reported = self._tracker.state.error if self._tracker else None
-        detail = reported or _last_line(self.paths.log)
-        return f"simulator {how}" + (f": {detail}" if detail else "")
-
-    def _finish_without_process(self, status: str, code: int | None, error: str) -> None:
-        _say(error)
-        self._record(status, code, None if status == "CANCELLED" else error)
-
-    def _record(self, status: str, code: int | None, error: str | None) -> None:
-        completed_at = _now_iso()
-        self._write_status(state="exited", status=status, exit_code=code, error=error,
-                           completed_at=completed_at)
-        final = RunStatus(status)
-        self._db("recording the outcome", lambda s: s.finish(
-            self.run_id, final, exit_code=code, error=error,
-            completed_at=datetime.fromisoformat(completed_at),
-            expected=(RunStatus.RUNNING, RunStatus.PENDING)))
-        self._start_queued()
-
-    def _start_queued(self) -> None:
-        """The queue moves on without an app: start whatever now fits."""
-        from fusion_tui.runs.manager import RunManager
-
-        def schedule(store: RunStore) -> int:
-            return len(RunManager(self._settings, store).schedule())
-
-        self._db("starting queued runs", schedule)
-
-
-def _last_line(path: Path) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(max(0, os.fstat(fh.fileno()).st_size - 8192))
-            lines = [ln.strip() for ln in fh.read().decode("utf-8", "replace").splitlines()]
-    except OSError:
-        return None
-    lines = [ln for ln in lines if ln][-_LAST_LINES:]
-    return lines[-1][:300] if lines else None
-
-
-def escalate(pgid: int, leader_pid: int, leader_started: float, grace: float) -> int:
-    """SIGKILL a process group after `grace` s if anything of it is still alive."""
-    time.sleep(grace)
-    leader_alive = procs.is_same_process(leader_pid, leader_started or None)
-    if leader_alive or procs.group_members(pgid):
-        procs.signal_group(pgid, signal.SIGKILL)
-    return 0
+            self._launch()
+        self._watch()
+        if self.waiter is not None and self.waiter.stdout is not None:
+            self.waiter.stdout.close()  # everything it had to say has been read
+        self._clear_leftovers()
+        self._poll_progress()
+        self.cancel_requested = self.cancel_requested or self.paths.cancel_request.exists()
+        outcome = self.preset or decide(
+            code=self.code, spawn_error=self.spawn_error, cancel_requested=self.cancel_requested,
+            started=self.sim is not None, progress=self.tracker.state, log=self.paths.log)
+        _say(f"run ended: {outcome.status}"
+             + (f", exit code {outcome.exit_code}" if outcome.exit_code is not None else ""))
+        self._settle(outcome)
+        while self._status_dirty:
+            self._flush_status()
+            self._sleep(1.0)
+        self.paths.active_entry.unlink(missing_ok=True)
+        return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) == 5 and args[0] == "--escalate":
-        return escalate(int(args[1]), int(args[2]), float(args[3]), float(args[4]))
-    if len(args) != 2:
-        print("usage: python -m fusion_tui.runs.supervisor RUN_DIR RUN_ID", file=sys.stderr)
-        return 2
-    paths = RunPaths(Path(args[0]))
+    parser = argparse.ArgumentParser(prog="fusion_tui.runs.supervisor")
+    parser.add_argument("--lock-fd", type=int, required=True)
+    parser.add_argument("--adopt", action="store_true")
+    parser.add_argument("run_dir")
+    parser.add_argument("run_id")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    paths = RunPaths(Path(args.run_dir))
+    os.set_inheritable(args.lock_fd, False)
     try:
-        return Supervisor(paths, args[1]).run()
+        return Supervisor(paths, args.run_id, adopt=args.adopt).run()
     except Exception:
         _say("internal error:\n" + traceback.format_exc())
         return 1

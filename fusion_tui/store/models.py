@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fusion_tui.store.status import RunStatus, fraction_done, utcnow
@@ -23,6 +23,7 @@ class EventKind(enum.StrEnum):
     CANCELLED = "cancelled"
     DELETED = "deleted"
     RECOVERED = "recovered"
+    SIGNALLED = "signalled"
 
 
 class Base(DeclarativeBase):
@@ -92,3 +93,18 @@ class RunEvent(Base):
     kind: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(DateTime)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class QueueState(Base):
+    """The one row that says how many runs may run at once and whether the queue is paused.
+
+    It lives in the store, not in any process's settings, so every process that
+    schedules (a supervisor, a command, the app) applies the limit in force at claim time.
+    """
+
+    __tablename__ = "queue_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    max_concurrent: Mapped[int] = mapped_column(Integer)
+    paused: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -5,4 +5,4 @@ start-up on a current schema skip importing Alembic, and lets the app's first fr
 the run list with the standard library before SQLAlchemy has loaded.
 """
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"

@@ -31,11 +31,41 @@ from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session, sessionmaker
 
 from fusion_tui.store.database import session_scope
-from fusion_tui.store.models import EventKind, Run, RunEvent
+from fusion_tui.store.models import EventKind, QueueState, Run, RunEvent
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.status import RunStatus, utcnow
 
 _SCHEDULER_LOCK_KEY = 0x5155_4555  # "QUEU"
+_QUEUE_ROW = 1
+MAX_PARALLEL = 1000
+
+
+@dataclass(frozen=True)
+class Queue:
+    """The queue's state as stored: its limit and whether it is paused."""
+
+    max_concurrent: int
+    paused: bool
+
+
+@dataclass(frozen=True)
+class ReportedOutcome:
+    status: str
+    exit_code: int | None
+    error: str | None
+    completed_at: datetime
+    recovered: str | None = None
+
+
+@dataclass(frozen=True)
+class SupervisorReport:
+    """What a supervisor knows of its run; see `RunStore.apply_report`."""
+
+    supervisor: tuple[int, float] | None = None
+    process: tuple[int, float] | None = None
+    progress: dict[str, Any] | None = None
+    signals: tuple[tuple[datetime, str], ...] = ()
+    outcome: ReportedOutcome | None = None
 
 
 @dataclass(frozen=True)
@@ -165,20 +195,51 @@ class RunStore:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    def claim_pending(self, max_running: int, executor: str = "local",
-                      hostname: str | None = None) -> list[Run]:
-        """Move the oldest PENDING runs to RUNNING while fewer than `max_running` run.
+    def queue(self) -> Queue:
+        with self.session() as s:
+            row = s.get(QueueState, _QUEUE_ROW)
+            if row is None:
+                return Queue(1, False)
+            return Queue(row.max_concurrent, row.paused)
 
-        The caller then starts a process for each claimed run.
+    def set_queue(self, *, max_concurrent: int | None = None,
+                  paused: bool | None = None) -> Queue:
+        """Change the stored limit and/or pause state; returns the new state."""
+        if max_concurrent is not None and not 1 <= max_concurrent <= MAX_PARALLEL:
+            raise ValueError(f"the limit must be between 1 and {MAX_PARALLEL}, "
+                             f"got {max_concurrent}")
+        with self.session(write=True) as s:
+            row = s.scalars(select(QueueState).where(QueueState.id == _QUEUE_ROW)
+                            .with_for_update()).first()
+            if row is None:
+                row = QueueState(id=_QUEUE_ROW, max_concurrent=1, paused=False)
+                s.add(row)
+            if max_concurrent is not None:
+                row.max_concurrent = max_concurrent
+            if paused is not None:
+                row.paused = paused
+            row.updated_at = utcnow()
+            return Queue(row.max_concurrent, row.paused)
+
+    def claim_pending(self, executor: str = "local", hostname: str | None = None) -> list[Run]:
+        """Move the oldest PENDING runs to RUNNING while fewer than the stored limit run.
+
+        The limit and the pause state are read here, under the scheduler lock, so the
+        limit in force is the one in the store, whoever schedules. The caller then starts
+        a process for each claimed run.
         """
         with self.session(write=True) as s:
             if s.get_bind().dialect.name == "postgresql":
                 s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEDULER_LOCK_KEY})
+            queue = s.get(QueueState, _QUEUE_ROW)
+            if queue is not None and queue.paused:
+                return []
+            limit = queue.max_concurrent if queue is not None else 1
             running = s.scalar(
                 select(func.count()).select_from(Run).where(
                     Run.status == RunStatus.RUNNING, Run.executor == executor)
             ) or 0
-            free = max_running - int(running)
+            free = limit - int(running)
             if free <= 0:
                 return []
             candidates = list(s.scalars(
@@ -230,6 +291,42 @@ class RunStore:
                 if recovered:
                     self._event(s, run_id, EventKind.RECOVERED, recovered)
             return done
+
+    def apply_report(self, run_id: str, report: SupervisorReport) -> bool:
+        """Apply a supervisor's account of its run in one transaction, idempotently.
+
+        Returns True when this call recorded the run's outcome.
+        """
+        with self.session(write=True) as s:
+            run = s.scalars(select(Run).where(Run.id == run_id).with_for_update()).first()
+            if run is None:
+                return False
+            if report.supervisor and (run.supervisor_pid, run.supervisor_started) != \
+                    report.supervisor:
+                run.supervisor_pid, run.supervisor_started = report.supervisor
+            if report.process and run.status == RunStatus.RUNNING and \
+                    (run.pid, run.pid_started) != report.process:
+                run.pid, run.pid_started = report.process
+                run.pgid = report.process[0]
+                self._event(s, run_id, EventKind.STARTED, f"pid {report.process[0]}")
+            if report.progress:
+                for key, value in report.progress.items():
+                    setattr(run, key, value)
+            for at, detail in report.signals:
+                s.add(RunEvent(run_id=run_id, kind=EventKind.SIGNALLED.value, at=at,
+                               detail=detail))
+            outcome = report.outcome
+            if outcome is None or run.status not in (RunStatus.RUNNING, RunStatus.PENDING):
+                return False
+            final = RunStatus(outcome.status)
+            run.status, run.exit_code = final.value, outcome.exit_code
+            run.error_message, run.completed_at = outcome.error, outcome.completed_at
+            kind = {RunStatus.COMPLETED: EventKind.COMPLETED, RunStatus.FAILED: EventKind.FAILED,
+                    RunStatus.CANCELLED: EventKind.CANCELLED}[final]
+            self._event(s, run_id, kind, _outcome_detail(outcome.exit_code, outcome.error))
+            if outcome.recovered:
+                self._event(s, run_id, EventKind.RECOVERED, outcome.recovered)
+            return True
 
     def update_progress(self, run_id: str, **values: Any) -> None:
         with self.session(write=True) as s:

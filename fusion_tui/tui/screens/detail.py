@@ -18,8 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Header, ProgressBar, Static
 
 from fusion_tui.monitor.log_index import LogIndex
+from fusion_tui.monitor.proctree import TreeSampler
 from fusion_tui.monitor.watch import RunSnapshot, RunTail
-from fusion_tui.runs.procs import TreeSampler
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.store.models import Run, RunEvent
 from fusion_tui.store.status import RunStatus

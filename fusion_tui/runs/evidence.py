@@ -1,0 +1,106 @@
+"""A run's outcome from what it left behind, for a supervisor that settles a run
+(its own, or one it adopted): the exit status, the progress file's last events, the log.
+
+Plain Python over the run directory; the order of trust is: an exit status recorded by
+the waiter, then the simulator's final progress event, then nothing (FAILED, saying
+what is known). A cancel that was asked for makes the run CANCELLED whatever ended it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fusion_tui.monitor.progress import ProgressState
+from fusion_tui.runs.procs import signal_name
+from fusion_tui.runs.rundir import RunPaths, read_json
+
+_TAIL_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    exit_code: int | None
+    error: str | None
+    recovered: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "exit_code": self.exit_code, "error": self.error,
+                "recovered": self.recovered}
+
+
+def recorded_exit(paths: RunPaths) -> tuple[int | None, str | None] | None:
+    """(exit code, spawn error) written by the waiter, or None when it wrote nothing."""
+    data = read_json(paths.exit)
+    if data is None:
+        return None
+    code = data.get("exit_code")
+    error = data.get("spawn_error")
+    if isinstance(error, str):
+        return None, error
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code, None
+    return None
+
+
+def last_line(path: Path) -> str | None:
+    """The last non-blank line of a log, read from its tail only."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        os.lseek(fd, max(0, st.st_size - _TAIL_BYTES), os.SEEK_SET)
+        data = os.read(fd, _TAIL_BYTES)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    lines = [ln.strip() for ln in data.decode("utf-8", "replace").splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else None
+
+
+def _how(code: int) -> str:
+    return f"exited with code {code}" if code >= 0 else f"killed by {signal_name(-code)}"
+
+
+def decide(*, code: int | None, spawn_error: str | None, cancel_requested: bool,
+           started: bool, progress: ProgressState, log: Path) -> Outcome:
+    """The outcome of a run whose simulator has ended (or, `started` False, never began)."""
+    if spawn_error is not None:
+        return Outcome("FAILED", None, spawn_error)
+    if cancel_requested:
+        return Outcome("CANCELLED", code, None)
+    if not started and code is None and not progress.finished and progress.error is None \
+            and last_line(log) is None:
+        return Outcome("FAILED", None, "its supervisor ended before the simulator was started; "
+                                       "nothing ran (clone the run to try again)",
+                       recovered="no trace of a simulator")
+    if code == 0:
+        return Outcome("COMPLETED", 0, None)
+    if code is not None:
+        detail = progress.error or last_line(log)
+        suffix = f": {detail}" if detail else ""
+        return Outcome("FAILED", code, f"simulator {_how(code)}{suffix}")
+    if progress.finished:
+        return Outcome("COMPLETED", progress.exit_code if progress.exit_code is not None else 0,
+                       None, recovered="no exit status was recorded; the simulator's final "
+                                       "progress event says it completed")
+    if progress.error:
+        return Outcome("FAILED", None, f"simulator ended without a recorded exit status: "
+                                       f"{progress.error}",
+                       recovered="no exit status was recorded; taken from its progress file")
+    detail = last_line(log)
+    return Outcome(
+        "FAILED", None,
+        "lost: the simulator ended while neither its supervisor nor its waiter was alive; "
+        "no exit status and no final progress event" + (f"; last log line: {detail}"
+                                                         if detail else "; the log is empty"),
+        recovered="no exit status, no final progress event")

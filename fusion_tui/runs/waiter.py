@@ -1,0 +1,200 @@
+"""The waiter: `python -m fusion_tui.runs.waiter RUN_DIR RUN_ID`.
+
+A minimal parent for the simulator, so its exit status outlives the supervisor. The
+supervisor starts it; it starts the simulator (a new session, the run's marker in its
+environment, default signal dispositions), reports the simulator's identity and exit
+status on stdout to the supervisor and atomically into `process.json` and `exit.json`,
+retrying with back-off while the disk is full, and exits once the status is on disk.
+
+It also watches the supervisor lock: when no supervisor holds it (killed, crashed), it
+takes the lock and starts a new supervisor that adopts the run. Signals that reach it
+are ignored (it is not a member of the run; a cancel signals the simulator's processes).
+Standard library only, so a busy server can afford one per run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from fusion_tui.runs import lock, procs
+from fusion_tui.runs.rundir import RunPaths, read_json, write_json_atomic
+
+SUPERVISOR_CHECK_SECONDS = 1.0
+MAX_BACKOFF = 30.0
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+
+
+def _say(message: str) -> None:
+    with contextlib.suppress(OSError):  # a full disk must not stop the waiter
+        print(f"{_now_iso()} waiter[{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+
+
+class Waiter:
+    def __init__(self, paths: RunPaths, run_id: str) -> None:
+        self.paths = paths
+        self.run_id = run_id
+        self.sim_pid: int | None = None
+        self.code: int | None = None
+        self._pending: dict[Path, dict[str, Any]] = {}
+        self._retry_at = 0.0
+        self._backoff = 0.5
+        self._next_check = 0.0
+        self._wake_r, self._wake_w = os.pipe()
+
+    def _install_signals(self) -> None:
+        procs.reset_signal_dispositions()
+        for fd in (self._wake_r, self._wake_w):
+            os.set_blocking(fd, False)
+        signal.set_wakeup_fd(self._wake_w)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, lambda *_: None)
+        # Writing to a dead supervisor's pipe must be an error, not our death.
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+
+    def _report(self, message: dict[str, Any]) -> None:
+        """One JSON line to the supervisor, if it is still there to read it."""
+        try:
+            sys.stdout.write(json.dumps(message) + "\n")
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+
+    def _persist(self, path: Path, value: dict[str, Any]) -> None:
+        self._pending[path] = value
+        self._retry_at = 0.0
+        self._flush()
+
+    def _flush(self) -> None:
+        """Write what is pending; on failure (disk full) retry later with back-off."""
+        if not self._pending or time.monotonic() < self._retry_at:
+            return
+        for path, value in list(self._pending.items()):
+            try:
+                write_json_atomic(path, value)
+            except OSError as exc:
+                _say(f"cannot write {path.name} ({exc.strerror or exc}); retrying")
+                self._retry_at = time.monotonic() + self._backoff
+                self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+                return
+            del self._pending[path]
+        self._backoff = 0.5
+
+    def _sleep(self, seconds: float) -> None:
+        ready, _, _ = select.select([self._wake_r], [], [], max(0.0, seconds))
+        if ready:
+            try:
+                while os.read(self._wake_r, 512):
+                    pass
+            except BlockingIOError:
+                pass
+
+    def _spawn(self) -> subprocess.Popen[bytes] | str:
+        launch = read_json(self.paths.launch)
+        if launch is None or not isinstance(launch.get("argv"), list):
+            return "launch.json missing or unreadable"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FUSION_TUI_")}
+        env.update({str(k): str(v) for k, v in (launch.get("env") or {}).items()})
+        env[procs.RUN_MARKER] = self.run_id
+        try:
+            log = os.open(self.paths.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                          | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            return f"cannot open the log {self.paths.log}: {exc.strerror or exc}"
+        try:
+            return subprocess.Popen(
+                [str(a) for a in launch["argv"]],
+                cwd=launch.get("cwd") or str(self.paths.root),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=env, start_new_session=True, close_fds=True,
+            )
+        except OSError as exc:
+            message = f"cannot start simulator: {exc.strerror or exc}: {launch['argv'][0]!r}"
+            with contextlib.suppress(OSError):
+                os.write(log, f"fusion-tui: {message}\n".encode())
+            return message
+        finally:
+            os.close(log)
+
+    def _reap(self) -> None:
+        """Collect exited children: the simulator, and any supervisor we started."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid == self.sim_pid:
+                self.code = os.waitstatus_to_exitcode(status)
+
+    def _watch_supervisor(self, *, now: bool = False) -> None:
+        """Start a supervisor that adopts the run if none holds the lock."""
+        if not now and time.monotonic() < self._next_check:
+            return
+        self._next_check = time.monotonic() + SUPERVISOR_CHECK_SECONDS
+        try:
+            fd = lock.take(self.paths.lock)
+        except OSError:
+            return
+        if fd is None:
+            return
+        try:
+            from fusion_tui.runs.local import start_supervisor
+
+            pid = start_supervisor(self.paths, self.run_id, fd, adopt=True, env=dict(os.environ))
+            _say(f"no supervisor holds the run; started supervisor {pid} to adopt it")
+        except OSError as exc:
+            _say(f"cannot start a supervisor to adopt the run: {exc}")
+        finally:
+            os.close(fd)
+
+    def run(self) -> int:
+        self._install_signals()
+        proc = self._spawn()
+        if isinstance(proc, str):
+            self._report({"event": "spawn_failed", "error": proc})
+            self._persist(self.paths.exit, {"spawn_error": proc, "at": _now_iso()})
+        else:
+            self.sim_pid = proc.pid
+            identity = {
+                "pid": proc.pid, "pid_started": procs.start_time(proc.pid) or time.time(),
+                "waiter_pid": os.getpid(), "waiter_started": procs.start_time(os.getpid()),
+            }
+            self._report({"event": "started", **identity})
+            self._persist(self.paths.process, identity)
+        while self._pending or (self.sim_pid is not None and self.code is None):
+            self._reap()
+            if self.code is not None and self.paths.exit not in self._pending \
+                    and not self.paths.exit.exists():
+                self._report({"event": "exited", "exit_code": self.code})
+                self._persist(self.paths.exit, {"exit_code": self.code, "at": _now_iso()})
+            self._flush()
+            self._watch_supervisor()
+            if self._pending or self.code is None:
+                self._sleep(0.5)
+        self._watch_supervisor(now=True)
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m fusion_tui.runs.waiter RUN_DIR RUN_ID", file=sys.stderr)
+        return 2
+    return Waiter(RunPaths(Path(args[0])), args[1]).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
