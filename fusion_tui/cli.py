@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from fusion_tui import __version__
 from fusion_tui.config.errors import ConfigError
+from fusion_tui.faults import FaultError, describe
 from fusion_tui.runs.errors import RunError
 from fusion_tui.runs.ids import InvalidRunId
 from fusion_tui.settings import Settings, SettingsError
@@ -194,6 +196,28 @@ def cmd_wait(args: argparse.Namespace, svc: Services) -> int:
     return wait_exit_code(run)
 
 
+def _queue_text(limit: int, paused: bool, running: int, pending: int) -> str:
+    state = "paused (running runs go on; queued runs wait)" if paused else "running"
+    return f"queue {state}: up to {limit} at once; {running} running, {pending} queued"
+
+
+def cmd_queue(args: argparse.Namespace, svc: Services) -> int:
+    """`parallel [N]`, `pause`, `start`: the queue's state lives in the store."""
+    if args.command == "parallel" and args.limit is not None:
+        svc.store.set_queue(max_concurrent=args.limit)
+    elif args.command in ("pause", "start"):
+        svc.store.set_queue(paused=args.command == "pause")
+    if args.command != "pause":
+        svc.manager.schedule()
+    queue = svc.store.queue()
+    counts = svc.store.stats().counts
+    data = {"max_concurrent": queue.max_concurrent, "paused": queue.paused,
+            "running": counts[RunStatus.RUNNING], "pending": counts[RunStatus.PENDING]}
+    _emit(args, data, lambda: _queue_text(queue.max_concurrent, queue.paused,
+                                          data["running"], data["pending"]))
+    return 0
+
+
 def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:
     from fusion_tui.config.templates import list_templates
 
@@ -254,6 +278,18 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 # -- parser ----------------------------------------------------------------------------
 
 
+def _limit(text: str) -> int:
+    from fusion_tui.store.queue import MAX_PARALLEL
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_PARALLEL:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_PARALLEL}, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable output")
@@ -262,7 +298,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", help="data directory (FUSION_TUI_HOME)")
     p.add_argument("--database-url", help="SQLAlchemy URL (FUSION_TUI_DATABASE_URL)")
     p.add_argument("--runs-dir", help="where run directories go (FUSION_TUI_RUNS_DIR)")
-    p.add_argument("--max-concurrent", type=int, help="runs at once (FUSION_TUI_MAX_CONCURRENT)")
     p.add_argument("--simulator-command", help="built-in simulator command template")
     p.add_argument("--cancel-grace", type=float, help="seconds from SIGTERM to SIGKILL")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
@@ -285,6 +320,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("wait", parents=[common], help="wait for a run; exit like it did")
     s.add_argument("id")
     s.add_argument("--timeout", type=float)
+    s = sub.add_parser("parallel", parents=[common],
+                       help="show or set how many runs may run at once (kept in the store)")
+    s.add_argument("limit", nargs="?", type=_limit, metavar="N")
+    sub.add_parser("pause", parents=[common],
+                   help="pause the queue: running runs go on, queued runs wait")
+    sub.add_parser("start", parents=[common], help="resume a paused queue")
     sub.add_parser("templates", parents=[common], help="list templates")
     sub.add_parser("stats", parents=[common], help="run statistics")
     s = sub.add_parser("db", parents=[common], help="database maintenance")
@@ -295,7 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Services], int]] = {
     "runs": cmd_runs, "new": cmd_new, "show": cmd_show, "cancel": cmd_cancel, "rm": cmd_rm,
     "logs": cmd_logs, "wait": cmd_wait, "stats": cmd_stats,
+    "parallel": cmd_queue, "pause": cmd_queue, "start": cmd_queue,
 }
+# Commands that only look (they adopt orphaned runs but never start a queued one), and
+# the queue commands, which schedule themselves once their change is made.
+_NO_SCHEDULING = frozenset({"runs", "show", "logs", "stats", "parallel", "pause", "start"})
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
@@ -303,7 +348,6 @@ def load_settings(args: argparse.Namespace) -> Settings:
         "home": Path(args.home).expanduser() if args.home else None,
         "database_url": args.database_url,
         "runs_dir": Path(args.runs_dir).expanduser() if args.runs_dir else None,
-        "max_concurrent": args.max_concurrent,
         "simulator_command": args.simulator_command,
         "cancel_grace": args.cancel_grace,
     })
@@ -331,6 +375,7 @@ def run_tui(settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    settings: Settings | None = None
     try:
         args = build_parser().parse_args(argv)
         settings = load_settings(args)
@@ -344,15 +389,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         svc = open_services(settings)
         try:
-            svc.manager.reconcile()
+            svc.manager.reconcile(schedule=args.command not in _NO_SCHEDULING)
             return _COMMANDS[args.command](args, svc)
         finally:
             svc.close()
-    except (UsageError, ConfigError, SettingsError, RunError, InvalidRunId) as exc:
-        print(f"fusion-tui: {one_line(str(exc), 1000)}", file=sys.stderr)
-        return EXIT_USAGE
+    except (UsageError, ConfigError, SettingsError, RunError, InvalidRunId, FaultError) as exc:
+        return _fail(str(exc))
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        return _fail(describe(exc))
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
+            raise
+        return _fail(describe(exc, settings.database_label if settings else None))
+
+
+def _fail(message: str) -> int:
+    print(f"fusion-tui: {one_line(message, 1000)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (`| head`): stop quietly, like other Unix tools (128+SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
 
 
 if __name__ == "__main__":

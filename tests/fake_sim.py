@@ -1,7 +1,9 @@
 """A stand-in simulator for lifecycle tests: a real process with controllable behaviour.
 
 Reads its `[fake]` section from the config: `behaviour` (ok, fail, pool, ignore_term,
-no_progress), `sleep` (seconds per iteration). Writes FUSION GUI progress events and
+no_progress, hang, silent, split_worker), `sleep` (seconds per iteration). `silent` writes
+nothing at all (for full-disk drills); `split_worker` is a SIGTERM-ignoring leader with a
+worker in a session of its own that SIGTERM ends (for pid-reuse drills). Writes FUSION GUI progress events and
 FUSION-style log lines, and the pids of any workers to output/pids.json.
 """
 
@@ -36,7 +38,20 @@ def main() -> int:
     iters = int(g["max_iters"])
     if behaviour == "ignore_term":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if behaviour == "silent":
+        time.sleep(pause)
+        return 0
     pids = [os.getpid()]
+    if behaviour == "split_worker":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the dead worker's pid is freed
+        child = os.fork()
+        if child == 0:
+            os.setsid()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            time.sleep(600)
+            os._exit(0)
+        pids.append(child)
     if behaviour == "pool":
         pool = multiprocessing.get_context("fork").Pool(2)
         pool.map_async(_worker, range(2))
@@ -66,7 +81,7 @@ def main() -> int:
                   flush=True)
             emit({"type": "error", "message": "boom"})
             return 3
-    if behaviour in ("pool", "ignore_term", "hang"):
+    if behaviour in ("pool", "ignore_term", "hang", "split_worker"):
         time.sleep(600)
     emit({"type": "complete", "exit_code": 0})
     return 0

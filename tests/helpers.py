@@ -47,4 +47,8 @@ def alive(pid: int) -> bool:
 
 def worker_pids(run_dir: str) -> list[int]:
     path = Path(run_dir) / "output" / "pids.json"
-    return json.loads(path.read_text()) if path.exists() else []
+    try:
+        pids = json.loads(path.read_text())
+    except (OSError, ValueError):  # not there yet, or half-written
+        return []
+    return pids if isinstance(pids, list) else []

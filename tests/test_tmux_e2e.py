@@ -96,7 +96,7 @@ def test_create_watch_and_cancel_in_tmux(terminal: Terminal, tmp_path: Path) -> 
     terminal.wait_for("Cancel runs")
     terminal.keys("y")
     terminal.wait_for("CANCELLED", timeout=30)
-    runs = list((tmp_path / "home" / "runs").iterdir())
+    runs = [p for p in (tmp_path / "home" / "runs").iterdir() if not p.name.startswith(".")]
     assert len(runs) == 1
     status = json.loads((runs[0] / "status.json").read_text())
     assert status["status"] == "CANCELLED"

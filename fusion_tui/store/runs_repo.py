@@ -33,11 +33,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from fusion_tui.store.database import session_scope
 from fusion_tui.store.models import EventKind, QueueState, Run, RunEvent
 from fusion_tui.store.query import RunQuery
+from fusion_tui.store.queue import MAX_PARALLEL
 from fusion_tui.store.status import RunStatus, utcnow
 
 _SCHEDULER_LOCK_KEY = 0x5155_4555  # "QUEU"
 _QUEUE_ROW = 1
-MAX_PARALLEL = 1000
 
 
 @dataclass(frozen=True)

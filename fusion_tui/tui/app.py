@@ -28,6 +28,7 @@ from fusion_tui.resources import styles_dir
 from fusion_tui.runs.errors import RunError
 from fusion_tui.settings import Settings, SettingsError
 from fusion_tui.store.query import RunQuery
+from fusion_tui.store.queue import MAX_PARALLEL
 from fusion_tui.store.status import FINISHED_STATUSES, utcnow
 from fusion_tui.textsafe import one_line
 from fusion_tui.tui.format import safe
@@ -206,6 +207,23 @@ class FusionApp(App[None]):
         if len(run_ids) > 8:
             text.append(f"  … and {len(run_ids) - 8} more\n")
         return text
+
+    @work(thread=True, group="actions")
+    def change_queue(self, *, paused: bool | None = None, delta: int = 0,
+                     done: Callable[[], object] | None = None) -> None:
+        """Pause or resume the queue, or change its limit by `delta` (kept in the store)."""
+        store = self.services.store
+        limit = None
+        if delta:
+            limit = max(1, min(MAX_PARALLEL, store.queue().max_concurrent + delta))
+        queue = store.set_queue(max_concurrent=limit, paused=paused)
+        if not queue.paused:
+            self.services.manager.schedule()
+        state = "paused: queued runs wait" if queue.paused else \
+            f"running, up to {queue.max_concurrent} at once"
+        self.call_from_thread(self.notify, f"Queue {state}", markup=False)
+        if done is not None:
+            self.call_from_thread(done)
 
     @work(thread=True, group="actions")
     def cancel_runs(self, run_ids: list[str]) -> None:

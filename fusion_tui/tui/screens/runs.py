@@ -27,6 +27,7 @@ from fusion_tui.tui.widgets.runs_table import PAGE, RowData, RunsTable
 if TYPE_CHECKING:
     from fusion_tui.monitor.watch import RunSnapshot
     from fusion_tui.store.models import Run
+    from fusion_tui.store.runs_repo import Queue
 
 REFRESH_SECONDS = 1.0
 TAIL_SECONDS = 0.1
@@ -58,6 +59,9 @@ class RunsScreen(Screen[None]):
         Binding("d", "delete_runs", "Delete"),
         Binding("space", "toggle_select", "Select"),
         Binding("slash", "filter", "Filter"),
+        Binding("p", "toggle_queue", "Pause/resume queue"),
+        Binding("plus", "parallel(1)", "More at once", show=False),
+        Binding("minus", "parallel(-1)", "Fewer at once", show=False),
         Binding("s", "cycle_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse", show=False),
         *(Binding(key, f"toggle_status('{status.value}')", f"{status.value.title()} only",
@@ -68,9 +72,10 @@ class RunsScreen(Screen[None]):
 
     class PageLoaded(Message):
         def __init__(self, runs: list[Run] | list[ListedRun], total: int, offset: int,
-                     any_runs: bool) -> None:
+                     any_runs: bool, queue: Queue | None = None) -> None:
             super().__init__()
             self.runs, self.total, self.offset, self.any_runs = runs, total, offset, any_runs
+            self.queue = queue
 
     class ProgressChanged(Message):
         """New live progress of one run; a newer one for the same run replaces it."""
@@ -89,6 +94,7 @@ class RunsScreen(Screen[None]):
         self.page_offset = 0
         self._watchers: dict[str, Worker[None]] = {}
         self._paths: dict[str, Path] = {}
+        self.queue: Queue | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -166,7 +172,7 @@ class RunsScreen(Screen[None]):
         offset = max(0, min(self.page_offset, total - PAGE)) if total > PAGE else 0
         runs = store.list_runs(self.query_spec, limit=PAGE, offset=offset)
         any_runs = bool(total) or store.count_runs() > 0
-        self.post_message(self.PageLoaded(runs, total, offset, any_runs))
+        self.post_message(self.PageLoaded(runs, total, offset, any_runs, store.queue()))
 
     def _row(self, run: Run | ListedRun) -> RowData:
         now = self.app.now()  # type: ignore[attr-defined]
@@ -180,6 +186,7 @@ class RunsScreen(Screen[None]):
     def on_runs_screen_page_loaded(self, message: PageLoaded) -> None:
         table = self.table
         self.page_offset = message.offset
+        self.queue = message.queue or self.queue
         live = {r.id: r for r in message.runs}
         rows = []
         for run in message.runs:
@@ -207,6 +214,9 @@ class RunsScreen(Screen[None]):
         parts.append(f"sort: {q.order_by.replace('_at', '')} {'↓' if q.descending else '↑'}")
         if table.selected:
             parts.append(f"{len(table.selected)} selected")
+        if self.queue is not None:
+            parts.append("queue PAUSED (p resumes)" if self.queue.paused
+                         else f"queue: {self.queue.max_concurrent} at once")
         line = Text("   ".join(parts))
         if q.text:
             line = Text("   ".join(parts[: 2 if q.statuses else 1]) + "   text: ")
@@ -345,6 +355,13 @@ class RunsScreen(Screen[None]):
         targets = self._targets()
         if targets:
             self.app.confirm_delete(targets, self._after_change)  # type: ignore[attr-defined]
+
+    def action_toggle_queue(self) -> None:
+        paused = self.queue is not None and self.queue.paused
+        self.app.change_queue(paused=not paused, done=self.load_page)  # type: ignore[attr-defined]
+
+    def action_parallel(self, delta: int) -> None:
+        self.app.change_queue(delta=delta, done=self.load_page)  # type: ignore[attr-defined]
 
     def _after_change(self) -> None:
         self.table.selected.clear()

@@ -1,0 +1,283 @@
+"""Fault drills: the supervisor dies, a pid is reused, the queue limit is the store's.
+
+Real supervisors, waiters and simulators, real signals, real SQLite files and a real
+PostgreSQL; every wait is for a condition with a deadline.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+from helpers import alive, eventually, poll_until, worker_pids
+
+from fusion_tui.runs import lock, procs
+from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.services import Services, open_services
+from fusion_tui.settings import Settings
+from fusion_tui.store.models import Run
+from fusion_tui.store.status import RunStatus, utcnow
+
+
+def kinds(services: Services, run_id: str) -> list[str]:
+    return [e.kind for e in services.store.events(run_id)]
+
+
+def _json(path: Path) -> dict[str, object]:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _identity(path: Path, pid_key: str, started_key: str) -> tuple[int, float]:
+    def read() -> tuple[int, float] | None:
+        data = _json(path)
+        pid, started = data.get(pid_key), data.get(started_key)
+        if "pid" in data and isinstance(pid, int) and isinstance(started, float):
+            return pid, started
+        return None
+
+    value = eventually(read)
+    assert value is not None
+    return value
+
+
+def _supervisor(run: Run) -> tuple[int, float]:
+    return _identity(RunPaths(Path(run.run_dir)).status, "supervisor_pid", "supervisor_started")
+
+
+def _waiter(run: Run) -> tuple[int, float]:
+    return _identity(RunPaths(Path(run.run_dir)).process, "waiter_pid", "waiter_started")
+
+
+def _kill9(pid: int, started: float) -> None:
+    assert procs.is_same_process(pid, started)
+    os.kill(pid, signal.SIGKILL)
+    eventually(lambda: not procs.is_same_process(pid, started))
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **settings.to_env()}
+    return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_supervisor_killed_run_settles_with_its_true_outcome_and_queue_moves_on(
+        services: Services) -> None:
+    """kill -9 of the supervisor: the waiter adopts, no app and no command needed."""
+    run = services.manager.create("fake", overrides=["fake.sleep=0.5"])
+    queued = services.manager.create("fake")
+    assert queued.status == RunStatus.PENDING
+    supervisor = _supervisor(run)
+    _kill9(*supervisor)
+    done = poll_until(lambda: services.store.get(run.id), lambda r: r is not None and
+                      r.status != RunStatus.RUNNING, timeout=30)
+    assert done is not None
+    assert (done.status, done.exit_code, done.error_message) == (RunStatus.COMPLETED, 0, None)
+    log = RunPaths(Path(run.run_dir)).supervisor_log.read_text()
+    assert "adopted the run" in log
+    nxt = poll_until(lambda: services.store.get(queued.id),
+                     lambda r: r is not None and r.status == RunStatus.COMPLETED, timeout=30)
+    assert nxt is not None and nxt.exit_code == 0
+
+
+def test_supervisor_and_waiter_killed_next_command_settles_from_the_evidence(
+        services: Services) -> None:
+    """Nothing of ours survives; the simulator finishes alone. The next command (a
+    listing) adopts the run and settles it from its progress file, starting nothing."""
+    run = services.manager.create("fake", overrides=["fake.sleep=0.4"])
+    queued = services.manager.create("fake")
+    waiter = _waiter(run)
+    supervisor = _supervisor(run)
+    _kill9(*waiter)
+    _kill9(*supervisor)
+    eventually(lambda: not procs.run_processes(run.id), timeout=30)
+    assert services.store.get(run.id).status == RunStatus.RUNNING  # type: ignore[union-attr]
+    listing = _cli(services.settings, "runs")
+    assert listing.returncode == 0, listing.stderr
+    done = poll_until(lambda: services.store.get(run.id),
+                      lambda r: r is not None and r.status != RunStatus.RUNNING, timeout=30)
+    assert done is not None
+    assert (done.status, done.exit_code) == (RunStatus.COMPLETED, 0)
+    assert kinds(services, run.id)[-2:] == ["completed", "recovered"]
+    # The adopting supervisor (not the listing) moved the queue on.
+    nxt = poll_until(lambda: services.store.get(queued.id),
+                     lambda r: r is not None and r.status == RunStatus.COMPLETED, timeout=30)
+    assert nxt is not None
+
+
+def test_run_with_no_evidence_is_failed_saying_what_is_known(services: Services) -> None:
+    run = services.manager.create("fake", overrides=["fake.behaviour=silent", "fake.sleep=1"])
+    waiter = _waiter(run)
+    _kill9(*_supervisor(run))
+    _kill9(*waiter)
+    eventually(lambda: not procs.run_processes(run.id), timeout=30)
+    services.manager.reconcile(schedule=False)
+    done = poll_until(lambda: services.store.get(run.id),
+                      lambda r: r is not None and r.status != RunStatus.RUNNING, timeout=30)
+    assert done is not None and done.status == RunStatus.FAILED and done.exit_code is None
+    assert "no exit status and no final progress event" in (done.error_message or "")
+
+
+def test_another_live_supervisor_adopts_a_run_whose_supervisor_died(
+        services: Services) -> None:
+    """Two runs; the first loses supervisor and waiter while its simulator lives on. The
+    second run's supervisor notices within seconds and re-attaches; cancel then works."""
+    services.store.set_queue(max_concurrent=2)
+    orphan = services.manager.create("fake", overrides=["fake.behaviour=hang"])
+    services.manager.create("fake", overrides=["fake.behaviour=hang"])
+    sim_pid = eventually(lambda: worker_pids(orphan.run_dir))[0]
+    waiter = _waiter(orphan)
+    _kill9(*_supervisor(orphan))
+    _kill9(*waiter)
+    paths = RunPaths(Path(orphan.run_dir))
+    eventually(lambda: "adopted the run (simulator" in paths.supervisor_log.read_text(),
+               timeout=20)
+    assert lock.is_held(paths.lock)
+    assert alive(sim_pid)
+    services.manager.cancel(orphan.id)
+    done = poll_until(lambda: services.store.get(orphan.id),
+                      lambda r: r is not None and r.status == RunStatus.CANCELLED, timeout=30)
+    assert done is not None and not alive(sim_pid)
+    assert "signalled" in kinds(services, orphan.id)
+
+
+def test_listing_starts_nothing_and_the_limit_is_the_stores(services: Services) -> None:
+    first = services.manager.create("fake", overrides=["fake.behaviour=hang"])
+    second = services.manager.create("fake")
+    services.store.set_queue(max_concurrent=2)  # raised behind everyone's back
+    for args in (["runs"], ["show", second.id], ["stats"], ["logs", second.id]):
+        result = _cli(services.settings, *args)
+        assert result.returncode == 0, result.stderr
+        assert services.store.get(second.id).status == RunStatus.PENDING  # type: ignore[union-attr]
+    result = _cli(services.settings, "parallel", "1")
+    assert "up to 1 at once" in result.stdout
+    assert services.store.get(second.id).status == RunStatus.PENDING  # type: ignore[union-attr]
+    assert "queue paused" in _cli(services.settings, "pause").stdout
+    assert "up to 2 at once" in _cli(services.settings, "parallel", "2").stdout
+    assert services.store.get(second.id).status == RunStatus.PENDING  # type: ignore[union-attr]
+    result = _cli(services.settings, "start")
+    assert result.returncode == 0 and "queue running" in result.stdout
+    poll_until(lambda: services.store.get(second.id),
+               lambda r: r is not None and r.status == RunStatus.COMPLETED, timeout=30)
+    services.manager.cancel(first.id)
+    services.manager.wait(first.id, timeout=30)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1001", "many", "99999999999999999999"])
+def test_parallel_refuses_bad_limits(tmp_path: Path, sqlite_url: str, value: str) -> None:
+    settings = make_settings(tmp_path, sqlite_url)
+    result = _cli(settings, "parallel", value)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "N" in result.stderr
+
+
+def test_a_supervisor_schedules_with_the_limit_in_the_store_not_its_environment(
+        services: Services) -> None:
+    """Runs finish one by one; each supervisor starts the next under the stored limit,
+    which is lowered while they run."""
+    services.store.set_queue(max_concurrent=2)
+    runs = [services.manager.create("fake", overrides=["fake.sleep=0.3"]) for _ in range(5)]
+    services.store.set_queue(max_concurrent=1)
+    finished = [services.manager.wait(r.id, timeout=60) for r in runs]
+    assert all(r.status == RunStatus.COMPLETED for r in finished)
+    later = sorted(finished[2:], key=lambda r: r.started_at)  # type: ignore[arg-type,return-value]
+    for a, b in itertools.pairwise(later):
+        assert a.completed_at is not None and b.started_at is not None
+        assert b.started_at >= a.completed_at, "two runs overlapped under a limit of 1"
+
+
+def _take_pid(target: int, argv: list[str]) -> subprocess.Popen[bytes] | None:
+    """Start `argv` with pid `target` (root only, through ns_last_pid); None if raced."""
+    for _ in range(50):
+        Path("/proc/sys/kernel/ns_last_pid").write_text(str(target - 1))
+        proc = subprocess.Popen(argv, start_new_session=True)
+        if proc.pid == target:
+            return proc
+        proc.kill()
+        proc.wait()
+    return None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="forcing a pid needs root (ns_last_pid)")
+def test_reused_pid_and_group_within_the_grace_are_never_signalled(
+        tmp_path: Path, db_url: str) -> None:
+    """The leader ignores SIGTERM; a worker, leader of a group of its own, ends on it. A
+    stranger takes the worker's pid, and so its group id, within the grace period: the
+    SIGKILL at the end of the grace reaches the leader only."""
+    svc = open_services(make_settings(tmp_path, db_url, cancel_grace=3.0))
+    try:
+        run = svc.manager.create("fake", overrides=["fake.behaviour=split_worker"])
+        leader, worker = eventually(lambda: worker_pids(run.run_dir))
+        svc.manager.cancel(run.id)
+        eventually(lambda: str(worker) not in os.listdir("/proc"))
+        stranger = _take_pid(worker, ["sleep", "60"])
+        assert stranger is not None, "could not force the pid"
+        try:
+            assert os.getpgid(stranger.pid) == worker
+            assert alive(leader), "the grace period ended before the stranger started"
+            done = poll_until(lambda: svc.manager.get(run.id),
+                              lambda r: r.status == RunStatus.CANCELLED, timeout=30)
+            assert not alive(leader)
+            assert stranger.poll() is None, "the stranger with the reused pid was signalled"
+            details = [e.detail or "" for e in svc.store.events(run.id) if e.kind == "signalled"]
+            assert any(d.startswith("SIGKILL to 1 process ") for d in details), details
+            assert done.status == RunStatus.CANCELLED
+        finally:
+            stranger.kill()
+            stranger.wait()
+    finally:
+        svc.close()
+
+
+def test_a_reused_supervisor_pid_is_not_signalled_by_cancel(
+        services: Services, tmp_path: Path) -> None:
+    """status.json names a live process with the right start time but without the
+    supervisor's marker (its pid was reused): cancel does not signal it, and the run's
+    new supervisor settles the cancel."""
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                start_new_session=True)
+    try:
+        started = eventually(lambda: procs.start_time(stranger.pid))
+        run_id = "0123456789ab"
+        paths = RunPaths(services.settings.runs_dir / run_id)
+        paths.create()
+        paths.status.write_text(json.dumps({"state": "running", "supervisor_pid": stranger.pid,
+                                            "supervisor_started": started}))
+        services.store.add(Run(
+            id=run_id, status=RunStatus.RUNNING, config_json="{}", template="fake",
+            simulator="builtin", executor="local", hostname=services.manager.hostname,
+            run_dir=str(paths.root), created_at=utcnow(), started_at=utcnow()))
+        services.manager.cancel(run_id)
+        done = poll_until(lambda: services.store.get(run_id),
+                          lambda r: r is not None and r.status != RunStatus.RUNNING)
+        assert done is not None and done.status == RunStatus.CANCELLED
+        assert stranger.poll() is None, "the process with the reused pid was signalled"
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_supervisor_stays_small(services: Services) -> None:
+    """The resident supervisor never loads the database layer."""
+    run = services.manager.create("fake", overrides=["fake.behaviour=hang"])
+    pid, _ = _supervisor(run)
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    assert "sqlalchemy" not in maps and "psycopg" not in maps
+    modules = subprocess.run(
+        [sys.executable, "-c", "import sys, fusion_tui.runs.supervisor, fusion_tui.runs.waiter;"
+         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+         "('sqlalchemy', 'psutil', 'psycopg', 'alembic', 'textual')))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert modules == "[]"
+    services.manager.cancel(run.id)
+    services.manager.wait(run.id, timeout=30)
