@@ -3,8 +3,9 @@
 Reads its `[fake]` section from the config: `behaviour` (ok, fail, pool, ignore_term,
 no_progress, hang, silent, split_worker), `sleep` (seconds per iteration). `silent` writes
 nothing at all (for full-disk drills); `split_worker` is a SIGTERM-ignoring leader with a
-worker in a session of its own that SIGTERM ends (for pid-reuse drills). Writes FUSION GUI progress events and
-FUSION-style log lines, and the pids of any workers to output/pids.json.
+worker in a session of its own that SIGTERM ends (for pid-reuse drills). Writes FUSION
+GUI progress events and FUSION-style log lines, and the pids of any workers to
+output/pids.json.
 """
 
 from __future__ import annotations
