@@ -250,8 +250,8 @@ class RunManager:
             shutil.rmtree(aside, onerror=lambda _f, path, info: failures.append(
                 f"{path}: {getattr(info[1], 'strerror', None) or info[1]}"))
             if failures:
-                raise FaultError(f"run {run.id} deleted, but {len(failures)} file(s) could not "
-                                 f"be removed from {aside} (first: {failures[0]})")
+                raise FaultError(f"run {run.id} deleted, but {aside} could not be fully removed "
+                                 f"({failures[0]}); remove it by hand")
 
     # -- reconcile ---------------------------------------------------------------------
 

@@ -1,0 +1,27 @@
+"""A simulator stand-in for the trust benchmark: reports a start, sleeps the number of
+seconds in BENCH_SIM_SECONDS, reports completion and exits 0."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    for flag in ("--config_path", "--run_id", "--progress_file", "--output_dir"):
+        p.add_argument(flag)
+    a = p.parse_args()
+    with open(a.progress_file, "a") as progress:
+        progress.write(json.dumps({"type": "start", "config": {
+            "total_erlangs": 1, "total_iterations": 1}}) + "\n")
+    time.sleep(float(os.environ.get("BENCH_SIM_SECONDS", "2")))
+    with open(a.progress_file, "a") as progress:
+        progress.write(json.dumps({"type": "complete", "exit_code": 0}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Fault drill: the disk fills up under a running run (a small tmpfs, root only).
+
+The store, the run folders and the logs all live on the full disk. No write failure of
+ours may end the supervisor: it keeps the outcome and records it once space returns; the
+CLI says "disk full" in one line and leaves nothing half-made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+from helpers import eventually, poll_until
+
+from fusion_tui.runs import procs
+from fusion_tui.services import open_services
+from fusion_tui.settings import Settings
+from fusion_tui.store.status import RunStatus
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], check=True)
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path) -> Path:
+    """Write until the disk is full; returns the filler file (delete it to free space)."""
+    filler = disk / "filler"
+    with open(filler, "wb") as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    with contextlib.suppress(OSError), open(disk / "filler2", "wb") as fh:
+        while True:  # the last few bytes, one at a time
+            fh.write(b"\0")
+            fh.flush()
+    return filler
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **settings.to_env()}
+    return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_a_full_disk_delays_the_outcome_and_never_loses_it(small_disk: Path) -> None:
+    settings = make_settings(small_disk, f"sqlite:///{small_disk / 'store.db'}")
+    svc = open_services(settings)
+    try:
+        run = svc.manager.create("fake", overrides=["fake.behaviour=silent", "fake.sleep=2"])
+        original = poll_until(lambda: svc.store.get(run.id),
+                              lambda r: r is not None and r.supervisor_pid is not None)
+        assert original is not None and original.supervisor_pid is not None
+        supervisor = (original.supervisor_pid, original.supervisor_started)
+        _fill(small_disk)
+
+        result = _cli(settings, "new", "-t", "fake")
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and "disk full" in result.stderr, result.stderr
+        assert [p.name for p in settings.runs_dir.iterdir() if not p.name.startswith(".")] \
+            == [run.id]
+        assert svc.store.count_runs() == 1
+
+        eventually(lambda: not procs.run_processes(run.id), timeout=30)
+        assert svc.store.get(run.id).status == RunStatus.RUNNING  # type: ignore[union-attr]
+        assert procs.is_same_process(*supervisor), "the supervisor died of the full disk"
+        for name in ("filler", "filler2"):
+            (small_disk / name).unlink()
+
+        done = poll_until(lambda: svc.store.get(run.id),
+                          lambda r: r is not None and r.status != RunStatus.RUNNING, timeout=90)
+        assert done is not None
+        assert (done.status, done.exit_code) == (RunStatus.COMPLETED, 0)
+        assert (done.supervisor_pid, done.supervisor_started) == supervisor, \
+            "the outcome was recorded by a stand-in, not by the supervisor that kept it"
+        assert "recovered" not in [e.kind for e in svc.store.events(run.id)]
+    finally:
+        svc.close()
