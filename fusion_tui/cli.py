@@ -245,34 +245,41 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from fusion_tui.services import open_engine
-    from fusion_tui.store.database import health_check
-    from fusion_tui.store.migrate import current_revision, reset_database, upgrade_database
+    """`db check` really checks; `db upgrade` and `db reset` go through the same guards
+    as every start (a file that is not ours or is newer than this code is left alone)."""
+    from fusion_tui.services import open_services
+    from fusion_tui.store.migrate import current_revision, reset_database
 
     if args.db_command == "reset" and not settings.is_development:
         raise UsageError("refusing to reset the database: set FUSION_TUI_ENVIRONMENT=development")
-    if settings.database_url.startswith("sqlite"):
-        settings.home.mkdir(parents=True, exist_ok=True)
-    engine = open_engine(settings)
+    if args.db_command == "check":
+        return _db_check(args, settings)
+    svc = open_services(settings)
     try:
-        ok, message = health_check(engine)
-        if not ok:
-            print(f"fusion-tui: database unreachable: {message}", file=sys.stderr)
-            return 1
         if args.db_command == "upgrade":
-            applied = upgrade_database(engine)
-            data = {"upgraded": applied, "revision": current_revision(engine)}
-            _emit(args, data, lambda: f"database at revision {data['revision']}"
-                  + (" (upgraded)" if applied else " (already current)"))
-        elif args.db_command == "reset":
-            reset_database(engine)
-            _emit(args, {"reset": True}, lambda: "database reset")
+            data = {"upgraded": True, "revision": current_revision(svc.engine)}
+            _emit(args, data, lambda: f"database at revision {data['revision']}")
         else:
-            data = {"healthy": ok, "revision": current_revision(engine)}
-            _emit(args, data, lambda: f"database ok, revision {data['revision']}")
+            reset_database(svc.engine)
+            _emit(args, {"reset": True}, lambda: "database reset")
     finally:
-        engine.dispose()
+        svc.close()
     return 0
+
+
+def _db_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Integrity, schema revision and tables; exit 1 and one line per problem if unhealthy."""
+    from fusion_tui.services import database_problems
+
+    problems = database_problems(settings)
+    data = {"healthy": not problems, "database": settings.database_label, "problems": problems}
+    if problems and not args.json:
+        for problem in problems:
+            print(f"fusion-tui: database {settings.database_label}: {one_line(problem, 500)}",
+                  file=sys.stderr)
+        return 1
+    _emit(args, data, lambda: f"database ok: {settings.database_label}")
+    return 1 if problems else 0
 
 
 # -- parser ----------------------------------------------------------------------------

@@ -6,14 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError
 
+from fusion_tui.faults import FaultError, describe
 from fusion_tui.runs.manager import RunManager
 from fusion_tui.settings import Settings, SettingsError
-from fusion_tui.store.database import make_engine, make_sessionmaker
-from fusion_tui.store.migrate import upgrade_database
+from fusion_tui.store.database import health_check, make_engine, make_sessionmaker
+from fusion_tui.store.first_page import sqlite_path
+from fusion_tui.store.migrate import current_revision, upgrade_database
+from fusion_tui.store.preflight import EXPECTED_TABLES, preflight
+from fusion_tui.store.preflight import check as check_sqlite
+from fusion_tui.store.revision import HEAD_REVISION, KNOWN_REVISIONS
 from fusion_tui.store.runs_repo import RunStore
 
 
@@ -48,7 +53,8 @@ def open_engine(settings: Settings) -> Engine:
     driver that is not installed raises `SettingsError` with one line naming it."""
     url = settings.database_url
     try:
-        return make_engine(url, slow_query_seconds=settings.slow_query_seconds)
+        return make_engine(url, slow_query_seconds=settings.slow_query_seconds,
+                           busy_seconds=settings.db_busy_seconds)
     except (ArgumentError, ValueError) as exc:
         raise SettingsError(f"database_url {_shown(url)}: {exc}") from None
     except ImportError as exc:
@@ -58,21 +64,74 @@ def open_engine(settings: Settings) -> Engine:
 
 
 def open_services(settings: Settings, *, migrate: bool = True) -> Services:
-    """Make the home and runs folders, migrate the database, build store and manager.
+    """Make the home and runs folders, check and migrate the database, build store and
+    manager.
 
-    A folder that cannot be made or a database that cannot be opened raises
-    `SettingsError` with one line naming it (the CLI prints it and exits 2).
+    A folder that cannot be made or a database that cannot be opened (not ours, newer
+    than this code, corrupt, read-only, locked, on a full disk) raises `SettingsError`
+    with one line naming it (the CLI prints it and exits 2); nothing is changed.
     """
     _make_folder(settings.home)
     _make_folder(settings.runs_dir)
+    sqlite_file = sqlite_path(settings.database_url)
+    try:
+        if sqlite_file is not None:
+            preflight(sqlite_file, settings.runs_dir)
+    except FaultError as exc:
+        raise SettingsError(str(exc)) from None
     engine = open_engine(settings)
     try:
+        _check_revision(engine, settings)
         if migrate:
             upgrade_database(engine)
-    except DBAPIError as exc:
+    except SettingsError:
         engine.dispose()
-        reason = str(exc.orig or exc).strip().splitlines()[0]
-        raise SettingsError(f"cannot open the database {_shown(settings.database_url)}: "
-                            f"{reason}") from None
+        raise
+    except Exception as exc:
+        engine.dispose()
+        if not type(exc).__module__.startswith(("sqlalchemy", "alembic", "sqlite3", "psycopg")):
+            raise
+        raise SettingsError(_open_failure(exc, settings)) from None
     store = RunStore(make_sessionmaker(engine))
     return Services(settings, engine, store, RunManager(settings, store))
+
+
+def _open_failure(exc: BaseException, settings: Settings) -> str:
+    text = describe(exc, settings.database_label)
+    if text.startswith(f"database {settings.database_label}: "):
+        reason = text.split(": ", 1)[1]
+        return f"cannot open the database {_shown(settings.database_url)}: {reason}"
+    return text
+
+
+def _check_revision(engine: Engine, settings: Settings) -> None:
+    """A database written by a newer fusion-tui is not ours to change (PostgreSQL too)."""
+    revision = current_revision(engine)
+    if revision is not None and revision not in KNOWN_REVISIONS:
+        raise SettingsError(f"the database {settings.database_label} is at schema revision "
+                            f"{revision}, which this fusion-tui does not know (it knows up to "
+                            f"{HEAD_REVISION}); upgrade fusion-tui")
+
+
+def database_problems(settings: Settings) -> list[str]:
+    """What `fusion-tui db check` reports: empty when the store is healthy."""
+    sqlite_file = sqlite_path(settings.database_url)
+    if sqlite_file is not None:
+        return check_sqlite(sqlite_file)
+    engine = open_engine(settings)
+    try:
+        ok, message = health_check(engine)
+        if not ok:
+            return [f"unreachable: {message}"]
+        tables = set(inspect(engine).get_table_names())
+        problems = []
+        missing = [t for t in EXPECTED_TABLES if t not in tables]
+        if missing:
+            problems.append(f"missing tables: {', '.join(missing)}")
+        revision = current_revision(engine)
+        if revision not in KNOWN_REVISIONS:
+            problems.append(f"unknown schema revision {revision} "
+                            f"(this fusion-tui knows up to {HEAD_REVISION})")
+        return problems
+    finally:
+        engine.dispose()

@@ -59,6 +59,7 @@ class Settings:
     fusion_cwd: Path | None = None
     cancel_grace: float = 5.0
     slow_query_seconds: float = 1.0
+    db_busy_seconds: float = 30.0
     stall_seconds: float = 300.0
     environment: str = "production"
     extra_template_dirs: tuple[Path, ...] = field(default_factory=tuple)
@@ -139,10 +140,10 @@ class Settings:
         return out
 
 
-_FLOAT_FIELDS = {"cancel_grace", "slow_query_seconds", "stall_seconds"}
+_FLOAT_FIELDS = {"cancel_grace", "slow_query_seconds", "stall_seconds", "db_busy_seconds"}
 # (setting, lowest, highest): a NaN or an absurd value is refused, never half-applied.
 _BOUNDS = (("cancel_grace", 0.0, 3600.0), ("slow_query_seconds", 0.0, 3600.0),
-           ("stall_seconds", 1.0, 30 * 86400.0))
+           ("stall_seconds", 1.0, 30 * 86400.0), ("db_busy_seconds", 0.1, 3600.0))
 _PATH_FIELDS = {"home", "runs_dir", "user_templates_dir", "simulator_cwd", "fusion_cwd"}
 
 

@@ -61,7 +61,8 @@ def main() -> int:
         from fusion_tui.store.runs_repo import RunStore
 
         engine = make_engine(settings.database_url,
-                             slow_query_seconds=settings.slow_query_seconds)
+                             slow_query_seconds=settings.slow_query_seconds,
+                             busy_seconds=settings.db_busy_seconds)
         try:
             store = RunStore(make_sessionmaker(engine))
             store.apply_report(doc["run_id"], parse_report(doc))

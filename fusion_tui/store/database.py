@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger("fusion_tui.db")
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+DEFAULT_BUSY_SECONDS = 30.0
 _WRITE_OPTION = "fusion_tui_write"
 
 
@@ -33,17 +33,21 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, slow_query_seconds: float = 1.0, **kwargs: Any) -> Engine:
-    """Create an engine configured for the backend that `url` names."""
+def make_engine(url: str, *, slow_query_seconds: float = 1.0,
+                busy_seconds: float = DEFAULT_BUSY_SECONDS, **kwargs: Any) -> Engine:
+    """Create an engine configured for the backend that `url` names.
+
+    `busy_seconds`: how long a SQLite statement waits for another process's write lock.
+    """
     url = normalise_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         kwargs.setdefault("connect_args", {})
         kwargs["connect_args"].setdefault("check_same_thread", False)
-        kwargs["connect_args"].setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        kwargs["connect_args"].setdefault("timeout", busy_seconds)
         kwargs.setdefault("pool_pre_ping", True)
         engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, int(busy_seconds * 1000))
     elif backend == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_recycle", 3600)
@@ -57,14 +61,14 @@ def make_engine(url: str, *, slow_query_seconds: float = 1.0, **kwargs: Any) -> 
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us emit BEGIN ourselves (pysqlite otherwise delays it until the first write).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA synchronous = NORMAL")
             mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]

@@ -6,3 +6,4 @@ the run list with the standard library before SQLAlchemy has loaded.
 """
 
 HEAD_REVISION = "0002"
+KNOWN_REVISIONS = ("0001", "0002")

@@ -21,9 +21,13 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
+from fusion_tui.config.errors import ConfigError
+from fusion_tui.faults import FaultError, describe
 from fusion_tui.resources import styles_dir
 from fusion_tui.runs.errors import RunError
 from fusion_tui.settings import Settings, SettingsError
@@ -103,7 +107,7 @@ class FusionApp(App[None]):
             self._opening = True
             self._open_services()
 
-    @work(thread=True, exclusive=True, group="open")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="open")
     def _open_services(self) -> None:
         from fusion_tui.services import open_services
 
@@ -116,7 +120,7 @@ class FusionApp(App[None]):
         except Exception as exc:
             # Anything else still ends in one line: a worker's traceback shows its
             # locals, and those hold the database URL with its password.
-            reason = f"cannot open the store: {type(exc).__name__}: {exc}"
+            reason = f"cannot open the store: {describe(exc, self.settings.database_label)}"
             self.post_message(self.ServicesFailed(one_line(reason, 1000)))
             return
         self.post_message(self.ServicesOpened(services))
@@ -208,7 +212,7 @@ class FusionApp(App[None]):
             text.append(f"  … and {len(run_ids) - 8} more\n")
         return text
 
-    @work(thread=True, group="actions")
+    @work(thread=True, exit_on_error=False, group="actions")
     def change_queue(self, *, paused: bool | None = None, delta: int = 0,
                      done: Callable[[], object] | None = None) -> None:
         """Pause or resume the queue, or change its limit by `delta` (kept in the store)."""
@@ -221,30 +225,53 @@ class FusionApp(App[None]):
             self.services.manager.schedule()
         state = "paused: queued runs wait" if queue.paused else \
             f"running, up to {queue.max_concurrent} at once"
-        self.call_from_thread(self.notify, f"Queue {state}", markup=False)
+        self.call_from_thread(self.say, f"Queue {state}")
         if done is not None:
             self.call_from_thread(done)
 
-    @work(thread=True, group="actions")
+    @work(thread=True, exit_on_error=False, group="actions")
     def cancel_runs(self, run_ids: list[str]) -> None:
         for run_id in run_ids:
             try:
                 self.services.manager.cancel(run_id)
-            except RunError as exc:
-                self.call_from_thread(self.notify, str(exc), severity="warning")
+            except (RunError, FaultError) as exc:
+                self.call_from_thread(self.say, str(exc), severity="warning")
 
-    @work(thread=True, group="actions")
+    @work(thread=True, exit_on_error=False, group="actions")
     def delete_runs(self, run_ids: list[str]) -> None:
         for run_id in run_ids:
             try:
                 self.services.manager.delete(run_id)
-            except (RunError, OSError) as exc:
-                self.call_from_thread(self.notify, str(exc), severity="warning")
-        self.call_from_thread(self.notify, f"Deleted {len(run_ids)} run(s)")
+            except (RunError, FaultError) as exc:
+                self.call_from_thread(self.say, str(exc), severity="warning")
+            except OSError as exc:
+                self.call_from_thread(self.say, describe(exc), severity="warning")
+        self.call_from_thread(self.say, f"Deleted {len(run_ids)} run(s)")
+
+    # -- faults while running: one line, never a traceback -------------------------------
+
+    def say(self, text: str, *, severity: SeverityLevel = "information",
+            title: str = "") -> None:
+        """A toast whose text is data: never markup, never an escape sequence."""
+        self.notify(one_line(text, 500), title=one_line(title, 80), severity=severity,
+                    markup=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker runs with `exit_on_error=False`; a fault of the world (disk full, a
+        locked or read-only database, a run that changed state) becomes one line."""
+        error = event.worker.error
+        if event.state != WorkerState.ERROR or error is None:
+            return
+        if isinstance(error, RunError | ConfigError | SettingsError | FaultError | OSError) or \
+                type(error).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
+            self.say(describe(error, self.settings.database_label), severity="error")
+            return
+        if isinstance(error, Exception):
+            self._handle_exception(error)
 
     # -- toasts for runs that ended ------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="notify")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="notify")
     def check_finished(self) -> None:
         since = self._seen_finished
         if since is None:
@@ -260,8 +287,8 @@ class FusionApp(App[None]):
             severity = {"COMPLETED": "information", "FAILED": "error"}.get(run.status, "warning")
             message = Text(f"{run.status.lower()}: ")
             message.append_text(safe(label, 60))
-            self.call_from_thread(self.notify, message.plain, title=f"Run {run.status.lower()}",
-                                  severity=severity, markup=False)
+            self.call_from_thread(self.say, message.plain, title=f"Run {run.status.lower()}",
+                                  severity=severity)
 
     # -- command palette: every key binding of the screen is a command ------------------
 

@@ -120,7 +120,7 @@ class ArtifactsScreen(Screen[None]):
         self.query_one("#preview-table").display = False
         self.list_files()
 
-    @work(thread=True, exclusive=True, group="list")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="list")
     def list_files(self) -> None:
         run = self.app.services.store.get(self.run_id)  # type: ignore[attr-defined]
         if run is None:
@@ -157,7 +157,7 @@ class ArtifactsScreen(Screen[None]):
         if event.node.data and self.run_dir is not None:
             self.preview(self.run_dir, event.node.data)
 
-    @work(thread=True, exclusive=True, group="preview")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="preview")
     def preview(self, run_dir: Path, relative: str) -> None:
         try:
             path = resolve_artifact(run_dir, relative)
@@ -197,21 +197,21 @@ class ArtifactsScreen(Screen[None]):
 
     def _open_with(self, variable: str, fallback: str) -> None:
         if self.current is None:
-            self.notify("Choose a file first", severity="warning")
+            self.app.say("Choose a file first", severity="warning")  # type: ignore[attr-defined]
             return
         command = os.environ.get(variable) or os.environ.get(
             "EDITOR" if variable == "PAGER" else "PAGER") or fallback
         argv = shlex.split(command)
         if not argv or shutil.which(argv[0]) is None:
-            self.notify(f"${variable} program {command!r} not found", severity="error",
-                        markup=False)
+            self.app.say(f"${variable} program {command!r} not found",  # type: ignore[attr-defined]
+                         severity="error")
             return
         try:
             with self.app.suspend():
                 subprocess.run([*argv, str(self.current)], check=False)
         except Exception as exc:  # suspend is unavailable in some environments (tests)
-            self.notify(f"cannot open {self.current.name}: {exc}", severity="error",
-                        markup=False)
+            self.app.say(f"cannot open {self.current.name}: {exc}",  # type: ignore[attr-defined]
+                         severity="error")
 
     def action_open_external(self) -> None:
         self._open_with("PAGER", "less")

@@ -108,7 +108,7 @@ class DetailScreen(Screen[None]):
 
     # -- workers -----------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="reload")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="reload")
     def reload(self) -> None:
         services = self.app.services  # type: ignore[attr-defined]
         run = services.store.get(self.run_id)
@@ -128,7 +128,7 @@ class DetailScreen(Screen[None]):
                 self.post_message(self.ProgressChanged(tail.snapshot()))
             await asyncio.sleep(TAIL_SECONDS)
 
-    @work(thread=True, exclusive=True, group="sample")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="sample")
     def sample(self) -> None:
         run = self.run
         if run is None or run.status != RunStatus.RUNNING or run.pid is None:

@@ -50,7 +50,7 @@ class LogScreen(Screen[None]):
         self.query_one("#search").display = False
         self.locate()
 
-    @work(thread=True)
+    @work(thread=True, exit_on_error=False)
     def locate(self) -> None:
         run = self.app.services.store.get(self.run_id)  # type: ignore[attr-defined]
         self.post_message(self.Located(RunPaths(Path(run.run_dir)).log if run else None))

@@ -105,7 +105,7 @@ class NewRunScreen(Screen[None]):
             label.display = False
         self.load_templates()
 
-    @work(thread=True)
+    @work(thread=True, exit_on_error=False)
     def load_templates(self) -> None:
         services = self.app.services  # type: ignore[attr-defined]
         templates = [t for t in list_templates(services.settings.template_dirs)
@@ -260,7 +260,7 @@ class NewRunScreen(Screen[None]):
             text = _RunConfig(self.templates[template], self._values()).to_ini()
         self.create(template, self.query_one("#name", Input).value, text)
 
-    @work(thread=True, exclusive=True, group="create")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="create")
     def create(self, template: str, name: str, text: str) -> None:
         try:
             run = self.app.services.manager.create(  # type: ignore[attr-defined]
@@ -279,5 +279,5 @@ class NewRunScreen(Screen[None]):
             return
         run = message.run
         state = "started" if run.status == "RUNNING" else "queued"
-        self.app.notify(f"Run {run.id} {state}", title="New run", markup=False)
+        self.app.say(f"Run {run.id} {state}", title="New run")  # type: ignore[attr-defined]
         self.app.pop_screen()

@@ -165,7 +165,7 @@ class RunsScreen(Screen[None]):
         # arrives); wait for that before loading SQLAlchemy competes for the GIL.
         self.set_timer(OPEN_AFTER_PAINT, self.app.open_services)  # type: ignore[attr-defined]
 
-    @work(thread=True, exclusive=True, group="load")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="load")
     def load_page(self) -> None:
         store = self.app.services.store  # type: ignore[attr-defined]
         total = store.count_runs(self.query_spec)

@@ -74,7 +74,7 @@ class LogView(ScrollView, can_focus=True):
             self._to_end()
         self.poll()
 
-    @work(thread=True, exclusive=True, group="index")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="index")
     def poll(self) -> None:
         changed = self.index.refresh()
         if changed or not self.indexed:
@@ -174,7 +174,7 @@ class LogView(ScrollView, can_focus=True):
     def top_line(self) -> int:
         return int(self.scroll_offset.y)
 
-    @work(thread=True, exclusive=True, group="search")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="search")
     def search(self, term: str, forward: bool = True) -> None:
         start = self.hit if self.hit is not None else self.top_line() - (1 if forward else 0)
         line = self.index.find(term, start, forward=forward)
