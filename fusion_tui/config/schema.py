@@ -29,17 +29,25 @@ class Key:
     minimum: float | None = None
     exclusive_minimum: bool = False
     choices: tuple[str, ...] = ()
+    maximum: float | None = None
 
+
+# Bounds on sizes: a typo must not become a run that grows without end.
+MAX_LOAD_POINTS = 10_000
+MAX_VALUE_LENGTH = 4096
+MAX_DISTRIBUTION_ENTRIES = 64
 
 KEYS: tuple[Key, ...] = (
-    Key("general_settings", "erlang_start", "float", minimum=0),
-    Key("general_settings", "erlang_stop", "float", minimum=0),
-    Key("general_settings", "erlang_step", "float", minimum=0, exclusive_minimum=True),
-    Key("general_settings", "max_iters", "int", minimum=1),
-    Key("general_settings", "num_requests", "int", minimum=1),
-    Key("general_settings", "holding_time", "float", minimum=0, exclusive_minimum=True),
+    Key("general_settings", "erlang_start", "float", minimum=0, maximum=1e7),
+    Key("general_settings", "erlang_stop", "float", minimum=0, maximum=1e7),
+    Key("general_settings", "erlang_step", "float", minimum=0, exclusive_minimum=True,
+        maximum=1e7),
+    Key("general_settings", "max_iters", "int", minimum=1, maximum=100_000),
+    Key("general_settings", "num_requests", "int", minimum=1, maximum=100_000_000),
+    Key("general_settings", "holding_time", "float", minimum=0, exclusive_minimum=True,
+        maximum=1e9),
     Key("general_settings", "request_distribution", "json"),
-    Key("general_settings", "guard_slots", "int", minimum=0),
+    Key("general_settings", "guard_slots", "int", minimum=0, maximum=1000),
     Key("general_settings", "allocation_method", "choice", choices=ALLOCATION_METHODS),
     Key("general_settings", "route_method", "str", required=False),
     Key("general_settings", "thread_num", "str", required=False),
@@ -47,15 +55,15 @@ KEYS: tuple[Key, ...] = (
     Key("general_settings", "mod_assumption_path", "str", required=False),
     Key("general_settings", "blocking_type_ci", "bool", required=False),
     Key("general_settings", "ci_target", "float", required=False, minimum=0,
-        exclusive_minimum=True),
-    Key("general_settings", "seed", "int", required=False, minimum=0),
+        exclusive_minimum=True, maximum=100),
+    Key("general_settings", "seed", "int", required=False, minimum=0, maximum=2**63 - 1),
     Key("topology_settings", "network", "str"),
-    Key("topology_settings", "cores_per_link", "int", minimum=1),
+    Key("topology_settings", "cores_per_link", "int", minimum=1, maximum=64),
     Key("topology_settings", "bw_per_slot", "float", required=False, minimum=0,
-        exclusive_minimum=True),
+        exclusive_minimum=True, maximum=1e6),
     Key("topology_settings", "const_link_weight", "bool", required=False),
-    Key("routing_settings", "k_paths", "int", minimum=1),
-    Key("spectrum_settings", "c_band", "int", minimum=1),
+    Key("routing_settings", "k_paths", "int", minimum=1, maximum=64),
+    Key("spectrum_settings", "c_band", "int", minimum=1, maximum=100_000),
     Key("file_settings", "file_type", "str", required=False),
 )
 
@@ -81,6 +89,8 @@ def _number(key: Key, raw: str) -> float:
             bound = "greater than" if key.exclusive_minimum else "at least"
             limit = int(key.minimum) if key.minimum == int(key.minimum) else key.minimum
             raise ConfigError.at(key.section, key.name, f"must be {bound} {limit}, got {raw}")
+    if key.maximum is not None and value > key.maximum:
+        raise ConfigError.at(key.section, key.name, f"must be at most {key.maximum:g}, got {raw}")
     return value
 
 
@@ -106,15 +116,19 @@ def _check_distribution(key: Key, raw: str) -> None:
     if not isinstance(value, dict) or not value:
         raise ConfigError.at(key.section, key.name,
                              "expected a JSON object of bandwidth (Gb/s) to probability")
+    if len(value) > MAX_DISTRIBUTION_ENTRIES:
+        raise ConfigError.at(key.section, key.name,
+                             f"at most {MAX_DISTRIBUTION_ENTRIES} bandwidths, got {len(value)}")
     for bw, p in value.items():
         try:
             bw_value = float(bw)
         except ValueError:
             raise ConfigError.at(key.section, key.name,
                                  f"bandwidth {bw!r} is not a number") from None
-        if bw_value <= 0:
+        if not math.isfinite(bw_value) or bw_value <= 0:
             raise ConfigError.at(key.section, key.name, f"bandwidth {bw} must be positive")
-        if not isinstance(p, int | float) or isinstance(p, bool) or p < 0:
+        if not isinstance(p, int | float) or isinstance(p, bool) or not math.isfinite(p) \
+                or p < 0:
             raise ConfigError.at(key.section, key.name,
                                  f"probability of {bw} must be a non-negative number")
     total = sum(float(p) for p in value.values())
@@ -136,7 +150,16 @@ def check_value(section: str, key: str, raw: str) -> None:
 
 
 def validate(sections: Sections) -> None:
-    """Raise ConfigError for the first problem found, in a stable order."""
+    """Raise ConfigError for the first problem found, in a stable order.
+
+    These are the rules of every simulator; the built-in simulator adds its own
+    (`fusion_tui.config.validator`).
+    """
+    for section, values in sections.items():
+        for name, text in values.items():
+            if len(text) > MAX_VALUE_LENGTH:
+                raise ConfigError.at(section, name, f"at most {MAX_VALUE_LENGTH} characters, "
+                                                    f"got {len(text)}")
     for key in KEYS:
         raw = sections.get(key.section, {}).get(key.name)
         if raw is None or _unset(raw):
@@ -150,6 +173,11 @@ def validate(sections: Sections) -> None:
     if stop < start:
         raise ConfigError.at("general_settings", "erlang_stop",
                              f"must not be below erlang_start ({start:g}), got {stop:g}")
+    points = math.floor((stop - start) / float(general["erlang_step"]) + 1e-9) + 1
+    if points > MAX_LOAD_POINTS:
+        raise ConfigError.at("general_settings", "erlang_stop",
+                             f"{start:g} to {stop:g} in steps of {general['erlang_step'].strip()} "
+                             f"is {points:,} load points; at most {MAX_LOAD_POINTS:,}")
 
 
 def erlang_values(sections: Sections) -> list[float]:

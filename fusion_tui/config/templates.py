@@ -14,12 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fusion_tui.config import schema
+from fusion_tui.config import schema, validator
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.overrides import Override
+from fusion_tui.safefile import read_text
 from fusion_tui.settings import BUILTIN_SIMULATOR, SIMULATORS
 
 META_SECTION = "fusion_tui"
+TEMPLATE_LIMIT = 1 << 20
 _TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
 
 SectionDict = dict[str, dict[str, str]]
@@ -94,9 +96,10 @@ def _candidates(dirs: Iterable[Path]) -> dict[str, Path]:
 
 def _read_template(name: str, path: Path) -> tuple[Template, SectionDict]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, TEMPLATE_LIMIT)
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"template {name!r}: cannot read {path}: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"template {name!r}: cannot read {path}: {reason}") from None
     sections, meta = parse_ini(text, f"template {name!r} ({path})")
     simulator = meta.get("simulator", BUILTIN_SIMULATOR).strip()
     if simulator not in SIMULATORS:
@@ -145,16 +148,20 @@ def apply_overrides(sections: SectionDict, overrides: Iterable[Override],
 
 
 def build_config(template_name: str, overrides: Iterable[Override],
-                 dirs: Sequence[Path]) -> RunConfig:
-    """Template + overrides -> validated RunConfig, or ConfigError naming the problem."""
+                 dirs: Sequence[Path], run_dir: Path) -> RunConfig:
+    """Template + overrides -> validated RunConfig, or ConfigError naming the problem.
+
+    `run_dir` is where the run will live: relative file paths in the configuration are
+    read from there by the simulator, so they are checked there too.
+    """
     template, sections = load_template(template_name, dirs)
     merged = apply_overrides(sections, overrides, template.name)
-    schema.validate(merged)
+    validator.validate(merged, template.simulator, run_dir)
     return RunConfig(template, merged)
 
 
-def config_from_ini(text: str, template: Template) -> RunConfig:
+def config_from_ini(text: str, template: Template, run_dir: Path) -> RunConfig:
     """A whole INI edited by hand (the advanced form), validated like a template."""
     sections, _meta = parse_ini(text, "config")
-    schema.validate(sections)
+    validator.validate(sections, template.simulator, run_dir)
     return RunConfig(template, sections)

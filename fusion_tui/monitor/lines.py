@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fusion_tui.safefile import NotRegularFile, open_binary
+
 DEFAULT_MAX_LINE = 1 << 20
+DEFAULT_CHUNK = 4 << 20
 
 
 class LineSplitter:
@@ -61,13 +64,17 @@ class LineReader:
         self._identity = identity
 
     def read_lines(self, *, limit_bytes: int | None = None) -> list[bytes]:
-        """New complete lines (without the newline); [] when there is nothing new."""
+        """New complete lines (without the newline); [] when there is nothing new.
+
+        Reads at most `limit_bytes` (4 MiB by default) per call; a path that is not a
+        regular file (a named pipe, a device) gives nothing rather than blocking.
+        """
         try:
-            with open(self.path, "rb") as fh:
+            with open_binary(self.path) as fh:
                 self._check_identity(os.fstat(fh.fileno()))
                 fh.seek(self.offset)
-                data = fh.read(limit_bytes) if limit_bytes else fh.read()
-        except FileNotFoundError:
+                data = fh.read(limit_bytes or DEFAULT_CHUNK)
+        except (FileNotFoundError, NotRegularFile):
             return []
         if not data:
             return []

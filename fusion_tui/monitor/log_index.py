@@ -16,6 +16,8 @@ from bisect import bisect_left
 from collections import OrderedDict
 from pathlib import Path
 
+from fusion_tui.safefile import open_binary
+
 BLOCK = 1 << 16
 _READ = 1 << 20
 WINDOW = 64  # lines per cached window
@@ -64,7 +66,7 @@ class LogIndex:
         self._identity = identity
         if st.st_size == self.size:
             return False
-        with open(self.path, "rb") as fh:
+        with open_binary(self.path) as fh:
             fh.seek(self._scanned)
             pos = self._scanned
             while True:
@@ -133,7 +135,7 @@ class LogIndex:
     def line_at_offset(self, offset: int) -> int:
         """Index of the line containing byte `offset`."""
         block = min(offset // BLOCK, len(self._before) - 1)
-        with open(self.path, "rb") as fh:
+        with open_binary(self.path) as fh:
             fh.seek(block * BLOCK)
             data = fh.read(offset - block * BLOCK)
         return self._before[block] + data.count(b"\n")
@@ -144,7 +146,7 @@ class LogIndex:
             self._cache.move_to_end(key)
             return cached
         lines: list[str] = []
-        with open(self.path, "rb") as fh:
+        with open_binary(self.path) as fh:
             fh.seek(self._offset_of_line(fh, key * WINDOW))
             while len(lines) < WINDOW:
                 raw = fh.readline(MAX_LINE_BYTES)
@@ -192,7 +194,7 @@ class LogIndex:
         """Lines with a match, scanning the file in chunks (C-speed find on lowered bytes)."""
         hits: list[int] = []
         overlap = len(target) - 1
-        with open(self.path, "rb") as fh:
+        with open_binary(self.path) as fh:
             pos, carry, line_base = 0, b"", 0
             while True:
                 data = fh.read(_READ)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import aiofiles
 
+from fusion_tui.safefile import open_regular
+
 DEFAULT_MAX_LINE = 64 * 1024
 _CHUNK = 256 * 1024
 
@@ -56,7 +58,12 @@ async def stream_log(
             if offset is None:
                 offset = st.st_size if from_end else 0
             got_data = False
-            async with aiofiles.open(path, "rb") as fh:
+            try:
+                fd = open_regular(path)
+            except OSError:  # gone, or a named pipe or device put in its place
+                fd = None
+            async with (aiofiles.open(fd, "rb") if fd is not None
+                        else aiofiles.open(os.devnull, "rb")) as fh:
                 await fh.seek(offset)
                 while chunk := await fh.read(_CHUNK):
                     got_data = True

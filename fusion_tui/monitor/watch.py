@@ -19,6 +19,7 @@ from fusion_tui.monitor.events import normalise
 from fusion_tui.monitor.fusion_log import FusionLogParser
 from fusion_tui.monitor.lines import LineSplitter
 from fusion_tui.monitor.progress import ErlangPoint, ProgressState
+from fusion_tui.safefile import open_regular
 
 _READ_LIMIT = 4 << 20
 
@@ -48,7 +49,11 @@ class _FileTail:
         self._identity = identity
         if st.st_size == self.offset:
             return [], restarted
-        async with aiofiles.open(self.path, "rb") as fh:
+        try:
+            fd = open_regular(self.path)
+        except OSError:  # gone, or a named pipe or device put in its place
+            return [], restarted
+        async with aiofiles.open(fd, "rb") as fh:
             await fh.seek(self.offset)
             data = await fh.read(min(_READ_LIMIT, st.st_size - self.offset))
         self.offset += len(data)

@@ -108,15 +108,19 @@ class RunManager:
     # -- create and start --------------------------------------------------------------
 
     def prepare(self, template: str, *, overrides: Iterable[str | Override] = (),
-                config_text: str | None = None) -> RunConfig:
-        """Validate a template (+ overrides, or a whole edited INI); nothing is created."""
+                config_text: str | None = None, run_id: str | None = None) -> RunConfig:
+        """Validate a template (+ overrides, or a whole edited INI); nothing is created.
+
+        The same validation as the simulator's own, for the simulator that will run it.
+        """
         parsed = [o if isinstance(o, Override) else None for o in overrides]
         texts = [o for o in overrides if isinstance(o, str)]
         merged = [o for o in parsed if o is not None] + parse_overrides(texts)
+        run_dir = self.settings.runs_dir / (run_id or "new")
         if config_text is not None:
             tpl, _ = load_template(template, self.settings.template_dirs)
-            return config_from_ini(config_text, tpl)
-        return build_config(template, merged, self.settings.template_dirs)
+            return config_from_ini(config_text, tpl, run_dir)
+        return build_config(template, merged, self.settings.template_dirs, run_dir)
 
     def create(self, template: str, *, name: str | None = None,
                overrides: Sequence[str | Override] = (),
@@ -127,8 +131,9 @@ class RunManager:
         half-way removes what was made.
         """
         name = _check_name(name)
-        config = self.prepare(template, overrides=overrides, config_text=config_text)
         run_id = new_run_id()
+        config = self.prepare(template, overrides=overrides, config_text=config_text,
+                              run_id=run_id)
         paths = RunPaths.for_run(self.settings.runs_dir, run_id)
         setting = f"FUSION_TUI_{'FUSION' if config.simulator == 'fusion' else 'SIMULATOR'}_COMMAND"
         argv = expand_command(self.settings.command_for(config.simulator),

@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from fusion_tui.runs.ids import check_run_id
+from fusion_tui.safefile import read_text
 
 ACTIVE_DIR = ".active"
+JSON_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def write_json_atomic(path: Path, value: Any) -> None:
 def read_json(path: Path) -> dict[str, Any] | None:
     """A JSON object from `path`, or None when it is missing or not readable as one."""
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(read_text(path, JSON_LIMIT))
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from fusion_tui.config import schema
 from fusion_tui.config.errors import ConfigError
-from fusion_tui.config.templates import parse_ini
+from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
+from fusion_tui.safefile import read_text
 from fusion_tui.sim.modulation import DEFAULT_TABLE, ModulationError, ModulationTable
 from fusion_tui.sim.topology import Topology, TopologyError, load_topology
 
@@ -67,10 +68,22 @@ def _get(sections: dict[str, dict[str, str]], section: str, key: str,
 def load_config(path: Path, *, seed: int | None = None,
                 check_invariants: bool = False) -> SimConfig:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, TEMPLATE_LIMIT)
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"--config_path: cannot read {str(path)!r}: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"--config_path: cannot read {str(path)!r}: {reason}") from None
     sections, _meta = parse_ini(text, str(path))
+    return sim_config(sections, path.parent, seed=seed, check_invariants=check_invariants)
+
+
+def sim_config(sections: dict[str, dict[str, str]], base: Path, *, seed: int | None = None,
+               check_invariants: bool = False) -> SimConfig:
+    """The configuration as this simulator runs it, or ConfigError naming section and key.
+
+    The one validator of a built-in run: `fusion-tui new`, the new-run form and
+    `fusion-tui-sim` all call it, so they cannot disagree. Relative file paths are taken
+    from `base` (the run folder, where config.ini lives).
+    """
     schema.validate(sections)
     g = "general_settings"
     route = _get(sections, g, "route_method")
@@ -81,7 +94,6 @@ def load_config(path: Path, *, seed: int | None = None,
         raise ConfigError.at("file_settings", "file_type", f"only json is supported, got "
                              f"{file_type!r}")
     bw_per_slot = float(_get(sections, "topology_settings", "bw_per_slot") or 12.5)
-    base = path.parent
     try:
         topology = load_topology(str(_get(sections, "topology_settings", "network")), base)
     except TopologyError as exc:

@@ -8,6 +8,8 @@ import json
 import math
 from pathlib import Path
 
+from fusion_tui.safefile import read_text
+
 # Gb/s -> [(format, reach_km, slots at 12.5 GHz)], from FUSION's DEFAULT assumption.
 DEFAULT_TABLE: dict[float, list[tuple[str, float, int]]] = {
     25: [("QPSK", 22160, 1), ("16-QAM", 9500, 1), ("64-QAM", 3664, 1)],
@@ -48,12 +50,15 @@ class ModulationTable:
     @classmethod
     def from_file(cls, path: Path, bw_per_slot: float) -> ModulationTable:
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = json.loads(read_text(path, 16 << 20))
             table = {
                 float(bw): [(str(name), float(spec["max_length"]), int(spec["slots_needed"]))
                             for name, spec in formats.items()]
                 for bw, formats in raw.items()
             }
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except OSError as exc:
+            raise ModulationError(f"cannot read modulation table {str(path)!r}: "
+                                  f"{exc.strerror or exc}") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ModulationError(f"cannot read modulation table {str(path)!r}: {exc}") from None
         return cls(table, bw_per_slot)

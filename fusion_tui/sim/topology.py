@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fusion_tui.resources import data_dir
+from fusion_tui.safefile import read_text
+
+TOPOLOGY_LIMIT = 16 << 20
 
 
 class TopologyError(ValueError):
@@ -85,9 +88,10 @@ def load_fusion_file(path: Path) -> Topology:
     ids: dict[str, int] = {}
     raw = []
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, TOPOLOGY_LIMIT)
     except (OSError, UnicodeDecodeError) as exc:
-        raise TopologyError(f"cannot read topology file {str(path)!r}: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise TopologyError(f"cannot read topology file {str(path)!r}: {reason}") from None
     for number, line in enumerate(text.splitlines(), start=1):
         parts = line.split()
         if not parts or parts[0].startswith("#"):
@@ -114,7 +118,7 @@ def load_topology(network: str, base: Path | None = None) -> Topology:
     candidate = Path(network).expanduser()
     if not candidate.is_absolute() and base is not None:
         candidate = base / candidate
-    if candidate.is_file():
+    if candidate.exists():
         return load_fusion_file(candidate)
     known = ", ".join(load_shipped(p).name for p in shipped.values())
     raise TopologyError(f"unknown topology {network!r} (known: {known}; or a path to a "

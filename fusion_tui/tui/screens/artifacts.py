@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from fusion_tui.artifacts import Artifact, UnsafePath, list_artifacts, resolve_artifact
+from fusion_tui.safefile import open_binary
 from fusion_tui.textsafe import strip_escapes
 from fusion_tui.tui.format import safe
 from fusion_tui.tui.widgets.key_bar import KeyBar
@@ -55,8 +56,8 @@ class PreviewContent:
 
 def load_preview(path: Path) -> PreviewContent:
     """Read at most PREVIEW_BYTES of `path` and decide how to show it."""
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
+    with open_binary(path) as fh:
+        size = os.fstat(fh.fileno()).st_size
         raw = fh.read(PREVIEW_BYTES)
     partial = size > len(raw)
     note = f"showing the first {human_size(len(raw))} of {human_size(size)}" if partial else ""

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Input, Label, Select, Static, TextArea
 
-from fusion_tui.config import schema
+from fusion_tui.config import schema, validator
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.templates import RunConfig as _RunConfig
 from fusion_tui.config.templates import (
@@ -25,6 +25,7 @@ from fusion_tui.config.templates import (
     load_template,
     parse_ini,
 )
+from fusion_tui.settings import BUILTIN_SIMULATOR
 from fusion_tui.store.models import Run
 from fusion_tui.tui.format import safe
 from fusion_tui.tui.widgets.key_bar import KeyBar
@@ -197,8 +198,11 @@ class NewRunScreen(Screen[None]):
         self._set_error(name_label, "control characters are not allowed" if bad_name else "")
         ok = ok and not bad_name
         if ok:
+            chosen = self.templates.get(str(self.query_one("#template", Select).value))
+            simulator = chosen.simulator if chosen else BUILTIN_SIMULATOR
+            runs_dir = self.app.services.settings.runs_dir  # type: ignore[attr-defined]
             try:
-                schema.validate(sections)
+                validator.validate(sections, simulator, runs_dir / "new")
                 self._show_error("")
             except ConfigError as exc:
                 ok = False
