@@ -4,8 +4,10 @@
                    [--seed S] [--workers N] [--check_invariants]
 
 Exit 0 on success, 2 for a bad configuration (one line naming section and key), 1 for
-an internal error (an `error` progress event, the traceback in the log), 143 on SIGTERM
-and 130 on SIGINT (finished iterations kept, final `error` event `cancelled`).
+an internal error or a worker process that died (an `error` progress event naming the
+cause, the traceback in the log), 143 on SIGTERM and 130 on SIGINT (finished iterations
+kept, final `error` event `cancelled`), within a second whatever it was doing: past that,
+a watchdog ends the process regardless.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Sequence
@@ -24,7 +27,7 @@ from typing import NoReturn
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.sim.config import load_config
 from fusion_tui.sim.reporting import Progress, make_logger
-from fusion_tui.sim.runner import Interrupted, SimulationRun
+from fusion_tui.sim.runner import Interrupted, SimulationRun, WorkerDied
 
 EXIT_CONFIG = 2
 EXIT_INTERNAL = 1
@@ -50,7 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+STOP_WITHIN = 0.8
+
+
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watchdog = threading.Timer(STOP_WITHIN, os._exit, (128 + signum,))
+    watchdog.daemon = True
+    watchdog.start()
     raise Interrupted(signum)
 
 
@@ -95,11 +106,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "requests_per_second": round(rate, 1)})
         return 0
     except Interrupted as exc:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
         log.warning("Received %s: stopping; results of finished iterations are kept", exc)
         progress.emit("error", message="cancelled")
-        return 128 + exc.signum
+        progress.close()
+        sys.stdout.flush()
+        # Skip interpreter shutdown: joining a pool's threads could outlast the deadline.
+        os._exit(128 + exc.signum)
+    except WorkerDied as exc:
+        log.error("Simulation error: %s; results of finished iterations are kept", exc)
+        progress.emit("error", message=str(exc))
+        return EXIT_INTERNAL
     except Exception as exc:
         log.error("Simulation error: %s", exc, exc_info=True)
         progress.emit("error", message=str(exc), traceback=traceback.format_exc())

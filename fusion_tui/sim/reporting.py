@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import os
+import stat
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -58,7 +59,13 @@ class Progress:
         self._fh = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK
+                         | os.O_CLOEXEC, 0o644)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise OSError(f"{path} is not a regular file")
+            os.set_blocking(fd, True)
+            self._fh = os.fdopen(fd, "a", encoding="utf-8")
 
     def emit(self, kind: str, **fields: Any) -> None:
         if self._fh is None:

@@ -4,6 +4,10 @@ Each (Erlang, iteration) has its own random stream seeded from (seed, erlang, it
 so results do not depend on how many workers run them. Results are consumed in order,
 so events, log lines and the early-stop decision are the same with any worker count;
 a worker skips iterations of an Erlang point that already stopped.
+
+Work is handed to the pool a few units ahead of what is consumed (not all at once), and
+a worker that dies (killed, out of memory) breaks the pool at once: the run ends with
+`WorkerDied` instead of waiting for a result that will never come.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import multiprocessing
 import os
 import signal
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,10 @@ from fusion_tui.sim.reporting import Progress, Results
 from fusion_tui.sim.stats import PointStats
 
 Unit = tuple[int, int]  # (erlang index, iteration index)
+
+
+class WorkerDied(Exception):
+    """A worker process ended without returning its iteration; says which and how."""
 
 
 class Interrupted(Exception):
@@ -116,19 +126,37 @@ class SimulationRun:
             "erlang_start": cfg.erlangs[0], "erlang_stop": cfg.erlangs[-1],
             "network": cfg.network, "workers": self.workers, "seed": cfg.seed,
         })
-        pool: Pool | None = None
+        pool: ProcessPoolExecutor | None = None
         try:
             if self.workers > 1:
-                pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(job,))
-                stream: Iterator[tuple[int, int, IterationResult | None]] = pool.imap(
-                    _work, self._units(), chunksize=1)
+                pool = ProcessPoolExecutor(self.workers, mp_context=ctx,
+                                           initializer=_init_worker, initargs=(job,))
+                stream = self._pooled(pool)
             else:
                 stream = self._sequential(job)
             self._consume(stream, stopped)
         finally:
             if pool is not None:
-                pool.terminate()
-                pool.join()
+                _stop_pool(pool)
+
+    def _pooled(self, pool: ProcessPoolExecutor
+                ) -> Iterator[tuple[int, int, IterationResult | None]]:
+        """Results in order, keeping `2 x workers` units in flight."""
+        units = iter(self._units())
+        pending: deque[Future[tuple[int, int, IterationResult | None]]] = deque()
+        try:
+            for unit in units:
+                pending.append(pool.submit(_work, unit))
+                if len(pending) >= 2 * self.workers:
+                    break
+            while pending:
+                result = pending.popleft().result()
+                for unit in units:
+                    pending.append(pool.submit(_work, unit))
+                    break
+                yield result
+        except BrokenProcessPool:
+            raise WorkerDied(_dead_workers(pool)) from None
 
     def _begin_point(self, e_idx: int) -> float:
         erlang, total = self.config.erlangs[e_idx], len(self.config.erlangs)
@@ -187,3 +215,26 @@ class SimulationRun:
             current = e_idx + 1
             if current < len(cfg.erlangs):
                 started = self._begin_point(current)
+
+
+def _workers(pool: ProcessPoolExecutor) -> list[Any]:
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _dead_workers(pool: ProcessPoolExecutor) -> str:
+    """Which worker died and how, as well as can be told."""
+    dead = [p for p in _workers(pool) if p.exitcode is not None]
+    if not dead:
+        return "a worker process died unexpectedly"
+    proc = dead[0]
+    how = (f"was killed by {signal.Signals(-proc.exitcode).name}" if proc.exitcode < 0
+           else f"exited with code {proc.exitcode}")
+    return f"worker process {proc.pid} {how}"
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """End the workers now, without waiting for anything they were doing."""
+    for proc in _workers(pool):
+        with contextlib.suppress(OSError, ValueError):
+            proc.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
