@@ -19,12 +19,12 @@ from sim_helpers import write_config
 
 def _start(config: Path, out: Path, workers: int = 2) -> subprocess.Popen[bytes]:
     out.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        [sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config), "--run_id", "t",
-         "--progress_file", str(out / "progress.jsonl"), "--output_dir", str(out / "output"),
-         "--workers", str(workers)],
-        stdout=open(out / "sim.log", "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
-        start_new_session=True)
+    with open(out / "sim.log", "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config),
+             "--run_id", "t", "--progress_file", str(out / "progress.jsonl"),
+             "--output_dir", str(out / "output"), "--workers", str(workers)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _events(out: Path) -> list[dict[str, object]]:
