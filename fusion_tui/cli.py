@@ -65,7 +65,9 @@ def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
 
 
 def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
-    print(json.dumps(data, indent=2) if args.json else text())
+    """JSON (control characters escaped by JSON itself), or text with every escape
+    sequence and control character from names, paths and messages made harmless."""
+    print(json.dumps(data, indent=2) if args.json else strip_escapes(text()))
 
 
 def _progress(run: Run) -> str:
@@ -162,7 +164,7 @@ def cmd_logs(args: argparse.Namespace, svc: Services) -> int:
 
     run = svc.manager.resolve(args.id)
     path = svc.manager.paths(run).log
-    clean = sys.stdout.isatty()
+    clean = not args.raw
     last_check = [0.0]
 
     def finished() -> bool:
@@ -324,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("logs", parents=[common], help="print a run's log")
     s.add_argument("id")
     s.add_argument("--follow", "-f", action="store_true", help="follow until the run ends")
+    s.add_argument("--raw", action="store_true",
+                   help="the log's lines exactly, escape sequences included (for files)")
     s = sub.add_parser("wait", parents=[common], help="wait for a run; exit like it did")
     s.add_argument("id")
     s.add_argument("--timeout", type=float)

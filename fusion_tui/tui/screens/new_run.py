@@ -117,7 +117,8 @@ class NewRunScreen(Screen[None]):
     def on_new_run_screen_templates_loaded(self, message: TemplatesLoaded) -> None:
         self.templates = {t.name: t for t in message.templates}
         select = self.query_one("#template", Select)
-        options = [(t.name, t.name) for t in message.templates]
+        options: list[tuple[Text, str]] = [(safe(t.name, 60), t.name)
+                                           for t in message.templates]
         select.set_options(options)
         clone = message.clone
         if clone is not None:
