@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -24,7 +25,7 @@ from fusion_tui.runs.errors import RunError
 from fusion_tui.runs.ids import InvalidRunId
 from fusion_tui.settings import Settings, SettingsError
 from fusion_tui.store.query import RunQuery
-from fusion_tui.store.status import FINISHED_STATUSES, RunStatus
+from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, iso_local, local_text
 from fusion_tui.textsafe import one_line, strip_escapes
 
 if TYPE_CHECKING:
@@ -43,8 +44,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat() + "Z" if value is not None else None
+def _iso(value: datetime | None) -> str | None:
+    """Times in --json: ISO 8601 in the local zone, with its offset."""
+    return iso_local(value)
 
 
 def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
@@ -81,7 +83,7 @@ def _table(runs: Sequence[Run]) -> str:
     rows = [("ID", "STATUS", "PROGRESS", "TEMPLATE", "CREATED", "NAME")]
     for r in runs:
         rows.append((r.id, r.status, _progress(r), one_line(r.template, 20),
-                     r.created_at.strftime("%Y-%m-%d %H:%M:%S"), one_line(r.name or "", 40)))
+                     local_text(r.created_at, "%Y-%m-%d %H:%M:%S"), one_line(r.name or "", 40)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
@@ -97,8 +99,8 @@ def _describe(run: Run) -> str:
         ("erlang", f"{run.current_erlang} ({(run.current_erlang_index or 0) + 1}"
                    f"/{run.total_erlangs})" if run.current_erlang is not None else "-"),
         ("iteration", f"{run.current_iteration}/{run.total_iterations}"),
-        ("created", _iso(run.created_at)), ("started", _iso(run.started_at) or "-"),
-        ("completed", _iso(run.completed_at) or "-"),
+        ("created", local_text(run.created_at)), ("started", local_text(run.started_at)),
+        ("completed", local_text(run.completed_at)),
         ("exit code", "-" if run.exit_code is None else run.exit_code),
         ("pid", run.pid or "-"), ("host", run.hostname or "-"), ("directory", run.run_dir),
     )]

@@ -3,10 +3,12 @@ cannot be executed, a run folder that cannot be fully removed."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,26 @@ def test_delete_is_all_or_nothing(svc: Services) -> None:
         assert svc.store.get(run.id) is None and not root.exists()
     finally:
         subprocess.run(["umount", str(aside / "output" / "busy.txt")], check=True)
+
+
+def test_times_are_local_and_json_says_the_zone(svc: Services) -> None:
+    run = svc.manager.create("fake")
+    svc.manager.wait(run.id, timeout=30)
+    env = {**os.environ, **svc.settings.to_env()}
+
+    def cli(tz: str, *args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args],
+                              env={**env, "TZ": tz}, capture_output=True, text=True,
+                              timeout=60, check=True).stdout
+
+    stored = svc.store.get(run.id).created_at  # type: ignore[union-attr]
+    utc_row = next(ln for ln in cli("UTC", "runs").splitlines() if run.id in ln)
+    tokyo_row = next(ln for ln in cli("Asia/Tokyo", "runs").splitlines() if run.id in ln)
+    assert stored.strftime("%Y-%m-%d %H:%M:%S") in utc_row
+    later = (stored + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M:%S")
+    assert later in tokyo_row
+    assert "JST" in cli("Asia/Tokyo", "show", run.id)
+    data = json.loads(cli("Asia/Tokyo", "show", run.id, "--json"))
+    created = datetime.fromisoformat(data["created_at"])
+    assert data["created_at"].endswith("+09:00")
+    assert created.astimezone(UTC).replace(tzinfo=None) == stored

@@ -36,3 +36,18 @@ def fraction_done(status: str, erlang_index: int | None, total_erlangs: int | No
         return None
     done = (erlang_index or 0) * total_iterations + (iteration or 0)
     return max(0.0, min(1.0, done / (total_erlangs * total_iterations)))
+
+
+def to_local(value: datetime) -> datetime:
+    """A stored (naive UTC) time in the local zone, zone attached (TZ is honoured)."""
+    return value.replace(tzinfo=UTC).astimezone()
+
+
+def iso_local(value: datetime | None) -> str | None:
+    """ISO 8601 in the local zone with its offset: `2026-11-23T22:00:00+09:00`."""
+    return to_local(value).isoformat() if value is not None else None
+
+
+def local_text(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S %Z") -> str:
+    """A stored time for people: local clock time (and, by default, the zone's name)."""
+    return to_local(value).strftime(fmt) if value is not None else "-"

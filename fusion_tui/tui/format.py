@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
 
+from fusion_tui.store.status import local_text
 from fusion_tui.textsafe import one_line, strip_escapes
 
 STATUS_STYLE = {
@@ -76,7 +77,8 @@ def duration(seconds: float | None) -> str:
 
 
 def timestamp(value: datetime | None) -> str:
-    return value.strftime("%m-%d %H:%M") if value else "-"
+    """A stored (UTC) time as local clock time."""
+    return local_text(value, "%m-%d %H:%M")
 
 
 def eta(started: datetime | None, fraction: float | None, now: datetime) -> str:

@@ -22,7 +22,7 @@ from fusion_tui.monitor.proctree import TreeSampler
 from fusion_tui.monitor.watch import RunSnapshot, RunTail
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.store.models import Run, RunEvent
-from fusion_tui.store.status import RunStatus
+from fusion_tui.store.status import RunStatus, local_text
 from fusion_tui.tui.format import (
     duration,
     eta,
@@ -279,7 +279,7 @@ class DetailScreen(Screen[None]):
     def _render_timeline(self, events: list[RunEvent]) -> None:
         text = Text("Timeline\n", style="bold")
         for event in events:
-            text.append(f"  {event.at:%Y-%m-%d %H:%M:%S}  {event.kind:<10}")
+            text.append(f"  {local_text(event.at, '%Y-%m-%d %H:%M:%S')}  {event.kind:<10}")
             text.append_text(safe(event.detail or "", 120))
             text.append("\n")
         self.query_one("#timeline", Static).update(text)
