@@ -185,8 +185,11 @@ _APP = textwrap.dedent("""
 
 def _start_app(settings: Settings) -> tuple[subprocess.Popen[str], str, str]:
     env = {**os.environ, **settings.to_env()}
+    # Default signal dispositions, as a terminal gives them, even when the suite itself
+    # runs with SIGHUP ignored (under nohup).
     app = subprocess.Popen([sys.executable, "-c", _APP], env=env, stdout=subprocess.PIPE,
-                           text=True, start_new_session=True)
+                           text=True, start_new_session=True,
+                           preexec_fn=procs.reset_signal_dispositions)
     assert app.stdout is not None
     first, second = app.stdout.readline().split()
     return app, first, second

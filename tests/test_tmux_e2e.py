@@ -1,5 +1,6 @@
 """End to end in a real terminal: the installed `fusion-tui` inside tmux, driven with
-send-keys and read with capture-pane. Create a run, watch it progress, cancel it."""
+send-keys and read with capture-pane. Create a run, watch it progress, cancel it; the
+README's first run exactly as shipped; the real app killed or hung up under its runs."""
 
 from __future__ import annotations
 
@@ -50,6 +51,18 @@ class Terminal:
                 return text
             time.sleep(0.2)
         raise AssertionError(f"{pattern!r} never appeared; screen:\n{self.screen()}")
+
+
+def _open(env: dict[str, str], size: tuple[int, int] = (120, 35)) -> Terminal:
+    name = f"ft-{uuid.uuid4().hex[:8]}"
+    command = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(size[0]), "-y",
+                    str(size[1]), f"env {command} {shlex.quote(_fusion_tui())}"], check=True)
+    return Terminal(name)
+
+
+def _close(terminal: Terminal) -> None:
+    subprocess.run(["tmux", "kill-session", "-t", terminal.name], capture_output=True)
 
 
 @pytest.fixture
@@ -104,3 +117,90 @@ def test_create_watch_and_cancel_in_tmux(terminal: Terminal, tmp_path: Path) -> 
     alive = subprocess.run(["ps", "-o", "pid=", "-p", ",".join(map(str, pids))],
                            capture_output=True, text=True).stdout.split()
     assert alive == []
+
+
+def test_the_readme_first_run_as_shipped(tmp_path: Path) -> None:
+    """`n`, then `ctrl+s` on the shipped `minimal` template, the built-in simulator."""
+    home = tmp_path / "home"
+    terminal = _open({"FUSION_TUI_HOME": str(home), "TERM": "xterm-256color"})
+    try:
+        terminal.wait_for("No runs yet")
+        terminal.keys("n")
+        terminal.wait_for("new run")
+        terminal.wait_for("minimal")
+        terminal.keys("C-s")
+        terminal.wait_for(r"COMPLETED", timeout=120)
+        runs = [p for p in (home / "runs").iterdir() if not p.name.startswith(".")]
+        assert len(runs) == 1
+        status = json.loads((runs[0] / "status.json").read_text())
+        assert (status["status"], status["exit_code"]) == ("COMPLETED", 0)
+        names = sorted(p.name for p in (runs[0] / "output").iterdir())
+        assert "summary.csv" in names and any(n.endswith("_erlang.json") for n in names)
+    finally:
+        _close(terminal)
+
+
+def _pane_pid(terminal: Terminal) -> int:
+    out = subprocess.run(["tmux", "list-panes", "-t", terminal.name, "-F", "#{pane_pid}"],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.split()[0])
+
+
+def _app_pid(terminal: Terminal) -> int:
+    """The fusion-tui process in the pane (`env` execs it, so usually the pane itself)."""
+    import psutil
+
+    pane = psutil.Process(_pane_pid(terminal))
+    for proc in [pane, *pane.children(recursive=True)]:
+        if any("fusion-tui" in part for part in proc.cmdline()):
+            return proc.pid
+    raise AssertionError("no fusion-tui process in the pane")
+
+
+@pytest.mark.parametrize("how", ["kill -9", "hang-up (tmux session killed)"])
+def test_runs_survive_the_real_app_and_the_queue_moves_on(tmp_path: Path, how: str) -> None:
+    import os
+    import signal
+
+    from helpers import alive
+
+    home = tmp_path / "home"
+    (home / "templates").mkdir(parents=True)
+    slow = (TESTS / "data" / "templates" / "fake.ini").read_text()
+    (home / "templates" / "minimal.ini").write_text(slow.replace("sleep = 0.05", "sleep = 0.5"))
+    terminal = _open({"FUSION_TUI_HOME": str(home), "FUSION_TUI_SIMULATOR_COMMAND": FAKE_COMMAND,
+                      "TERM": "xterm-256color"})
+    try:
+        terminal.wait_for("No runs yet")
+        for _ in range(2):
+            terminal.keys("n")
+            terminal.wait_for("Test template for the fake simulator")
+            terminal.keys("C-s")
+            terminal.wait_for("queue: 1 at once")
+            time.sleep(0.5)
+        terminal.wait_for(r"RUNNING[\s\S]*PENDING|PENDING[\s\S]*RUNNING")
+        app = _app_pid(terminal)
+        if how == "kill -9":
+            os.kill(app, signal.SIGKILL)
+        else:
+            _close(terminal)
+        deadline = time.monotonic() + 10
+        while alive(app) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(app)
+        runs = [p for p in (home / "runs").iterdir() if not p.name.startswith(".")]
+        assert len(runs) == 2
+
+        def outcome(run: Path) -> str | None:
+            try:
+                return str(json.loads((run / "status.json").read_text()).get("status"))
+            except (OSError, ValueError):
+                return None
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and \
+                not all(outcome(r) == "COMPLETED" for r in runs):
+            time.sleep(0.2)
+        assert [outcome(r) for r in runs] == ["COMPLETED", "COMPLETED"]
+    finally:
+        _close(terminal)
