@@ -30,8 +30,9 @@ from fusion_tui.tui.widgets.runs_table import RunsTable
 
 
 @pytest.fixture
-def services(tmp_path: Path, sqlite_url: str) -> Iterator[Services]:
-    svc = open_services(make_settings(tmp_path, sqlite_url))
+def services(tmp_path: Path, db_url: str) -> Iterator[Services]:
+    """Every flow on a SQLite file and on a real PostgreSQL."""
+    svc = open_services(make_settings(tmp_path, db_url))
     yield svc
     for run in svc.store.runs_with_status(RunStatus.RUNNING):
         procs.signal_run(run.id, 9)
