@@ -54,6 +54,8 @@ def keys(*presses: str, wait: float = 0.6) -> Callable[[Pilot[Any]], Any]:
                 table = pilot.app.screen.query_one("#runs")
                 table.move_cursor(row=table.get_row_index(key[5:]))  # type: ignore[attr-defined]
                 await pilot.pause(0.1)
+            elif key.startswith("wait:"):
+                await pilot.pause(float(key[5:]))
             elif key.startswith("type:"):
                 for ch in key[5:]:
                     await pilot.press(ch)
@@ -83,7 +85,7 @@ def test_empty_state(snap_compare: Any, size: tuple[int, int]) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_new_run_form_with_validation_error(snap_compare: Any, services: Services,
                                             size: tuple[int, int]) -> None:
-    steps = keys("n", "_", "tab", "tab", "tab", "backspace", "backspace", "backspace",
+    steps = keys("n", "wait:0.3", "tab", "tab", "tab", "backspace", "backspace", "backspace",
                  "type:-5")
     assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
 
@@ -105,14 +107,14 @@ def test_detail_of_failed_run(snap_compare: Any, services: Services,
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_log_with_search_hits(snap_compare: Any, services: Services,
                               size: tuple[int, int]) -> None:
-    steps = keys("goto:0000000000c3", "l", "_", "slash", "type:memory", "enter", wait=0.8)
+    steps = keys("goto:0000000000c3", "l", "wait:0.3", "slash", "type:memory", "enter", wait=0.8)
     assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_artifacts_with_json_preview(snap_compare: Any, services: Services,
                                      size: tuple[int, int]) -> None:
-    steps = keys("goto:0000000000a1", "a", "_", "down", wait=0.8)
+    steps = keys("goto:0000000000a1", "a", "wait:0.3", "down", wait=0.8)
     assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
 
 

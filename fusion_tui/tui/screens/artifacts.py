@@ -148,8 +148,9 @@ class ArtifactsScreen(Screen[None]):
                 if key not in folders:
                     folders[key] = folders["/".join(parts[: depth - 1])].add(
                         safe(parts[depth - 1] + "/"), expand=True)
-            label = safe(parts[-1], 80)
-            label.append(f"  {human_size(artifact.size)}", style="dim")
+            # Size first, fixed width: a narrow tree cuts the name, never the unit.
+            label = Text(f"{human_size(artifact.size):>9}  ", style="dim")
+            label.append_text(safe(parts[-1], 80))
             folders["/".join(parts[:-1])].add_leaf(label, data=artifact.path)
         tree.root.expand()
         tree.focus()

@@ -88,6 +88,7 @@ class DetailScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="detail"):
             yield Static(id="meta")
+            yield Static(id="failure")
             yield Static(id="activity")
             with Horizontal(id="overall-row"):
                 yield Static("overall ", id="overall-label")
@@ -95,7 +96,6 @@ class DetailScreen(Screen[None]):
             yield Static(id="points")
             yield BlockingChart(id="chart")
             yield Static(id="resources")
-            yield Static(id="failure")
             yield Static(id="config")
             yield Static(id="timeline")
         yield KeyBar()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -126,6 +127,23 @@ class LogView(ScrollView, can_focus=True):
         segments = Segment.apply_style(text_segments(text, self.app.console), self.rich_style)
         return Strip(list(segments), text.cell_len)
 
+    def _column_of_hit(self, line: int, term: str) -> int | None:
+        """With wrap off, where to scroll sideways so the hit is on screen (None: stay)."""
+        if self.wrap:
+            return None
+        plain = self._text(line).plain
+        at = plain.lower().find(term.lower())
+        if at < 0:
+            return None
+        start = cell_len(plain[:at])
+        end = start + cell_len(term)
+        left, width = int(self.scroll_offset.x), self.size.width
+        if left <= start and end <= left + width:
+            return None
+        self._max_width = max(self._max_width, cell_len(plain))
+        self._grow_width()
+        return max(0, start - width // 3)
+
     def _grow_width(self) -> None:
         if self._max_width > self.virtual_size.width:
             self.virtual_size = Size(self._max_width, self.index.line_count)
@@ -184,7 +202,8 @@ class LogView(ScrollView, can_focus=True):
         self.term, self.hit = message.term, message.line
         if message.line is not None:
             self.follow = False
-            self.scroll_to(y=max(0, message.line - self.size.height // 3), animate=False)
+            self.scroll_to(x=self._column_of_hit(message.line, message.term),
+                           y=max(0, message.line - self.size.height // 3), animate=False)
         self._layout_key = None
         self.refresh()
         self.post_message(self.StateChanged())
