@@ -25,6 +25,7 @@ from fusion_tui.config.templates import (
     load_template,
     parse_ini,
 )
+from fusion_tui.faults import describe
 from fusion_tui.settings import BUILTIN_SIMULATOR
 from fusion_tui.store.models import Run
 from fusion_tui.tui.format import safe
@@ -270,8 +271,11 @@ class NewRunScreen(Screen[None]):
         try:
             run = self.app.services.manager.create(  # type: ignore[attr-defined]
                 template, name=name or None, config_text=text)
-        except (ConfigError, OSError) as exc:
+        except ConfigError as exc:
             self.post_message(self.Created(None, str(exc)))
+            return
+        except OSError as exc:  # a full disk, a runs folder that cannot be written
+            self.post_message(self.Created(None, describe(exc)))
             return
         self.post_message(self.Created(run))
 
