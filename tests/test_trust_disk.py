@@ -94,3 +94,36 @@ def test_a_full_disk_delays_the_outcome_and_never_loses_it(small_disk: Path) -> 
         assert "recovered" not in [e.kind for e in svc.store.events(run.id)]
     finally:
         svc.close()
+
+
+async def test_the_app_says_disk_full_in_one_line(small_disk: Path) -> None:
+    import time as _time
+
+    from fusion_tui.tui.app import create_app
+    from fusion_tui.tui.screens.new_run import NewRunScreen
+
+    settings = make_settings(small_disk, f"sqlite:///{small_disk / 'store.db'}")
+    svc = open_services(settings)
+    app = create_app(svc, watch_notifications=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("n")
+            deadline = _time.monotonic() + 20
+            while not isinstance(app.screen, NewRunScreen):
+                assert _time.monotonic() < deadline
+                await pilot.pause(0.05)
+            screen = app.screen
+            while screen.query_one("#template").value != "minimal":  # type: ignore[attr-defined]
+                assert _time.monotonic() < deadline
+                await pilot.pause(0.05)
+            _fill(small_disk)
+            await pilot.press("ctrl+s")
+            error = screen.query_one("#form-error")
+            while "disk full" not in str(error.render()):
+                assert _time.monotonic() < deadline, str(error.render())
+                await pilot.pause(0.05)
+            assert "\n" not in str(error.render()).strip()
+            assert isinstance(app.screen, NewRunScreen) and app.is_running
+        assert svc.store.count_runs() == 0
+    finally:
+        svc.close()
