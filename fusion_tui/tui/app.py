@@ -223,8 +223,8 @@ class FusionApp(App[None]):
         queue = store.set_queue(max_concurrent=limit, paused=paused)
         if not queue.paused:
             self.services.manager.schedule()
-        state = "paused: queued runs wait" if queue.paused else \
-            f"running, up to {queue.max_concurrent} at once"
+        state = (f"paused: queued runs wait (up to {queue.max_concurrent} at once when resumed)"
+                 if queue.paused else f"running, up to {queue.max_concurrent} at once")
         self.call_from_thread(self.say, f"Queue {state}")
         if done is not None:
             self.call_from_thread(done)
