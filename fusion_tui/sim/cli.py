@@ -13,6 +13,7 @@ a watchdog ends the process regardless.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -76,11 +77,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"fusion-tui-sim: --progress_file: cannot open it: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    began = time.monotonic()
-    run: SimulationRun | None = None
     try:
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
+        return _simulate(args, progress, log)
+    except Interrupted as exc:
+        # Outermost, so a signal that lands while another error is handled ends here too.
+        log.warning("Received %s: stopping; results of finished iterations are kept", exc)
+        progress.emit("error", message="cancelled")
+        progress.close()
+        sys.stdout.flush()
+        # Skip interpreter shutdown: joining a pool's threads could outlast the deadline.
+        os._exit(128 + exc.signum)
+    finally:
+        progress.close()
+
+
+def _simulate(args: argparse.Namespace, progress: Progress, log: logging.Logger) -> int:
+    began = time.monotonic()
+    try:
         try:
             config = load_config(Path(args.config_path), seed=args.seed,
                                  check_invariants=args.check_invariants)
@@ -105,14 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "total_time_seconds": round(elapsed, 3), "requests": run.requests_simulated,
             "requests_per_second": round(rate, 1)})
         return 0
-    except Interrupted as exc:
-        log.warning("Received %s: stopping; results of finished iterations are kept", exc)
-        progress.emit("error", message="cancelled")
-        progress.close()
-        sys.stdout.flush()
-        # Skip interpreter shutdown: joining a pool's threads could outlast the deadline.
-        os._exit(128 + exc.signum)
     except WorkerDied as exc:
+        if exc.by_signal in (signal.SIGTERM, signal.SIGINT):
+            # A signal to the whole group reaches us too: let it, so this is a cancel.
+            time.sleep(0.3)
         log.error("Simulation error: %s; results of finished iterations are kept", exc)
         progress.emit("error", message=str(exc))
         return EXIT_INTERNAL
@@ -120,5 +131,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("Simulation error: %s", exc, exc_info=True)
         progress.emit("error", message=str(exc), traceback=traceback.format_exc())
         return EXIT_INTERNAL
-    finally:
-        progress.close()
+
+

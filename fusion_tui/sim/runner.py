@@ -38,9 +38,14 @@ Unit = tuple[int, int]  # (erlang index, iteration index)
 class WorkerDied(Exception):
     """A worker process ended without returning its iteration; says which and how."""
 
+    def __init__(self, message: str, by_signal: int | None = None) -> None:
+        super().__init__(message)
+        self.by_signal = by_signal
 
-class Interrupted(Exception):
-    """SIGTERM or SIGINT arrived; carries the signal number."""
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived; carries the signal number. A BaseException, like
+    KeyboardInterrupt, so no `except Exception` on the way can swallow it."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -144,9 +149,11 @@ class SimulationRun:
         """Results in order, keeping `2 x workers` units in flight."""
         units = iter(self._units())
         pending: deque[Future[tuple[int, int, IterationResult | None]]] = deque()
+        workers: list[Any] = []
         try:
             for unit in units:
                 pending.append(pool.submit(_work, unit))
+                workers = workers or _workers(pool)  # all started at the first submit (fork)
                 if len(pending) >= 2 * self.workers:
                     break
             while pending:
@@ -156,7 +163,7 @@ class SimulationRun:
                     break
                 yield result
         except BrokenProcessPool:
-            raise WorkerDied(_dead_workers(pool)) from None
+            raise _dead_worker(workers or _workers(pool)) from None
 
     def _begin_point(self, e_idx: int) -> float:
         erlang, total = self.config.erlangs[e_idx], len(self.config.erlangs)
@@ -221,15 +228,22 @@ def _workers(pool: ProcessPoolExecutor) -> list[Any]:
     return list((getattr(pool, "_processes", None) or {}).values())
 
 
-def _dead_workers(pool: ProcessPoolExecutor) -> str:
-    """Which worker died and how, as well as can be told."""
-    dead = [p for p in _workers(pool) if p.exitcode is not None]
+def _dead_worker(workers: list[Any]) -> WorkerDied:
+    """Which worker died and how, as well as can be told: the pool terminates the others
+    once one dies, so a death other than by SIGTERM is the cause."""
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline and any(p.exitcode is None for p in workers):
+        time.sleep(0.01)
+    dead = sorted((p for p in workers if p.exitcode is not None),
+                  key=lambda p: p.exitcode == -signal.SIGTERM)
     if not dead:
-        return "a worker process died unexpectedly"
+        return WorkerDied("a worker process died unexpectedly")
     proc = dead[0]
-    how = (f"was killed by {signal.Signals(-proc.exitcode).name}" if proc.exitcode < 0
-           else f"exited with code {proc.exitcode}")
-    return f"worker process {proc.pid} {how}"
+    if proc.exitcode < 0:
+        sig = -proc.exitcode
+        return WorkerDied(f"worker process {proc.pid} was killed by {signal.Signals(sig).name}",
+                          by_signal=sig)
+    return WorkerDied(f"worker process {proc.pid} exited with code {proc.exitcode}")
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
