@@ -27,12 +27,6 @@ class FaultError(Exception):
     """A fault already phrased as one line for the user."""
 
 
-def is_disk_full(exc: BaseException) -> bool:
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return True
-    return "database or disk is full" in str(getattr(exc, "orig", exc)).lower()
-
-
 def _first_line(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return lines[0][:300] if lines else ""

@@ -49,13 +49,6 @@ def open_regular(path: Path | str) -> int:
     return fd
 
 
-def is_regular(path: Path | str) -> bool:
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
-
-
 def read_bytes(path: Path | str, limit: int) -> bytes:
     """The whole of a regular file of at most `limit` bytes."""
     fd = open_regular(path)
@@ -77,16 +70,6 @@ def read_bytes(path: Path | str, limit: int) -> bytes:
 def read_text(path: Path | str, limit: int) -> str:
     """UTF-8 text of a regular file of at most `limit` bytes (UnicodeDecodeError if not)."""
     return read_bytes(path, limit).decode("utf-8")
-
-
-def read_at(path: Path | str, offset: int, size: int) -> tuple[bytes, os.stat_result]:
-    """At most `size` bytes from `offset`, and the file's stat (for identity checks)."""
-    fd = open_regular(path)
-    try:
-        st = os.fstat(fd)
-        return os.pread(fd, size, offset), st
-    finally:
-        os.close(fd)
 
 
 def open_binary(path: Path | str) -> io.BufferedReader:

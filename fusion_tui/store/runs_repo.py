@@ -260,13 +260,6 @@ class RunStore:
             s.execute(update(Run).where(Run.id == run_id)
                       .values(supervisor_pid=pid, supervisor_started=started))
 
-    def record_process(self, run_id: str, pid: int, pgid: int, started: float) -> None:
-        """The simulator process is alive: note its identity for liveness checks."""
-        with self.session(write=True) as s:
-            if self._transition(s, run_id, [RunStatus.RUNNING], pid=pid, pgid=pgid,
-                                pid_started=started):
-                self._event(s, run_id, EventKind.STARTED, f"pid {pid}")
-
     def finish(self, run_id: str, status: RunStatus, *, exit_code: int | None,
                error: str | None = None, completed_at: datetime | None = None,
                expected: Iterable[RunStatus] = (RunStatus.RUNNING,),
