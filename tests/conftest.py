@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from fusion_tui.runs import procs
+from fusion_tui.runs.ids import is_run_id
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import Settings
 
@@ -42,6 +43,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped in CI, where it must run: {reason}"
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test(tmp_path: Path) -> Iterator[None]:
+    """Supervisors retry for ever against a store a test corrupted or removed, by design;
+    after each test, end every process of ours whose run lives under its tmp_path."""
+    yield
+    run_ids = {p.name for p in tmp_path.glob("**/runs/*") if is_run_id(p.name)}
+    for run_id in run_ids:
+        for name in procs.MARKERS:
+            for pid, _started in procs.processes_with(procs.marker(name, run_id)):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, 9)
 
 
 @pytest.fixture(autouse=True)

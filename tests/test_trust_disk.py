@@ -92,6 +92,10 @@ def test_a_full_disk_delays_the_outcome_and_never_loses_it(small_disk: Path) -> 
         assert (done.supervisor_pid, done.supervisor_started) == supervisor, \
             "the outcome was recorded by a stand-in, not by the supervisor that kept it"
         assert "recovered" not in [e.kind for e in svc.store.events(run.id)]
+        # With space back, the waiter gets its exit status onto disk and ends too.
+        waiter = procs.marker(procs.WAITER_MARKER, run.id)
+        eventually(lambda: not procs.processes_with(waiter), timeout=90)
+        assert (settings.runs_dir / run.id / "exit.json").is_file()
     finally:
         svc.close()
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from fusion_tui.faults import describe
 from fusion_tui.settings import Settings
+from fusion_tui.store.first_page import sqlite_path
 
 EXIT_RETRY = 75
 
@@ -56,6 +57,11 @@ def main() -> int:
     settings = Settings.load()
     try:
         doc = json.loads(sys.stdin.read())
+        store_file = sqlite_path(settings.database_url)
+        if store_file is not None and not store_file.is_file():
+            # Never create an empty store where the real one went missing.
+            print(f"the database {store_file} does not exist", file=sys.stderr)
+            return EXIT_RETRY
         from fusion_tui.runs.manager import RunManager
         from fusion_tui.store.database import make_engine, make_sessionmaker
         from fusion_tui.store.runs_repo import RunStore

@@ -43,6 +43,7 @@ PROGRESS_SYNC_SECONDS = 10.0
 ORPHAN_CHECK_SECONDS = 3.0
 LEFTOVER_GRACE = 1.0
 MAX_BACKOFF = 60.0
+STATUS_RETRY_SECONDS = 300.0
 
 
 def _now_iso() -> str:
@@ -438,6 +439,9 @@ class Supervisor:
             self._sleep(0.05)
         doc = self._document(outcome, completed_at)
         while True:
+            if not self.paths.root.is_dir():
+                _say("the run folder was removed; the outcome cannot be kept")
+                return
             if self.reporter.due:
                 self.reporter.send(doc)
             if self.reporter.poll():
@@ -447,6 +451,8 @@ class Supervisor:
                         max(0.05, min(self.reporter.retry_at - time.monotonic(), 2.0)))
 
     def run(self) -> int:
+        if not self.paths.root.is_dir():
+            return 0  # the run folder is gone; there is nothing to supervise
         self._install_signals()
         self._save_status(state="adopting" if self.adopt else "starting")
         if self.adopt:
@@ -465,10 +471,14 @@ class Supervisor:
         _say(f"run ended: {outcome.status}"
              + (f", exit code {outcome.exit_code}" if outcome.exit_code is not None else ""))
         self._settle(outcome)
-        while self._status_dirty:
+        # The store has the outcome; status.json is its spare copy: keep trying for a
+        # while, but not for ever, and not for a run folder that was deleted.
+        deadline = time.monotonic() + STATUS_RETRY_SECONDS
+        while self._status_dirty and self.paths.root.is_dir() and time.monotonic() < deadline:
             self._flush_status()
             self._sleep(1.0)
-        self.paths.active_entry.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.paths.active_entry.unlink(missing_ok=True)
         return 0
 
 

@@ -84,6 +84,10 @@ class Waiter:
             try:
                 write_json_atomic(path, value)
             except OSError as exc:
+                if not self.paths.root.is_dir():  # the run was deleted: nothing to keep
+                    _say(f"the run folder is gone; {path.name} is not written")
+                    self._pending.clear()
+                    return
                 _say(f"cannot write {path.name} ({exc.strerror or exc}); retrying")
                 self._retry_at = time.monotonic() + self._backoff
                 self._backoff = min(self._backoff * 2, MAX_BACKOFF)
@@ -144,6 +148,10 @@ class Waiter:
         if not now and time.monotonic() < self._next_check:
             return
         self._next_check = time.monotonic() + SUPERVISOR_CHECK_SECONDS
+        if not self.paths.root.is_dir():
+            return  # the run folder is gone: nothing to adopt
+        if (read_json(self.paths.status) or {}).get("state") == "exited":
+            return  # its supervisor settled the run and is done
         try:
             fd = lock.take(self.paths.lock)
         except OSError:
