@@ -14,7 +14,6 @@ of a bare `import sqlalchemy.orm` is printed for scale (today's supervisor would
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import statistics
@@ -26,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fusion_tui.runs import lock, procs
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import Settings
 from fusion_tui.store.status import RunStatus
@@ -51,29 +50,22 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _json(path: Path) -> dict[str, object]:
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _round(svc: Services) -> tuple[float, float, float, float]:
     run = svc.manager.create("minimal")
     paths = RunPaths(Path(run.run_dir))
-    _wait(lambda: "waiter_pid" in _json(paths.process) and "pid" in _json(paths.status))
-    status, process = _json(paths.status), _json(paths.process)
-    supervisor = int(status["supervisor_pid"])  # type: ignore[call-overload]
-    waiter, sim = int(process["waiter_pid"]), int(process["pid"])  # type: ignore[call-overload]
+    _wait(lambda: "waiter_pid" in (read_json(paths.process) or {})
+          and "pid" in (read_json(paths.status) or {}))
+    status, process = read_json(paths.status) or {}, read_json(paths.process) or {}
+    supervisor = int(status["supervisor_pid"])
+    waiter, sim = int(process["waiter_pid"]), int(process["pid"])
     time.sleep(0.4)  # let the supervisor settle into its steady state before sampling
     rss_supervisor, rss_waiter = _rss_mb(supervisor), _rss_mb(waiter)
     killed = time.perf_counter()
     os.kill(supervisor, signal.SIGKILL)
-    _wait(lambda: not procs.is_same_process(supervisor, float(status["supervisor_started"])))  # type: ignore[arg-type]
+    _wait(lambda: not procs.is_same_process(supervisor, float(status["supervisor_started"])))
     _wait(lambda: lock.is_held(paths.lock))
     adopted = time.perf_counter() - killed
-    _wait(lambda: not procs.is_same_process(sim, float(process["pid_started"])))  # type: ignore[arg-type]
+    _wait(lambda: not procs.is_same_process(sim, float(process["pid_started"])))
     ended = time.perf_counter()
     _wait(lambda: svc.manager.get(run.id).status != RunStatus.RUNNING, interval=0.01)
     settled = time.perf_counter() - ended

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -119,18 +118,4 @@ def services(settings: Settings) -> Iterator[Services]:
     try:
         yield svc
     finally:
-        _stop_leftovers(svc)
         svc.close()
-
-
-def _stop_leftovers(svc: Services) -> None:
-    """Kill what a failed test left running (checked by start time), so failures do not
-    cascade into later tests."""
-    for run in svc.store.list_runs(limit=1000):
-        for pid, started in ((run.supervisor_pid, run.supervisor_started),
-                             (run.pid, run.pid_started)):
-            if pid and procs.is_same_process(pid, started):
-                with contextlib.suppress(psutil.Error, OSError):
-                    for child in psutil.Process(pid).children(recursive=True):
-                        child.kill()
-                    psutil.Process(pid).kill()

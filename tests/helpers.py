@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psutil
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from fusion_tui.settings import Settings
 
 T = TypeVar("T")
 
@@ -52,3 +61,43 @@ def worker_pids(run_dir: str) -> list[int]:
     except (OSError, ValueError):  # not there yet, or half-written
         return []
     return pids if isinstance(pids, list) else []
+
+
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that gives a `fusion-tui` child process these settings."""
+    return {**os.environ, **settings.to_env(), **extra}
+
+
+def run_cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The real `fusion-tui` command, as a subprocess with `settings` (and `env`)."""
+    return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args],
+                          env=cli_env(settings, **env), capture_output=True, text=True,
+                          timeout=60)
+
+
+@contextmanager
+def tmpfs(folder: Path, size: str) -> Iterator[Path]:
+    """A small tmpfs mounted on `folder` (root only) for full-disk and read-only drills."""
+    folder.mkdir(exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                   check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float = 20.0) -> None:
+    """Let the app run until `check` holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0

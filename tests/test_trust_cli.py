@@ -13,19 +13,10 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
+from helpers import cli_env, run_cli
 
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.status import RunStatus
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    return {**os.environ, **settings.to_env()}
-
-
-def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args], env=_env(settings),
-                          capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture
@@ -43,7 +34,7 @@ def test_a_closed_pipe_ends_quietly(svc: Services, command: list[str]) -> None:
         svc.manager.wait(run.id, timeout=60)
     args = [a.format(id=run.id) for a in command]
     pipeline = (f"{sys.executable} -m fusion_tui.cli " + " ".join(args) + " | head -1")
-    result = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], env=_env(svc.settings),
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], env=cli_env(svc.settings),
                             capture_output=True, text=True, timeout=60)
     assert result.stderr == ""
     assert len(result.stdout.splitlines()) == 1
@@ -55,7 +46,7 @@ def test_a_simulator_that_cannot_be_executed_is_one_line(tmp_path: Path, sqlite_
     script.write_text("#!/bin/sh\nexit 0\n")
     script.chmod(0o644)
     settings = make_settings(tmp_path, sqlite_url, simulator_command=f"{script} {{config_path}}")
-    result = _cli(settings, "new", "-t", "fake")
+    result = run_cli(settings, "new", "-t", "fake")
     assert result.returncode == 2
     assert result.stderr == (f"fusion-tui: FUSION_TUI_SIMULATOR_COMMAND: {str(script)!r} is "
                              "not an executable file\n")
@@ -79,7 +70,7 @@ def test_an_interpreter_that_cannot_be_executed_fails_the_run_in_one_line(
         assert done.status == RunStatus.FAILED and done.exit_code is None
         assert done.error_message is not None and "\n" not in done.error_message
         assert done.error_message.startswith("cannot start simulator: ")
-        shown = _cli(settings, "show", run.id)
+        shown = run_cli(settings, "show", run.id)
         assert "cannot start simulator" in shown.stdout
     finally:
         svc.close()
@@ -95,7 +86,7 @@ def test_delete_is_all_or_nothing(svc: Services) -> None:
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(inner)], check=True)
     try:
         before = sorted(p.relative_to(root) for p in root.rglob("*"))
-        result = _cli(svc.settings, "rm", run.id)
+        result = run_cli(svc.settings, "rm", run.id)
         assert result.returncode == 2
         assert result.stderr == (f"fusion-tui: cannot delete run {run.id}: {inner} is a mount "
                                  "point; nothing was changed\n")
@@ -111,7 +102,7 @@ def test_delete_is_all_or_nothing(svc: Services) -> None:
     subprocess.run(["mount", "--bind", str(source), str(busy)], check=True)
     aside = root.with_name(f".{run.id}.deleting")
     try:
-        result = _cli(svc.settings, "rm", run.id)
+        result = run_cli(svc.settings, "rm", run.id)
         assert result.returncode == 2
         assert result.stderr == (
             f"fusion-tui: run {run.id} deleted, but {aside} could not be fully removed "
@@ -125,7 +116,7 @@ def test_delete_is_all_or_nothing(svc: Services) -> None:
 def test_times_are_local_and_json_says_the_zone(svc: Services) -> None:
     run = svc.manager.create("fake")
     svc.manager.wait(run.id, timeout=30)
-    env = {**os.environ, **svc.settings.to_env()}
+    env = cli_env(svc.settings)
 
     def cli(tz: str, *args: str) -> str:
         return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args],

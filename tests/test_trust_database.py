@@ -8,23 +8,17 @@ import hashlib
 import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import make_settings
+from helpers import run_cli, tmpfs
 from sqlalchemy import text
 
 from fusion_tui.services import open_services
 from fusion_tui.settings import Settings
-
-
-def _cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args],
-                          env={**os.environ, **settings.to_env(), **env},
-                          capture_output=True, text=True, timeout=60)
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -59,7 +53,7 @@ def test_a_sqlite_file_that_is_not_ours_is_left_untouched(tmp_path: Path, store_
     conn.close()
     before = _digest(store_dir)
     for args in (["runs"], ["new", "-t", "fake"], ["db", "upgrade"]):
-        _one_line_2(_cli(_settings(tmp_path, db), *args), str(db), "not a fusion-tui store")
+        _one_line_2(run_cli(_settings(tmp_path, db), *args), str(db), "not a fusion-tui store")
     assert _digest(store_dir) == before, "the file (or its journal) was changed"
 
 
@@ -67,7 +61,7 @@ def test_a_file_that_is_not_a_database_is_left_untouched(tmp_path: Path, store_d
     db = store_dir / "notes.db"
     db.write_text("my thesis notes\n")
     before = _digest(store_dir)
-    _one_line_2(_cli(_settings(tmp_path, db), "runs"), str(db), "not a SQLite database")
+    _one_line_2(run_cli(_settings(tmp_path, db), "runs"), str(db), "not a SQLite database")
     assert _digest(store_dir) == before
 
 
@@ -81,14 +75,14 @@ def test_an_empty_file_is_not_a_new_store_when_runs_exist(tmp_path: Path, store_
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     db.write_bytes(b"")
-    _one_line_2(_cli(settings, "runs"), str(db), "is empty", "1 run folder(s)")
+    _one_line_2(run_cli(settings, "runs"), str(db), "is empty", "1 run folder(s)")
     assert db.stat().st_size == 0 and not Path(f"{db}-wal").exists()
 
 
 def test_an_empty_file_with_no_runs_becomes_a_new_store(tmp_path: Path, store_dir: Path) -> None:
     db = store_dir / "fusion-tui.db"
     db.write_bytes(b"")
-    result = _cli(_settings(tmp_path, db), "runs")
+    result = run_cli(_settings(tmp_path, db), "runs")
     assert result.returncode == 0, result.stderr
     assert "No runs yet" in result.stdout
 
@@ -107,8 +101,8 @@ def test_a_newer_schema_is_refused_in_one_line(tmp_path: Path, db_url: str) -> N
     open_services(settings).close()
     _set_revision(db_url, "0099")
     for args in (["runs"], ["db", "upgrade"], ["new", "-t", "fake"]):
-        _one_line_2(_cli(settings, *args), "schema revision 0099", "upgrade fusion-tui")
-    check = _cli(settings, "db", "check")
+        _one_line_2(run_cli(settings, *args), "schema revision 0099", "upgrade fusion-tui")
+    check = run_cli(settings, "db", "check")
     assert check.returncode == 1 and "unknown schema revision 0099" in check.stderr
 
 
@@ -130,9 +124,9 @@ def test_corrupt_pages_are_one_line_and_db_check_finds_them(tmp_path: Path,
     for offset in range(2 * page, len(data) - page, page):
         data[offset + 8: offset + 400] = os.urandom(392)
     db.write_bytes(bytes(data))
-    result = _cli(settings, "runs")
+    result = run_cli(settings, "runs")
     _one_line_2(result, str(db))
-    check = _cli(settings, "db", "check")
+    check = run_cli(settings, "db", "check")
     assert check.returncode == 1
     assert f"fusion-tui: database {db}: " in check.stderr
     assert "integrity" in check.stderr or "cannot be read" in check.stderr
@@ -142,13 +136,8 @@ def test_corrupt_pages_are_one_line_and_db_check_finds_them(tmp_path: Path,
 def read_only_disk(tmp_path: Path) -> Iterator[Path]:
     if os.geteuid() != 0:
         pytest.skip("remounting read-only needs root")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], check=True)
-    try:
+    with tmpfs(tmp_path / "disk", "8m") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def test_a_read_only_store_is_one_line(tmp_path: Path, read_only_disk: Path) -> None:
@@ -157,7 +146,7 @@ def test_a_read_only_store_is_one_line(tmp_path: Path, read_only_disk: Path) -> 
     open_services(settings).close()
     subprocess.run(["mount", "-o", "remount,ro", str(read_only_disk)], check=True)
     for args in (["runs"], ["new", "-t", "fake"]):
-        _one_line_2(_cli(settings, *args), str(db), "read-only")
+        _one_line_2(run_cli(settings, *args), str(db), "read-only")
 
 
 def test_a_lock_held_past_the_busy_timeout_is_one_line_and_creates_nothing(
@@ -168,7 +157,7 @@ def test_a_lock_held_past_the_busy_timeout_is_one_line_and_creates_nothing(
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        result = _cli(settings, "new", "-t", "fake", FUSION_TUI_DB_BUSY_SECONDS="0.5")
+        result = run_cli(settings, "new", "-t", "fake", FUSION_TUI_DB_BUSY_SECONDS="0.5")
         _one_line_2(result, str(db), "locked by another process")
     finally:
         holder.execute("ROLLBACK")

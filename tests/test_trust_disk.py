@@ -10,18 +10,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import eventually, poll_until
+from helpers import eventually, poll_until, run_cli, tmpfs
 
 from fusion_tui.runs import procs
 from fusion_tui.services import open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.status import RunStatus
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
@@ -29,13 +26,8 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpf
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], check=True)
-    try:
+    with tmpfs(tmp_path / "disk", "4m") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def _fill(disk: Path) -> Path:
@@ -55,12 +47,6 @@ def _fill(disk: Path) -> Path:
     return filler
 
 
-def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **settings.to_env()}
-    return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=60)
-
-
 def test_a_full_disk_delays_the_outcome_and_never_loses_it(small_disk: Path) -> None:
     settings = make_settings(small_disk, f"sqlite:///{small_disk / 'store.db'}")
     svc = open_services(settings)
@@ -72,7 +58,7 @@ def test_a_full_disk_delays_the_outcome_and_never_loses_it(small_disk: Path) -> 
         supervisor = (original.supervisor_pid, original.supervisor_started)
         _fill(small_disk)
 
-        result = _cli(settings, "new", "-t", "fake")
+        result = run_cli(settings, "new", "-t", "fake")
         assert result.returncode == 2
         assert result.stderr.count("\n") == 1 and "disk full" in result.stderr, result.stderr
         assert [p.name for p in settings.runs_dir.iterdir() if not p.name.startswith(".")] \

@@ -4,25 +4,16 @@ Nothing may block on them or read them without end."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import eventually, poll_until
+from helpers import eventually, poll_until, rss_mb, run_cli
 
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.status import RunStatus
-
-
-def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args],
-                          env={**os.environ, **settings.to_env()},
-                          capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture
@@ -30,13 +21,6 @@ def svc(tmp_path: Path, sqlite_url: str) -> Iterator[Services]:
     services = open_services(make_settings(tmp_path, sqlite_url))
     yield services
     services.close()
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 @pytest.mark.parametrize("kind", ["named pipe", "link to /dev/zero"])
@@ -56,13 +40,13 @@ def test_a_special_progress_file_neither_hangs_nor_exhausts_the_supervisor(
     assert started is not None and started.supervisor_pid is not None
     # It still follows the log (so it is not stuck on the special file) ...
     eventually(lambda: (svc.store.get(run.id).current_iteration or 0) > 0, timeout=30)  # type: ignore[union-attr]
-    assert _rss_mb(started.supervisor_pid) < 60
+    assert rss_mb(started.supervisor_pid) < 60
     # ... and a cancel still works.
     svc.manager.cancel(run.id)
     done = svc.manager.wait(run.id, timeout=30)
     assert done.status == RunStatus.CANCELLED
     for command in (["show", run.id], ["logs", run.id]):
-        assert _cli(svc.settings, *command).returncode == 0
+        assert run_cli(svc.settings, *command).returncode == 0
 
 
 def test_a_named_pipe_as_the_log_does_not_hang_logs(svc: Services) -> None:
@@ -72,7 +56,7 @@ def test_a_named_pipe_as_the_log_does_not_hang_logs(svc: Services) -> None:
     paths.log.unlink()
     os.mkfifo(paths.log)
     for follow in ([], ["--follow"]):
-        result = _cli(svc.settings, "logs", run.id, *follow)
+        result = run_cli(svc.settings, "logs", run.id, *follow)
         assert result.returncode == 0 and result.stdout == ""
 
 
@@ -81,11 +65,11 @@ def test_a_named_pipe_in_the_templates_folder(tmp_path: Path, sqlite_url: str) -
     settings.user_templates_dir.mkdir(parents=True)
     os.mkfifo(settings.user_templates_dir / "pipe.ini")
     (settings.user_templates_dir / "zero.ini").symlink_to("/dev/zero")
-    listing = _cli(settings, "templates")
+    listing = run_cli(settings, "templates")
     assert listing.returncode == 0
     assert "pipe" in listing.stdout and "(cannot be read)" in listing.stdout
     for name in ("pipe", "zero"):
-        result = _cli(settings, "new", "-t", name)
+        result = run_cli(settings, "new", "-t", name)
         assert result.returncode == 2 and result.stderr.count("\n") == 1
         assert "not a regular file" in result.stderr
 
@@ -98,7 +82,7 @@ def test_a_special_topology_file_is_refused_before_anything_exists(
     fifo = tmp_path / "topology.txt"
     os.mkfifo(fifo)
     settings = make_settings(tmp_path, sqlite_url, simulator_command=DEFAULT_BUILTIN_COMMAND)
-    result = _cli(settings, "new", "-t", "minimal",
+    result = run_cli(settings, "new", "-t", "minimal",
                   "--set", f"topology_settings.network={network.format(fifo=fifo)}")
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "[topology_settings] network" in result.stderr

@@ -5,21 +5,14 @@ terminal, no markup is interpreted."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import make_settings
-from textual.pilot import Pilot
+from helpers import run_cli, until
 
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.status import RunStatus
 
 OSC52 = "\x1b]52;c;aGFja2Vk\x07"
@@ -83,12 +76,6 @@ def hostile(tmp_path: Path, sqlite_url: str) -> tuple[Services, str, str]:
     return svc, run.id, "hostile"
 
 
-def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args],
-                          env={**os.environ, **settings.to_env()},
-                          capture_output=True, text=True, timeout=60)
-
-
 def test_every_cli_command_prints_hostile_text_as_data(
         hostile: tuple[Services, str, str]) -> None:
     svc, run_id, template = hostile
@@ -98,20 +85,13 @@ def test_every_cli_command_prints_hostile_text_as_data(
                 ["logs", run_id]]
     for command in commands:
         for json_flag in ([], ["--json"]):
-            result = _cli(svc.settings, *command, *json_flag)
+            result = run_cli(svc.settings, *command, *json_flag)
             for stream in (result.stdout, result.stderr):
                 assert not any(c in stream for c in TERMINAL_CONTROL), (command, stream)
-    shown = _cli(svc.settings, "templates").stdout
+    shown = run_cli(svc.settings, "templates").stdout
     assert MARKUP_FILE in shown and "evil" in shown
-    assert MARKUP in _cli(svc.settings, "runs").stdout
+    assert MARKUP in run_cli(svc.settings, "runs").stdout
     svc.close()
-
-
-async def _until(pilot: Pilot[Any], check: Callable[[], object], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met"
-        await pilot.pause(0.05)
 
 
 async def test_every_screen_shows_hostile_text_as_data(
@@ -140,26 +120,26 @@ async def test_every_screen_shows_hostile_text_as_data(
     try:
         async with app.run_test(size=(160, 50)) as pilot:
             table = app.screen.query_one(RunsTable)
-            await _until(pilot, lambda: run_id in table.rows_data)
+            await until(pilot, lambda: run_id in table.rows_data)
             check()
             assert "x[@click=app.quit]q" in screen_text()
             table.move_cursor(row=table.get_row_index(run_id))
             await pilot.press("enter")
-            await _until(pilot, lambda: isinstance(app.screen, DetailScreen))
+            await until(pilot, lambda: isinstance(app.screen, DetailScreen))
             await pilot.pause(0.5)
             check()
             await pilot.press("l")
-            await _until(pilot, lambda: isinstance(app.screen, LogScreen))
+            await until(pilot, lambda: isinstance(app.screen, LogScreen))
             await pilot.pause(0.5)
             check()
             await pilot.press("escape")
             await pilot.press("a")
-            await _until(pilot, lambda: isinstance(app.screen, ArtifactsScreen))
+            await until(pilot, lambda: isinstance(app.screen, ArtifactsScreen))
             await pilot.pause(0.5)
             check()
             await pilot.press("escape", "escape")
             await pilot.press("n")
-            await _until(pilot, lambda: isinstance(app.screen, NewRunScreen))
+            await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
             await pilot.pause(0.5)
             await pilot.click("#template")
             await pilot.pause(0.3)

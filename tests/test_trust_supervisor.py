@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import alive, eventually, poll_until, worker_pids
+from helpers import alive, eventually, poll_until, run_cli, worker_pids
 
 from fusion_tui.runs import lock, procs
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
 
@@ -30,17 +29,9 @@ def kinds(services: Services, run_id: str) -> list[str]:
     return [e.kind for e in services.store.events(run_id)]
 
 
-def _json(path: Path) -> dict[str, object]:
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _identity(path: Path, pid_key: str, started_key: str) -> tuple[int, float]:
     def read() -> tuple[int, float] | None:
-        data = _json(path)
+        data = read_json(path) or {}
         pid, started = data.get(pid_key), data.get(started_key)
         if "pid" in data and isinstance(pid, int) and isinstance(started, float):
             return pid, started
@@ -63,12 +54,6 @@ def _kill9(pid: int, started: float) -> None:
     assert procs.is_same_process(pid, started)
     os.kill(pid, signal.SIGKILL)
     eventually(lambda: not procs.is_same_process(pid, started))
-
-
-def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **settings.to_env()}
-    return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=60)
 
 
 def test_supervisor_killed_run_settles_with_its_true_outcome_and_queue_moves_on(
@@ -102,7 +87,7 @@ def test_supervisor_and_waiter_killed_next_command_settles_from_the_evidence(
     _kill9(*supervisor)
     eventually(lambda: not procs.run_processes(run.id), timeout=30)
     assert services.store.get(run.id).status == RunStatus.RUNNING  # type: ignore[union-attr]
-    listing = _cli(services.settings, "runs")
+    listing = run_cli(services.settings, "runs")
     assert listing.returncode == 0, listing.stderr
     done = poll_until(lambda: services.store.get(run.id),
                       lambda r: r is not None and r.status != RunStatus.RUNNING, timeout=30)
@@ -156,16 +141,16 @@ def test_listing_starts_nothing_and_the_limit_is_the_stores(services: Services) 
     second = services.manager.create("fake")
     services.store.set_queue(max_concurrent=2)  # raised behind everyone's back
     for args in (["runs"], ["show", second.id], ["stats"], ["logs", second.id]):
-        result = _cli(services.settings, *args)
+        result = run_cli(services.settings, *args)
         assert result.returncode == 0, result.stderr
         assert services.store.get(second.id).status == RunStatus.PENDING  # type: ignore[union-attr]
-    result = _cli(services.settings, "parallel", "1")
+    result = run_cli(services.settings, "parallel", "1")
     assert "up to 1 at once" in result.stdout
     assert services.store.get(second.id).status == RunStatus.PENDING  # type: ignore[union-attr]
-    assert "queue paused" in _cli(services.settings, "pause").stdout
-    assert "up to 2 at once" in _cli(services.settings, "parallel", "2").stdout
+    assert "queue paused" in run_cli(services.settings, "pause").stdout
+    assert "up to 2 at once" in run_cli(services.settings, "parallel", "2").stdout
     assert services.store.get(second.id).status == RunStatus.PENDING  # type: ignore[union-attr]
-    result = _cli(services.settings, "start")
+    result = run_cli(services.settings, "start")
     assert result.returncode == 0 and "queue running" in result.stdout
     poll_until(lambda: services.store.get(second.id),
                lambda r: r is not None and r.status == RunStatus.COMPLETED, timeout=30)
@@ -176,7 +161,7 @@ def test_listing_starts_nothing_and_the_limit_is_the_stores(services: Services) 
 @pytest.mark.parametrize("value", ["0", "-1", "1001", "many", "99999999999999999999"])
 def test_parallel_refuses_bad_limits(tmp_path: Path, sqlite_url: str, value: str) -> None:
     settings = make_settings(tmp_path, sqlite_url)
-    result = _cli(settings, "parallel", value)
+    result = run_cli(settings, "parallel", value)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "N" in result.stderr
 

@@ -4,16 +4,13 @@ before anything exists; sizes are bounded and non-finite numbers refused."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import make_settings
-from textual.pilot import Pilot
+from helpers import cli_env, until
 
 from fusion_tui.config.overrides import parse_override
 from fusion_tui.config.templates import RunConfig, apply_overrides, load_template
@@ -56,7 +53,7 @@ def _no_runs(settings: Settings) -> bool:
 def test_new_and_the_simulator_refuse_the_same_values_with_the_same_line(
         tmp_path: Path, sqlite_url: str, override: str, message: str) -> None:
     settings = _settings(tmp_path, sqlite_url)
-    env = {**os.environ, **settings.to_env()}
+    env = cli_env(settings)
     new = subprocess.run([sys.executable, "-m", "fusion_tui.cli", "new", "-t", "minimal",
                           "--set", override], env=env, capture_output=True, text=True, timeout=60)
     assert new.returncode == 2 and new.stdout == "", new
@@ -81,13 +78,6 @@ def test_new_and_the_simulator_refuse_the_same_values_with_the_same_line(
         new.stderr.strip().removeprefix("fusion-tui: ")
 
 
-async def _until(pilot: Pilot[Any], check: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met"
-        await pilot.pause(0.05)
-
-
 async def test_the_form_refuses_what_the_simulator_refuses(tmp_path: Path,
                                                            sqlite_url: str) -> None:
     from fusion_tui.tui.app import create_app
@@ -98,12 +88,12 @@ async def test_the_form_refuses_what_the_simulator_refuses(tmp_path: Path,
     try:
         async with app.run_test(size=(100, 40)) as pilot:
             await pilot.press("n")
-            await _until(pilot, lambda: isinstance(app.screen, NewRunScreen))
+            await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
             screen = app.screen
-            await _until(pilot, lambda: screen.query_one("#template").value == "minimal")  # type: ignore[attr-defined]
+            await until(pilot, lambda: screen.query_one("#template").value == "minimal")  # type: ignore[attr-defined]
             screen.query_one("#topology_settings--network").value = "Atlantis"  # type: ignore[attr-defined]
             error = screen.query_one("#err-topology_settings--network")
-            await _until(pilot, lambda: "unknown topology 'Atlantis'" in str(error.render()))
+            await until(pilot, lambda: "unknown topology 'Atlantis'" in str(error.render()))
             await pilot.press("ctrl+s")
             await pilot.pause(0.3)
             assert isinstance(app.screen, NewRunScreen)

@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import make_settings
-from helpers import alive, worker_pids
-from textual.pilot import Pilot
+from helpers import alive, until, worker_pids
 
 from fusion_tui.runs import procs
 from fusion_tui.runs.rundir import RunPaths
@@ -34,17 +31,7 @@ def services(tmp_path: Path, db_url: str) -> Iterator[Services]:
     """Every flow on a SQLite file and on a real PostgreSQL."""
     svc = open_services(make_settings(tmp_path, db_url))
     yield svc
-    for run in svc.store.runs_with_status(RunStatus.RUNNING):
-        procs.signal_run(run.id, 9)
     svc.close()
-
-
-async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.1)
 
 
 def table(app: FusionApp) -> RunsTable:

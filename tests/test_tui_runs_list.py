@@ -8,7 +8,8 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from test_tui_flows import table, until
+from helpers import until
+from test_tui_flows import table
 
 from fusion_tui.services import Services
 from fusion_tui.settings import Settings

@@ -9,7 +9,6 @@ what is known). A cancel that was asked for makes the run CANCELLED whatever end
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from fusion_tui.monitor.progress import ProgressState
 from fusion_tui.runs.procs import signal_name
 from fusion_tui.runs.rundir import RunPaths, read_json
+from fusion_tui.safefile import open_binary
 
 _TAIL_BYTES = 8192
 
@@ -31,6 +31,24 @@ class Outcome:
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "exit_code": self.exit_code, "error": self.error,
                 "recovered": self.recovered}
+
+
+FINAL = ("COMPLETED", "FAILED", "CANCELLED")
+
+
+def supervisor_outcome(paths: RunPaths) -> tuple[Outcome, str | None] | None:
+    """The outcome (and completion time) a supervisor wrote to status.json, for a run
+    whose supervisor ended before the store heard of it; None when it wrote none."""
+    status = read_json(paths.status) or {}
+    outcome, code, error = status.get("status"), status.get("exit_code"), status.get("error")
+    if status.get("state") != "exited" or outcome not in FINAL:
+        return None
+    completed = status.get("completed_at")
+    return Outcome(str(outcome), code if isinstance(code, int) else None,
+                   error if isinstance(error, str) else None,
+                   recovered="outcome recorded by its supervisor, which ended before the "
+                             "store was updated"), \
+        completed if isinstance(completed, str) else None
 
 
 def recorded_exit(paths: RunPaths) -> tuple[int | None, str | None] | None:
@@ -50,19 +68,11 @@ def recorded_exit(paths: RunPaths) -> tuple[int | None, str | None] | None:
 def last_line(path: Path) -> str | None:
     """The last non-blank line of a log, read from its tail only."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        with open_binary(path) as fh:
+            fh.seek(max(0, os.fstat(fh.fileno()).st_size - _TAIL_BYTES))
+            data = fh.read(_TAIL_BYTES)
     except OSError:
         return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        os.lseek(fd, max(0, st.st_size - _TAIL_BYTES), os.SEEK_SET)
-        data = os.read(fd, _TAIL_BYTES)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
     lines = [ln.strip() for ln in data.decode("utf-8", "replace").splitlines() if ln.strip()]
     return lines[-1][:300] if lines else None
 

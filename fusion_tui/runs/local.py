@@ -49,6 +49,18 @@ def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
     return proc.pid
 
 
+def adopt_if_orphaned(paths: RunPaths, run_id: str, env: dict[str, str]) -> int | None:
+    """If no supervisor holds the run's lock, start one that adopts the run; its pid, or
+    None when the run has a supervisor. OSError when the lock or process cannot be had."""
+    fd = lock.take(paths.lock)
+    if fd is None:
+        return None
+    try:
+        return start_supervisor(paths, run_id, fd, adopt=True, env=env)
+    finally:
+        os.close(fd)
+
+
 class LocalExecutor:
     """Start supervisors as detached local processes."""
 

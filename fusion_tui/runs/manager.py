@@ -24,6 +24,7 @@ from fusion_tui.faults import FaultError, describe_os_error
 from fusion_tui.runs import lock, procs
 from fusion_tui.runs.command import check_runnable, expand_command, placeholder_values
 from fusion_tui.runs.errors import InvalidState, RunNotFound
+from fusion_tui.runs.evidence import supervisor_outcome
 from fusion_tui.runs.ids import check_run_id, is_run_id, new_run_id
 from fusion_tui.runs.local import LocalExecutor
 from fusion_tui.runs.rundir import RunPaths, read_json, write_atomic, write_json_atomic
@@ -271,22 +272,16 @@ class RunManager:
 
     def _recorded_outcome(self, run: Run, paths: RunPaths) -> Reconciled | None:
         """Take an outcome that a supervisor wrote to status.json before it died."""
-        status = read_json(paths.status) or {}
-        outcome = status.get("status")
-        if status.get("state") != "exited" or outcome not in {s.value for s in FINISHED_STATUSES}:
+        recorded = supervisor_outcome(paths)
+        if recorded is None:
             return None
-        completed = status.get("completed_at")
-        code = status.get("exit_code")
+        outcome, completed = recorded
         self.store.finish(
-            run.id, RunStatus(outcome),
-            exit_code=code if isinstance(code, int) else None,
-            error=status.get("error") if isinstance(status.get("error"), str) else None,
-            completed_at=datetime.fromisoformat(completed) if isinstance(completed, str)
-            else None,
-            recovered="outcome recorded by its supervisor while the database was not updated",
-        )
+            run.id, RunStatus(outcome.status), exit_code=outcome.exit_code, error=outcome.error,
+            completed_at=datetime.fromisoformat(completed) if completed else None,
+            recovered=outcome.recovered)
         self.schedule()
-        return Reconciled(run.id, outcome)
+        return Reconciled(run.id, outcome.status)
 
     def _recently_started(self, run: Run) -> bool:
         return run.started_at is not None and utcnow() - run.started_at < STARTUP_WINDOW

@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -28,12 +27,13 @@ import time
 import traceback
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import Any
 
 from fusion_tui.monitor.tracker import ProgressTracker
-from fusion_tui.runs import lock, procs
-from fusion_tui.runs.evidence import Outcome, decide, recorded_exit
-from fusion_tui.runs.local import start_supervisor
+from fusion_tui.runs import procs
+from fusion_tui.runs.background import Wakeup, say
+from fusion_tui.runs.evidence import Outcome, decide, recorded_exit, supervisor_outcome
+from fusion_tui.runs.local import adopt_if_orphaned
 from fusion_tui.runs.rundir import ACTIVE_DIR, RunPaths, read_json, write_json_atomic
 from fusion_tui.settings import Settings
 from fusion_tui.store.status import utcnow
@@ -51,8 +51,7 @@ def _now_iso() -> str:
 
 
 def _say(message: str) -> None:
-    with contextlib.suppress(OSError):  # a full disk must not end the supervisor
-        print(f"{_now_iso()} supervisor[{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+    say("supervisor", message)
 
 
 class Reporter:
@@ -138,15 +137,13 @@ class Supervisor:
         self._status_dirty = False
         self._status_retry_at = 0.0
         self._next_orphan_check = 0.0
-        self._wake_r, self._wake_w = os.pipe()
+        self._wakeup = Wakeup()
 
     # -- signals and sleeping ----------------------------------------------------------
 
     def _install_signals(self) -> None:
         procs.reset_signal_dispositions()
-        for fd in (self._wake_r, self._wake_w):
-            os.set_blocking(fd, False)
-        signal.set_wakeup_fd(self._wake_w)
+        self._wakeup.install()
         signal.signal(signal.SIGTERM, self._on_cancel)
         signal.signal(signal.SIGINT, self._on_cancel)
         # Handlers, not SIG_IGN: ignored dispositions would be inherited by children.
@@ -159,17 +156,11 @@ class Supervisor:
 
     def _sleep(self, seconds: float) -> None:
         """Sleep until `seconds` pass, a signal arrives or the waiter reports."""
-        watched: list[int | IO[bytes]] = [self._wake_r]
-        if self.waiter is not None and self.waiter.stdout is not None \
-                and not self.waiter.stdout.closed:
-            watched.append(self.waiter.stdout)
-        ready, _, _ = select.select(watched, [], [], max(0.0, seconds))
-        if self._wake_r in ready:
-            try:
-                while os.read(self._wake_r, 512):
-                    pass
-            except BlockingIOError:
-                pass
+        waiter = self.waiter.stdout if self.waiter is not None else None
+        if waiter is not None and not waiter.closed:
+            self._wakeup.sleep(seconds, waiter)
+        else:
+            self._wakeup.sleep(seconds)
 
     # -- status file -------------------------------------------------------------------
 
@@ -217,16 +208,11 @@ class Supervisor:
     def _adopt(self) -> None:
         """Re-attach to what the previous supervisor left: its recorded outcome, the
         waiter's records, or live processes carrying the run's marker."""
-        previous = read_json(self.paths.status) or {}
-        outcome = previous.get("status")
-        if previous.get("state") == "exited" and outcome in ("COMPLETED", "FAILED", "CANCELLED"):
-            code = previous.get("exit_code")
-            error = previous.get("error")
-            self.preset = Outcome(outcome, code if isinstance(code, int) else None,
-                                  error if isinstance(error, str) else None,
-                                  recovered="outcome recorded by its supervisor, which ended "
-                                            "before the store was updated")
+        recorded = supervisor_outcome(self.paths)
+        if recorded is not None:
+            self.preset = recorded[0]
             return
+        previous = read_json(self.paths.status) or {}
         self.status.update({k: v for k, v in previous.items()
                             if k in ("pid", "pgid", "pid_started", "started_at")})
         identity = read_json(self.paths.process) or {}
@@ -389,20 +375,15 @@ class Supervisor:
                 continue
             other = RunPaths(self.paths.root.parent / name)
             try:
-                fd = lock.take(other.lock)
-            except OSError:
-                if not other.root.exists():
+                pid = adopt_if_orphaned(other, name, dict(os.environ))
+            except OSError as exc:
+                if other.root.exists():
+                    _say(f"cannot adopt run {name}: {exc}")
+                else:
                     other.active_entry.unlink(missing_ok=True)
                 continue
-            if fd is None:
-                continue
-            try:
-                pid = start_supervisor(other, name, fd, adopt=True, env=dict(os.environ))
+            if pid is not None:
                 _say(f"run {name} had no supervisor; started {pid} to adopt it")
-            except OSError as exc:
-                _say(f"cannot adopt run {name}: {exc}")
-            finally:
-                os.close(fd)
 
     def _watch(self) -> None:
         while True:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -25,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.runs import lock, procs
+from fusion_tui.runs import procs
+from fusion_tui.runs.background import Wakeup, say
 from fusion_tui.runs.rundir import RunPaths, read_json, write_json_atomic
 
 SUPERVISOR_CHECK_SECONDS = 1.0
@@ -37,8 +37,7 @@ def _now_iso() -> str:
 
 
 def _say(message: str) -> None:
-    with contextlib.suppress(OSError):  # a full disk must not stop the waiter
-        print(f"{_now_iso()} waiter[{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+    say("waiter", message)
 
 
 class Waiter:
@@ -51,13 +50,11 @@ class Waiter:
         self._retry_at = 0.0
         self._backoff = 0.5
         self._next_check = 0.0
-        self._wake_r, self._wake_w = os.pipe()
+        self._wakeup = Wakeup()
 
     def _install_signals(self) -> None:
         procs.reset_signal_dispositions()
-        for fd in (self._wake_r, self._wake_w):
-            os.set_blocking(fd, False)
-        signal.set_wakeup_fd(self._wake_w)
+        self._wakeup.install()
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, lambda *_: None)
         # Writing to a dead supervisor's pipe must be an error, not our death.
@@ -94,15 +91,6 @@ class Waiter:
                 return
             del self._pending[path]
         self._backoff = 0.5
-
-    def _sleep(self, seconds: float) -> None:
-        ready, _, _ = select.select([self._wake_r], [], [], max(0.0, seconds))
-        if ready:
-            try:
-                while os.read(self._wake_r, 512):
-                    pass
-            except BlockingIOError:
-                pass
 
     def _spawn(self) -> subprocess.Popen[bytes] | str:
         launch = read_json(self.paths.launch)
@@ -152,21 +140,15 @@ class Waiter:
             return  # the run folder is gone: nothing to adopt
         if (read_json(self.paths.status) or {}).get("state") == "exited":
             return  # its supervisor settled the run and is done
-        try:
-            fd = lock.take(self.paths.lock)
-        except OSError:
-            return
-        if fd is None:
-            return
-        try:
-            from fusion_tui.runs.local import start_supervisor
+        from fusion_tui.runs.local import adopt_if_orphaned
 
-            pid = start_supervisor(self.paths, self.run_id, fd, adopt=True, env=dict(os.environ))
-            _say(f"no supervisor holds the run; started supervisor {pid} to adopt it")
+        try:
+            pid = adopt_if_orphaned(self.paths, self.run_id, dict(os.environ))
         except OSError as exc:
             _say(f"cannot start a supervisor to adopt the run: {exc}")
-        finally:
-            os.close(fd)
+            return
+        if pid is not None:
+            _say(f"no supervisor holds the run; started supervisor {pid} to adopt it")
 
     def run(self) -> int:
         self._install_signals()
@@ -191,7 +173,7 @@ class Waiter:
             self._flush()
             self._watch_supervisor()
             if self._pending or self.code is None:
-                self._sleep(0.5)
+                self._wakeup.sleep(0.5)
         self._watch_supervisor(now=True)
         return 0
 

@@ -14,6 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from fusion_tui.faults import FaultError
+from fusion_tui.safefile import open_binary
 from fusion_tui.store.revision import HEAD_REVISION, KNOWN_REVISIONS
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -62,7 +63,7 @@ def preflight(path: Path, runs_dir: Path) -> None:
                              "backup (nothing was changed)")
         return
     try:
-        with open(path, "rb") as fh:
+        with open_binary(path) as fh:  # never blocks on a named pipe put in its place
             magic = fh.read(len(SQLITE_MAGIC))
     except OSError as exc:
         raise FaultError(f"cannot read the database {path}: {exc.strerror or exc}") from None
