@@ -233,6 +233,24 @@ def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the FUSION set-up (and a FUSION template's files); exit 1 on any problem."""
+    from fusion_tui.config.templates import load_template
+    from fusion_tui.fusion.doctor import diagnose
+
+    template, sections = load_template(args.template, settings.template_dirs)
+    if template.simulator != "fusion":
+        raise UsageError(f"template {template.name!r} runs the built-in simulator, not FUSION; "
+                         "name a FUSION template (-t fusion)")
+    checks = diagnose(settings, sections, template.name)
+    data = [{"check": c.name, "detail": c.detail, "ok": c.ok, "problem": c.problem}
+            for c in checks]
+    _emit(args, data, lambda: "\n".join(
+        f"ok       {c.name:<10} {one_line(c.detail)}" if c.ok else
+        f"PROBLEM  {c.name:<10} {one_line(c.problem or '', 1000)}" for c in checks))
+    return 0 if all(c.ok for c in checks) else 1
+
+
 def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     stats = svc.store.stats()
 
@@ -340,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pause the queue: running runs go on, queued runs wait")
     sub.add_parser("start", parents=[common], help="resume a paused queue")
     sub.add_parser("templates", parents=[common], help="list templates")
+    s = sub.add_parser("doctor", parents=[common],
+                       help="check the FUSION set-up: checkout, Python, command, files")
+    s.add_argument("--template", "-t", default="fusion", help="FUSION template to check")
     sub.add_parser("stats", parents=[common], help="run statistics")
     s = sub.add_parser("db", parents=[common], help="database maintenance")
     s.add_argument("db_command", choices=["upgrade", "check", "reset"])
@@ -396,6 +417,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_tui(settings)
         if args.command == "templates":
             return cmd_templates(args, settings)
+        if args.command == "doctor":
+            return cmd_doctor(args, settings)
         if args.command == "db":
             return cmd_db(args, settings)
         from fusion_tui.services import open_services

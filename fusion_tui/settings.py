@@ -29,10 +29,13 @@ DEFAULT_BUILTIN_COMMAND = (
     "{python} -m fusion_tui.sim --config_path {config_path} --run_id {run_id}"
     " --progress_file {progress_file} --output_dir {output_dir}"
 )
+# What FUSION's own GUI runs (fusion/api/services/run_manager.py): the `run_sim` mode is
+# required, and FUSION 6.1 ignores --progress_file and --output_dir, so they are not given.
 DEFAULT_FUSION_COMMAND = (
-    "fusion-sim --config_path {config_path} --run_id {run_id}"
-    " --progress_file {progress_file} --output_dir {output_dir}"
+    "{fusion_python} -m fusion.cli.run_sim run_sim --config_path {config_path} --run_id {run_id}"
 )
+# Where a FUSION checkout's own virtual environment usually lives (its README uses venv).
+FUSION_VENVS = ("venv", ".venv")
 
 
 class SettingsError(ValueError):
@@ -56,7 +59,8 @@ class Settings:
     simulator_command: str = DEFAULT_BUILTIN_COMMAND
     simulator_cwd: Path | None = None
     fusion_command: str = DEFAULT_FUSION_COMMAND
-    fusion_cwd: Path | None = None
+    fusion_home: Path | None = None
+    fusion_python: Path | None = None
     cancel_grace: float = 5.0
     slow_query_seconds: float = 1.0
     db_busy_seconds: float = 30.0
@@ -88,8 +92,22 @@ class Settings:
         return self.simulator_command
 
     def cwd_for(self, simulator: str) -> Path | None:
-        """Working directory of `simulator`; None means the run directory."""
-        return self.fusion_cwd if simulator == FUSION_SIMULATOR else self.simulator_cwd
+        """Working directory of `simulator`; None means the run directory.
+
+        FUSION must run in its checkout: it finds `data/` and writes results from there.
+        """
+        return self.fusion_home if simulator == FUSION_SIMULATOR else self.simulator_cwd
+
+    def resolved_fusion_python(self) -> Path:
+        """FUSION's interpreter: the setting, else the checkout's own venv, else ours."""
+        if self.fusion_python is not None:
+            return self.fusion_python
+        if self.fusion_home is not None:
+            for venv in FUSION_VENVS:
+                candidate = self.fusion_home / venv / "bin" / "python"
+                if candidate.exists():
+                    return candidate
+        return Path(sys.executable)
 
     @classmethod
     def load(
@@ -101,6 +119,10 @@ class Settings:
             raise SettingsError(
                 f"{ENV_PREFIX}MAX_CONCURRENT is no longer read: the queue limit lives in the "
                 "store; set it with `fusion-tui parallel N` and unset the variable")
+        if env.get(ENV_PREFIX + "FUSION_CWD"):
+            raise SettingsError(
+                f"{ENV_PREFIX}FUSION_CWD is no longer read: set {ENV_PREFIX}FUSION_HOME to your "
+                "FUSION checkout instead (fusion-tui doctor checks it)")
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
@@ -144,7 +166,8 @@ _FLOAT_FIELDS = {"cancel_grace", "slow_query_seconds", "stall_seconds", "db_busy
 # (setting, lowest, highest): a NaN or an absurd value is refused, never half-applied.
 _BOUNDS = (("cancel_grace", 0.0, 3600.0), ("slow_query_seconds", 0.0, 3600.0),
            ("stall_seconds", 1.0, 30 * 86400.0), ("db_busy_seconds", 0.1, 3600.0))
-_PATH_FIELDS = {"home", "runs_dir", "user_templates_dir", "simulator_cwd", "fusion_cwd"}
+_PATH_FIELDS = {"home", "runs_dir", "user_templates_dir", "simulator_cwd", "fusion_home",
+                "fusion_python"}
 
 
 def _parse(name: str, raw: str) -> Any:

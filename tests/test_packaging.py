@@ -15,7 +15,7 @@ HEADLESS = [
     "fusion_tui.store.database", "fusion_tui.store.models", "fusion_tui.store.migrate",
     "fusion_tui.store.runs_repo", "fusion_tui.runs.manager", "fusion_tui.runs.supervisor",
     "fusion_tui.runs.local", "fusion_tui.monitor.progress", "fusion_tui.monitor.tracker",
-    "fusion_tui.monitor.log_stream", "fusion_tui.monitor.fusion_log", "fusion_tui.config.templates",
+    "fusion_tui.monitor.log_stream", "fusion_tui.fusion.log", "fusion_tui.config.templates",
 ]
 
 

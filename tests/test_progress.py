@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusion_tui.monitor.fusion_log import FusionLogParser
+from fusion_tui.fusion.log import FusionLogParser
 from fusion_tui.monitor.lines import LineReader
 from fusion_tui.monitor.progress import ProgressReader, ProgressState
 from fusion_tui.monitor.tracker import ProgressTracker

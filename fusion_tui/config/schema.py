@@ -167,6 +167,11 @@ def validate(sections: Sections) -> None:
                 raise ConfigError.at(key.section, key.name, "missing required key")
             continue
         _check(key, raw)
+    check_load_points(sections)
+
+
+def check_load_points(sections: Sections) -> None:
+    """The Erlang range must go upwards and hold at most MAX_LOAD_POINTS loads."""
     general = sections["general_settings"]
     start = float(general["erlang_start"])
     stop = float(general["erlang_stop"])

@@ -18,7 +18,7 @@ from fusion_tui.config import schema, validator
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.overrides import Override
 from fusion_tui.safefile import read_text
-from fusion_tui.settings import BUILTIN_SIMULATOR, SIMULATORS
+from fusion_tui.settings import BUILTIN_SIMULATOR, FUSION_SIMULATOR, SIMULATORS
 
 META_SECTION = "fusion_tui"
 TEMPLATE_LIMIT = 1 << 20
@@ -132,17 +132,20 @@ def load_template(name: str, dirs: Sequence[Path]) -> tuple[Template, SectionDic
 
 
 def apply_overrides(sections: SectionDict, overrides: Iterable[Override],
-                    template_name: str) -> SectionDict:
+                    template_name: str, simulator: str) -> SectionDict:
     """A copy of `sections` with the overrides merged in.
 
-    A key must be known to fusion-tui or present in the template, so a typo is an error
-    rather than a setting the simulator silently ignores.
+    A key must be present in the template or known to the simulator that runs it (any key
+    FUSION 6.1 reads), so a typo is an error rather than a setting silently ignored.
     """
     merged = {name: dict(values) for name, values in sections.items()}
     for o in overrides:
-        if (o.section, o.key) not in schema.KNOWN and o.key not in sections.get(o.section, {}):
-            raise ConfigError.at(o.section, o.key,
-                                 f"unknown key (not in template {template_name!r})")
+        if o.key not in sections.get(o.section, {}) \
+                and not validator.may_add(o.section, o.key, simulator):
+            reader = "FUSION 6.1" if simulator == FUSION_SIMULATOR else "fusion-tui or FUSION"
+            raise ConfigError.at(o.section, o.key, f"unknown key: not in template "
+                                                   f"{template_name!r} and {reader} does not "
+                                                   f"read it")
         merged.setdefault(o.section, {})[o.key] = o.value
     return merged
 
@@ -155,7 +158,7 @@ def build_config(template_name: str, overrides: Iterable[Override],
     read from there by the simulator, so they are checked there too.
     """
     template, sections = load_template(template_name, dirs)
-    merged = apply_overrides(sections, overrides, template.name)
+    merged = apply_overrides(sections, overrides, template.name, template.simulator)
     validator.validate(merged, template.simulator, run_dir)
     return RunConfig(template, merged)
 

@@ -8,11 +8,32 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fusion_tui.monitor.events import ProgressEvent, normalise
 from fusion_tui.monitor.lines import LineReader
+from fusion_tui.safefile import read_text
+
+
+def planned_totals(config_file: Path | None) -> tuple[int | None, int | None]:
+    """(loads, iterations per load) that a run's frozen config.ini plans, or Nones.
+
+    Progress starts from the plan, so it is never blank while a simulator sets up a load
+    and has logged no iteration yet.
+    """
+    from fusion_tui.config import schema
+    from fusion_tui.config.errors import ConfigError
+    from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
+
+    if config_file is None:
+        return None, None
+    try:
+        sections, _meta = parse_ini(read_text(config_file, TEMPLATE_LIMIT), "config")
+        return len(schema.erlang_values(sections)), schema.iterations(sections)
+    except (OSError, UnicodeDecodeError, ConfigError, KeyError, ValueError, ZeroDivisionError):
+        return None, None
 
 
 class ProgressReader:
@@ -68,7 +89,33 @@ class ProgressState:
     finished: bool = False
     exit_code: int | None = None
     error: str | None = None
+    traceback: str | None = None
+    output_dir: str | None = None
+    signal_saves: int = 0
     points: dict[float, ErlangPoint] = field(default_factory=dict)
+    iterations_timed: int = 0
+    seconds_timed: float = 0.0
+    _last_iteration_ts: datetime | None = None
+
+    @property
+    def seconds_per_iteration(self) -> float | None:
+        """Mean time between iteration events that carry a time (FUSION's log lines do)."""
+        return self.seconds_timed / self.iterations_timed if self.iterations_timed else None
+
+    @property
+    def failure(self) -> str | None:
+        """What the simulator said went wrong: its first error, then the last line of a
+        traceback (FUSION's real error comes first; its last log line is a consequence)."""
+        parts = [p for p in (self.error, self.traceback) if p]
+        if len(parts) == 2 and parts[1] in parts[0]:
+            parts = parts[:1]
+        return " | ".join(parts) if parts else None
+
+    @classmethod
+    def planned(cls, totals: tuple[int | None, int | None]) -> ProgressState:
+        """A state that starts from the run's plan: loads and iterations per load."""
+        return cls(total_erlangs=totals[0], total_iterations=totals[1],
+                   erlang_index=0 if totals[0] else None)
 
     def _point(self, erlang: float) -> ErlangPoint:
         point = self.points.get(erlang)
@@ -95,7 +142,24 @@ class ProgressState:
         if handler is not None:
             handler(event)
 
+    def _time_iteration(self, event: ProgressEvent) -> None:
+        if event.ts is None:
+            return
+        try:
+            ts = datetime.fromisoformat(event.ts.replace("Z", "+00:00"))
+        except ValueError:
+            return
+        last, self._last_iteration_ts = self._last_iteration_ts, ts
+        if last is not None and last.tzinfo == ts.tzinfo and ts > last:
+            self.iterations_timed += 1
+            self.seconds_timed += (ts - last).total_seconds()
+
+    def _on_erlang_start(self, event: ProgressEvent) -> None:
+        self._last_iteration_ts = None  # the first iteration of a load includes set-up
+
     def _on_iteration(self, event: ProgressEvent) -> None:
+        if event.iteration is not None and event.iteration > (self.current_iteration or 0):
+            self._time_iteration(event)
         if event.iteration is not None:
             self.current_iteration = event.iteration
         if event.erlang is not None:
@@ -111,8 +175,12 @@ class ProgressState:
             return
         point = self._point(event.erlang)
         point.complete = True
-        if self.total_iterations is not None and self.current_erlang == event.erlang:
-            self.current_iteration = max(self.current_iteration or 0, point.iterations_done)
+        if event.iteration is not None:
+            point.iterations_done = max(point.iterations_done, event.iteration)
+        if self.current_erlang == event.erlang:
+            # The load is done, early stop included: progress counts it whole.
+            self.current_iteration = max(self.current_iteration or 0, point.iterations_done,
+                                         self.total_iterations or 0)
         point.blocking = event.metrics.get("mean_blocking", point.blocking)
         point.ci_lower = event.metrics.get("ci_lower", point.ci_lower)
         point.ci_upper = event.metrics.get("ci_upper", point.ci_upper)
@@ -122,7 +190,17 @@ class ProgressState:
         self.exit_code = event.exit_code
 
     def _on_error(self, event: ProgressEvent) -> None:
-        self.error = event.message or "simulator reported an error"
+        if self.error is None:
+            self.error = event.message or "simulator reported an error"
+
+    def _on_traceback(self, event: ProgressEvent) -> None:
+        self.traceback = event.message
+
+    def _on_output_dir(self, event: ProgressEvent) -> None:
+        self.output_dir = event.message
+
+    def _on_signal_saved(self, event: ProgressEvent) -> None:
+        self.signal_saves += 1
 
     def cache(self) -> dict[str, Any]:
         """Values for the Run progress-cache columns."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fusion_tui.monitor.fusion_log import FusionLogParser
+from fusion_tui.fusion.log import FusionLogParser
 from fusion_tui.monitor.lines import LineReader
-from fusion_tui.monitor.progress import ProgressReader, ProgressState
+from fusion_tui.monitor.progress import ProgressReader, ProgressState, planned_totals
 
 _LOG_CHUNK = 4 << 20
 
@@ -15,8 +15,10 @@ _LOG_CHUNK = 4 << 20
 class ProgressTracker:
     """Folds new events from the run's files into `state` on each `poll()`."""
 
-    def __init__(self, progress_file: Path, log_file: Path) -> None:
-        self.state = ProgressState()
+    def __init__(self, progress_file: Path, log_file: Path,
+                 config_file: Path | None = None) -> None:
+        self._totals = planned_totals(config_file)
+        self.state = ProgressState.planned(self._totals)
         self.source: str | None = None
         self._progress = ProgressReader(progress_file)
         self._log = LineReader(log_file)
@@ -26,7 +28,7 @@ class ProgressTracker:
         """Read what is new; True when the state changed."""
         events = self._progress.poll()
         if events and self.source != "progress":
-            self.source, self.state = "progress", ProgressState()
+            self.source, self.state = "progress", ProgressState.planned(self._totals)
         if self.source != "progress":
             for raw in self._log.read_lines(limit_bytes=_LOG_CHUNK):
                 event = self._parser.parse(raw.decode("utf-8", errors="replace"))

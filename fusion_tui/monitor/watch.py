@@ -15,10 +15,11 @@ from pathlib import Path
 
 import aiofiles
 
+from fusion_tui.fusion.log import FusionLogParser
+from fusion_tui.fusion.results import read_point, result_files
 from fusion_tui.monitor.events import normalise
-from fusion_tui.monitor.fusion_log import FusionLogParser
 from fusion_tui.monitor.lines import LineSplitter
-from fusion_tui.monitor.progress import ErlangPoint, ProgressState
+from fusion_tui.monitor.progress import ErlangPoint, ProgressState, planned_totals
 from fusion_tui.safefile import open_regular
 
 _READ_LIMIT = 4 << 20
@@ -73,6 +74,16 @@ class RunSnapshot:
     error: str | None
     finished: bool
     last_activity: float | None  # epoch seconds of the last progress or log write
+    seconds_per_iteration: float | None = None
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Remaining iterations times the measured time per iteration, when measured."""
+        fraction = self.fraction_done
+        if self.seconds_per_iteration is None or fraction is None or fraction >= 1.0:
+            return None
+        total = (self.total_erlangs or 0) * (self.total_iterations or 0)
+        return (1.0 - fraction) * total * self.seconds_per_iteration
 
     @property
     def fraction_done(self) -> float | None:
@@ -85,11 +96,15 @@ class RunSnapshot:
 class RunTail:
     """Live state of one run from `progress.jsonl`, or from FUSION log lines without it."""
 
-    def __init__(self, progress_file: Path, log_file: Path) -> None:
+    def __init__(self, progress_file: Path, log_file: Path,
+                 config_file: Path | None = None, output_dir: Path | None = None) -> None:
+        self._output = output_dir
+        self._output_mtime: int | None = None
         self._progress = _FileTail(progress_file)
         self._log = _FileTail(log_file)
         self._parser = FusionLogParser()
-        self.state = ProgressState()
+        self._totals = planned_totals(config_file)
+        self.state = ProgressState.planned(self._totals)
         self.source: str | None = None
         self.skipped = 0
 
@@ -103,7 +118,7 @@ class RunTail:
         before = self.snapshot()
         lines, restarted = await self._progress.read()
         if restarted or (lines and self.source != "progress"):
-            self.state, self.source = ProgressState(), "progress"
+            self.state, self.source = ProgressState.planned(self._totals), "progress"
         for raw in lines:
             if not raw.strip():
                 continue
@@ -122,7 +137,27 @@ class RunTail:
                 if event is not None:
                     self.source = "log"
                     self.state.apply(event)
+        if self.source == "log":
+            self._read_results()
         return self.snapshot() != before
+
+    def _read_results(self) -> None:
+        """Blocking and interval per load from the result files copied into output/
+        (FUSION logs only the running mean, its files hold the statistics)."""
+        if self._output is None:
+            return
+        try:
+            mtime = os.stat(self._output).st_mtime_ns
+        except OSError:
+            return
+        if mtime == self._output_mtime:
+            return
+        self._output_mtime = mtime
+        for erlang, path in result_files(self._output).items():
+            point = read_point(path)
+            if point is not None:
+                state_point = self.state.points.setdefault(erlang, ErlangPoint(erlang))
+                state_point.blocking, state_point.ci_lower, state_point.ci_upper = point
 
     def snapshot(self) -> RunSnapshot:
         s = self.state
@@ -130,5 +165,5 @@ class RunTail:
                                    p.ci_upper, p.complete)
                        for p in sorted(s.points.values(), key=lambda p: p.erlang))
         return RunSnapshot(s.current_erlang, s.erlang_index, s.total_erlangs,
-                           s.current_iteration, s.total_iterations, points, s.error,
-                           s.finished, self.last_activity)
+                           s.current_iteration, s.total_iterations, points, s.failure,
+                           s.finished, self.last_activity, s.seconds_per_iteration)

@@ -1,6 +1,7 @@
 """Expand a simulator command template into an argv, without any shell.
 
-Placeholders: {config_path} {run_id} {progress_file} {output_dir} {run_dir} {python}.
+Placeholders: {config_path} {run_id} {progress_file} {output_dir} {run_dir} {python}
+{fusion_python} {fusion_home}.
 The template is split like a shell would split it, once; values are substituted into
 the words afterwards, so a value with spaces or quotes stays one argument.
 """
@@ -14,12 +15,13 @@ from pathlib import Path
 
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.runs.rundir import RunPaths
-from fusion_tui.settings import python_executable
+from fusion_tui.settings import Settings, python_executable
 
-PLACEHOLDERS = ("config_path", "run_id", "progress_file", "output_dir", "run_dir", "python")
+PLACEHOLDERS = ("config_path", "run_id", "progress_file", "output_dir", "run_dir", "python",
+                "fusion_python", "fusion_home")
 
 
-def placeholder_values(run_id: str, paths: RunPaths) -> dict[str, str]:
+def placeholder_values(run_id: str, paths: RunPaths, settings: Settings) -> dict[str, str]:
     return {
         "config_path": str(paths.config),
         "run_id": run_id,
@@ -27,6 +29,8 @@ def placeholder_values(run_id: str, paths: RunPaths) -> dict[str, str]:
         "output_dir": str(paths.output),
         "run_dir": str(paths.root),
         "python": python_executable(),
+        "fusion_python": str(settings.resolved_fusion_python()),
+        "fusion_home": str(settings.fusion_home or ""),
     }
 
 

@@ -96,16 +96,16 @@ def decide(*, code: int | None, spawn_error: str | None, cancel_requested: bool,
     if code == 0:
         return Outcome("COMPLETED", 0, None)
     if code is not None:
-        detail = progress.error or last_line(log)
+        detail = progress.failure or last_line(log)
         suffix = f": {detail}" if detail else ""
         return Outcome("FAILED", code, f"simulator {_how(code)}{suffix}")
     if progress.finished:
         return Outcome("COMPLETED", progress.exit_code if progress.exit_code is not None else 0,
                        None, recovered="no exit status was recorded; the simulator's final "
                                        "progress event says it completed")
-    if progress.error:
+    if progress.failure:
         return Outcome("FAILED", None, f"simulator ended without a recorded exit status: "
-                                       f"{progress.error}",
+                                       f"{progress.failure}",
                        recovered="no exit status was recorded; taken from its progress file")
     detail = last_line(log)
     return Outcome(

@@ -28,7 +28,7 @@ from fusion_tui.runs.evidence import supervisor_outcome
 from fusion_tui.runs.ids import check_run_id, is_run_id, new_run_id
 from fusion_tui.runs.local import LocalExecutor
 from fusion_tui.runs.rundir import RunPaths, read_json, write_atomic, write_json_atomic
-from fusion_tui.settings import Settings
+from fusion_tui.settings import FUSION_SIMULATOR, Settings
 from fusion_tui.store.models import EventKind, Run
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
@@ -136,9 +136,13 @@ class RunManager:
         config = self.prepare(template, overrides=overrides, config_text=config_text,
                               run_id=run_id)
         paths = RunPaths.for_run(self.settings.runs_dir, run_id)
-        setting = f"FUSION_TUI_{'FUSION' if config.simulator == 'fusion' else 'SIMULATOR'}_COMMAND"
+        is_fusion = config.simulator == FUSION_SIMULATOR
+        setting = f"FUSION_TUI_{'FUSION' if is_fusion else 'SIMULATOR'}_COMMAND"
+        if is_fusion and self.settings.fusion_home is None:
+            raise ConfigError("FUSION_TUI_FUSION_HOME is not set: point it at your FUSION "
+                              "checkout (`fusion-tui doctor` checks the set-up)")
         argv = expand_command(self.settings.command_for(config.simulator),
-                              placeholder_values(run_id, paths), setting=setting)
+                              placeholder_values(run_id, paths, self.settings), setting=setting)
         cwd = self.settings.cwd_for(config.simulator)
         check_runnable(argv, cwd, setting=setting)
         erlangs = config.erlangs

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from fusion_tui.fusion.results import ResultMirror, allowed_source
 from fusion_tui.monitor.tracker import ProgressTracker
 from fusion_tui.runs import procs
 from fusion_tui.runs.background import Wakeup, say
@@ -39,11 +40,13 @@ from fusion_tui.settings import Settings
 from fusion_tui.store.status import utcnow
 
 POLL_SECONDS = 0.5
+SAVE_WATCH_SECONDS = 0.1  # after SIGTERM: how often to look for FUSION's "statistics saved"
 PROGRESS_SYNC_SECONDS = 10.0
 ORPHAN_CHECK_SECONDS = 3.0
 LEFTOVER_GRACE = 1.0
 MAX_BACKOFF = 60.0
 STATUS_RETRY_SECONDS = 300.0
+RESULTS_SYNC_SECONDS = 1.0
 
 
 def _now_iso() -> str:
@@ -123,9 +126,10 @@ class Supervisor:
         self.preset: Outcome | None = None
         self.cancel_requested = False
         self.term_sent_at: float | None = None
+        self.saves_before_term = 0
         self.kill_sent = False
         self.signals: list[tuple[str, str]] = []
-        self.tracker = ProgressTracker(paths.progress, paths.log)
+        self.tracker = ProgressTracker(paths.progress, paths.log, paths.config)
         self.reporter = Reporter()
         self._synced_identity = False
         self._sent_identity = False
@@ -138,6 +142,9 @@ class Supervisor:
         self._status_retry_at = 0.0
         self._next_orphan_check = 0.0
         self._wakeup = Wakeup()
+        self.results = ResultMirror(paths.output)
+        self._results_from: tuple[str, Path | None] | None = None
+        self._next_results_sync = 0.0
 
     # -- signals and sleeping ----------------------------------------------------------
 
@@ -308,21 +315,49 @@ class Supervisor:
         now = time.monotonic()
         grace = self.settings.cancel_grace
         if self.term_sent_at is None:
+            self._poll_progress()
+            self.saves_before_term = self.tracker.state.signal_saves
             if self._signal_run(signal.SIGTERM, "cancel") or self.sim is not None:
                 self.term_sent_at = now
-            return POLL_SECONDS
+            return SAVE_WATCH_SECONDS
         if not self.kill_sent:
-            if now - self.term_sent_at >= grace:
+            self._poll_progress()
+            if self.tracker.state.signal_saves > self.saves_before_term:
+                # FUSION's handler saves its statistics and carries on: it is done saving.
+                self._signal_run(signal.SIGKILL, "it saved its statistics after SIGTERM "
+                                                 "and kept running")
+                self.kill_sent = True
+            elif now - self.term_sent_at >= grace:
                 self._signal_run(signal.SIGKILL, f"still running {grace:g} s after SIGTERM")
                 self.kill_sent = True
             else:
-                return self.term_sent_at + grace - now
+                return min(SAVE_WATCH_SECONDS, self.term_sent_at + grace - now)
         return POLL_SECONDS
 
     def _poll_progress(self) -> None:
         if self.tracker.poll():
             self._progress_dirty = True
             self._last_progress_at = _now_iso()
+
+    def _mirror_results(self, *, now: bool = False) -> None:
+        """Copy FUSION's result files (its log names their folder) into output/."""
+        logged = self.tracker.state.output_dir
+        if logged is None or (not now and time.monotonic() < self._next_results_sync):
+            return
+        self._next_results_sync = time.monotonic() + RESULTS_SYNC_SECONDS
+        if self._results_from is None or self._results_from[0] != logged:
+            cwd = (read_json(self.paths.launch) or {}).get("cwd")
+            source = allowed_source(logged, Path(cwd) if isinstance(cwd, str) else None)
+            self._results_from = (logged, source)
+            if source is None:
+                _say(f"not copying results from {logged!r}: not inside the simulator's "
+                     "data/output folder")
+        source = self._results_from[1]
+        if source is not None:
+            self.results.sync(source)
+            if self.results.problem:
+                _say(self.results.problem)
+                self.results.problem = None
 
     def _document(self, outcome: Outcome | None = None,
                   completed_at: str | None = None) -> dict[str, Any]:
@@ -393,6 +428,7 @@ class Supervisor:
                 return
             wait = self._check_cancel()
             self._poll_progress()
+            self._mirror_results()
             self._sync()
             self._flush_status()
             self._adopt_orphans()
@@ -445,6 +481,7 @@ class Supervisor:
             self.waiter.stdout.close()  # everything it had to say has been read
         self._clear_leftovers()
         self._poll_progress()
+        self._mirror_results(now=True)
         self.cancel_requested = self.cancel_requested or self.paths.cancel_request.exists()
         outcome = self.preset or decide(
             code=self.code, spawn_error=self.spawn_error, cancel_requested=self.cancel_requested,

@@ -81,8 +81,12 @@ def timestamp(value: datetime | None) -> str:
     return local_text(value, "%m-%d %H:%M")
 
 
-def eta(started: datetime | None, fraction: float | None, now: datetime) -> str:
-    """Remaining time by linear extrapolation of the elapsed time."""
+def eta(started: datetime | None, fraction: float | None, now: datetime,
+        seconds_left: float | None = None) -> str:
+    """Remaining time: from the measured time per iteration when known (it leaves out
+    the simulator's start-up), else by linear extrapolation of the elapsed time."""
+    if seconds_left is not None:
+        return duration(seconds_left)
     if started is None or not fraction or fraction >= 1.0:
         return "-"
     elapsed = (now - started).total_seconds()

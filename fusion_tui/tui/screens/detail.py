@@ -122,7 +122,7 @@ class DetailScreen(Screen[None]):
         self.post_message(self.Loaded(run, events, last_lines))
 
     async def _tail(self, paths: RunPaths) -> None:
-        tail = RunTail(paths.progress, paths.log)
+        tail = RunTail(paths.progress, paths.log, paths.config, paths.output)
         while True:
             if await tail.poll():
                 self.post_message(self.ProgressChanged(tail.snapshot()))
@@ -228,7 +228,8 @@ class DetailScreen(Screen[None]):
             ("Completed", Text(timestamp(run.completed_at)), "Duration",
              Text(duration((end - run.started_at).total_seconds()) if run.started_at else "-")),
             ("Exit code", Text("-" if run.exit_code is None else str(run.exit_code)), "ETA",
-             Text(eta(run.started_at, self._fraction(), now)
+             Text(eta(run.started_at, self._fraction(), now,
+                      self.snapshot.seconds_left if self.snapshot else None)
                   if run.status == RunStatus.RUNNING else "-")),
             ("Host / pid", safe(f"{run.hostname or '-'} / {run.pid or '-'}"), "Simulator",
              safe(run.simulator)),

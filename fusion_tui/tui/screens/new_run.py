@@ -185,11 +185,13 @@ class NewRunScreen(Screen[None]):
         if self.advanced or not self.base:
             return True
         sections = self._values()
+        chosen = self.templates.get(str(self.query_one("#template", Select).value))
+        simulator = chosen.simulator if chosen else BUILTIN_SIMULATOR
         ok = True
         for section, key, _ in FIELDS:
             label = self.query_one(f"#err-{field_id(section, key)}", Label)
             try:
-                schema.check_value(section, key, sections[section][key])
+                validator.check_value(section, key, sections[section][key], simulator)
                 self._set_error(label, "")
             except ConfigError as exc:
                 self._set_error(label, str(exc).split(": ", 1)[-1])
@@ -200,8 +202,6 @@ class NewRunScreen(Screen[None]):
         self._set_error(name_label, "control characters are not allowed" if bad_name else "")
         ok = ok and not bad_name
         if ok:
-            chosen = self.templates.get(str(self.query_one("#template", Select).value))
-            simulator = chosen.simulator if chosen else BUILTIN_SIMULATOR
             runs_dir = self.app.services.settings.runs_dir  # type: ignore[attr-defined]
             try:
                 validator.validate(sections, simulator, runs_dir / "new")

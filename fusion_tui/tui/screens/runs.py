@@ -239,7 +239,7 @@ class RunsScreen(Screen[None]):
     async def _tail(self, run_id: str, paths: RunPaths) -> None:
         from fusion_tui.monitor.watch import RunTail  # aiofiles: not needed for a first frame
 
-        tail = RunTail(paths.progress, paths.log)
+        tail = RunTail(paths.progress, paths.log, paths.config, paths.output)
         while True:
             if await tail.poll():
                 self.post_message(self.ProgressChanged(run_id, tail.snapshot()))

@@ -66,6 +66,7 @@ class RowData:
     started: datetime | None
     completed: datetime | None
     stalled: bool
+    seconds_left: float | None = None
 
 
 class RunsTable(ScrollView, can_focus=True):
@@ -171,7 +172,7 @@ class RunsTable(ScrollView, can_focus=True):
             old.run_id, old.status, old.name, old.template,
             fraction if fraction is not None else old.fraction,
             snapshot.current_erlang if snapshot.current_erlang is not None else old.erlang,
-            old.started, old.completed, old.stalled))
+            old.started, old.completed, old.stalled, snapshot.seconds_left))
 
     def toggle_selected(self) -> None:
         run_id = self.current_id
@@ -285,7 +286,8 @@ class RunsTable(ScrollView, can_focus=True):
             "name": safe(row.name or "", self.name_width),
             "template": safe(row.template, 20),
             "erlang": Text("-" if row.erlang is None else f"{row.erlang:g}"),
-            "eta": Text(eta(row.started, row.fraction, now) if row.status == "RUNNING" else "-"),
+            "eta": Text(eta(row.started, row.fraction, now, row.seconds_left)
+                        if row.status == "RUNNING" else "-"),
             "started": Text(timestamp(row.started)),
             "duration": Text(duration((end - row.started).total_seconds()
                                       if row.started else None)),

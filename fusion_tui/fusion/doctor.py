@@ -1,0 +1,149 @@
+"""Is FUSION set up so that a run can start? Each problem is one line saying how to fix it.
+
+`fusion-tui doctor` prints these checks; creating a FUSION run in the app shows the first
+problem, so a user learns of a missing checkout before a run fails, not after.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from fusion_tui.config.errors import ConfigError
+from fusion_tui.fusion import schema
+from fusion_tui.settings import Settings
+
+# FUSION's names for the networks it ships and the files it reads them from
+# (fusion/io/structure.py): `network` must be one of these names.
+NETWORK_FILES = {
+    "USNet": "us_network.txt", "NSFNet": "nsf_network.txt",
+    "Pan-European": "europe_network.txt", "USbackbone60": "USB6014.txt",
+    "Spainbackbone30": "SPNB3014.txt", "geant": "geant.txt", "toy_network": "toy_network.txt",
+    "metro_net": "metro_net.txt", "dt_network": "dt_network.txt",
+}
+IMPORT_TIMEOUT = 120.0  # FUSION imports torch: 3-4 s warm, much longer on a cold disk
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: what was looked at, and the problem with its fix (None when fine)."""
+
+    name: str
+    detail: str
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _home(settings: Settings) -> tuple[Check, Path | None]:
+    home = settings.fusion_home
+    if home is None:
+        return Check("checkout", "FUSION_TUI_FUSION_HOME",
+                     "FUSION_TUI_FUSION_HOME is not set: export FUSION_TUI_FUSION_HOME="
+                     "/path/to/FUSION (a checkout of github.com/SDNNetSim/FUSION)"), None
+    if not home.is_dir():
+        return Check("checkout", str(home),
+                     f"FUSION_TUI_FUSION_HOME: {str(home)!r} is not a directory; clone FUSION "
+                     "there or point the variable at your checkout"), None
+    if not (home / "fusion" / "__init__.py").is_file() or not (home / "data").is_dir():
+        return Check("checkout", str(home),
+                     f"FUSION_TUI_FUSION_HOME: {str(home)!r} is not a FUSION checkout (it needs "
+                     "fusion/__init__.py and data/); point it at the folder you cloned"), None
+    return Check("checkout", str(home)), home
+
+
+def _python(settings: Settings, home: Path) -> tuple[Check, Path | None]:
+    python = settings.resolved_fusion_python()
+    how = "FUSION_TUI_FUSION_PYTHON" if settings.fusion_python else "found automatically"
+    if not (python.is_file() and os.access(python, os.X_OK)):
+        return Check("python", str(python),
+                     f"FUSION's Python {str(python)!r} ({how}) is not an executable file; set "
+                     "FUSION_TUI_FUSION_PYTHON to the python of FUSION's venv"), None
+    try:
+        done = subprocess.run(
+            [str(python), "-c", "import fusion.cli.run_sim"], cwd=home,
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=IMPORT_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        return Check("python", str(python),
+                     f"{str(python)!r} took over {IMPORT_TIMEOUT:g} s to import FUSION; "
+                     "try again, or check that disk"), None
+    except OSError as exc:
+        return Check("python", str(python), f"cannot run {str(python)!r}: {exc.strerror}"), None
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        last = lines[-1][:200] if lines else f"exit status {done.returncode}"
+        return Check("python", str(python),
+                     f"{str(python)!r} cannot import FUSION ({last}); install FUSION's "
+                     f"requirements into it and `pip install --no-deps -e {home}`, or set "
+                     "FUSION_TUI_FUSION_PYTHON to the python of FUSION's venv"), None
+    return Check("python", f"{python} ({how}) imports fusion"), python
+
+
+def _command(settings: Settings) -> Check:
+    from fusion_tui.runs.command import check_runnable, expand_command
+
+    values = {"config_path": "config.ini", "run_id": "x", "progress_file": "p",
+              "output_dir": "o", "run_dir": ".", "python": "python",
+              "fusion_python": str(settings.resolved_fusion_python()),
+              "fusion_home": str(settings.fusion_home or "")}
+    try:
+        argv = expand_command(settings.fusion_command, values, setting="FUSION_TUI_FUSION_COMMAND")
+        check_runnable(argv, settings.fusion_home, setting="FUSION_TUI_FUSION_COMMAND")
+    except ConfigError as exc:
+        return Check("command", settings.fusion_command, str(exc))
+    if "run_sim" not in argv[1:]:
+        return Check("command", " ".join(argv),
+                     "FUSION_TUI_FUSION_COMMAND lacks the `run_sim` mode FUSION 6.1 requires "
+                     "(fusion-sim run_sim --config_path ...); unset it to use the default")
+    return Check("command", " ".join(argv))
+
+
+def _template_files(sections: Mapping[str, Mapping[str, str]], home: Path,
+                    template: str) -> list[Check]:
+    checks = []
+    try:
+        schema.validate(sections)
+        checks.append(Check("template", f"{template}: every key FUSION 6.1 requires"))
+    except ConfigError as exc:
+        checks.append(Check("template", template, f"template {template!r}: {exc}"))
+    general = sections.get("general_settings", {})
+    mods = general.get("mod_assumption_path", "").strip()
+    if mods and mods != "None":
+        path = Path(mods).expanduser()
+        path = path if path.is_absolute() else home / path
+        checks.append(Check("modulation", str(path)) if path.is_file() else Check(
+            "modulation", str(path),
+            f"template {template!r}: mod_assumption_path {mods!r} does not exist in the "
+            f"checkout ({path}); FUSION 6.1 ships "
+            "data/json_input/example_mods/default_mod_formats.json"))
+    network = sections.get("topology_settings", {}).get("network", "").strip()
+    name = NETWORK_FILES.get(network)
+    if name is None:
+        checks.append(Check("network", network,
+                            f"template {template!r}: FUSION 6.1 knows no network {network!r} "
+                            f"(it knows {', '.join(NETWORK_FILES)})"))
+    else:
+        topo = home / "data" / "raw" / name
+        checks.append(Check("network", f"{network}: {topo}") if topo.is_file() else Check(
+            "network", str(topo), f"template {template!r}: {topo} is missing from the checkout"))
+    return checks
+
+
+def diagnose(settings: Settings, sections: Mapping[str, Mapping[str, str]] | None = None,
+             template: str = "fusion") -> list[Check]:
+    """Every check, in the order a user fixes them; later ones are skipped once the
+    checkout itself is missing."""
+    home_check, home = _home(settings)
+    checks = [home_check]
+    if home is None:
+        return checks
+    python_check, _ = _python(settings, home)
+    checks += [python_check, _command(settings)]
+    if sections is not None:
+        checks += _template_files(sections, home, template)
+    return checks
