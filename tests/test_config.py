@@ -156,7 +156,7 @@ def test_bad_simulator_command_leaves_nothing(
 
 def test_missing_fusion_checkout_is_refused(tmp_path: Path, sqlite_url: str) -> None:
     settings = make_settings(tmp_path, sqlite_url, fusion_command="true {config_path}",
-                             fusion_cwd=tmp_path / "no-fusion-here")
+                             fusion_home=tmp_path / "no-fusion-here")
     svc = open_services(settings)
     try:
         with pytest.raises(ConfigError, match=r"working directory .* does not exist"):

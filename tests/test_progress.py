@@ -146,7 +146,7 @@ def test_fusion_log_lines() -> None:
         state.apply(event)
     assert (state.current_erlang, state.erlang_index) == (900.0, 2)
     assert state.points[600.0].complete
-    assert state.error == "out of [memory]"
+    assert state.error == "Simulation error: out of [memory]"
 
 
 def test_bare_message_lines_are_understood() -> None:

@@ -24,6 +24,7 @@ NETWORK_FILES = {
     "Spainbackbone30": "SPNB3014.txt", "geant": "geant.txt", "toy_network": "toy_network.txt",
     "metro_net": "metro_net.txt", "dt_network": "dt_network.txt",
 }
+SHIPPED_MODULATION = "data/json_input/example_mods/default_mod_formats.json"
 IMPORT_TIMEOUT = 120.0  # FUSION imports torch: 3-4 s warm, much longer on a cold disk
 
 
@@ -116,11 +117,12 @@ def _template_files(sections: Mapping[str, Mapping[str, str]], home: Path,
     if mods and mods != "None":
         path = Path(mods).expanduser()
         path = path if path.is_absolute() else home / path
+        hint = ("is this a FUSION 6.1 checkout?" if mods == SHIPPED_MODULATION else
+                f"FUSION 6.1 ships {SHIPPED_MODULATION}")
         checks.append(Check("modulation", str(path)) if path.is_file() else Check(
             "modulation", str(path),
             f"template {template!r}: mod_assumption_path {mods!r} does not exist in the "
-            f"checkout ({path}); FUSION 6.1 ships "
-            "data/json_input/example_mods/default_mod_formats.json"))
+            f"checkout ({path}); {hint}"))
     network = sections.get("topology_settings", {}).get("network", "").strip()
     name = NETWORK_FILES.get(network)
     if name is None:

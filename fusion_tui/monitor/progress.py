@@ -161,7 +161,9 @@ class ProgressState:
         if event.iteration is not None and event.iteration > (self.current_iteration or 0):
             self._time_iteration(event)
         if event.iteration is not None:
-            self.current_iteration = event.iteration
+            # Within a load progress only moves on: FUSION logs "Iteration 2 out of 6"
+            # after it has already said the load ended early at iteration 2.
+            self.current_iteration = max(self.current_iteration or 0, event.iteration)
         if event.erlang is not None:
             point = self._point(event.erlang)
             if event.iteration is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -247,6 +248,29 @@ class FusionApp(App[None]):
             except OSError as exc:
                 self.call_from_thread(self.say, describe(exc), severity="warning")
         self.call_from_thread(self.say, f"Deleted {len(run_ids)} run(s)")
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="doctor")
+    def check_fusion_setup(self, run_dir: str, template: str) -> None:
+        """After a FUSION run is created: is FUSION set up for it? One line either way."""
+        from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
+        from fusion_tui.fusion.doctor import diagnose
+        from fusion_tui.runs.rundir import RunPaths
+        from fusion_tui.safefile import read_text
+
+        try:
+            sections, _ = parse_ini(read_text(RunPaths(Path(run_dir)).config, TEMPLATE_LIMIT),
+                                    "config")
+        except (OSError, UnicodeDecodeError, ConfigError):
+            sections = None
+        problems = [c.problem for c in diagnose(self.settings, sections, template) if c.problem]
+        if problems:
+            more = f" (and {len(problems) - 1} more: run fusion-tui doctor)" \
+                if len(problems) > 1 else ""
+            self.call_from_thread(self.say, problems[0] + more, severity="warning",
+                                  title="FUSION set-up")
+        else:
+            self.call_from_thread(self.say, "checkout, Python, command and files are fine",
+                                  title="FUSION set-up")
 
     # -- faults while running: one line, never a traceback -------------------------------
 

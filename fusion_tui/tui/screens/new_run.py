@@ -26,7 +26,7 @@ from fusion_tui.config.templates import (
     parse_ini,
 )
 from fusion_tui.faults import describe
-from fusion_tui.settings import BUILTIN_SIMULATOR
+from fusion_tui.settings import BUILTIN_SIMULATOR, FUSION_SIMULATOR
 from fusion_tui.store.models import Run
 from fusion_tui.tui.format import safe
 from fusion_tui.tui.widgets.key_bar import KeyBar
@@ -289,4 +289,6 @@ class NewRunScreen(Screen[None]):
         run = message.run
         state = "started" if run.status == "RUNNING" else "queued"
         self.app.say(f"Run {run.id} {state}", title="New run")  # type: ignore[attr-defined]
+        if run.simulator == FUSION_SIMULATOR:
+            self.app.check_fusion_setup(run.run_dir, run.template)  # type: ignore[attr-defined]
         self.app.pop_screen()
