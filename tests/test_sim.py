@@ -30,17 +30,19 @@ def erlang_b(load: float, channels: int) -> float:
     return b
 
 
-def single_link_table(slots: int) -> RoutingTable:
+def single_link_table(slots: int, requests: int = 20_000) -> RoutingTable:
     return RoutingTable.build(load_topology("single_link"), ModulationTable(DEFAULT_TABLE),
                               k_paths=1, cores=1, c_band=slots, guard_slots=0,
-                              bandwidths=(25.0,), probabilities=(1.0,))
+                              bandwidths=(25.0,), probabilities=(1.0,), num_requests=requests)
 
 
 @pytest.mark.parametrize("load", [8.0, 12.0, 16.0])
 def test_single_link_matches_erlang_b(load: float) -> None:
     table = single_link_table(16)
+    # Erlang-B is the steady state: this test opts into our warm-up (FUSION has none).
     blocking = [simulate_iteration(table, erlang=load, holding_time=1.0, num_requests=20_000,
-                                   allocation="first_fit", seed=f"erlang-b:{load}:{i}").blocking
+                                   allocation="first_fit", seed=f"erlang-b:{load}:{i}",
+                                   warmup=20_000).blocking
                 for i in range(20)]
     mean, _ = mean_variance(blocking)
     ci = ci_half_width(blocking)
@@ -83,7 +85,8 @@ def test_blocking_rises_with_load_and_more_paths_help(tmp_path: Path) -> None:
 def test_invariants_hold_after_every_event(allocation: str) -> None:
     table = RoutingTable.build(load_topology("NSFNet"), ModulationTable(DEFAULT_TABLE),
                                k_paths=2, cores=2, c_band=48, guard_slots=1,
-                               bandwidths=(25.0, 100.0, 400.0), probabilities=(0.3, 0.5, 0.2))
+                               bandwidths=(25.0, 100.0, 400.0), probabilities=(0.3, 0.5, 0.2),
+                               num_requests=1500, fallback=True, max_segments=4)
     result = simulate_iteration(table, erlang=60.0, holding_time=1.0, num_requests=1500,
                                 allocation=allocation, seed="inv", check=True)
     assert 0 < result.blocked < result.requests
@@ -91,13 +94,13 @@ def test_invariants_hold_after_every_event(allocation: str) -> None:
 
 def test_invariant_check_detects_double_booking() -> None:
     with pytest.raises(InvariantError, match="double-booked"):
-        _check([0b11], {1: ((0,), 0b01), 2: ((0,), 0b11)})
+        _check([0b11], {1: [((0,), 0b01)], 2: [((0,), 0b11)]})
     with pytest.raises(InvariantError, match="differs"):
-        _check([0b10], {1: ((0,), 0b01)})
+        _check([0b10], {1: [((0,), 0b01)]})
 
 
 def test_allocation_methods_place_where_they_say() -> None:
-    table = single_link_table(8)
+    table = single_link_table(8, requests=50)
     for allocation in ("first_fit", "last_fit", "best_fit"):
         result = simulate_iteration(table, erlang=0.01, holding_time=1.0, num_requests=50,
                                     allocation=allocation, seed="x", check=True)
@@ -131,9 +134,21 @@ BAD = [
     ({"general_settings.allocation_method": "worst_fit"},
      "[general_settings] allocation_method: expected one of"),
     ({"topology_settings.network": "Atlantis"},
-     "[topology_settings] network: unknown topology 'Atlantis'"),
+     "[topology_settings] network: unknown network 'Atlantis'"),
     ({"general_settings.request_distribution": '{"300": 1.0}'},
-     "[general_settings] request_distribution: no modulation format for 300 Gb/s"),
+     "[general_settings] request_distribution: 300 Gb/s is not in the modulation set"),
+    ({"general_settings.num_requests": "999"},
+     "[general_settings] request_distribution: the shares give 997 of 999 requests"),
+    ({"snr_settings.snr_type": "xt_calculation"},
+     "[snr_settings] snr_type: the built-in simulator does not implement SNR checks"),
+    ({"general_settings.is_grooming_enabled": "True"},
+     "[general_settings] is_grooming_enabled: the built-in simulator does not implement"),
+    ({"topology_settings.is_only_core_node": "False"},
+     "[topology_settings] is_only_core_node: the built-in simulator does not implement"),
+    ({"general_settings.seed": "3"},
+     "[general_settings] seed: a fusion-tui key, not FUSION's: it is now [builtin_settings]"),
+    ({"general_settings.mod_assumption_path": "data/no/such.json"},
+     "[general_settings] mod_assumption_path: 'data/no/such.json' not found"),
     ({"general_settings.route_method": "least_congested"},
      "[general_settings] route_method: only k_shortest_path"),
     ({"spectrum_settings.c_band": "None"}, "[spectrum_settings] c_band: missing required key"),
@@ -161,7 +176,8 @@ def test_unparsable_config_exits_2(tmp_path: Path) -> None:
 def test_signal_stops_within_a_second_and_keeps_results(
         tmp_path: Path, sig: int, code: int) -> None:
     config = write_config(tmp_path, **{"general_settings.max_iters": "500",
-                                       "general_settings.num_requests": "20000"})
+                                       "general_settings.num_requests": "20000",
+                                       "builtin_settings.early_stop": "False"})
     out = tmp_path / "output"
     proc = subprocess.Popen(
         [sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config),
@@ -175,7 +191,7 @@ def test_signal_stops_within_a_second_and_keeps_results(
     assert time.monotonic() - began < 1.0
     assert proc.returncode == code
     doc = json.loads((out / "300.0_erlang.json").read_text())
-    assert doc["iterations"] >= 1 and "blocking_mean" in doc
+    assert doc["fusion_tui"]["iterations"] >= 1 and "blocking_mean" in doc
     assert events(tmp_path)[-1]["type"] == "error"
     assert events(tmp_path)[-1]["message"] == "cancelled"
     time.sleep(0.2)
@@ -187,7 +203,8 @@ def test_signal_stops_within_a_second_and_keeps_results(
 def test_outputs_and_progress_events(tmp_path: Path) -> None:
     config = write_config(tmp_path, **{"general_settings.max_iters": "3",
                                        "topology_settings.cores_per_link": "2",
-                                       "routing_settings.k_paths": "2"})
+                                       "routing_settings.k_paths": "2",
+                                       "builtin_settings.early_stop": "False"})
     result = run_sim(config, tmp_path, "--workers", "1")
     assert result.returncode == 0, result.stderr
     out = tmp_path / "output"
@@ -202,11 +219,21 @@ def test_outputs_and_progress_events(tmp_path: Path) -> None:
     assert set(doc["link_usage"]["0-1"]) == {"usage_count", "throughput", "link_num"}
     last = doc["iter_stats"]["2"]
     assert len(last["sim_block_list"]) == 3 and len(last["sim_br_block_list"]) == 3
-    assert set(last["block_reasons_dict"]) == {"distance", "congestion"}
+    reasons = last["block_reasons_dict"]
+    assert set(reasons) == {"distance", "congestion", "xt_threshold"}
+    assert sum(reasons.values()) == pytest.approx(1.0)  # fractions, as FUSION writes them
+    assert last["fusion_tui"]["blocked"] == round(last["sim_block_list"][-1] * 1000)
     assert doc["blocking_mean"] == pytest.approx(sum(last["sim_block_list"]) / 3)
     rows = summary(tmp_path)
     assert [r["erlang"] for r in rows] == ["300", "600"]
-    assert float(rows[0]["ci_low"]) <= float(rows[0]["blocking_mean"]) <= float(rows[0]["ci_high"])
+    assert float(rows[0]["ci95_low"]) <= float(rows[0]["blocking_mean"]) \
+        <= float(rows[0]["ci95_high"])
+    blocking = last["sim_block_list"]
+    mean = sum(blocking) / 3
+    sd = (sum((b - mean) ** 2 for b in blocking) / 2) ** 0.5
+    assert doc["ci_rate_block"] == pytest.approx(1.645 * sd / 3 ** 0.5)  # FUSION's 90%
+    assert doc["ci_percent_block"] == pytest.approx(2 * doc["ci_rate_block"] / mean * 100)
+    assert doc["fusion_tui"]["ci95_half_width"] > doc["ci_rate_block"]
     evs = events(tmp_path)
     assert [e["type"] for e in evs][:2] == ["start", "erlang_start"]
     assert evs[-1] == {**evs[-1], "type": "complete", "exit_code": 0}
@@ -221,16 +248,31 @@ def test_outputs_and_progress_events(tmp_path: Path) -> None:
     assert "Starting simulation for 600.0 Erlang (load 2/2)" in result.stdout
 
 
-def test_early_stop_on_confidence_interval(tmp_path: Path) -> None:
+def test_early_stop_follows_fusions_rule(tmp_path: Path) -> None:
+    """FUSION ends a load once its 90% interval is at most 5% of the mean; so do we,
+    unless [builtin_settings] early_stop = False."""
     config = write_config(tmp_path, **{"general_settings.max_iters": "40",
-                                       "general_settings.blocking_type_ci": "True",
-                                       "general_settings.ci_target": "10",
-                                       "general_settings.erlang_stop": "300"})
+                                       "general_settings.erlang_stop": "300",
+                                       "topology_settings.cores_per_link": "1",
+                                       "spectrum_settings.c_band": "128"})
     result = run_sim(config, tmp_path)
     assert result.returncode == 0, result.stderr
     iterations = int(summary(tmp_path)[0]["iterations"])
     assert 2 <= iterations < 40
-    assert f"{iterations} iterations completed for Erlang: 300.0" in result.stdout
+    assert f"reached. {iterations}, ending for Erlang: 300.0" in result.stdout
+    doc = json.loads((tmp_path / "output" / "300.0_erlang.json").read_text())
+    assert doc["ci_percent_block"] <= 5.0
+    blocking = doc["iter_stats"][str(iterations - 2)]["sim_block_list"]
+    mean = sum(blocking) / len(blocking)
+    sd = (sum((b - mean) ** 2 for b in blocking) / (len(blocking) - 1)) ** 0.5 \
+        if len(blocking) > 1 else 0.0
+    assert len(blocking) < 2 or 2 * 1.645 * sd / len(blocking) ** 0.5 / mean * 100 > 5.0
+    off = write_config(tmp_path / "off", **{
+        "general_settings.max_iters": "6", "general_settings.erlang_stop": "300",
+        "topology_settings.cores_per_link": "1", "spectrum_settings.c_band": "128",
+        "builtin_settings.early_stop": "False"})
+    assert run_sim(off, tmp_path / "off").returncode == 0
+    assert summary(tmp_path / "off")[0]["iterations"] == "6"
 
 
 def test_fusion_topology_file(tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ from fusion_tui.sim.topology import (
 
 @pytest.mark.parametrize("name,nodes,links", [
     ("NSFNet", 14, 22), ("USNet", 24, 43), ("COST239", 11, 26), ("single_link", 2, 1),
+    ("Pan-European", 27, 55), ("USbackbone60", 60, 79), ("Spainbackbone30", 30, 56),
+    ("geant", 39, 121), ("toy_network", 6, 15), ("metro_net", 8, 16), ("dt_network", 14, 23),
 ])
 def test_shipped_topology_sizes(name: str, nodes: int, links: int) -> None:
     topo = load_topology(name)
@@ -27,6 +29,12 @@ def test_shipped_topology_sizes(name: str, nodes: int, links: int) -> None:
         degree[v] += 1
         assert length > 0
     assert min(degree) >= 1
+
+
+def test_usnet_has_fusions_lengths() -> None:
+    topo = load_topology("USNet")
+    lengths = {(topo.labels[u], topo.labels[v]): length for u, v, length in topo.links}
+    assert lengths[("0", "1")] == 800 and lengths[("0", "5")] == 1000
 
 
 def test_nsfnet_matches_fusion() -> None:
@@ -67,5 +75,5 @@ def test_fusion_format_file(tmp_path: Path) -> None:
 
 
 def test_unknown_topology() -> None:
-    with pytest.raises(TopologyError, match="unknown topology 'Nowhere'"):
+    with pytest.raises(TopologyError, match="unknown network 'Nowhere'"):
         load_topology("Nowhere")

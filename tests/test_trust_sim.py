@@ -82,7 +82,7 @@ def test_sigterm_to_the_group_ends_it_within_a_second_at_any_moment(
                {"general_settings.num_requests": "30", "general_settings.max_iters": "3",
                 "general_settings.erlang_start": "10", "general_settings.erlang_stop": "5000",
                 "general_settings.erlang_step": "10"})
-    config = write_config(tmp_path, **changes)
+    config = write_config(tmp_path, **changes, **{"builtin_settings.early_stop": "False"})
     slow = []
     for i, moment in enumerate(MOMENTS):
         out = tmp_path / f"run{i}"

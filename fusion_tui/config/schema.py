@@ -53,7 +53,7 @@ KEYS: tuple[Key, ...] = (
     Key("general_settings", "thread_num", "str", required=False),
     Key("general_settings", "mod_assumption", "str", required=False),
     Key("general_settings", "mod_assumption_path", "str", required=False),
-    Key("general_settings", "blocking_type_ci", "bool", required=False),
+    Key("general_settings", "blocking_type_ci", "str", required=False),  # unused; FUSION: any text
     Key("general_settings", "ci_target", "float", required=False, minimum=0,
         exclusive_minimum=True, maximum=100),
     Key("general_settings", "seed", "int", required=False, minimum=0, maximum=2**63 - 1),

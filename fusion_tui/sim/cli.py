@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--run_id", default="", help="label of this run")
     p.add_argument("--progress_file", help="append progress events (JSON lines) here")
     p.add_argument("--output_dir", default="output", help="where result files go")
-    p.add_argument("--seed", type=int, help="random seed (overrides general_settings.seed)")
+    p.add_argument("--seed", type=int, help="random seed (overrides [builtin_settings] seed)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="processes to spread iterations over (default: CPU count)")
     p.add_argument("--check_invariants", action="store_true",

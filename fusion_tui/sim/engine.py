@@ -40,37 +40,58 @@ def window_shifts(need: int) -> tuple[int, ...]:
     return tuple(shifts)
 
 
-# An option is one way to carry one bandwidth between one node pair:
+# An option is one way to carry one bandwidth between one node pair as one lightpath:
 # (per-core spectrum indices, window shifts, slots needed, slot mask at position 0, path id,
 #  hops, length_km, counter slot of (bandwidth, modulation)).
 Option = tuple[tuple[tuple[int, ...], ...], tuple[int, ...], int, int, int, int, float, int]
+# A slicing is the same for `count` lightpaths of a smaller bandwidth: (option, count).
+Slicing = tuple[Option, int]
+
+
+def _option(per_core: tuple[tuple[int, ...], ...], need: int, pid: int, hops: int,
+            length: float, counter: int) -> Option:
+    return (per_core, window_shifts(need), need, (1 << need) - 1, pid, hops, length, counter)
 
 
 @dataclass(frozen=True)
 class RoutingTable:
-    """Everything precomputed once per configuration: paths, formats, slot needs."""
+    """Everything precomputed once per configuration: paths, formats, slot needs.
+
+    For each node pair and bandwidth, `options` lists the lightpaths to try in FUSION's
+    order: the k shortest paths in turn and, on each path, the highest-order format that
+    reaches, then (fallback formats, FUSION's `pre_calc_mod_selection = False`) every
+    lower-order format that reaches too. `slicings` holds, per path, FUSION's static
+    slicing for a request that no single lightpath can carry (`max_segments > 1`): each
+    smaller bandwidth of the modulation set, largest first, as `count` lightpaths of the
+    highest-order format that reaches, until one needs more than `max_segments`.
+    """
 
     num_links: int
     cores: int
     c_band: int
     pairs: tuple[tuple[int, int], ...]
     options: tuple[tuple[tuple[Option, ...], ...], ...]  # [pair][bandwidth]
+    slicings: tuple[tuple[tuple[tuple[Slicing, ...], ...], ...], ...]  # [pair][bw][path]
     path_links: tuple[tuple[int, ...], ...]
     bandwidths: tuple[float, ...]
     cumulative: tuple[float, ...]
+    quotas: tuple[int, ...]
     mod_names: tuple[str, ...]
     link_names: tuple[str, ...]
 
     @classmethod
     def build(cls, topology: Topology, modulation: ModulationTable, *, k_paths: int,
               cores: int, c_band: int, guard_slots: int, bandwidths: tuple[float, ...],
-              probabilities: tuple[float, ...]) -> RoutingTable:
+              probabilities: tuple[float, ...], num_requests: int, fallback: bool = False,
+              max_segments: int = 1) -> RoutingTable:
         adj = topology.adjacency()
         link_of = topology.link_index()
         mod_names = tuple(modulation.names())
         mod_id = {name: i for i, name in enumerate(mod_names)}
+        nmods = len(mod_names)
         pairs: list[tuple[int, int]] = []
         options: list[tuple[tuple[Option, ...], ...]] = []
+        slicings: list[tuple[tuple[tuple[Slicing, ...], ...], ...]] = []
         path_links: list[tuple[int, ...]] = []
         cache: dict[tuple[int, int], list[tuple[float, tuple[int, ...]]]] = {}
         for s in range(topology.num_nodes):
@@ -84,35 +105,69 @@ class RoutingTable:
                 if not paths:
                     continue
                 pairs.append((s, d))
-                per_bw = []
-                path_ids = []
-                for _, nodes in paths:
+                routes = []
+                for length, nodes in paths:
                     links = tuple(link_of[(a, b)] for a, b in pairwise(nodes))
-                    path_ids.append(len(path_links))
+                    per_core = tuple(tuple(link * cores + c for link in links)
+                                     for c in range(cores))
+                    routes.append((length, per_core, len(path_links), len(links)))
                     path_links.append(links)
+                per_bw: list[tuple[Option, ...]] = []
+                per_bw_sliced: list[tuple[tuple[Slicing, ...], ...]] = []
                 for b, bw in enumerate(bandwidths):
                     opts: list[Option] = []
-                    for (length, _nodes), pid in zip(paths, path_ids, strict=True):
-                        choice = modulation.choose(bw, length)
-                        if choice is None:
-                            continue
-                        name, slots = choice
-                        need = slots + guard_slots
-                        if need > c_band:
-                            continue
-                        links = path_links[pid]
-                        per_core = tuple(tuple(link * cores + c for link in links)
-                                         for c in range(cores))
-                        opts.append((per_core, window_shifts(need), need, (1 << need) - 1, pid,
-                                     len(links), length, b * len(mod_names) + mod_id[name]))
+                    sliced: list[tuple[Slicing, ...]] = []
+                    for length, per_core, pid, hops in routes:
+                        formats = modulation.reaching(bw, length)
+                        for name, slots in formats if fallback else formats[:1]:
+                            need = slots + guard_slots
+                            if need <= c_band:
+                                opts.append(_option(per_core, need, pid, hops, length,
+                                                    b * nmods + mod_id[name]))
+                        if max_segments > 1 and bw != SMALLEST_UNSLICED:
+                            sliced.append(tuple(_slicings(
+                                modulation, bandwidths, bw, length, per_core, pid, hops,
+                                guard_slots, c_band, max_segments, mod_id, nmods)))
                     per_bw.append(tuple(opts))
+                    per_bw_sliced.append(tuple(sliced))
                 options.append(tuple(per_bw))
+                slicings.append(tuple(per_bw_sliced))
         total = sum(probabilities)
-        cumulative = tuple(x / total for x in accumulate(probabilities))
+        cumulative = tuple(x / total for x in accumulate(probabilities)) if total else ()
+        quotas = tuple(int(p * num_requests) for p in probabilities)
         link_names = tuple(f"{topology.labels[u]}-{topology.labels[v]}"
                            for u, v, _ in topology.links)
         return cls(len(topology.links), cores, c_band, tuple(pairs), tuple(options),
-                   tuple(path_links), bandwidths, cumulative, mod_names, link_names)
+                   tuple(slicings), tuple(path_links), bandwidths, cumulative, quotas,
+                   mod_names, link_names)
+
+
+# FUSION never slices a 25 Gb/s request (it compares the bandwidth with "25").
+SMALLEST_UNSLICED = 25.0
+
+
+def _slicings(modulation: ModulationTable, bandwidths: tuple[float, ...], bw: float,
+              length: float, per_core: tuple[tuple[int, ...], ...], pid: int, hops: int,
+              guard_slots: int, c_band: int, max_segments: int, mod_id: dict[str, int],
+              nmods: int) -> list[Slicing]:
+    """FUSION's static slicing of `bw` on one path: tiers largest first; a tier with no
+    reaching format is skipped; the first tier needing too many segments ends the list."""
+    out: list[Slicing] = []
+    for t, tier in sorted(enumerate(bandwidths), key=lambda e: -e[1]):
+        if int(tier) >= int(bw):
+            continue
+        formats = modulation.reaching(tier, length)
+        if not formats:
+            continue
+        count = int(int(bw) / int(tier))
+        if count > max_segments:
+            break
+        name, slots = formats[0]
+        need = slots + guard_slots
+        if need <= c_band:
+            out.append((_option(per_core, need, pid, hops, length, t * nmods + mod_id[name]),
+                        count))
+    return out
 
 
 @dataclass
@@ -128,6 +183,7 @@ class IterationResult:
     accepted: int = 0
     hops_sum: int = 0
     length_sum: float = 0.0
+    sliced: int = 0
     mods_used: dict[str, dict[str, int]] = field(default_factory=dict)
     link_usage: list[int] = field(default_factory=list)
     link_throughput: list[float] = field(default_factory=list)
@@ -166,111 +222,183 @@ def _best_fit(free: int, need: int) -> int:
     return best_pos
 
 
-def _check(spec: list[int], active: dict[int, tuple[tuple[int, ...], int]]) -> None:
+def _check(spec: list[int], active: dict[int, list[tuple[tuple[int, ...], int]]]) -> None:
     expected = [0] * len(spec)
-    for idxs, mask in active.values():
-        for i in idxs:
-            if expected[i] & mask:
-                raise InvariantError(f"slot double-booked on spectrum {i}")
-            expected[i] |= mask
+    for taken in active.values():
+        for idxs, mask in taken:
+            for i in idxs:
+                if expected[i] & mask:
+                    raise InvariantError(f"slot double-booked on spectrum {i}")
+                expected[i] |= mask
     if expected != spec:
         raise InvariantError("spectrum differs from the set of active lightpaths")
 
 
+def _first_fit(spec: list[int], opt: Option, full: int) -> tuple[int, tuple[int, ...]]:
+    """Lowest start of a free window on the first core that has one, or (-1, ())."""
+    shifts = opt[1]
+    for idxs in opt[0]:
+        occ = 0
+        for i in idxs:
+            occ |= spec[i]
+        m = ~occ & full
+        for s in shifts:
+            m &= m >> s
+        if m:
+            return (m & -m).bit_length() - 1, idxs
+    return -1, ()
+
+
+def _place_sliced(spec: list[int], slicings: tuple[tuple[Slicing, ...], ...],
+                  full: int) -> tuple[Option, list[tuple[tuple[int, ...], int]]] | None:
+    """FUSION's static slicing: the first path and tier whose every segment fits (first
+    fit, one after another); a tier that fails is rolled back before the next is tried."""
+    for per_path in slicings:
+        for opt, count in per_path:
+            taken: list[tuple[tuple[int, ...], int]] = []
+            for _ in range(count):
+                pos, idxs = _first_fit(spec, opt, full)
+                if pos < 0:
+                    break
+                mask = opt[3] << pos
+                for i in idxs:
+                    spec[i] |= mask
+                taken.append((idxs, mask))
+            if len(taken) == count:
+                return opt, taken
+            for idxs, mask in taken:
+                for i in idxs:
+                    spec[i] ^= mask
+    return None
+
+
 def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: float,
-                       num_requests: int, allocation: str, seed: str,
+                       num_requests: int, allocation: str, seed: str, warmup: int = 0,
                        check: bool = False) -> IterationResult:
-    """Run `num_requests` warm-up arrivals, then `num_requests` counted ones."""
+    """One iteration as FUSION runs it: an empty network, `num_requests` counted
+    arrivals whose bandwidths follow exact quotas (each arrival draws uniformly among the
+    bandwidths with quota left). `warmup` uncounted arrivals first is our extension."""
     rng = random.Random(seed)
     rnd = rng.random
     mean_gap = holding_time / erlang
     full = (1 << table.c_band) - 1
     spec = [0] * (table.num_links * table.cores)
-    heap: list[tuple[float, int, tuple[int, ...], int]] = []
+    heap: list[tuple[float, int, list[tuple[tuple[int, ...], int]]]] = []
     push, pop = heapq.heappush, heapq.heappop
-    options, cumulative, bandwidths = table.options, table.cumulative, table.bandwidths
+    options, slicings = table.options, table.slicings
+    cumulative, bandwidths = table.cumulative, table.bandwidths
     npairs = len(table.pairs)
     last_bw = len(bandwidths) - 1
+    left = list(table.quotas)
+    open_bws = [b for b, q in enumerate(left) if q > 0]
     first, last = allocation == FIRST_FIT, allocation == LAST_FIT
-    warmup = num_requests
     total = warmup + num_requests
     mod_counts = [0] * (len(bandwidths) * len(table.mod_names))
     path_count = [0] * len(table.path_links)
     path_bw = [0.0] * len(table.path_links)
-    active: dict[int, tuple[tuple[int, ...], int]] = {}
-    blocked = distance = 0
+    active: dict[int, list[tuple[tuple[int, ...], int]]] = {}
+    blocked = distance = sliced_count = 0
     offered_bw = blocked_bw = length_sum = 0.0
     hops_sum = 0
     now = 0.0
     for n in range(total):
         now -= log(1.0 - rnd()) * mean_gap
         while heap and heap[0][0] <= now:
-            _, rid, idxs, mask = pop(heap)
-            if check:
-                if any(spec[i] & mask != mask for i in idxs):
+            _, rid, freed = pop(heap)
+            for idxs, mask in freed:
+                if check and any(spec[i] & mask != mask for i in idxs):
                     raise InvariantError(f"departure {rid} frees slots it did not hold")
-                del active[rid]
-            for i in idxs:
-                spec[i] ^= mask
-            if check:
-                _check(spec, active)
-        b = bisect_right(cumulative, rnd())
-        if b > last_bw:
-            b = last_bw
-        opts = options[int(rnd() * npairs)][b]
-        placed = None
-        for opt in opts:
-            shifts = opt[1]
-            best_pos, best_len = -1, 0
-            best_idxs: tuple[int, ...] = ()
-            for idxs in opt[0]:
-                occ = 0
                 for i in idxs:
-                    occ |= spec[i]
-                free = ~occ & full
-                m = free
-                for s in shifts:
-                    m &= m >> s
-                if not m:
-                    continue
-                if first:
-                    best_pos, best_idxs = (m & -m).bit_length() - 1, idxs
-                    break
-                if last:
-                    best_pos, best_idxs = m.bit_length() - 1, idxs
-                    break
-                pos = _best_fit(free, opt[2])
-                run = free >> pos
-                length = (run ^ (run + 1)).bit_length() - 1
-                if best_pos < 0 or length < best_len:
-                    best_pos, best_len, best_idxs = pos, length, idxs
-            if best_pos >= 0:
-                mask = opt[3] << best_pos
+                    spec[i] ^= mask
+            if check:
+                del active[rid]
+                _check(spec, active)
+        counted = n >= warmup
+        if counted:
+            k = int(rnd() * len(open_bws))
+            b = open_bws[k]
+            left[b] -= 1
+            if not left[b]:
+                open_bws[k] = open_bws[-1]
+                open_bws.pop()
+        else:
+            b = bisect_right(cumulative, rnd())
+            if b > last_bw:
+                b = last_bw
+        pair = int(rnd() * npairs)
+        opts = options[pair][b]
+        placed: Option | None = None
+        taken: list[tuple[tuple[int, ...], int]] = []
+        for opt in opts:
+            if first:
+                pos, best_idxs = _first_fit(spec, opt, full)
+            else:
+                pos, best_idxs = _fit_other(spec, opt, full, last)
+            if pos >= 0:
+                mask = opt[3] << pos
                 for i in best_idxs:
                     spec[i] |= mask
-                push(heap, (now - log(1.0 - rnd()) * holding_time, n, best_idxs, mask))
-                if check:
-                    active[n] = (best_idxs, mask)
-                    _check(spec, active)
+                taken = [(best_idxs, mask)]
                 placed = opt
                 break
-        if n < warmup:
+        if placed is None and slicings[pair][b]:
+            found = _place_sliced(spec, slicings[pair][b], full)
+            if found is not None:
+                placed, taken = found
+                if counted:
+                    sliced_count += 1
+        if placed is not None:
+            push(heap, (now - log(1.0 - rnd()) * holding_time, n, taken))
+            if check:
+                active[n] = taken
+                _check(spec, active)
+        if not counted:
             continue
         bw = bandwidths[b]
         offered_bw += bw
         if placed is None:
             blocked += 1
             blocked_bw += bw
-            if not opts:
+            if not opts and not any(slicings[pair][b]):
                 distance += 1
         else:
             hops_sum += placed[5]
             length_sum += placed[6]
-            mod_counts[placed[7]] += 1
+            mod_counts[placed[7]] += len(taken)
             path_count[placed[4]] += 1
             path_bw[placed[4]] += bw
-    return _summarise(table, num_requests, blocked, distance, offered_bw, blocked_bw,
-                      hops_sum, length_sum, mod_counts, path_count, path_bw)
+    result = _summarise(table, num_requests, blocked, distance, offered_bw, blocked_bw,
+                        hops_sum, length_sum, mod_counts, path_count, path_bw)
+    result.sliced = sliced_count
+    return result
+
+
+def _fit_other(spec: list[int], opt: Option, full: int,
+               last: bool) -> tuple[int, tuple[int, ...]]:
+    """Last fit (highest start on the first core with room) or best fit (the smallest
+    free block that holds the lightpath, over all cores): our extensions, since FUSION
+    6.1's own best_fit and last_fit crash on their first iteration."""
+    shifts = opt[1]
+    best_pos, best_len = -1, 0
+    best_idxs: tuple[int, ...] = ()
+    for idxs in opt[0]:
+        occ = 0
+        for i in idxs:
+            occ |= spec[i]
+        free = ~occ & full
+        m = free
+        for s in shifts:
+            m &= m >> s
+        if not m:
+            continue
+        if last:
+            return m.bit_length() - 1, idxs
+        pos = _best_fit(free, opt[2])
+        run = free >> pos
+        length = (run ^ (run + 1)).bit_length() - 1
+        if best_pos < 0 or length < best_len:
+            best_pos, best_len, best_idxs = pos, length, idxs
+    return best_pos, best_idxs
 
 
 def _summarise(table: RoutingTable, requests: int, blocked: int, distance: int,

@@ -81,21 +81,23 @@ class Progress:
 class Results:
     """Per-Erlang JSON files and `summary.csv` under the output directory."""
 
-    def __init__(self, output_dir: Path, link_names: tuple[str, ...]) -> None:
+    def __init__(self, output_dir: Path, link_names: tuple[str, ...],
+                 extras: dict[str, object] | None = None) -> None:
         self.output_dir = output_dir
         self.link_names = link_names
+        self.extras = extras or {}
         output_dir.mkdir(parents=True, exist_ok=True)
 
     def write_point(self, point: PointStats) -> Path:
         path = self.output_dir / f"{erlang_label(point.erlang)}_erlang.json"
-        document = point.to_fusion_json(self.link_names, _now())
+        document = point.to_fusion_json(self.link_names, _now(), self.extras)
         _write_atomic(path, json.dumps(document, indent=2) + "\n")
         return path
 
     def write_summary(self, points: list[PointStats]) -> Path:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["erlang", "blocking_mean", "ci_low", "ci_high",
+        writer.writerow(["erlang", "blocking_mean", "ci95_low", "ci95_high",
                          "bit_rate_blocking", "iterations"])
         for p in points:
             if not p.results:

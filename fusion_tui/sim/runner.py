@@ -1,7 +1,8 @@
 """Run a whole configuration: Erlang points x iterations, in order, on one or more cores.
 
-Each (Erlang, iteration) has its own random stream seeded from (seed, erlang, iteration),
-so results do not depend on how many workers run them. Results are consumed in order,
+Each iteration has its own random stream seeded from (seed, iteration), the same at
+every load as in FUSION (whose request seed is the iteration number), so results do not
+depend on how many workers run them. Results are consumed in order,
 so events, log lines and the early-stop decision are the same with any worker count;
 a worker skips iterations of an Erlang point that already stopped.
 
@@ -90,7 +91,8 @@ def _work(unit: Unit) -> tuple[int, int, IterationResult | None]:
     result = simulate_iteration(
         job.table, erlang=erlang, holding_time=cfg.holding_time,
         num_requests=cfg.num_requests, allocation=cfg.allocation,
-        seed=f"{cfg.seed}:{erlang!r}:{iteration}", check=cfg.check_invariants)
+        seed=f"{cfg.seed}:{iteration}", warmup=cfg.warmup_requests,
+        check=cfg.check_invariants)
     return e_idx, iteration, result
 
 
@@ -106,8 +108,12 @@ class SimulationRun:
         self.table = RoutingTable.build(
             config.topology, config.modulation, k_paths=config.k_paths, cores=config.cores,
             c_band=config.c_band, guard_slots=config.guard_slots,
-            bandwidths=config.bandwidths, probabilities=config.probabilities)
-        self.results = Results(output_dir, self.table.link_names)
+            bandwidths=config.bandwidths, probabilities=config.probabilities,
+            num_requests=config.num_requests, fallback=config.fallback_formats,
+            max_segments=config.max_segments)
+        self.results = Results(output_dir, self.table.link_names, {
+            "simulator": "fusion-tui built-in", "seed": config.seed,
+            "warmup_requests": config.warmup_requests, "early_stop": config.early_stop})
         self.points = [PointStats(e) for e in config.erlangs]
         self.requests_simulated = 0
 
@@ -198,9 +204,9 @@ class SimulationRun:
                                    "mean_hops": result.hops_mean,
                                })
             done = iteration + 1 == cfg.max_iters
-            if cfg.ci_stop and point.reached_target(cfg.ci_target) and not done:
-                self.log.info("Confidence interval of %.2f%% reached. %d iterations completed "
-                              "for Erlang: %s", point.ci_percent or 0.0, iteration + 1, erlang)
+            if cfg.early_stop and point.reached_fusion_target() and not done:
+                self.log.info("Confidence interval of %.2f%% reached. %d, ending for Erlang: %s",
+                              point.fusion_ci[1], iteration + 1, erlang)
                 done = True
             elif done:
                 self.log.info("Maximum iterations (%d) completed for Erlang: %s",

@@ -1,5 +1,10 @@
-"""Statistics over iterations of one Erlang point: mean, variance, 95% confidence interval
-(Student's t), and the aggregates written to FUSION's per-Erlang result file."""
+"""Statistics over iterations of one Erlang point, with FUSION's meaning for FUSION's keys.
+
+FUSION's `ci_rate_block` is the half-width of a 90% normal interval, 1.645 * s / sqrt(n),
+and `ci_percent_block` is 2 * ci_rate_block / mean * 100; FUSION ends a load once that
+is at most 5 (after two iterations or more, blocking above 0). Our own 95% interval
+(Student's t) is written under the `fusion_tui` key, never under FUSION's names.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ _T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
 _Z95 = 1.959964
+Z90 = 1.645  # FUSION's critical value (fusion/core/metrics.py)
+FUSION_STOP_PERCENT = 5.0
 
 
 def t95(df: int) -> float:
@@ -44,6 +51,15 @@ def ci_half_width(values: list[float]) -> float | None:
     return t95(len(values) - 1) * math.sqrt(var / len(values))
 
 
+def fusion_interval(values: list[float]) -> tuple[float, float]:
+    """(ci_rate, ci_percent) as FUSION computes them; zeros below two values or at 0."""
+    mean, var = mean_variance(values)
+    if len(values) < 2 or mean <= 0:
+        return 0.0, 0.0
+    rate = Z90 * math.sqrt(var) / math.sqrt(len(values))
+    return rate, 2 * rate / mean * 100.0
+
+
 @dataclass
 class PointStats:
     """Accumulated results of one Erlang load."""
@@ -71,20 +87,23 @@ class PointStats:
         return ci_half_width(self.blocking)
 
     @property
-    def ci_percent(self) -> float | None:
-        ci, mean = self.ci, self.mean
-        if ci is None or mean <= 0:
-            return None
-        return ci / mean * 100.0
+    def fusion_ci(self) -> tuple[float, float]:
+        return fusion_interval(self.blocking)
 
-    def reached_target(self, target_percent: float) -> bool:
-        percent = self.ci_percent
-        return percent is not None and percent <= target_percent
+    def reached_fusion_target(self) -> bool:
+        """FUSION's early stop: its interval is at most 5% of the mean."""
+        rate, percent = self.fusion_ci
+        return len(self.results) >= 2 and rate >= 0 and self.mean > 0 \
+            and percent <= FUSION_STOP_PERCENT
 
-    def to_fusion_json(self, link_names: tuple[str, ...], end_time: str) -> dict[str, object]:
-        """The per-Erlang result document, with FUSION's top-level keys."""
+    def to_fusion_json(self, link_names: tuple[str, ...], end_time: str,
+                       extras: dict[str, object]) -> dict[str, object]:
+        """The per-Erlang result document: FUSION's keys with FUSION's meaning, and ours
+        under `fusion_tui`."""
         mean, var = mean_variance(self.blocking)
         br_mean, br_var = mean_variance(self.bit_rate_blocking)
+        rate, percent = self.fusion_ci
+        br_rate, br_percent = fusion_interval(self.bit_rate_blocking)
         ci = self.ci
         usage = [0] * len(link_names)
         throughput = [0.0] * len(link_names)
@@ -96,26 +115,30 @@ class PointStats:
         accepted = sum(r.accepted for r in self.results)
         iter_stats: dict[str, dict[str, object]] = {}
         for i, r in enumerate(self.results):
+            reasons = {"distance": r.distance_blocked / r.blocked if r.blocked else 0.0,
+                       "congestion": r.congestion_blocked / r.blocked if r.blocked else 0.0,
+                       "xt_threshold": 0.0}
             iter_stats[str(i)] = {
                 "sim_block_list": self.blocking[: i + 1],
                 "sim_br_block_list": self.bit_rate_blocking[: i + 1],
                 "mods_used_dict": r.mods_used,
-                "block_reasons_dict": {"distance": r.distance_blocked,
-                                       "congestion": r.congestion_blocked},
+                "block_reasons_dict": reasons,
                 "hops_mean": r.hops_mean,
                 "lengths_mean": r.lengths_mean,
-                "num_requests": r.requests,
-                "blocked_requests": r.blocked,
+                "fusion_tui": {"requests": r.requests, "blocked": r.blocked,
+                               "blocked_distance": r.distance_blocked,
+                               "blocked_congestion": r.congestion_blocked,
+                               "sliced": r.sliced},
             }
         return {
-            "erlang": self.erlang,
-            "iterations": len(self.results),
             "blocking_mean": mean,
             "blocking_variance": var,
-            "ci_rate_block": ci,
-            "ci_percent_block": self.ci_percent,
+            "ci_rate_block": rate,
+            "ci_percent_block": percent,
             "bit_rate_blocking_mean": br_mean,
             "bit_rate_blocking_variance": br_var,
+            "ci_rate_bit_rate_block": br_rate,
+            "ci_percent_bit_rate_block": br_percent,
             "lightpath_utilization": accepted / requests if requests else 0.0,
             "link_usage": {
                 name: {"usage_count": usage[i], "throughput": throughput[i], "link_num": i}
@@ -123,4 +146,11 @@ class PointStats:
             },
             "sim_end_time": end_time,
             "iter_stats": iter_stats,
+            "fusion_tui": {
+                "erlang": self.erlang, "iterations": len(self.results),
+                "ci95_half_width": ci,
+                "ci95_low": None if ci is None else max(0.0, mean - ci),
+                "ci95_high": None if ci is None else mean + ci,
+                **extras,
+            },
         }

@@ -109,19 +109,19 @@ def load_fusion_file(path: Path) -> Topology:
     return _from_links(path.stem, list(ids), raw)
 
 
-def load_topology(network: str, base: Path | None = None) -> Topology:
-    """A shipped topology by name (case-insensitive) or a FUSION-format file path."""
+def load_topology(network: str, roots: tuple[Path, ...] = ()) -> Topology:
+    """A network by FUSION's name (case-insensitive: NSFNet, USNet, Pan-European, ...),
+    or a FUSION-format topology file: an absolute path, or one relative to `roots`."""
     shipped = shipped_topologies()
     path = shipped.get(network.lower())
     if path is not None:
         return load_shipped(path)
-    candidate = Path(network).expanduser()
-    if not candidate.is_absolute() and base is not None:
-        candidate = base / candidate
-    if candidate.exists():
-        return load_fusion_file(candidate)
-    known = ", ".join(load_shipped(p).name for p in shipped.values())
-    raise TopologyError(f"unknown topology {network!r} (known: {known}; or a path to a "
+    given = Path(network).expanduser()
+    for candidate in [given] if given.is_absolute() else [root / given for root in roots]:
+        if candidate.exists():
+            return load_fusion_file(candidate)
+    known = ", ".join(sorted((load_shipped(p).name for p in shipped.values()), key=str.lower))
+    raise TopologyError(f"unknown network {network!r} (known: {known}; or a path to a "
                         "FUSION topology file)")
 
 

@@ -1,0 +1,221 @@
+"""Does the built-in simulator give FUSION's numbers? Runs the real FUSION 6.1 and
+`fusion-tui-sim` on the same INI files and compares blocking at every load.
+
+    FUSION_HOME=~/FUSION python bench/fusion_parity.py [--only NAME ...] [--markdown]
+
+FUSION_HOME is a FUSION checkout with its venv (`$FUSION_HOME/venv/bin/python`, or set
+FUSION_PYTHON). Without it the script says so and exits 0: CI cannot download FUSION.
+
+Configurations: FUSION's two baseline fixtures (read from the checkout at run time,
+`tests/fixtures/expected_results/baseline_{kspf,spf}_ff/`, as they are: 4 iterations), and seven of ours (NSFNet and USNet; k = 1..3; 1 and 3
+cores; slicing on and off; fallback formats on and off; 64-128 slots so that congestion,
+not distance, dominates; 500-request iterations). First fit throughout: FUSION 6.1's
+best_fit and last_fit crash on their first iteration. Both simulators run every
+iteration (FUSION with `rl_settings.is_training = True`, the only way to turn its early
+stop off; its per-iteration blocking is still in `iter_stats`; ours with
+`[builtin_settings] early_stop = False`), so each interval rests on the same number of
+iterations: 10 per load, 40 for 500-request iterations.
+
+A load passes when the two 95% intervals of the mean blocking (Student's t over the
+iterations, from each result file's `sim_block_list`) overlap, or the means differ by
+less than 5% of FUSION's. The table prints per load: FUSION's mean and interval, ours,
+the relative difference and the verdict; the exit status is 1 if any load fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fusion_tui.sim.stats import t95  # noqa: E402
+
+MIX = '{"25": 0.1, "50": 0.1, "100": 0.5, "200": 0.2, "400": 0.1}'
+BASE = "fusion"  # our complete FUSION template: every key FUSION requires
+
+# name -> (base: "fusion" or a fixture folder, overrides section.key -> value)
+CONFIGS: dict[str, tuple[str, dict[str, str]]] = {
+    "fixture kspf_ff": ("baseline_kspf_ff", {"general_settings.max_iters": "4"}),
+    "fixture spf_ff": ("baseline_spf_ff", {"general_settings.max_iters": "4"}),
+    "k1 1core 128 fallback": (BASE, {
+        "routing_settings.k_paths": "1", "topology_settings.cores_per_link": "1",
+        "spectrum_settings.c_band": "128", "general_settings.max_segments": "1",
+        "general_settings.pre_calc_mod_selection": "False", "general_settings.num_requests": "2000",
+        "general_settings.erlang_start": "100", "general_settings.erlang_stop": "200",
+        "general_settings.erlang_step": "100"}),
+    "k2 1core 64 slicing": (BASE, {
+        "routing_settings.k_paths": "2", "topology_settings.cores_per_link": "1",
+        "spectrum_settings.c_band": "64", "general_settings.max_segments": "4",
+        "general_settings.pre_calc_mod_selection": "True", "general_settings.num_requests": "2000",
+        "general_settings.erlang_start": "50", "general_settings.erlang_stop": "100",
+        "general_settings.erlang_step": "50"}),
+    "k3 3cores 128": (BASE, {
+        "routing_settings.k_paths": "3", "topology_settings.cores_per_link": "3",
+        "spectrum_settings.c_band": "128", "general_settings.max_segments": "1",
+        "general_settings.pre_calc_mod_selection": "True", "general_settings.num_requests": "3000",
+        "general_settings.erlang_start": "300", "general_settings.erlang_stop": "500",
+        "general_settings.erlang_step": "200"}),
+    "k3 3cores 96 slicing+fallback": (BASE, {
+        "routing_settings.k_paths": "3", "topology_settings.cores_per_link": "3",
+        "spectrum_settings.c_band": "96", "general_settings.max_segments": "4",
+        "general_settings.pre_calc_mod_selection": "False", "general_settings.num_requests": "3000",
+        "general_settings.erlang_start": "200", "general_settings.erlang_stop": "400",
+        "general_settings.erlang_step": "200"}),
+    "k2 1core 96 short": (BASE, {
+        "routing_settings.k_paths": "2", "topology_settings.cores_per_link": "1",
+        "spectrum_settings.c_band": "96", "general_settings.max_segments": "2",
+        "general_settings.pre_calc_mod_selection": "False", "general_settings.num_requests": "500",
+        "general_settings.max_iters": "40", "general_settings.erlang_start": "60", "general_settings.erlang_stop": "120",
+        "general_settings.erlang_step": "60"}),
+    "k1 1core 64 nomix": (BASE, {
+        "routing_settings.k_paths": "1", "topology_settings.cores_per_link": "1",
+        "spectrum_settings.c_band": "64", "general_settings.max_segments": "1",
+        "general_settings.pre_calc_mod_selection": "True", "general_settings.num_requests": "2000",
+        "general_settings.request_distribution": '{"25": 0.0, "50": 0.3, "100": 0.5, '
+                                                 '"200": 0.2, "400": 0.0}',
+        "general_settings.erlang_start": "40", "general_settings.erlang_stop": "80",
+        "general_settings.erlang_step": "40"}),
+    "USNet k2 1core 128 slicing": (BASE, {
+        "topology_settings.network": "USNet", "routing_settings.k_paths": "2",
+        "topology_settings.cores_per_link": "1", "spectrum_settings.c_band": "128",
+        "general_settings.max_segments": "4", "general_settings.pre_calc_mod_selection": "False",
+        "general_settings.num_requests": "2000", "general_settings.erlang_start": "150",
+        "general_settings.erlang_stop": "250", "general_settings.erlang_step": "100"}),
+}
+COMMON = {"general_settings.max_iters": "10", "general_settings.save_step": "1",
+          "general_settings.print_step": "1", "general_settings.request_distribution": MIX}
+FUSION_ONLY = {"rl_settings.is_training": "True"}
+BUILTIN_ONLY = {"rl_settings.is_training": "False", "builtin_settings.early_stop": "False"}
+
+
+def write_config(home: Path, base: str, overrides: dict[str, str], path: Path) -> None:
+    parser = configparser.ConfigParser()
+    parser.optionxform = str  # type: ignore[assignment, method-assign]
+    if base == BASE:
+        parser.read(ROOT / "data" / "templates" / "fusion.ini")
+        parser.remove_section("fusion_tui")
+    else:
+        folder = home / "tests" / "fixtures" / "expected_results" / base
+        parser.read(next(folder.glob("*_config.ini")))
+    for key, value in {**COMMON, **overrides}.items():
+        if base != BASE and key == "general_settings.request_distribution":
+            continue
+        section, name = key.split(".", 1)
+        if not parser.has_section(section):
+            parser.add_section(section)
+        parser[section][name] = value
+    with path.open("w") as fh:
+        parser.write(fh)
+
+
+def interval(values: list[float]) -> tuple[float, float, float]:
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, mean, mean
+    half = t95(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+    return mean, max(0.0, mean - half), mean + half
+
+
+def points(folder: Path) -> dict[float, list[float]]:
+    out = {}
+    for path in folder.glob("*_erlang.json"):
+        data = json.loads(path.read_text())
+        lists = [v.get("sim_block_list") for v in data["iter_stats"].values()]
+        out[float(path.name.split("_")[0])] = max((x for x in lists if x), key=len)
+    return out
+
+
+def run_fusion(home: Path, python: str, config: Path) -> tuple[dict[float, list[float]], float]:
+    before = set((home / "data" / "output").rglob("*_erlang.json"))
+    began = time.monotonic()
+    done = subprocess.run([python, "-m", "fusion.cli.run_sim", "run_sim", "--config_path",
+                           str(config), "--run_id", "parity"], cwd=home, capture_output=True,
+                          text=True, check=False)
+    elapsed = time.monotonic() - began
+    if done.returncode != 0:
+        raise SystemExit(f"FUSION failed on {config}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    new = set((home / "data" / "output").rglob("*_erlang.json")) - before
+    if not new:
+        raise SystemExit(f"FUSION wrote no result files for {config}")
+    return points(next(iter(new)).parent), elapsed
+
+
+def run_builtin(home: Path, config: Path, out: Path) -> tuple[dict[float, list[float]], float]:
+    env = {**os.environ, "FUSION_TUI_FUSION_HOME": str(home)}
+    began = time.monotonic()
+    subprocess.run([sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config),
+                    "--run_id", "parity", "--progress_file", str(out / "p.jsonl"),
+                    "--output_dir", str(out), "--workers", "1"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    return points(out), time.monotonic() - began
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", action="append", help="run only this configuration")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = parser.parse_args()
+    home_env = os.environ.get("FUSION_HOME")
+    if not home_env:
+        print("skipped: set FUSION_HOME to a FUSION 6.1 checkout with its venv to compare "
+              "against the real FUSION")
+        return 0
+    home = Path(home_env).expanduser()
+    python = os.environ.get("FUSION_PYTHON") or str(home / "venv" / "bin" / "python")
+    failures = 0
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (base, overrides) in CONFIGS.items():
+            if args.only and name not in args.only:
+                continue
+            stem = name.replace(" ", "_").replace("+", "_")
+            config, ours_config = Path(tmp) / f"{stem}.ini", Path(tmp) / f"{stem}-ours.ini"
+            write_config(home, base, {**overrides, **FUSION_ONLY}, config)
+            write_config(home, base, {**overrides, **BUILTIN_ONLY}, ours_config)
+            theirs, fusion_s = run_fusion(home, python, config)
+            ours, ours_s = run_builtin(home, ours_config, Path(tmp) / f"{stem}-ours")
+            for erlang in sorted(theirs):
+                f_mean, f_low, f_high = interval(theirs[erlang])
+                o_mean, o_low, o_high = interval(ours.get(erlang, [math.nan]))
+                overlap = o_low <= f_high and f_low <= o_high
+                close = abs(o_mean - f_mean) <= 0.05 * f_mean or (f_mean == o_mean == 0)
+                ok = overlap or close
+                failures += not ok
+                diff = (o_mean - f_mean) / f_mean * 100 if f_mean else 0.0
+                rows.append((name, erlang, f_mean, f_low, f_high, len(theirs[erlang]), o_mean,
+                             o_low, o_high, len(ours.get(erlang, [])), diff, ok))
+            print(f"# {name}: FUSION {fusion_s:.1f} s, built-in {ours_s:.2f} s", flush=True)
+    head = ("configuration", "Erlang", "FUSION mean [95% CI] (n)", "built-in mean [95% CI] (n)",
+            "diff", "verdict")
+    lines = []
+    for r in rows:
+        cells = (r[0], f"{r[1]:g}", f"{r[2]:.4f} [{r[3]:.4f}, {r[4]:.4f}] ({r[5]})",
+                 f"{r[6]:.4f} [{r[7]:.4f}, {r[8]:.4f}] ({r[9]})", f"{r[10]:+.1f}%",
+                 "ok" if r[11] else "DIFFERS")
+        lines.append(cells)
+    if args.markdown:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for cells in lines:
+            print("| " + " | ".join(cells) + " |")
+    else:
+        for cells in [head, *lines]:
+            print("  ".join(f"{c:<28}" if i in (0, 2, 3) else f"{c:<8}"
+                            for i, c in enumerate(cells)))
+    print(f"{len(rows) - failures} of {len(rows)} loads agree")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
