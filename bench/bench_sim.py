@@ -1,11 +1,11 @@
-"""Simulator throughput (issue 3): simulated requests per second, warm-up included.
+"""Simulator throughput (issue 3): simulated requests per second.
 
     python bench/bench_sim.py [--runs 5]
 
 NSFNet, 320 slots, 3 cores, k=3, first fit, 300..900 Erlang (step 100), 10,000 requests
-per iteration (plus as many warm-up arrivals), 3 iterations per load. Runs the real
-`python -m fusion_tui.sim` with --workers 1 and --workers 2 and prints the median of the
-rate the simulator reports (its own wall time, routing precomputation included) and of
+per iteration (FUSION's semantics: no warm-up), 3 iterations per load, every one run.
+Runs the real `python -m fusion_tui.sim` with --workers 1 and --workers 2 and prints the
+median of the rate the simulator reports (its own wall time, routing precomputation included) and of
 the whole command's wall time (interpreter start-up included), with the 2-worker /
 1-worker ratio. For scale: FUSION 6.1 did about 580 requests/s on this kind of machine.
 """
@@ -33,7 +33,6 @@ request_distribution = {"25": 0.1, "50": 0.1, "100": 0.5, "200": 0.2, "400": 0.1
 guard_slots = 1
 route_method = k_shortest_path
 allocation_method = first_fit
-seed = 1
 
 [topology_settings]
 network = NSFNet
@@ -45,6 +44,10 @@ k_paths = 3
 
 [spectrum_settings]
 c_band = 320
+
+[builtin_settings]
+seed = 1
+early_stop = False
 """
 
 

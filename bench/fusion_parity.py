@@ -7,7 +7,8 @@ FUSION_HOME is a FUSION checkout with its venv (`$FUSION_HOME/venv/bin/python`, 
 FUSION_PYTHON). Without it the script says so and exits 0: CI cannot download FUSION.
 
 Configurations: FUSION's two baseline fixtures (read from the checkout at run time,
-`tests/fixtures/expected_results/baseline_{kspf,spf}_ff/`, as they are: 4 iterations), and seven of ours (NSFNet and USNet; k = 1..3; 1 and 3
+`tests/fixtures/expected_results/baseline_{kspf,spf}_ff/`, as they are: 4 iterations),
+and seven of ours (NSFNet and USNet; k = 1..3; 1 and 3
 cores; slicing on and off; fallback formats on and off; 64-128 slots so that congestion,
 not distance, dominates; 500-request iterations). First fit throughout: FUSION 6.1's
 best_fit and last_fit crash on their first iteration. Both simulators run every
@@ -25,7 +26,6 @@ the relative difference and the verdict; the exit status is 1 if any load fails.
 from __future__ import annotations
 
 import argparse
-import configparser
 import json
 import math
 import os
@@ -37,61 +37,43 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from fusion_ini import write_ini  # noqa: E402
 
 from fusion_tui.sim.stats import t95  # noqa: E402
 
 MIX = '{"25": 0.1, "50": 0.1, "100": 0.5, "200": 0.2, "400": 0.1}'
 BASE = "fusion"  # our complete FUSION template: every key FUSION requires
 
+def ours(k: int, cores: int, slots: int, segments: int, fallback: bool, requests: int,
+         loads: tuple[int, int, int], **extra: str) -> tuple[str, dict[str, str]]:
+    """One of our configurations: the fusion template with these settings."""
+    g = "general_settings."
+    return BASE, {
+        "routing_settings.k_paths": str(k), "topology_settings.cores_per_link": str(cores),
+        "spectrum_settings.c_band": str(slots), g + "max_segments": str(segments),
+        g + "pre_calc_mod_selection": str(not fallback), g + "num_requests": str(requests),
+        g + "erlang_start": str(loads[0]), g + "erlang_stop": str(loads[1]),
+        g + "erlang_step": str(loads[2]), **{key.replace("__", "."): v for key, v in extra.items()},
+    }
+
+
 # name -> (base: "fusion" or a fixture folder, overrides section.key -> value)
 CONFIGS: dict[str, tuple[str, dict[str, str]]] = {
     "fixture kspf_ff": ("baseline_kspf_ff", {"general_settings.max_iters": "4"}),
     "fixture spf_ff": ("baseline_spf_ff", {"general_settings.max_iters": "4"}),
-    "k1 1core 128 fallback": (BASE, {
-        "routing_settings.k_paths": "1", "topology_settings.cores_per_link": "1",
-        "spectrum_settings.c_band": "128", "general_settings.max_segments": "1",
-        "general_settings.pre_calc_mod_selection": "False", "general_settings.num_requests": "2000",
-        "general_settings.erlang_start": "100", "general_settings.erlang_stop": "200",
-        "general_settings.erlang_step": "100"}),
-    "k2 1core 64 slicing": (BASE, {
-        "routing_settings.k_paths": "2", "topology_settings.cores_per_link": "1",
-        "spectrum_settings.c_band": "64", "general_settings.max_segments": "4",
-        "general_settings.pre_calc_mod_selection": "True", "general_settings.num_requests": "2000",
-        "general_settings.erlang_start": "50", "general_settings.erlang_stop": "100",
-        "general_settings.erlang_step": "50"}),
-    "k3 3cores 128": (BASE, {
-        "routing_settings.k_paths": "3", "topology_settings.cores_per_link": "3",
-        "spectrum_settings.c_band": "128", "general_settings.max_segments": "1",
-        "general_settings.pre_calc_mod_selection": "True", "general_settings.num_requests": "3000",
-        "general_settings.erlang_start": "300", "general_settings.erlang_stop": "500",
-        "general_settings.erlang_step": "200"}),
-    "k3 3cores 96 slicing+fallback": (BASE, {
-        "routing_settings.k_paths": "3", "topology_settings.cores_per_link": "3",
-        "spectrum_settings.c_band": "96", "general_settings.max_segments": "4",
-        "general_settings.pre_calc_mod_selection": "False", "general_settings.num_requests": "3000",
-        "general_settings.erlang_start": "200", "general_settings.erlang_stop": "400",
-        "general_settings.erlang_step": "200"}),
-    "k2 1core 96 short": (BASE, {
-        "routing_settings.k_paths": "2", "topology_settings.cores_per_link": "1",
-        "spectrum_settings.c_band": "96", "general_settings.max_segments": "2",
-        "general_settings.pre_calc_mod_selection": "False", "general_settings.num_requests": "500",
-        "general_settings.max_iters": "40", "general_settings.erlang_start": "60", "general_settings.erlang_stop": "120",
-        "general_settings.erlang_step": "60"}),
-    "k1 1core 64 nomix": (BASE, {
-        "routing_settings.k_paths": "1", "topology_settings.cores_per_link": "1",
-        "spectrum_settings.c_band": "64", "general_settings.max_segments": "1",
-        "general_settings.pre_calc_mod_selection": "True", "general_settings.num_requests": "2000",
-        "general_settings.request_distribution": '{"25": 0.0, "50": 0.3, "100": 0.5, '
-                                                 '"200": 0.2, "400": 0.0}',
-        "general_settings.erlang_start": "40", "general_settings.erlang_stop": "80",
-        "general_settings.erlang_step": "40"}),
-    "USNet k2 1core 128 slicing": (BASE, {
-        "topology_settings.network": "USNet", "routing_settings.k_paths": "2",
-        "topology_settings.cores_per_link": "1", "spectrum_settings.c_band": "128",
-        "general_settings.max_segments": "4", "general_settings.pre_calc_mod_selection": "False",
-        "general_settings.num_requests": "2000", "general_settings.erlang_start": "150",
-        "general_settings.erlang_stop": "250", "general_settings.erlang_step": "100"}),
+    "k1 1core 128 fallback": ours(1, 1, 128, 1, True, 2000, (100, 200, 100)),
+    "k2 1core 64 slicing": ours(2, 1, 64, 4, False, 2000, (50, 100, 50)),
+    "k3 3cores 128": ours(3, 3, 128, 1, False, 3000, (300, 500, 200)),
+    "k3 3cores 96 slicing+fallback": ours(3, 3, 96, 4, True, 3000, (200, 400, 200)),
+    "k2 1core 96 short": ours(2, 1, 96, 2, True, 500, (60, 120, 60),
+                              general_settings__max_iters="40"),
+    "k1 1core 64 nomix": ours(1, 1, 64, 1, False, 2000, (40, 80, 40),
+                              general_settings__request_distribution=(
+                                  '{"25": 0.0, "50": 0.3, "100": 0.5, "200": 0.2, "400": 0.0}')),
+    "USNet k2 1core 128 slicing": ours(2, 1, 128, 4, True, 2000, (150, 250, 100),
+                                       topology_settings__network="USNet"),
 }
 COMMON = {"general_settings.max_iters": "10", "general_settings.save_step": "1",
           "general_settings.print_step": "1", "general_settings.request_distribution": MIX}
@@ -100,23 +82,13 @@ BUILTIN_ONLY = {"rl_settings.is_training": "False", "builtin_settings.early_stop
 
 
 def write_config(home: Path, base: str, overrides: dict[str, str], path: Path) -> None:
-    parser = configparser.ConfigParser()
-    parser.optionxform = str  # type: ignore[assignment, method-assign]
+    changes = {**COMMON, **overrides}
     if base == BASE:
-        parser.read(ROOT / "data" / "templates" / "fusion.ini")
-        parser.remove_section("fusion_tui")
-    else:
-        folder = home / "tests" / "fixtures" / "expected_results" / base
-        parser.read(next(folder.glob("*_config.ini")))
-    for key, value in {**COMMON, **overrides}.items():
-        if base != BASE and key == "general_settings.request_distribution":
-            continue
-        section, name = key.split(".", 1)
-        if not parser.has_section(section):
-            parser.add_section(section)
-        parser[section][name] = value
-    with path.open("w") as fh:
-        parser.write(fh)
+        write_ini(path, changes)
+        return
+    changes.pop("general_settings.request_distribution", None)  # the fixture's own mix
+    folder = home / "tests" / "fixtures" / "expected_results" / base
+    write_ini(path, {**changes, **overrides}, next(folder.glob("*_config.ini")))
 
 
 def interval(values: list[float]) -> tuple[float, float, float]:

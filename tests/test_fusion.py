@@ -381,3 +381,32 @@ async def test_app_creates_a_fusion_run_and_checks_the_setup(fusion_services: Se
         detail = app.screen
         await until(pilot, lambda: detail.snapshot is not None and len(  # type: ignore[attr-defined]
             [p for p in detail.snapshot.points if p.ci_upper is not None]) == 2, timeout=30)  # type: ignore[attr-defined]
+
+
+def test_result_mirror_copies_only_regular_files_inside_the_checkout(tmp_path: Path) -> None:
+    from fusion_tui.fusion.results import ResultMirror, allowed_source
+
+    home = tmp_path / "FUSION"
+    folder = home / "data" / "output" / "NSFNet" / "1123" / "10_00_00_000001" / "s1"
+    folder.mkdir(parents=True)
+    (folder / "300.0_erlang.json").write_text('{"blocking_mean": 0.1}')
+    import os
+    os.mkfifo(folder / "600.0_erlang.json")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the run folder")
+    (folder / "900.0_erlang.json").symlink_to(secret)
+    (folder / "sub").mkdir()
+    assert allowed_source(str(folder), home) == folder
+    assert allowed_source(str(home / "data" / "output" / ".." / ".."), home) is None
+    assert allowed_source("/etc", home) is None
+    link = home / "data" / "output" / "escape"
+    link.symlink_to(tmp_path)
+    assert allowed_source(str(link), home) is None
+    dest = tmp_path / "run" / "output"
+    mirror = ResultMirror(dest)
+    assert mirror.sync(folder) == 1
+    assert sorted(p.name for p in dest.iterdir()) == ["300.0_erlang.json"]
+    assert mirror.sync(folder) == 0  # unchanged: nothing copied again
+    (folder / "300.0_erlang.json").write_text('{"blocking_mean": 0.25}')
+    assert mirror.sync(folder) == 1
+    assert json.loads((dest / "300.0_erlang.json").read_text()) == {"blocking_mean": 0.25}

@@ -65,6 +65,12 @@ KEYS: tuple[Key, ...] = (
     Key("routing_settings", "k_paths", "int", minimum=1, maximum=64),
     Key("spectrum_settings", "c_band", "int", minimum=1, maximum=100_000),
     Key("file_settings", "file_type", "str", required=False),
+    # The built-in simulator's own keys (not FUSION's), see fusion_tui.sim.config.
+    Key("builtin_settings", "seed", "int", required=False, minimum=0, maximum=2**63 - 1),
+    Key("builtin_settings", "warmup_requests", "int", required=False, minimum=0,
+        maximum=100_000_000),
+    Key("builtin_settings", "early_stop", "bool", required=False),
+    Key("builtin_settings", "ignore_unsupported", "bool", required=False),
 )
 
 KNOWN = {(k.section, k.name): k for k in KEYS}

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fusion_tui.safefile import open_regular, read_bytes
+from fusion_tui.sim.stats import ci_half_width
 
 MAX_RESULT_BYTES = 256 << 20
 MAX_FILES = 10_000
@@ -110,7 +111,9 @@ def _number(value: Any) -> float | None:
 def read_point(path: Path) -> tuple[float, float | None, float | None] | None:
     """(blocking mean, interval low, interval high) of one `<erlang>_erlang.json`.
 
-    The interval is FUSION's own: mean +/- `ci_rate_block` (its 90% normal interval).
+    The interval is the 95% one (Student's t) over the iterations in `iter_stats`, the
+    same the built-in simulator reports, so the chart means one thing for both; FUSION's
+    own `ci_rate_block` (a 90% normal half-width) is the fallback.
     """
     try:
         data = json.loads(read_bytes(path, MAX_RESULT_BYTES))
@@ -119,12 +122,28 @@ def read_point(path: Path) -> tuple[float, float | None, float | None] | None:
     if not isinstance(data, dict):
         return None
     mean = _number(data.get("blocking_mean"))
+    values = _longest_block_list(data.get("iter_stats"))
+    if mean is None and values:
+        mean = sum(values) / len(values)
     if mean is None:
         return None
-    half = _number(data.get("ci_rate_block"))
+    half = ci_half_width(values) if len(values) >= 2 else _number(data.get("ci_rate_block"))
     if half is None:
         return mean, None, None
     return mean, max(0.0, mean - half), mean + half
+
+
+def _longest_block_list(iter_stats: Any) -> list[float]:
+    """FUSION's `sim_block_list` grows with each saved iteration: the longest has all."""
+    best: list[float] = []
+    if isinstance(iter_stats, dict):
+        for entry in iter_stats.values():
+            values = entry.get("sim_block_list") if isinstance(entry, dict) else None
+            if isinstance(values, list) and len(values) > len(best):
+                numbers = [_number(v) for v in values]
+                if all(n is not None for n in numbers):
+                    best = [n for n in numbers if n is not None]
+    return best
 
 
 def result_files(output: Path) -> dict[float, Path]:

@@ -330,8 +330,18 @@ def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: floa
         placed: Option | None = None
         taken: list[tuple[tuple[int, ...], int]] = []
         for opt in opts:
-            if first:
-                pos, best_idxs = _first_fit(spec, opt, full)
+            if first:  # _first_fit, inlined: this loop is the simulator's hot path
+                pos = -1
+                for best_idxs in opt[0]:
+                    occ = 0
+                    for i in best_idxs:
+                        occ |= spec[i]
+                    m = ~occ & full
+                    for sh in opt[1]:
+                        m &= m >> sh
+                    if m:
+                        pos = (m & -m).bit_length() - 1
+                        break
             else:
                 pos, best_idxs = _fit_other(spec, opt, full, last)
             if pos >= 0:
@@ -364,7 +374,7 @@ def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: floa
         else:
             hops_sum += placed[5]
             length_sum += placed[6]
-            mod_counts[placed[7]] += len(taken)
+            mod_counts[placed[7]] += 1 if len(taken) == 1 else len(taken)
             path_count[placed[4]] += 1
             path_bw[placed[4]] += bw
     result = _summarise(table, num_requests, blocked, distance, offered_bw, blocked_bw,

@@ -14,24 +14,23 @@ a worker that dies (killed, out of memory) breaks the pool at once: the run ends
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
-import multiprocessing
 import os
 import signal
 import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fusion_tui.sim.config import SimConfig
 from fusion_tui.sim.engine import IterationResult, RoutingTable, simulate_iteration
 from fusion_tui.sim.reporting import Progress, Results
 from fusion_tui.sim.stats import PointStats
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 Unit = tuple[int, int]  # (erlang index, iteration index)
 
@@ -66,6 +65,8 @@ _JOB: _Job | None = None
 
 def _die_with_parent() -> None:
     """Ask Linux to SIGKILL this worker when its parent dies (PR_SET_PDEATHSIG)."""
+    import ctypes
+
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
 
@@ -129,8 +130,12 @@ class SimulationRun:
 
     def execute(self) -> None:
         cfg = self.config
-        ctx = multiprocessing.get_context("fork")
-        stopped = ctx.RawArray("b", len(cfg.erlangs))
+        ctx = None
+        if self.workers > 1:  # multiprocessing costs import time a 1-worker run can skip
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("fork")
+        stopped: Any = ctx.RawArray("b", len(cfg.erlangs)) if ctx else bytearray(len(cfg.erlangs))
         job = _Job(self.table, cfg, stopped, os.getpid())
         self.progress.emit("start", config={
             "total_erlangs": len(cfg.erlangs), "total_iterations": cfg.max_iters,
@@ -139,7 +144,9 @@ class SimulationRun:
         })
         pool: ProcessPoolExecutor | None = None
         try:
-            if self.workers > 1:
+            if ctx is not None:
+                from concurrent.futures import ProcessPoolExecutor
+
                 pool = ProcessPoolExecutor(self.workers, mp_context=ctx,
                                            initializer=_init_worker, initargs=(job,))
                 stream = self._pooled(pool)
@@ -153,6 +160,8 @@ class SimulationRun:
     def _pooled(self, pool: ProcessPoolExecutor
                 ) -> Iterator[tuple[int, int, IterationResult | None]]:
         """Results in order, keeping `2 x workers` units in flight."""
+        from concurrent.futures.process import BrokenProcessPool
+
         units = iter(self._units())
         pending: deque[Future[tuple[int, int, IterationResult | None]]] = deque()
         workers: list[Any] = []
