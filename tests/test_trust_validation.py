@@ -18,11 +18,11 @@ from fusion_tui.services import open_services
 from fusion_tui.settings import DEFAULT_BUILTIN_COMMAND, Settings
 
 BAD = [
-    ("topology_settings.network=Atlantis", "[topology_settings] network: unknown topology"),
+    ("topology_settings.network=Atlantis", "[topology_settings] network: unknown network"),
     ("topology_settings.network=/nonexistent.txt", "[topology_settings] network: unknown"),
     ("topology_settings.network=/etc/passwd", "[topology_settings] network: passwd line 1"),
     ('general_settings.request_distribution={"300": 1.0}',
-     "[general_settings] request_distribution: no modulation format for 300 Gb/s"),
+     "[general_settings] request_distribution: 300 Gb/s is not in the modulation set"),
     ("general_settings.route_method=least_congested",
      "[general_settings] route_method: only k_shortest_path is supported"),
     ("general_settings.erlang_stop=1e9", "[general_settings] erlang_stop: must be at most"),
@@ -68,7 +68,7 @@ def test_new_and_the_simulator_refuse_the_same_values_with_the_same_line(
 
     template, sections = load_template("minimal", settings.template_dirs)
     config = tmp_path / "config.ini"
-    merged = apply_overrides(sections, [parse_override(override)], "minimal")
+    merged = apply_overrides(sections, [parse_override(override)], "minimal", "builtin")
     config.write_text(RunConfig(template, merged).to_ini())
     sim = subprocess.run([sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config),
                           "--output_dir", str(tmp_path / "out")],
@@ -93,7 +93,7 @@ async def test_the_form_refuses_what_the_simulator_refuses(tmp_path: Path,
             await until(pilot, lambda: screen.query_one("#template").value == "minimal")  # type: ignore[attr-defined]
             screen.query_one("#topology_settings--network").value = "Atlantis"  # type: ignore[attr-defined]
             error = screen.query_one("#err-topology_settings--network")
-            await until(pilot, lambda: "unknown topology 'Atlantis'" in str(error.render()))
+            await until(pilot, lambda: "unknown network 'Atlantis'" in str(error.render()))
             await pilot.press("ctrl+s")
             await pilot.pause(0.3)
             assert isinstance(app.screen, NewRunScreen)
