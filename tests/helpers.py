@@ -96,6 +96,21 @@ async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float =
         await pilot.pause(0.05)
 
 
+async def open_new_run(pilot: Pilot[Any], template: str | None = None) -> Any:
+    """Press `n`, wait for the form with its default template, pick `template`; the form."""
+    from fusion_tui.tui.screens.new_run import NewRunScreen
+
+    app = pilot.app
+    await pilot.press("n")
+    await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
+    screen = app.screen
+    await until(pilot, lambda: screen.query_one("#template").value == "minimal")  # type: ignore[attr-defined]
+    if template is not None:
+        screen.query_one("#template").value = template  # type: ignore[attr-defined]
+        await pilot.pause(0.3)
+    return screen
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

@@ -348,7 +348,7 @@ def test_template_paths_are_parsed_with_the_ini_reader() -> None:
 async def test_app_creates_a_fusion_run_and_checks_the_setup(fusion_services: Services) -> None:
     """From the form: the run goes to FUSION, a toast reports the set-up check, and the
     detail chart gets FUSION's per-load blocking with its interval from the result files."""
-    from helpers import until
+    from helpers import open_new_run, until
 
     from fusion_tui.tui.app import create_app
     from fusion_tui.tui.screens.detail import DetailScreen
@@ -357,12 +357,7 @@ async def test_app_creates_a_fusion_run_and_checks_the_setup(fusion_services: Se
     svc = fusion_services
     app = create_app(svc)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
-        screen = app.screen
-        await until(pilot, lambda: screen.query_one("#template").value == "minimal")  # type: ignore[attr-defined]
-        screen.query_one("#template").value = "fusion"  # type: ignore[attr-defined]
-        await pilot.pause(0.3)
+        screen = await open_new_run(pilot, "fusion")
         screen.query_one("#general_settings--max_iters").value = "3"  # type: ignore[attr-defined]
         screen.query_one("#general_settings--erlang_stop").value = "600"  # type: ignore[attr-defined]
         await pilot.pause(0.3)
@@ -410,3 +405,33 @@ def test_result_mirror_copies_only_regular_files_inside_the_checkout(tmp_path: P
     (folder / "300.0_erlang.json").write_text('{"blocking_mean": 0.25}')
     assert mirror.sync(folder) == 1
     assert json.loads((dest / "300.0_erlang.json").read_text()) == {"blocking_mean": 0.25}
+
+
+async def test_form_keeps_a_fusion_allocation_method_the_builtin_lacks(
+        fusion_services: Services) -> None:
+    """A FUSION template with priority_first: the form offers and keeps it (it must not
+    silently become first_fit)."""
+    from helpers import open_new_run, until
+
+    from fusion_tui.tui.app import create_app
+    from fusion_tui.tui.screens.new_run import NewRunScreen
+
+    svc = fusion_services
+    folder = svc.settings.user_templates_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (shipped_templates_dir() / "fusion.ini").read_text()
+    (folder / "prio.ini").write_text(text.replace("allocation_method = first_fit",
+                                                  "allocation_method = priority_first"))
+    app = create_app(svc)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_new_run(pilot, "prio")
+        field = screen.query_one("#general_settings--allocation_method")
+        await until(pilot, lambda: field.value == "priority_first")  # type: ignore[attr-defined]
+        screen.query_one("#general_settings--max_iters").value = "2"  # type: ignore[attr-defined]
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, NewRunScreen))
+        run = svc.store.list_runs()[0]
+        assert "allocation_method = priority_first" in RunPaths(Path(run.run_dir)).config \
+            .read_text()
+        svc.manager.wait(run.id, timeout=60)

@@ -77,7 +77,7 @@ MOMENTS = [0.0, 0.03, 0.08, 0.15, 0.25, 0.4, 0.6, 0.9, 1.3, 1.8, 2.5]
 def test_sigterm_to_the_group_ends_it_within_a_second_at_any_moment(
         tmp_path: Path, shape: str) -> None:
     """Start-up, pool start, iterations, between loads and while writing results."""
-    changes = ({"general_settings.num_requests": "20000", "general_settings.max_iters": "20"}
+    changes = ({"general_settings.num_requests": "20000", "general_settings.max_iters": "500"}
                if shape == "long iterations" else
                {"general_settings.num_requests": "30", "general_settings.max_iters": "3",
                 "general_settings.erlang_start": "10", "general_settings.erlang_stop": "5000",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import cli_env, until
+from helpers import cli_env, open_new_run, until
 
 from fusion_tui.config.overrides import parse_override
 from fusion_tui.config.templates import RunConfig, apply_overrides, load_template
@@ -87,10 +87,7 @@ async def test_the_form_refuses_what_the_simulator_refuses(tmp_path: Path,
     app = create_app(svc, watch_notifications=False)
     try:
         async with app.run_test(size=(100, 40)) as pilot:
-            await pilot.press("n")
-            await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
-            screen = app.screen
-            await until(pilot, lambda: screen.query_one("#template").value == "minimal")  # type: ignore[attr-defined]
+            screen = await open_new_run(pilot)
             screen.query_one("#topology_settings--network").value = "Atlantis"  # type: ignore[attr-defined]
             error = screen.query_one("#err-topology_settings--network")
             await until(pilot, lambda: "unknown network 'Atlantis'" in str(error.render()))

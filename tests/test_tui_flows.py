@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import alive, until, worker_pids
+from helpers import alive, open_new_run, until, worker_pids
 
 from fusion_tui.runs import procs
 from fusion_tui.runs.rundir import RunPaths
@@ -53,12 +53,7 @@ def row_status(app: FusionApp, run_id: str) -> str | None:
 async def test_create_run_from_template_and_watch_it_complete(services: Services) -> None:
     app = create_app(services)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
-        screen = app.screen
-        await until(pilot, lambda: screen.query_one("#template").value == "minimal")  # type: ignore[attr-defined]
-        screen.query_one("#template").value = "fake"  # type: ignore[attr-defined]
-        await pilot.pause(0.3)
+        await open_new_run(pilot, "fake")
         await pilot.click("#name")
         for ch in "from the form":
             await pilot.press(ch if ch != " " else "space")
@@ -74,10 +69,7 @@ async def test_create_run_from_template_and_watch_it_complete(services: Services
 async def test_validation_error_blocks_submit(services: Services) -> None:
     app = create_app(services)
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
-        screen = app.screen
-        await until(pilot, lambda: screen.query_one("#template").value == "minimal")  # type: ignore[attr-defined]
+        screen = await open_new_run(pilot)
         step = screen.query_one("#general_settings--erlang_step")
         step.value = "0"  # type: ignore[attr-defined]
         await pilot.pause(0.3)

@@ -21,6 +21,10 @@ from fusion_tui.config.schema import Sections
 
 FLOAT, INT, BOOL, TEXT, DICT = "float", "int", "bool", "text", "dict"
 
+# The spectrum allocation methods FUSION 6.1's engine dispatches on.
+ALLOCATION_METHODS = ("first_fit", "best_fit", "last_fit", "priority_first", "priority_last",
+                      "xt_aware")
+
 _G, _T, _S, _SNR = "general_settings", "topology_settings", "spectrum_settings", "snr_settings"
 
 REQUIRED: dict[str, dict[str, str]] = {

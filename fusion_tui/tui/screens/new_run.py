@@ -26,6 +26,7 @@ from fusion_tui.config.templates import (
     parse_ini,
 )
 from fusion_tui.faults import describe
+from fusion_tui.fusion import schema as fusion_schema
 from fusion_tui.settings import BUILTIN_SIMULATOR, FUSION_SIMULATOR
 from fusion_tui.store.models import Run
 from fusion_tui.tui.format import safe
@@ -128,7 +129,7 @@ class NewRunScreen(Screen[None]):
                 self._loading = True
                 select.value = clone.template
             self.query_one("#name", Input).value = f"{clone.name or clone.id} (copy)"
-            self._fill_fields()
+            self._fill_fields(clone.simulator)
         elif options:
             preferred = "minimal" if "minimal" in self.templates else options[0][1]
             select.value = preferred
@@ -147,14 +148,21 @@ class NewRunScreen(Screen[None]):
         about = Text(f"{template.simulator} simulator. ")
         about.append_text(safe(template.description, 200))
         self.query_one("#template-about", Static).update(about)
-        self._fill_fields()
+        self._fill_fields(template.simulator)
 
-    def _fill_fields(self) -> None:
+    def _fill_fields(self, simulator: str) -> None:
         for section, key, _ in FIELDS:
-            value = self.base.get(section, {}).get(key, "")
+            value = self.base.get(section, {}).get(key, "").strip()
             widget = self.query_one(f"#{field_id(section, key)}")
             if isinstance(widget, Select):
-                if value in schema.ALLOCATION_METHODS:
+                # The template's own value is always offered: a FUSION method the list
+                # lacks must not silently become first_fit.
+                choices = list(fusion_schema.ALLOCATION_METHODS if simulator ==
+                               FUSION_SIMULATOR else schema.ALLOCATION_METHODS)
+                if value and value not in choices:
+                    choices.append(value)
+                widget.set_options([(m, m) for m in choices])
+                if value:
                     widget.value = value
             elif isinstance(widget, Input):
                 widget.value = value
@@ -169,6 +177,10 @@ class NewRunScreen(Screen[None]):
             self._use_template(event.value)
 
     # -- values and validation ---------------------------------------------------------
+
+    def _simulator(self) -> str:
+        chosen = self.templates.get(str(self.query_one("#template", Select).value))
+        return chosen.simulator if chosen else BUILTIN_SIMULATOR
 
     def _values(self) -> SectionDict:
         sections = {name: dict(values) for name, values in self.base.items()}
@@ -185,8 +197,7 @@ class NewRunScreen(Screen[None]):
         if self.advanced or not self.base:
             return True
         sections = self._values()
-        chosen = self.templates.get(str(self.query_one("#template", Select).value))
-        simulator = chosen.simulator if chosen else BUILTIN_SIMULATOR
+        simulator = self._simulator()
         ok = True
         for section, key, _ in FIELDS:
             label = self.query_one(f"#err-{field_id(section, key)}", Label)
@@ -249,7 +260,7 @@ class NewRunScreen(Screen[None]):
         self.base = sections
         self.advanced = False
         fields.display, area.display = True, False
-        self._fill_fields()
+        self._fill_fields(self._simulator())
 
     # -- submit ------------------------------------------------------------------------
 
