@@ -47,7 +47,7 @@ def make_checkout(root: Path) -> Path:
     (mods / "default_mod_formats.json").write_text(json.dumps({"DEFAULT": table}))
     raw = home / "data" / "raw"
     raw.mkdir(parents=True)
-    nsf = load_topology("NSFNet", root)
+    nsf = load_topology("NSFNet")
     (raw / "nsf_network.txt").write_text("".join(
         f"{u}\t{v}\t{length:g}\n{v}\t{u}\t{length:g}\n" for u, v, length in nsf.links))
     (home / "data" / "output").mkdir()
@@ -358,8 +358,8 @@ async def test_app_creates_a_fusion_run_and_checks_the_setup(fusion_services: Se
     app = create_app(svc)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_new_run(pilot, "fusion")
-        screen.query_one("#general_settings--max_iters").value = "3"  # type: ignore[attr-defined]
-        screen.query_one("#general_settings--erlang_stop").value = "600"  # type: ignore[attr-defined]
+        screen.query_one("#general_settings--max_iters").value = "3"
+        screen.query_one("#general_settings--erlang_stop").value = "600"
         await pilot.pause(0.3)
         await pilot.press("ctrl+s")
         await until(pilot, lambda: not isinstance(app.screen, NewRunScreen))
@@ -426,8 +426,8 @@ async def test_form_keeps_a_fusion_allocation_method_the_builtin_lacks(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_new_run(pilot, "prio")
         field = screen.query_one("#general_settings--allocation_method")
-        await until(pilot, lambda: field.value == "priority_first")  # type: ignore[attr-defined]
-        screen.query_one("#general_settings--max_iters").value = "2"  # type: ignore[attr-defined]
+        await until(pilot, lambda: field.value == "priority_first")
+        screen.query_one("#general_settings--max_iters").value = "2"
         await pilot.pause(0.3)
         await pilot.press("ctrl+s")
         await until(pilot, lambda: not isinstance(app.screen, NewRunScreen))

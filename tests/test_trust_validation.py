@@ -88,7 +88,7 @@ async def test_the_form_refuses_what_the_simulator_refuses(tmp_path: Path,
     try:
         async with app.run_test(size=(100, 40)) as pilot:
             screen = await open_new_run(pilot)
-            screen.query_one("#topology_settings--network").value = "Atlantis"  # type: ignore[attr-defined]
+            screen.query_one("#topology_settings--network").value = "Atlantis"
             error = screen.query_one("#err-topology_settings--network")
             await until(pilot, lambda: "unknown network 'Atlantis'" in str(error.render()))
             await pilot.press("ctrl+s")

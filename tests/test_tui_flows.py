@@ -71,7 +71,7 @@ async def test_validation_error_blocks_submit(services: Services) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         screen = await open_new_run(pilot)
         step = screen.query_one("#general_settings--erlang_step")
-        step.value = "0"  # type: ignore[attr-defined]
+        step.value = "0"
         await pilot.pause(0.3)
         error = screen.query_one("#err-general_settings--erlang_step")
         assert "must be greater than 0" in str(error.render())
