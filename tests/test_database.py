@@ -150,3 +150,45 @@ def test_slow_query_warning(sqlite_url: str, caplog: pytest.LogCaptureFixture) -
 def test_unsupported_backend() -> None:
     with pytest.raises(ValueError, match="unsupported database backend"):
         make_engine("mysql://u@h/d")
+
+
+def test_migration_0003_from_0002_with_data(db_url: str) -> None:
+    """Runs made before owners and Slurm jobs keep everything and get an owner; the
+    new statuses are accepted and an unknown one is refused by the schema."""
+    import getpass
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.exc import IntegrityError
+
+    from fusion_tui.store.migrate import MIGRATIONS_DIR
+
+    engine = make_engine(db_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+        conn.execute(text(
+            "INSERT INTO runs (id, status, config_json, template, simulator, executor, "
+            "run_dir, created_at, exit_code) VALUES ('bbbbbbbbbbbb', 'COMPLETED', '{}', 't', "
+            "'builtin', 'local', '/tmp/b', '2026-11-01 10:00:00', 0)"))
+        conn.execute(text("INSERT INTO run_events (run_id, kind, at) VALUES "
+                          "('bbbbbbbbbbbb', 'completed', '2026-11-01 10:05:00')"))
+        conn.execute(text("UPDATE queue_state SET max_concurrent = 3"))
+    assert upgrade_database(engine) is True
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT status, exit_code, owner FROM runs")).one()
+        assert tuple(row) == ("COMPLETED", 0, getpass.getuser())
+        assert conn.execute(text("SELECT count(*) FROM run_events")).scalar() == 1
+        assert conn.execute(text("SELECT max_concurrent FROM queue_state")).scalar() == 3
+        conn.execute(text("UPDATE runs SET status = 'TIMEOUT'"))
+        conn.execute(text("INSERT INTO slurm_jobs (run_id, job_id, attempt, options_json) "
+                          "VALUES ('bbbbbbbbbbbb', '42', 1, '{}')"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("UPDATE runs SET status = 'BOGUS'"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+        assert conn.execute(text("SELECT status FROM runs")).scalar() == "FAILED"
+    engine.dispose()

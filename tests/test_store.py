@@ -71,11 +71,14 @@ def test_stats(store: RunStore) -> None:
     _add(store, 10, RunStatus.FAILED, duration=5.0)
     _add(store, 11, RunStatus.CANCELLED)
     _add(store, 12, RunStatus.PENDING)
+    _add(store, 14, RunStatus.TIMEOUT)
+    _add(store, 15, RunStatus.PREEMPTED)
     stats = store.stats()
     assert stats.counts == {"PENDING": 1, "RUNNING": 0, "COMPLETED": 4, "FAILED": 1,
-                            "CANCELLED": 1}
-    assert stats.total == 7
-    assert stats.success_rate == pytest.approx(4 / 5)
+                            "CANCELLED": 1, "TIMEOUT": 1, "OUT_OF_MEMORY": 0,
+                            "NODE_FAIL": 0, "PREEMPTED": 1}
+    assert stats.total == 9
+    assert stats.success_rate == pytest.approx(4 / 6)
     assert stats.mean_duration == pytest.approx(30.0, abs=1e-3)
     assert stats.median_duration == pytest.approx(25.0, abs=1e-3)
     _add(store, 13, RunStatus.COMPLETED, duration=100.0)

@@ -8,8 +8,18 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from fusion_tui.store.status import RunStatus, fraction_done, utcnow
 
@@ -24,6 +34,17 @@ class EventKind(enum.StrEnum):
     DELETED = "deleted"
     RECOVERED = "recovered"
     SIGNALLED = "signalled"
+    SUBMITTED = "submitted"
+    REQUEUED = "requeued"
+    TIMEOUT = "timeout"
+    OUT_OF_MEMORY = "out_of_memory"
+    NODE_FAIL = "node_fail"
+    PREEMPTED = "preempted"
+
+
+def ending_event(status: RunStatus) -> EventKind:
+    """The audit event that records a run ending with `status`."""
+    return EventKind(status.value.lower())
 
 
 class Base(DeclarativeBase):
@@ -34,7 +55,12 @@ class Run(Base):
     """One simulation run: its configuration, process identity, outcome and progress cache."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_status_created_at", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_runs_status_created_at", "status", "created_at"),
+        Index("ix_runs_owner_created_at", "owner", "created_at"),
+        CheckConstraint("status IN (" + ", ".join(f"'{s.value}'" for s in RunStatus) + ")",
+                        name="ck_runs_status"),
+    )
 
     id: Mapped[str] = mapped_column(String(12), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(255))
@@ -44,6 +70,7 @@ class Run(Base):
     simulator: Mapped[str] = mapped_column(String(20), default="builtin")
     executor: Mapped[str] = mapped_column(String(20), default="local")
     hostname: Mapped[str | None] = mapped_column(String(255))
+    owner: Mapped[str | None] = mapped_column(String(64))
     run_dir: Mapped[str] = mapped_column(Text)
 
     pid: Mapped[int | None] = mapped_column(Integer)
@@ -64,6 +91,9 @@ class Run(Base):
     current_iteration: Mapped[int | None] = mapped_column(Integer)
     total_iterations: Mapped[int | None] = mapped_column(Integer)
     last_progress_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    slurm: Mapped[SlurmJob | None] = relationship(lazy="selectin", uselist=False,
+                                                  passive_deletes=True)
 
     @property
     def run_status(self) -> RunStatus:
@@ -108,3 +138,27 @@ class QueueState(Base):
     max_concurrent: Mapped[int] = mapped_column(Integer)
     paused: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    slurm_polled_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SlurmJob(Base):
+    """The Slurm job of a run on the Slurm executor, as last seen.
+
+    `state`, `reason`, `node` and `elapsed_seconds` are what `squeue` (or, once the job
+    has left the queue, `sacct` or `scontrol`) last said; `attempt` counts requeues.
+    """
+
+    __tablename__ = "slurm_jobs"
+
+    run_id: Mapped[str] = mapped_column(String(12), ForeignKey("runs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    job_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    state: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(255))
+    node: Mapped[str | None] = mapped_column(String(255))
+    elapsed_seconds: Mapped[int | None] = mapped_column(Integer)
+    time_limit: Mapped[str | None] = mapped_column(String(32))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    options_json: Mapped[str] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime)

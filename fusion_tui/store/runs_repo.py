@@ -31,11 +31,12 @@ from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session, sessionmaker
 
 from fusion_tui.store.database import session_scope
-from fusion_tui.store.models import EventKind, QueueState, Run, RunEvent
+from fusion_tui.store.models import EventKind, QueueState, Run, RunEvent, ending_event
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.queue import MAX_PARALLEL
-from fusion_tui.store.status import RunStatus, utcnow
+from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 
+FAILURES = (RunStatus.FAILED, RunStatus.TIMEOUT, RunStatus.OUT_OF_MEMORY, RunStatus.NODE_FAIL)
 _SCHEDULER_LOCK_KEY = 0x5155_4555  # "QUEU"
 _QUEUE_ROW = 1
 
@@ -269,11 +270,7 @@ class RunStore:
         `recovered` explains an outcome set by reconciliation rather than by the
         supervisor as it happened; it goes into a `recovered` audit event.
         """
-        kind = {
-            RunStatus.COMPLETED: EventKind.COMPLETED,
-            RunStatus.FAILED: EventKind.FAILED,
-            RunStatus.CANCELLED: EventKind.CANCELLED,
-        }[status]
+        kind = ending_event(status)
         with self.session(write=True) as s:
             done = self._transition(
                 s, run_id, expected, status=status.value, exit_code=exit_code,
@@ -314,8 +311,7 @@ class RunStore:
             final = RunStatus(outcome.status)
             run.status, run.exit_code = final.value, outcome.exit_code
             run.error_message, run.completed_at = outcome.error, outcome.completed_at
-            kind = {RunStatus.COMPLETED: EventKind.COMPLETED, RunStatus.FAILED: EventKind.FAILED,
-                    RunStatus.CANCELLED: EventKind.CANCELLED}[final]
+            kind = ending_event(final)
             self._event(s, run_id, kind, _outcome_detail(outcome.exit_code, outcome.error))
             if outcome.recovered:
                 self._event(s, run_id, EventKind.RECOVERED, outcome.recovered)
@@ -328,7 +324,7 @@ class RunStore:
 
     def delete_finished(self, run_id: str) -> bool:
         """Delete a finished run's row; False when it is missing or not finished."""
-        finished = [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED]
+        finished = [s.value for s in FINISHED_STATUSES]
         with self.session(write=True) as s:
             result = s.execute(delete(Run).where(Run.id == run_id, Run.status.in_(finished)))
             if not getattr(result, "rowcount", 0):
@@ -341,8 +337,9 @@ class RunStore:
     def stats(self) -> RunStats:
         """Counts by status, success rate, mean and median duration of completed runs.
 
-        Success rate is COMPLETED / (COMPLETED + FAILED): cancelled runs are a user's
-        decision, not an outcome of the simulator.
+        Success rate is COMPLETED / (COMPLETED + FAILED + TIMEOUT + OUT_OF_MEMORY +
+        NODE_FAIL): cancelled and preempted runs were stopped by a decision (a user's, the
+        cluster's), not by the run's own fault.
         """
         with self.session() as s:
             rows = s.execute(select(Run.status, func.count()).group_by(Run.status)).all()
@@ -360,7 +357,7 @@ class RunStore:
                     .offset((n - 1) // 2).limit(2 - n % 2)
                 ))
                 median = statistics.fmean(float(x) for x in middle) if middle else None
-        ended = counts[RunStatus.COMPLETED] + counts[RunStatus.FAILED]
+        ended = sum(counts[s] for s in (RunStatus.COMPLETED, *FAILURES))
         return RunStats(
             counts=counts,
             total=sum(counts.values()),

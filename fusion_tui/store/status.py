@@ -18,13 +18,20 @@ class RunStatus(enum.StrEnum):
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
+    # Slurm's own endings (a Slurm job's outcome that is none of the above):
+    TIMEOUT = "TIMEOUT"
+    OUT_OF_MEMORY = "OUT_OF_MEMORY"
+    NODE_FAIL = "NODE_FAIL"
+    PREEMPTED = "PREEMPTED"
 
     @property
     def is_finished(self) -> bool:
         return self in FINISHED_STATUSES
 
 
-FINISHED_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+FINISHED_STATUSES = frozenset(RunStatus) - {RunStatus.PENDING, RunStatus.RUNNING}
+# Endings a retry or restart is for: the run did not get to finish its work.
+UNSUCCESSFUL_STATUSES = FINISHED_STATUSES - {RunStatus.COMPLETED}
 
 
 def fraction_done(status: str, erlang_index: int | None, total_erlangs: int | None,
