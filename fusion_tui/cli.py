@@ -251,6 +251,41 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    """The resolved settings and where each came from (file, variable, flag or default)."""
+    from dataclasses import fields
+
+    from fusion_tui.settings_file import config_path
+
+    rows = []
+    for f in fields(settings):
+        if not f.compare:
+            continue
+        value = getattr(settings, f.name)
+        if f.name == "database_url":
+            value = settings.database_label  # never print a password
+        elif isinstance(value, tuple):
+            value = os.pathsep.join(str(v) for v in value)
+        rows.append({"name": f.name, "value": None if value is None else str(value),
+                     "source": settings.source_of(f.name)})
+    looked_at, _ = config_path(os.environ, args.config)
+    data = {"settings_file": str(settings.config_file) if settings.config_file else None,
+            "settings_file_looked_for": str(looked_at) if looked_at else None,
+            "settings": rows}
+
+    def text() -> str:
+        head = (f"settings file: {settings.config_file}" if settings.config_file else
+                f"settings file: none ({looked_at} does not exist)" if looked_at else
+                "settings file: none (FUSION_TUI_CONFIG=none)")
+        width = max(len(r["name"]) for r in rows)
+        body = [f"{r['name']:<{width}}  {one_line(r['value'] or '-', 200)}  [{r['source']}]"
+                for r in rows]
+        return "\n".join([head, *body])
+
+    _emit(args, data, text)
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
     stats = svc.store.stats()
 
@@ -324,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="machine-readable output")
     p = _Parser(prog="fusion-tui", description="Launch, watch and manage simulation runs.")
     p.add_argument("--version", action="version", version=f"fusion-tui {__version__}")
+    p.add_argument("--config", help="settings file (FUSION_TUI_CONFIG; 'none' for no file)")
     p.add_argument("--home", help="data directory (FUSION_TUI_HOME)")
     p.add_argument("--database-url", help="SQLAlchemy URL (FUSION_TUI_DATABASE_URL)")
     p.add_argument("--runs-dir", help="where run directories go (FUSION_TUI_RUNS_DIR)")
@@ -362,6 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check the FUSION set-up: checkout, Python, command, files")
     s.add_argument("--template", "-t", default="fusion", help="FUSION template to check")
     sub.add_parser("stats", parents=[common], help="run statistics")
+    sub.add_parser("config", parents=[common],
+                   help="print the resolved settings and where each came from")
     s = sub.add_parser("db", parents=[common], help="database maintenance")
     s.add_argument("db_command", choices=["upgrade", "check", "reset"])
     return p
@@ -384,7 +422,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
         "runs_dir": Path(args.runs_dir).expanduser() if args.runs_dir else None,
         "simulator_command": args.simulator_command,
         "cancel_grace": args.cancel_grace,
-    })
+    }, config=args.config)
 
 
 def run_tui(settings: Settings) -> int:
@@ -419,6 +457,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_templates(args, settings)
         if args.command == "doctor":
             return cmd_doctor(args, settings)
+        if args.command == "config":
+            return cmd_config(args, settings)
         if args.command == "db":
             return cmd_db(args, settings)
         from fusion_tui.services import open_services

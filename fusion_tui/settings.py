@@ -1,4 +1,5 @@
-"""One settings object: defaults, then `FUSION_TUI_*` environment variables, then CLI flags.
+"""One settings object: defaults, then the settings file (`settings_file`), then
+`FUSION_TUI_*` environment variables, then CLI flags; `Settings.sources` says which.
 
 Supervisor processes receive the settings of the process that started them through the
 same environment variables (`Settings.to_env`), so a run finishes with the configuration
@@ -18,6 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from fusion_tui.resources import shipped_templates_dir
+from fusion_tui.settings_file import (
+    CONFIG_VARIABLE,
+    NO_FILE,
+    SettingsFileError,
+    config_path,
+    read_settings_file,
+)
 
 ENV_PREFIX = "FUSION_TUI_"
 
@@ -36,6 +44,9 @@ DEFAULT_FUSION_COMMAND = (
 )
 # Where a FUSION checkout's own virtual environment usually lives (its README uses venv).
 FUSION_VENVS = ("venv", ".venv")
+
+EXECUTORS = ("local", "slurm")
+MIN_SLURM_POLL_SECONDS = 10.0
 
 
 class SettingsError(ValueError):
@@ -67,6 +78,20 @@ class Settings:
     stall_seconds: float = 300.0
     environment: str = "production"
     extra_template_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    executor: str = "local"
+    slurm_partition: str | None = None
+    slurm_account: str | None = None
+    slurm_qos: str | None = None
+    slurm_time: str | None = None
+    slurm_mem: str | None = None
+    slurm_cpus_per_task: int | None = None
+    slurm_extra_args: str = ""
+    slurm_poll_seconds: float = 30.0
+    slurm_signal_seconds: float = 120.0
+    # Where each setting came from ("default", the file, a variable, a flag): for
+    # `fusion-tui config`; not a setting itself.
+    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    config_file: Path | None = field(default=None, compare=False, repr=False)
 
     @property
     def template_dirs(self) -> tuple[Path, ...]:
@@ -111,9 +136,11 @@ class Settings:
 
     @classmethod
     def load(
-        cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+        cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None,
+        *, config: str | None = None,
     ) -> Settings:
-        """Resolve defaults, then `FUSION_TUI_*` variables, then `overrides` (CLI flags)."""
+        """Resolve defaults, then the settings file (`config`, else `FUSION_TUI_CONFIG`,
+        else the XDG one), then `FUSION_TUI_*` variables, then `overrides` (CLI flags)."""
         env = os.environ if env is None else env
         if env.get(ENV_PREFIX + "MAX_CONCURRENT"):
             raise SettingsError(
@@ -124,59 +151,105 @@ class Settings:
                 f"{ENV_PREFIX}FUSION_CWD is no longer read: set {ENV_PREFIX}FUSION_HOME to your "
                 "FUSION checkout instead (fusion-tui doctor checks it)")
         values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = env.get(ENV_PREFIX + f.name.upper())
+        sources: dict[str, str] = {}
+        path, named = config_path(env, config)
+        if path is not None and (named or path.exists()):
+            if named and not path.exists():
+                raise SettingsError(f"the settings file {path} does not exist "
+                                    f"({'--config' if config else CONFIG_VARIABLE})")
+            try:
+                from_file = read_settings_file(path, _SETTING_NAMES)
+            except SettingsFileError as exc:
+                raise SettingsError(str(exc)) from None
+            for key, raw in from_file.items():
+                values[key] = _parse(key, raw, where=f"{path}: {key}")
+                sources[key] = str(path)
+        else:
+            path = None
+        for name in _SETTING_NAMES:
+            raw = env.get(ENV_PREFIX + name.upper())
             if raw is not None and raw != "":
-                values[f.name] = _parse(f.name, raw)
+                values[name] = _parse(name, raw)
+                sources[name] = ENV_PREFIX + name.upper()
         for key, value in (overrides or {}).items():
             if value is not None:
                 values[key] = _parse(key, value) if isinstance(value, str) else value
+                sources[key] = "--" + key.replace("_", "-")
         home = Path(values.pop("home", _default_home(env))).expanduser()
         values.setdefault("database_url", f"sqlite:///{home / 'fusion-tui.db'}")
         values.setdefault("runs_dir", home / "runs")
         values.setdefault("user_templates_dir", home / "templates")
-        settings = cls(home=home, **values)
+        settings = cls(home=home, **values, sources=tuple(sorted(sources.items())),
+                       config_file=path)
         settings.validate()
         return settings
+
+    def source_of(self, name: str) -> str:
+        """Where a setting's value came from: a file, a variable, a flag, or "default"."""
+        return dict(self.sources).get(name, "default")
 
     def validate(self) -> None:
         for name, low, high in _BOUNDS:
             value = getattr(self, name)
             if not math.isfinite(value) or not low <= value <= high:
-                raise SettingsError(f"{ENV_PREFIX}{name.upper()}: expected a number from "
+                raise SettingsError(f"{self._where(name)}: expected a number from "
                                     f"{low:g} to {high:g}, got {value!r}")
+        if self.executor not in EXECUTORS:
+            raise SettingsError(f"{self._where('executor')}: expected one of "
+                                f"{', '.join(EXECUTORS)}, got {self.executor!r}")
+        if self.slurm_cpus_per_task is not None and not 1 <= self.slurm_cpus_per_task <= 4096:
+            raise SettingsError(f"{self._where('slurm_cpus_per_task')}: expected 1 to 4096, "
+                                f"got {self.slurm_cpus_per_task}")
+
+    def _where(self, name: str) -> str:
+        """How a message names a setting: the variable, or the file and key it came from."""
+        source = self.source_of(name)
+        if source.startswith(ENV_PREFIX) or source.startswith("--") or source == "default":
+            return source if source != "default" else ENV_PREFIX + name.upper()
+        return f"{source}: {name}"
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     def to_env(self) -> dict[str, str]:
         """`FUSION_TUI_*` variables that reproduce these settings in a child process."""
-        out: dict[str, str] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
+        out: dict[str, str] = {CONFIG_VARIABLE: NO_FILE}  # everything is in the variables
+        for name in _SETTING_NAMES:
+            value = getattr(self, name)
             if value is None:
                 continue
             if isinstance(value, tuple):
                 value = os.pathsep.join(str(v) for v in value)
-            out[ENV_PREFIX + f.name.upper()] = str(value)
+            out[ENV_PREFIX + name.upper()] = str(value)
         return out
 
 
-_FLOAT_FIELDS = {"cancel_grace", "slow_query_seconds", "stall_seconds", "db_busy_seconds"}
+_SETTING_NAMES = frozenset(f.name for f in fields(Settings) if f.compare)
+_FLOAT_FIELDS = {"cancel_grace", "slow_query_seconds", "stall_seconds", "db_busy_seconds",
+                 "slurm_poll_seconds", "slurm_signal_seconds"}
+_INT_FIELDS = {"slurm_cpus_per_task"}
 # (setting, lowest, highest): a NaN or an absurd value is refused, never half-applied.
+# Slurm is polled no more often than every 10 s: a controller serves a whole cluster.
 _BOUNDS = (("cancel_grace", 0.0, 3600.0), ("slow_query_seconds", 0.0, 3600.0),
-           ("stall_seconds", 1.0, 30 * 86400.0), ("db_busy_seconds", 0.1, 3600.0))
+           ("stall_seconds", 1.0, 30 * 86400.0), ("db_busy_seconds", 0.1, 3600.0),
+           ("slurm_poll_seconds", MIN_SLURM_POLL_SECONDS, 3600.0),
+           ("slurm_signal_seconds", 0.0, 86400.0))
 _PATH_FIELDS = {"home", "runs_dir", "user_templates_dir", "simulator_cwd", "fusion_home",
                 "fusion_python"}
 
 
-def _parse(name: str, raw: str) -> Any:
-    var = ENV_PREFIX + name.upper()
+def _parse(name: str, raw: str, *, where: str | None = None) -> Any:
+    var = where or ENV_PREFIX + name.upper()
     if name in _FLOAT_FIELDS:
         try:
             return float(raw)
         except ValueError:
             raise SettingsError(f"{var}: expected a number, got {raw!r}") from None
+    if name in _INT_FIELDS:
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{var}: expected a whole number, got {raw!r}") from None
     if name in _PATH_FIELDS:
         return Path(raw).expanduser()
     if name == "extra_template_dirs":
