@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from fusion_tui.store.models import Run
 
 EXIT_USAGE = 2
+# `fusion-tui new` flags for what a run asks of Slurm (the [fusion_tui] keys' names).
+SLURM_FLAGS = ("partition", "account", "qos", "time", "mem", "cpus_per_task", "extra_args")
 
 
 class UsageError(Exception):
@@ -60,10 +62,29 @@ def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
         "current_erlang_index": run.current_erlang_index, "total_erlangs": run.total_erlangs,
         "current_iteration": run.current_iteration, "total_iterations": run.total_iterations,
         "fraction_done": run.fraction_done, "duration_seconds": run.duration_seconds,
+        "owner": run.owner, "slurm": slurm_to_dict(run),
     }
     if with_config:
         data["config"] = json.loads(run.config_json)
     return data
+
+
+def slurm_to_dict(run: Run) -> dict[str, Any] | None:
+    """The Slurm job of a run on the Slurm executor, as last seen."""
+    job = run.slurm
+    if job is None:
+        return None
+    return {"job_id": job.job_id, "state": job.state, "reason": job.reason, "node": job.node,
+            "elapsed_seconds": job.elapsed_seconds, "time_limit": job.time_limit,
+            "attempt": job.attempt, "options": json.loads(job.options_json),
+            "submitted_at": _iso(job.submitted_at), "checked_at": _iso(job.checked_at)}
+
+
+def where(run: Run) -> str:
+    """The run list's executor/node cell: `local`, or `slurm:<node>` once it has one."""
+    if run.slurm is None:
+        return run.executor
+    return f"slurm:{run.slurm.node}" if run.slurm.node else "slurm"
 
 
 def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
@@ -80,9 +101,10 @@ def _progress(run: Run) -> str:
 def _table(runs: Sequence[Run]) -> str:
     if not runs:
         return "No runs yet. Start one with: fusion-tui new --template minimal"
-    rows = [("ID", "STATUS", "PROGRESS", "TEMPLATE", "CREATED", "NAME")]
+    rows = [("ID", "STATUS", "PROGRESS", "TEMPLATE", "WHERE", "OWNER", "CREATED", "NAME")]
     for r in runs:
         rows.append((r.id, r.status, _progress(r), one_line(r.template, 20),
+                     one_line(where(r), 24), one_line(r.owner or "-", 16),
                      local_text(r.created_at, "%Y-%m-%d %H:%M:%S"), one_line(r.name or "", 40)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
@@ -102,11 +124,31 @@ def _describe(run: Run) -> str:
         ("created", local_text(run.created_at)), ("started", local_text(run.started_at)),
         ("completed", local_text(run.completed_at)),
         ("exit code", "-" if run.exit_code is None else run.exit_code),
-        ("pid", run.pid or "-"), ("host", run.hostname or "-"), ("directory", run.run_dir),
+        ("pid", run.pid or "-"), ("host", run.hostname or "-"), ("owner", run.owner or "-"),
+        ("executor", run.executor), ("directory", run.run_dir),
     )]
+    job = run.slurm
+    if job is not None:
+        lines += [f"{k:<16} {v}" for k, v in (
+            ("slurm job", job.job_id or "-"),
+            ("slurm state", job.state or "-"),
+            ("slurm reason", one_line(job.reason or "-")),
+            ("node", one_line(job.node or "-")),
+            ("elapsed", _duration(job.elapsed_seconds)),
+            ("time limit", job.time_limit or "partition default"),
+            ("attempt", job.attempt),
+        )]
     if run.error_message:
         lines.append(f"{'error':<16} {one_line(run.error_message, 500)}")
     return "\n".join(lines)
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    days, rest = divmod(seconds, 86400)
+    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+    return f"{days}-{text}" if days else text
 
 
 def wait_exit_code(run: Run) -> int:
@@ -125,13 +167,16 @@ def wait_exit_code(run: Run) -> int:
 
 def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
     statuses = frozenset(RunStatus(s) for s in args.status)
-    runs = svc.store.list_runs(RunQuery(statuses=statuses), limit=args.limit)
+    owner = None if args.all else svc.manager.user
+    runs = svc.store.list_runs(RunQuery(statuses=statuses, owner=owner), limit=args.limit)
     _emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs))
     return 0
 
 
 def cmd_new(args: argparse.Namespace, svc: Services) -> int:
-    run = svc.manager.create(args.template, name=args.name, overrides=args.set or [])
+    slurm = {key: getattr(args, key) for key in SLURM_FLAGS}
+    run = svc.manager.create(args.template, name=args.name, overrides=args.set or [],
+                             executor=args.executor, slurm=slurm)
     if args.wait:
         run = svc.manager.wait(run.id)
     _emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")
@@ -257,7 +302,7 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
 
     from fusion_tui.settings_file import config_path
 
-    rows = []
+    rows: list[dict[str, str | None]] = []
     for f in fields(settings):
         if not f.compare:
             continue
@@ -277,7 +322,7 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
         head = (f"settings file: {settings.config_file}" if settings.config_file else
                 f"settings file: none ({looked_at} does not exist)" if looked_at else
                 "settings file: none (FUSION_TUI_CONFIG=none)")
-        width = max(len(r["name"]) for r in rows)
+        width = max(len(str(r["name"])) for r in rows)
         body = [f"{r['name']:<{width}}  {one_line(r['value'] or '-', 200)}  [{r['source']}]"
                 for r in rows]
         return "\n".join([head, *body])
@@ -371,10 +416,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--status", action="append", default=[], type=str.upper,
                    choices=[x.value for x in RunStatus], help="only this status (repeatable)")
     s.add_argument("--limit", type=int, default=100)
+    s.add_argument("--all", "-a", action="store_true", help="every user's runs, not just yours")
     s = sub.add_parser("new", parents=[common], help="create (and start or queue) a run")
     s.add_argument("--template", "-t", required=True)
     s.add_argument("--name", "-n")
     s.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE")
+    s.add_argument("--executor", "-x", choices=["local", "slurm"],
+                   help="where the run executes (default: the template's, else the setting)")
+    slurm = s.add_argument_group("Slurm (with --executor slurm; override settings/template)")
+    slurm.add_argument("--partition", "-p")
+    slurm.add_argument("--account", "-A")
+    slurm.add_argument("--qos")
+    slurm.add_argument("--time", help="time limit, e.g. 30, 4:00:00, 2-00:00:00")
+    slurm.add_argument("--mem", help="memory per node, e.g. 8G")
+    slurm.add_argument("--cpus-per-task", "-c")
+    slurm.add_argument("--sbatch-args", dest="extra_args", metavar="ARGS",
+                       help="more sbatch options, e.g. '--gres=gpu:1 --constraint=avx2'")
     s.add_argument("--wait", action="store_true", help="wait for the run to finish")
     for name, text in (("show", "show one run"), ("cancel", "cancel a run"),
                        ("rm", "delete a finished run and its directory")):

@@ -167,9 +167,9 @@ class Settings:
         else:
             path = None
         for name in _SETTING_NAMES:
-            raw = env.get(ENV_PREFIX + name.upper())
-            if raw is not None and raw != "":
-                values[name] = _parse(name, raw)
+            variable = env.get(ENV_PREFIX + name.upper())
+            if variable is not None and variable != "":
+                values[name] = _parse(name, variable)
                 sources[name] = ENV_PREFIX + name.upper()
         for key, value in (overrides or {}).items():
             if value is not None:

@@ -14,7 +14,7 @@ HEADLESS = [
     "fusion_tui.cli", "fusion_tui.services", "fusion_tui.settings", "fusion_tui.artifacts",
     "fusion_tui.store.database", "fusion_tui.store.models", "fusion_tui.store.migrate",
     "fusion_tui.store.runs_repo", "fusion_tui.runs.manager", "fusion_tui.runs.supervisor",
-    "fusion_tui.runs.local", "fusion_tui.monitor.progress", "fusion_tui.monitor.tracker",
+    "fusion_tui.executors.local", "fusion_tui.monitor.progress", "fusion_tui.monitor.tracker",
     "fusion_tui.monitor.log_stream", "fusion_tui.fusion.log", "fusion_tui.config.templates",
 ]
 

@@ -1,7 +1,9 @@
 """INI templates: find them, read them, merge overrides, validate, freeze.
 
-A template may carry a `[fusion_tui]` section (`simulator`, `description`) that tells
-fusion-tui how to run it; that section is not part of the frozen `config.ini`.
+A template may carry a `[fusion_tui]` section (`simulator`, `description`, `executor`
+and the Slurm options `partition`, `account`, `qos`, `time`, `mem`, `cpus_per_task`,
+`extra_args`) that tells fusion-tui how to run it; that section is not part of the
+frozen `config.ini`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from fusion_tui.config import schema, validator
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.overrides import Override
 from fusion_tui.safefile import read_text
-from fusion_tui.settings import BUILTIN_SIMULATOR, FUSION_SIMULATOR, SIMULATORS
+from fusion_tui.settings import BUILTIN_SIMULATOR, EXECUTORS, FUSION_SIMULATOR, SIMULATORS
 
 META_SECTION = "fusion_tui"
+SLURM_KEYS = ("partition", "account", "qos", "time", "mem", "cpus_per_task", "extra_args")
+META_KEYS = ("simulator", "description", "executor", *SLURM_KEYS)
 TEMPLATE_LIMIT = 1 << 20
 _TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
 
@@ -33,6 +37,12 @@ class Template:
     path: Path
     simulator: str
     description: str
+    executor: str | None = None
+    slurm: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def slurm_options(self) -> dict[str, str]:
+        return dict(self.slurm)
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,18 @@ def _read_template(name: str, path: Path) -> tuple[Template, SectionDict]:
     if simulator not in SIMULATORS:
         raise ConfigError.at(META_SECTION, "simulator",
                              f"expected one of {', '.join(SIMULATORS)}, got {simulator!r}")
-    template = Template(name, path, simulator, meta.get("description", "").strip())
+    unknown = sorted(set(meta) - set(META_KEYS))
+    if unknown:
+        raise ConfigError.at(META_SECTION, unknown[0],
+                             f"template {name!r}: not a fusion-tui key (known: "
+                             f"{', '.join(META_KEYS)})")
+    executor = meta.get("executor", "").strip() or None
+    if executor not in (None, *EXECUTORS):
+        raise ConfigError.at(META_SECTION, "executor",
+                             f"expected one of {', '.join(EXECUTORS)}, got {executor!r}")
+    slurm = tuple((k, meta[k].strip()) for k in SLURM_KEYS if meta.get(k, "").strip())
+    template = Template(name, path, simulator, meta.get("description", "").strip(),
+                        executor, slurm)
     return template, sections
 
 

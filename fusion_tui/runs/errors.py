@@ -14,3 +14,7 @@ class RunNotFound(RunError):
 
 class InvalidState(RunError):
     pass
+
+
+class NotYours(RunError):
+    """Another user's run: its processes are not ours to signal, its files not ours."""

@@ -17,6 +17,7 @@ from fusion_tui.monitor.progress import ProgressState
 from fusion_tui.runs.procs import signal_name
 from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.safefile import open_binary
+from fusion_tui.store.status import FINISHED_STATUSES
 
 _TAIL_BYTES = 8192
 
@@ -33,7 +34,7 @@ class Outcome:
                 "recovered": self.recovered}
 
 
-FINAL = ("COMPLETED", "FAILED", "CANCELLED")
+FINAL = frozenset(s.value for s in FINISHED_STATUSES)
 
 
 def supervisor_outcome(paths: RunPaths) -> tuple[Outcome, str | None] | None:

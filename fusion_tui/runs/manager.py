@@ -6,13 +6,14 @@ and records its outcome. Clients (the TUI, the CLI) only view and request.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import socket
 import time
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,17 +21,24 @@ from pathlib import Path
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.overrides import Override, parse_overrides
 from fusion_tui.config.templates import RunConfig, build_config, config_from_ini, load_template
+from fusion_tui.executors.local import LocalExecutor
+from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
+from fusion_tui.executors.slurm.executor import SlurmExecutor, submit_env
+from fusion_tui.executors.slurm.options import SlurmOptions
+from fusion_tui.executors.slurm.options import resolve as resolve_slurm
+from fusion_tui.executors.slurm.watch import CycleReport, SlurmWatcher
 from fusion_tui.faults import FaultError, describe_os_error
 from fusion_tui.runs import lock, procs
 from fusion_tui.runs.command import check_runnable, expand_command, placeholder_values
-from fusion_tui.runs.errors import InvalidState, RunNotFound
+from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
 from fusion_tui.runs.evidence import supervisor_outcome
 from fusion_tui.runs.ids import check_run_id, is_run_id, new_run_id
-from fusion_tui.runs.local import LocalExecutor
+from fusion_tui.runs.owner import current_user
 from fusion_tui.runs.rundir import RunPaths, read_json, write_atomic, write_json_atomic
-from fusion_tui.settings import FUSION_SIMULATOR, Settings
-from fusion_tui.store.models import EventKind, Run
+from fusion_tui.settings import EXECUTORS, FUSION_SIMULATOR, Settings
+from fusion_tui.store.models import EventKind, Run, SlurmJob
 from fusion_tui.store.runs_repo import RunStore
+from fusion_tui.store.slurm_jobs import SlurmJobs
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 
 STARTUP_WINDOW = timedelta(seconds=10)
@@ -76,11 +84,22 @@ class RunManager:
     """The run lifecycle over a store and an executor."""
 
     def __init__(self, settings: Settings, store: RunStore,
-                 executor: LocalExecutor | None = None) -> None:
+                 executor: LocalExecutor | None = None,
+                 slurm_client: SlurmClient | None = None) -> None:
         self.settings = settings
         self.store = store
         self.executor = executor or LocalExecutor(settings)
+        self.slurm = SlurmExecutor(settings, slurm_client or SlurmClient(env=submit_env()))
+        self.slurm_jobs = SlurmJobs(store)
+        self.watcher = SlurmWatcher(settings, store, self.slurm.client)
+        self.last_watch = CycleReport()
         self.hostname = socket.gethostname()
+        self.user = current_user()
+
+    def check_owner(self, run: Run, action: str) -> None:
+        """Refuse to act on another user's run (we could not signal its processes)."""
+        if run.owner is not None and run.owner != self.user:
+            raise NotYours(f"run {run.id} belongs to {run.owner}; only they can {action} it")
 
     # -- lookup ------------------------------------------------------------------------
 
@@ -125,8 +144,10 @@ class RunManager:
 
     def create(self, template: str, *, name: str | None = None,
                overrides: Sequence[str | Override] = (),
-               config_text: str | None = None) -> Run:
-        """Validate, make the run directory and row, and start it if a slot is free.
+               config_text: str | None = None, executor: str | None = None,
+               slurm: Mapping[str, str | None] | None = None) -> Run:
+        """Validate, make the run directory and row, and start it if a slot is free (or
+        submit it to Slurm).
 
         Any problem raises ConfigError (one line) before anything exists; a failure
         half-way removes what was made.
@@ -135,6 +156,17 @@ class RunManager:
         run_id = new_run_id()
         config = self.prepare(template, overrides=overrides, config_text=config_text,
                               run_id=run_id)
+        chosen = executor or config.template.executor or self.settings.executor
+        if chosen not in EXECUTORS:
+            raise ConfigError(f"executor: expected one of {', '.join(EXECUTORS)}, "
+                              f"got {chosen!r}")
+        options: SlurmOptions | None = None
+        if chosen == SlurmExecutor.name:
+            options = resolve_slurm(self.settings, config.template.slurm_options, slurm or {},
+                                    config.template.name)
+        elif slurm and any(v for v in slurm.values()):
+            raise ConfigError("Slurm options were given but the run's executor is local "
+                              "(add --executor slurm)")
         paths = RunPaths.for_run(self.settings.runs_dir, run_id)
         is_fusion = config.simulator == FUSION_SIMULATOR
         setting = f"FUSION_TUI_{'FUSION' if is_fusion else 'SIMULATOR'}_COMMAND"
@@ -145,6 +177,8 @@ class RunManager:
                               placeholder_values(run_id, paths, self.settings), setting=setting)
         cwd = self.settings.cwd_for(config.simulator)
         check_runnable(argv, cwd, setting=setting)
+        if options is not None:
+            self.slurm.check(options)
         erlangs = config.erlangs
         paths.create()
         try:
@@ -155,18 +189,40 @@ class RunManager:
             run = Run(
                 id=run_id, name=name, status=RunStatus.PENDING, config_json=config.to_json(),
                 template=config.template.name, simulator=config.simulator,
-                executor=self.executor.name, run_dir=str(paths.root), created_at=utcnow(),
+                executor=chosen, run_dir=str(paths.root), created_at=utcnow(),
                 total_erlangs=len(erlangs), total_iterations=config.iterations,
-                current_erlang_index=0, current_iteration=0,
+                current_erlang_index=0, current_iteration=0, owner=self.user,
+                hostname=self.hostname if options is not None else None,
             )
-            self.store.add(run)
+            if options is None:
+                self.store.add(run)
+            else:
+                self.slurm.write_job(run_id, name, paths, options)
+                self.slurm_jobs.add(run, SlurmJob(
+                    run_id=run_id, attempt=1, options_json=json.dumps(options.as_dict()),
+                    state="SUBMITTING", time_limit=options.time))
         except BaseException:
             shutil.rmtree(paths.root, ignore_errors=True)
             raise
+        if options is not None:
+            return self._submit(run_id, paths, options)
         started = {r.id for r in self.schedule()}
         if run_id not in started:
             position = self.store.count_pending_before(run_id)
             self.store.record_event(run_id, EventKind.QUEUED, f"position {position + 1}")
+        return self.get(run_id)
+
+    def _submit(self, run_id: str, paths: RunPaths, options: SlurmOptions) -> Run:
+        """sbatch the frozen job script; a refusal removes the run entirely."""
+        try:
+            job_id = self.slurm.submit(paths)
+        except BaseException as exc:
+            self.slurm_jobs.discard(run_id)
+            shutil.rmtree(paths.root, ignore_errors=True)
+            if isinstance(exc, SlurmError):
+                raise ConfigError(f"Slurm refused the run: {exc}") from None
+            raise
+        self.slurm_jobs.submitted(run_id, job_id, options.time)
         return self.get(run_id)
 
     def schedule(self) -> list[Run]:
@@ -192,6 +248,9 @@ class RunManager:
         that carries out the cancel.
         """
         run = self.get(run_id)
+        self.check_owner(run, "cancel")
+        if run.executor == SlurmExecutor.name:
+            return self._cancel_slurm(run)
         if run.status == RunStatus.PENDING and self.store.finish(
                 run.id, RunStatus.CANCELLED, exit_code=None, expected=(RunStatus.PENDING,)):
             return self.get(run.id)
@@ -225,6 +284,36 @@ class RunManager:
             os.close(fd)
         return run
 
+    def _cancel_slurm(self, run: Run) -> Run:
+        """Leave a cancel request in the run folder, then scancel the job.
+
+        The job's supervisor stops the simulator as a local one does (SIGTERM, grace,
+        SIGKILL) and records CANCELLED; it also reads the request itself, so a cancel
+        holds even when the controller cannot be reached.
+        """
+        if run.status not in (RunStatus.PENDING, RunStatus.RUNNING):
+            raise InvalidState(f"run {run.id} is already {run.status}")
+        paths = self.paths(run)
+        try:
+            write_atomic(paths.cancel_request, utcnow().isoformat() + "\n")
+        except OSError as exc:
+            raise FaultError(f"cannot cancel run {run.id}: "
+                             f"{describe_os_error(exc, str(paths.cancel_request))}") from None
+        job_id = run.slurm.job_id if run.slurm else None
+        if job_id is not None:
+            try:
+                self.slurm.cancel(job_id)
+            except SlurmError as exc:
+                self.store.record_event(run.id, EventKind.SIGNALLED,
+                                        f"scancel {job_id} failed ({exc}); the job stops on "
+                                        "its cancel request when its supervisor reads it")
+            else:
+                self.store.record_event(run.id, EventKind.SIGNALLED, f"scancel {job_id}")
+        if run.status == RunStatus.PENDING:
+            self.store.finish(run.id, RunStatus.CANCELLED, exit_code=None,
+                              expected=(RunStatus.PENDING,))
+        return self.get(run.id)
+
     def delete(self, run_id: str) -> None:
         """Remove a finished run's row and directory, all or nothing. Never signals.
 
@@ -233,6 +322,7 @@ class RunManager:
         named in one line.
         """
         run = self.get(run_id)
+        self.check_owner(run, "delete")
         if run.status not in FINISHED_STATUSES:
             raise InvalidState(f"run {run.id} is {run.status}; cancel it before deleting")
         root = Path(run.run_dir)
@@ -332,9 +422,15 @@ class RunManager:
         that now fit."""
         settled = [r for run in self.store.runs_with_status(RunStatus.RUNNING)
                    if (r := self.reconcile_run(run)) is not None]
+        settled += self.watch_slurm()
         if schedule:
             self.schedule()
         return settled
+
+    def watch_slurm(self, *, force: bool = False) -> list[Reconciled]:
+        """One cycle over the Slurm runs (run folders; squeue when due); what it settled."""
+        self.last_watch = self.watcher.cycle(force=force)
+        return [Reconciled(run_id, status) for run_id, status in self.last_watch.settled]
 
     def wait(self, run_id: str, *, timeout: float | None = None, poll: float = 0.25) -> Run:
         """Block until the run has finished (for scripts and tests)."""
@@ -345,7 +441,9 @@ class RunManager:
             if run.status in FINISHED_STATUSES:
                 return run
             checks += 1
-            if checks % 8 == 0:
+            if run.executor == SlurmExecutor.name:
+                self.watch_slurm()
+            elif checks % 8 == 0:
                 self.reconcile_run(run)
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"run {run_id} still {run.status} after {timeout} s")

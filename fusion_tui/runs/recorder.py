@@ -48,9 +48,13 @@ def parse_report(doc: dict[str, Any]) -> Any:
                                   datetime.fromisoformat(o["completed_at"]), o.get("recovered"))
     signals = tuple((datetime.fromisoformat(at), str(detail))
                     for at, detail in doc.get("signals") or ())
+    slurm = None
+    if isinstance(doc.get("slurm"), dict):
+        j = doc["slurm"]
+        slurm = (str(j["job_id"]), str(j["node"]), int(j["attempt"]))
     return SupervisorReport(supervisor=_pair(doc.get("supervisor")),
                             process=_pair(doc.get("process")), progress=progress,
-                            signals=signals, outcome=outcome)
+                            signals=signals, outcome=outcome, slurm=slurm)
 
 
 def main() -> int:
@@ -72,7 +76,7 @@ def main() -> int:
         try:
             store = RunStore(make_sessionmaker(engine))
             store.apply_report(doc["run_id"], parse_report(doc))
-            if doc.get("outcome") is not None:
+            if doc.get("outcome") is not None and doc.get("schedule", True):
                 RunManager(settings, store).schedule()
         finally:
             engine.dispose()

@@ -12,6 +12,11 @@
         logs/sim.log      simulator stdout + stderr
         logs/supervisor.log  the supervisor's own messages
         output/           simulator results (artifacts)
+      on the Slurm executor also:
+        job.sh            the job script, frozen at submission
+        slurm.json        what was asked of Slurm (options, warning), frozen at submission
+        logs/slurm-<job>.out  the job's own stdout and stderr (the supervisor's messages)
+        attempts/<n>/     status, exit, process and progress files of a requeued attempt
 """
 
 from __future__ import annotations
@@ -90,6 +95,18 @@ class RunPaths:
     @property
     def output(self) -> Path:
         return self.root / "output"
+
+    @property
+    def job_script(self) -> Path:
+        return self.root / "job.sh"
+
+    @property
+    def slurm(self) -> Path:
+        return self.root / "slurm.json"
+
+    @property
+    def attempts(self) -> Path:
+        return self.root / "attempts"
 
     def create(self) -> None:
         """Make the directory tree; fails if the run directory already exists."""

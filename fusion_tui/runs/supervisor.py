@@ -12,6 +12,13 @@ seconds, any other run in the runs folder's register whose supervisor is gone.
 No write failure of ours (log, status file, database) ends it: it keeps the outcome in
 memory and retries with back-off until it is recorded. It never imports the database
 layer, so one costs little memory.
+
+With `--slurm` it is a Slurm job's batch script (`exec`ed by the job script): it takes
+the lock itself, starts a new attempt after a requeue (the previous one's files go to
+`attempts/N/`), stops the simulator before the job's time limit (or on Slurm's USR1
+warning) and records TIMEOUT, and writes to the store only when the store is a server
+(never a SQLite file from a compute node) and only for a while: the outcome always
+stays in status.json for the login node to settle. It adopts no other runs.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,14 +37,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from fusion_tui.executors.local import adopt_if_orphaned
 from fusion_tui.fusion.results import ResultMirror, allowed_source
 from fusion_tui.monitor.tracker import ProgressTracker
-from fusion_tui.runs import procs
+from fusion_tui.runs import lock, procs
+from fusion_tui.runs.attempts import SlurmJobInfo, begin_attempt
 from fusion_tui.runs.background import Wakeup, say
 from fusion_tui.runs.evidence import Outcome, decide, recorded_exit, supervisor_outcome
-from fusion_tui.runs.local import adopt_if_orphaned
 from fusion_tui.runs.rundir import ACTIVE_DIR, RunPaths, read_json, write_json_atomic
 from fusion_tui.settings import Settings
+from fusion_tui.store.first_page import sqlite_path
 from fusion_tui.store.status import utcnow
 
 POLL_SECONDS = 0.5
@@ -47,6 +57,9 @@ LEFTOVER_GRACE = 1.0
 MAX_BACKOFF = 60.0
 STATUS_RETRY_SECONDS = 300.0
 RESULTS_SYNC_SECONDS = 1.0
+# In a Slurm job: how long to keep trying to reach the store with the outcome before
+# leaving it to the login node (the job must end; status.json holds the outcome).
+JOB_REPORT_SECONDS = 20.0
 
 
 def _now_iso() -> str:
@@ -109,11 +122,17 @@ class Reporter:
 
 
 class Supervisor:
-    def __init__(self, paths: RunPaths, run_id: str, *, adopt: bool) -> None:
+    def __init__(self, paths: RunPaths, run_id: str, *, adopt: bool,
+                 job: SlurmJobInfo | None = None) -> None:
         self.paths = paths
         self.run_id = run_id
         self.adopt = adopt
+        self.job = job
         self.settings = Settings.load()
+        # A compute node never opens a SQLite file; a server store it may reach.
+        self.reports = job is None or sqlite_path(self.settings.database_url) is None
+        self.time_limit_reached = False
+        self.stopped_by_slurm: str | None = None
         me = os.getpid()
         self.identity = (me, procs.start_time(me) or time.time())
         self.status: dict[str, Any] = {"run_id": run_id, "state": "starting"}
@@ -153,13 +172,35 @@ class Supervisor:
         self._wakeup.install()
         signal.signal(signal.SIGTERM, self._on_cancel)
         signal.signal(signal.SIGINT, self._on_cancel)
+        if self.job is not None:
+            signal.signal(signal.SIGUSR1, self._on_time_limit)
         # Handlers, not SIG_IGN: ignored dispositions would be inherited by children.
         signal.signal(signal.SIGHUP, lambda *_: None)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
 
-    def _on_cancel(self, _signum: int, _frame: FrameType | None) -> None:
+    def _on_cancel(self, signum: int, _frame: FrameType | None) -> None:
+        if self.job is not None and not self.cancel_requested \
+                and not self.paths.cancel_request.exists():
+            self.stopped_by_slurm = procs.signal_name(signum)
         self.cancel_requested = True
+
+    def _on_time_limit(self, _signum: int, _frame: FrameType | None) -> None:
+        """Slurm's warning before the time limit (`--signal=B:USR1@N`). Slurm may send it
+        up to a minute early, so with a limit of our own we keep to our own clock; the
+        warning counts for a limit we do not know (the partition's, or one changed)."""
+        assert self.job is not None
+        if self.job.stop_at is None:
+            self.time_limit_reached = True
+            self.cancel_requested = True
+
+    def _check_time_limit(self) -> None:
+        """Stop the run ourselves before its time limit (Slurm's warning may come late)."""
+        if self.job is not None and self.job.stop_at is not None \
+                and not self.cancel_requested and time.time() >= self.job.stop_at:
+            _say("stopping the run before its time limit")
+            self.time_limit_reached = True
+            self.cancel_requested = True
 
     def _sleep(self, seconds: float) -> None:
         """Sleep until `seconds` pass, a signal arrives or the waiter reports."""
@@ -202,7 +243,8 @@ class Supervisor:
         env[procs.WAITER_MARKER] = self.run_id
         try:
             self.waiter = subprocess.Popen(
-                [sys.executable, "-m", "fusion_tui.runs.waiter", str(self.paths.root),
+                [sys.executable, "-m", "fusion_tui.runs.waiter",
+                 *(["--in-job"] if self.job is not None else []), str(self.paths.root),
                  self.run_id],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env,
                 start_new_session=True, close_fds=True)
@@ -371,10 +413,17 @@ class Supervisor:
             doc["last_progress_at"] = self._last_progress_at
         if outcome is not None:
             doc["outcome"] = {**outcome.as_dict(), "completed_at": completed_at}
+        if self.job is not None:
+            doc["slurm"] = {"job_id": self.job.job_id, "node": self.job.node,
+                            "attempt": self.job.attempt}
+            doc["schedule"] = False  # queued local runs start on the login node, not here
         return doc
 
     def _sync(self) -> None:
         """Send what changed to the store: the start at once, progress now and then."""
+        if not self.reports:
+            self.signals.clear()
+            return
         result = self.reporter.poll()
         if result:
             self._synced_identity = self._sent_identity
@@ -397,7 +446,7 @@ class Supervisor:
 
     def _adopt_orphans(self) -> None:
         """Every few seconds: start a supervisor for any registered run that has none."""
-        if time.monotonic() < self._next_orphan_check:
+        if self.job is not None or time.monotonic() < self._next_orphan_check:
             return
         self._next_orphan_check = time.monotonic() + ORPHAN_CHECK_SECONDS
         register = self.paths.root.parent / ACTIVE_DIR
@@ -426,6 +475,7 @@ class Supervisor:
             self._read_exit()
             if self._ended():
                 return
+            self._check_time_limit()
             wait = self._check_cancel()
             self._poll_progress()
             self._mirror_results()
@@ -454,8 +504,15 @@ class Supervisor:
         while self.reporter.busy:  # a progress report still in flight: let it finish
             self.reporter.poll()
             self._sleep(0.05)
+        if not self.reports or self.stopped_by_slurm:
+            return  # the login node settles it from status.json (and Slurm's account)
         doc = self._document(outcome, completed_at)
+        give_up = time.monotonic() + JOB_REPORT_SECONDS if self.job is not None else None
         while True:
+            if give_up is not None and time.monotonic() >= give_up:
+                _say("the store cannot be reached; the outcome is in status.json for the "
+                     "login node to settle")
+                return
             if not self.paths.root.is_dir():
                 _say("the run folder was removed; the outcome cannot be kept")
                 return
@@ -471,6 +528,9 @@ class Supervisor:
         if not self.paths.root.is_dir():
             return 0  # the run folder is gone; there is nothing to supervise
         self._install_signals()
+        if self.job is not None:
+            self.status.update(slurm_job_id=self.job.job_id, node=self.job.node,
+                               attempt=self.job.attempt)
         self._save_status(state="adopting" if self.adopt else "starting")
         if self.adopt:
             self._adopt()
@@ -483,11 +543,13 @@ class Supervisor:
         self._poll_progress()
         self._mirror_results(now=True)
         self.cancel_requested = self.cancel_requested or self.paths.cancel_request.exists()
-        outcome = self.preset or decide(
+        outcome = self.preset or self._slurm_outcome() or decide(
             code=self.code, spawn_error=self.spawn_error, cancel_requested=self.cancel_requested,
             started=self.sim is not None, progress=self.tracker.state, log=self.paths.log)
         _say(f"run ended: {outcome.status}"
              + (f", exit code {outcome.exit_code}" if outcome.exit_code is not None else ""))
+        if self.stopped_by_slurm:
+            self.status["stopped_by_slurm"] = self.stopped_by_slurm
         self._settle(outcome)
         # The store has the outcome; status.json is its spare copy: keep trying for a
         # while, but not for ever, and not for a run folder that was deleted.
@@ -497,20 +559,52 @@ class Supervisor:
             self._sleep(1.0)
         with contextlib.suppress(OSError):
             self.paths.active_entry.unlink(missing_ok=True)
+        if self.job is not None:  # the job's own state in Slurm tells the run's
+            return 0 if outcome.status == "COMPLETED" else 1
         return 0
+
+    def _slurm_outcome(self) -> Outcome | None:
+        """A Slurm job stopped at its time limit or by a signal Slurm sent."""
+        if self.job is None or self.paths.cancel_request.exists():
+            return None
+        if self.time_limit_reached:
+            limit = self.job.time_limit or "its time limit"
+            return Outcome("TIMEOUT", self.code,
+                           f"stopped before the job's time limit ({limit}); the partial "
+                           "results are kept")
+        if self.stopped_by_slurm:
+            return Outcome("CANCELLED", self.code,
+                           f"stopped by Slurm ({self.stopped_by_slurm}): scancel, preemption, "
+                           "a requeue or the time limit")
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fusion_tui.runs.supervisor")
-    parser.add_argument("--lock-fd", type=int, required=True)
+    parser.add_argument("--lock-fd", type=int)
     parser.add_argument("--adopt", action="store_true")
+    parser.add_argument("--slurm", action="store_true", help="be a Slurm job's batch script")
     parser.add_argument("run_dir")
     parser.add_argument("run_id")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     paths = RunPaths(Path(args.run_dir))
-    os.set_inheritable(args.lock_fd, False)
+    job = None
     try:
-        return Supervisor(paths, args.run_id, adopt=args.adopt).run()
+        if args.slurm:
+            if not paths.root.is_dir():
+                _say(f"the run folder {paths.root} is not visible on {socket.gethostname()}: "
+                     "the runs folder must be on a filesystem the compute nodes share")
+                return 1
+            held = lock.take(paths.lock)
+            if held is None:
+                _say("another supervisor holds this run; nothing to do")
+                return 1
+            job = begin_attempt(paths, os.environ)
+        elif args.lock_fd is None:
+            parser.error("--lock-fd is required (or --slurm)")
+        else:
+            os.set_inheritable(args.lock_fd, False)
+        return Supervisor(paths, args.run_id, adopt=args.adopt, job=job).run()
     except Exception:
         _say("internal error:\n" + traceback.format_exc())
         return 1

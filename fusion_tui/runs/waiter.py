@@ -7,7 +7,10 @@ status on stdout to the supervisor and atomically into `process.json` and `exit.
 retrying with back-off while the disk is full, and exits once the status is on disk.
 
 It also watches the supervisor lock: when no supervisor holds it (killed, crashed), it
-takes the lock and starts a new supervisor that adopts the run. Signals that reach it
+takes the lock and starts a new supervisor that adopts the run. Inside a Slurm job
+(`--in-job`) there is nothing to adopt: the job ended with its batch script, so the waiter
+ends the run's processes instead (with proctrack/linuxproc Slurm would not find them,
+since they live in a session of their own) and leaves the outcome to the login node. Signals that reach it
 are ignored (it is not a member of the run; a cancel signals the simulator's processes).
 Standard library only, so a busy server can afford one per run.
 """
@@ -24,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.runs import procs
+from fusion_tui.runs import lock, procs
 from fusion_tui.runs.background import Wakeup, say
 from fusion_tui.runs.rundir import RunPaths, read_json, write_json_atomic
 
@@ -41,9 +44,10 @@ def _say(message: str) -> None:
 
 
 class Waiter:
-    def __init__(self, paths: RunPaths, run_id: str) -> None:
+    def __init__(self, paths: RunPaths, run_id: str, *, in_job: bool = False) -> None:
         self.paths = paths
         self.run_id = run_id
+        self.in_job = in_job
         self.sim_pid: int | None = None
         self.code: int | None = None
         self._pending: dict[Path, dict[str, Any]] = {}
@@ -140,7 +144,10 @@ class Waiter:
             return  # the run folder is gone: nothing to adopt
         if (read_json(self.paths.status) or {}).get("state") == "exited":
             return  # its supervisor settled the run and is done
-        from fusion_tui.runs.local import adopt_if_orphaned
+        if self.in_job:
+            self._end_with_the_job()
+            return
+        from fusion_tui.executors.local import adopt_if_orphaned
 
         try:
             pid = adopt_if_orphaned(self.paths, self.run_id, dict(os.environ))
@@ -149,6 +156,18 @@ class Waiter:
             return
         if pid is not None:
             _say(f"no supervisor holds the run; started supervisor {pid} to adopt it")
+
+    def _end_with_the_job(self) -> None:
+        """The job's supervisor is gone, and with it the job: leave nothing running."""
+        try:
+            orphaned = not lock.is_held(self.paths.lock)
+        except OSError:
+            orphaned = True
+        if not orphaned:
+            return
+        killed = procs.signal_run(self.run_id, signal.SIGKILL)
+        _say(f"the job's supervisor is gone; killed {killed} process(es) of the run")
+        sys.exit(0)
 
     def run(self) -> int:
         self._install_signals()
@@ -180,10 +199,13 @@ class Waiter:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    in_job = args[:1] == ["--in-job"]
+    args = args[1:] if in_job else args
     if len(args) != 2:
-        print("usage: python -m fusion_tui.runs.waiter RUN_DIR RUN_ID", file=sys.stderr)
+        print("usage: python -m fusion_tui.runs.waiter [--in-job] RUN_DIR RUN_ID",
+              file=sys.stderr)
         return 2
-    return Waiter(RunPaths(Path(args[0])), args[1]).run()
+    return Waiter(RunPaths(Path(args[0])), args[1], in_job=in_job).run()
 
 
 if __name__ == "__main__":

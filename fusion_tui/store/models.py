@@ -145,7 +145,8 @@ class SlurmJob(Base):
     """The Slurm job of a run on the Slurm executor, as last seen.
 
     `state`, `reason`, `node` and `elapsed_seconds` are what `squeue` (or, once the job
-    has left the queue, `sacct` or `scontrol`) last said; `attempt` counts requeues.
+    has left the queue, `sacct` or `scontrol`) last said; `attempt` counts requeues;
+    `left_queue_at` is when `squeue` first stopped listing it.
     """
 
     __tablename__ = "slurm_jobs"
@@ -162,3 +163,4 @@ class SlurmJob(Base):
     options_json: Mapped[str] = mapped_column(Text)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    left_queue_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -12,10 +12,12 @@ SORTABLE_COLUMNS = ("created_at", "started_at", "completed_at", "name", "status"
 
 @dataclass(frozen=True)
 class RunQuery:
-    """Which runs to list and in what order; text matches id, name or template."""
+    """Which runs to list and in what order; text matches id, name or template; `owner`
+    None means everyone's."""
 
     statuses: frozenset[RunStatus] = frozenset()
     text: str = ""
+    owner: str | None = None
     order_by: str = "created_at"
     descending: bool = True
 

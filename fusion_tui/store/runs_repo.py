@@ -31,7 +31,14 @@ from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session, sessionmaker
 
 from fusion_tui.store.database import session_scope
-from fusion_tui.store.models import EventKind, QueueState, Run, RunEvent, ending_event
+from fusion_tui.store.models import (
+    EventKind,
+    QueueState,
+    Run,
+    RunEvent,
+    SlurmJob,
+    ending_event,
+)
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.queue import MAX_PARALLEL
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
@@ -67,6 +74,7 @@ class SupervisorReport:
     progress: dict[str, Any] | None = None
     signals: tuple[tuple[datetime, str], ...] = ()
     outcome: ReportedOutcome | None = None
+    slurm: tuple[str, str, int] | None = None  # (job id, node, attempt) inside a Slurm job
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,8 @@ class RunStore:
     def _filtered(self, stmt: Select[Any], query: RunQuery) -> Select[Any]:
         if query.statuses:
             stmt = stmt.where(Run.status.in_(sorted(query.statuses)))
+        if query.owner is not None:
+            stmt = stmt.where(Run.owner == query.owner)
         if query.text:
             needle = query.text.lower()
             stmt = stmt.where(
@@ -299,6 +309,8 @@ class RunStore:
                 run.pid, run.pid_started = report.process
                 run.pgid = report.process[0]
                 self._event(s, run_id, EventKind.STARTED, f"pid {report.process[0]}")
+            if report.slurm:
+                self._slurm_start(s, run, *report.slurm)
             if report.progress:
                 for key, value in report.progress.items():
                     setattr(run, key, value)
@@ -316,6 +328,20 @@ class RunStore:
             if outcome.recovered:
                 self._event(s, run_id, EventKind.RECOVERED, outcome.recovered)
             return True
+
+    def _slurm_start(self, s: Session, run: Run, job_id: str, node: str, attempt: int) -> None:
+        """A supervisor in a Slurm job says it runs: the run is RUNNING on its node."""
+        job = s.get(SlurmJob, run.id)
+        if job is None:
+            return
+        job.node, job.job_id = node, job.job_id or job_id
+        if attempt > job.attempt:
+            self._event(s, run.id, EventKind.REQUEUED, f"attempt {attempt} of Slurm job {job_id}")
+            job.attempt = attempt
+        if run.status == RunStatus.PENDING:
+            run.status, run.started_at = RunStatus.RUNNING.value, utcnow()
+            job.state = "RUNNING"
+            self._event(s, run.id, EventKind.STARTED, f"Slurm job {job_id} on {node}")
 
     def update_progress(self, run_id: str, **values: Any) -> None:
         with self.session(write=True) as s:

@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("options_json", sa.Text(), nullable=False),
         sa.Column("submitted_at", sa.DateTime(), nullable=True),
         sa.Column("checked_at", sa.DateTime(), nullable=True),
+        sa.Column("left_queue_at", sa.DateTime(), nullable=True),
     )
     op.create_index("ix_slurm_jobs_job_id", "slurm_jobs", ["job_id"])
     op.add_column("queue_state", sa.Column("slurm_polled_at", sa.DateTime(), nullable=True))

@@ -1,0 +1,113 @@
+"""Submit a run as one Slurm job, check a request before anything exists, cancel a job.
+
+Slurm is the queue for these runs: the local concurrency limit does not apply.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+from fusion_tui.config.errors import ConfigError
+from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
+from fusion_tui.executors.slurm.jobscript import render
+from fusion_tui.executors.slurm.options import SlurmOptions
+from fusion_tui.runs import procs
+from fusion_tui.runs.rundir import RunPaths, write_atomic, write_json_atomic
+from fusion_tui.settings import Settings
+
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])
+# Filesystems that are local to one machine by nature.
+_NODE_LOCAL = ("tmpfs", "ramfs")
+
+
+def filesystem_type(path: Path) -> str | None:
+    """The type of the filesystem `path` is on, from /proc/mounts (None if unknown)."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    best, kind = "", None
+    target = str(path.resolve())
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")
+        if (target == point or target.startswith(point.rstrip("/") + "/")) \
+                and len(point) >= len(best):
+            best, kind = point, parts[2]
+    return kind
+
+
+class SlurmExecutor:
+    """Runs as Slurm jobs whose payload is the run's supervisor."""
+
+    name = "slurm"
+
+    def __init__(self, settings: Settings, client: SlurmClient | None = None) -> None:
+        self.settings = settings
+        self.client = client or SlurmClient()
+
+    def job_env(self) -> dict[str, str]:
+        """The settings as variables for the job (the same ones a local supervisor gets)."""
+        return self.settings.to_env()
+
+    def check(self, options: SlurmOptions) -> None:
+        """Ask the cluster whether it would take this request; ConfigError with one line
+        if not. Nothing is submitted."""
+        fs = filesystem_type(self.settings.runs_dir)
+        if fs in _NODE_LOCAL and self._has_other_nodes():
+            raise ConfigError(f"the runs folder {self.settings.runs_dir} is on {fs}, which "
+                              "compute nodes cannot see: put it on a filesystem they share "
+                              "(FUSION_TUI_RUNS_DIR, e.g. under your home folder)")
+        try:
+            if options.partition is not None:
+                known = self.client.partitions()
+                if options.partition not in known:
+                    raise ConfigError(f"partition {options.partition!r} does not exist on "
+                                      f"this cluster (sinfo lists: {', '.join(known) or 'none'})")
+            with tempfile.TemporaryDirectory(prefix="fusion-tui-check-") as folder:
+                script = Path(folder) / "check.sh"
+                lines = ["#!/bin/bash", *(f"#SBATCH {o}" for o in options.sbatch_options()),
+                         "true"]
+                script.write_text("\n".join(lines) + "\n")
+                self.client.sbatch(script, test_only=True)
+        except SlurmError as exc:
+            raise ConfigError(f"Slurm would not take this run: {exc}") from None
+
+    def _has_other_nodes(self) -> bool:
+        try:
+            proc = self.client._run(["sinfo", "-h", "-N", "-o", "%N"])
+        except SlurmError:
+            return True
+        me = socket.gethostname().split(".", 1)[0]
+        return any(n.strip() not in ("", me) for n in proc.stdout.splitlines())
+
+    def write_job(self, run_id: str, name: str | None, paths: RunPaths,
+                  options: SlurmOptions) -> None:
+        """Freeze what is asked of Slurm (slurm.json) and the job script into the folder."""
+        warning = options.warning_seconds(self.settings)
+        write_json_atomic(paths.slurm, {"options": options.as_dict(), "warning_seconds": warning,
+                                        "time_limit_seconds": options.time_limit_seconds,
+                                        "submitted_from": socket.gethostname()})
+        env = {**self.job_env(), procs.SUPERVISOR_MARKER: run_id}
+        text = render(run_id, name, paths, options, warning_seconds=warning, env=env,
+                      python=sys.executable, package_parent=_PACKAGE_PARENT)
+        write_atomic(paths.job_script, text)  # 0600: it may hold the database password
+
+    def submit(self, paths: RunPaths) -> str:
+        """sbatch the frozen job script; the job id. SlurmError with one line if refused."""
+        return self.client.sbatch(paths.job_script)
+
+    def cancel(self, job_id: str) -> None:
+        self.client.scancel(job_id)
+
+
+def submit_env() -> dict[str, str]:
+    """The environment sbatch sees: ours without fusion-tui's variables (the job script
+    sets those itself, so what ran is what the script says)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("FUSION_TUI_")}

@@ -1,0 +1,160 @@
+"""The outcome of a Slurm run, from the run folder first, then `sacct`, then `scontrol`,
+and only then as lost, saying what is known.
+
+The run folder is on the shared filesystem and holds what the job's supervisor wrote;
+Slurm is asked only for what the folder cannot say: why Slurm stopped the job
+(preemption, time limit, node failure), or how a job ended whose supervisor never got to
+write (killed, out of memory, node gone). sacct reports a final state only after the job
+ends and may lag; scontrol forgets a job after MinJobAge. So a job that has just left the
+queue and that neither knows yet is given a while before it is called lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fusion_tui.executors.slurm.commands import JobRecord, SlurmClient, SlurmError
+from fusion_tui.executors.slurm.states import ENDING_TEXT, final_status
+from fusion_tui.monitor.tracker import ProgressTracker
+from fusion_tui.runs.evidence import decide, last_line, recorded_exit, supervisor_outcome
+from fusion_tui.runs.rundir import RunPaths, read_json
+from fusion_tui.store.status import RunStatus, utcnow
+
+# How long a job may be gone from squeue, unknown to sacct and scontrol, before it is lost.
+PATIENCE = timedelta(seconds=90)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    status: RunStatus
+    exit_code: int | None
+    error: str | None
+    recovered: str | None
+    completed_at: datetime | None
+    slurm_state: str | None = None
+    node: str | None = None
+    elapsed: int | None = None
+
+
+def from_folder(paths: RunPaths) -> Settlement | None:
+    """An outcome the job's supervisor recorded and that needs nothing from Slurm."""
+    status = read_json(paths.status) or {}
+    recorded = supervisor_outcome(paths)
+    if recorded is None or status.get("stopped_by_slurm"):
+        return None
+    outcome, completed = recorded
+    return Settlement(RunStatus(outcome.status), outcome.exit_code, outcome.error, None,
+                      datetime.fromisoformat(completed) if completed else None,
+                      node=status.get("node") if isinstance(status.get("node"), str) else None)
+
+
+def _slurm_record(client: SlurmClient, job_id: str) -> tuple[JobRecord | None, list[str]]:
+    """Slurm's final word on a job: sacct (when accounting is on), else scontrol."""
+    notes: list[str] = []
+    records: dict[str, JobRecord] | None
+    try:
+        records = client.sacct([job_id])
+    except SlurmError as exc:
+        records = {}
+        notes.append(f"sacct failed ({exc})")
+    if records is None:
+        notes.append("accounting is off (no sacct)")
+    elif job_id in records and final_status(records[job_id].state) is not None:
+        return records[job_id], notes
+    elif records is not None:
+        notes.append("sacct has no final state for it yet")
+    record: JobRecord | None
+    try:
+        record = client.scontrol_job(job_id)
+    except SlurmError as exc:
+        record = None
+        notes.append(f"scontrol failed ({exc})")
+    if record is not None and final_status(record.state) is not None:
+        return record, notes
+    if record is None:
+        notes.append("the controller no longer remembers it")
+    return None, notes
+
+
+def _how(record: JobRecord) -> str:
+    parts = [f"Slurm job {record.job_id} ended {record.state}"]
+    if record.exit_code is not None:
+        parts.append(f"exit code {record.exit_code}" + (f" signal {record.signal}"
+                                                        if record.signal else ""))
+    if record.node:
+        parts.append(f"on {record.node}")
+    return ", ".join(parts) + f" (from {record.source})"
+
+
+def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
+           left_queue_at: datetime, now: datetime | None = None) -> Settlement | None:
+    """The outcome of a run whose job `squeue` no longer lists; None to ask again later."""
+    now = now or utcnow()
+    settled = from_folder(paths)
+    if settled is not None:
+        return settled
+    status = read_json(paths.status) or {}
+    cancelled = paths.cancel_request.exists()
+    record, notes = _slurm_record(client, job_id) if job_id else (None, ["no job id"])
+    node = (record.node if record else None) or status.get("node")
+
+    def make(run_status: RunStatus, code: int | None, error: str | None,
+             recovered: str | None, when: datetime | None) -> Settlement:
+        return Settlement(run_status, code, error, recovered, when,
+                          record.state if record else None,
+                          node if isinstance(node, str) else None,
+                          record.elapsed_seconds if record else None)
+    recorded = supervisor_outcome(paths)
+    if recorded is not None:  # the supervisor stopped the simulator on a signal from Slurm
+        outcome, completed = recorded
+        when = datetime.fromisoformat(completed) if completed else None
+        slurm_status = final_status(record.state) if record else None
+        if not cancelled and slurm_status in ENDING_TEXT:
+            assert slurm_status is not None
+            return make(slurm_status, outcome.exit_code,
+                              f"{ENDING_TEXT[slurm_status]}; the partial results are kept",
+                              _how(record) if record else None, when)
+        if not cancelled and slurm_status == RunStatus.CANCELLED:
+            return make(RunStatus.CANCELLED, outcome.exit_code,
+                              "cancelled in Slurm (scancel outside fusion-tui)",
+                              _how(record) if record else None, when)
+        return make(RunStatus(outcome.status), outcome.exit_code, outcome.error,
+                          "; ".join(notes) or None, when)
+    if cancelled and not status:
+        return make(RunStatus.CANCELLED, None, None, "cancelled before the job started",
+                          None)
+    code_and_error = recorded_exit(paths)
+    tracker = ProgressTracker(paths.progress, paths.log, paths.config)
+    tracker.poll()
+    progress = tracker.state
+    if code_and_error is not None or progress.finished:
+        code, spawn_error = code_and_error or (None, None)
+        outcome = decide(code=code, spawn_error=spawn_error, cancel_requested=cancelled,
+                         started=True, progress=progress, log=paths.log)
+        return make(RunStatus(outcome.status), outcome.exit_code, outcome.error,
+                          "its supervisor ended before recording the outcome; taken from "
+                          "the simulator's exit status or progress file", None)
+    if record is not None:
+        slurm_status = final_status(record.state) or RunStatus.FAILED
+        if cancelled:
+            slurm_status = RunStatus.CANCELLED
+        if not status:
+            detail = (f"{_how(record)}, but nothing of it reached the run folder {paths.root}: "
+                      "the runs folder must be on a filesystem the compute nodes share")
+            return make(RunStatus.CANCELLED if cancelled else RunStatus.FAILED,
+                              record.exit_code, detail, "settled from Slurm's account",
+                              None)
+        detail = ENDING_TEXT.get(slurm_status, "its supervisor ended without recording the "
+                                               "outcome")
+        tail = last_line(paths.log)
+        return make(slurm_status, record.exit_code,
+                          f"{detail}; {_how(record)}" + (f"; last log line: {tail}"
+                                                         if tail else ""),
+                          "settled from Slurm's account", None)
+    if now - left_queue_at < PATIENCE:
+        return None
+    return make(RunStatus.CANCELLED if cancelled else RunStatus.FAILED, None,
+                      f"lost: Slurm job {job_id or '?'} left the queue and the run folder has "
+                      f"no outcome; {'; '.join(notes)}",
+                      "nothing recorded it", None)

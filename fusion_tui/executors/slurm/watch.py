@@ -1,0 +1,128 @@
+"""The poll cycle for every unfinished Slurm run: the run folders on each call, Slurm at
+most once per `slurm_poll_seconds` for all clients of the store together.
+
+Progress, the start on a node and a recorded outcome come from the run folder (on the
+shared filesystem), so a screen stays live between polls. Slurm is asked with ONE
+batched `squeue` for all our jobs; a job it no longer lists is settled (`settle`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
+from fusion_tui.executors.slurm.settle import Settlement, from_folder, settle
+from fusion_tui.executors.slurm.states import queued_status
+from fusion_tui.monitor.tracker import ProgressTracker
+from fusion_tui.runs.rundir import RunPaths, read_json
+from fusion_tui.settings import Settings
+from fusion_tui.store.models import Run
+from fusion_tui.store.runs_repo import RunStore
+from fusion_tui.store.slurm_jobs import SlurmJobs
+from fusion_tui.store.status import RunStatus, utcnow
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did: for the app's status line and for tests."""
+
+    polled: bool = False
+    settled: list[tuple[str, str]] = field(default_factory=list)
+    problem: str | None = None
+
+
+class SlurmWatcher:
+    """Folds the run folders and Slurm's queue into the store."""
+
+    def __init__(self, settings: Settings, store: RunStore, client: SlurmClient) -> None:
+        self.settings = settings
+        self.store = store
+        self.jobs = SlurmJobs(store)
+        self.client = client
+        self._trackers: dict[str, ProgressTracker] = {}
+
+    def cycle(self, *, force: bool = False) -> CycleReport:
+        report = CycleReport()
+        runs = self.jobs.unfinished()
+        if not runs:
+            self._trackers.clear()
+            return report
+        remaining = [r for r in runs if not self._from_folder(r, report)]
+        self._trackers = {k: v for k, v in self._trackers.items()
+                          if k in {r.id for r in remaining}}
+        interval = 0.0 if force else self.settings.slurm_poll_seconds
+        if not remaining or not self.jobs.claim_poll(interval):
+            return report
+        report.polled = True
+        ids = sorted({r.slurm.job_id for r in remaining if r.slurm and r.slurm.job_id})
+        try:
+            queue = self.client.squeue(ids)
+        except SlurmError as exc:
+            report.problem = f"cannot ask Slurm about {len(ids)} job(s): {exc}"
+            return report
+        for run in remaining:
+            job = run.slurm
+            if job is None or job.job_id is None:
+                continue
+            entry = queue.get(job.job_id)
+            if entry is not None:
+                self.jobs.observe(run.id, state=entry.state, status=queued_status(entry.state),
+                                  reason=entry.reason, node=entry.node,
+                                  elapsed=entry.elapsed_seconds, time_limit=entry.time_limit)
+                continue
+            left = self.jobs.left_queue(run.id)
+            self._settle(run, settle(RunPaths(Path(run.run_dir)), job.job_id, self.client,
+                                     left_queue_at=left), report)
+        return report
+
+    def _from_folder(self, run: Run, report: CycleReport) -> bool:
+        """Take what the run folder says; True when the run is settled by it."""
+        paths = RunPaths(Path(run.run_dir))
+        status = read_json(paths.status) or {}
+        if isinstance(status.get("slurm_job_id"), str):
+            attempt, node = status.get("attempt"), status.get("node")
+            self.jobs.observe(run.id, state="RUNNING", status=RunStatus.RUNNING, reason=None,
+                              node=node if isinstance(node, str) else None, elapsed=None,
+                              time_limit=None, job_id=status["slurm_job_id"],
+                              attempt=attempt if isinstance(attempt, int) else None,
+                              started_at=_when(status.get("started_at")))
+            self._progress(run, paths)
+        settled = from_folder(paths)
+        if settled is None:
+            return False
+        self._settle(run, settled, report)
+        return True
+
+    def _progress(self, run: Run, paths: RunPaths) -> None:
+        """The run list's progress cache from the run's own files (no supervisor in the
+        job may write to a SQLite store)."""
+        tracker = self._trackers.get(run.id)
+        if tracker is None:
+            tracker = self._trackers[run.id] = ProgressTracker(paths.progress, paths.log,
+                                                               paths.config)
+        if tracker.poll():
+            self.store.update_progress(run.id, **tracker.state.cache(),
+                                       last_progress_at=utcnow())
+
+    def _settle(self, run: Run, settled: Settlement | None, report: CycleReport) -> None:
+        if settled is None:
+            return
+        done = self.store.finish(run.id, settled.status, exit_code=settled.exit_code,
+                                 error=settled.error, completed_at=settled.completed_at,
+                                 expected=(RunStatus.PENDING, RunStatus.RUNNING),
+                                 recovered=settled.recovered)
+        self.jobs.final(run.id, state=settled.slurm_state or settled.status.value,
+                        node=settled.node, elapsed=settled.elapsed)
+        if done:
+            report.settled.append((run.id, settled.status.value))
+
+
+def _when(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

@@ -1,0 +1,263 @@
+"""Runs as Slurm jobs on the real single-node cluster of `.ci/start-slurm`.
+
+Every case submits real jobs with sbatch and reads Slurm's real answers; the simulator
+is the fake one (tests/fake_sim.py), run inside the job by our supervisor.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+from helpers import eventually, poll_until
+from slurm_cluster import Cluster, cluster, queue  # noqa: F401  (cluster is a fixture)
+
+from fusion_tui.config.errors import ConfigError
+from fusion_tui.executors.slurm.commands import SlurmClient
+from fusion_tui.runs import procs
+from fusion_tui.runs.manager import RunManager
+from fusion_tui.runs.rundir import RunPaths, read_json
+from fusion_tui.services import Services, open_services
+from fusion_tui.store.models import Run
+from fusion_tui.store.status import RunStatus
+
+TIMEOUT = 120.0
+
+
+@pytest.fixture
+def svc(tmp_path: Path, db_url: str, cluster: Cluster) -> Iterator[Services]:  # noqa: F811
+    settings = make_settings(tmp_path, db_url, executor="slurm", slurm_poll_seconds=10.0)
+    services = open_services(settings)
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+@pytest.fixture
+def sqlite_svc(tmp_path: Path, sqlite_url: str, cluster: Cluster) -> Iterator[Services]:  # noqa: F811
+    settings = make_settings(tmp_path, sqlite_url, executor="slurm", slurm_poll_seconds=10.0)
+    services = open_services(settings)
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def watch_until(manager: RunManager, run_id: str, accept: object,
+                timeout: float = TIMEOUT) -> Run:
+    """Poll Slurm (forced, as often as a test needs) until `accept(run)` holds."""
+    assert callable(accept)
+
+    def fetch() -> Run:
+        manager.watch_slurm(force=True)
+        return manager.get(run_id)
+
+    return poll_until(fetch, accept, timeout=timeout, interval=0.5)
+
+
+def finished(run: Run) -> bool:
+    return RunStatus(run.status).is_finished
+
+
+def status_json(manager: RunManager, run: Run) -> dict[str, object]:
+    return read_json(manager.paths(run).status) or {}
+
+
+def test_submit_pending_with_reason_running_completed(svc: Services) -> None:
+    """A job that holds a CPU, a second that needs both: PENDING with Slurm's reason,
+    then RUNNING on the node, then COMPLETED with its exit code and results."""
+    m = svc.manager
+    first = m.create("fake", name="holds one CPU", overrides=["fake.sleep=1.5"])
+    assert first.status == RunStatus.PENDING and first.slurm is not None
+    assert first.slurm.job_id and first.executor == "slurm"
+    assert (m.paths(first).root / "job.sh").is_file()
+    first = watch_until(m, first.id, lambda r: r.status == RunStatus.RUNNING)
+    second = m.create("fake", name="needs both", slurm={"cpus_per_task": "2"})
+    second = watch_until(m, second.id, lambda r: r.slurm is not None and r.slurm.reason)
+    assert second.status == RunStatus.PENDING
+    assert second.slurm is not None and second.slurm.reason in ("Resources", "Priority")
+    assert first.slurm is not None and first.slurm.node
+    second = watch_until(m, second.id, lambda r: r.status != RunStatus.PENDING)
+    for run in (first, second):
+        done = watch_until(m, run.id, finished)
+        assert (done.status, done.exit_code, done.error_message) == \
+            (RunStatus.COMPLETED, 0, None)
+        assert done.started_at is not None and done.slurm is not None
+        assert done.slurm.node and done.slurm.state == "COMPLETED"
+        assert (done.current_erlang_index, done.current_iteration) == (1, 2)
+        assert (m.paths(done).output / "result.json").is_file() or \
+            any(m.paths(done).output.iterdir())
+        kinds = [e.kind for e in svc.store.events(done.id)]
+        assert kinds[:2] == ["created", "submitted"] and "started" in kinds
+        assert kinds[-1] == "completed"
+    assert not queue()
+
+
+def test_cancel_pending_and_running_leaves_nothing(sqlite_svc: Services) -> None:
+    m = sqlite_svc.manager
+    running = m.create("fake", overrides=["fake.sleep=30"], slurm={"cpus_per_task": "2"})
+    running = watch_until(m, running.id, lambda r: r.status == RunStatus.RUNNING
+                          and status_json(m, r).get("pid"))
+    pending = m.create("fake")
+    pending = watch_until(m, pending.id, lambda r: r.slurm is not None and r.slurm.reason)
+    assert pending.slurm is not None
+    job = pending.slurm.job_id
+    cancelled = m.cancel(pending.id)
+    assert cancelled.status == RunStatus.CANCELLED
+    eventually(lambda: job not in queue(), timeout=60)
+    m.cancel(running.id)
+    done = watch_until(m, running.id, finished)
+    assert done.status == RunStatus.CANCELLED and done.error_message is None
+    assert (m.paths(done).root / "progress.jsonl").stat().st_size > 0  # partial results
+    eventually(lambda: not queue(), timeout=60)
+    eventually(lambda: not procs.run_processes(running.id), timeout=30)
+
+
+@pytest.mark.parametrize("proctrack", ["cgroup"])
+def test_cancel_running_with_proctrack(sqlite_svc: Services, cluster: Cluster,  # noqa: F811
+                                       proctrack: str) -> None:
+    """With proctrack/cgroup scancel signals only the batch script (our supervisor),
+    which must stop the simulator's group itself."""
+    cluster.start("--proctrack", proctrack)
+    m = sqlite_svc.manager
+    run = m.create("fake", overrides=["fake.sleep=30"])
+    run = watch_until(m, run.id, lambda r: r.status == RunStatus.RUNNING
+                      and status_json(m, r).get("pid"))
+    m.cancel(run.id)
+    done = watch_until(m, run.id, finished)
+    assert done.status == RunStatus.CANCELLED
+    eventually(lambda: not procs.run_processes(run.id), timeout=30)
+    eventually(lambda: not queue(), timeout=60)
+
+
+def test_time_limit_ends_as_timeout_with_partial_results(sqlite_svc: Services) -> None:
+    m = sqlite_svc.manager
+    run = m.create("fake", overrides=["fake.sleep=4", "general_settings.max_iters=40"],
+                   slurm={"time": "1"})
+    done = watch_until(m, run.id, finished, timeout=150)
+    assert done.status == RunStatus.TIMEOUT, done.error_message
+    assert "time limit" in (done.error_message or "")
+    assert (done.current_iteration or 0) >= 1  # it got somewhere, and that was kept
+    assert (m.paths(done).root / "progress.jsonl").stat().st_size > 0
+    assert "timeout" in [e.kind for e in sqlite_svc.store.events(done.id)]
+
+
+def test_simulator_killed_ends_failed_with_the_signal(svc: Services) -> None:
+    m = svc.manager
+    run = m.create("fake", overrides=["fake.sleep=30"])
+    run = watch_until(m, run.id, lambda r: status_json(m, r).get("pid"))
+    pid = status_json(m, run)["pid"]
+    assert isinstance(pid, int)
+    os.kill(pid, signal.SIGKILL)
+    done = watch_until(m, run.id, finished)
+    assert done.status == RunStatus.FAILED
+    assert "SIGKILL" in (done.error_message or "")
+
+
+@pytest.mark.parametrize("accounting", ["on", "off"])
+def test_supervisor_killed_inside_the_job_is_settled(sqlite_svc: Services, cluster: Cluster,  # noqa: F811
+                                                     accounting: str) -> None:
+    """Our supervisor dies with its job: the run folder has no outcome, so sacct (or,
+    with accounting off, scontrol) says how the job ended."""
+    if accounting == "off":
+        cluster.start("--accounting", "off")
+    m = sqlite_svc.manager
+    run = m.create("fake", overrides=["fake.sleep=30"])
+    run = watch_until(m, run.id, lambda r: status_json(m, r).get("pid"))
+    supervisor = status_json(m, run)["supervisor_pid"]
+    assert isinstance(supervisor, int)
+    os.kill(supervisor, signal.SIGKILL)
+    done = watch_until(m, run.id, finished)
+    assert done.status == RunStatus.FAILED
+    source = "sacct" if accounting == "on" else "scontrol"
+    assert f"from {source}" in (done.error_message or ""), done.error_message
+    assert "supervisor ended without recording" in (done.error_message or "")
+    eventually(lambda: not procs.run_processes(run.id), timeout=60)
+
+
+def test_accounting_off_settles_what_the_folder_can(sqlite_svc: Services,
+                                                    cluster: Cluster) -> None:  # noqa: F811
+    cluster.start("--accounting", "off")
+    m = sqlite_svc.manager
+    ok = m.create("fake")
+    bad = m.create("fake", overrides=["fake.behaviour=fail"])
+    assert watch_until(m, ok.id, finished).status == RunStatus.COMPLETED
+    failed = watch_until(m, bad.id, finished)
+    assert failed.status == RunStatus.FAILED and failed.exit_code not in (None, 0)
+
+
+def test_controller_restarted_mid_run(sqlite_svc: Services, cluster: Cluster) -> None:  # noqa: F811
+    m = sqlite_svc.manager
+    run = m.create("fake", overrides=["fake.sleep=4"])
+    watch_until(m, run.id, lambda r: r.status == RunStatus.RUNNING)
+    cluster.control("--stop-controller")
+    try:
+        report = m.watcher.cycle(force=True)
+        assert report.problem is not None and "squeue" in report.problem
+        assert m.get(run.id).status == RunStatus.RUNNING
+    finally:
+        cluster.control("--start-controller")
+    done = watch_until(m, run.id, finished)
+    assert done.status == RunStatus.COMPLETED
+
+
+def test_requeue_is_a_new_attempt_in_the_audit_trail(sqlite_svc: Services,
+                                                     cluster: Cluster) -> None:  # noqa: F811
+    m = sqlite_svc.manager
+    run = m.create("fake", overrides=["fake.sleep=1.5"])
+    run = watch_until(m, run.id, lambda r: status_json(m, r).get("pid"))
+    assert run.slurm is not None and run.slurm.job_id
+    cluster.requeue(run.slurm.job_id)
+    done = watch_until(m, run.id, finished, timeout=240)
+    assert done.status == RunStatus.COMPLETED
+    assert done.slurm is not None and done.slurm.attempt == 2
+    events = sqlite_svc.store.events(done.id)
+    assert any(e.kind == "requeued" and "attempt 2" in (e.detail or "") for e in events)
+    assert (m.paths(done).root / "attempts" / "1" / "status.json").is_file()
+
+
+def test_one_squeue_call_per_cycle_for_fifty_jobs(sqlite_svc: Services, tmp_path: Path) -> None:
+    """A shim first on PATH counts squeue calls: one per poll cycle, whatever the count."""
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    calls = tmp_path / "squeue-calls"
+    real = subprocess.run(["which", "squeue"], capture_output=True, text=True).stdout.strip()
+    (shim / "squeue").write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {real} "$@"\n')
+    (shim / "squeue").chmod(0o755)
+    m = sqlite_svc.manager
+    runs = [m.create("fake", overrides=["fake.sleep=60"]) for _ in range(50)]
+    env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}"}
+    watcher = RunManager(m.settings, m.store, slurm_client=SlurmClient(env=env)).watcher
+    for _ in range(3):
+        watcher.cycle(force=True)
+    lines = calls.read_text().splitlines()
+    assert len(lines) == 3
+    job_ids = {r.slurm.job_id for r in runs if r.slurm is not None}
+    assert len(job_ids) == 50
+    for line in lines:
+        listed = set(line.split("-j ", 1)[1].split(" ", 1)[0].split(","))
+        assert listed == job_ids
+    # Without force, clients of one store share one poll per interval.
+    assert watcher.cycle().polled is False
+    assert len(calls.read_text().splitlines()) == 3
+
+
+def test_bad_slurm_requests_leave_nothing(sqlite_svc: Services) -> None:
+    m = sqlite_svc.manager
+    for slurm, message in (
+        ({"partition": "nosuch"}, "partition 'nosuch' does not exist"),
+        ({"time": "abc"}, "--time: time: expected a Slurm time limit"),
+        ({"extra_args": "--output=/tmp/x"}, "--output is not allowed"),
+        ({"mem": "lots"}, "--mem: mem: expected a memory size"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            m.create("fake", slurm=slurm)
+    assert sqlite_svc.store.count_runs() == 0
+    assert list(m.settings.runs_dir.iterdir()) == []
+    assert not queue()
