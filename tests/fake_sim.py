@@ -1,7 +1,8 @@
 """A stand-in simulator for lifecycle tests: a real process with controllable behaviour.
 
 Reads its `[fake]` section from the config: `behaviour` (ok, fail, pool, ignore_term,
-no_progress, hang, silent, split_worker), `sleep` (seconds per iteration). `silent` writes
+no_progress, hang, silent, split_worker, hog), `sleep` (seconds per iteration). `hog`
+takes 64 MiB more memory every iteration (for out-of-memory drills). `silent` writes
 nothing at all (for full-disk drills); `split_worker` is a SIGTERM-ignoring leader with a
 worker in a session of its own that SIGTERM ends (for pid-reuse drills). Writes FUSION
 GUI progress events and FUSION-style log lines, and the pids of any workers to
@@ -64,6 +65,7 @@ def main() -> int:
             with open(a.progress_file, "a") as progress:
                 progress.write(json.dumps(event) + "\n")
 
+    hoard: list[bytearray] = []
     emit({"type": "start", "config": {"total_erlangs": len(erlangs), "total_iterations": iters}})
     for index, erlang in enumerate(erlangs):
         print(f"2026-11-22 10:00:00,000 - fake.sim - INFO - Starting simulation for {erlang} "
@@ -72,6 +74,8 @@ def main() -> int:
               "total_erlangs": len(erlangs)})
         for it in range(1, iters + 1):
             time.sleep(pause)
+            if behaviour == "hog":
+                hoard.append(bytearray(64 << 20))
             emit({"type": "iteration", "erlang": erlang, "iteration": it,
                   "total_iterations": iters, "metrics": {"blocking_prob": 0.01 * index}})
             print(f"2026-11-22 10:00:00,000 - fake.sim - INFO - Iteration {it} out of {iters} "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -116,3 +118,10 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def screen_text(app: Any) -> str:
+    """The visible text of an app's screen, from its SVG export (one piece per line)."""
+    svg = app.export_screenshot()
+    return "\n".join(html.unescape(t).replace("\xa0", " ")
+                     for t in re.findall(r">([^<]*)</text>", svg))

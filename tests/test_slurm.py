@@ -6,7 +6,9 @@ is the fake one (tests/fake_sim.py), run inside the job by our supervisor.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -21,7 +23,7 @@ from fusion_tui.config.errors import ConfigError
 from fusion_tui.executors.slurm.commands import SlurmClient
 from fusion_tui.runs import procs
 from fusion_tui.runs.manager import RunManager
-from fusion_tui.runs.rundir import RunPaths, read_json
+from fusion_tui.runs.rundir import read_json
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus
@@ -96,7 +98,7 @@ def test_submit_pending_with_reason_running_completed(svc: Services) -> None:
         kinds = [e.kind for e in svc.store.events(done.id)]
         assert kinds[:2] == ["created", "submitted"] and "started" in kinds
         assert kinds[-1] == "completed"
-    assert not queue()
+    eventually(lambda: not queue(), timeout=60)  # a job may outlive its run's outcome a moment
 
 
 def test_cancel_pending_and_running_leaves_nothing(sqlite_svc: Services) -> None:
@@ -261,3 +263,83 @@ def test_bad_slurm_requests_leave_nothing(sqlite_svc: Services) -> None:
     assert sqlite_svc.store.count_runs() == 0
     assert list(m.settings.runs_dir.iterdir()) == []
     assert not queue()
+
+
+async def test_new_run_form_submits_to_slurm_and_the_screens_show_the_job(
+        sqlite_svc: Services) -> None:
+    """By keyboard: choose the Slurm executor and a time limit in the form, ctrl+s; the
+    list shows where it runs and the detail shows the job."""
+    from helpers import open_new_run, screen_text, until
+
+    from fusion_tui.tui.app import create_app
+    from fusion_tui.tui.screens.detail import DetailScreen
+
+    app = create_app(sqlite_svc, watch_notifications=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.connected)
+        form = await open_new_run(pilot, "fake")
+        form.query_one("#executor").value = "slurm"
+        await pilot.pause(0.2)
+        assert form.query_one("#slurm-fields").display
+        form.query_one("#slurm-time").value = "10"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: sqlite_svc.store.count_runs() == 1, timeout=30)
+        run = sqlite_svc.store.list_runs()[0]
+        assert run.executor == "slurm" and run.slurm is not None
+        assert json.loads(run.slurm.options_json)["time"] == "10" and run.slurm.job_id
+        await until(pilot, lambda: RunStatus(sqlite_svc.manager.get(run.id).status).is_finished,
+                    timeout=90)
+        table = app.screen.query_one("#runs")
+        await until(pilot, lambda: table.rows_data.get(run.id) is not None
+                    and table.rows_data[run.id].where == "slurm:" + (
+                        sqlite_svc.manager.get(run.id).slurm.node or "?"), timeout=30)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        await pilot.pause(0.5)
+        text = screen_text(app)
+        assert "Slurm job" in text and "Time limit" in text and "Node" in text
+        assert re.search(rf"^{run.slurm.job_id}\s*$", text, re.M), text
+
+
+def test_preempted_job_ends_preempted_with_partial_results(sqlite_svc: Services) -> None:
+    """A job of a higher-priority partition preempts ours (PreemptMode=CANCEL): our
+    supervisor gets Slurm's SIGTERM, keeps what was done, and sacct says why."""
+    m = sqlite_svc.manager
+    run = m.create("fake", overrides=["fake.sleep=2", "general_settings.max_iters=30"],
+                   slurm={"cpus_per_task": "2"})
+    run = watch_until(m, run.id, lambda r: (r.current_iteration or 0) >= 1
+                      or status_json(m, r).get("pid") and r.status == RunStatus.RUNNING)
+    subprocess.run(["sbatch", "-p", "urgent", "-c", "2", "-o", "/dev/null", "--wrap",
+                    "sleep 2"], check=True, capture_output=True)
+    done = watch_until(m, run.id, finished)
+    assert done.status == RunStatus.PREEMPTED, done.error_message
+    assert "preempted" in (done.error_message or "")
+    assert (m.paths(done).root / "progress.jsonl").stat().st_size > 0
+    eventually(lambda: not procs.run_processes(run.id), timeout=60)
+
+
+def test_out_of_memory_ends_out_of_memory(sqlite_svc: Services) -> None:
+    m = sqlite_svc.manager
+    run = m.create("fake", overrides=["fake.behaviour=hog", "fake.sleep=0.5",
+                                      "general_settings.max_iters=40"],
+                   slurm={"mem": "150M"})
+    done = watch_until(m, run.id, finished)
+    assert done.status == RunStatus.OUT_OF_MEMORY, done.error_message
+    assert "memory" in (done.error_message or "")
+    eventually(lambda: not procs.run_processes(run.id), timeout=60)
+
+
+def test_node_failure_ends_node_fail(sqlite_svc: Services) -> None:
+    m = sqlite_svc.manager
+    run = m.create("fake", overrides=["fake.sleep=30"], slurm={"extra_args": "--no-requeue"})
+    run = watch_until(m, run.id, lambda r: status_json(m, r).get("pid"))
+    node = status_json(m, run)["node"]
+    subprocess.run(["scontrol", "update", f"nodename={node}", "state=down",
+                    "reason=fusion-tui drill"], check=True, capture_output=True)
+    try:
+        done = watch_until(m, run.id, finished)
+    finally:
+        subprocess.run(["scontrol", "update", f"nodename={node}", "state=resume"],
+                       capture_output=True)
+    assert done.status == RunStatus.NODE_FAIL, done.error_message
+    eventually(lambda: not procs.run_processes(run.id), timeout=60)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import html
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import alive, open_new_run, until, worker_pids
+from helpers import alive, open_new_run, screen_text, until, worker_pids
 
 from fusion_tui.runs import procs
 from fusion_tui.runs.rundir import RunPaths
@@ -36,13 +34,6 @@ def services(tmp_path: Path, db_url: str) -> Iterator[Services]:
 
 def table(app: FusionApp) -> RunsTable:
     return app.screen.query_one(RunsTable)
-
-
-def screen_text(app: FusionApp) -> str:
-    """The visible text of the screen, from its SVG export."""
-    svg = app.export_screenshot()
-    return "\n".join(html.unescape(t).replace("\xa0", " ")
-                     for t in re.findall(r">([^<]*)</text>", svg))
 
 
 def row_status(app: FusionApp, run_id: str) -> str | None:

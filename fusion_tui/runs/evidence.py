@@ -66,15 +66,20 @@ def recorded_exit(paths: RunPaths) -> tuple[int | None, str | None] | None:
     return None
 
 
-def last_line(path: Path) -> str | None:
-    """The last non-blank line of a log, read from its tail only."""
+def tail_text(path: Path) -> str:
+    """The last few KiB of a log as text ("" when it cannot be read)."""
     try:
         with open_binary(path) as fh:
             fh.seek(max(0, os.fstat(fh.fileno()).st_size - _TAIL_BYTES))
             data = fh.read(_TAIL_BYTES)
     except OSError:
-        return None
-    lines = [ln.strip() for ln in data.decode("utf-8", "replace").splitlines() if ln.strip()]
+        return ""
+    return data.decode("utf-8", "replace")
+
+
+def last_line(path: Path) -> str | None:
+    """The last non-blank line of a log, read from its tail only."""
+    lines = [ln.strip() for ln in tail_text(path).splitlines() if ln.strip()]
     return lines[-1][:300] if lines else None
 
 

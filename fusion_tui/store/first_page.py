@@ -18,9 +18,9 @@ from fusion_tui.store.revision import HEAD_REVISION
 from fusion_tui.store.status import fraction_done
 
 _SCHEMES = ("sqlite", "sqlite+pysqlite")
-_COLUMNS = ("id, name, status, template, run_dir, started_at, completed_at, last_progress_at, "
-            "current_erlang, current_erlang_index, total_erlangs, current_iteration, "
-            "total_iterations")
+_COLUMNS = ("r.id, r.name, r.status, r.template, r.run_dir, r.started_at, r.completed_at, "
+            "r.last_progress_at, r.current_erlang, r.current_erlang_index, r.total_erlangs, "
+            "r.current_iteration, r.total_iterations, r.executor, r.owner, j.node")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,9 @@ class ListedRun:
     last_progress_at: datetime | None
     current_erlang: float | None
     fraction_done: float | None
+    executor: str = "local"
+    owner: str | None = None
+    node: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,10 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def read_first_page(database_url: str, limit: int) -> FirstPage | None:
+def read_first_page(database_url: str, limit: int, owner: str | None = None) -> FirstPage | None:
     """The `limit` newest runs (created_at, then id, descending, as `RunStore.list_runs`
-    orders them by default) and the number of runs; None when it cannot say exactly."""
+    orders them by default) of `owner` (None: everyone's) and their number; None when it
+    cannot say exactly."""
     path = sqlite_path(database_url)
     if path is None or not path.is_file():
         return None
@@ -75,13 +79,16 @@ def read_first_page(database_url: str, limit: int) -> FirstPage | None:
         versions = conn.execute("SELECT version_num FROM alembic_version").fetchall()
         if versions != [(HEAD_REVISION,)]:
             return None
-        (total,) = conn.execute("SELECT count(*) FROM runs").fetchone()
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY created_at DESC, id DESC "
-                            "LIMIT ?", (limit,)).fetchall()
+        where, args = ("WHERE r.owner = ?", (owner,)) if owner is not None else ("", ())
+        (total,) = conn.execute(f"SELECT count(*) FROM runs r {where}", args).fetchone()
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM runs r LEFT JOIN slurm_jobs j "
+                            f"ON j.run_id = r.id {where} ORDER BY r.created_at DESC, r.id DESC "
+                            "LIMIT ?", (*args, limit)).fetchall()
         runs = [ListedRun(
             id=r[0], name=r[1], status=r[2], template=r[3], run_dir=r[4],
             started_at=_when(r[5]), completed_at=_when(r[6]), last_progress_at=_when(r[7]),
             current_erlang=r[8], fraction_done=fraction_done(r[2], r[9], r[10], r[11], r[12]),
+            executor=r[13], owner=r[14], node=r[15],
         ) for r in rows]
     except (sqlite3.Error, ValueError):
         return None

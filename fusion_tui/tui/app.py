@@ -42,6 +42,9 @@ from fusion_tui.tui.widgets.confirm import ConfirmScreen
 if TYPE_CHECKING:
     from fusion_tui.services import Services
 
+# Slurm runs: their folders are read this often; squeue is asked at most every
+# slurm_poll_seconds (shared by every client of the store).
+SLURM_WATCH_SECONDS = 2.0
 NOTIFY_SECONDS = 1.0
 
 
@@ -78,6 +81,8 @@ class FusionApp(App[None]):
             self.settings, self._services, self._owns_services = source.settings, source, False
         self.services_error: str | None = None
         self._opening = False
+        self._slurm_watching = False
+        self._slurm_problem: str | None = None
         self._now = now or utcnow
         self._watch_notifications = watch_notifications
         self._seen_finished: datetime | None = None
@@ -140,6 +145,24 @@ class FusionApp(App[None]):
         if self._watch_notifications:
             self._seen_finished = self.now()
             self.set_interval(NOTIFY_SECONDS, self.check_finished)
+        self.set_interval(SLURM_WATCH_SECONDS, self.watch_slurm)
+
+    def watch_slurm(self) -> None:
+        """Fold Slurm runs' folders (and, when due, squeue) into the store."""
+        if not self._slurm_watching:
+            self._slurm_watching = True
+            self._watch_slurm()
+
+    @work(thread=True, exit_on_error=False, group="slurm")
+    def _watch_slurm(self) -> None:
+        try:
+            self.services.manager.watch_slurm()
+            problem = self.services.manager.last_watch.problem
+            if problem and problem != self._slurm_problem:
+                self.call_from_thread(self.say, problem, title="Slurm", severity="warning")
+            self._slurm_problem = problem
+        finally:
+            self._slurm_watching = False
 
     def close_services(self) -> None:
         """Close the store if the app opened it (tests close their own)."""

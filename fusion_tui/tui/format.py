@@ -22,6 +22,10 @@ STATUS_STYLE = {
     "COMPLETED": "bold green",
     "FAILED": "bold red",
     "CANCELLED": "bold magenta",
+    "TIMEOUT": "bold red",
+    "OUT_OF_MEMORY": "bold red",
+    "NODE_FAIL": "bold red",
+    "PREEMPTED": "bold magenta",
 }
 STATUS_SYMBOL = {
     "PENDING": "…",
@@ -29,6 +33,10 @@ STATUS_SYMBOL = {
     "COMPLETED": "✔",
     "FAILED": "✘",
     "CANCELLED": "■",
+    "TIMEOUT": "⌛",
+    "OUT_OF_MEMORY": "✘",
+    "NODE_FAIL": "✘",
+    "PREEMPTED": "■",
 }
 
 

@@ -11,13 +11,20 @@ queue and that neither knows yet is given a while before it is called lost.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fusion_tui.executors.slurm.commands import JobRecord, SlurmClient, SlurmError
 from fusion_tui.executors.slurm.states import ENDING_TEXT, final_status
 from fusion_tui.monitor.tracker import ProgressTracker
-from fusion_tui.runs.evidence import decide, last_line, recorded_exit, supervisor_outcome
+from fusion_tui.runs.evidence import (
+    decide,
+    last_line,
+    recorded_exit,
+    supervisor_outcome,
+    tail_text,
+)
 from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.store.status import RunStatus, utcnow
 
@@ -87,6 +94,29 @@ def _how(record: JobRecord) -> str:
     return ", ".join(parts) + f" (from {record.source})"
 
 
+# What slurmstepd writes into a job's output when Slurm ends it, most specific first.
+_SAID = (
+    (re.compile(r"exceeded (job )?memory limit|oom-kill|out-of-memory", re.I),
+     RunStatus.OUT_OF_MEMORY),
+    (re.compile(r"DUE TO TIME LIMIT"), RunStatus.TIMEOUT),
+    (re.compile(r"DUE TO PREEMPTION"), RunStatus.PREEMPTED),
+    (re.compile(r"DUE TO NODE FAILURE"), RunStatus.NODE_FAIL),
+    (re.compile(r"\*\*\* JOB \S+ ON \S+ CANCELLED AT"), RunStatus.CANCELLED),
+)
+
+
+def said_by_slurm(paths: RunPaths, job_id: str | None) -> RunStatus | None:
+    """How Slurm says it ended the job, in the job's own output (in the run folder, so
+    it is known even with accounting off and after the controller forgot the job)."""
+    if not job_id:
+        return None
+    tail = tail_text(paths.logs / f"slurm-{job_id.split('_', 1)[0]}.out")
+    for pattern, status in _SAID:
+        if pattern.search(tail):
+            return status
+    return None
+
+
 def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
            left_queue_at: datetime, now: datetime | None = None) -> Settlement | None:
     """The outcome of a run whose job `squeue` no longer lists; None to ask again later."""
@@ -98,32 +128,43 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
     cancelled = paths.cancel_request.exists()
     record, notes = _slurm_record(client, job_id) if job_id else (None, ["no job id"])
     node = (record.node if record else None) or status.get("node")
+    # Slurm's own words in the job's output are more specific than FAILED/CANCELLED
+    # (a job killed for its memory by jobacct_gather ends FAILED in sacct).
+    said = said_by_slurm(paths, job_id)
+    by_slurm = final_status(record.state) if record else None
+    if said is not None and by_slurm in (None, RunStatus.FAILED, RunStatus.CANCELLED):
+        by_slurm = said
+    how = _how(record) if record else ("Slurm's message in the job's output"
+                                       if said else None)
 
     def make(run_status: RunStatus, code: int | None, error: str | None,
-             recovered: str | None, when: datetime | None) -> Settlement:
+             recovered: str | None, when: datetime | None = None) -> Settlement:
         return Settlement(run_status, code, error, recovered, when,
-                          record.state if record else None,
+                          record.state if record else (said.value if said else None),
                           node if isinstance(node, str) else None,
                           record.elapsed_seconds if record else None)
+
     recorded = supervisor_outcome(paths)
     if recorded is not None:  # the supervisor stopped the simulator on a signal from Slurm
         outcome, completed = recorded
         when = datetime.fromisoformat(completed) if completed else None
-        slurm_status = final_status(record.state) if record else None
-        if not cancelled and slurm_status in ENDING_TEXT:
-            assert slurm_status is not None
-            return make(slurm_status, outcome.exit_code,
-                              f"{ENDING_TEXT[slurm_status]}; the partial results are kept",
-                              _how(record) if record else None, when)
-        if not cancelled and slurm_status == RunStatus.CANCELLED:
+        if not cancelled and by_slurm in ENDING_TEXT:
+            assert by_slurm is not None
+            return make(by_slurm, outcome.exit_code,
+                        f"{ENDING_TEXT[by_slurm]}; the partial results are kept", how, when)
+        if not cancelled and by_slurm == RunStatus.CANCELLED:
             return make(RunStatus.CANCELLED, outcome.exit_code,
-                              "cancelled in Slurm (scancel outside fusion-tui)",
-                              _how(record) if record else None, when)
+                        "cancelled in Slurm (scancel outside fusion-tui)", how, when)
         return make(RunStatus(outcome.status), outcome.exit_code, outcome.error,
-                          "; ".join(notes) or None, when)
+                    "; ".join(notes) or None, when)
     if cancelled and not status:
-        return make(RunStatus.CANCELLED, None, None, "cancelled before the job started",
-                          None)
+        return make(RunStatus.CANCELLED, None, None, "cancelled before the job started")
+    if not cancelled and by_slurm in ENDING_TEXT:
+        assert by_slurm is not None
+        tail = last_line(paths.log)
+        return make(by_slurm, record.exit_code if record else None,
+                    f"{ENDING_TEXT[by_slurm]}; its supervisor was stopped with it"
+                    + (f"; last log line: {tail}" if tail else ""), how)
     code_and_error = recorded_exit(paths)
     tracker = ProgressTracker(paths.progress, paths.log, paths.config)
     tracker.poll()
@@ -133,28 +174,22 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
         outcome = decide(code=code, spawn_error=spawn_error, cancel_requested=cancelled,
                          started=True, progress=progress, log=paths.log)
         return make(RunStatus(outcome.status), outcome.exit_code, outcome.error,
-                          "its supervisor ended before recording the outcome; taken from "
-                          "the simulator's exit status or progress file", None)
+                    "its supervisor ended before recording the outcome; taken from the "
+                    "simulator's exit status or progress file")
     if record is not None:
-        slurm_status = final_status(record.state) or RunStatus.FAILED
-        if cancelled:
-            slurm_status = RunStatus.CANCELLED
         if not status:
             detail = (f"{_how(record)}, but nothing of it reached the run folder {paths.root}: "
                       "the runs folder must be on a filesystem the compute nodes share")
             return make(RunStatus.CANCELLED if cancelled else RunStatus.FAILED,
-                              record.exit_code, detail, "settled from Slurm's account",
-                              None)
-        detail = ENDING_TEXT.get(slurm_status, "its supervisor ended without recording the "
-                                               "outcome")
+                        record.exit_code, detail, "settled from Slurm's account")
+        final = RunStatus.CANCELLED if cancelled else by_slurm or RunStatus.FAILED
         tail = last_line(paths.log)
-        return make(slurm_status, record.exit_code,
-                          f"{detail}; {_how(record)}" + (f"; last log line: {tail}"
-                                                         if tail else ""),
-                          "settled from Slurm's account", None)
+        return make(final, record.exit_code,
+                    f"its supervisor ended without recording the outcome; {_how(record)}"
+                    + (f"; last log line: {tail}" if tail else ""),
+                    "settled from Slurm's account")
     if now - left_queue_at < PATIENCE:
         return None
     return make(RunStatus.CANCELLED if cancelled else RunStatus.FAILED, None,
-                      f"lost: Slurm job {job_id or '?'} left the queue and the run folder has "
-                      f"no outcome; {'; '.join(notes)}",
-                      "nothing recorded it", None)
+                f"lost: Slurm job {job_id or '?'} left the queue and the run folder has no "
+                f"outcome; {'; '.join(notes)}", "nothing recorded it")

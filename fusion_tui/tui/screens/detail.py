@@ -233,7 +233,19 @@ class DetailScreen(Screen[None]):
                   if run.status == RunStatus.RUNNING else "-")),
             ("Host / pid", safe(f"{run.hostname or '-'} / {run.pid or '-'}"), "Simulator",
              safe(run.simulator)),
+            ("Executor", safe(run.executor), "Owner", safe(run.owner or "-")),
         ]
+        job = run.slurm
+        if job is not None:
+            rows += [
+                ("Slurm job", safe(f"{job.job_id or '-'}"
+                                   + (f" (attempt {job.attempt})" if job.attempt > 1 else "")),
+                 "Slurm state", safe(job.state or "-")),
+                ("Reason", safe(job.reason or "-", 60), "Node", safe(job.node or "-", 60)),
+                ("Elapsed", Text(duration(job.elapsed_seconds)
+                                 if job.elapsed_seconds is not None else "-"),
+                 "Time limit", safe(job.time_limit or "partition default")),
+            ]
         for row in rows:
             grid.add_row(*row)
         self.query_one("#meta", Static).update(grid)

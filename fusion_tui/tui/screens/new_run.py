@@ -46,6 +46,18 @@ FIELDS = (
 _WHERE = re.compile(r"^\[(?P<section>[^\]]+)\] (?P<key>[^:]+): (?P<problem>.*)$")
 
 
+# What a Slurm run may ask for here (empty: the template's or the settings' value).
+SLURM_FIELDS = (
+    ("partition", "Partition", "default partition"),
+    ("time", "Time limit", "e.g. 4:00:00 (default: the partition's)"),
+    ("cpus_per_task", "CPUs per task", "1"),
+    ("mem", "Memory", "e.g. 8G"),
+    ("account", "Account", "default account"),
+    ("qos", "QOS", "default QOS"),
+    ("extra_args", "sbatch args", "e.g. --constraint=avx2"),
+)
+
+
 def field_id(section: str, key: str) -> str:
     return f"{section}--{key}"
 
@@ -86,6 +98,16 @@ class NewRunScreen(Screen[None]):
                 yield Label("Name", classes="field-label")
                 yield Input(placeholder="optional", id="name", compact=True)
             yield Label("", id="err-name", classes="field-error")
+            with Horizontal(classes="field-row"):
+                yield Label("Executor", classes="field-label")
+                yield Select[str]([("local: this machine", "local"),
+                                   ("slurm: a Slurm job", "slurm")], id="executor",
+                                  allow_blank=False, compact=True)
+            with Vertical(id="slurm-fields"):
+                for key, label, hint in SLURM_FIELDS:
+                    with Horizontal(classes="field-row"):
+                        yield Label(label, classes="field-label")
+                        yield Input(placeholder=hint, id=f"slurm-{key}", compact=True)
             with Vertical(id="form-fields"):
                 for section, key, label in FIELDS:
                     with Horizontal(classes="field-row"):
@@ -104,6 +126,7 @@ class NewRunScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = f"clone of {self.clone_of}" if self.clone_of else "new run"
         self.query_one("#ini").display = False
+        self.query_one("#slurm-fields").display = False
         for label in self.query(".field-error"):
             label.display = False
         self.load_templates()
@@ -129,6 +152,7 @@ class NewRunScreen(Screen[None]):
                 self._loading = True
                 select.value = clone.template
             self.query_one("#name", Input).value = f"{clone.name or clone.id} (copy)"
+            self.query_one("#executor", Select).value = clone.executor
             self._fill_fields(clone.simulator)
         elif options:
             preferred = "minimal" if "minimal" in self.templates else options[0][1]
@@ -148,6 +172,11 @@ class NewRunScreen(Screen[None]):
         about = Text(f"{template.simulator} simulator. ")
         about.append_text(safe(template.description, 200))
         self.query_one("#template-about", Static).update(about)
+        settings = self.app.services.settings  # type: ignore[attr-defined]
+        self.query_one("#executor", Select).value = template.executor or settings.executor
+        for key, _, _ in SLURM_FIELDS:
+            value = template.slurm_options.get(key) or getattr(settings, f"slurm_{key}") or ""
+            self.query_one(f"#slurm-{key}", Input).value = str(value)
         self._fill_fields(template.simulator)
 
     def _fill_fields(self, simulator: str) -> None:
@@ -167,6 +196,10 @@ class NewRunScreen(Screen[None]):
             elif isinstance(widget, Input):
                 widget.value = value
         self.validate_fields()
+
+    @on(Select.Changed, "#executor")
+    def executor_changed(self, event: Select.Changed) -> None:
+        self.query_one("#slurm-fields").display = event.value == "slurm"
 
     @on(Select.Changed, "#template")
     def template_changed(self, event: Select.Changed) -> None:
@@ -275,13 +308,17 @@ class NewRunScreen(Screen[None]):
             if not self.validate_fields():
                 return
             text = _RunConfig(self.templates[template], self._values()).to_ini()
-        self.create(template, self.query_one("#name", Input).value, text)
+        executor = str(self.query_one("#executor", Select).value)
+        slurm = {key: self.query_one(f"#slurm-{key}", Input).value for key, _, _ in SLURM_FIELDS} \
+            if executor == "slurm" else {}
+        self.create(template, self.query_one("#name", Input).value, text, executor, slurm)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="create")
-    def create(self, template: str, name: str, text: str) -> None:
+    def create(self, template: str, name: str, text: str, executor: str,
+               slurm: dict[str, str | None]) -> None:
         try:
             run = self.app.services.manager.create(  # type: ignore[attr-defined]
-                template, name=name or None, config_text=text)
+                template, name=name or None, config_text=text, executor=executor, slurm=slurm)
         except ConfigError as exc:
             self.post_message(self.Created(None, str(exc)))
             return
@@ -298,7 +335,8 @@ class NewRunScreen(Screen[None]):
                 self._place_error(message.error)
             return
         run = message.run
-        state = "started" if run.status == "RUNNING" else "queued"
+        state = "started" if run.status == "RUNNING" else \
+            f"submitted as Slurm job {run.slurm.job_id}" if run.slurm else "queued"
         self.app.say(f"Run {run.id} {state}", title="New run")  # type: ignore[attr-defined]
         if run.simulator == FUSION_SIMULATOR:
             self.app.check_fusion_setup(run.run_dir, run.template)  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker
 
+from fusion_tui.runs.owner import current_user
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.store.first_page import ListedRun, read_first_page
 from fusion_tui.store.query import SORTABLE_COLUMNS, RunQuery
@@ -63,6 +64,7 @@ class RunsScreen(Screen[None]):
         Binding("plus", "parallel(1)", "More at once", show=False),
         Binding("minus", "parallel(-1)", "Fewer at once", show=False),
         Binding("s", "cycle_sort", "Sort"),
+        Binding("o", "toggle_owner", "Mine/everyone's"),
         Binding("S", "reverse_sort", "Reverse", show=False),
         *(Binding(key, f"toggle_status('{status.value}')", f"{status.value.title()} only",
                   show=False) for key, status in STATUS_KEYS.items()),
@@ -90,7 +92,8 @@ class RunsScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.query_spec = RunQuery()
+        self.me = current_user()
+        self.query_spec = RunQuery(owner=self.me)
         self.page_offset = 0
         self._watchers: dict[str, Worker[None]] = {}
         self._paths: dict[str, Path] = {}
@@ -150,7 +153,7 @@ class RunsScreen(Screen[None]):
         only after the rows are painted, so SQLAlchemy's import does not delay them.
         """
         url = self.app.settings.database_url  # type: ignore[attr-defined]
-        page = read_first_page(url, FIRST_ROWS)
+        page = read_first_page(url, FIRST_ROWS, self.me)
         if page is None:
             self.app.open_services()  # type: ignore[attr-defined]
             return
@@ -181,7 +184,9 @@ class RunsScreen(Screen[None]):
         stalled = run.status == RunStatus.RUNNING and last is not None and \
             (now - last).total_seconds() > limit
         return RowData(run.id, run.status, run.name, run.template, run.fraction_done,
-                       run.current_erlang, run.started_at, run.completed_at, stalled)
+                       run.current_erlang, run.started_at, run.completed_at, stalled,
+                       where=_where(run),
+                       owner=run.owner if self.query_spec.owner is None else None)
 
     def on_runs_screen_page_loaded(self, message: PageLoaded) -> None:
         table = self.table
@@ -207,6 +212,7 @@ class RunsScreen(Screen[None]):
         table, q = self.table, self.query_spec
         parts = [f"runs {table.window_offset + 1 if table.total else 0}-"
                  f"{table.window_offset + table.row_count} of {table.total:,}"]
+        parts.append("mine" if q.owner is not None else "everyone's")
         if q.statuses:
             parts.append("status: " + ",".join(sorted(s.value for s in q.statuses)))
         if q.text:
@@ -219,9 +225,9 @@ class RunsScreen(Screen[None]):
                          else f"queue: {self.queue.max_concurrent} at once")
         line = Text("   ".join(parts))
         if q.text:
-            line = Text("   ".join(parts[: 2 if q.statuses else 1]) + "   text: ")
+            line = Text("   ".join(parts[: 3 if q.statuses else 2]) + "   text: ")
             line.append(q.text, style="bold")
-            line.append("   " + "   ".join(parts[(3 if q.statuses else 2):]))
+            line.append("   " + "   ".join(parts[(4 if q.statuses else 3):]))
         self.query_one("#runs-status", Static).update(line)
 
     # -- live progress of running rows -------------------------------------------------
@@ -278,7 +284,8 @@ class RunsScreen(Screen[None]):
         box.value = ""
         box.display = False
         self.query_spec = RunQuery(order_by=self.query_spec.order_by,
-                                   descending=self.query_spec.descending)
+                                   descending=self.query_spec.descending,
+                                   owner=self.query_spec.owner)
         self.page_offset = 0
         self.table.focus()
         self.load_page()
@@ -286,6 +293,13 @@ class RunsScreen(Screen[None]):
     def action_toggle_status(self, status: str) -> None:
         self.query_spec = replace(self.query_spec,
                                   statuses=self.query_spec.statuses ^ {RunStatus(status)})
+        self.page_offset = 0
+        self.load_page()
+
+    def action_toggle_owner(self) -> None:
+        """Your own runs (the default) or every user's runs in a shared store."""
+        owner = None if self.query_spec.owner is not None else self.me
+        self.query_spec = replace(self.query_spec, owner=owner)
         self.page_offset = 0
         self.load_page()
 
@@ -366,3 +380,12 @@ class RunsScreen(Screen[None]):
     def _after_change(self) -> None:
         self.table.selected.clear()
         self.load_page()
+
+
+def _where(run: Run | ListedRun) -> str:
+    """`local`, or `slurm:<node>` once a Slurm run has a node."""
+    if isinstance(run, ListedRun):
+        node = run.node
+    else:
+        node = run.slurm.node if run.slurm is not None else None
+    return f"{run.executor}:{node}" if node and run.executor != "local" else run.executor

@@ -10,7 +10,7 @@ cheap (Textual's DataTable spends most of a first frame rendering cells one by o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -41,13 +41,13 @@ if TYPE_CHECKING:
 PAGE = 200
 COLUMNS = (
     ("sel", " "), ("id", "ID"), ("status", "Status"), ("progress", "Progress"),
-    ("name", "Name"), ("template", "Template"), ("erlang", "Erlang"), ("eta", "ETA"),
-    ("started", "Started"), ("duration", "Duration"),
+    ("name", "Name"), ("template", "Template"), ("where", "Where"), ("erlang", "Erlang"),
+    ("eta", "ETA"), ("started", "Started"), ("duration", "Duration"),
 )
 # Fixed widths: live updates redraw one row without re-measuring the table.
 # The name column alone grows with the terminal, from its width here up to NAME_MAX.
 WIDTHS = {"sel": 1, "id": 12, "status": 19, "progress": 15, "name": 24, "template": 12,
-          "erlang": 7, "eta": 7, "started": 11, "duration": 8}
+          "where": 10, "erlang": 7, "eta": 7, "started": 11, "duration": 8}
 NAME_MAX = 64
 # Everything but the name: other columns, one cell of padding each side, the scrollbar.
 FIXED = sum(w for key, w in WIDTHS.items() if key != "name") + 2 * len(WIDTHS) + 2
@@ -67,6 +67,8 @@ class RowData:
     completed: datetime | None
     stalled: bool
     seconds_left: float | None = None
+    where: str = "local"  # the executor, and a Slurm run's node once it has one
+    owner: str | None = None
 
 
 class RunsTable(ScrollView, can_focus=True):
@@ -168,11 +170,10 @@ class RunsTable(ScrollView, can_focus=True):
         if old is None or old.status != "RUNNING":
             return
         fraction = snapshot.fraction_done
-        self.update_row(RowData(
-            old.run_id, old.status, old.name, old.template,
-            fraction if fraction is not None else old.fraction,
-            snapshot.current_erlang if snapshot.current_erlang is not None else old.erlang,
-            old.started, old.completed, old.stalled, snapshot.seconds_left))
+        self.update_row(replace(
+            old, fraction=fraction if fraction is not None else old.fraction,
+            erlang=snapshot.current_erlang if snapshot.current_erlang is not None else old.erlang,
+            seconds_left=snapshot.seconds_left))
 
     def toggle_selected(self) -> None:
         run_id = self.current_id
@@ -285,6 +286,7 @@ class RunsTable(ScrollView, can_focus=True):
             "progress": progress_bar(row.fraction),
             "name": safe(row.name or "", self.name_width),
             "template": safe(row.template, 20),
+            "where": safe(row.where if row.owner is None else f"{row.owner}@{row.where}", 40),
             "erlang": Text("-" if row.erlang is None else f"{row.erlang:g}"),
             "eta": Text(eta(row.started, row.fraction, now, row.seconds_left)
                         if row.status == "RUNNING" else "-"),
