@@ -36,7 +36,7 @@ def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 
     return value
 
 
-def poll_until(fetch: Callable[[], T], accept: Callable[[T], bool], timeout: float = 15.0,
+def poll_until(fetch: Callable[[], T], accept: Callable[[T], object], timeout: float = 15.0,
                interval: float = 0.05) -> T:
     """Fetch repeatedly until `accept` holds for the value; return that value."""
     deadline = time.monotonic() + timeout

@@ -85,7 +85,7 @@ def as_user(name: str, action: Callable[[], Any]) -> Any:
             os.setuid(entry.pw_uid)
             os.environ["HOME"] = "/nonexistent"
             child.send(("ok", action()))
-        except BaseException as exc:  # noqa: BLE001 (sent back to the test)
+        except BaseException as exc:
             child.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
 
     proc = ctx.Process(target=body)

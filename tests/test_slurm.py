@@ -11,7 +11,7 @@ import os
 import re
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from fusion_tui.config.errors import ConfigError
 from fusion_tui.executors.slurm.commands import SlurmClient
 from fusion_tui.runs import procs
 from fusion_tui.runs.manager import RunManager
-from fusion_tui.runs.rundir import read_json
+from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus
@@ -51,10 +51,9 @@ def sqlite_svc(tmp_path: Path, sqlite_url: str, cluster: Cluster) -> Iterator[Se
         services.close()
 
 
-def watch_until(manager: RunManager, run_id: str, accept: object,
+def watch_until(manager: RunManager, run_id: str, accept: Callable[[Run], object],
                 timeout: float = TIMEOUT) -> Run:
     """Poll Slurm (forced, as often as a test needs) until `accept(run)` holds."""
-    assert callable(accept)
 
     def fetch() -> Run:
         manager.watch_slurm(force=True)
@@ -273,6 +272,7 @@ async def test_new_run_form_submits_to_slurm_and_the_screens_show_the_job(
 
     from fusion_tui.tui.app import create_app
     from fusion_tui.tui.screens.detail import DetailScreen
+    from fusion_tui.tui.widgets.runs_table import RunsTable
 
     app = create_app(sqlite_svc, watch_notifications=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -289,10 +289,10 @@ async def test_new_run_form_submits_to_slurm_and_the_screens_show_the_job(
         assert json.loads(run.slurm.options_json)["time"] == "10" and run.slurm.job_id
         await until(pilot, lambda: RunStatus(sqlite_svc.manager.get(run.id).status).is_finished,
                     timeout=90)
-        table = app.screen.query_one("#runs")
+        table = app.screen.query_one(RunsTable)
+        node = (sqlite_svc.manager.get(run.id).slurm or run.slurm).node
         await until(pilot, lambda: table.rows_data.get(run.id) is not None
-                    and table.rows_data[run.id].where == "slurm:" + (
-                        sqlite_svc.manager.get(run.id).slurm.node or "?"), timeout=30)
+                    and table.rows_data[run.id].where == f"slurm:{node}", timeout=30)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen))
         await pilot.pause(0.5)
@@ -308,7 +308,7 @@ def test_preempted_job_ends_preempted_with_partial_results(sqlite_svc: Services)
     run = m.create("fake", overrides=["fake.sleep=2", "general_settings.max_iters=30"],
                    slurm={"cpus_per_task": "2"})
     run = watch_until(m, run.id, lambda r: (r.current_iteration or 0) >= 1
-                      or status_json(m, r).get("pid") and r.status == RunStatus.RUNNING)
+                      or (status_json(m, r).get("pid") and r.status == RunStatus.RUNNING))
     subprocess.run(["sbatch", "-p", "urgent", "-c", "2", "-o", "/dev/null", "--wrap",
                     "sleep 2"], check=True, capture_output=True)
     done = watch_until(m, run.id, finished)
@@ -343,3 +343,67 @@ def test_node_failure_ends_node_fail(sqlite_svc: Services) -> None:
                        capture_output=True)
     assert done.status == RunStatus.NODE_FAIL, done.error_message
     eventually(lambda: not procs.run_processes(run.id), timeout=60)
+
+
+def test_the_app_killed_and_reopened_shows_the_right_states(tmp_path: Path,
+                                                           cluster: Cluster) -> None:  # noqa: F811
+    """In tmux, by keyboard: two Slurm runs (the second PENDING behind the first), the app
+    killed with SIGKILL, the jobs finish unwatched, the reopened app shows both settled."""
+    from conftest import FAKE_COMMAND, TESTS
+    from helpers import alive
+    from test_tmux_e2e import _app_pid, _close, _open, create_by_keys
+
+    home = tmp_path / "home"
+    (home / "templates").mkdir(parents=True)
+    slow = (TESTS / "data" / "templates" / "fake.ini").read_text()
+    slow = slow.replace("sleep = 0.05", "sleep = 1.5").replace(
+        "simulator = builtin", "simulator = builtin\nexecutor = slurm\ncpus_per_task = 2")
+    (home / "templates" / "minimal.ini").write_text(slow)
+    env = {"FUSION_TUI_HOME": str(home), "FUSION_TUI_SIMULATOR_COMMAND": FAKE_COMMAND,
+           "TERM": "xterm-256color"}
+    terminal = _open(env)
+    try:
+        create_by_keys(terminal, 2, "submitted as Slurm job")
+        terminal.wait_for(r"RUNNING[\s\S]*slurm:|PENDING[\s\S]*RUNNING", timeout=60)
+        app = _app_pid(terminal)
+        os.kill(app, signal.SIGKILL)
+        eventually(lambda: not alive(app), timeout=10)
+        runs = [p for p in (home / "runs").iterdir() if not p.name.startswith(".")]
+        assert len(runs) == 2
+        eventually(lambda: all((read_json(RunPaths(r).status) or {}).get("status")
+                               == "COMPLETED" for r in runs), timeout=90)
+        _close(terminal)
+        terminal = _open(env)
+        screen = terminal.wait_for(r"COMPLETED[\s\S]*COMPLETED", timeout=30)
+        assert screen.count("slurm:") == 2 and "RUNNING" not in screen
+    finally:
+        _close(terminal)
+
+
+def test_a_run_folder_the_node_cannot_see_is_named_as_the_cause(sqlite_svc: Services) -> None:
+    """The job starts where the run folder is missing (as on a node that does not share
+    it): Slurm fails it before anything runs, and the run says why."""
+    m = sqlite_svc.manager
+    run = m.create("fake", slurm={"extra_args": "--hold"})
+    root = m.paths(run).root
+    aside = root.with_name(root.name + ".aside")
+    root.rename(aside)
+    try:
+        assert run.slurm is not None and run.slurm.job_id
+        subprocess.run(["scontrol", "release", run.slurm.job_id], check=True,
+                       capture_output=True)
+        done = watch_until(m, run.id, finished)
+    finally:
+        aside.rename(root)
+    assert done.status == RunStatus.FAILED
+    assert "filesystem the compute nodes share" in (done.error_message or "")
+
+
+def test_tmpfs_is_known_as_node_local(tmp_path: Path) -> None:
+    from helpers import tmpfs
+
+    from fusion_tui.executors.slurm.executor import filesystem_type
+
+    with tmpfs(tmp_path / "mnt", "1m") as folder:
+        assert filesystem_type(folder / "runs") == "tmpfs"
+    assert filesystem_type(tmp_path) not in (None, "tmpfs")

@@ -61,6 +61,17 @@ def _open(env: dict[str, str], size: tuple[int, int] = (120, 35)) -> Terminal:
     return Terminal(name)
 
 
+def create_by_keys(terminal: Terminal, count: int, created: str) -> None:
+    """From an empty run list: `n`, the fake template's form, ctrl+s; `count` times."""
+    terminal.wait_for("No runs yet")
+    for _ in range(count):
+        terminal.keys("n")
+        terminal.wait_for("Test template for the fake simulator")
+        terminal.keys("C-s")
+        terminal.wait_for(created)
+        time.sleep(0.5)
+
+
 def _close(terminal: Terminal) -> None:
     subprocess.run(["tmux", "kill-session", "-t", terminal.name], capture_output=True)
 
@@ -171,13 +182,7 @@ def test_runs_survive_the_real_app_and_the_queue_moves_on(tmp_path: Path, how: s
     terminal = _open({"FUSION_TUI_HOME": str(home), "FUSION_TUI_SIMULATOR_COMMAND": FAKE_COMMAND,
                       "TERM": "xterm-256color"})
     try:
-        terminal.wait_for("No runs yet")
-        for _ in range(2):
-            terminal.keys("n")
-            terminal.wait_for("Test template for the fake simulator")
-            terminal.keys("C-s")
-            terminal.wait_for("queue: 1 at once")
-            time.sleep(0.5)
+        create_by_keys(terminal, 2, "queue: 1 at once")
         terminal.wait_for(r"RUNNING[\s\S]*PENDING|PENDING[\s\S]*RUNNING")
         app = _app_pid(terminal)
         if how == "kill -9":

@@ -148,7 +148,7 @@ def _hostile_run(services: Services, tmp_path: Path) -> Run:
 async def test_hostile_text_renders_literally(services: Services, tmp_path: Path) -> None:
     run = _hostile_run(services, tmp_path)
     app = create_app(services)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=(180, 40)) as pilot:
         await until(pilot, lambda: run.id in table(app).rows_data)
         assert "[red]boom[/red][link=file:///x]y[/link]" in screen_text(app)
         await pilot.press("enter")

@@ -386,8 +386,11 @@ class RunManager:
         An outcome its supervisor recorded in status.json is taken as it is. Otherwise a
         run whose supervisor lock is free gets a new supervisor (`--adopt`), which
         re-attaches to a live simulator or settles an ended one from the evidence. Nothing
-        is ever restarted.
+        is ever restarted. For a Slurm run this is one watch cycle (`watch_slurm`).
         """
+        if run.executor == SlurmExecutor.name:
+            settled = [r for r in self.watch_slurm() if r.run_id == run.id]
+            return settled[0] if settled else None
         if run.status != RunStatus.RUNNING or run.executor != self.executor.name:
             return None
         if run.hostname not in (None, self.hostname):
@@ -421,7 +424,8 @@ class RunManager:
         """Settle or adopt every RUNNING run, then (unless only looking) start queued runs
         that now fit."""
         settled = [r for run in self.store.runs_with_status(RunStatus.RUNNING)
-                   if (r := self.reconcile_run(run)) is not None]
+                   if run.executor != SlurmExecutor.name
+                   and (r := self.reconcile_run(run)) is not None]
         settled += self.watch_slurm()
         if schedule:
             self.schedule()
@@ -441,9 +445,7 @@ class RunManager:
             if run.status in FINISHED_STATUSES:
                 return run
             checks += 1
-            if run.executor == SlurmExecutor.name:
-                self.watch_slurm()
-            elif checks % 8 == 0:
+            if run.executor == SlurmExecutor.name or checks % 8 == 0:
                 self.reconcile_run(run)
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"run {run_id} still {run.status} after {timeout} s")

@@ -79,7 +79,8 @@ def read_first_page(database_url: str, limit: int, owner: str | None = None) -> 
         versions = conn.execute("SELECT version_num FROM alembic_version").fetchall()
         if versions != [(HEAD_REVISION,)]:
             return None
-        where, args = ("WHERE r.owner = ?", (owner,)) if owner is not None else ("", ())
+        where, args = ("WHERE (r.owner = ? OR r.owner IS NULL)", (owner,)) \
+            if owner is not None else ("", ())
         (total,) = conn.execute(f"SELECT count(*) FROM runs r {where}", args).fetchone()
         rows = conn.execute(f"SELECT {_COLUMNS} FROM runs r LEFT JOIN slurm_jobs j "
                             f"ON j.run_id = r.id {where} ORDER BY r.created_at DESC, r.id DESC "

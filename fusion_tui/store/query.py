@@ -13,7 +13,7 @@ SORTABLE_COLUMNS = ("created_at", "started_at", "completed_at", "name", "status"
 @dataclass(frozen=True)
 class RunQuery:
     """Which runs to list and in what order; text matches id, name or template; `owner`
-    None means everyone's."""
+    None means everyone's (a run with no recorded owner is listed for every owner)."""
 
     statuses: frozenset[RunStatus] = frozenset()
     text: str = ""

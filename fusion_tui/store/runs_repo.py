@@ -121,8 +121,8 @@ class RunStore:
     def _filtered(self, stmt: Select[Any], query: RunQuery) -> Select[Any]:
         if query.statuses:
             stmt = stmt.where(Run.status.in_(sorted(query.statuses)))
-        if query.owner is not None:
-            stmt = stmt.where(Run.owner == query.owner)
+        if query.owner is not None:  # a run with no recorded owner is everyone's
+            stmt = stmt.where(or_(Run.owner == query.owner, Run.owner.is_(None)))
         if query.text:
             needle = query.text.lower()
             stmt = stmt.where(

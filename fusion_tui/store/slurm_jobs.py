@@ -121,17 +121,20 @@ class SlurmJobs:
             return job.left_queue_at
 
     def final(self, run_id: str, *, state: str | None, node: str | None,
-              elapsed: int | None) -> None:
-        """Slurm's last word on a job whose run has been settled."""
+              elapsed: int | None, started_at: datetime | None = None) -> None:
+        """Slurm's last word on a job whose run has been settled; the start the run folder
+        recorded, for a run that ended before anyone saw it running."""
         with self._store.session(write=True) as s:
             job = s.get(SlurmJob, run_id)
             if job is None:
                 return
+            run = s.get(Run, run_id)
+            if run is not None and run.started_at is None and started_at is not None:
+                run.started_at = started_at
+                s.add(RunEvent(run_id=run_id, kind=EventKind.STARTED.value, at=started_at,
+                               detail=f"Slurm job {job.job_id} on {node or job.node or '?'}"))
             job.state, job.reason, job.checked_at = state or job.state, None, utcnow()
             if node:
                 job.node = node
             if elapsed is not None:
                 job.elapsed_seconds = elapsed
-            run = s.get(Run, run_id)
-            if elapsed is None and run is not None and run.started_at and run.completed_at:
-                job.elapsed_seconds = int((run.completed_at - run.started_at).total_seconds())

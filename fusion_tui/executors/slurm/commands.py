@@ -235,3 +235,11 @@ class SlurmClient:
         if proc.returncode != 0:
             raise self._failure(argv, proc)
         return sorted({ln.strip() for ln in proc.stdout.splitlines() if ln.strip()})
+
+    def nodes(self) -> list[str]:
+        """The cluster's node names (`sinfo -N`)."""
+        argv = ["sinfo", "-h", "-N", "-o", "%N"]
+        proc = self._run(argv)
+        if proc.returncode != 0:
+            raise self._failure(argv, proc)
+        return sorted({ln.strip() for ln in proc.stdout.splitlines() if ln.strip()})

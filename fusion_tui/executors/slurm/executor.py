@@ -80,12 +80,12 @@ class SlurmExecutor:
             raise ConfigError(f"Slurm would not take this run: {exc}") from None
 
     def _has_other_nodes(self) -> bool:
+        """Whether jobs may run on a machine other than this one."""
         try:
-            proc = self.client._run(["sinfo", "-h", "-N", "-o", "%N"])
+            nodes = self.client.nodes()
         except SlurmError:
             return True
-        me = socket.gethostname().split(".", 1)[0]
-        return any(n.strip() not in ("", me) for n in proc.stdout.splitlines())
+        return any(n != socket.gethostname().split(".", 1)[0] for n in nodes)
 
     def write_job(self, run_id: str, name: str | None, paths: RunPaths,
                   options: SlurmOptions) -> None:

@@ -81,19 +81,32 @@ class SlurmWatcher:
         """Take what the run folder says; True when the run is settled by it."""
         paths = RunPaths(Path(run.run_dir))
         status = read_json(paths.status) or {}
-        if isinstance(status.get("slurm_job_id"), str):
+        live = status.get("state") in ("starting", "running")  # not an ended attempt's
+        if live and isinstance(status.get("slurm_job_id"), str) and self._news(run, status):
             attempt, node = status.get("attempt"), status.get("node")
             self.jobs.observe(run.id, state="RUNNING", status=RunStatus.RUNNING, reason=None,
                               node=node if isinstance(node, str) else None, elapsed=None,
                               time_limit=None, job_id=status["slurm_job_id"],
                               attempt=attempt if isinstance(attempt, int) else None,
                               started_at=_when(status.get("started_at")))
+        if status:
             self._progress(run, paths)
         settled = from_folder(paths)
         if settled is None:
             return False
         self._settle(run, settled, report)
         return True
+
+    @staticmethod
+    def _news(run: Run, status: dict[str, object]) -> bool:
+        """Whether the folder says something the store does not know yet (a start, a
+        node, a new attempt): only then is the store written."""
+        job = run.slurm
+        if job is None or run.status == RunStatus.PENDING:
+            return True
+        attempt = status.get("attempt")
+        return job.node != status.get("node") or job.job_id is None or \
+            (isinstance(attempt, int) and attempt > job.attempt)
 
     def _progress(self, run: Run, paths: RunPaths) -> None:
         """The run list's progress cache from the run's own files (no supervisor in the
@@ -109,12 +122,16 @@ class SlurmWatcher:
     def _settle(self, run: Run, settled: Settlement | None, report: CycleReport) -> None:
         if settled is None:
             return
+        started = _when((read_json(RunPaths(Path(run.run_dir)).status) or {}).get("started_at"))
+        elapsed = settled.elapsed
+        if elapsed is None and started is not None and settled.completed_at is not None:
+            elapsed = int((settled.completed_at - started).total_seconds())
+        self.jobs.final(run.id, state=settled.slurm_state or settled.status.value,
+                        node=settled.node, elapsed=elapsed, started_at=started)
         done = self.store.finish(run.id, settled.status, exit_code=settled.exit_code,
                                  error=settled.error, completed_at=settled.completed_at,
                                  expected=(RunStatus.PENDING, RunStatus.RUNNING),
                                  recovered=settled.recovered)
-        self.jobs.final(run.id, state=settled.slurm_state or settled.status.value,
-                        node=settled.node, elapsed=settled.elapsed)
         if done:
             report.settled.append((run.id, settled.status.value))
 
