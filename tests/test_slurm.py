@@ -363,8 +363,9 @@ def test_the_app_killed_and_reopened_shows_the_right_states(tmp_path: Path,
            "TERM": "xterm-256color"}
     terminal = _open(env)
     try:
-        create_by_keys(terminal, 2, "submitted as Slurm job")
-        terminal.wait_for(r"RUNNING[\s\S]*slurm:|PENDING[\s\S]*RUNNING", timeout=60)
+        create_by_keys(terminal, 2, "submitted as",
+                       form=r"Executor\s+slurm: a Slurm job[\s\S]*CPUs per task\s+2")
+        terminal.wait_for(r"RUNNING[\s\S]*PENDING|PENDING[\s\S]*RUNNING", timeout=60)
         app = _app_pid(terminal)
         os.kill(app, signal.SIGKILL)
         eventually(lambda: not alive(app), timeout=10)
@@ -375,7 +376,9 @@ def test_the_app_killed_and_reopened_shows_the_right_states(tmp_path: Path,
         _close(terminal)
         terminal = _open(env)
         screen = terminal.wait_for(r"COMPLETED[\s\S]*COMPLETED", timeout=30)
-        assert screen.count("slurm:") == 2 and "RUNNING" not in screen
+        assert "RUNNING" not in screen and "PENDING" not in screen
+        terminal.keys("Enter")
+        terminal.wait_for(r"Slurm job[\s\S]*Slurm state\s+COMPLETED", timeout=20)
     finally:
         _close(terminal)
 

@@ -61,12 +61,14 @@ def _open(env: dict[str, str], size: tuple[int, int] = (120, 35)) -> Terminal:
     return Terminal(name)
 
 
-def create_by_keys(terminal: Terminal, count: int, created: str) -> None:
-    """From an empty run list: `n`, the fake template's form, ctrl+s; `count` times."""
+def create_by_keys(terminal: Terminal, count: int, created: str,
+                   form: str = "Test template for the fake simulator") -> None:
+    """From an empty run list: `n`, the fake template's form (once `form` shows),
+    ctrl+s; `count` times."""
     terminal.wait_for("No runs yet")
     for _ in range(count):
         terminal.keys("n")
-        terminal.wait_for("Test template for the fake simulator")
+        terminal.wait_for(form)
         terminal.keys("C-s")
         terminal.wait_for(created)
         time.sleep(0.5)
