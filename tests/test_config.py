@@ -174,3 +174,47 @@ def test_user_template_shadows_shipped(tmp_path: Path, sqlite_url: str) -> None:
         text.replace("max_iters = 2", "max_iters = 7"))
     config = build_config("minimal", [], settings.template_dirs, RUN_DIR)
     assert config.iterations == 7
+
+
+@pytest.mark.parametrize("meta,message", [
+    ("executr = slurm", r"\[fusion_tui\] executr: template 'odd': not a fusion-tui key"),
+    ("executor = kubernetes", r"\[fusion_tui\] executor: expected one of local, slurm"),
+    ("executor = slurm\ntime = soon", r"template 'odd' \[fusion_tui\]: time: expected a Slurm"),
+    ("executor = slurm\nextra_args = --output=/etc/x", "--output is not allowed here"),
+    ("executor = slurm\ncpus_per_task = 0", "cpus_per_task: expected a whole number"),
+])
+def test_a_templates_executor_section_is_checked(tmp_path: Path, meta: str,
+                                                 message: str) -> None:
+    """What a template asks of the executor is checked like everything else, before
+    anything is made (these are refused before Slurm would be asked)."""
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}")
+    settings.user_templates_dir.mkdir(parents=True)
+    text = (Path(__file__).parent / "data" / "templates" / "fake.ini").read_text()
+    (settings.user_templates_dir / "odd.ini").write_text(
+        text.replace("simulator = builtin", f"simulator = builtin\n{meta}"))
+    svc = open_services(settings)
+    try:
+        with pytest.raises(ConfigError, match=message):
+            svc.manager.create("odd")
+        assert svc.store.count_runs() == 0 and list(settings.runs_dir.iterdir()) == []
+    finally:
+        svc.close()
+
+
+def test_slurm_options_on_a_local_run_are_refused(tmp_path: Path) -> None:
+    svc = open_services(make_settings(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}"))
+    try:
+        with pytest.raises(ConfigError, match="the run's executor is local"):
+            svc.manager.create("fake", slurm={"partition": "compute"})
+    finally:
+        svc.close()
+
+
+@pytest.mark.parametrize("text,seconds", [
+    ("30", 1800), ("1:30", 90), ("2:00:00", 7200), ("1-0", 86400), ("1-2:30", 95400),
+    ("1-02:03:04", 93784), ("UNLIMITED", None), ("infinite", None),
+])
+def test_slurm_time_limits_read_as_slurm_reads_them(text: str, seconds: int | None) -> None:
+    from fusion_tui.executors.slurm.options import time_limit_seconds
+
+    assert time_limit_seconds(text) == seconds

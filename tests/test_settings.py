@@ -51,3 +51,83 @@ def test_round_trip_through_environment(tmp_path: Path) -> None:
 def test_bad_values(tmp_path: Path, env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.load(env={"HOME": str(tmp_path), **env})
+
+
+def _config_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "xdg-config" / "fusion-tui" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_settings_file_sits_between_defaults_and_environment(tmp_path: Path) -> None:
+    path = _config_file(tmp_path, 'executor = "slurm"\ncancel_grace = 7\n'
+                                  '[slurm]\npartition = "compute"\naccount = "lab"\n'
+                                  'extra_args = ["--constraint=avx2", "--exclusive"]\n'
+                                  '[fusion]\nhome = "~/FUSION"\n')
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+           "FUSION_TUI_SLURM_ACCOUNT": "other"}
+    s = Settings.load(env=env, overrides={"cancel_grace": 2.0})
+    assert (s.executor, s.slurm_partition, s.slurm_account, s.cancel_grace) == \
+        ("slurm", "compute", "other", 2.0)
+    assert s.slurm_extra_args == "--constraint=avx2 --exclusive"
+    assert s.fusion_home == Path("~/FUSION").expanduser()
+    assert (s.source_of("slurm_partition"), s.source_of("slurm_account"),
+            s.source_of("cancel_grace"), s.source_of("stall_seconds")) == \
+        (str(path), "FUSION_TUI_SLURM_ACCOUNT", "--cancel-grace", "default")
+    # A child process gets everything through the variables and reads no file.
+    again = Settings.load(env={"HOME": "/elsewhere", "XDG_CONFIG_HOME": "/elsewhere",
+                               **s.to_env()})
+    assert again == s and again.config_file is None
+
+
+@pytest.mark.parametrize("text,message", [
+    ('[slurm]\npartiton = "x"\n', r"\[slurm\] partiton: not a setting"),
+    ('colour = "red"\n', "colour: not a setting"),
+    ('[slurm]\npoll_seconds = 5\n', "slurm_poll_seconds: expected a number from 10"),
+    ('executor = "kubernetes"\n', "executor: expected one of local, slurm"),
+    ('cancel_grace = true\n', "cancel_grace: expected a number or text"),
+    ('cancel_grace = "soon"\n', "cancel_grace: expected a number"),
+    ("executor = \n", "not valid TOML"),
+])
+def test_bad_settings_files_are_one_line(tmp_path: Path, text: str, message: str) -> None:
+    path = _config_file(tmp_path, text)
+    with pytest.raises(SettingsError, match=message) as caught:
+        Settings.load(env={"HOME": str(tmp_path),
+                           "XDG_CONFIG_HOME": str(tmp_path / "xdg-config")})
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_named_settings_file_must_exist_and_none_reads_none(tmp_path: Path) -> None:
+    _config_file(tmp_path, 'executor = "slurm"\n')
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "xdg-config")}
+    with pytest.raises(SettingsError, match="does not exist"):
+        Settings.load(env={**env, "FUSION_TUI_CONFIG": str(tmp_path / "missing.toml")})
+    assert Settings.load(env={**env, "FUSION_TUI_CONFIG": "none"}).executor == "local"
+    assert Settings.load(env=env, config="none").executor == "local"
+
+
+def test_fusion_tui_config_prints_values_and_sources(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "lab.toml"
+    path.write_text('database_url = "postgresql://alice:secret@db/lab"\n[slurm]\nqos = "long"\n')
+    env = {**os.environ, "HOME": str(tmp_path), "FUSION_TUI_SLURM_TIME": "1:00:00"}
+    run = subprocess.run([sys.executable, "-m", "fusion_tui.cli", "--config", str(path),
+                          "config", "--json"], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    rows = {r["name"]: (r["value"], r["source"]) for r in data["settings"]}
+    assert data["settings_file"] == str(path)
+    assert rows["slurm_qos"] == ("long", str(path))
+    assert rows["slurm_time"] == ("1:00:00", "FUSION_TUI_SLURM_TIME")
+    assert rows["executor"] == ("local", "default")
+    assert "secret" not in run.stdout and rows["database_url"][1] == str(path)
+    text = subprocess.run([sys.executable, "-m", "fusion_tui.cli", "--config", str(path),
+                           "config"], capture_output=True, text=True, env=env).stdout
+    assert text.splitlines()[0] == f"settings file: {path}"
+    assert any(line.startswith("slurm_qos") and line.endswith(f"[{path}]")
+               for line in text.splitlines())
