@@ -237,13 +237,18 @@ class DetailScreen(Screen[None]):
         ]
         job = run.slurm
         if job is not None:
+            elapsed = job.elapsed_seconds
+            if run.status == RunStatus.RUNNING and run.started_at is not None:
+                elapsed = int((now - run.started_at).total_seconds())  # live between polls
+            reason = job.reason or ("not known yet (Slurm is asked every "
+                                    f"{self.app.services.settings.slurm_poll_seconds:g} s)"  # type: ignore[attr-defined]
+                                    if run.status == RunStatus.PENDING else "-")
             rows += [
                 ("Slurm job", safe(f"{job.job_id or '-'}"
                                    + (f" (attempt {job.attempt})" if job.attempt > 1 else "")),
                  "Slurm state", safe(job.state or "-")),
-                ("Reason", safe(job.reason or "-", 60), "Node", safe(job.node or "-", 60)),
-                ("Elapsed", Text(duration(job.elapsed_seconds)
-                                 if job.elapsed_seconds is not None else "-"),
+                ("Reason", safe(reason, 60), "Node", safe(job.node or "-", 60)),
+                ("Elapsed", Text(duration(elapsed) if elapsed is not None else "-"),
                  "Time limit", safe(job.time_limit or "partition default")),
             ]
         for row in rows:
