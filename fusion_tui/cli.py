@@ -11,10 +11,11 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -25,7 +26,7 @@ from fusion_tui.runs.errors import RunError
 from fusion_tui.runs.ids import InvalidRunId
 from fusion_tui.settings import Settings, SettingsError
 from fusion_tui.store.query import RunQuery
-from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, iso_local, local_text
+from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, iso_local, local_text, utcnow
 from fusion_tui.textsafe import one_line, strip_escapes
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
         "current_iteration": run.current_iteration, "total_iterations": run.total_iterations,
         "fraction_done": run.fraction_done, "duration_seconds": run.duration_seconds,
         "owner": run.owner, "slurm": slurm_to_dict(run),
+        "config_hash": run.config_hash, "seed": run.seed, "origin_id": run.origin_id,
+        "provenance": json.loads(run.provenance_json) if run.provenance_json else None,
     }
     if with_config:
         data["config"] = json.loads(run.config_json)
@@ -126,6 +129,7 @@ def _describe(run: Run) -> str:
         ("exit code", "-" if run.exit_code is None else run.exit_code),
         ("pid", run.pid or "-"), ("host", run.hostname or "-"), ("owner", run.owner or "-"),
         ("executor", run.executor), ("directory", run.run_dir),
+        ("config hash", run.config_hash or "-"), ("seed", "-" if run.seed is None else run.seed),
     )]
     job = run.slurm
     if job is not None:
@@ -192,22 +196,127 @@ def cmd_show(args: argparse.Namespace, svc: Services) -> int:
     return 0
 
 
-def cmd_cancel(args: argparse.Namespace, svc: Services) -> int:
-    run = svc.manager.cancel(svc.manager.resolve(args.id).id)
-    state = run.status if run.status in FINISHED_STATUSES else "cancel requested"
-    _emit(args, run_to_dict(run), lambda: f"{run.id} {state}")
+def config_diff(a: dict[str, dict[str, str]],
+                b: dict[str, dict[str, str]]) -> list[tuple[str, str | None, str | None]]:
+    """(section.key, value in a, value in b) for every key whose value differs."""
+    keys = sorted({(s, k) for side in (a, b) for s, values in side.items() for k in values})
+    out = []
+    for section, key in keys:
+        left, right = a.get(section, {}).get(key), b.get(section, {}).get(key)
+        if left != right:
+            out.append((f"{section}.{key}", left, right))
+    return out
+
+
+def cmd_diff(args: argparse.Namespace, svc: Services) -> int:
+    """The config keys that differ between two runs (their frozen configs)."""
+    a, b = svc.manager.resolve(args.a), svc.manager.resolve(args.b)
+    rows = config_diff(json.loads(a.config_json), json.loads(b.config_json))
+    data = {"a": a.id, "b": b.id, "same_config": a.config_hash is not None
+            and a.config_hash == b.config_hash,
+            "differences": [{"key": k, "a": x, "b": y} for k, x, y in rows]}
+
+    def text() -> str:
+        if not rows:
+            return f"{a.id} and {b.id}: no config key differs"
+        width = max(len(k) for k, _, _ in rows)
+        head = f"{'key':<{width}}  {a.id:<20}  {b.id}"
+        return "\n".join([head] + [
+            f"{k:<{width}}  {one_line('-' if x is None else x, 20):<20}  "
+            f"{one_line('-' if y is None else y, 60)}" for k, x, y in rows])
+
+    _emit(args, data, text)
     return 0
+
+
+def _each(args: argparse.Namespace, act: Callable[[str], dict[str, Any]],
+          line: Callable[[dict[str, Any]], str]) -> int:
+    """Do `act` for every id given: one line (or JSON object) each, a failure reported and
+    the others still done; exit 2 when any failed."""
+    results: list[dict[str, Any]] = []
+    failed = False
+    for ref in args.ids:
+        try:
+            results.append(act(ref))
+        except (RunError, InvalidRunId, FaultError) as exc:
+            failed = True
+            print(f"fusion-tui: {one_line(str(exc), 1000)}", file=sys.stderr)
+            results.append({"id": ref, "error": one_line(str(exc), 1000)})
+    ok = [r for r in results if "error" not in r]
+    if ok or args.json:
+        _emit(args, results if len(args.ids) > 1 else results[0],
+              lambda: "\n".join(line(r) for r in ok))
+    return EXIT_USAGE if failed else 0
+
+
+def cmd_cancel(args: argparse.Namespace, svc: Services) -> int:
+    def act(ref: str) -> dict[str, Any]:
+        run = svc.manager.cancel(svc.manager.resolve(ref).id)
+        return run_to_dict(run)
+
+    return _each(args, act, lambda r: f"{r['id']} " + (
+        r["status"] if RunStatus(r["status"]).is_finished else "cancel requested"))
 
 
 def cmd_rm(args: argparse.Namespace, svc: Services) -> int:
-    run = svc.manager.resolve(args.id)
-    svc.manager.delete(run.id)
-    _emit(args, {"id": run.id, "deleted": True}, lambda: f"{run.id} deleted")
-    return 0
+    def act(ref: str) -> dict[str, Any]:
+        run = svc.manager.resolve(ref)
+        svc.manager.delete(run.id)
+        return {"id": run.id, "deleted": True}
+
+    return _each(args, act, lambda r: f"{r['id']} deleted")
+
+
+def cmd_restart(args: argparse.Namespace, svc: Services) -> int:
+    """A new run with the same frozen config as each given run, linked to it."""
+    def act(ref: str) -> dict[str, Any]:
+        return run_to_dict(svc.manager.restart(svc.manager.resolve(ref).id))
+
+    return _each(args, act, lambda r: f"{r['id']} {r['status']} (restart of "
+                                      f"{r['origin_id']})")
+
+
+def _age(text: str) -> float:
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhdw])", text.strip().lower())
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected a duration such as 30m, 12h or 7d, got "
+                                         f"{text!r}")
+    return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400,
+                                "w": 604800}[m.group(2)]
+
+
+def cmd_clean(args: argparse.Namespace, svc: Services) -> int:
+    """Delete your finished runs in bulk (by status, by age); asks unless --yes."""
+    statuses = frozenset(RunStatus(x) for x in args.status) or FINISHED_STATUSES
+    if not statuses <= FINISHED_STATUSES:
+        raise UsageError("clean removes finished runs only; cancel running runs first")
+    cutoff = utcnow() - timedelta(seconds=args.older_than) if args.older_than else None
+    runs = [r for r in svc.store.list_runs(RunQuery(statuses=statuses, owner=svc.manager.user),
+                                           limit=1_000_000)
+            if r.owner == svc.manager.user
+            and (cutoff is None or (r.completed_at or r.created_at) < cutoff)]
+    if runs and not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"clean would delete {len(runs)} run(s): add --yes to confirm "
+                             "(stdin is not a terminal to ask)")
+        answer = input(f"Delete {len(runs)} finished run(s) and their folders? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            _emit(args, {"deleted": []}, lambda: "nothing deleted")
+            return 0
+    deleted, failed = [], False
+    for run in runs:
+        try:
+            svc.manager.delete(run.id)
+            deleted.append(run.id)
+        except (RunError, FaultError) as exc:
+            failed = True
+            print(f"fusion-tui: {one_line(str(exc), 1000)}", file=sys.stderr)
+    _emit(args, {"deleted": deleted}, lambda: f"deleted {len(deleted)} run(s)")
+    return EXIT_USAGE if failed else 0
 
 
 def cmd_logs(args: argparse.Namespace, svc: Services) -> int:
-    from fusion_tui.monitor.log_stream import stream_log
+    from fusion_tui.monitor.log_stream import last_lines_offset, stream_log
 
     run = svc.manager.resolve(args.id)
     path = svc.manager.paths(run).log
@@ -223,8 +332,11 @@ def cmd_logs(args: argparse.Namespace, svc: Services) -> int:
         svc.manager.reconcile_run(current)
         return svc.manager.get(run.id).status in FINISHED_STATUSES
 
+    start = last_lines_offset(path, args.lines) if args.lines is not None else None
+
     async def pump() -> None:
-        async for line in stream_log(path, follow=args.follow, should_stop=finished):
+        async for line in stream_log(path, start=start, follow=args.follow,
+                                     should_stop=finished):
             if args.json:
                 print(json.dumps({"line": line}), flush=args.follow)
             else:
@@ -235,14 +347,21 @@ def cmd_logs(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_wait(args: argparse.Namespace, svc: Services) -> int:
-    run = svc.manager.resolve(args.id)
-    try:
-        run = svc.manager.wait(run.id, timeout=args.timeout)
-    except TimeoutError as exc:
-        print(f"fusion-tui: {exc}", file=sys.stderr)
-        return 124
-    _emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")
-    return wait_exit_code(run)
+    """Wait for every given run; exit like the first that did not complete (0 if all did)."""
+    runs = [svc.manager.resolve(ref) for ref in args.ids]
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    done = []
+    for run in runs:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            done.append(svc.manager.wait(run.id, timeout=left))
+        except TimeoutError as exc:
+            print(f"fusion-tui: {exc}", file=sys.stderr)
+            return 124
+    data = [run_to_dict(r) for r in done]
+    _emit(args, data if len(done) > 1 else data[0],
+          lambda: "\n".join(f"{r.id} {r.status}" for r in done))
+    return next((code for code in map(wait_exit_code, done) if code), 0)
 
 
 def _queue_text(limit: int, paused: bool, running: int, pending: int) -> str:
@@ -433,16 +552,28 @@ def build_parser() -> argparse.ArgumentParser:
     slurm.add_argument("--sbatch-args", dest="extra_args", metavar="ARGS",
                        help="more sbatch options, e.g. '--gres=gpu:1 --constraint=avx2'")
     s.add_argument("--wait", action="store_true", help="wait for the run to finish")
-    for name, text in (("show", "show one run"), ("cancel", "cancel a run"),
-                       ("rm", "delete a finished run and its directory")):
-        sub.add_parser(name, parents=[common], help=text).add_argument("id")
+    sub.add_parser("show", parents=[common], help="show one run").add_argument("id")
+    for name, text in (("cancel", "cancel runs"),
+                       ("rm", "delete finished runs and their directories"),
+                       ("restart", "a new run with the same frozen config as each run")):
+        sub.add_parser(name, parents=[common], help=text).add_argument("ids", nargs="+",
+                                                                       metavar="ID")
+    s = sub.add_parser("clean", parents=[common], help="delete your finished runs in bulk")
+    s.add_argument("--status", action="append", default=[], type=str.upper,
+                   choices=sorted(x.value for x in FINISHED_STATUSES),
+                   help="only this status (repeatable; default: every finished status)")
+    s.add_argument("--older-than", type=_age, metavar="DURATION",
+                   help="only runs that ended longer ago than this (30m, 12h, 7d, 2w)")
+    s.add_argument("--yes", "-y", action="store_true", help="do not ask")
     s = sub.add_parser("logs", parents=[common], help="print a run's log")
     s.add_argument("id")
     s.add_argument("--follow", "-f", action="store_true", help="follow until the run ends")
     s.add_argument("--raw", action="store_true",
                    help="the log's lines exactly, escape sequences included (for files)")
-    s = sub.add_parser("wait", parents=[common], help="wait for a run; exit like it did")
-    s.add_argument("id")
+    s.add_argument("--lines", "-n", type=int, metavar="N",
+                   help="only the last N lines (with --follow: start from them)")
+    s = sub.add_parser("wait", parents=[common], help="wait for runs; exit like they did")
+    s.add_argument("ids", nargs="+", metavar="ID")
     s.add_argument("--timeout", type=float)
     s = sub.add_parser("parallel", parents=[common],
                        help="show or set how many runs may run at once (kept in the store)")
@@ -454,6 +585,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("doctor", parents=[common],
                        help="check the FUSION set-up: checkout, Python, command, files")
     s.add_argument("--template", "-t", default="fusion", help="FUSION template to check")
+    s = sub.add_parser("diff", parents=[common], help="config keys that differ between two runs")
+    s.add_argument("a")
+    s.add_argument("b")
     sub.add_parser("stats", parents=[common], help="run statistics")
     sub.add_parser("config", parents=[common],
                    help="print the resolved settings and where each came from")
@@ -464,12 +598,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Services], int]] = {
     "runs": cmd_runs, "new": cmd_new, "show": cmd_show, "cancel": cmd_cancel, "rm": cmd_rm,
-    "logs": cmd_logs, "wait": cmd_wait, "stats": cmd_stats,
+    "restart": cmd_restart, "clean": cmd_clean,
+    "logs": cmd_logs, "wait": cmd_wait, "stats": cmd_stats, "diff": cmd_diff,
     "parallel": cmd_queue, "pause": cmd_queue, "start": cmd_queue,
 }
 # Commands that only look (they adopt orphaned runs but never start a queued one), and
 # the queue commands, which schedule themselves once their change is made.
-_NO_SCHEDULING = frozenset({"runs", "show", "logs", "stats", "parallel", "pause", "start"})
+_NO_SCHEDULING = frozenset({"runs", "show", "logs", "stats", "diff", "parallel", "pause",
+                            "start"})
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
@@ -527,21 +663,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             svc.close()
     except (UsageError, ConfigError, SettingsError, RunError, InvalidRunId, FaultError) as exc:
-        return _fail(str(exc))
+        return _fail(str(exc), argv)
     except BrokenPipeError:
         return _quiet_broken_pipe()
     except KeyboardInterrupt:
         return 130
     except OSError as exc:
-        return _fail(describe(exc))
+        return _fail(describe(exc), argv)
     except Exception as exc:
         if not type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
             raise
-        return _fail(describe(exc, settings.database_label if settings else None))
+        return _fail(describe(exc, settings.database_label if settings else None), argv)
 
 
-def _fail(message: str) -> int:
-    print(f"fusion-tui: {one_line(message, 1000)}", file=sys.stderr)
+def _fail(message: str, argv: Sequence[str] | None = None) -> int:
+    """One line on stderr; under --json also `{"error": ...}` on stdout, for scripts."""
+    line = one_line(message, 1000)
+    print(f"fusion-tui: {line}", file=sys.stderr)
+    if "--json" in (sys.argv[1:] if argv is None else argv):
+        print(json.dumps({"error": line}))
     return EXIT_USAGE
 
 

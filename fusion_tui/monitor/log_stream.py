@@ -32,17 +32,48 @@ def _decode(line: bytes) -> str:
     return line.rstrip(b"\r").decode("utf-8", errors="replace")
 
 
+def last_lines_offset(path: Path, lines: int) -> int:
+    """The byte offset where the last `lines` lines of `path` begin (0 for a short or
+    unreadable file), found by reading backwards from the end."""
+    if lines <= 0:
+        try:
+            return os.stat(path).st_size
+        except OSError:
+            return 0
+    try:
+        fd = open_regular(path)
+    except OSError:
+        return 0
+    with os.fdopen(fd, "rb") as fh:
+        end = pos = os.fstat(fh.fileno()).st_size
+        fh.seek(max(0, end - 1))
+        seen = -1 if fh.read(1) == b"\n" else 0  # a final newline ends the last line
+        while pos > 0:
+            step = min(_CHUNK, pos)
+            pos -= step
+            fh.seek(pos)
+            block = fh.read(step)
+            for i in range(len(block) - 1, -1, -1):
+                if block[i] == 0x0A:
+                    seen += 1
+                    if seen == lines:
+                        return pos + i + 1
+    return 0
+
+
 async def stream_log(
     path: Path,
     *,
     from_end: bool = False,
+    start: int | None = None,
     follow: bool = True,
     poll_interval: float = 0.2,
     max_line: int = DEFAULT_MAX_LINE,
     should_stop: Callable[[], bool] | None = None,
 ) -> AsyncIterator[str]:
-    """Yield lines of `path`; with `follow`, keep waiting for more until `should_stop()`."""
-    offset: int | None = None
+    """Yield lines of `path` (from byte `start`, or the end with `from_end`); with
+    `follow`, keep waiting for more until `should_stop()`."""
+    offset: int | None = start
     identity: tuple[int, int] | None = None
     pending = b""
     while True:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -34,7 +35,9 @@ from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
 from fusion_tui.runs.evidence import supervisor_outcome
 from fusion_tui.runs.ids import check_run_id, is_run_id, new_run_id
 from fusion_tui.runs.owner import current_user
+from fusion_tui.runs.provenance import config_hash, provenance, seed_of
 from fusion_tui.runs.rundir import RunPaths, read_json, write_atomic, write_json_atomic
+from fusion_tui.safefile import read_text
 from fusion_tui.settings import EXECUTORS, FUSION_SIMULATOR, Settings
 from fusion_tui.store.models import EventKind, Run, SlurmJob
 from fusion_tui.store.runs_repo import RunStore
@@ -113,8 +116,11 @@ class RunManager:
         """A run by full id or unique id prefix (at least 4 characters)."""
         if is_run_id(ref):
             return self.get(ref)
-        if len(ref) < 4 or any(c not in "0123456789abcdef" for c in ref):
+        if any(c not in "0123456789abcdef" for c in ref) or not ref:
             raise RunNotFound(f"invalid run id {ref!r}: expected 12 hex characters")
+        if len(ref) < 4:
+            raise RunNotFound(f"run id prefix {ref!r} is too short: a prefix needs at least 4 "
+                              "characters")
         matches = self.store.find_by_prefix(ref)
         if not matches:
             raise RunNotFound(f"no run with id {ref!r}")
@@ -145,7 +151,8 @@ class RunManager:
     def create(self, template: str, *, name: str | None = None,
                overrides: Sequence[str | Override] = (),
                config_text: str | None = None, executor: str | None = None,
-               slurm: Mapping[str, str | None] | None = None) -> Run:
+               slurm: Mapping[str, str | None] | None = None,
+               origin: Run | None = None) -> Run:
         """Validate, make the run directory and row, and start it if a slot is free (or
         submit it to Slurm).
 
@@ -181,8 +188,9 @@ class RunManager:
             self.slurm.check(options)
         erlangs = config.erlangs
         paths.create()
+        ini = config.to_ini()
         try:
-            write_atomic(paths.config, config.to_ini())
+            write_atomic(paths.config, ini)
             write_json_atomic(paths.launch, {
                 "argv": argv, "cwd": str(cwd) if cwd else None, "simulator": config.simulator,
             })
@@ -193,6 +201,10 @@ class RunManager:
                 total_erlangs=len(erlangs), total_iterations=config.iterations,
                 current_erlang_index=0, current_iteration=0, owner=self.user,
                 hostname=self.hostname if options is not None else None,
+                config_hash=config_hash(ini), seed=seed_of(config.sections),
+                provenance_json=json.dumps(provenance(self.settings, config.simulator, chosen,
+                                                      self.hostname)),
+                origin_id=origin.id if origin is not None else None,
             )
             if options is None:
                 self.store.add(run)
@@ -211,6 +223,25 @@ class RunManager:
             position = self.store.count_pending_before(run_id)
             self.store.record_event(run_id, EventKind.QUEUED, f"position {position + 1}")
         return self.get(run_id)
+
+    def restart(self, run_id: str) -> Run:
+        """A new run with the same frozen config (and executor and Slurm options) as
+        `run_id`, linked to it; the original is left as it is."""
+        run = self.get(run_id)
+        self.check_owner(run, "restart")
+        try:
+            text = read_text(self.paths(run).config, 1 << 20)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FaultError(f"cannot restart run {run.id}: its config.ini cannot be read "
+                             f"({getattr(exc, 'strerror', None) or exc})") from None
+        slurm = None
+        if run.slurm is not None:
+            options = SlurmOptions.from_dict(json.loads(run.slurm.options_json))
+            slurm = {k: (" ".join(v) if isinstance(v, tuple) else None if v is None else str(v))
+                     for k, v in options.as_dict().items() if k != "extra_args"}
+            slurm["extra_args"] = shlex.join(options.extra_args) or None
+        return self.create(run.template, name=run.name, config_text=text,
+                           executor=run.executor, slurm=slurm, origin=run)
 
     def _submit(self, run_id: str, paths: RunPaths, options: SlurmOptions) -> Run:
         """sbatch the frozen job script; a refusal removes the run entirely."""

@@ -47,6 +47,12 @@ def ending_event(status: RunStatus) -> EventKind:
     return EventKind(status.value.lower())
 
 
+def created_detail(run: Run) -> str:
+    """The `created` event's detail: the template, and the run it restarts."""
+    return f"template {run.template}" + (f"; restart of {run.origin_id}" if run.origin_id
+                                         else "")
+
+
 class Base(DeclarativeBase):
     """Base class of every ORM model."""
 
@@ -71,6 +77,12 @@ class Run(Base):
     executor: Mapped[str] = mapped_column(String(20), default="local")
     hostname: Mapped[str | None] = mapped_column(String(255))
     owner: Mapped[str | None] = mapped_column(String(64))
+    # Provenance: sha256 of the frozen config.ini, the seed, and a JSON object with the
+    # simulator, its version (FUSION's git commit), the host and the executor.
+    config_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    seed: Mapped[int | None] = mapped_column(Integer)
+    provenance_json: Mapped[str | None] = mapped_column(Text)
+    origin_id: Mapped[str | None] = mapped_column(String(12))  # the run this one restarts
     run_dir: Mapped[str] = mapped_column(Text)
 
     pid: Mapped[int | None] = mapped_column(Integer)

@@ -37,6 +37,7 @@ from fusion_tui.store.models import (
     Run,
     RunEvent,
     SlurmJob,
+    created_detail,
     ending_event,
 )
 from fusion_tui.store.query import RunQuery
@@ -181,7 +182,7 @@ class RunStore:
     def add(self, run: Run, *, queued: bool = False) -> Run:
         with self.session(write=True) as s:
             s.add(run)
-            self._event(s, run.id, EventKind.CREATED, f"template {run.template}")
+            self._event(s, run.id, EventKind.CREATED, created_detail(run))
             if queued:
                 self._event(s, run.id, EventKind.QUEUED)
         return run

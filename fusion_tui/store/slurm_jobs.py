@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
-from fusion_tui.store.models import EventKind, QueueState, Run, RunEvent, SlurmJob
+from fusion_tui.store.models import EventKind, QueueState, Run, RunEvent, SlurmJob, created_detail
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.status import RunStatus, utcnow
 
@@ -30,7 +30,7 @@ class SlurmJobs:
             s.add(run)
             s.add(job)
             s.add(RunEvent(run_id=run.id, kind=EventKind.CREATED.value, at=utcnow(),
-                           detail=f"template {run.template}"))
+                           detail=created_detail(run)))
 
     def discard(self, run_id: str) -> None:
         """Remove a run whose submission failed, as if it had never been made."""
