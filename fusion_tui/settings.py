@@ -204,9 +204,9 @@ class Settings:
     def _where(self, name: str) -> str:
         """How a message names a setting: the variable, or the file and key it came from."""
         source = self.source_of(name)
-        if source.startswith(ENV_PREFIX) or source.startswith("--") or source == "default":
-            return source if source != "default" else ENV_PREFIX + name.upper()
-        return f"{source}: {name}"
+        if source == "default":
+            return ENV_PREFIX + name.upper()
+        return source if source.startswith((ENV_PREFIX, "--")) else f"{source}: {name}"
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -218,3 +218,24 @@ def test_slurm_time_limits_read_as_slurm_reads_them(text: str, seconds: int | No
     from fusion_tui.executors.slurm.options import time_limit_seconds
 
     assert time_limit_seconds(text) == seconds
+
+
+def test_a_hostile_run_name_never_reaches_the_job_script_as_code(tmp_path: Path) -> None:
+    """The name becomes a job name of safe characters; paths are quoted; a path Slurm
+    could not read back (a quote, a line break) is refused."""
+    from fusion_tui.executors.slurm.jobscript import job_name, render
+    from fusion_tui.executors.slurm.options import SlurmOptions
+    from fusion_tui.runs.rundir import RunPaths
+
+    hostile = "$(touch /tmp/pwned); `id` [red]x[/red] \x1b[31m"
+    assert job_name("0123456789ab", hostile) == "ft-0123456789ab-touch_tmp_pwned_id_red_x_red_31m"
+    paths = RunPaths(tmp_path / "my runs" / "0123456789ab")
+    text = render("0123456789ab", hostile, paths, SlurmOptions(time="10"), warning_seconds=60,
+                  env={"FUSION_TUI_HOME": "/home/a b/$(x)"}, python="/usr/bin/python3",
+                  package_parent="/opt/ft")
+    assert "$(touch" not in text and "`id`" not in text and "\x1b" not in text
+    assert f'#SBATCH --chdir="{paths.root}"' in text
+    assert "export FUSION_TUI_HOME='/home/a b/$(x)'" in text
+    with pytest.raises(ConfigError, match="must not contain quotes or line breaks"):
+        render("0123456789ab", None, RunPaths(tmp_path / 'q"uote' / "0123456789ab"),
+               SlurmOptions(), warning_seconds=0, env={}, python="p", package_parent="/")

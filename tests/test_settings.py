@@ -131,3 +131,12 @@ def test_fusion_tui_config_prints_values_and_sources(tmp_path: Path) -> None:
     assert text.splitlines()[0] == f"settings file: {path}"
     assert any(line.startswith("slurm_qos") and line.endswith(f"[{path}]")
                for line in text.splitlines())
+
+
+def test_a_settings_file_that_is_a_named_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(SettingsError, match="cannot be read: a named pipe, not a regular file"):
+        Settings.load(env={"HOME": str(tmp_path), "FUSION_TUI_CONFIG": str(fifo)})

@@ -31,24 +31,25 @@ from fusion_tui.store.status import RunStatus
 TIMEOUT = 120.0
 
 
-@pytest.fixture
-def svc(tmp_path: Path, db_url: str, cluster: Cluster) -> Iterator[Services]:  # noqa: F811
-    settings = make_settings(tmp_path, db_url, executor="slurm", slurm_poll_seconds=10.0)
-    services = open_services(settings)
+def _slurm_services(tmp_path: Path, url: str) -> Iterator[Services]:
+    services = open_services(make_settings(tmp_path, url, executor="slurm",
+                                           slurm_poll_seconds=10.0))
     try:
         yield services
     finally:
         services.close()
+
+
+@pytest.fixture
+def svc(tmp_path: Path, db_url: str, cluster: Cluster) -> Iterator[Services]:  # noqa: F811
+    """Slurm-executor services on SQLite, then on PostgreSQL."""
+    yield from _slurm_services(tmp_path, db_url)
 
 
 @pytest.fixture
 def sqlite_svc(tmp_path: Path, sqlite_url: str, cluster: Cluster) -> Iterator[Services]:  # noqa: F811
-    settings = make_settings(tmp_path, sqlite_url, executor="slurm", slurm_poll_seconds=10.0)
-    services = open_services(settings)
-    try:
-        yield services
-    finally:
-        services.close()
+    """Slurm-executor services on SQLite (where the login node settles every outcome)."""
+    yield from _slurm_services(tmp_path, sqlite_url)
 
 
 def watch_until(manager: RunManager, run_id: str, accept: Callable[[Run], object],

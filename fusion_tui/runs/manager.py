@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
 import signal
 import socket
@@ -236,10 +235,7 @@ class RunManager:
                              f"({getattr(exc, 'strerror', None) or exc})") from None
         slurm = None
         if run.slurm is not None:
-            options = SlurmOptions.from_dict(json.loads(run.slurm.options_json))
-            slurm = {k: (" ".join(v) if isinstance(v, tuple) else None if v is None else str(v))
-                     for k, v in options.as_dict().items() if k != "extra_args"}
-            slurm["extra_args"] = shlex.join(options.extra_args) or None
+            slurm = SlurmOptions.from_dict(json.loads(run.slurm.options_json)).as_values()
         return self.create(run.template, name=run.name, config_text=text,
                            executor=run.executor, slurm=slurm, origin=run)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +84,14 @@ def _node(text: str) -> str | None:
 def _limit(text: str) -> str | None:
     text = text.strip()
     return None if text in ("", "Partition_Limit", "INVALID", "N/A") else text
+
+
+def _rows(text: str, width: int) -> Iterator[list[str]]:
+    """The lines of `-o`/`-P` output that have exactly `width` fields."""
+    for line in text.splitlines():
+        parts = line.split(_SEP)
+        if len(parts) == width:
+            yield parts
 
 
 def _code_signal(text: str) -> tuple[int | None, int | None]:
@@ -174,10 +182,7 @@ class SlurmClient:
                 return {}  # none of them is known any more
             raise self._failure(argv, proc)
         out: dict[str, QueueEntry] = {}
-        for line in proc.stdout.splitlines():
-            parts = line.split(_SEP)
-            if len(parts) != 6:
-                continue
+        for parts in _rows(proc.stdout, 6):
             job, state, reason, node, elapsed, limit = (p.strip() for p in parts)
             out[job] = QueueEntry(job, base_state(state),
                                   None if reason in ("None", "") else reason, _node(node),
@@ -196,10 +201,7 @@ class SlurmClient:
                 return None
             raise self._failure(argv, proc)
         out: dict[str, JobRecord] = {}
-        for line in proc.stdout.splitlines():
-            parts = line.split(_SEP)
-            if len(parts) != 7:
-                continue
+        for parts in _rows(proc.stdout, 7):
             raw, shown, state, exit_code, node, elapsed, limit = parts
             code, sig = _code_signal(exit_code)
             record = JobRecord(shown if "_" in shown else raw, base_state(state), code, sig,
@@ -230,15 +232,13 @@ class SlurmClient:
 
     def partitions(self) -> list[str]:
         """The cluster's partition names (`sinfo`)."""
-        argv = ["sinfo", "-h", "-o", "%R"]
-        proc = self._run(argv)
-        if proc.returncode != 0:
-            raise self._failure(argv, proc)
-        return sorted({ln.strip() for ln in proc.stdout.splitlines() if ln.strip()})
+        return self._names(["sinfo", "-h", "-o", "%R"])
 
     def nodes(self) -> list[str]:
         """The cluster's node names (`sinfo -N`)."""
-        argv = ["sinfo", "-h", "-N", "-o", "%N"]
+        return self._names(["sinfo", "-h", "-N", "-o", "%N"])
+
+    def _names(self, argv: list[str]) -> list[str]:
         proc = self._run(argv)
         if proc.returncode != 0:
             raise self._failure(argv, proc)

@@ -80,6 +80,13 @@ class SlurmOptions:
                 out.append(f"{flag}={value}")
         return [*out, *self.extra_args]
 
+    def as_values(self) -> dict[str, str | None]:
+        """These options as a run gives them to `resolve` (text; None when unset)."""
+        values = {k: None if v is None else str(v) for k, v in asdict(self).items()
+                  if k != "extra_args"}
+        values["extra_args"] = shlex.join(self.extra_args) or None
+        return values
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["extra_args"] = list(self.extra_args)

@@ -42,6 +42,17 @@ class Settlement:
     slurm_state: str | None = None
     node: str | None = None
     elapsed: int | None = None
+    started_at: datetime | None = None  # when the job's supervisor started the simulator
+
+
+def parse_time(value: object) -> datetime | None:
+    """A time the supervisor wrote into status.json; None when absent or malformed."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def from_folder(paths: RunPaths) -> Settlement | None:
@@ -53,7 +64,8 @@ def from_folder(paths: RunPaths) -> Settlement | None:
     outcome, completed = recorded
     return Settlement(RunStatus(outcome.status), outcome.exit_code, outcome.error, None,
                       datetime.fromisoformat(completed) if completed else None,
-                      node=status.get("node") if isinstance(status.get("node"), str) else None)
+                      node=status.get("node") if isinstance(status.get("node"), str) else None,
+                      started_at=parse_time(status.get("started_at")))
 
 
 def _slurm_record(client: SlurmClient, job_id: str) -> tuple[JobRecord | None, list[str]]:
@@ -142,7 +154,8 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
         return Settlement(run_status, code, error, recovered, when,
                           record.state if record else (said.value if said else None),
                           node if isinstance(node, str) else None,
-                          record.elapsed_seconds if record else None)
+                          record.elapsed_seconds if record else None,
+                          parse_time(status.get("started_at")))
 
     recorded = supervisor_outcome(paths)
     if recorded is not None:  # the supervisor stopped the simulator on a signal from Slurm

@@ -9,11 +9,10 @@ batched `squeue` for all our jobs; a job it no longer lists is settled (`settle`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
-from fusion_tui.executors.slurm.settle import Settlement, from_folder, settle
+from fusion_tui.executors.slurm.settle import Settlement, from_folder, parse_time, settle
 from fusion_tui.executors.slurm.states import queued_status
 from fusion_tui.monitor.tracker import ProgressTracker
 from fusion_tui.runs.rundir import RunPaths, read_json
@@ -88,7 +87,7 @@ class SlurmWatcher:
                               node=node if isinstance(node, str) else None, elapsed=None,
                               time_limit=None, job_id=status["slurm_job_id"],
                               attempt=attempt if isinstance(attempt, int) else None,
-                              started_at=_when(status.get("started_at")))
+                              started_at=parse_time(status.get("started_at")))
         if status:
             self._progress(run, paths)
         settled = from_folder(paths)
@@ -122,7 +121,7 @@ class SlurmWatcher:
     def _settle(self, run: Run, settled: Settlement | None, report: CycleReport) -> None:
         if settled is None:
             return
-        started = _when((read_json(RunPaths(Path(run.run_dir)).status) or {}).get("started_at"))
+        started = settled.started_at
         elapsed = settled.elapsed
         if elapsed is None and started is not None and settled.completed_at is not None:
             elapsed = int((settled.completed_at - started).total_seconds())
@@ -134,12 +133,3 @@ class SlurmWatcher:
                                  recovered=settled.recovered)
         if done:
             report.settled.append((run.id, settled.status.value))
-
-
-def _when(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
