@@ -15,18 +15,20 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from fusion_tui import __version__
+from fusion_tui import __version__, cli_sweeps
+from fusion_tui.cli_output import duration_text, emit, iso, progress_text, run_to_dict, where
+from fusion_tui.cli_sweeps import SLURM_FLAGS, add_slurm_flags
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.faults import FaultError, describe
 from fusion_tui.runs.errors import RunError
 from fusion_tui.runs.ids import InvalidRunId
 from fusion_tui.settings import Settings, SettingsError
 from fusion_tui.store.query import RunQuery
-from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, iso_local, local_text, utcnow
+from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, local_text, utcnow
 from fusion_tui.textsafe import one_line, strip_escapes
 
 if TYPE_CHECKING:
@@ -34,8 +36,6 @@ if TYPE_CHECKING:
     from fusion_tui.store.models import Run
 
 EXIT_USAGE = 2
-# `fusion-tui new` flags for what a run asks of Slurm (the [fusion_tui] keys' names).
-SLURM_FLAGS = ("partition", "account", "qos", "time", "mem", "cpus_per_task", "extra_args")
 
 
 class UsageError(Exception):
@@ -47,66 +47,12 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _iso(value: datetime | None) -> str | None:
-    """Times in --json: ISO 8601 in the local zone, with its offset."""
-    return iso_local(value)
-
-
-def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": run.id, "name": run.name, "status": run.status, "template": run.template,
-        "simulator": run.simulator, "executor": run.executor, "hostname": run.hostname,
-        "run_dir": run.run_dir, "pid": run.pid, "pgid": run.pgid,
-        "created_at": _iso(run.created_at), "started_at": _iso(run.started_at),
-        "completed_at": _iso(run.completed_at), "exit_code": run.exit_code,
-        "error_message": run.error_message, "current_erlang": run.current_erlang,
-        "current_erlang_index": run.current_erlang_index, "total_erlangs": run.total_erlangs,
-        "current_iteration": run.current_iteration, "total_iterations": run.total_iterations,
-        "fraction_done": run.fraction_done, "duration_seconds": run.duration_seconds,
-        "owner": run.owner, "slurm": slurm_to_dict(run),
-        "config_hash": run.config_hash, "seed": run.seed, "origin_id": run.origin_id,
-        "provenance": json.loads(run.provenance_json) if run.provenance_json else None,
-    }
-    if with_config:
-        data["config"] = json.loads(run.config_json)
-    return data
-
-
-def slurm_to_dict(run: Run) -> dict[str, Any] | None:
-    """The Slurm job of a run on the Slurm executor, as last seen."""
-    job = run.slurm
-    if job is None:
-        return None
-    return {"job_id": job.job_id, "state": job.state, "reason": job.reason, "node": job.node,
-            "elapsed_seconds": job.elapsed_seconds, "time_limit": job.time_limit,
-            "attempt": job.attempt, "options": json.loads(job.options_json),
-            "submitted_at": _iso(job.submitted_at), "checked_at": _iso(job.checked_at)}
-
-
-def where(run: Run) -> str:
-    """The run list's executor/node cell: `local`, or `slurm:<node>` once it has one."""
-    if run.slurm is None:
-        return run.executor
-    return f"slurm:{run.slurm.node}" if run.slurm.node else "slurm"
-
-
-def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
-    """JSON (control characters escaped by JSON itself), or text with every escape
-    sequence and control character from names, paths and messages made harmless."""
-    print(json.dumps(data, indent=2) if args.json else strip_escapes(text()))
-
-
-def _progress(run: Run) -> str:
-    fraction = run.fraction_done
-    return "-" if fraction is None else f"{fraction * 100:5.1f}%"
-
-
 def _table(runs: Sequence[Run]) -> str:
     if not runs:
         return "No runs yet. Start one with: fusion-tui new --template minimal"
     rows = [("ID", "STATUS", "PROGRESS", "TEMPLATE", "WHERE", "OWNER", "CREATED", "NAME")]
     for r in runs:
-        rows.append((r.id, r.status, _progress(r), one_line(r.template, 20),
+        rows.append((r.id, r.status, progress_text(r), one_line(r.template, 20),
                      one_line(where(r), 24), one_line(r.owner or "-", 16),
                      local_text(r.created_at, "%Y-%m-%d %H:%M:%S"), one_line(r.name or "", 40)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
@@ -120,7 +66,7 @@ def _describe(run: Run) -> str:
     lines = [f"{k:<16} {v}" for k, v in (
         ("id", run.id), ("name", one_line(run.name or "-")), ("status", run.status),
         ("template", run.template), ("simulator", run.simulator),
-        ("progress", _progress(run)),
+        ("progress", progress_text(run)),
         ("erlang", f"{run.current_erlang} ({(run.current_erlang_index or 0) + 1}"
                    f"/{run.total_erlangs})" if run.current_erlang is not None else "-"),
         ("iteration", f"{run.current_iteration}/{run.total_iterations}"),
@@ -138,21 +84,13 @@ def _describe(run: Run) -> str:
             ("slurm state", job.state or "-"),
             ("slurm reason", one_line(job.reason or "-")),
             ("node", one_line(job.node or "-")),
-            ("elapsed", _duration(job.elapsed_seconds)),
+            ("elapsed", duration_text(job.elapsed_seconds)),
             ("time limit", job.time_limit or "partition default"),
             ("attempt", job.attempt),
         )]
     if run.error_message:
         lines.append(f"{'error':<16} {one_line(run.error_message, 500)}")
     return "\n".join(lines)
-
-
-def _duration(seconds: int | None) -> str:
-    if seconds is None:
-        return "-"
-    days, rest = divmod(seconds, 86400)
-    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
-    return f"{days}-{text}" if days else text
 
 
 def wait_exit_code(run: Run) -> int:
@@ -173,7 +111,7 @@ def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
     statuses = frozenset(RunStatus(s) for s in args.status)
     owner = None if args.all else svc.manager.user
     runs = svc.store.list_runs(RunQuery(statuses=statuses, owner=owner), limit=args.limit)
-    _emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs))
+    emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs))
     return 0
 
 
@@ -183,16 +121,16 @@ def cmd_new(args: argparse.Namespace, svc: Services) -> int:
                              executor=args.executor, slurm=slurm)
     if args.wait:
         run = svc.manager.wait(run.id)
-    _emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")
+    emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")
     return wait_exit_code(run) if args.wait else 0
 
 
 def cmd_show(args: argparse.Namespace, svc: Services) -> int:
     run = svc.manager.resolve(args.id)
     data = run_to_dict(run, with_config=True)
-    data["events"] = [{"kind": e.kind, "at": _iso(e.at), "detail": e.detail}
+    data["events"] = [{"kind": e.kind, "at": iso(e.at), "detail": e.detail}
                       for e in svc.store.events(run.id)]
-    _emit(args, data, lambda: _describe(run))
+    emit(args, data, lambda: _describe(run))
     return 0
 
 
@@ -225,7 +163,7 @@ def cmd_diff(args: argparse.Namespace, svc: Services) -> int:
             f"{k:<{width}}  {one_line('-' if x is None else x, 20):<20}  "
             f"{one_line('-' if y is None else y, 60)}" for k, x, y in rows])
 
-    _emit(args, data, text)
+    emit(args, data, text)
     return 0
 
 
@@ -244,7 +182,7 @@ def _each(args: argparse.Namespace, act: Callable[[str], dict[str, Any]],
             results.append({"id": ref, "error": one_line(str(exc), 1000)})
     ok = [r for r in results if "error" not in r]
     if ok or args.json:
-        _emit(args, results if len(args.ids) > 1 else results[0],
+        emit(args, results if len(args.ids) > 1 else results[0],
               lambda: "\n".join(line(r) for r in ok))
     return EXIT_USAGE if failed else 0
 
@@ -301,7 +239,7 @@ def cmd_clean(args: argparse.Namespace, svc: Services) -> int:
                              "(stdin is not a terminal to ask)")
         answer = input(f"Delete {len(runs)} finished run(s) and their folders? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
-            _emit(args, {"deleted": []}, lambda: "nothing deleted")
+            emit(args, {"deleted": []}, lambda: "nothing deleted")
             return 0
     deleted, failed = [], False
     for run in runs:
@@ -311,7 +249,7 @@ def cmd_clean(args: argparse.Namespace, svc: Services) -> int:
         except (RunError, FaultError) as exc:
             failed = True
             print(f"fusion-tui: {one_line(str(exc), 1000)}", file=sys.stderr)
-    _emit(args, {"deleted": deleted}, lambda: f"deleted {len(deleted)} run(s)")
+    emit(args, {"deleted": deleted}, lambda: f"deleted {len(deleted)} run(s)")
     return EXIT_USAGE if failed else 0
 
 
@@ -359,7 +297,7 @@ def cmd_wait(args: argparse.Namespace, svc: Services) -> int:
             print(f"fusion-tui: {exc}", file=sys.stderr)
             return 124
     data = [run_to_dict(r) for r in done]
-    _emit(args, data if len(done) > 1 else data[0],
+    emit(args, data if len(done) > 1 else data[0],
           lambda: "\n".join(f"{r.id} {r.status}" for r in done))
     return next((code for code in map(wait_exit_code, done) if code), 0)
 
@@ -381,7 +319,7 @@ def cmd_queue(args: argparse.Namespace, svc: Services) -> int:
     counts = svc.store.stats().counts
     data = {"max_concurrent": queue.max_concurrent, "paused": queue.paused,
             "running": counts[RunStatus.RUNNING], "pending": counts[RunStatus.PENDING]}
-    _emit(args, data, lambda: _queue_text(queue.max_concurrent, queue.paused,
+    emit(args, data, lambda: _queue_text(queue.max_concurrent, queue.paused,
                                           data["running"], data["pending"]))
     return 0
 
@@ -392,7 +330,7 @@ def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:
     templates = list_templates(settings.template_dirs)
     data = [{"name": t.name, "simulator": t.simulator, "description": t.description,
              "path": str(t.path)} for t in templates]
-    _emit(args, data, lambda: "\n".join(
+    emit(args, data, lambda: "\n".join(
         f"{t.name:<16} {t.simulator:<8} {one_line(t.description)}" for t in templates))
     return 0
 
@@ -409,7 +347,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     checks = diagnose(settings, sections, template.name)
     data = [{"check": c.name, "detail": c.detail, "ok": c.ok, "problem": c.problem}
             for c in checks]
-    _emit(args, data, lambda: "\n".join(
+    emit(args, data, lambda: "\n".join(
         f"ok       {c.name:<10} {one_line(c.detail)}" if c.ok else
         f"PROBLEM  {c.name:<10} {one_line(c.problem or '', 1000)}" for c in checks))
     return 0 if all(c.ok for c in checks) else 1
@@ -446,7 +384,7 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
                 for r in rows]
         return "\n".join([head, *body])
 
-    _emit(args, data, text)
+    emit(args, data, text)
     return 0
 
 
@@ -461,7 +399,7 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
         return (f"runs {stats.total}: {counts}\nsuccess rate {rate}\n"
                 f"duration of completed runs: mean {mean}, median {median}")
 
-    _emit(args, stats.as_dict(), text)
+    emit(args, stats.as_dict(), text)
     return 0
 
 
@@ -479,10 +417,10 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.db_command == "upgrade":
             data = {"upgraded": True, "revision": current_revision(svc.engine)}
-            _emit(args, data, lambda: f"database at revision {data['revision']}")
+            emit(args, data, lambda: f"database at revision {data['revision']}")
         else:
             reset_database(svc.engine)
-            _emit(args, {"reset": True}, lambda: "database reset")
+            emit(args, {"reset": True}, lambda: "database reset")
     finally:
         svc.close()
     return 0
@@ -499,7 +437,7 @@ def _db_check(args: argparse.Namespace, settings: Settings) -> int:
             print(f"fusion-tui: database {settings.database_label}: {one_line(problem, 500)}",
                   file=sys.stderr)
         return 1
-    _emit(args, data, lambda: f"database ok: {settings.database_label}")
+    emit(args, data, lambda: f"database ok: {settings.database_label}")
     return 1 if problems else 0
 
 
@@ -540,17 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--template", "-t", required=True)
     s.add_argument("--name", "-n")
     s.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE")
-    s.add_argument("--executor", "-x", choices=["local", "slurm"],
-                   help="where the run executes (default: the template's, else the setting)")
-    slurm = s.add_argument_group("Slurm (with --executor slurm; override settings/template)")
-    slurm.add_argument("--partition", "-p")
-    slurm.add_argument("--account", "-A")
-    slurm.add_argument("--qos")
-    slurm.add_argument("--time", help="time limit, e.g. 30, 4:00:00, 2-00:00:00")
-    slurm.add_argument("--mem", help="memory per node, e.g. 8G")
-    slurm.add_argument("--cpus-per-task", "-c")
-    slurm.add_argument("--sbatch-args", dest="extra_args", metavar="ARGS",
-                       help="more sbatch options, e.g. '--gres=gpu:1 --constraint=avx2'")
+    add_slurm_flags(s)
     s.add_argument("--wait", action="store_true", help="wait for the run to finish")
     sub.add_parser("show", parents=[common], help="show one run").add_argument("id")
     for name, text in (("cancel", "cancel runs"),
@@ -593,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the resolved settings and where each came from")
     s = sub.add_parser("db", parents=[common], help="database maintenance")
     s.add_argument("db_command", choices=["upgrade", "check", "reset"])
+    cli_sweeps.add_parsers(sub, common, _Parser)
     return p
 
 
@@ -601,6 +530,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Services], int]] = {
     "restart": cmd_restart, "clean": cmd_clean,
     "logs": cmd_logs, "wait": cmd_wait, "stats": cmd_stats, "diff": cmd_diff,
     "parallel": cmd_queue, "pause": cmd_queue, "start": cmd_queue,
+    **cli_sweeps.COMMANDS,
 }
 # Commands that only look (they adopt orphaned runs but never start a queued one), and
 # the queue commands, which schedule themselves once their change is made.
@@ -658,7 +588,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         svc = open_services(settings)
         try:
-            svc.manager.reconcile(schedule=args.command not in _NO_SCHEDULING)
+            svc.manager.reconcile(schedule=args.command not in _NO_SCHEDULING
+                                  and not cli_sweeps.looks_only(args))
             return _COMMANDS[args.command](args, svc)
         finally:
             svc.close()

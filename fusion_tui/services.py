@@ -20,6 +20,7 @@ from fusion_tui.store.preflight import EXPECTED_TABLES, preflight
 from fusion_tui.store.preflight import check as check_sqlite
 from fusion_tui.store.revision import HEAD_REVISION, KNOWN_REVISIONS
 from fusion_tui.store.runs_repo import RunStore
+from fusion_tui.sweeps.manager import SweepManager
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Services:
     engine: Engine
     store: RunStore
     manager: RunManager
+    sweeps: SweepManager
 
     def close(self) -> None:
         self.engine.dispose()
@@ -93,7 +95,8 @@ def open_services(settings: Settings, *, migrate: bool = True) -> Services:
             raise
         raise SettingsError(_open_failure(exc, settings)) from None
     store = RunStore(make_sessionmaker(engine))
-    return Services(settings, engine, store, RunManager(settings, store))
+    manager = RunManager(settings, store)
+    return Services(settings, engine, store, manager, SweepManager(manager))
 
 
 def _open_failure(exc: BaseException, settings: Settings) -> str:

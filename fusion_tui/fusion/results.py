@@ -122,7 +122,7 @@ def read_point(path: Path) -> tuple[float, float | None, float | None] | None:
     if not isinstance(data, dict):
         return None
     mean = _number(data.get("blocking_mean"))
-    values = _longest_block_list(data.get("iter_stats"))
+    values = iteration_list(data.get("iter_stats"))
     if mean is None and values:
         mean = sum(values) / len(values)
     if mean is None:
@@ -133,12 +133,15 @@ def read_point(path: Path) -> tuple[float, float | None, float | None] | None:
     return mean, max(0.0, mean - half), mean + half
 
 
-def _longest_block_list(iter_stats: Any) -> list[float]:
-    """FUSION's `sim_block_list` grows with each saved iteration: the longest has all."""
+def iteration_list(iter_stats: Any, name: str = "sim_block_list") -> list[float]:
+    """Per-iteration values from `iter_stats` (`sim_block_list`, `sim_br_block_list`).
+
+    FUSION's list grows with each saved iteration: the longest has them all.
+    """
     best: list[float] = []
     if isinstance(iter_stats, dict):
         for entry in iter_stats.values():
-            values = entry.get("sim_block_list") if isinstance(entry, dict) else None
+            values = entry.get(name) if isinstance(entry, dict) else None
             if isinstance(values, list) and len(values) > len(best):
                 numbers = [_number(v) for v in values]
                 if all(n is not None for n in numbers):

@@ -50,6 +50,23 @@ MAX_NAME = 255
 ADOPTED = "adopted"
 
 
+@dataclass
+class PlannedRun:
+    """A validated run not yet made: everything `materialize` needs."""
+
+    run_id: str
+    name: str | None
+    config: RunConfig
+    executor: str
+    options: SlurmOptions | None
+    argv: list[str]
+    cwd: Path | None
+    paths: RunPaths
+    origin_id: str | None = None
+    sweep_id: str | None = None
+    point: dict[str, str] | None = None
+
+
 @dataclass(frozen=True)
 class Reconciled:
     run_id: str
@@ -69,7 +86,7 @@ def _check_removable(run_id: str, root: Path) -> None:
         dirs[:] = [d for d in dirs if not (path / d).is_symlink()]
 
 
-def _check_name(name: str | None) -> str | None:
+def check_name(name: str | None) -> str | None:
     if name is None:
         return None
     name = name.strip()
@@ -147,18 +164,16 @@ class RunManager:
             return config_from_ini(config_text, tpl, run_dir)
         return build_config(template, merged, self.settings.template_dirs, run_dir)
 
-    def create(self, template: str, *, name: str | None = None,
-               overrides: Sequence[str | Override] = (),
-               config_text: str | None = None, executor: str | None = None,
-               slurm: Mapping[str, str | None] | None = None,
-               origin: Run | None = None) -> Run:
-        """Validate, make the run directory and row, and start it if a slot is free (or
-        submit it to Slurm).
+    def plan(self, template: str, *, name: str | None = None,
+             overrides: Sequence[str | Override] = (), config_text: str | None = None,
+             executor: str | None = None, slurm: Mapping[str, str | None] | None = None,
+             check_slurm: bool = True) -> PlannedRun:
+        """Validate everything about a new run; nothing is created.
 
-        Any problem raises ConfigError (one line) before anything exists; a failure
-        half-way removes what was made.
+        Any problem raises ConfigError (one line). `check_slurm=False` skips asking the
+        cluster (a sweep asks once for all its runs).
         """
-        name = _check_name(name)
+        name = check_name(name)
         run_id = new_run_id()
         config = self.prepare(template, overrides=overrides, config_text=config_text,
                               run_id=run_id)
@@ -183,56 +198,95 @@ class RunManager:
                               placeholder_values(run_id, paths, self.settings), setting=setting)
         cwd = self.settings.cwd_for(config.simulator)
         check_runnable(argv, cwd, setting=setting)
-        if options is not None:
+        if options is not None and check_slurm:
             self.slurm.check(options)
-        erlangs = config.erlangs
+        return PlannedRun(run_id, name, config, chosen, options, argv, cwd, paths)
+
+    def materialize(self, plan: PlannedRun, *, durable: bool = True) -> Run:
+        """Make the run's folder (config.ini, launch.json) and its row object, not yet
+        stored; a failure removes the folder."""
+        config, paths = plan.config, plan.paths
         paths.create()
         ini = config.to_ini()
         try:
-            write_atomic(paths.config, ini)
+            write_atomic(paths.config, ini, durable=durable)
             write_json_atomic(paths.launch, {
-                "argv": argv, "cwd": str(cwd) if cwd else None, "simulator": config.simulator,
-            })
-            run = Run(
-                id=run_id, name=name, status=RunStatus.PENDING, config_json=config.to_json(),
-                template=config.template.name, simulator=config.simulator,
-                executor=chosen, run_dir=str(paths.root), created_at=utcnow(),
-                total_erlangs=len(erlangs), total_iterations=config.iterations,
-                current_erlang_index=0, current_iteration=0, owner=self.user,
-                hostname=self.hostname if options is not None else None,
-                config_hash=config_hash(ini), seed=seed_of(config.sections),
-                provenance_json=json.dumps(provenance(self.settings, config.simulator, chosen,
-                                                      self.hostname)),
-                origin_id=origin.id if origin is not None else None,
-            )
+                "argv": plan.argv, "cwd": str(plan.cwd) if plan.cwd else None,
+                "simulator": config.simulator,
+            }, durable=durable)
+        except BaseException:
+            shutil.rmtree(paths.root, ignore_errors=True)
+            raise
+        return Run(
+            id=plan.run_id, name=plan.name, status=RunStatus.PENDING,
+            config_json=config.to_json(), template=config.template.name,
+            simulator=config.simulator, executor=plan.executor, run_dir=str(paths.root),
+            created_at=utcnow(), total_erlangs=len(config.erlangs),
+            total_iterations=config.iterations, current_erlang_index=0, current_iteration=0,
+            owner=self.user, hostname=self.hostname if plan.options is not None else None,
+            config_hash=config_hash(ini), seed=seed_of(config.sections),
+            provenance_json=json.dumps(provenance(self.settings, config.simulator,
+                                                  plan.executor, self.hostname)),
+            origin_id=plan.origin_id, sweep_id=plan.sweep_id,
+            point_json=json.dumps(plan.point) if plan.point is not None else None,
+        )
+
+    def create(self, template: str, *, name: str | None = None,
+               overrides: Sequence[str | Override] = (),
+               config_text: str | None = None, executor: str | None = None,
+               slurm: Mapping[str, str | None] | None = None,
+               origin: Run | None = None) -> Run:
+        """Validate, make the run directory and row, and start it if a slot is free (or
+        submit it to Slurm).
+
+        Any problem raises ConfigError (one line) before anything exists; a failure
+        half-way removes what was made.
+        """
+        plan = self.plan(template, name=name, overrides=overrides, config_text=config_text,
+                         executor=executor, slurm=slurm)
+        plan.origin_id = origin.id if origin is not None else None
+        run = self.materialize(plan)
+        paths, options = plan.paths, plan.options
+        try:
             if options is None:
                 self.store.add(run)
             else:
-                self.slurm.write_job(run_id, name, paths, options)
+                self.slurm.write_job(run.id, plan.name, paths, options)
                 self.slurm_jobs.add(run, SlurmJob(
-                    run_id=run_id, attempt=1, options_json=json.dumps(options.as_dict()),
+                    run_id=run.id, attempt=1, options_json=json.dumps(options.as_dict()),
                     state="SUBMITTING", time_limit=options.time))
         except BaseException:
             shutil.rmtree(paths.root, ignore_errors=True)
             raise
         if options is not None:
-            return self._submit(run_id, paths, options)
+            return self._submit(run.id, paths, options)
+        self.start_queued([run.id])
+        return self.get(run.id)
+
+    def start_queued(self, run_ids: Sequence[str]) -> None:
+        """Schedule, and record the queue position of those of `run_ids` still waiting."""
         started = {r.id for r in self.schedule()}
-        if run_id not in started:
-            position = self.store.count_pending_before(run_id)
-            self.store.record_event(run_id, EventKind.QUEUED, f"position {position + 1}")
-        return self.get(run_id)
+        waiting = [rid for rid in run_ids if rid not in started]
+        if len(waiting) == 1:
+            position = self.store.count_pending_before(waiting[0])
+            self.store.record_event(waiting[0], EventKind.QUEUED, f"position {position + 1}")
+        elif waiting:
+            self.store.record_events(waiting, EventKind.QUEUED, "in the queue")
+
+    def frozen_config(self, run: Run, action: str) -> str:
+        """A run's frozen config.ini, or FaultError naming what could not be read."""
+        try:
+            return read_text(self.paths(run).config, 1 << 20)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FaultError(f"cannot {action} run {run.id}: its config.ini cannot be read "
+                             f"({getattr(exc, 'strerror', None) or exc})") from None
 
     def restart(self, run_id: str) -> Run:
         """A new run with the same frozen config (and executor and Slurm options) as
         `run_id`, linked to it; the original is left as it is."""
         run = self.get(run_id)
         self.check_owner(run, "restart")
-        try:
-            text = read_text(self.paths(run).config, 1 << 20)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FaultError(f"cannot restart run {run.id}: its config.ini cannot be read "
-                             f"({getattr(exc, 'strerror', None) or exc})") from None
+        text = self.frozen_config(run, "restart")
         slurm = None
         if run.slurm is not None:
             slurm = SlurmOptions.from_dict(json.loads(run.slurm.options_json)).as_values()

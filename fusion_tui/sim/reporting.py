@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.sim.stats import PointStats
+from fusion_tui.sim.stats import PointStats, mean_variance
 
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 
@@ -103,12 +103,12 @@ class Results:
             if not p.results:
                 continue
             ci = p.ci
-            br = sum(p.bit_rate_blocking) / len(p.results)
-            writer.writerow([
-                f"{p.erlang:g}", f"{p.mean:.10g}",
-                "" if ci is None else f"{max(0.0, p.mean - ci):.10g}",
-                "" if ci is None else f"{p.mean + ci:.10g}",
-                f"{br:.10g}", len(p.results),
+            br = mean_variance(p.bit_rate_blocking)[0]  # as in the JSON file
+            writer.writerow([  # repr: every float exactly as in the JSON files
+                f"{p.erlang:g}", repr(p.mean),
+                "" if ci is None else repr(max(0.0, p.mean - ci)),
+                "" if ci is None else repr(p.mean + ci),
+                repr(br), len(p.results),
             ])
         path = self.output_dir / "summary.csv"
         _write_atomic(path, out.getvalue())

@@ -12,24 +12,15 @@ import math
 from dataclasses import dataclass, field
 
 from fusion_tui.sim.engine import IterationResult
+from fusion_tui.sim.student_t import t_critical
 
-# Two-sided 95% critical values of Student's t for 1..30 degrees of freedom.
-_T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-        2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
-_Z95 = 1.959964
 Z90 = 1.645  # FUSION's critical value (fusion/core/metrics.py)
 FUSION_STOP_PERCENT = 5.0
 
 
 def t95(df: int) -> float:
     """Critical value for a 95% two-sided interval with `df` degrees of freedom."""
-    if df < 1:
-        return math.inf
-    if df <= len(_T95):
-        return _T95[df - 1]
-    z = _Z95  # Cornish-Fisher expansion, accurate to ~1e-4 beyond 30 df
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+    return t_critical(df) if df >= 1 else math.inf
 
 
 def mean_variance(values: list[float]) -> tuple[float, float]:

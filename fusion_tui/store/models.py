@@ -48,9 +48,9 @@ def ending_event(status: RunStatus) -> EventKind:
 
 
 def created_detail(run: Run) -> str:
-    """The `created` event's detail: the template, and the run it restarts."""
-    return f"template {run.template}" + (f"; restart of {run.origin_id}" if run.origin_id
-                                         else "")
+    """The `created` event's detail: the template, its sweep, and the run it restarts."""
+    return (f"template {run.template}" + (f"; sweep {run.sweep_id}" if run.sweep_id else "")
+            + (f"; restart of {run.origin_id}" if run.origin_id else ""))
 
 
 class Base(DeclarativeBase):
@@ -83,6 +83,10 @@ class Run(Base):
     seed: Mapped[int | None] = mapped_column(Integer)
     provenance_json: Mapped[str | None] = mapped_column(Text)
     origin_id: Mapped[str | None] = mapped_column(String(12))  # the run this one restarts
+    # A run of a sweep: the sweep, and its point ({"section.key": value, ...} as text).
+    sweep_id: Mapped[str | None] = mapped_column(String(12), ForeignKey("sweeps.id"),
+                                                 index=True)
+    point_json: Mapped[str | None] = mapped_column(Text)
     run_dir: Mapped[str] = mapped_column(Text)
 
     pid: Mapped[int | None] = mapped_column(Integer)
@@ -123,6 +127,25 @@ class Run(Base):
             return None
         end = self.completed_at or utcnow()
         return (end - self.started_at).total_seconds()
+
+
+class Sweep(Base):
+    """A grid of runs made from one template: what was asked, so it can be shown and
+    retried; the runs themselves carry their point (`Run.point_json`)."""
+
+    __tablename__ = "sweeps"
+
+    id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    template: Mapped[str] = mapped_column(String(100))
+    overrides_json: Mapped[str] = mapped_column(Text)  # ["section.key=value", ...]
+    grid_json: Mapped[str] = mapped_column(Text)  # [["section.key", ["v1", "v2"]], ...]
+    seeds_json: Mapped[str | None] = mapped_column(Text)  # [1, 2, 3] or null
+    split_loads: Mapped[bool] = mapped_column(Boolean, default=False)
+    executor: Mapped[str] = mapped_column(String(20))
+    array_limit: Mapped[int | None] = mapped_column(Integer)  # Slurm's `%` limit
+    owner: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
 class RunEvent(Base):

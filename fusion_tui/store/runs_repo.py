@@ -187,6 +187,13 @@ class RunStore:
                 self._event(s, run.id, EventKind.QUEUED)
         return run
 
+    def record_events(self, run_ids: Iterable[str], kind: EventKind,
+                      detail: str | None = None) -> None:
+        """The same event for many runs, in one transaction."""
+        with self.session(write=True) as s:
+            for run_id in run_ids:
+                self._event(s, run_id, kind, detail)
+
     def record_event(self, run_id: str, kind: EventKind, detail: str | None = None) -> None:
         with self.session(write=True) as s:
             self._event(s, run_id, kind, detail)

@@ -39,6 +39,24 @@ class SlurmJobs:
             s.execute(delete(RunEvent).where(RunEvent.run_id == run_id))
             s.execute(delete(Run).where(Run.id == run_id))
 
+    def discard_many(self, run_ids: list[str]) -> None:
+        """Remove runs whose (array) submission failed, as if they had never been made."""
+        with self._store.session(write=True) as s:
+            s.execute(delete(SlurmJob).where(SlurmJob.run_id.in_(run_ids)))
+            s.execute(delete(RunEvent).where(RunEvent.run_id.in_(run_ids)))
+            s.execute(delete(Run).where(Run.id.in_(run_ids)))
+
+    def submitted_many(self, jobs: list[tuple[str, str]], time_limit: str | None,
+                       detail: str) -> None:
+        """(run id, job id) pairs of one submission (a job array's tasks), at once."""
+        now = utcnow()
+        with self._store.session(write=True) as s:
+            for run_id, job_id in jobs:
+                s.execute(update(SlurmJob).where(SlurmJob.run_id == run_id).values(
+                    job_id=job_id, state="PENDING", submitted_at=now, time_limit=time_limit))
+                s.add(RunEvent(run_id=run_id, kind=EventKind.SUBMITTED.value, at=now,
+                               detail=f"{detail}, task {job_id}"))
+
     def submitted(self, run_id: str, job_id: str, time_limit: str | None) -> None:
         with self._store.session(write=True) as s:
             s.execute(update(SlurmJob).where(SlurmJob.run_id == run_id).values(

@@ -9,11 +9,12 @@ import os
 import socket
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
-from fusion_tui.executors.slurm.jobscript import render
+from fusion_tui.executors.slurm.jobscript import render, render_array
 from fusion_tui.executors.slurm.options import SlurmOptions
 from fusion_tui.runs import procs
 from fusion_tui.runs.rundir import RunPaths, write_atomic, write_json_atomic
@@ -41,6 +42,9 @@ def filesystem_type(path: Path) -> str | None:
                 and len(point) >= len(best):
             best, kind = point, parts[2]
     return kind
+
+
+ARRAY_SCRIPT = "array.sh"
 
 
 class SlurmExecutor:
@@ -87,17 +91,51 @@ class SlurmExecutor:
             return True
         return any(n != socket.gethostname().split(".", 1)[0] for n in nodes)
 
+    def freeze(self, paths: RunPaths, options: SlurmOptions, *, durable: bool = True,
+               array: Path | None = None) -> int:
+        """Write what is asked of Slurm into the run folder (slurm.json); the seconds
+        before the time limit at which the run is stopped."""
+        warning = options.warning_seconds(self.settings)
+        frozen: dict[str, object] = {
+            "options": options.as_dict(), "warning_seconds": warning,
+            "time_limit_seconds": options.time_limit_seconds,
+            "submitted_from": socket.gethostname()}
+        if array is not None:
+            frozen["array_script"] = str(array)
+        write_json_atomic(paths.slurm, frozen, durable=durable)
+        return warning
+
     def write_job(self, run_id: str, name: str | None, paths: RunPaths,
                   options: SlurmOptions) -> None:
         """Freeze what is asked of Slurm (slurm.json) and the job script into the folder."""
-        warning = options.warning_seconds(self.settings)
-        write_json_atomic(paths.slurm, {"options": options.as_dict(), "warning_seconds": warning,
-                                        "time_limit_seconds": options.time_limit_seconds,
-                                        "submitted_from": socket.gethostname()})
+        warning = self.freeze(paths, options)
         env = {**self.job_env(), procs.SUPERVISOR_MARKER: run_id}
         text = render(run_id, name, paths, options, warning_seconds=warning, env=env,
                       python=sys.executable, package_parent=_PACKAGE_PARENT)
         write_atomic(paths.job_script, text)  # 0600: it may hold the database password
+
+    def write_array(self, sweep_id: str, name: str | None, folder: Path,
+                    runs: Sequence[tuple[str, RunPaths]], options: SlurmOptions,
+                    limit: int | None) -> Path:
+        """One job array for `runs` (a sweep's): the script in `folder` (a new folder),
+        with `tasks/<i>` linking to each run's folder, and slurm.json in every run."""
+        folder.mkdir(parents=True)
+        (folder / "tasks").mkdir()
+        script = folder / ARRAY_SCRIPT
+        warning = 0
+        for i, (_run_id, paths) in enumerate(runs):
+            (folder / "tasks" / str(i)).symlink_to(paths.root, target_is_directory=True)
+            warning = self.freeze(paths, options, durable=False, array=script)
+        text = render_array(sweep_id, name, folder, [(rid, p.root) for rid, p in runs],
+                            options, limit=limit, warning_seconds=warning,
+                            env=self.job_env(), marker=procs.SUPERVISOR_MARKER,
+                            python=sys.executable, package_parent=_PACKAGE_PARENT)
+        write_atomic(script, text)
+        return script
+
+    def submit_array(self, script: Path) -> str:
+        """sbatch an array script; the array's job id (its tasks are `<id>_<i>`)."""
+        return self.client.sbatch(script)
 
     def submit(self, paths: RunPaths) -> str:
         """sbatch the frozen job script; the job id. SlurmError with one line if refused."""

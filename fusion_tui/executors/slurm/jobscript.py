@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from fusion_tui.config.errors import ConfigError
@@ -20,6 +20,7 @@ from fusion_tui.runs.rundir import RunPaths
 
 JOB_SCRIPT = "job.sh"
 JOB_LOG = "slurm-%j.out"
+ARRAY_LOG = "slurm-%A_%a.out"  # the task's id as squeue shows it: <array job>_<task>
 TIME_LIMIT_SIGNAL = "USR1"
 
 
@@ -37,30 +38,73 @@ def _sbatch_value(value: str, what: str) -> str:
     return f'"{value}"' if any(ch.isspace() for ch in value) else value
 
 
-def render(run_id: str, name: str | None, paths: RunPaths, options: SlurmOptions, *,
-           warning_seconds: int, env: Mapping[str, str], python: str,
-           package_parent: str) -> str:
-    """The whole job script."""
-    root = str(paths.root)
+def _header(name: str, chdir: str, output: str, options: SlurmOptions,
+            warning_seconds: int, extra: tuple[str, ...] = ()) -> list[str]:
     lines = [
         "#!/bin/bash",
-        f"#SBATCH --job-name={job_name(run_id, name)}",
-        f"#SBATCH --chdir={_sbatch_value(root, 'the run folder')}",
-        f"#SBATCH --output={_sbatch_value(str(paths.logs / JOB_LOG), 'the run folder')}",
+        f"#SBATCH --job-name={name}",
+        *extra,
+        f"#SBATCH --chdir={_sbatch_value(chdir, 'the run folder')}",
+        f"#SBATCH --output={_sbatch_value(output, 'the run folder')}",
         "#SBATCH --open-mode=append",
     ]
     if warning_seconds > 0:
         lines.append(f"#SBATCH --signal=B:{TIME_LIMIT_SIGNAL}@{warning_seconds}")
     lines += [f"#SBATCH {_sbatch_value(opt, 'sbatch option')}"
               for opt in options.sbatch_options()]
+    return lines
+
+
+def _environment(env: Mapping[str, str], package_parent: str) -> list[str]:
+    lines = [f"export {key}={shlex.quote(value)}" for key, value in sorted(env.items())]
+    lines.append(f"export PYTHONPATH={shlex.quote(package_parent)}${{PYTHONPATH:+:$PYTHONPATH}}")
+    return lines
+
+
+def render(run_id: str, name: str | None, paths: RunPaths, options: SlurmOptions, *,
+           warning_seconds: int, env: Mapping[str, str], python: str,
+           package_parent: str) -> str:
+    """The whole job script."""
+    root = str(paths.root)
+    lines = _header(job_name(run_id, name), root, str(paths.logs / JOB_LOG), options,
+                    warning_seconds)
     lines += [
         f"# fusion-tui run {run_id}: the job's payload is the run's supervisor. Written once,",
         "# when the run was submitted; the run's own files are in this folder.",
     ]
-    lines += [f"export {key}={shlex.quote(value)}" for key, value in sorted(env.items())]
-    lines.append(f"export PYTHONPATH={shlex.quote(package_parent)}${{PYTHONPATH:+:$PYTHONPATH}}")
+    lines += _environment(env, package_parent)
     lines.append(f"exec {shlex.quote(python)} -m fusion_tui.runs.supervisor --slurm "
                  f"{shlex.quote(root)} {shlex.quote(run_id)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_array(sweep_id: str, name: str | None, folder: Path,
+                 tasks: Sequence[tuple[str, Path]], options: SlurmOptions, *,
+                 limit: int | None, warning_seconds: int, env: Mapping[str, str],
+                 marker: str, python: str, package_parent: str) -> str:
+    """One job array for many runs: task i is the supervisor of `tasks[i]`.
+
+    `folder/tasks/<i>` is a link to run i's folder, so Slurm's `%a` in the output path
+    puts each task's output into its own run's `logs/` (where `settle` reads it).
+    """
+    spec = f"0-{len(tasks) - 1}" + (f"%{limit}" if limit else "")
+    output = str(folder / "tasks" / "%a" / "logs" / ARRAY_LOG)
+    lines = _header(job_name(sweep_id, name), str(folder), output, options, warning_seconds,
+                    (f"#SBATCH --array={spec}",))
+    lines += [
+        f"# fusion-tui sweep {sweep_id}: array task i is the supervisor of the i-th run below.",
+        "# Written once, when the runs were submitted.",
+    ]
+    lines += _environment(env, package_parent)
+    lines.append('case "$SLURM_ARRAY_TASK_ID" in')
+    lines += [f"  {i}) run={shlex.quote(str(root))}; id={shlex.quote(run_id)} ;;"
+              for i, (run_id, root) in enumerate(tasks)]
+    lines.append('  *) echo "fusion-tui: no run for array task $SLURM_ARRAY_TASK_ID" >&2; '
+                 "exit 1 ;;")
+    lines.append("esac")
+    lines.append(f'export {marker}="$id"')
+    lines.append('cd "$run" || exit 1')
+    lines.append(f'exec {shlex.quote(python)} -m fusion_tui.runs.supervisor --slurm "$run" "$id"')
     return "\n".join(lines) + "\n"
 
 

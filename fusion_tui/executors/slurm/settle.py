@@ -122,7 +122,8 @@ def said_by_slurm(paths: RunPaths, job_id: str | None) -> RunStatus | None:
     it is known even with accounting off and after the controller forgot the job)."""
     if not job_id:
         return None
-    tail = tail_text(paths.logs / f"slurm-{job_id.split('_', 1)[0]}.out")
+    own = paths.logs / f"slurm-{job_id}.out"  # an array task's output is slurm-<A>_<a>.out
+    tail = tail_text(own if own.exists() else paths.logs / f"slurm-{job_id.split('_', 1)[0]}.out")
     for pattern, status in _SAID:
         if pattern.search(tail):
             return status

@@ -1,0 +1,81 @@
+"""Output of the `fusion-tui` commands: runs as JSON objects and as text cells.
+
+Shared by the run commands (`cli.py`) and the sweep and comparison ones
+(`cli_sweeps.py`); imports nothing heavy, so bare `fusion-tui` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from fusion_tui.store.status import iso_local
+from fusion_tui.textsafe import strip_escapes
+
+if TYPE_CHECKING:
+    from fusion_tui.store.models import Run
+
+
+def iso(value: datetime | None) -> str | None:
+    """Times in --json: ISO 8601 in the local zone, with its offset."""
+    return iso_local(value)
+
+
+def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": run.id, "name": run.name, "status": run.status, "template": run.template,
+        "simulator": run.simulator, "executor": run.executor, "hostname": run.hostname,
+        "run_dir": run.run_dir, "pid": run.pid, "pgid": run.pgid,
+        "created_at": iso(run.created_at), "started_at": iso(run.started_at),
+        "completed_at": iso(run.completed_at), "exit_code": run.exit_code,
+        "error_message": run.error_message, "current_erlang": run.current_erlang,
+        "current_erlang_index": run.current_erlang_index, "total_erlangs": run.total_erlangs,
+        "current_iteration": run.current_iteration, "total_iterations": run.total_iterations,
+        "fraction_done": run.fraction_done, "duration_seconds": run.duration_seconds,
+        "owner": run.owner, "slurm": slurm_to_dict(run),
+        "config_hash": run.config_hash, "seed": run.seed, "origin_id": run.origin_id,
+        "provenance": json.loads(run.provenance_json) if run.provenance_json else None,
+    }
+    if with_config:
+        data["config"] = json.loads(run.config_json)
+    return data
+
+
+def slurm_to_dict(run: Run) -> dict[str, Any] | None:
+    """The Slurm job of a run on the Slurm executor, as last seen."""
+    job = run.slurm
+    if job is None:
+        return None
+    return {"job_id": job.job_id, "state": job.state, "reason": job.reason, "node": job.node,
+            "elapsed_seconds": job.elapsed_seconds, "time_limit": job.time_limit,
+            "attempt": job.attempt, "options": json.loads(job.options_json),
+            "submitted_at": iso(job.submitted_at), "checked_at": iso(job.checked_at)}
+
+
+def where(run: Run) -> str:
+    """The run list's executor/node cell: `local`, or `slurm:<node>` once it has one."""
+    if run.slurm is None:
+        return run.executor
+    return f"slurm:{run.slurm.node}" if run.slurm.node else "slurm"
+
+
+def emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
+    """JSON (control characters escaped by JSON itself), or text with every escape
+    sequence and control character from names, paths and messages made harmless."""
+    print(json.dumps(data, indent=2) if args.json else strip_escapes(text()))
+
+
+def progress_text(run: Run) -> str:
+    fraction = run.fraction_done
+    return "-" if fraction is None else f"{fraction * 100:5.1f}%"
+
+
+def duration_text(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    days, rest = divmod(seconds, 86400)
+    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+    return f"{days}-{text}" if days else text

@@ -1,0 +1,85 @@
+"""A tidy long table of results: one row per run x Erlang load x metric, with the run's
+point, seed and provenance, so pandas (`read_csv`) or a spreadsheet reads it as is."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from fusion_tui.comparison.compare import RunData
+from fusion_tui.comparison.results import METRICS
+
+BASE_COLUMNS = ("run_id", "sweep_id", "run_name", "status", "template", "simulator",
+                "simulator_version", "config_hash", "host", "executor", "seed")
+VALUE_COLUMNS = ("erlang", "metric", "value", "ci95_low", "ci95_high", "iterations")
+FORMULA_STARTS = frozenset("=+@\t\r")
+
+
+def point_keys(data: Sequence[RunData]) -> list[str]:
+    """The sweep point keys of these runs, in first-seen order (one column each)."""
+    keys: list[str] = []
+    for d in data:
+        for key in json.loads(d.run.point_json or "{}"):
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def rows(data: Sequence[RunData]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The columns and the rows (numbers as numbers, missing values as None)."""
+    keys = point_keys(data)
+    columns = [*BASE_COLUMNS, *keys, *VALUE_COLUMNS]
+    out: list[dict[str, Any]] = []
+    for d in data:
+        run = d.run
+        prov = json.loads(run.provenance_json) if run.provenance_json else {}
+        point = json.loads(run.point_json or "{}")
+        base: dict[str, Any] = {
+            "run_id": run.id, "sweep_id": run.sweep_id, "run_name": run.name,
+            "status": run.status, "template": run.template, "simulator": run.simulator,
+            "simulator_version": prov.get("fusion_commit") or prov.get("simulator_version"),
+            "config_hash": run.config_hash, "host": prov.get("host") or run.hostname,
+            "executor": run.executor, "seed": run.seed,
+            **{k: point.get(k) for k in keys},
+        }
+        for erlang in sorted(d.results):
+            result = d.results[erlang]
+            for metric in METRICS:
+                if metric not in result.values:
+                    continue
+                ci = result.ci95 if metric == "blocking" else None
+                out.append({**base, "erlang": erlang, "metric": metric,
+                            "value": result.values[metric],
+                            "ci95_low": ci[0] if ci else None,
+                            "ci95_high": ci[1] if ci else None,
+                            "iterations": result.iterations})
+    return columns, out
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell: floats exactly (repr), nothing for None, and text that a spreadsheet
+    would run as a formula (`=`, `+`, `@`, tab, CR first) quoted with a leading `'`."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    text = str(value)
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+def to_csv(data: Sequence[RunData]) -> str:
+    columns, table = rows(data)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in table:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def to_json(data: Sequence[RunData]) -> str:
+    _, table = rows(data)
+    return json.dumps(table, indent=1) + "\n"

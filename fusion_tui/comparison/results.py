@@ -1,0 +1,109 @@
+"""A run's results per Erlang load, read from its output folder.
+
+The built-in simulator rewrites `summary.csv` after every iteration (a few hundred
+bytes per run), so a sweep of thousands of runs is read in well under a second; a run
+without one (FUSION's) is read from its `<erlang>_erlang.json` files. Partial results of
+a running run are read the same way. Files are opened through `safefile` (regular files
+only, bounded), and anything unreadable is simply absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fusion_tui.fusion.results import iteration_list, result_files
+from fusion_tui.safefile import read_bytes, read_text
+
+METRICS = {"blocking": "blocking_mean", "bit_rate_blocking": "bit_rate_blocking_mean"}
+_ITERATION_LISTS = {"blocking": "sim_block_list", "bit_rate_blocking": "sim_br_block_list"}
+SUMMARY = "summary.csv"
+MAX_SUMMARY = 1 << 20
+MAX_RESULT = 64 << 20
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """One run's numbers at one load; the interval is the run's own over iterations."""
+
+    erlang: float
+    values: dict[str, float]  # metric -> mean over the run's iterations
+    ci95: tuple[float, float] | None  # blocking only (the built-in's summary)
+    iterations: int | None
+
+
+def _number(text: Any) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def read_run(output: Path) -> dict[float, LoadResult]:
+    """Erlang -> LoadResult for one run's output folder ({} when there is nothing)."""
+    try:
+        text = read_text(output / SUMMARY, MAX_SUMMARY)
+    except (OSError, UnicodeDecodeError):
+        return _from_json(output)
+    out: dict[float, LoadResult] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        erlang, mean = _number(row.get("erlang")), _number(row.get("blocking_mean"))
+        if erlang is None or mean is None:
+            continue
+        values = {"blocking": mean}
+        bit_rate = _number(row.get("bit_rate_blocking"))
+        if bit_rate is not None:
+            values["bit_rate_blocking"] = bit_rate
+        low, high = _number(row.get("ci95_low")), _number(row.get("ci95_high"))
+        iterations = _number(row.get("iterations"))
+        out[erlang] = LoadResult(erlang, values,
+                                 (low, high) if low is not None and high is not None else None,
+                                 int(iterations) if iterations is not None else None)
+    return out
+
+
+def _load_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(read_bytes(path, MAX_RESULT))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _from_json(output: Path) -> dict[float, LoadResult]:
+    out: dict[float, LoadResult] = {}
+    for erlang, path in result_files(output).items():
+        data = _load_json(path)
+        if data is None:
+            continue
+        values = {m: v for m, key in METRICS.items()
+                  if (v := _number(data.get(key))) is not None
+                  and not isinstance(data.get(key), bool)}
+        if "blocking" not in values:
+            continue
+        extras = data.get("fusion_tui")
+        ours: dict[str, Any] = extras if isinstance(extras, dict) else {}
+        low, high = _number(ours.get("ci95_low")), _number(ours.get("ci95_high"))
+        lists = iteration_values(data, "blocking")
+        out[erlang] = LoadResult(erlang, values,
+                                 (low, high) if low is not None and high is not None else None,
+                                 len(lists) or None)
+    return out
+
+
+def iteration_values(data: dict[str, Any], metric: str) -> list[float]:
+    """Per-iteration values of `metric` in a result file."""
+    return iteration_list(data.get("iter_stats"), _ITERATION_LISTS[metric])
+
+
+def run_iterations(output: Path, erlang: float, metric: str) -> list[float]:
+    """Per-iteration values of one run at one load (for a group of a single run)."""
+    path = result_files(output).get(erlang)
+    data = _load_json(path) if path is not None else None
+    return iteration_values(data, metric) if data is not None else []

@@ -1,0 +1,305 @@
+"""SweepManager: make a sweep's runs from a grid, and list, cancel, retry and delete it.
+
+Every point is validated before anything exists; then all run folders are written, the
+sweep and its runs are stored in one transaction, and the runs are queued locally or
+submitted to Slurm as ONE job array. A failure half-way removes everything it made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fusion_tui.config.errors import ConfigError
+from fusion_tui.config.overrides import parse_overrides
+from fusion_tui.executors.slurm.commands import SlurmError
+from fusion_tui.executors.slurm.options import SlurmOptions
+from fusion_tui.faults import FaultError
+from fusion_tui.runs.errors import InvalidState, NotYours, RunError, RunNotFound
+from fusion_tui.runs.ids import is_run_id, new_run_id
+from fusion_tui.runs.manager import PlannedRun, RunManager, check_name
+from fusion_tui.settings import FUSION_SIMULATOR
+from fusion_tui.store.models import Run, SlurmJob, Sweep
+from fusion_tui.store.slurm_jobs import SLURM
+from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
+from fusion_tui.store.sweeps_repo import SweepRow, SweepStore
+from fusion_tui.sweeps.grid import LOAD_KEY, Grid, erlang_text, load_overrides, point_label
+
+RETRYABLE = frozenset({RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMEOUT,
+                       RunStatus.OUT_OF_MEMORY, RunStatus.NODE_FAIL, RunStatus.PREEMPTED})
+SWEEPS_FOLDER = ".sweeps"
+
+
+@dataclass(frozen=True)
+class SweepDetail:
+    """A sweep with its current runs (one per point) and how many were replaced."""
+
+    sweep: Sweep
+    runs: list[Run]
+    replaced: int
+
+    @property
+    def grid(self) -> Grid:
+        return Grid.from_json(json.loads(self.sweep.grid_json),
+                              json.loads(self.sweep.seeds_json or "null"),
+                              self.sweep.split_loads)
+
+
+def point_of(run: Run) -> dict[str, str]:
+    """A run's sweep point ({} for a run outside a sweep)."""
+    if not run.point_json:
+        return {}
+    value = json.loads(run.point_json)
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+class SweepManager:
+    """Sweeps over a `RunManager` (which makes, starts and stops each run)."""
+
+    def __init__(self, runs: RunManager) -> None:
+        self.runs = runs
+        self.store = SweepStore(runs.store)
+
+    @property
+    def folder(self) -> Path:
+        return self.runs.settings.runs_dir / SWEEPS_FOLDER
+
+    # -- lookup ------------------------------------------------------------------------
+
+    def resolve(self, ref: str) -> Sweep:
+        """A sweep by full id or unique prefix of 4+ characters."""
+        if any(c not in "0123456789abcdef" for c in ref) or not ref:
+            raise RunNotFound(f"invalid sweep id {ref!r}: expected 12 hex characters")
+        if len(ref) < 4:
+            raise RunNotFound(f"sweep id prefix {ref!r} is too short: a prefix needs at "
+                              "least 4 characters")
+        found = self.store.get(ref) if is_run_id(ref) else None
+        matches = [found] if found is not None else self.store.find_by_prefix(ref)
+        if not matches:
+            raise RunNotFound(f"no sweep with id {ref!r}")
+        if len(matches) > 1:
+            raise RunNotFound(f"sweep id prefix {ref!r} is ambiguous")
+        return matches[0]
+
+    def detail(self, ref: str) -> SweepDetail:
+        sweep = self.resolve(ref)
+        current = self.store.runs(sweep.id)
+        everything = self.store.runs(sweep.id, current=False)
+        return SweepDetail(sweep, current, len(everything) - len(current))
+
+    def listing(self, *, everyone: bool = False) -> list[SweepRow]:
+        return self.store.listing(None if everyone else self.runs.user)
+
+    def check_owner(self, sweep: Sweep, action: str) -> None:
+        if sweep.owner is not None and sweep.owner != self.runs.user:
+            raise NotYours(f"sweep {sweep.id} belongs to {sweep.owner}; only they can "
+                           f"{action} it")
+
+    # -- create ------------------------------------------------------------------------
+
+    def plan(self, template: str, grid: Grid, *, name: str | None = None,
+             overrides: Sequence[str] = (), executor: str | None = None,
+             slurm: Mapping[str, str | None] | None = None) -> list[PlannedRun]:
+        """Every point's run, validated; nothing is created. The first bad point is named."""
+        base = parse_overrides(list(overrides))
+        swept = set(grid.keys)
+        for override in base:
+            if f"{override.section}.{override.key}" in swept:
+                raise ConfigError(f"--set {override.section}.{override.key} is also swept "
+                                  "by the grid; use one")
+        plans: list[PlannedRun] = []
+        for combo in grid.combinations():
+            where = f"grid point {point_label(combo)}"
+            first = self._plan_point(template, name, [*map(str, base), *_sets(combo)],
+                                     combo, executor, slurm, where)
+            if first.config.simulator == FUSION_SIMULATOR and grid.seeds:
+                raise ConfigError(f"--seeds: template {template!r} runs FUSION, which has no "
+                                  "seed setting ([builtin_settings] seed is the built-in "
+                                  "simulator's)")
+            if not grid.split_loads:
+                plans.append(first)
+                continue
+            for erlang in first.config.erlangs:
+                point = {**combo, LOAD_KEY: erlang_text(erlang)}
+                plans.append(self._plan_point(
+                    template, name, [*map(str, base), *_sets(combo), *load_overrides(erlang)],
+                    point, executor, slurm, f"{where} erlang={erlang_text(erlang)}"))
+        if len(plans) > 10_000:
+            raise ConfigError(f"the sweep would make {len(plans)} runs; at most 10000")
+        return plans
+
+    def _plan_point(self, template: str, name: str | None, overrides: list[str],
+                    point: dict[str, str], executor: str | None,
+                    slurm: Mapping[str, str | None] | None, where: str) -> PlannedRun:
+        try:
+            plan = self.runs.plan(template, name=_run_name(name or template, point),
+                                  overrides=overrides, executor=executor, slurm=slurm,
+                                  check_slurm=False)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        plan.point = point
+        return plan
+
+    def create(self, template: str, grid: Grid, *, name: str | None = None,
+               overrides: Sequence[str] = (), executor: str | None = None,
+               slurm: Mapping[str, str | None] | None = None,
+               array_limit: int | None = None) -> SweepDetail:
+        """Validate every point, then make the sweep and all its runs, all or nothing."""
+        name = check_name(name)
+        if array_limit is not None and array_limit < 1:
+            raise ConfigError(f"--array-limit: expected a whole number of at least 1, got "
+                              f"{array_limit}")
+        plans = self.plan(template, grid, name=name, overrides=overrides, executor=executor,
+                          slurm=slurm)
+        chosen = plans[0].executor
+        if array_limit is not None and chosen != SLURM:
+            raise ConfigError("--array-limit is for a Slurm job array (add --executor slurm)")
+        if plans[0].options is not None:
+            self.runs.slurm.check(plans[0].options)
+        sweep = Sweep(id=new_run_id(), name=name, template=plans[0].config.template.name,
+                      overrides_json=json.dumps(list(overrides)),
+                      grid_json=json.dumps(grid.as_json()),
+                      seeds_json=json.dumps(list(grid.seeds)) if grid.seeds else None,
+                      split_loads=grid.split_loads, executor=chosen, array_limit=array_limit,
+                      owner=self.runs.user, created_at=utcnow())
+        self._launch(sweep, plans, new_sweep=True)
+        return self.detail(sweep.id)
+
+    def _launch(self, sweep: Sweep, plans: list[PlannedRun], *, new_sweep: bool) -> list[str]:
+        """Write every run folder, store the runs (and a new sweep) in one transaction,
+        then queue them or submit them as one job array; undo everything on failure."""
+        made: list[Run] = []
+        for plan in plans:
+            plan.sweep_id = sweep.id
+        try:
+            for plan in plans:
+                made.append(self.runs.materialize(plan, durable=False))
+            options = plans[0].options
+            jobs = [SlurmJob(run_id=r.id, attempt=1, options_json=json.dumps(options.as_dict()),
+                             state="SUBMITTING", time_limit=options.time)
+                    for r in made] if options is not None else []
+            array = self._array_folder(sweep.id) if options is not None else None
+            if options is not None and array is not None:
+                self.runs.slurm.write_array(sweep.id, sweep.name, array,
+                                            [(p.run_id, p.paths) for p in plans], options,
+                                            sweep.array_limit)
+            os.sync()  # every folder on disk before any row points at it
+            self.store.add(sweep if new_sweep else None, made, jobs)
+        except BaseException:
+            for plan in plans:
+                shutil.rmtree(plan.paths.root, ignore_errors=True)
+            raise
+        ids = [r.id for r in made]
+        if options is None:
+            self.runs.start_queued(ids)
+            return ids
+        assert array is not None
+        self._submit_array(sweep, ids, plans, array, options, new_sweep=new_sweep)
+        return ids
+
+    def _array_folder(self, sweep_id: str) -> Path:
+        """A new folder for one job array of the sweep (a retry submits another)."""
+        base = self.folder / sweep_id
+        n = 1
+        while (base / f"array-{n}").exists():
+            n += 1
+        return base / f"array-{n}"
+
+    def _submit_array(self, sweep: Sweep, ids: list[str], plans: list[PlannedRun],
+                      array: Path, options: SlurmOptions, *, new_sweep: bool) -> None:
+        try:
+            job_id = self.runs.slurm.submit_array(array / "array.sh")
+        except BaseException as exc:
+            self.runs.slurm_jobs.discard_many(ids)
+            if new_sweep:
+                self.store.delete(sweep.id)
+            for plan in plans:
+                shutil.rmtree(plan.paths.root, ignore_errors=True)
+            shutil.rmtree(array, ignore_errors=True)
+            if new_sweep:
+                with contextlib.suppress(OSError):
+                    array.parent.rmdir()
+            if isinstance(exc, SlurmError):
+                raise ConfigError(f"Slurm refused the sweep: {exc}") from None
+            raise
+        self.runs.slurm_jobs.submitted_many(
+            [(rid, f"{job_id}_{i}") for i, rid in enumerate(ids)], options.time,
+            f"Slurm job array {job_id}")
+
+    # -- act on a sweep ----------------------------------------------------------------
+
+    def cancel(self, ref: str) -> list[str]:
+        """Cancel every unfinished run of the sweep; the ids of those asked to stop."""
+        detail = self.detail(ref)
+        self.check_owner(detail.sweep, "cancel")
+        asked: list[str] = []
+        problems: list[str] = []
+        for run in detail.runs:
+            if run.status in FINISHED_STATUSES:
+                continue
+            try:
+                self.runs.cancel(run.id)
+            except InvalidState:
+                continue  # it finished meanwhile
+            except (RunError, FaultError) as exc:
+                problems.append(str(exc))
+                continue
+            asked.append(run.id)
+        if problems:
+            raise FaultError(f"{len(problems)} run(s) of sweep {detail.sweep.id} could not be "
+                             f"cancelled; the first: {problems[0]}")
+        return asked
+
+    def retry(self, ref: str) -> list[str]:
+        """A new run, linked to the one it replaces, for every point whose run failed,
+        was cancelled or stopped by the cluster; succeeded points are kept."""
+        detail = self.detail(ref)
+        self.check_owner(detail.sweep, "retry")
+        failed = [r for r in detail.runs if r.run_status in RETRYABLE]
+        if not failed:
+            return []
+        plans: list[PlannedRun] = []
+        for run in failed:
+            slurm = None
+            if run.slurm is not None:
+                slurm = SlurmOptions.from_dict(json.loads(run.slurm.options_json)).as_values()
+            plan = self.runs.plan(run.template, name=run.name,
+                                  config_text=self.runs.frozen_config(run, "retry"),
+                                  executor=run.executor, slurm=slurm, check_slurm=False)
+            plan.origin_id, plan.point = run.id, point_of(run)
+            plans.append(plan)
+        if len({p.executor for p in plans}) != 1:
+            raise ConfigError(f"sweep {detail.sweep.id} mixes executors; retry its runs with "
+                              "`fusion-tui restart`")
+        return self._launch(detail.sweep, plans, new_sweep=False)
+
+    def delete(self, ref: str) -> int:
+        """Delete a finished sweep: its runs (and their folders), then the sweep."""
+        sweep = self.resolve(ref)
+        self.check_owner(sweep, "delete")
+        everything = self.store.runs(sweep.id, current=False)
+        busy = [r for r in everything if r.status not in FINISHED_STATUSES]
+        if busy:
+            raise InvalidState(f"sweep {sweep.id} has {len(busy)} unfinished run(s); "
+                               f"`fusion-tui sweep cancel {sweep.id}` first")
+        for run in everything:
+            self.runs.delete(run.id)
+        if not self.store.delete(sweep.id):
+            raise InvalidState(f"sweep {sweep.id} got new runs meanwhile; try again")
+        shutil.rmtree(self.folder / sweep.id, ignore_errors=True)
+        return len(everything)
+
+
+def _sets(point: dict[str, str]) -> list[str]:
+    return [f"{k}={v}" for k, v in point.items()]
+
+
+def _run_name(base: str, point: dict[str, str]) -> str:
+    label = point_label(point)
+    name = f"{base} {label}"
+    return name if len(name) <= 255 else name[:254] + "…"

@@ -1,0 +1,75 @@
+"""The sweeps schema (migration 0005) and store: upgrading keeps older runs, and a
+sweep's current runs are those no retry replaced."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fusion_tui.services import Services
+from fusion_tui.store.models import Run, Sweep
+from fusion_tui.store.status import RunStatus, utcnow
+from fusion_tui.store.sweeps_repo import SweepStore
+
+
+@pytest.mark.parametrize("revision", ["0004"])
+def test_migration_0005_keeps_older_runs(db_url: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from fusion_tui.store.database import make_engine
+    from fusion_tui.store.migrate import MIGRATIONS_DIR, upgrade_database
+
+    engine = make_engine(db_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        conn.execute(text(
+            "INSERT INTO runs (id, status, config_json, template, simulator, executor, "
+            "run_dir, created_at, owner, config_hash, seed) VALUES ('dddddddddddd', "
+            "'COMPLETED', '{}', 't', 'builtin', 'local', '/tmp/d', '2026-11-01 10:00:00', "
+            "'alice', 'abc', 4)"))
+    assert upgrade_database(engine)
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT status, owner, seed, sweep_id, point_json "
+                                "FROM runs")).one()
+        assert tuple(row) == ("COMPLETED", "alice", 4, None, None)
+        conn.execute(text(
+            "INSERT INTO sweeps (id, template, overrides_json, grid_json, split_loads, "
+            "executor, created_at) VALUES ('eeeeeeeeeeee', 't', '[]', '[]', false, 'local', "
+            "'2026-11-02 10:00:00')"))
+        conn.execute(text("UPDATE runs SET sweep_id = 'eeeeeeeeeeee'"))
+    with engine.begin() as conn:  # a run cannot name a sweep that does not exist
+        with pytest.raises(Exception, match="(?i)foreign key"):
+            with conn.begin_nested():
+                conn.execute(text("UPDATE runs SET sweep_id = 'ffffffffffff'"))
+        conn.execute(text("UPDATE runs SET sweep_id = NULL"))
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+        assert conn.execute(text("SELECT id FROM runs")).scalar_one() == "dddddddddddd"
+    engine.dispose()
+
+
+def _run(run_id: str, sweep_id: str, status: RunStatus, origin: str | None = None) -> Run:
+    return Run(id=run_id, status=status, config_json="{}", template="t", run_dir=f"/x/{run_id}",
+               created_at=utcnow(), sweep_id=sweep_id, origin_id=origin,
+               point_json=json.dumps({"a.k": run_id[0]}))
+
+
+def test_current_runs_skip_replaced_ones(services: Services) -> None:
+    store = SweepStore(services.store)
+    sweep = Sweep(id="aaaaaaaaaaaa", template="t", overrides_json="[]", grid_json="[]",
+                  split_loads=False, executor="local", created_at=utcnow(), owner="me")
+    store.add(sweep, [_run("100000000000", sweep.id, RunStatus.COMPLETED),
+                      _run("200000000000", sweep.id, RunStatus.FAILED)])
+    store.add(None, [_run("300000000000", sweep.id, RunStatus.PENDING, "200000000000")])
+    assert [r.id for r in store.runs(sweep.id)] == ["100000000000", "300000000000"]
+    assert len(store.runs(sweep.id, current=False)) == 3
+    (row,) = store.listing("me")
+    assert row.counts == {"COMPLETED": 1, "PENDING": 1} and row.total == 2
+    assert store.listing("someone else") == []
+    assert not store.delete(sweep.id)  # it still has runs

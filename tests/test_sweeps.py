@@ -1,0 +1,314 @@
+"""Sweeps on the local queue with the real built-in simulator: a grid x seeds reaches
+all-COMPLETED; compare equals what the result files say; export round-trips through the
+csv module; retry re-creates only failed points; bad input leaves nothing behind."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import statistics
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import poll_until, run_cli
+
+from fusion_tui.services import Services, open_services
+from fusion_tui.settings import DEFAULT_BUILTIN_COMMAND, Settings
+from fusion_tui.store.status import RunStatus
+
+from conftest import make_settings
+
+TESTS = Path(__file__).resolve().parent
+T95_DF2 = 4.302652729911275  # Student's t, two-sided 95%, 2 degrees of freedom (3 seeds)
+GRID = ["--grid", "routing_settings.k_paths=1,2",
+        "--grid", "general_settings.allocation_method=first_fit,best_fit",
+        "--seeds", "1-3", "--set", "general_settings.num_requests=400"]
+
+
+@pytest.fixture
+def sim_settings(tmp_path: Path, db_url: str) -> Settings:
+    return make_settings(tmp_path, db_url, simulator_command=DEFAULT_BUILTIN_COMMAND)
+
+
+@pytest.fixture
+def sim_services(sim_settings: Settings) -> Iterator[Services]:
+    svc = open_services(sim_settings)
+    svc.store.set_queue(max_concurrent=2)
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
+@pytest.fixture
+def lite_settings(tmp_path: Path, sqlite_url: str) -> Settings:
+    """The built-in simulator on SQLite, for cases where the store's kind does not matter."""
+    return make_settings(tmp_path, sqlite_url, simulator_command=DEFAULT_BUILTIN_COMMAND)
+
+
+@pytest.fixture
+def lite_services(lite_settings: Settings) -> Iterator[Services]:
+    svc = open_services(lite_settings)
+    svc.store.set_queue(max_concurrent=2)
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
+def _json(settings: Settings, *args: str) -> Any:
+    out = run_cli(settings, *args, "--json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def _finished(settings: Settings, sweep_id: str, timeout: float = 120) -> dict[str, Any]:
+    return poll_until(lambda: _json(settings, "sweep", "show", sweep_id),
+                      lambda d: d["finished"] == d["total"], timeout=timeout, interval=0.5)
+
+
+def _result(run_dir: str, erlang: float) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((Path(run_dir) / "output" /
+                                       f"{erlang}_erlang.json").read_text())
+    return data
+
+
+def test_grid_sweep_completes_and_compare_and_export_match_the_result_files(
+        sim_settings: Settings, sim_services: Services) -> None:
+    made = _json(sim_settings, "sweep", "new", "-t", "minimal", "-n", "fit study", *GRID)
+    assert made["total"] == 12 and len({tuple(r["point"].items()) for r in made["runs"]}) == 12
+    shown = _finished(sim_settings, made["id"])
+    assert shown["counts"] == {"COMPLETED": 12} and shown["eta_seconds"] == 0
+    assert [a["key"] for a in shown["grid"]] == ["routing_settings.k_paths",
+                                                 "general_settings.allocation_method"]
+    runs = {r.id: r for r in sim_services.sweeps.store.runs(made["id"])}
+    for run in runs.values():  # each run's frozen config is its point
+        config = json.loads(run.config_json)
+        point = json.loads(run.point_json or "{}")
+        assert config["routing_settings"]["k_paths"] == point["routing_settings.k_paths"]
+        assert config["builtin_settings"]["seed"] == point["builtin_settings.seed"]
+        assert run.seed == int(point["builtin_settings.seed"])
+
+    compared = _json(sim_settings, "compare", made["id"][:6])
+    assert compared["group_by"] == ["routing_settings.k_paths",
+                                    "general_settings.allocation_method"]
+    assert len(compared["groups"]) == 4 and compared["tests"] == []
+    for group in compared["groups"]:
+        assert len(group["runs"]) == 3
+        for point in group["points"]:
+            values = [_result(runs[rid].run_dir, point["erlang"])["blocking_mean"]
+                      for rid in group["runs"]]
+            half = T95_DF2 * statistics.stdev(values) / math.sqrt(3)
+            assert point["n"] == 3 and point["basis"] == "runs"
+            assert point["mean"] == pytest.approx(statistics.fmean(values), rel=1e-12)
+            assert point["ci95_low"] == pytest.approx(max(0.0, statistics.fmean(values) - half),
+                                                      rel=1e-9)
+            assert point["ci95_high"] == pytest.approx(statistics.fmean(values) + half, rel=1e-9)
+    differing = {d["key"] for d in compared["differing_parameters"]}
+    assert differing == {"routing_settings.k_paths", "general_settings.allocation_method"}
+
+    two = _json(sim_settings, "compare", made["id"], "--by", "k_paths",
+                "--metric", "bit_rate_blocking")
+    assert [g["label"] for g in two["groups"]] == ["k_paths=1", "k_paths=2"]
+    assert [t["erlang"] for t in two["tests"]] == [300.0, 600.0]
+    for test in two["tests"]:
+        assert 0.0 <= test["p_value"] <= 1.0
+        means = [next(p["mean"] for p in g["points"] if p["erlang"] == test["erlang"])
+                 for g in two["groups"]]
+        assert test["difference"] == pytest.approx(means[0] - means[1])
+    text = run_cli(sim_settings, "compare", made["id"], "--by", "k_paths")
+    assert text.returncode == 0 and "Welch" in text.stdout and "G1  k_paths=1" in text.stdout
+
+    exported = run_cli(sim_settings, "export", made["id"], "--format", "csv")
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert len(rows) == 12 * 2 * 2  # runs x loads x metrics
+    for row in rows:
+        data = _result(runs[row["run_id"]].run_dir, float(row["erlang"]))
+        key = "blocking_mean" if row["metric"] == "blocking" else "bit_rate_blocking_mean"
+        assert float(row["value"]) == data[key]
+        assert row["builtin_settings.seed"] == row["seed"]
+        assert row["routing_settings.k_paths"] == json.loads(
+            runs[row["run_id"]].point_json or "{}")["routing_settings.k_paths"]
+        assert row["config_hash"] == runs[row["run_id"]].config_hash
+        assert row["simulator"] == "builtin" and row["simulator_version"]
+    as_json = _json(sim_settings, "export", made["id"], "--format", "json",
+                    "-o", str(Path(sim_settings.home) / "out.json"))
+    assert as_json["rows"] == 48
+    assert len(json.loads((Path(sim_settings.home) / "out.json").read_text())) == 48
+
+
+def test_retry_recreates_only_the_failed_points(tmp_path: Path, sqlite_url: str) -> None:
+    fail_file = tmp_path / "fail-seed"
+    fail_file.write_text("2\n")
+    command = (f"{{python}} {TESTS / 'flaky_sim.py'} --fail_file {fail_file} "
+               "--config_path {config_path} --run_id {run_id} "
+               "--progress_file {progress_file} --output_dir {output_dir}")
+    settings = make_settings(tmp_path, sqlite_url, simulator_command=command)
+    svc = open_services(settings)
+    try:
+        svc.store.set_queue(max_concurrent=2)
+        made = _json(settings, "sweep", "new", "-t", "minimal", "--grid",
+                     "routing_settings.k_paths=1,2", "--seeds", "1-3")
+        first = _finished(settings, made["id"])
+        failed = {r["id"] for r in first["runs"] if r["status"] == "FAILED"}
+        kept = {r["id"] for r in first["runs"] if r["status"] == "COMPLETED"}
+        assert len(failed) == 2 and len(kept) == 4
+        assert all(r["point"]["builtin_settings.seed"] == "2" for r in first["runs"]
+                   if r["id"] in failed)
+        fail_file.unlink()
+        retried = _json(settings, "sweep", "retry", made["id"])
+        assert len(retried["new_runs"]) == 2
+        second = _finished(settings, made["id"])
+        assert second["counts"] == {"COMPLETED": 6} and second["replaced_runs"] == 2
+        ids = {r["id"] for r in second["runs"]}
+        assert kept <= ids and not failed & ids
+        origins = {r["origin_id"] for r in second["runs"] if r["id"] in retried["new_runs"]}
+        assert origins == failed
+        for new in retried["new_runs"]:
+            run = svc.manager.get(new)
+            old = svc.manager.get(run.origin_id or "")
+            assert run.point_json == old.point_json and run.config_hash == old.config_hash
+            assert run.sweep_id == made["id"]
+        again = run_cli(settings, "sweep", "retry", made["id"])
+        assert again.returncode == 0 and "nothing to retry" in again.stdout
+        # The replaced runs stay in the store (their logs say why they failed); compare
+        # uses only the current run of each point.
+        assert len(svc.sweeps.store.runs(made["id"], current=False)) == 8
+        compared = _json(settings, "compare", made["id"])
+        assert sorted(len(g["runs"]) for g in compared["groups"]) == [3, 3]
+    finally:
+        svc.close()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--grid", "routing_settings.k_paths=1,0"], "grid point k_paths=0"),
+    (["--grid", "routing_settings.k_paths=1,x"], "grid point k_paths=x"),
+    (["--grid", "routing_settings.nosuchkey=1,2"], "nosuchkey"),
+    (["--grid", "routing_settings.k_paths"], "expected section.key=v1,v2"),
+    (["--grid", "general_settings.request_distribution={\"50\": 1.0"], "unbalanced"),
+    (["--seeds", "5-1"], "runs backwards"),
+    (["--seeds", "1,1"], "listed twice"),
+    (["--seeds", "1-3", "--grid", "builtin_settings.seed=4,5"], "both set the seed"),
+    (["--grid", "routing_settings.k_paths=1,2", "--set", "routing_settings.k_paths=3"],
+     "also swept"),
+    (["--split-loads", "--grid", "general_settings.erlang_stop=600,900"], "--split-loads"),
+    (["--seeds", "1-2", "--array-limit", "2"], "--array-limit is for a Slurm job array"),
+    (["--seeds", "1-2", "-n", "bad\x1b[2Jname"], "control characters"),
+    ([], "at least one --grid"),
+])
+def test_bad_sweep_input_is_one_line_and_leaves_nothing(
+        lite_settings: Settings, lite_services: Services, args: list[str], message: str) -> None:
+    out = run_cli(lite_settings, "sweep", "new", "-t", "minimal", *args)
+    assert out.returncode == 2, out.stdout
+    assert out.stderr.count("\n") == 1 and message in out.stderr, out.stderr
+    assert lite_services.store.list_runs() == []
+    assert lite_services.sweeps.listing() == []
+    assert sorted(p.name for p in lite_settings.runs_dir.iterdir()
+                  if not p.name.startswith(".")) == []
+    assert not (lite_settings.runs_dir / ".sweeps").exists() or \
+        not any((lite_settings.runs_dir / ".sweeps").iterdir())
+
+
+def test_split_loads_makes_one_run_per_load(lite_settings: Settings,
+                                            lite_services: Services) -> None:
+    made = _json(lite_settings, "sweep", "new", "-t", "minimal", "--seeds", "1,2",
+                 "--split-loads")
+    assert sorted((r["point"]["erlang"], r["point"]["builtin_settings.seed"])
+                  for r in made["runs"]) == [("300", "1"), ("300", "2"), ("600", "1"),
+                                             ("600", "2")]
+    _finished(lite_settings, made["id"])
+    for run in lite_services.sweeps.store.runs(made["id"]):
+        assert run.total_erlangs == 1
+        erlang = float(json.loads(run.point_json or "{}")["erlang"])
+        assert [p.name for p in sorted((Path(run.run_dir) / "output").glob("*_erlang.json"))] \
+            == [f"{erlang}_erlang.json"]
+    compared = _json(lite_settings, "compare", made["id"])
+    assert [g["label"] for g in compared["groups"]] == ["all runs"]
+    assert [(p["erlang"], p["n"]) for p in compared["groups"][0]["points"]] == \
+        [(300.0, 2), (600.0, 2)]
+
+
+def test_cancel_and_rm_a_sweep(settings: Settings, services: Services) -> None:
+    """On both stores: cancel and delete go through every run of the sweep."""
+    made = _json(settings, "sweep", "new", "-t", "fake", "--grid", "fake.sleep=30,31,32")
+    poll_until(lambda: services.sweeps.detail(made["id"]).runs,
+               lambda runs: any(r.status == RunStatus.RUNNING for r in runs))
+    refused = run_cli(settings, "sweep", "rm", made["id"])
+    assert refused.returncode == 2 and "unfinished" in refused.stderr
+    cancelled = _json(settings, "sweep", "cancel", made["id"])
+    assert len(cancelled["cancelled"]) == 3
+    done = _finished(settings, made["id"], timeout=60)
+    assert done["counts"] == {"CANCELLED": 3}
+    folders = [Path(r.run_dir) for r in services.sweeps.store.runs(made["id"])]
+    removed = _json(settings, "sweep", "rm", made["id"][:5])
+    assert removed == {"id": made["id"], "deleted": True, "runs": 3}
+    assert not any(f.exists() for f in folders)
+    assert services.sweeps.listing() == [] and services.store.list_runs() == []
+    gone = run_cli(settings, "sweep", "show", made["id"])
+    assert gone.returncode == 2 and "no sweep with id" in gone.stderr
+
+
+def test_hostile_sweep_name_is_data(lite_settings: Settings, lite_services: Services) -> None:
+    name = "[red]$(touch pwned)`id`[/red]"
+    made = _json(lite_settings, "sweep", "new", "-t", "minimal", "-n", name, "--seeds", "1")
+    assert made["name"] == name
+    listed = run_cli(lite_settings, "sweep", "list")
+    assert name in listed.stdout
+    assert not (Path.cwd() / "pwned").exists()
+    _finished(lite_settings, made["id"])
+
+
+def test_plot_draws_a_pdf(lite_settings: Settings, lite_services: Services,
+                          tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    made = _json(lite_settings, "sweep", "new", "-t", "minimal", "--grid",
+                 "routing_settings.k_paths=1,2", "--seeds", "1-2")
+    _finished(lite_settings, made["id"])
+    figure = tmp_path / "figure.pdf"
+    out = _json(lite_settings, "plot", made["id"], "-o", str(figure))
+    assert out["lines"] == 2
+    assert figure.read_bytes().startswith(b"%PDF") and figure.stat().st_size > 1000
+    wrong = run_cli(lite_settings, "plot", made["id"], "-o", str(tmp_path / "figure.gif"))
+    assert wrong.returncode == 2 and ".pdf, .png or .svg" in wrong.stderr
+
+
+def test_plot_without_matplotlib_says_how_to_get_it(lite_settings: Settings,
+                                                    lite_services: Services,
+                                                    tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker" / "matplotlib"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('blocked for this test')\n")
+    made = _json(lite_settings, "sweep", "new", "-t", "minimal", "--seeds", "1")
+    _finished(lite_settings, made["id"])
+    figure = tmp_path / "figure.png"
+    out = run_cli(lite_settings, "plot", made["id"], "-o", str(figure),
+                  PYTHONPATH=str(blocker.parent))
+    assert out.returncode == 2
+    assert out.stderr == "fusion-tui: plot needs matplotlib: pip install " \
+                         "'fusion-tui[plots]'\n"
+    assert not figure.exists()
+
+
+def test_compare_of_loose_runs_groups_by_what_differs(lite_settings: Settings,
+                                                      lite_services: Services) -> None:
+    a = lite_services.manager.create("minimal", overrides=["routing_settings.k_paths=1"])
+    b = lite_services.manager.create("minimal", overrides=["routing_settings.k_paths=3"])
+    for run in (a, b):
+        lite_services.manager.wait(run.id, timeout=60)
+    compared = _json(lite_settings, "compare", a.id, b.id)
+    assert compared["group_by"] == ["routing_settings.k_paths"]
+    assert all(p["basis"] == "iterations" and p["n"] == 1
+               for g in compared["groups"] for p in g["points"])
+    for group, run in zip(compared["groups"], (a, b), strict=True):
+        for point in group["points"]:
+            data = _result(run.run_dir, point["erlang"])
+            assert point["mean"] == data["blocking_mean"]
+            assert point["ci95_low"] == pytest.approx(data["fusion_tui"]["ci95_low"])
+    assert len(compared["tests"]) == 2
+    missing = run_cli(lite_settings, "compare", a.id, "fffffffffff0")
+    assert missing.returncode == 2 and "no run or sweep" in missing.stderr
