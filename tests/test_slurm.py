@@ -27,6 +27,8 @@ from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus
+from fusion_tui.sweeps.grid import Grid, parse_axis
+from fusion_tui.sweeps.manager import SweepManager
 
 TIMEOUT = 120.0
 
@@ -411,3 +413,60 @@ def test_tmpfs_is_known_as_node_local(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "mnt", "1m") as folder:
         assert filesystem_type(folder / "runs") == "tmpfs"
     assert filesystem_type(tmp_path) not in (None, "tmpfs")
+
+
+def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
+    """A 2 x 2 grid x 3 seeds sweep as ONE job array with a `%` limit: every task's
+    supervisor runs its own point, its output lands in its run's folder; the failed points
+    are retried as a second, smaller array and the completed ones are kept."""
+    shim, calls = tmp_path / "shim", tmp_path / "sbatch-calls"
+    shim.mkdir()
+    real = subprocess.run(["which", "sbatch"], capture_output=True, text=True).stdout.strip()
+    (shim / "sbatch").write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {real} "$@"\n')
+    (shim / "sbatch").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}"}
+    m = RunManager(sqlite_svc.settings, sqlite_svc.store, slurm_client=SlurmClient(env=env))
+    sweeps = SweepManager(m)
+    grid = Grid((parse_axis("fake.behaviour=ok,fail"),
+                 parse_axis("routing_settings.k_paths=1,2")), (1, 2, 3))
+    detail = sweeps.create("fake", grid, name="array", executor="slurm", array_limit=2)
+    assert len(detail.runs) == 12
+    submitted = [line for line in calls.read_text().splitlines() if "--test-only" not in line]
+    assert len(submitted) == 1  # one sbatch for the whole sweep
+    jobs = [str(r.slurm.job_id) for r in detail.runs if r.slurm is not None]
+    array_id = jobs[0].split("_")[0]
+    assert jobs == [f"{array_id}_{i}" for i in range(12)]
+    script = (sweeps.folder / detail.sweep.id / "array-1" / "array.sh").read_text()
+    assert "#SBATCH --array=0-11%2" in script
+    shown = subprocess.run(["scontrol", "show", "job", array_id], capture_output=True,
+                           text=True).stdout
+    assert "ArrayTaskThrottle=2" in shown
+
+    def settled() -> list[Run]:
+        m.watch_slurm(force=True)
+        return sweeps.detail(detail.sweep.id).runs
+
+    runs = poll_until(settled, lambda rs: all(finished(r) for r in rs), timeout=240,
+                      interval=1.0)
+    for i, run in enumerate(runs):
+        point = json.loads(run.point_json or "{}")
+        config = json.loads(run.config_json)
+        assert config["fake"]["behaviour"] == point["fake.behaviour"]
+        assert config["builtin_settings"]["seed"] == point["builtin_settings.seed"]
+        expected = RunStatus.COMPLETED if point["fake.behaviour"] == "ok" else RunStatus.FAILED
+        assert run.status == expected, (run.status, run.error_message)
+        assert (m.paths(run).logs / f"slurm-{array_id}_{i}.out").is_file()
+    kept = {r.id for r in runs if r.status == RunStatus.COMPLETED}
+    new = sweeps.retry(detail.sweep.id)
+    assert len(new) == 6
+    submitted = [line for line in calls.read_text().splitlines() if "--test-only" not in line]
+    assert len(submitted) == 2 and "array-2" in submitted[1]
+    retried = [m.get(rid) for rid in new]
+    second = {r.slurm.job_id.split("_")[0] for r in retried if r.slurm and r.slurm.job_id}
+    assert len(second) == 1 and array_id not in second
+    runs = poll_until(settled, lambda rs: all(finished(r) for r in rs), timeout=240,
+                      interval=1.0)
+    assert kept <= {r.id for r in runs}
+    assert {r.origin_id for r in runs if r.id in new} == \
+        {r.id for r in detail.runs if r.id not in kept}
+    eventually(lambda: not queue(), timeout=60)

@@ -44,9 +44,8 @@ def test_migration_0005_keeps_older_runs(db_url: str, revision: str) -> None:
             "'2026-11-02 10:00:00')"))
         conn.execute(text("UPDATE runs SET sweep_id = 'eeeeeeeeeeee'"))
     with engine.begin() as conn:  # a run cannot name a sweep that does not exist
-        with pytest.raises(Exception, match="(?i)foreign key"):
-            with conn.begin_nested():
-                conn.execute(text("UPDATE runs SET sweep_id = 'ffffffffffff'"))
+        with pytest.raises(Exception, match=r"(?i)foreign key"), conn.begin_nested():
+            conn.execute(text("UPDATE runs SET sweep_id = 'ffffffffffff'"))
         conn.execute(text("UPDATE runs SET sweep_id = NULL"))
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)

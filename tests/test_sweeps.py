@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_settings
 from helpers import poll_until, run_cli
 
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.store.status import RunStatus
-
-from conftest import make_settings
 
 TESTS = Path(__file__).resolve().parent
 T95_DF2 = 4.302652729911275  # Student's t, two-sided 95%, 2 degrees of freedom (3 seeds)

@@ -33,14 +33,14 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def _fill(disk: Path) -> Path:
     """Write until the disk is full; returns the filler file (delete it to free space)."""
     filler = disk / "filler"
-    with open(filler, "wb") as fh:
+    with open(filler, "wb", buffering=0) as fh:  # unbuffered: close() has nothing to flush
         try:
             while True:
                 fh.write(b"\0" * 65536)
                 fh.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
-    with contextlib.suppress(OSError), open(disk / "filler2", "wb") as fh:
+    with contextlib.suppress(OSError), open(disk / "filler2", "wb", buffering=0) as fh:
         while True:  # the last few bytes, one at a time
             fh.write(b"\0")
             fh.flush()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from tui_fixtures import build, fixed_now
+from tui_fixtures import build, build_sweep, fixed_now
 
 from fusion_tui.services import Services
 from fusion_tui.tui.app import FusionApp, create_app
@@ -123,3 +123,38 @@ def test_cancel_confirmation(snap_compare: Any, services: Services,
                              size: tuple[int, int]) -> None:
     steps = keys("goto:0000000000b2", "c")
     assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
+
+
+@pytest.fixture
+def sweep_services() -> Iterator[Services]:
+    svc = build_sweep()
+    yield svc
+    svc.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_sweeps_list(snap_compare: Any, sweep_services: Services,
+                     size: tuple[int, int]) -> None:
+    assert snap_compare(app_for(sweep_services), terminal_size=size, run_before=keys("w"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_sweep_matrix(snap_compare: Any, sweep_services: Services,
+                      size: tuple[int, int]) -> None:
+    assert snap_compare(app_for(sweep_services), terminal_size=size,
+                        run_before=keys("w", "wait:0.5", "enter"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_comparison_chart(snap_compare: Any, sweep_services: Services,
+                          size: tuple[int, int]) -> None:
+    assert snap_compare(app_for(sweep_services), terminal_size=size,
+                        run_before=keys("w", "wait:0.5", "enter", "wait:0.5", "m", wait=1.0))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_comparison_numbers_by_one_key(snap_compare: Any, sweep_services: Services,
+                                       size: tuple[int, int]) -> None:
+    assert snap_compare(app_for(sweep_services), terminal_size=size,
+                        run_before=keys("w", "wait:0.5", "m", "wait:0.8", "g", "wait:0.8",
+                                        "t", wait=1.0))

@@ -11,8 +11,9 @@ from pathlib import Path
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import Settings
-from fusion_tui.store.models import EventKind, Run, RunEvent
+from fusion_tui.store.models import EventKind, Run, RunEvent, Sweep
 from fusion_tui.store.status import RunStatus
+from fusion_tui.store.sweeps_repo import SweepStore
 
 NOW = datetime(2026, 11, 22, 12, 0, 0)
 FIXED_ROOT = Path("/tmp/fusion-tui-snapshots")
@@ -133,4 +134,69 @@ def build(root: Path = FIXED_ROOT, *, empty: bool = False) -> Services:
             if ended is not None:
                 s.add(RunEvent(run_id=run_id, kind=status.value.lower(), at=ended,
                                detail=error or "exit code 0"))
+    return services
+
+
+SWEEP_ID = "5eeb00000001"
+
+
+def build_sweep(root: Path = FIXED_ROOT / "sweep") -> Services:
+    """A store with one sweep (k_paths x allocation x 3 seeds, 12 runs in several
+    states) whose completed runs have results, for the sweep and comparison screens."""
+    services = build(root, empty=True)
+    settings = services.settings
+    grid = [["routing_settings.k_paths", ["1", "2"]],
+            ["general_settings.allocation_method", ["first_fit", "best_fit"]]]
+    sweep = Sweep(id=SWEEP_ID, name="fit [b]study[/b]", template="minimal",
+                  overrides_json=json.dumps(["general_settings.num_requests=4000"]),
+                  grid_json=json.dumps(grid), seeds_json="[1, 2, 3]", split_loads=False,
+                  executor="local", owner=None, created_at=NOW - timedelta(hours=1))
+    runs = []
+    n = 0
+    for k in ("1", "2"):
+        for method in ("first_fit", "best_fit"):
+            for seed in (1, 2, 3):
+                n += 1
+                run_id = f"5eeb0000{n:04d}"
+                status = RunStatus.COMPLETED
+                if (k, method, seed) == ("2", "best_fit", 2):
+                    status = RunStatus.FAILED
+                elif (k, method, seed) == ("2", "best_fit", 3):
+                    status = RunStatus.RUNNING
+                paths = RunPaths.for_run(settings.runs_dir, run_id)
+                paths.create()
+                base = {"1": 0.02, "2": 0.012}[k] * {"first_fit": 1.0, "best_fit": 0.9}[method]
+                if status != RunStatus.FAILED:
+                    rows = ["erlang,blocking_mean,ci95_low,ci95_high,bit_rate_blocking,"
+                            "iterations"]
+                    loads = (300, 400, 500) if status == RunStatus.COMPLETED else (300,)
+                    for i, erlang in enumerate(loads):
+                        value = base * (2.2 ** i) * (1 + 0.04 * (seed - 2))
+                        rows.append(f"{erlang},{value!r},{value * 0.9!r},{value * 1.1!r},"
+                                    f"{value * 1.3!r},4")
+                    _write(paths.output / "summary.csv", "\n".join(rows) + "\n", NOW)
+                config = json.loads(json.dumps(CONFIG))
+                config["routing_settings"]["k_paths"] = k
+                config["general_settings"]["allocation_method"] = method
+                config["builtin_settings"] = {"seed": str(seed)}
+                started = NOW - timedelta(minutes=50 - n)
+                runs.append(Run(
+                    id=run_id, name=f"fit study k_paths={k} allocation_method={method} "
+                    f"seed={seed}", status=status.value, config_json=json.dumps(config),
+                    template="minimal", simulator="builtin", executor="local",
+                    run_dir=str(paths.root), created_at=NOW - timedelta(hours=1),
+                    started_at=started,
+                    completed_at=None if status == RunStatus.RUNNING else started
+                    + timedelta(minutes=3),
+                    exit_code={RunStatus.COMPLETED: 0, RunStatus.FAILED: 1}.get(status),
+                    total_erlangs=3, total_iterations=4,
+                    current_erlang_index=0 if status == RunStatus.RUNNING else 2,
+                    current_iteration=2 if status == RunStatus.RUNNING else 4, seed=seed,
+                    provenance_json=json.dumps({"simulator": "builtin",
+                                                "simulator_version": "0.1.0"}),
+                    sweep_id=SWEEP_ID, point_json=json.dumps({
+                        "routing_settings.k_paths": k,
+                        "general_settings.allocation_method": method,
+                        "builtin_settings.seed": str(seed)})))
+    SweepStore(services.store).add(sweep, runs)
     return services

@@ -7,10 +7,13 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from fusion_tui.comparison.compare import RunData
 from fusion_tui.comparison.results import METRICS
+from fusion_tui.runs.rundir import write_atomic
 
 BASE_COLUMNS = ("run_id", "sweep_id", "run_name", "status", "template", "simulator",
                 "simulator_version", "config_hash", "host", "executor", "seed")
@@ -83,3 +86,13 @@ def to_csv(data: Sequence[RunData]) -> str:
 def to_json(data: Sequence[RunData]) -> str:
     _, table = rows(data)
     return json.dumps(table, indent=1) + "\n"
+
+
+def write_export(data: Sequence[RunData], folder: Path, stem: str, *,
+                 now: datetime | None = None) -> Path:
+    """The CSV in `folder` (made if needed) as `<stem>-<local time>.csv`, written through
+    a temporary file and a rename; its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}.csv"
+    write_atomic(path, to_csv(data))
+    return path

@@ -191,6 +191,22 @@ class FusionApp(App[None]):
 
         self.push_screen(NewRunScreen(clone_of=clone_of))
 
+    def open_sweeps(self) -> None:
+        from fusion_tui.tui.screens.sweeps import SweepsScreen
+
+        self.push_screen(SweepsScreen())
+
+    def open_sweep(self, sweep_id: str) -> None:
+        from fusion_tui.tui.screens.sweep import SweepScreen
+
+        self.push_screen(SweepScreen(sweep_id))
+
+    def open_comparison(self, *, sweep_id: str | None = None,
+                        run_ids: list[str] | None = None) -> None:
+        from fusion_tui.tui.screens.comparison import ComparisonScreen
+
+        self.push_screen(ComparisonScreen(sweep_id=sweep_id, run_ids=run_ids))
+
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()
@@ -224,6 +240,41 @@ class FusionApp(App[None]):
                     done()
 
         self.push_screen(ConfirmScreen("Delete runs", body), answered)
+
+    def confirm_sweep(self, action: str, sweep_id: str,
+                      done: Callable[[], object] | None = None) -> None:
+        """Ask, then cancel a sweep's unfinished runs, retry its failed points or delete
+        it (with its runs and their folders)."""
+        what = {"cancel": ("Cancel sweep", "Cancel every unfinished run of sweep"),
+                "retry": ("Retry failed points", "Re-create every failed, cancelled or "
+                          "timed-out point of sweep"),
+                "delete": ("Delete sweep", "Delete finished sweep")}[action]
+        body = Text(f"{what[1]} {sweep_id}?")
+        if action == "delete":
+            body.append(" Its runs and their folders go too; this cannot be undone.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.sweep_action(action, sweep_id, done)
+
+        self.push_screen(ConfirmScreen(what[0], body), answered)
+
+    @work(thread=True, exit_on_error=False, group="actions")
+    def sweep_action(self, action: str, sweep_id: str,
+                     done: Callable[[], object] | None = None) -> None:
+        sweeps = self.services.sweeps
+        if action == "cancel":
+            message = f"sweep {sweep_id}: cancel requested for {len(sweeps.cancel(sweep_id))} " \
+                      "run(s)"
+        elif action == "retry":
+            count = len(sweeps.retry(sweep_id))
+            message = f"sweep {sweep_id}: {count} point(s) re-created" if count else \
+                f"sweep {sweep_id}: nothing to retry"
+        else:
+            message = f"sweep {sweep_id} deleted with its {sweeps.delete(sweep_id)} run(s)"
+        self.call_from_thread(self.say, message)
+        if done is not None:
+            self.call_from_thread(done)
 
     def _describe(self, run_ids: list[str]) -> Text:
         text = Text()

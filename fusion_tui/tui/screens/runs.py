@@ -59,6 +59,8 @@ class RunsScreen(Screen[None]):
         Binding("c", "cancel_runs", "Cancel"),
         Binding("d", "delete_runs", "Delete"),
         Binding("space", "toggle_select", "Select"),
+        Binding("m", "compare", "Compare"),
+        Binding("w", "open_sweeps", "Sweeps"),
         Binding("slash", "filter", "Filter"),
         Binding("p", "toggle_queue", "Pause/resume queue"),
         Binding("plus", "parallel(1)", "More at once", show=False),
@@ -336,6 +338,15 @@ class RunsScreen(Screen[None]):
     def action_toggle_select(self) -> None:
         self.table.toggle_selected()
         self._update_status_line()
+
+    def action_compare(self) -> None:
+        """The comparison of the runs marked with space (or of the one under the cursor)."""
+        targets = self._targets()
+        if targets:
+            self.app.open_comparison(run_ids=targets)  # type: ignore[attr-defined]
+
+    def action_open_sweeps(self) -> None:
+        self.app.open_sweeps()  # type: ignore[attr-defined]
 
     def action_open_detail(self) -> None:
         if (run_id := self.table.current_id) is not None:

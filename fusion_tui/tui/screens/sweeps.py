@@ -1,0 +1,137 @@
+"""Every sweep with its progress, ETA and status counts; live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Static
+
+from fusion_tui.store.models import Sweep
+from fusion_tui.sweeps.progress import SweepProgress, sweep_progress
+from fusion_tui.tui.format import STATUS_STYLE, STATUS_SYMBOL, duration, progress_bar, safe
+from fusion_tui.tui.format import timestamp as time_text
+from fusion_tui.tui.widgets.key_bar import KeyBar
+
+RELOAD_SECONDS = 1.0
+EMPTY = ("No sweeps yet.\n\nFrom a shell: fusion-tui sweep new -t minimal "
+         "--grid routing_settings.k_paths=1,2 --seeds 1-3\nor press n on the run list and "
+         "fill in the Sweep fields.")
+
+
+@dataclass(frozen=True)
+class SweepLine:
+    sweep: Sweep
+    progress: SweepProgress
+
+
+def counts_text(counts: dict[str, int]) -> Text:
+    """`✔ 10  ▶ 2  … 4`: symbol and count per status, in the status's colour."""
+    text = Text()
+    for status in STATUS_SYMBOL:
+        if counts.get(status):
+            if text:
+                text.append("  ")
+            text.append(f"{STATUS_SYMBOL[status]} {counts[status]}",
+                        style=STATUS_STYLE.get(status, ""))
+    return text
+
+
+class SweepsScreen(Screen[None]):
+    AUTO_FOCUS = "#sweeps"
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="sweeps.back"),
+        Binding("enter", "open_sweep", "Open", id="sweeps.open"),
+        Binding("m", "compare", "Compare", id="sweeps.compare"),
+        Binding("c", "cancel_sweep", "Cancel", id="sweeps.cancel"),
+        Binding("t", "retry_sweep", "Retry failed", id="sweeps.retry"),
+        Binding("d", "delete_sweep", "Delete", id="sweeps.delete"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, lines: list[SweepLine]) -> None:
+            super().__init__()
+            self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="sweeps-status")
+        yield DataTable(id="sweeps", cursor_type="row", zebra_stripes=True)
+        yield Static(EMPTY, id="sweeps-empty")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#sweeps", DataTable)
+        for title in ("ID", "Name", "Progress", "ETA", "Status", "Runs", "Template", "Created"):
+            table.add_column(title, key=title.lower())
+        self.query_one("#sweeps-empty").display = False
+        self.reload()
+        self.set_interval(RELOAD_SECONDS, self.reload)
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="reload")
+    def reload(self) -> None:
+        sweeps = self.app.services.sweeps  # type: ignore[attr-defined]
+        now = self.app.now()  # type: ignore[attr-defined]
+        lines = []
+        for row in sweeps.listing():
+            runs = sweeps.store.runs(row.sweep.id)
+            lines.append(SweepLine(row.sweep, sweep_progress(runs, now)))
+        self.post_message(self.Loaded(lines))
+
+    def on_sweeps_screen_loaded(self, message: Loaded) -> None:
+        table = self.query_one("#sweeps", DataTable)
+        current = self.current_id
+        table.clear()
+        for line in message.lines:
+            p, sweep = line.progress, line.sweep
+            table.add_row(sweep.id, safe(sweep.name or "-", 30), progress_bar(p.fraction),
+                          duration(p.eta_seconds) if p.eta_seconds is not None else "-",
+                          counts_text(p.counts), str(p.total), safe(sweep.template, 20),
+                          time_text(sweep.created_at), key=sweep.id)
+        if current is not None and current in {line.sweep.id for line in message.lines}:
+            table.move_cursor(row=table.get_row_index(current))
+        empty = not message.lines
+        self.query_one("#sweeps-empty").display = empty
+        table.display = not empty
+        done = sum(1 for line in message.lines if line.progress.done)
+        self.query_one("#sweeps-status", Static).update(
+            f"{len(message.lines)} sweep(s), {done} finished")
+
+    @property
+    def current_id(self) -> str | None:
+        table = self.query_one("#sweeps", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return str(key.value) if key.value is not None else None
+
+    def on_data_table_row_selected(self) -> None:
+        self.action_open_sweep()
+
+    def action_open_sweep(self) -> None:
+        if (sweep_id := self.current_id) is not None:
+            self.app.open_sweep(sweep_id)  # type: ignore[attr-defined]
+
+    def action_compare(self) -> None:
+        if (sweep_id := self.current_id) is not None:
+            self.app.open_comparison(sweep_id=sweep_id)  # type: ignore[attr-defined]
+
+    def action_cancel_sweep(self) -> None:
+        if (sweep_id := self.current_id) is not None:
+            self.app.confirm_sweep("cancel", sweep_id, self.reload)  # type: ignore[attr-defined]
+
+    def action_retry_sweep(self) -> None:
+        if (sweep_id := self.current_id) is not None:
+            self.app.confirm_sweep("retry", sweep_id, self.reload)  # type: ignore[attr-defined]
+
+    def action_delete_sweep(self) -> None:
+        if (sweep_id := self.current_id) is not None:
+            self.app.confirm_sweep("delete", sweep_id, self.reload)  # type: ignore[attr-defined]
