@@ -68,8 +68,9 @@ async def test_sweep_screens_follow_a_live_sweep(services: Services) -> None:
         await pilot.press("g")  # by k_paths only
         await until(pilot, lambda: screen.comparison is not None
                     and screen.comparison.keys == ["routing_settings.k_paths"])
-        assert [len(g.runs) for g in screen.comparison.groups] == [4, 4]
-        assert screen.comparison.tests  # two groups: Welch's test per load
+        by_k = screen.comparison
+        assert by_k is not None and [len(g.runs) for g in by_k.groups] == [4, 4]
+        assert by_k.tests  # two groups: Welch's test per load
         await pilot.press("b")
         await until(pilot, lambda: screen.comparison is not None
                     and screen.comparison.metric == "bit_rate_blocking")
