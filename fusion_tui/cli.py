@@ -353,6 +353,25 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
+def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    """Every key binding of the app: id, keys in force (after [keys]), what it does."""
+    from fusion_tui.tui.keys import key_table, unknown_ids
+
+    keymap = dict(settings.keymap)
+    unknown = unknown_ids(keymap)
+    if unknown:
+        raise UsageError(f"{settings.config_file}: [keys] {', '.join(unknown)}: no such key "
+                         "binding")
+    table = key_table(keymap)
+    rows = [("WHERE", "ID", "KEYS", "ACTION")] + [
+        (k.where, k.id, k.keys, k.description) for k in table]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    emit(args, [vars(k) for k in table], lambda: "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3]
+        for r in rows))
+    return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     """The resolved settings and where each came from (file, variable, flag or default)."""
     from dataclasses import fields
@@ -517,6 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("a")
     s.add_argument("b")
     sub.add_parser("stats", parents=[common], help="run statistics")
+    sub.add_parser("keys", parents=[common],
+                   help="the app's key bindings: id, keys (after [keys] remapping), action")
     sub.add_parser("config", parents=[common],
                    help="print the resolved settings and where each came from")
     s = sub.add_parser("db", parents=[common], help="database maintenance")
@@ -582,6 +603,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_doctor(args, settings)
         if args.command == "config":
             return cmd_config(args, settings)
+        if args.command == "keys":
+            return cmd_keys(args, settings)
         if args.command == "db":
             return cmd_db(args, settings)
         from fusion_tui.services import open_services

@@ -92,6 +92,8 @@ class Settings:
     # `fusion-tui config`; not a setting itself.
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
     config_file: Path | None = field(default=None, compare=False, repr=False)
+    # The app's key remapping ([keys] in the settings file): binding id -> keys.
+    keymap: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def template_dirs(self) -> tuple[Path, ...]:
@@ -152,13 +154,14 @@ class Settings:
                 "FUSION checkout instead (fusion-tui doctor checks it)")
         values: dict[str, Any] = {}
         sources: dict[str, str] = {}
+        keymap: dict[str, str] = {}
         path, named = config_path(env, config)
         if path is not None and (named or path.exists()):
             if named and not path.exists():
                 raise SettingsError(f"the settings file {path} does not exist "
                                     f"({'--config' if config else CONFIG_VARIABLE})")
             try:
-                from_file = read_settings_file(path, _SETTING_NAMES)
+                from_file, keymap = read_settings_file(path, _SETTING_NAMES)
             except SettingsFileError as exc:
                 raise SettingsError(str(exc)) from None
             for key, raw in from_file.items():
@@ -180,7 +183,7 @@ class Settings:
         values.setdefault("runs_dir", home / "runs")
         values.setdefault("user_templates_dir", home / "templates")
         settings = cls(home=home, **values, sources=tuple(sorted(sources.items())),
-                       config_file=path)
+                       config_file=path, keymap=tuple(sorted(keymap.items())))
         settings.validate()
         return settings
 

@@ -8,6 +8,8 @@ environment, so a cluster user writes partition and account once.
     time = "2-00:00:00"
     [fusion]                # keys become fusion_<key>
     home = "~/FUSION"
+    [keys]                  # the app's keys: binding id = key(s) (`fusion-tui keys`)
+    "runs.cancel_runs" = "x"
 
 `FUSION_TUI_CONFIG` (or `--config`) names another file; `none` reads no file.
 """
@@ -15,6 +17,7 @@ environment, so a cluster user writes partition and account once.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import tomllib
 from collections.abc import Mapping
@@ -26,6 +29,8 @@ from fusion_tui.safefile import read_text
 CONFIG_VARIABLE = "FUSION_TUI_CONFIG"
 NO_FILE = "none"
 TABLES = ("slurm", "fusion")
+KEYS_TABLE = "keys"
+_KEY = re.compile(r"[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*|[!-~]")
 _LIMIT = 1 << 20
 
 
@@ -60,10 +65,29 @@ def _text(path: Path, key: str, value: Any) -> str:
     raise SettingsFileError(f"{path}: {key}: expected text or a number, got {type(value).__name__}")
 
 
-def read_settings_file(path: Path, known: frozenset[str]) -> dict[str, str]:
-    """Setting name -> its value as text, from the file at `path`.
+def _keymap(path: Path, table: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """The [keys] table: binding id -> keys (`"x"`, `"ctrl+k,f5"`), nested tables joined
+    with dots (`[keys.runs] cancel_runs = "x"` is `runs.cancel_runs`)."""
+    out: dict[str, str] = {}
+    for name, value in table.items():
+        ident = f"{prefix}{name}"
+        if isinstance(value, dict):
+            out.update(_keymap(path, value, f"{ident}."))
+            continue
+        if not isinstance(value, str) or not all(
+                _KEY.fullmatch(k.strip()) for k in value.split(",")):
+            raise SettingsFileError(f"{path}: [keys] {ident}: expected keys such as \"x\", "
+                                    f"\"ctrl+k\" or \"f5,x\", got {value!r}")
+        out[ident] = ",".join(k.strip() for k in value.split(","))
+    return out
 
-    Unknown keys are refused (a misspelt `partiton` must not be silently ignored).
+
+def read_settings_file(path: Path, known: frozenset[str]) -> tuple[dict[str, str],
+                                                                   dict[str, str]]:
+    """Setting name -> its value as text, and the [keys] table, from the file at `path`.
+
+    Unknown keys are refused (a misspelt `partiton` must not be silently ignored); binding
+    ids are checked by the app, which knows its screens.
     """
     try:
         data = tomllib.loads(read_text(path, limit=_LIMIT))
@@ -74,8 +98,11 @@ def read_settings_file(path: Path, known: frozenset[str]) -> dict[str, str]:
     except OSError as exc:
         raise SettingsFileError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     out: dict[str, str] = {}
+    keys: dict[str, str] = {}
     for key, value in data.items():
-        if key in TABLES and isinstance(value, dict):
+        if key == KEYS_TABLE and isinstance(value, dict):
+            keys = _keymap(path, value)
+        elif key in TABLES and isinstance(value, dict):
             for inner, inner_value in value.items():
                 name = f"{key}_{inner}"
                 if name not in known:
@@ -85,4 +112,4 @@ def read_settings_file(path: Path, known: frozenset[str]) -> dict[str, str]:
             out[key] = _text(path, key, value)
         else:
             raise SettingsFileError(f"{path}: {key}: not a setting")
-    return out
+    return out, keys

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import screen_text, until
+from helpers import open_new_run, screen_text, until
 
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.status import RunStatus
@@ -135,3 +135,25 @@ async def test_compare_runs_marked_on_the_run_list(services: Services) -> None:
         assert screen.comparison.keys == ["routing_settings.k_paths"]
         assert sorted(g.label for g in screen.comparison.groups) == ["k_paths=1", "k_paths=2"]
         assert "2 marked runs" in screen_text(app)
+
+
+async def test_the_new_run_form_builds_a_sweep(services: Services) -> None:
+    app = create_app(services)
+    async with app.run_test(size=(120, 50)) as pilot:
+        form = await open_new_run(pilot, "fake")
+        form.query_one("#general_settings--max_iters").value = "3"
+        form.query_one("#sweep-grid").value = "routing_settings.k_paths=1,0"
+        form.query_one("#sweep-seeds").value = "1-2"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "grid point k_paths=0" in screen_text(app))
+        assert services.sweeps.listing() == [] and services.store.list_runs() == []
+        form.query_one("#sweep-grid").value = "routing_settings.k_paths=1,2"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen))
+        (row,) = services.sweeps.listing()
+        assert row.total == 4
+        assert json.loads(row.sweep.overrides_json) == ["general_settings.max_iters=3"]
+        assert json.loads(row.sweep.seeds_json or "null") == [1, 2]
+        runs = services.sweeps.store.runs(row.sweep.id)
+        assert {json.loads(r.config_json)["general_settings"]["max_iters"] for r in runs} == \
+            {"3"}

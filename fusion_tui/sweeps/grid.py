@@ -25,7 +25,7 @@ _OPEN = {"[": "]", "{": "}", "(": ")"}
 _RANGE = re.compile(r"\s*(\d+)\s*-\s*(\d+)\s*\Z")
 
 
-def split_values(text: str) -> list[str]:
+def split_values(text: str, separator: str = ",") -> list[str]:
     """`1,2,[3,4]` -> ['1', '2', '[3,4]']: commas inside brackets or quotes do not split."""
     values: list[str] = []
     closing: list[str] = []
@@ -40,7 +40,7 @@ def split_values(text: str) -> list[str]:
             closing.append(_OPEN[ch])
         elif closing and ch == closing[-1]:
             closing.pop()
-        elif ch == "," and not closing:
+        elif ch == separator and not closing:
             values.append("".join(current).strip())
             current = []
             continue
@@ -103,6 +103,26 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     if len(set(seeds)) != len(seeds):
         raise ConfigError(f"--seeds {text!r}: a seed is listed twice")
     return tuple(seeds)
+
+
+def parse_axes(text: str) -> tuple[Axis, ...]:
+    """The new-run form's grid field: axes separated by `;` (outside brackets and quotes),
+    e.g. `routing_settings.k_paths=1,2; general_settings.allocation_method=first_fit,best_fit`."""
+    return tuple(parse_axis(part) for part in split_values(text, ";") if part.strip())
+
+
+def overrides_between(template: dict[str, dict[str, str]],
+                      edited: dict[str, dict[str, str]]) -> list[str]:
+    """`section.key=value` for every key `edited` adds or changes against `template` (a
+    form's values as a sweep's overrides); a removed key cannot be one, so it is refused."""
+    for section, keys in template.items():
+        for key in keys:
+            if key not in edited.get(section, {}):
+                raise ConfigError(f"[{section}] {key}: a sweep starts from its template and "
+                                  "cannot remove a key")
+    return [f"{section}.{key}={value}" for section, keys in edited.items()
+            for key, value in keys.items()
+            if template.get(section, {}).get(key) != value]
 
 
 def erlang_text(value: float) -> str:

@@ -54,8 +54,8 @@ class FusionApp(App[None]):
     TITLE = "fusion-tui"
     CSS_PATH = [str(styles_dir() / "app.tcss")]
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "toggle_help", "Help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "toggle_help", "Help", id="app.toggle_help"),
     ]
 
     connected: var[bool] = var(False)
@@ -101,6 +101,8 @@ class FusionApp(App[None]):
     def on_mount(self) -> None:
         from fusion_tui.tui.screens.runs import RunsScreen
 
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
         if self._services is not None:
             self._connect()
         self.push_screen(RunsScreen())
@@ -142,10 +144,23 @@ class FusionApp(App[None]):
 
     def _connect(self) -> None:
         self.connected = True
+        if self.settings.keymap:
+            self.call_after_refresh(self._check_keymap)
         if self._watch_notifications:
             self._seen_finished = self.now()
             self.set_interval(NOTIFY_SECONDS, self.check_finished)
         self.set_interval(SLURM_WATCH_SECONDS, self.watch_slurm)
+
+    def _check_keymap(self) -> None:
+        """Say which remapped binding ids do not exist (after the first frame: it imports
+        every screen)."""
+        from fusion_tui.tui.keys import unknown_ids
+
+        unknown = unknown_ids(dict(self.settings.keymap))
+        if unknown:
+            self.say(f"{self.settings.config_file}: [keys] {', '.join(unknown)}: no such key "
+                     "binding (`fusion-tui keys` lists them)", title="Settings",
+                     severity="warning")
 
     def watch_slurm(self) -> None:
         """Fold Slurm runs' folders (and, when due, squeue) into the store."""

@@ -81,9 +81,9 @@ def load_preview(path: Path) -> PreviewContent:
 
 class ArtifactsScreen(Screen[None]):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("o", "open_external", "Open in $PAGER"),
-        Binding("e", "open_editor", "Open in $EDITOR"),
+        Binding("escape", "app.pop_screen", "Back", id="artifacts.pop_screen"),
+        Binding("o", "open_external", "Open in $PAGER", id="artifacts.open_external"),
+        Binding("e", "open_editor", "Open in $EDITOR", id="artifacts.open_editor"),
     ]
 
     class Listed(Message):

@@ -50,12 +50,12 @@ CONFIG_SUMMARY = (
 
 class DetailScreen(Screen[None]):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("l", "open_log", "Log"),
-        Binding("a", "open_artifacts", "Artifacts"),
-        Binding("r", "clone", "Clone"),
-        Binding("c", "cancel", "Cancel"),
-        Binding("d", "delete", "Delete"),
+        Binding("escape", "app.pop_screen", "Back", id="detail.pop_screen"),
+        Binding("l", "open_log", "Log", id="detail.open_log"),
+        Binding("a", "open_artifacts", "Artifacts", id="detail.open_artifacts"),
+        Binding("r", "clone", "Clone", id="detail.clone"),
+        Binding("c", "cancel", "Cancel", id="detail.cancel"),
+        Binding("d", "delete", "Delete", id="detail.delete"),
     ]
 
     class Loaded(Message):

@@ -20,14 +20,14 @@ from fusion_tui.tui.widgets.log_view import LogView
 class LogScreen(Screen[None]):
     AUTO_FOCUS = "#log"
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("f", "toggle_follow", "Follow"),
-        Binding("slash", "search", "Search"),
-        Binding("n", "next_hit", "Next hit"),
-        Binding("N", "previous_hit", "Prev hit"),
-        Binding("g", "top", "Top"),
-        Binding("G", "bottom", "Bottom"),
-        Binding("w", "toggle_wrap", "Wrap"),
+        Binding("escape", "back", "Back", id="log.back"),
+        Binding("f", "toggle_follow", "Follow", id="log.toggle_follow"),
+        Binding("slash", "search", "Search", id="log.search"),
+        Binding("n", "next_hit", "Next hit", id="log.next_hit"),
+        Binding("N", "previous_hit", "Prev hit", id="log.previous_hit"),
+        Binding("g", "top", "Top", id="log.top"),
+        Binding("G", "bottom", "Bottom", id="log.bottom"),
+        Binding("w", "toggle_wrap", "Wrap", id="log.toggle_wrap"),
     ]
 
     class Located(Message):

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Header, Input, Label, Select, Static, TextArea
 
 from fusion_tui.config import schema, validator
 from fusion_tui.config.errors import ConfigError
@@ -29,6 +29,7 @@ from fusion_tui.faults import describe
 from fusion_tui.fusion import schema as fusion_schema
 from fusion_tui.settings import BUILTIN_SIMULATOR, FUSION_SIMULATOR
 from fusion_tui.store.models import Run
+from fusion_tui.sweeps.grid import Grid, overrides_between, parse_axes, parse_seeds
 from fusion_tui.tui.format import safe
 from fusion_tui.tui.widgets.key_bar import KeyBar
 
@@ -65,15 +66,20 @@ def field_id(section: str, key: str) -> str:
 class NewRunScreen(Screen[None]):
     AUTO_FOCUS = "#name"
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Cancel"),
-        Binding("ctrl+s", "submit", "Create run"),
-        Binding("f2", "toggle_advanced", "Advanced (INI)"),
+        Binding("escape", "app.pop_screen", "Cancel", id="new_run.pop_screen"),
+        Binding("ctrl+s", "submit", "Create run", id="new_run.submit"),
+        Binding("f2", "toggle_advanced", "Advanced (INI)", id="new_run.toggle_advanced"),
     ]
 
     class TemplatesLoaded(Message):
         def __init__(self, templates: list[Template], clone: Run | None) -> None:
             super().__init__()
             self.templates, self.clone = templates, clone
+
+    class SweepCreated(Message):
+        def __init__(self, sweep_id: str, runs: int) -> None:
+            super().__init__()
+            self.sweep_id, self.runs = sweep_id, runs
 
     class Created(Message):
         def __init__(self, run: Run | None, error: str = "") -> None:
@@ -108,6 +114,19 @@ class NewRunScreen(Screen[None]):
                     with Horizontal(classes="field-row"):
                         yield Label(label, classes="field-label")
                         yield Input(placeholder=hint, id=f"slurm-{key}", compact=True)
+            with Vertical(id="sweep-fields"):
+                yield Label("Sweep (optional): one run per grid point, seed and load",
+                            classes="section-title")
+                with Horizontal(classes="field-row"):
+                    yield Label("Grid", classes="field-label")
+                    yield Input(placeholder="routing_settings.k_paths=1,2; section.key=a,b",
+                                id="sweep-grid", compact=True)
+                with Horizontal(classes="field-row"):
+                    yield Label("Seeds", classes="field-label")
+                    yield Input(placeholder="e.g. 1-5 or 1,4,9", id="sweep-seeds", compact=True)
+                with Horizontal(classes="field-row"):
+                    yield Label("Split loads", classes="field-label")
+                    yield Checkbox("one run per Erlang value", id="sweep-split", compact=True)
             with Vertical(id="form-fields"):
                 for section, key, label in FIELDS:
                     with Horizontal(classes="field-row"):
@@ -311,7 +330,14 @@ class NewRunScreen(Screen[None]):
         executor = str(self.query_one("#executor", Select).value)
         slurm = {key: self.query_one(f"#slurm-{key}", Input).value for key, _, _ in SLURM_FIELDS} \
             if executor == "slurm" else {}
-        self.create(template, self.query_one("#name", Input).value, text, executor, slurm)
+        name = self.query_one("#name", Input).value
+        grid_text = self.query_one("#sweep-grid", Input).value.strip()
+        seeds = self.query_one("#sweep-seeds", Input).value.strip()
+        split = self.query_one("#sweep-split", Checkbox).value
+        if grid_text or seeds or split:
+            self.create_sweep(template, name, text, executor, slurm, (grid_text, seeds, split))
+            return
+        self.create(template, name, text, executor, slurm)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="create")
     def create(self, template: str, name: str, text: str, executor: str,
@@ -326,6 +352,34 @@ class NewRunScreen(Screen[None]):
             self.post_message(self.Created(None, describe(exc)))
             return
         self.post_message(self.Created(run))
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="create")
+    def create_sweep(self, template: str, name: str, text: str, executor: str,
+                     slurm: dict[str, str | None], grid_spec: tuple[str, str, bool]) -> None:
+        """The same sweep as `fusion-tui sweep new`: the form's changes to the template
+        are its overrides."""
+        grid_text, seeds, split = grid_spec
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            _, base = load_template(template, services.settings.template_dirs)
+            edited, _meta = parse_ini(text, "config")
+            grid = Grid(parse_axes(grid_text), parse_seeds(seeds) if seeds else (), split)
+            detail = services.sweeps.create(template, grid, name=name or None,
+                                            overrides=overrides_between(base, edited),
+                                            executor=executor, slurm=slurm)
+        except ConfigError as exc:
+            self.post_message(self.Created(None, str(exc)))
+            return
+        except OSError as exc:
+            self.post_message(self.Created(None, describe(exc)))
+            return
+        self.post_message(self.SweepCreated(detail.sweep.id, len(detail.runs)))
+
+    def on_new_run_screen_sweep_created(self, message: SweepCreated) -> None:
+        self.app.say(f"Sweep {message.sweep_id}: {message.runs} runs",  # type: ignore[attr-defined]
+                     title="New sweep")
+        self.app.pop_screen()
+        self.app.open_sweep(message.sweep_id)  # type: ignore[attr-defined]
 
     def on_new_run_screen_created(self, message: Created) -> None:
         if message.run is None:

@@ -14,10 +14,10 @@ class ConfirmScreen(ModalScreen[bool]):
     """Asks one question; dismisses with True (confirm) or False (abort)."""
 
     BINDINGS = [
-        Binding("y", "confirm", "Yes"),
-        Binding("enter", "confirm", "Yes", show=False),
-        Binding("n", "abort", "No"),
-        Binding("escape", "abort", "No", show=False),
+        Binding("y", "confirm", "Yes", id="confirm.yes"),
+        Binding("enter", "confirm", "Yes", show=False, id="confirm.yes_enter"),
+        Binding("n", "abort", "No", id="confirm.no"),
+        Binding("escape", "abort", "No", show=False, id="confirm.no_escape"),
     ]
 
     def __init__(self, title: str, body: Text) -> None:

@@ -52,6 +52,11 @@ class KeyBar(Widget):
             elif binding.show and binding.action not in seen:
                 seen.add(binding.action)
                 left.append((binding, active.enabled))
+        # In the order the screen declares them, also for keys remapped by the keymap
+        # (Textual lists those last).
+        order = {b.id: i for i, b in enumerate(getattr(self.screen, "BINDINGS", []))
+                 if isinstance(b, Binding) and b.id}
+        left.sort(key=lambda item: order.get(item[0].id or "", len(order)))
         return left, right
 
     def _label(self, binding: Binding) -> tuple[str, str]:

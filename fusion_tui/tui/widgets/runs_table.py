@@ -78,12 +78,12 @@ class RunsTable(ScrollView, can_focus=True):
         "runs-table--header", "runs-table--cursor", "runs-table--even-row",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "edge(-1)", "First row", show=False),
-        Binding("end", "edge(1)", "Last row", show=False),
+        Binding("up", "cursor(-1)", "Up", show=False, id="runs_table.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="runs_table.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="runs_table.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="runs_table.page_down"),
+        Binding("home", "edge(-1)", "First row", show=False, id="runs_table.first"),
+        Binding("end", "edge(1)", "Last row", show=False, id="runs_table.last"),
     ]
 
     cursor_row: reactive[int] = reactive(0, always_update=True, init=False)

@@ -1,0 +1,57 @@
+"""Every key binding of the app by id, for remapping (`[keys]` in the settings file, applied
+with Textual's keymap) and for `fusion-tui keys`, which lists them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding
+from textual.dom import DOMNode
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: str
+    keys: str
+    description: str
+    where: str
+
+
+def _owners() -> list[tuple[str, type[DOMNode]]]:
+    from fusion_tui.tui.app import FusionApp
+    from fusion_tui.tui.screens.artifacts import ArtifactsScreen
+    from fusion_tui.tui.screens.comparison import ComparisonScreen
+    from fusion_tui.tui.screens.detail import DetailScreen
+    from fusion_tui.tui.screens.log import LogScreen
+    from fusion_tui.tui.screens.new_run import NewRunScreen
+    from fusion_tui.tui.screens.runs import RunsScreen
+    from fusion_tui.tui.screens.sweep import SweepScreen
+    from fusion_tui.tui.screens.sweeps import SweepsScreen
+    from fusion_tui.tui.widgets.confirm import ConfirmScreen
+    from fusion_tui.tui.widgets.runs_table import RunsTable
+
+    return [("everywhere", FusionApp), ("runs", RunsScreen), ("runs", RunsTable),
+            ("detail", DetailScreen), ("log", LogScreen), ("artifacts", ArtifactsScreen),
+            ("new run", NewRunScreen), ("sweeps", SweepsScreen), ("sweep", SweepScreen),
+            ("comparison", ComparisonScreen), ("confirm", ConfirmScreen)]
+
+
+def bindings() -> Iterator[tuple[str, Binding]]:
+    """(where, binding) for every binding the app declares."""
+    for where, owner in _owners():
+        for binding in owner.BINDINGS:
+            if isinstance(binding, Binding):
+                yield where, binding
+
+
+def key_table(keymap: Mapping[str, str]) -> list[KeyInfo]:
+    """Every binding with the keys in force under `keymap`."""
+    return [KeyInfo(b.id or "", keymap.get(b.id or "", b.key), b.description, where)
+            for where, b in bindings()]
+
+
+def unknown_ids(keymap: Mapping[str, str]) -> list[str]:
+    """Ids in `keymap` that no binding has (a typo would otherwise do nothing)."""
+    known = {b.id for _, b in bindings()}
+    return sorted(i for i in keymap if i not in known)
