@@ -114,6 +114,17 @@ class NewRunScreen(Screen[None]):
                     with Horizontal(classes="field-row"):
                         yield Label(label, classes="field-label")
                         yield Input(placeholder=hint, id=f"slurm-{key}", compact=True)
+            with Vertical(id="form-fields"):
+                for section, key, label in FIELDS:
+                    with Horizontal(classes="field-row"):
+                        yield Label(label, classes="field-label")
+                        if key == "allocation_method":
+                            yield Select[str]([(m, m) for m in schema.ALLOCATION_METHODS],
+                                              id=field_id(section, key), allow_blank=False,
+                                              compact=True)
+                        else:
+                            yield Input(id=field_id(section, key), compact=True)
+                    yield Label("", id=f"err-{field_id(section, key)}", classes="field-error")
             with Vertical(id="sweep-fields"):
                 yield Label("Sweep (optional): one run per grid point, seed and load",
                             classes="section-title")
@@ -127,17 +138,6 @@ class NewRunScreen(Screen[None]):
                 with Horizontal(classes="field-row"):
                     yield Label("Split loads", classes="field-label")
                     yield Checkbox("one run per Erlang value", id="sweep-split", compact=True)
-            with Vertical(id="form-fields"):
-                for section, key, label in FIELDS:
-                    with Horizontal(classes="field-row"):
-                        yield Label(label, classes="field-label")
-                        if key == "allocation_method":
-                            yield Select[str]([(m, m) for m in schema.ALLOCATION_METHODS],
-                                              id=field_id(section, key), allow_blank=False,
-                                              compact=True)
-                        else:
-                            yield Input(id=field_id(section, key), compact=True)
-                    yield Label("", id=f"err-{field_id(section, key)}", classes="field-error")
             yield TextArea(language="toml", id="ini", show_line_numbers=True)
             yield Static(id="form-error")
         yield KeyBar()
