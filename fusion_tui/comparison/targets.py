@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from fusion_tui.runs.errors import RunNotFound
 from fusion_tui.store.models import Run, Sweep
-from fusion_tui.sweeps.manager import SweepManager
+from fusion_tui.sweeps.manager import SweepManager, grid_of
 
 
 @dataclass(frozen=True)
@@ -53,5 +53,5 @@ def resolve_targets(sweeps: SweepManager, refs: Sequence[str]) -> Targets:
     if found_sweeps and not loose:
         grid_keys = []
         for sweep in found_sweeps:
-            grid_keys += [k for k in sweeps.detail(sweep.id).grid.keys if k not in grid_keys]
+            grid_keys += [k for k in grid_of(sweep).keys if k not in grid_keys]
     return Targets(list(runs.values()), found_sweeps, grid_keys)

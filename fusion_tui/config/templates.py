@@ -149,7 +149,26 @@ def load_template(name: str, dirs: Sequence[Path]) -> tuple[Template, SectionDic
     if path is None:
         known = ", ".join(sorted(_candidates(dirs))) or "none"
         raise ConfigError(f"unknown template {name!r} (available: {known})")
-    return _read_template(stem, path)
+    return _read_template_cached(stem, path)
+
+
+_READ: dict[tuple[str, Path, int, int], tuple[Template, SectionDict]] = {}
+
+
+def _read_template_cached(name: str, path: Path) -> tuple[Template, SectionDict]:
+    """`_read_template`, remembered while the file's size and mtime stay the same (a
+    sweep reads its template once per point); the sections come back as a fresh copy."""
+    try:
+        st = path.stat()
+        key = (name, path, st.st_mtime_ns, st.st_size)
+    except OSError:
+        return _read_template(name, path)
+    if key not in _READ:
+        if len(_READ) > 64:
+            _READ.clear()
+        _READ[key] = _read_template(name, path)
+    template, sections = _READ[key]
+    return template, {section: dict(values) for section, values in sections.items()}
 
 
 def apply_overrides(sections: SectionDict, overrides: Iterable[Override],

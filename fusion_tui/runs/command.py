@@ -8,6 +8,7 @@ the words afterwards, so a value with spaces or quotes stays one argument.
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import shutil
@@ -34,9 +35,15 @@ def placeholder_values(run_id: str, paths: RunPaths, settings: Settings) -> dict
     }
 
 
+@functools.lru_cache(maxsize=16)
+def _split(template: str) -> tuple[str, ...]:
+    """The command's words (a sweep expands the same command for every point)."""
+    return tuple(shlex.split(template))
+
+
 def expand_command(template: str, values: dict[str, str], *, setting: str) -> list[str]:
     try:
-        words = shlex.split(template)
+        words = _split(template)
     except ValueError as exc:
         raise ConfigError(f"{setting}: cannot split command ({exc})") from None
     if not words:

@@ -35,7 +35,13 @@ from fusion_tui.runs.evidence import supervisor_outcome
 from fusion_tui.runs.ids import check_run_id, is_run_id, new_run_id
 from fusion_tui.runs.owner import current_user
 from fusion_tui.runs.provenance import config_hash, provenance, seed_of
-from fusion_tui.runs.rundir import RunPaths, read_json, write_atomic, write_json_atomic
+from fusion_tui.runs.rundir import (
+    RunPaths,
+    read_json,
+    write_atomic,
+    write_json_atomic,
+    write_new,
+)
 from fusion_tui.safefile import read_text
 from fusion_tui.settings import EXECUTORS, FUSION_SIMULATOR, Settings
 from fusion_tui.store.models import EventKind, Run, SlurmJob
@@ -204,16 +210,24 @@ class RunManager:
 
     def materialize(self, plan: PlannedRun, *, durable: bool = True) -> Run:
         """Make the run's folder (config.ini, launch.json) and its row object, not yet
-        stored; a failure removes the folder."""
+        stored; a failure removes the folder.
+
+        `durable=False` is for a batch (a sweep): the folder is new and unseen until the
+        batch's rows are stored, so its files are written directly, and the caller makes
+        them durable once (`os.sync()`) before storing the rows.
+        """
         config, paths = plan.config, plan.paths
-        paths.create()
+        paths.create(parent_exists=not durable)
         ini = config.to_ini()
+        launch = {"argv": plan.argv, "cwd": str(plan.cwd) if plan.cwd else None,
+                  "simulator": config.simulator}
         try:
-            write_atomic(paths.config, ini, durable=durable)
-            write_json_atomic(paths.launch, {
-                "argv": plan.argv, "cwd": str(plan.cwd) if plan.cwd else None,
-                "simulator": config.simulator,
-            }, durable=durable)
+            if durable:
+                write_atomic(paths.config, ini)
+                write_json_atomic(paths.launch, launch)
+            else:
+                write_new(paths.config, ini)
+                write_new(paths.launch, json.dumps(launch, indent=2, sort_keys=True) + "\n")
         except BaseException:
             shutil.rmtree(paths.root, ignore_errors=True)
             raise

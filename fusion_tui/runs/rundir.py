@@ -108,9 +108,10 @@ class RunPaths:
     def attempts(self) -> Path:
         return self.root / "attempts"
 
-    def create(self) -> None:
+    def create(self, *, parent_exists: bool = False) -> None:
         """Make the directory tree; fails if the run directory already exists."""
-        self.root.parent.mkdir(parents=True, exist_ok=True)
+        if not parent_exists:
+            self.root.parent.mkdir(parents=True, exist_ok=True)
         self.root.mkdir()
         self.logs.mkdir()
         self.output.mkdir()
@@ -134,6 +135,13 @@ def write_atomic(path: Path, data: str, *, durable: bool = True) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_new(path: Path, data: str) -> None:
+    """Create `path` with `data` (it must not exist): for files in a folder nobody can
+    see yet, where a temporary file and a rename would only cost time."""
+    with open(path, "x", encoding="utf-8") as fh:
+        fh.write(data)
 
 
 def write_json_atomic(path: Path, value: Any, *, durable: bool = True) -> None:

@@ -4,6 +4,7 @@ by length (Yen's algorithm)."""
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import json
@@ -49,8 +50,10 @@ def topologies_dir() -> Path:
     return data_dir() / "topologies"
 
 
+@functools.cache
 def shipped_topologies() -> dict[str, Path]:
-    """Shipped topology names (lower case) -> file."""
+    """Shipped topology names (lower case) -> file (read once: shipped data does not
+    change while we run; a sweep validates a thousand configs against it)."""
     out = {}
     for path in sorted(topologies_dir().glob("*.json")):
         try:

@@ -82,7 +82,7 @@ class Run(Base):
     config_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     seed: Mapped[int | None] = mapped_column(Integer)
     provenance_json: Mapped[str | None] = mapped_column(Text)
-    origin_id: Mapped[str | None] = mapped_column(String(12))  # the run this one restarts
+    origin_id: Mapped[str | None] = mapped_column(String(12), index=True)  # what it restarts
     # A run of a sweep: the sweep, and its point ({"section.key": value, ...} as text).
     sweep_id: Mapped[str | None] = mapped_column(String(12), ForeignKey("sweeps.id"),
                                                  index=True)

@@ -65,11 +65,13 @@ class SweepStore:
 
     def runs(self, sweep_id: str, *, current: bool = True) -> list[Run]:
         """The sweep's runs in creation order (only the current ones unless asked)."""
-        stmt = select(Run).where(Run.sweep_id == sweep_id)
-        if current:
-            stmt = stmt.where(is_current())
+        stmt = select(Run).where(Run.sweep_id == sweep_id).order_by(Run.created_at, Run.id)
         with self._store.session() as s:
-            return list(s.scalars(stmt.order_by(Run.created_at, Run.id)))
+            runs = list(s.scalars(stmt))
+        if not current:
+            return runs
+        replaced = {r.origin_id for r in runs if r.origin_id}
+        return [r for r in runs if r.id not in replaced]
 
     def listing(self, owner: str | None = None, *, limit: int = 200) -> list[SweepRow]:
         """Newest sweeps first, each with the status counts of its current runs."""

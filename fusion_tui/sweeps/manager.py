@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +46,13 @@ class SweepDetail:
 
     @property
     def grid(self) -> Grid:
-        return Grid.from_json(json.loads(self.sweep.grid_json),
-                              json.loads(self.sweep.seeds_json or "null"),
-                              self.sweep.split_loads)
+        return grid_of(self.sweep)
+
+
+def grid_of(sweep: Sweep) -> Grid:
+    """The grid a sweep was made with."""
+    return Grid.from_json(json.loads(sweep.grid_json), json.loads(sweep.seeds_json or "null"),
+                          sweep.split_loads)
 
 
 def point_of(run: Run) -> dict[str, str]:
@@ -88,8 +93,9 @@ class SweepManager:
 
     def detail(self, ref: str) -> SweepDetail:
         sweep = self.resolve(ref)
-        current = self.store.runs(sweep.id)
         everything = self.store.runs(sweep.id, current=False)
+        replaced = {r.origin_id for r in everything if r.origin_id}
+        current = [r for r in everything if r.id not in replaced]
         return SweepDetail(sweep, current, len(everything) - len(current))
 
     def listing(self, *, everyone: bool = False) -> list[SweepRow]:
@@ -177,8 +183,10 @@ class SweepManager:
         for plan in plans:
             plan.sweep_id = sweep.id
         try:
-            for plan in plans:
-                made.append(self.runs.materialize(plan, durable=False))
+            self.runs.settings.runs_dir.mkdir(parents=True, exist_ok=True)
+            with ThreadPoolExecutor(max_workers=8) as pool:  # file system calls wait, not
+                made = list(pool.map(lambda p: self.runs.materialize(p, durable=False),
+                                     plans))  # compute: threads overlap them
             options = plans[0].options
             jobs = [SlurmJob(run_id=r.id, attempt=1, options_json=json.dumps(options.as_dict()),
                              state="SUBMITTING", time_limit=options.time)

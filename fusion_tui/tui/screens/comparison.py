@@ -99,7 +99,8 @@ class ComparisonScreen(Screen[None]):
             status.append_text(safe(warning, 200))
         self.query_one("#cmp-status", Static).update(status)
         self.query_one(ComparisonChart).show(comparison)
-        self._fill_numbers(comparison)
+        if self.query_one("#cmp-numbers").display:
+            self._fill_numbers(comparison)
         self._fill_params(comparison)
 
     def _fill_numbers(self, comparison: Comparison) -> None:
@@ -120,13 +121,15 @@ class ComparisonScreen(Screen[None]):
                               f"p = {_number(test.p_value)} (Welch)", test.basis)
 
     def _fill_params(self, comparison: Comparison) -> None:
+        """One row per group, one column per parameter that differs between groups."""
         table = self.query_one("#cmp-params", DataTable)
         table.clear(columns=True)
-        table.add_column("differs between groups")
-        for group in comparison.groups:
-            table.add_column(safe(group.label, 24))
-        for key, values in comparison.differing:
-            table.add_row(safe(key, 50), *(safe(v, 24) for v in values))
+        table.add_column("group")
+        for key, _ in comparison.differing:
+            table.add_column(safe(key, 40))
+        for i, group in enumerate(comparison.groups):
+            table.add_row(safe(group.label, 40),
+                          *(safe(values[i], 24) for _, values in comparison.differing))
         table.display = bool(comparison.differing)
 
     def action_next_metric(self) -> None:
@@ -141,6 +144,8 @@ class ComparisonScreen(Screen[None]):
     def action_toggle_table(self) -> None:
         chart, numbers = self.query_one(ComparisonChart), self.query_one("#cmp-numbers")
         chart.display, numbers.display = numbers.display, chart.display
+        if numbers.display and self.comparison is not None:
+            self._fill_numbers(self.comparison)
 
     def action_export(self) -> None:
         if self.data:

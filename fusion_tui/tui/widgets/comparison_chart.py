@@ -10,6 +10,7 @@ from textual_plotext import PlotextPlot
 from fusion_tui.comparison.compare import Comparison
 from fusion_tui.textsafe import one_line
 
+MAX_LINES = 12  # more lines than this cannot be told apart in a terminal
 COLORS = ("blue+", "red+", "green+", "orange", "magenta+", "cyan+", "yellow", "white")
 LABELS = {"blocking": "Blocking probability", "bit_rate_blocking": "Bit-rate blocking"}
 
@@ -42,7 +43,10 @@ class ComparisonChart(PlotextPlot):
         metric = comparison.metric if comparison else "blocking"
         plt.title(f"{LABELS[metric]} vs load (log scale)")
         plt.xlabel("Erlang")
-        groups = comparison.groups if comparison else []
+        groups = comparison.groups[:MAX_LINES] if comparison else []
+        if comparison and len(comparison.groups) > MAX_LINES:
+            plt.title(f"{LABELS[metric]} vs load (log scale): the first {MAX_LINES} of "
+                      f"{len(comparison.groups)} groups (g: another grouping)")
         lows: list[float] = []
         xs = sorted({p.erlang for g in groups for p in g.points})
         if len(xs) > 1:  # room at both ends for the interval bars

@@ -1,4 +1,5 @@
-"""Sweeps: a grid of runs from one template (`sweeps`), and each run's sweep and point.
+"""Sweeps: a grid of runs from one template (`sweeps`), and each run's sweep and point;
+an index on `origin_id` (a retried point's run names the run it replaces).
 
 Revision ID: 0005
 Revises: 0004
@@ -37,9 +38,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("point_json", sa.Text(), nullable=True))
         batch.create_foreign_key("fk_runs_sweep_id", "sweeps", ["sweep_id"], ["id"])
     op.create_index("ix_runs_sweep_id", "runs", ["sweep_id"])
+    op.create_index("ix_runs_origin_id", "runs", ["origin_id"])  # a sweep's current runs
 
 
 def downgrade() -> None:
+    op.drop_index("ix_runs_origin_id", "runs")
     op.drop_index("ix_runs_sweep_id", "runs")
     with op.batch_alter_table("runs") as batch:
         batch.drop_constraint("fk_runs_sweep_id", type_="foreignkey")
