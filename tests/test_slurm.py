@@ -469,4 +469,20 @@ def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
     assert kept <= {r.id for r in runs}
     assert {r.origin_id for r in runs if r.id in new} == \
         {r.id for r in detail.runs if r.id not in kept}
+    # Cancelling a sweep of 6 tasks (2 running, 4 pending) is ONE scancel of its array.
+    scancel = tmp_path / "scancel-calls"
+    real = subprocess.run(["which", "scancel"], capture_output=True, text=True).stdout.strip()
+    (shim / "scancel").write_text(f'#!/bin/sh\necho "$@" >> {scancel}\nexec {real} "$@"\n')
+    (shim / "scancel").chmod(0o755)
+    slow = sweeps.create("fake", Grid((), (1, 2, 3, 4, 5, 6)), overrides=["fake.sleep=30"],
+                         executor="slurm")
+    poll_until(lambda: (m.watch_slurm(force=True), sweeps.detail(slow.sweep.id).runs)[1],
+               lambda rs: any(r.status == RunStatus.RUNNING for r in rs), timeout=120)
+    assert len(sweeps.cancel(slow.sweep.id)) == 6
+    first_job = slow.runs[0].slurm.job_id if slow.runs[0].slurm else None
+    assert scancel.read_text().split() == [str(first_job).split("_")[0]]
+    gone = poll_until(lambda: (m.watch_slurm(force=True),
+                               sweeps.detail(slow.sweep.id).runs)[1],
+                      lambda rs: all(r.status == RunStatus.CANCELLED for r in rs), timeout=120)
+    assert len(gone) == 6
     eventually(lambda: not queue(), timeout=60)

@@ -409,6 +409,41 @@ class RunManager:
                               expected=(RunStatus.PENDING,))
         return self.get(run.id)
 
+    def cancel_slurm_runs(self, runs: Sequence[Run]) -> list[str]:
+        """Cancel many Slurm runs at once (a sweep's): a cancel request in every folder,
+        then ONE scancel per job (an array's tasks go with their array); the ids asked."""
+        asked: list[Run] = []
+        for run in runs:
+            self.check_owner(run, "cancel")
+            if run.status not in (RunStatus.PENDING, RunStatus.RUNNING):
+                continue
+            try:
+                write_atomic(self.paths(run).cancel_request, utcnow().isoformat() + "\n")
+            except OSError as exc:
+                raise FaultError(f"cannot cancel run {run.id}: "
+                                 f"{describe_os_error(exc, str(self.paths(run).cancel_request))}"
+                                 ) from None
+            asked.append(run)
+        jobs = sorted({r.slurm.job_id.split("_", 1)[0] for r in asked
+                       if r.slurm is not None and r.slurm.job_id})
+        said: dict[str, str] = {}
+        for job in jobs:
+            try:
+                self.slurm.cancel(job)
+                said[job] = f"scancel {job}"
+            except SlurmError as exc:
+                said[job] = (f"scancel {job} failed ({exc}); the job stops on its cancel "
+                             "request when its supervisor reads it")
+        for run in asked:
+            array = run.slurm.job_id.split("_", 1)[0] if run.slurm and run.slurm.job_id \
+                else None
+            if array is not None:
+                self.store.record_event(run.id, EventKind.SIGNALLED, said[array])
+            if run.status == RunStatus.PENDING:
+                self.store.finish(run.id, RunStatus.CANCELLED, exit_code=None,
+                                  expected=(RunStatus.PENDING,))
+        return [r.id for r in asked]
+
     def delete(self, run_id: str) -> None:
         """Remove a finished run's row and directory, all or nothing. Never signals.
 

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from fusion_tui.config.errors import ConfigError
@@ -187,6 +188,9 @@ class SweepManager:
             with ThreadPoolExecutor(max_workers=8) as pool:  # file system calls wait, not
                 made = list(pool.map(lambda p: self.runs.materialize(p, durable=False),
                                      plans))  # compute: threads overlap them
+            now = utcnow()
+            for i, run in enumerate(made):  # the grid's order, in lists and the job array
+                run.created_at = now + timedelta(microseconds=i)
             options = plans[0].options
             jobs = [SlurmJob(run_id=r.id, attempt=1, options_json=json.dumps(options.as_dict()),
                              state="SUBMITTING", time_limit=options.time)
@@ -242,13 +246,17 @@ class SweepManager:
     # -- act on a sweep ----------------------------------------------------------------
 
     def cancel(self, ref: str) -> list[str]:
-        """Cancel every unfinished run of the sweep; the ids of those asked to stop."""
+        """Cancel every unfinished run of the sweep; the ids of those asked to stop. On
+        Slurm one scancel per job array, not one per task."""
         detail = self.detail(ref)
         self.check_owner(detail.sweep, "cancel")
         asked: list[str] = []
         problems: list[str] = []
+        on_slurm = [r for r in detail.runs if r.executor == SLURM]
+        if on_slurm:
+            asked += self.runs.cancel_slurm_runs(on_slurm)
         for run in detail.runs:
-            if run.status in FINISHED_STATUSES:
+            if run.status in FINISHED_STATUSES or run.executor == SLURM:
                 continue
             try:
                 self.runs.cancel(run.id)
