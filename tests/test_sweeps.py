@@ -135,6 +135,18 @@ def test_grid_sweep_completes_and_compare_and_export_match_the_result_files(
             runs[row["run_id"]].point_json or "{}")["routing_settings.k_paths"]
         assert row["config_hash"] == runs[row["run_id"]].config_hash
         assert row["simulator"] == "builtin" and row["simulator_version"]
+    # A group whose runs came from different simulator versions is warned about.
+    first = next(iter(runs.values()))
+    with sim_services.store.session(write=True) as session:
+        older = session.get(type(first), first.id)
+        assert older is not None
+        older.provenance_json = json.dumps({"simulator": "builtin",
+                                            "simulator_version": "0.0.9"})
+    warned = run_cli(sim_settings, "compare", made["id"], "--json")
+    assert warned.returncode == 0
+    (warning,) = json.loads(warned.stdout)["warnings"]
+    assert "mixes simulator versions: builtin 0.0.9, builtin 0.1.0" in warning
+    assert "warning: group" in warned.stderr
     as_json = _json(sim_settings, "export", made["id"], "--format", "json",
                     "-o", str(Path(sim_settings.home) / "out.json"))
     assert as_json["rows"] == 48
