@@ -10,6 +10,7 @@ import json
 import math
 import statistics
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from conftest import make_settings
 from helpers import poll_until, run_cli
 
+from fusion_tui.cli import main
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.store.status import RunStatus
@@ -36,7 +38,7 @@ def sim_settings(tmp_path: Path, db_url: str) -> Settings:
 @pytest.fixture
 def sim_services(sim_settings: Settings) -> Iterator[Services]:
     svc = open_services(sim_settings)
-    svc.store.set_queue(max_concurrent=2)
+    svc.store.set_queue(max_concurrent=4)  # short runs: mostly Python start-ups
     try:
         yield svc
     finally:
@@ -213,10 +215,14 @@ def test_retry_recreates_only_the_failed_points(tmp_path: Path, sqlite_url: str)
     ([], "at least one --grid"),
 ])
 def test_bad_sweep_input_is_one_line_and_leaves_nothing(
-        lite_settings: Settings, lite_services: Services, args: list[str], message: str) -> None:
-    out = run_cli(lite_settings, "sweep", "new", "-t", "minimal", *args)
-    assert out.returncode == 2, out.stdout
-    assert out.stderr.count("\n") == 1 and message in out.stderr, out.stderr
+        lite_settings: Settings, lite_services: Services, args: list[str], message: str,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The real command's entry point, in this process (thirteen cases, no start-ups)."""
+    for name, value in lite_settings.to_env().items():
+        monkeypatch.setenv(name, value)
+    assert main(["sweep", "new", "-t", "minimal", *args]) == 2
+    out = capsys.readouterr()
+    assert out.err.count("\n") == 1 and message in out.err, out.err
     assert lite_services.store.list_runs() == []
     assert lite_services.sweeps.listing() == []
     assert sorted(p.name for p in lite_settings.runs_dir.iterdir()
@@ -244,8 +250,15 @@ def test_split_loads_makes_one_run_per_load(lite_settings: Settings,
         [(300.0, 2), (600.0, 2)]
 
 
-def test_cancel_and_rm_a_sweep(settings: Settings, services: Services) -> None:
-    """On both stores: cancel and delete go through every run of the sweep."""
+def test_cancel_and_rm_a_sweep(tmp_path: Path, sqlite_url: str) -> None:
+    """Cancel and delete go through every run of the sweep (the store's side of it is
+    the same code on both stores, proven with PostgreSQL above)."""
+    settings = make_settings(tmp_path, sqlite_url)
+    with closing(open_services(settings)) as services:
+        _cancel_and_rm(settings, services)
+
+
+def _cancel_and_rm(settings: Settings, services: Services) -> None:
     made = _json(settings, "sweep", "new", "-t", "fake", "--grid", "fake.sleep=30,31,32")
     poll_until(lambda: services.sweeps.detail(made["id"]).runs,
                lambda runs: any(r.status == RunStatus.RUNNING for r in runs))
@@ -265,13 +278,13 @@ def test_cancel_and_rm_a_sweep(settings: Settings, services: Services) -> None:
 
 
 def test_hostile_sweep_name_is_data(lite_settings: Settings, lite_services: Services) -> None:
+    lite_services.store.set_queue(paused=True)  # nothing needs to run for this
     name = "[red]$(touch pwned)`id`[/red]"
     made = _json(lite_settings, "sweep", "new", "-t", "minimal", "-n", name, "--seeds", "1")
     assert made["name"] == name
     listed = run_cli(lite_settings, "sweep", "list")
     assert name in listed.stdout
     assert not (Path.cwd() / "pwned").exists()
-    _finished(lite_settings, made["id"])
 
 
 def test_plot_draws_a_pdf(lite_settings: Settings, lite_services: Services,
@@ -294,8 +307,8 @@ def test_plot_without_matplotlib_says_how_to_get_it(lite_settings: Settings,
     blocker = tmp_path / "blocker" / "matplotlib"
     blocker.mkdir(parents=True)
     (blocker / "__init__.py").write_text("raise ImportError('blocked for this test')\n")
+    lite_services.store.set_queue(paused=True)  # the hint comes before any result is read
     made = _json(lite_settings, "sweep", "new", "-t", "minimal", "--seeds", "1")
-    _finished(lite_settings, made["id"])
     figure = tmp_path / "figure.png"
     out = run_cli(lite_settings, "plot", made["id"], "-o", str(figure),
                   PYTHONPATH=str(blocker.parent))

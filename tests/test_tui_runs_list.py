@@ -126,7 +126,7 @@ async def test_key_bar_keeps_quit_help_and_palette_when_narrow(
         line = bar.render().plain
         assert len(line) == width
         assert line.rstrip().endswith("q Quit  ? Help  ^p palette")
-        assert line.startswith(" n New  l Log")
+        assert line.startswith(" n New  w Sweeps  l Log")
         assert ("…" in line) is cut and ("s Sort" in line) is not cut
         await pilot.click(KeyBar, offset=(2, 0))  # " n New": a click runs the key
         await until(pilot, lambda: isinstance(app.screen, NewRunScreen))

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from helpers import until
 from textual.pilot import Pilot
 from tui_fixtures import build, build_sweep, fixed_now
 
@@ -56,6 +57,9 @@ def keys(*presses: str, wait: float = 0.6) -> Callable[[Pilot[Any]], Any]:
                 await pilot.pause(0.1)
             elif key.startswith("wait:"):
                 await pilot.pause(float(key[5:]))
+            elif key == "loaded":  # a comparison screen has its numbers (however slow CI is)
+                await until(pilot, lambda: getattr(pilot.app.screen, "comparison", None)
+                            is not None, timeout=30)
             elif key.startswith("type:"):
                 for ch in key[5:]:
                     await pilot.press(ch)
@@ -149,12 +153,13 @@ def test_sweep_matrix(snap_compare: Any, sweep_services: Services,
 def test_comparison_chart(snap_compare: Any, sweep_services: Services,
                           size: tuple[int, int]) -> None:
     assert snap_compare(app_for(sweep_services), terminal_size=size,
-                        run_before=keys("w", "wait:0.5", "enter", "wait:0.5", "m", wait=1.0))
+                        run_before=keys("w", "wait:0.5", "enter", "wait:0.5", "m", "loaded",
+                                        wait=1.0))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_comparison_numbers_by_one_key(snap_compare: Any, sweep_services: Services,
                                        size: tuple[int, int]) -> None:
     assert snap_compare(app_for(sweep_services), terminal_size=size,
-                        run_before=keys("w", "wait:0.5", "m", "wait:0.8", "g", "wait:0.8",
-                                        "t", wait=1.0))
+                        run_before=keys("w", "wait:0.5", "m", "loaded", "g", "wait:0.8",
+                                        "loaded", "t", wait=1.0))
