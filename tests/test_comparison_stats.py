@@ -69,3 +69,22 @@ def test_seeds_and_grid_points() -> None:
     with pytest.raises(ConfigError, match="at most"):
         Grid((parse_axis("a.k=" + ",".join(map(str, range(200)))),
               parse_axis("b.m=" + ",".join(map(str, range(60))))))
+
+
+def test_chart_ticks_are_few_distinct_and_cover_the_values() -> None:
+    """Two labels on one terminal row overwrite each other: ticks come from decades, the
+    1-2-5 series or 1..9 per decade, always at least two, distinct, and the data range
+    lies within them or they lie within it."""
+    from fusion_tui.tui.widgets.comparison_chart import log_ticks
+
+    for low, high in [(0.006, 0.1), (1e-5, 0.3), (0.011, 0.019), (0.05, 0.05), (0.2, 0.9)]:
+        ticks = log_ticks(math.log10(low), math.log10(high))
+        assert len(ticks) >= 2 and ticks == sorted(set(ticks))
+        labels = [f"{10 ** t:.3g}" for t in ticks]
+        assert len(set(labels)) == len(labels)
+        assert len(ticks) <= 6, labels
+        inside = all(math.log10(low) - 1e-9 <= t <= math.log10(high) + 1e-9 for t in ticks)
+        around = ticks[0] <= math.log10(low) and ticks[-1] >= math.log10(high)
+        assert inside or around, labels
+    assert [f"{10 ** t:.3g}" for t in log_ticks(math.log10(0.006), math.log10(0.1))] == \
+        ["0.01", "0.02", "0.05", "0.1"]

@@ -4,6 +4,7 @@ export by key. Live: it re-reads results while runs go."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.text import Text
@@ -52,6 +53,7 @@ class ComparisonScreen(Screen[None]):
         self.comparison: Comparison | None = None
         self.data: list[RunData] = []
         self.title_text = ""
+        self._shown: dict[str | None, list[list[str]]] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -104,33 +106,45 @@ class ComparisonScreen(Screen[None]):
         self._fill_params(comparison)
 
     def _fill_numbers(self, comparison: Comparison) -> None:
-        table = self.query_one("#cmp-numbers", DataTable)
-        table.clear(columns=True)
-        table.add_columns("group", "Erlang", "mean", "95% interval", "n")
+        rows: list[tuple[Text | str, ...]] = []
         for group in comparison.groups:
             for point in group.points:
                 s = point.summary
                 interval = "-" if s.low is None else f"[{_number(s.low)}, {_number(s.high)}]"
-                table.add_row(safe(group.label, 50), f"{point.erlang:g}", _number(s.mean),
-                              interval, f"{s.n}" + (" iter" if point.basis == "iterations"
-                                                    else ""))
+                rows.append((safe(group.label, 50), f"{point.erlang:g}", _number(s.mean),
+                             interval, f"{s.n}" + (" iter" if point.basis == "iterations"
+                                                   else "")))
         if len(comparison.groups) == 2:
             for test in comparison.tests:
-                table.add_row(Text("G1 - G2", style="bold"), f"{test.erlang:g}",
-                              _number(test.difference),
-                              f"p = {_number(test.p_value)} (Welch)", test.basis)
+                rows.append((Text("G1 - G2", style="bold"), f"{test.erlang:g}",
+                             _number(test.difference),
+                             f"p = {_number(test.p_value)} (Welch)", test.basis))
+        self._show_rows(self.query_one("#cmp-numbers", DataTable),
+                        ["group", "Erlang", "mean", "95% interval", "n"], rows)
 
     def _fill_params(self, comparison: Comparison) -> None:
         """One row per group, one column per parameter that differs between groups."""
         table = self.query_one("#cmp-params", DataTable)
-        table.clear(columns=True)
-        table.add_column("group")
-        for key, _ in comparison.differing:
-            table.add_column(safe(key, 40))
-        for i, group in enumerate(comparison.groups):
-            table.add_row(safe(group.label, 40),
-                          *(safe(values[i], 24) for _, values in comparison.differing))
+        columns: list[Text | str] = ["group", *(safe(k, 40) for k, _ in comparison.differing)]
+        rows = [(safe(group.label, 40), *(safe(values[i], 24)
+                                          for _, values in comparison.differing))
+                for i, group in enumerate(comparison.groups)]
+        self._show_rows(table, columns, rows)
         table.display = bool(comparison.differing)
+
+    def _show_rows(self, table: DataTable[Text | str], columns: Sequence[Text | str],
+                   rows: Sequence[Sequence[Text | str]]) -> None:
+        """Refill `table` only when what it shows changes: a live reload that finds the
+        same numbers must not reset the reader's place (or flicker)."""
+        shown = [[str(c) for c in columns], *([str(c) for c in row] for row in rows)]
+        if self._shown.get(table.id) == shown:
+            return
+        self._shown[table.id] = shown
+        table.clear(columns=True)
+        table.add_columns(*columns)
+        table.add_rows(rows)
+        # A table sized by its rows (height: auto) does not always ask for a new layout.
+        table.call_after_refresh(table.refresh, layout=True)
 
     def action_next_metric(self) -> None:
         names = list(METRICS)

@@ -71,11 +71,24 @@ class ComparisonChart(PlotextPlot):
             plt.title(f"{LABELS[metric]}: no results above 0 yet")
         else:
             low, high = min(lows), max(lows)
-            ticks = [float(e) for e in range(math.floor(low), math.ceil(high) + 1)]
-            if sum(low <= t <= high for t in ticks) < 3:  # a narrow range: 1..9 per decade
-                ticks = [math.log10(m) + e for e in range(math.floor(low), math.ceil(high) + 1)
-                         for m in range(1, 10)]
-                inside = [t for t in ticks if low <= t <= high]
-                ticks = inside if len(inside) >= 2 else ticks
+            ticks = log_ticks(low, high)
+            plt.ylim(min(low, ticks[0]), max(high, ticks[-1]))
             plt.yticks(ticks, [f"{10 ** t:.3g}" for t in ticks])
         self.refresh()
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Tick positions (log10) for values spanning log10 `low`..`high`: decades, else the
+    1-2-5 series, else 1..9 per decade, else the two
+    steps of 1..9 around the range. Sparse on purpose: two labels that land on one
+    terminal row overwrite each other, and which one wins is not for us to leave open."""
+    decades = range(math.floor(low), math.ceil(high) + 1)
+    for mantissas in ((1,), (1, 2, 5), tuple(range(1, 10))):
+        ticks = [math.log10(m) + e for e in decades for m in mantissas]
+        inside = [t for t in ticks if low <= t <= high]
+        if len(inside) >= (3 if mantissas == (1,) else 2):
+            return inside
+    # A range narrower than one step of 1..9: the steps on either side of it.
+    below = max(t for t in ticks if t <= low)
+    return [below, min(t for t in ticks if t >= high and t > below)]
+
