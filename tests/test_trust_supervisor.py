@@ -259,10 +259,94 @@ def test_supervisor_stays_small(services: Services) -> None:
     maps = Path(f"/proc/{pid}/maps").read_text()
     assert "sqlalchemy" not in maps and "psycopg" not in maps
     modules = subprocess.run(
-        [sys.executable, "-c", "import sys, fusion_tui.runs.supervisor, fusion_tui.runs.waiter;"
+        [sys.executable, "-c", "import sys, fusion_tui.runs.supervisor, "
+         "fusion_tui.runs.supervision, fusion_tui.runs.waiter;"
          "print(sorted(m for m in sys.modules if m.split('.')[0] in "
          "('sqlalchemy', 'psutil', 'psycopg', 'alembic', 'textual')))"],
         capture_output=True, text=True, check=True).stdout.strip()
     assert modules == "[]"
     services.manager.cancel(run.id)
     services.manager.wait(run.id, timeout=30)
+
+
+def _recorders_of(supervisor_pid: int) -> list[int]:
+    """The served recorder helpers a supervisor started (its children running one)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == supervisor_pid and b"fusion_tui.runs.recorder" in cmdline \
+                and b"--serve" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_killed_recorder_helper_loses_nothing(services: Services) -> None:
+    """The supervisor keeps its recorder helper up while the run is young; killed with
+    SIGKILL, the next report starts a new one and the outcome still reaches the store,
+    and the queue moves on."""
+    services.store.set_queue(max_concurrent=1)
+    first = services.manager.create("fake", overrides=["fake.sleep=0.5",
+                                                       "general_settings.max_iters=8"])
+    second = services.manager.create("fake")
+    pid, _ = _supervisor(first)
+    helpers = poll_until(lambda: _recorders_of(pid), bool, timeout=30)
+    for helper in helpers:
+        os.kill(helper, signal.SIGKILL)
+    assert services.manager.wait(first.id, timeout=60).status == RunStatus.COMPLETED
+    assert services.manager.wait(second.id, timeout=60).status == RunStatus.COMPLETED
+    assert services.store.get(first.id).exit_code == 0
+
+
+def _serve(settings_env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "fusion_tui.runs.recorder", "--serve"],
+                            env={**os.environ, **settings_env}, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_the_served_recorder_answers_each_document_and_never_creates_a_store(
+        tmp_path: Path, sqlite_url: str) -> None:
+    """One answer line per document: applied (`ok`), or `retry` with the reason when the
+    store is gone (no empty store is made in its place) or the line is not a document;
+    a store put back is used again; it leaves when its input closes."""
+    settings = make_settings(tmp_path, sqlite_url)
+    svc = open_services(settings)
+    try:
+        svc.store.set_queue(paused=True)
+        run = svc.manager.create("fake")
+    finally:
+        svc.close()
+    db = Path(sqlite_url.removeprefix("sqlite:///"))
+    helper = _serve(settings.to_env())
+    assert helper.stdin is not None and helper.stdout is not None
+
+    def ask(line: str) -> str:
+        assert helper.stdin is not None and helper.stdout is not None
+        helper.stdin.write(line + "\n")
+        helper.stdin.flush()
+        return helper.stdout.readline().strip()
+
+    progress = {"run_id": run.id, "supervisor": [os.getpid(), 1.0], "process": None,
+                "signals": [], "progress": {"current_erlang": 100.0, "total_erlangs": 2}}
+    assert ask(json.dumps(progress)) == "ok"
+    svc = open_services(settings)
+    try:
+        stored = svc.store.get(run.id)
+        assert (stored.supervisor_pid, stored.current_erlang) == (os.getpid(), 100.0)
+    finally:
+        svc.close()
+    db.rename(db.with_name("moved.db"))
+    answer = ask(json.dumps(progress))
+    assert answer.startswith("retry ") and "does not exist" in answer and str(db) in answer
+    assert not db.exists()
+    assert ask("{not json").startswith("retry not a document")
+    db.with_name("moved.db").rename(db)
+    assert ask(json.dumps(progress)) == "ok"
+    helper.stdin.close()
+    assert helper.wait(timeout=30) == 0

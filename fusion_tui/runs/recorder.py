@@ -1,17 +1,25 @@
-"""`python -m fusion_tui.runs.recorder`: write a supervisor's account of its run to the store.
+"""`python -m fusion_tui.runs.recorder [--serve]`: write a supervisor's account of its
+run to the store.
 
 The supervisor never imports the database layer (it would triple its memory, and a busy
-server runs dozens of supervisors); it hands its state, as one JSON document on stdin,
-to this short-lived process. The document is applied in one transaction and is
-idempotent, so the supervisor simply sends it again after a failure. Once the run has an
-outcome the queued runs that now fit are started, under the limit stored in the store.
+server runs dozens of supervisors); it hands its state, as JSON documents, to this
+helper. A document is applied in one transaction and is idempotent, so the supervisor
+simply sends it again after a failure. Once the run has an outcome the queued runs that
+now fit are started, under the limit stored in the store.
 
-Exit 0 when applied; 75 (try again later) with one line on stderr otherwise.
+Alone, one document is read from stdin: exit 0 when applied, 75 (try again later) with
+one line on stderr otherwise. With `--serve` it stays up and reads one document per
+line, answering each with a line, `ok` or `retry <reason>`, so a short run pays for
+importing the database layer once rather than at every report (the next run of a queue
+then starts without that wait); it ends when its stdin closes or after a minute idle.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import select
 import sys
 from datetime import datetime
 from typing import Any
@@ -21,6 +29,7 @@ from fusion_tui.settings import Settings
 from fusion_tui.store.first_page import sqlite_path
 
 EXIT_RETRY = 75
+SERVE_IDLE_SECONDS = 60.0  # a served recorder nobody talks to leaves
 
 _PROGRESS_KEYS = ("current_erlang", "current_erlang_index", "total_erlangs",
                   "current_iteration", "total_iterations")
@@ -57,31 +66,112 @@ def parse_report(doc: dict[str, Any]) -> Any:
                             signals=signals, outcome=outcome, slurm=slurm)
 
 
-def main() -> int:
-    settings = Settings.load()
-    try:
-        doc = json.loads(sys.stdin.read())
-        store_file = sqlite_path(settings.database_url)
-        if store_file is not None and not store_file.is_file():
+class Recorder:
+    """Applies documents to the store, keeping its engine between documents (reopened
+    after a failure, or when the SQLite file was replaced)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._engine: Any = None
+        self._store: Any = None
+        self._file_id: tuple[int, int] | None = None
+
+    def apply(self, doc: dict[str, Any]) -> str | None:
+        """None when the document was applied, else one line saying why not."""
+        try:
+            store = self._open()
+            if store is None:
+                return f"the database {sqlite_path(self.settings.database_url)} does not exist"
+            store.apply_report(doc["run_id"], parse_report(doc))
+            if doc.get("outcome") is not None and doc.get("schedule", True):
+                from fusion_tui.runs.manager import RunManager
+
+                RunManager(self.settings, store).schedule()
+        except Exception as exc:
+            self.close()
+            return describe(exc, self.settings.database_label)
+        return None
+
+    def _open(self) -> Any:
+        store_file = sqlite_path(self.settings.database_url)
+        file_id = None
+        if store_file is not None:
             # Never create an empty store where the real one went missing.
-            print(f"the database {store_file} does not exist", file=sys.stderr)
-            return EXIT_RETRY
-        from fusion_tui.runs.manager import RunManager
+            try:
+                st = store_file.stat()
+            except FileNotFoundError:
+                self.close()
+                return None
+            file_id = (st.st_dev, st.st_ino)
+        if self._store is not None and file_id == self._file_id:
+            return self._store
+        self.close()
         from fusion_tui.store.database import make_engine, make_sessionmaker
         from fusion_tui.store.runs_repo import RunStore
 
-        engine = make_engine(settings.database_url,
-                             slow_query_seconds=settings.slow_query_seconds,
-                             busy_seconds=settings.db_busy_seconds)
-        try:
-            store = RunStore(make_sessionmaker(engine))
-            store.apply_report(doc["run_id"], parse_report(doc))
-            if doc.get("outcome") is not None and doc.get("schedule", True):
-                RunManager(settings, store).schedule()
-        finally:
-            engine.dispose()
-    except Exception as exc:
-        print(describe(exc, settings.database_label), file=sys.stderr)
+        self._engine = make_engine(self.settings.database_url,
+                                   slow_query_seconds=self.settings.slow_query_seconds,
+                                   busy_seconds=self.settings.db_busy_seconds)
+        self._store, self._file_id = RunStore(make_sessionmaker(self._engine)), file_id
+        return self._store
+
+    def warm_up(self) -> None:
+        """Import the database layer and open the store before the first document."""
+        with contextlib.suppress(Exception):
+            store = self._open()
+            if store is not None:
+                self._engine.connect().close()
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+        self._engine = self._store = self._file_id = None
+
+
+def serve(recorder: Recorder, idle_seconds: float = SERVE_IDLE_SECONDS) -> int:
+    """Answer one line per document until stdin closes or nothing comes for a while."""
+    from fusion_tui.runs.manager import RunManager  # noqa: F401  (warm means warm)
+
+    recorder.warm_up()
+    fd = sys.stdin.fileno()
+    pending = b""
+    try:
+        while b"\n" in pending or select.select([fd], [], [], idle_seconds)[0]:
+            if b"\n" not in pending:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    break
+                pending += chunk
+                continue
+            line, pending = pending.split(b"\n", 1)
+            try:
+                problem = recorder.apply(json.loads(line))
+            except ValueError as exc:
+                problem = f"not a document: {exc}"
+            answer = "ok" if problem is None else "retry " + " ".join(problem.split())
+            sys.stdout.write(answer + "\n")
+            sys.stdout.flush()
+    except BrokenPipeError:
+        pass  # the supervisor is gone; it sends again whatever was not answered
+    finally:
+        recorder.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    settings = Settings.load()
+    recorder = Recorder(settings)
+    if args == ["--serve"]:
+        return serve(recorder)
+    try:
+        problem = recorder.apply(json.loads(sys.stdin.read()))
+    except ValueError as exc:
+        problem = f"not a document: {exc}"
+    finally:
+        recorder.close()
+    if problem is not None:
+        print(problem, file=sys.stderr)
         return EXIT_RETRY
     return 0
 

@@ -19,564 +19,23 @@ the lock itself, starts a new attempt after a requeue (the previous one's files 
 warning) and records TIMEOUT, and writes to the store only when the store is a server
 (never a SQLite file from a compute node) and only for a while: the outcome always
 stays in status.json for the login node to settle. It adopts no other runs.
+
+This module is only the entry: it starts a new run's waiter before it loads the rest
+(`runs/supervision.py`), so in a queue of short runs the next simulator starts without
+waiting for that import.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import traceback
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
-from fusion_tui.executors.local import adopt_if_orphaned
-from fusion_tui.fusion.results import ResultMirror, allowed_source
-from fusion_tui.monitor.tracker import ProgressTracker
-from fusion_tui.runs import lock, procs
-from fusion_tui.runs.attempts import SlurmJobInfo, begin_attempt
-from fusion_tui.runs.background import Wakeup, say
-from fusion_tui.runs.evidence import Outcome, decide, recorded_exit, supervisor_outcome
-from fusion_tui.runs.rundir import ACTIVE_DIR, RunPaths, read_json, write_json_atomic
-from fusion_tui.settings import Settings
-from fusion_tui.store.first_page import sqlite_path
-from fusion_tui.store.status import utcnow
-
-POLL_SECONDS = 0.5
-SAVE_WATCH_SECONDS = 0.1  # after SIGTERM: how often to look for FUSION's "statistics saved"
-PROGRESS_SYNC_SECONDS = 10.0
-ORPHAN_CHECK_SECONDS = 3.0
-LEFTOVER_GRACE = 1.0
-MAX_BACKOFF = 60.0
-STATUS_RETRY_SECONDS = 300.0
-RESULTS_SYNC_SECONDS = 1.0
-# In a Slurm job: how long to keep trying to reach the store with the outcome before
-# leaving it to the login node (the job must end; status.json holds the outcome).
-JOB_REPORT_SECONDS = 20.0
-
-
-def _now_iso() -> str:
-    return utcnow().isoformat()
-
-
-def _say(message: str) -> None:
-    say("supervisor", message)
-
-
-class Reporter:
-    """Hands the supervisor's state to the recorder helper, one at a time, with back-off.
-
-    Never blocks: `poll()` says whether the last document was applied.
-    """
-
-    def __init__(self) -> None:
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.retry_at = 0.0
-        self.backoff = 1.0
-        self.failures = 0
-
-    @property
-    def busy(self) -> bool:
-        return self.proc is not None
-
-    @property
-    def due(self) -> bool:
-        return self.proc is None and time.monotonic() >= self.retry_at
-
-    def send(self, doc: dict[str, Any]) -> None:
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "fusion_tui.runs.recorder"], stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL, close_fds=True)
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(json.dumps(doc).encode())
-            self.proc.stdin.close()
-        except OSError as exc:
-            _say(f"cannot start the recorder: {exc}")
-            self._failed()
-
-    def poll(self) -> bool | None:
-        """True once the document sent was applied, False if it failed, None meanwhile."""
-        if self.proc is None or self.proc.poll() is None:
-            return None
-        ok = self.proc.returncode == 0
-        self.proc = None
-        if ok:
-            self.backoff, self.failures = 1.0, 0
-        else:
-            self._failed()
-        return ok
-
-    def _failed(self) -> None:
-        self.proc = None
-        self.failures += 1
-        self.retry_at = time.monotonic() + self.backoff
-        self.backoff = min(self.backoff * 2, MAX_BACKOFF)
-
-
-class Supervisor:
-    def __init__(self, paths: RunPaths, run_id: str, *, adopt: bool,
-                 job: SlurmJobInfo | None = None) -> None:
-        self.paths = paths
-        self.run_id = run_id
-        self.adopt = adopt
-        self.job = job
-        self.settings = Settings.load()
-        # A compute node never opens a SQLite file; a server store it may reach.
-        self.reports = job is None or sqlite_path(self.settings.database_url) is None
-        self.time_limit_reached = False
-        self.stopped_by_slurm: str | None = None
-        me = os.getpid()
-        self.identity = (me, procs.start_time(me) or time.time())
-        self.status: dict[str, Any] = {"run_id": run_id, "state": "starting"}
-        self.sim: tuple[int, float] | None = None
-        self.waiter_identity: tuple[int, float] | None = None
-        self.waiter: subprocess.Popen[bytes] | None = None
-        self._waiter_buffer = b""
-        self.code: int | None = None
-        self.spawn_error: str | None = None
-        self.preset: Outcome | None = None
-        self.cancel_requested = False
-        self.term_sent_at: float | None = None
-        self.saves_before_term = 0
-        self.kill_sent = False
-        self.signals: list[tuple[str, str]] = []
-        self.tracker = ProgressTracker(paths.progress, paths.log, paths.config)
-        self.reporter = Reporter()
-        self._synced_identity = False
-        self._sent_identity = False
-        self._sent_signals = 0
-        self._sent_progress = False
-        self._progress_dirty = False
-        self._last_progress_sync = 0.0
-        self._last_progress_at: str | None = None
-        self._status_dirty = False
-        self._status_retry_at = 0.0
-        self._next_orphan_check = 0.0
-        self._wakeup = Wakeup()
-        self.results = ResultMirror(paths.output)
-        self._results_from: tuple[str, Path | None] | None = None
-        self._next_results_sync = 0.0
-
-    # -- signals and sleeping ----------------------------------------------------------
-
-    def _install_signals(self) -> None:
-        procs.reset_signal_dispositions()
-        self._wakeup.install()
-        signal.signal(signal.SIGTERM, self._on_cancel)
-        signal.signal(signal.SIGINT, self._on_cancel)
-        if self.job is not None:
-            signal.signal(signal.SIGUSR1, self._on_time_limit)
-        # Handlers, not SIG_IGN: ignored dispositions would be inherited by children.
-        signal.signal(signal.SIGHUP, lambda *_: None)
-        signal.signal(signal.SIGCHLD, lambda *_: None)
-        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-
-    def _on_cancel(self, signum: int, _frame: FrameType | None) -> None:
-        if self.job is not None and not self.cancel_requested \
-                and not self.paths.cancel_request.exists():
-            self.stopped_by_slurm = procs.signal_name(signum)
-        self.cancel_requested = True
-
-    def _on_time_limit(self, _signum: int, _frame: FrameType | None) -> None:
-        """Slurm's warning before the time limit (`--signal=B:USR1@N`). Slurm may send it
-        up to a minute early, so with a limit of our own we keep to our own clock; the
-        warning counts for a limit we do not know (the partition's, or one changed)."""
-        assert self.job is not None
-        if self.job.stop_at is None:
-            self.time_limit_reached = True
-            self.cancel_requested = True
-
-    def _check_time_limit(self) -> None:
-        """Stop the run ourselves before its time limit (Slurm's warning may come late)."""
-        if self.job is not None and self.job.stop_at is not None \
-                and not self.cancel_requested and time.time() >= self.job.stop_at:
-            _say("stopping the run before its time limit")
-            self.time_limit_reached = True
-            self.cancel_requested = True
-
-    def _sleep(self, seconds: float) -> None:
-        """Sleep until `seconds` pass, a signal arrives or the waiter reports."""
-        waiter = self.waiter.stdout if self.waiter is not None else None
-        if waiter is not None and not waiter.closed:
-            self._wakeup.sleep(seconds, waiter)
-        else:
-            self._wakeup.sleep(seconds)
-
-    # -- status file -------------------------------------------------------------------
-
-    def _save_status(self, **changes: Any) -> None:
-        """Update status.json; a failed write is retried later, never fatal."""
-        self.status.update(changes)
-        self._status_dirty = True
-        self._flush_status(force=True)
-
-    def _flush_status(self, *, force: bool = False) -> None:
-        if not self._status_dirty or (not force and time.monotonic() < self._status_retry_at):
-            return
-        self.status.update(supervisor_pid=self.identity[0], supervisor_started=self.identity[1])
-        try:
-            write_json_atomic(self.paths.status, self.status)
-        except OSError as exc:
-            if not force or self._status_retry_at == 0.0:
-                _say(f"cannot write status.json ({exc.strerror or exc}); will retry")
-            self._status_retry_at = time.monotonic() + 2.0
-            return
-        self._status_dirty = False
-        self._status_retry_at = 0.0
-
-    # -- starting or adopting ----------------------------------------------------------
-
-    def _launch(self) -> None:
-        if self.paths.cancel_request.exists():
-            self.preset = Outcome("CANCELLED", None, None)
-            _say("cancelled before it started")
-            return
-        env = {k: v for k, v in os.environ.items() if k not in procs.MARKERS}
-        env[procs.WAITER_MARKER] = self.run_id
-        try:
-            self.waiter = subprocess.Popen(
-                [sys.executable, "-m", "fusion_tui.runs.waiter",
-                 *(["--in-job"] if self.job is not None else []), str(self.paths.root),
-                 self.run_id],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env,
-                start_new_session=True, close_fds=True)
-        except OSError as exc:
-            self.spawn_error = f"cannot start the waiter: {exc}"
-            return
-        assert self.waiter.stdout is not None
-        os.set_blocking(self.waiter.stdout.fileno(), False)
-
-    def _adopt(self) -> None:
-        """Re-attach to what the previous supervisor left: its recorded outcome, the
-        waiter's records, or live processes carrying the run's marker."""
-        recorded = supervisor_outcome(self.paths)
-        if recorded is not None:
-            self.preset = recorded[0]
-            return
-        previous = read_json(self.paths.status) or {}
-        self.status.update({k: v for k, v in previous.items()
-                            if k in ("pid", "pgid", "pid_started", "started_at")})
-        identity = read_json(self.paths.process) or {}
-        pid, started = identity.get("pid"), identity.get("pid_started")
-        if isinstance(pid, int) and isinstance(started, int | float):
-            self.sim = (pid, float(started))
-        wpid, wstarted = identity.get("waiter_pid"), identity.get("waiter_started")
-        if isinstance(wpid, int) and isinstance(wstarted, int | float):
-            self.waiter_identity = (wpid, float(wstarted))
-        if self.sim is None:
-            live = sorted(procs.run_processes(self.run_id), key=lambda p: p[1])
-            if live:
-                self.sim = live[0]
-        if self.sim is not None:
-            self._note_started(*self.sim)
-        self._read_exit()
-        _say("adopted the run" + (f" (simulator {self.sim[0]})" if self.sim else ""))
-
-    def _note_started(self, pid: int, started: float) -> None:
-        self.sim = (pid, started)
-        self.status.setdefault("started_at", _now_iso())
-        self._save_status(state="running", pid=pid, pgid=pid, pid_started=started)
-
-    # -- following the run -------------------------------------------------------------
-
-    def _read_waiter(self) -> None:
-        if self.waiter is None or self.waiter.stdout is None or self.waiter.stdout.closed:
-            return
-        try:
-            chunk = os.read(self.waiter.stdout.fileno(), 65536)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        if not chunk:
-            self.waiter.stdout.close()
-        self._waiter_buffer += chunk
-        *lines, self._waiter_buffer = self._waiter_buffer.split(b"\n")
-        for line in lines:
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            event = message.get("event")
-            if event == "started":
-                self.waiter_identity = (message["waiter_pid"], message["waiter_started"])
-                self._note_started(message["pid"], float(message["pid_started"]))
-            elif event == "exited":
-                self.code = int(message["exit_code"])
-            elif event == "spawn_failed":
-                self.spawn_error = str(message["error"])
-
-    def _read_exit(self) -> None:
-        if self.code is not None or self.spawn_error is not None:
-            return
-        recorded = recorded_exit(self.paths)
-        if recorded is not None:
-            self.code, self.spawn_error = recorded
-
-    def _waiter_alive(self) -> bool:
-        if self.waiter is not None:
-            return self.waiter.poll() is None
-        if self.waiter_identity is None:
-            return False
-        pid, started = self.waiter_identity
-        return procs.belongs(pid, procs.marker(procs.WAITER_MARKER, self.run_id), started)
-
-    def _ended(self) -> bool:
-        if self.preset is not None or self.code is not None or self.spawn_error is not None:
-            return True
-        if self._waiter_alive():
-            return False
-        # The waiter is gone without a word: the run has ended once none of it is left.
-        self._read_waiter()
-        self._read_exit()
-        return self.code is not None or not procs.run_processes(self.run_id)
-
-    def _signal_run(self, sig: int, why: str) -> int:
-        sent = procs.signal_run(self.run_id, sig)
-        if sent:
-            detail = f"{procs.signal_name(sig)} to {sent} process{'es' if sent > 1 else ''} " \
-                     f"of the run ({why})"
-            _say(detail)
-            self.signals.append((_now_iso(), detail))
-        return sent
-
-    def _check_cancel(self) -> float:
-        """Carry out a cancel; returns how long until the next step is due."""
-        if not self.cancel_requested and self.paths.cancel_request.exists():
-            self.cancel_requested = True
-        if not self.cancel_requested:
-            return POLL_SECONDS
-        now = time.monotonic()
-        grace = self.settings.cancel_grace
-        if self.term_sent_at is None:
-            self._poll_progress()
-            self.saves_before_term = self.tracker.state.signal_saves
-            if self._signal_run(signal.SIGTERM, "cancel") or self.sim is not None:
-                self.term_sent_at = now
-            return SAVE_WATCH_SECONDS
-        if not self.kill_sent:
-            self._poll_progress()
-            if self.tracker.state.signal_saves > self.saves_before_term:
-                # FUSION's handler saves its statistics and carries on: it is done saving.
-                self._signal_run(signal.SIGKILL, "it saved its statistics after SIGTERM "
-                                                 "and kept running")
-                self.kill_sent = True
-            elif now - self.term_sent_at >= grace:
-                self._signal_run(signal.SIGKILL, f"still running {grace:g} s after SIGTERM")
-                self.kill_sent = True
-            else:
-                return min(SAVE_WATCH_SECONDS, self.term_sent_at + grace - now)
-        return POLL_SECONDS
-
-    def _poll_progress(self) -> None:
-        if self.tracker.poll():
-            self._progress_dirty = True
-            self._last_progress_at = _now_iso()
-
-    def _mirror_results(self, *, now: bool = False) -> None:
-        """Copy FUSION's result files (its log names their folder) into output/."""
-        logged = self.tracker.state.output_dir
-        if logged is None or (not now and time.monotonic() < self._next_results_sync):
-            return
-        self._next_results_sync = time.monotonic() + RESULTS_SYNC_SECONDS
-        if self._results_from is None or self._results_from[0] != logged:
-            cwd = (read_json(self.paths.launch) or {}).get("cwd")
-            source = allowed_source(logged, Path(cwd) if isinstance(cwd, str) else None)
-            self._results_from = (logged, source)
-            if source is None:
-                _say(f"not copying results from {logged!r}: not inside the simulator's "
-                     "data/output folder")
-        source = self._results_from[1]
-        if source is not None:
-            self.results.sync(source)
-            if self.results.problem:
-                _say(self.results.problem)
-                self.results.problem = None
-
-    def _document(self, outcome: Outcome | None = None,
-                  completed_at: str | None = None) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "run_id": self.run_id, "supervisor": list(self.identity),
-            "process": list(self.sim) if self.sim else None,
-            "signals": list(self.signals),
-        }
-        if self.tracker.state.total_erlangs is not None or self._last_progress_at:
-            doc["progress"] = self.tracker.state.cache()
-            doc["last_progress_at"] = self._last_progress_at
-        if outcome is not None:
-            doc["outcome"] = {**outcome.as_dict(), "completed_at": completed_at}
-        if self.job is not None:
-            doc["slurm"] = {"job_id": self.job.job_id, "node": self.job.node,
-                            "attempt": self.job.attempt}
-            doc["schedule"] = False  # queued local runs start on the login node, not here
-        return doc
-
-    def _sync(self) -> None:
-        """Send what changed to the store: the start at once, progress now and then."""
-        if not self.reports:
-            self.signals.clear()
-            return
-        result = self.reporter.poll()
-        if result:
-            self._synced_identity = self._sent_identity
-            del self.signals[:self._sent_signals]
-            if self._sent_progress:
-                self._progress_dirty = False
-        if not self.reporter.due:
-            return
-        wants_identity = self.sim is not None and not self._synced_identity
-        wants_progress = self._progress_dirty and \
-            time.monotonic() - self._last_progress_sync >= PROGRESS_SYNC_SECONDS
-        if not (wants_identity or wants_progress or self.signals):
-            return
-        self._sent_identity = self.sim is not None
-        self._sent_signals = len(self.signals)
-        self._sent_progress = self._progress_dirty
-        if self._sent_progress:
-            self._last_progress_sync = time.monotonic()
-        self.reporter.send(self._document())
-
-    def _adopt_orphans(self) -> None:
-        """Every few seconds: start a supervisor for any registered run that has none."""
-        if self.job is not None or time.monotonic() < self._next_orphan_check:
-            return
-        self._next_orphan_check = time.monotonic() + ORPHAN_CHECK_SECONDS
-        register = self.paths.root.parent / ACTIVE_DIR
-        try:
-            names = [e.name for e in os.scandir(register)]
-        except OSError:
-            return
-        for name in names:
-            if name == self.run_id:
-                continue
-            other = RunPaths(self.paths.root.parent / name)
-            try:
-                pid = adopt_if_orphaned(other, name, dict(os.environ))
-            except OSError as exc:
-                if other.root.exists():
-                    _say(f"cannot adopt run {name}: {exc}")
-                else:
-                    other.active_entry.unlink(missing_ok=True)
-                continue
-            if pid is not None:
-                _say(f"run {name} had no supervisor; started {pid} to adopt it")
-
-    def _watch(self) -> None:
-        while True:
-            self._read_waiter()
-            self._read_exit()
-            if self._ended():
-                return
-            self._check_time_limit()
-            wait = self._check_cancel()
-            self._poll_progress()
-            self._mirror_results()
-            self._sync()
-            self._flush_status()
-            self._adopt_orphans()
-            self._sleep(min(wait, POLL_SECONDS))
-
-    def _clear_leftovers(self) -> None:
-        """Leave nothing of the run behind (workers orphaned by a dead simulator)."""
-        if not procs.run_processes(self.run_id):
-            return
-        self._signal_run(signal.SIGTERM, "left behind when the simulator ended")
-        deadline = time.monotonic() + LEFTOVER_GRACE
-        while procs.run_processes(self.run_id) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        self._signal_run(signal.SIGKILL, "still there 1 s after SIGTERM")
-
-    # -- settling ----------------------------------------------------------------------
-
-    def _settle(self, outcome: Outcome) -> None:
-        """Record the outcome in status.json and the store; retry until both hold."""
-        completed_at = _now_iso()
-        self._save_status(state="exited", status=outcome.status, exit_code=outcome.exit_code,
-                          error=outcome.error, completed_at=completed_at)
-        while self.reporter.busy:  # a progress report still in flight: let it finish
-            self.reporter.poll()
-            self._sleep(0.05)
-        if not self.reports or self.stopped_by_slurm:
-            return  # the login node settles it from status.json (and Slurm's account)
-        doc = self._document(outcome, completed_at)
-        give_up = time.monotonic() + JOB_REPORT_SECONDS if self.job is not None else None
-        while True:
-            if give_up is not None and time.monotonic() >= give_up:
-                _say("the store cannot be reached; the outcome is in status.json for the "
-                     "login node to settle")
-                return
-            if not self.paths.root.is_dir():
-                _say("the run folder was removed; the outcome cannot be kept")
-                return
-            if self.reporter.due:
-                self.reporter.send(doc)
-            if self.reporter.poll():
-                return
-            self._flush_status()
-            self._sleep(0.05 if self.reporter.busy else
-                        max(0.05, min(self.reporter.retry_at - time.monotonic(), 2.0)))
-
-    def run(self) -> int:
-        if not self.paths.root.is_dir():
-            return 0  # the run folder is gone; there is nothing to supervise
-        self._install_signals()
-        if self.job is not None:
-            self.status.update(slurm_job_id=self.job.job_id, node=self.job.node,
-                               attempt=self.job.attempt)
-        self._save_status(state="adopting" if self.adopt else "starting")
-        if self.adopt:
-            self._adopt()
-        else:
-            self._launch()
-        self._watch()
-        if self.waiter is not None and self.waiter.stdout is not None:
-            self.waiter.stdout.close()  # everything it had to say has been read
-        self._clear_leftovers()
-        self._poll_progress()
-        self._mirror_results(now=True)
-        self.cancel_requested = self.cancel_requested or self.paths.cancel_request.exists()
-        outcome = self.preset or self._slurm_outcome() or decide(
-            code=self.code, spawn_error=self.spawn_error, cancel_requested=self.cancel_requested,
-            started=self.sim is not None, progress=self.tracker.state, log=self.paths.log)
-        _say(f"run ended: {outcome.status}"
-             + (f", exit code {outcome.exit_code}" if outcome.exit_code is not None else ""))
-        if self.stopped_by_slurm:
-            self.status["stopped_by_slurm"] = self.stopped_by_slurm
-        self._settle(outcome)
-        # The store has the outcome; status.json is its spare copy: keep trying for a
-        # while, but not for ever, and not for a run folder that was deleted.
-        deadline = time.monotonic() + STATUS_RETRY_SECONDS
-        while self._status_dirty and self.paths.root.is_dir() and time.monotonic() < deadline:
-            self._flush_status()
-            self._sleep(1.0)
-        with contextlib.suppress(OSError):
-            self.paths.active_entry.unlink(missing_ok=True)
-        if self.job is not None:  # the job's own state in Slurm tells the run's
-            return 0 if outcome.status == "COMPLETED" else 1
-        return 0
-
-    def _slurm_outcome(self) -> Outcome | None:
-        """A Slurm job stopped at its time limit or by a signal Slurm sent."""
-        if self.job is None or self.paths.cancel_request.exists():
-            return None
-        if self.time_limit_reached:
-            limit = self.job.time_limit or "its time limit"
-            return Outcome("TIMEOUT", self.code,
-                           f"stopped before the job's time limit ({limit}); the partial "
-                           "results are kept")
-        if self.stopped_by_slurm:
-            return Outcome("CANCELLED", self.code,
-                           f"stopped by Slurm ({self.stopped_by_slurm}): scancel, preemption, "
-                           "a requeue or the time limit")
-        return None
+from fusion_tui.runs import lock
+from fusion_tui.runs.background import say
+from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.runs.waiter import start as start_waiter
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -588,26 +47,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("run_id")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     paths = RunPaths(Path(args.run_dir))
-    job = None
     try:
         if args.slurm:
-            if not paths.root.is_dir():
-                _say(f"the run folder {paths.root} is not visible on {socket.gethostname()}: "
-                     "the runs folder must be on a filesystem the compute nodes share")
-                return 1
-            held = lock.take(paths.lock)
-            if held is None:
-                _say("another supervisor holds this run; nothing to do")
-                return 1
-            job = begin_attempt(paths, os.environ)
-        elif args.lock_fd is None:
+            return _in_job(paths, args.run_id)
+        if args.lock_fd is None:
             parser.error("--lock-fd is required (or --slurm)")
-        else:
-            os.set_inheritable(args.lock_fd, False)
-        return Supervisor(paths, args.run_id, adopt=args.adopt, job=job).run()
+        os.set_inheritable(args.lock_fd, False)
+        waiter = None
+        if not args.adopt and paths.root.is_dir() and not paths.cancel_request.exists():
+            try:
+                waiter = start_waiter(paths, args.run_id, in_job=False)
+            except OSError:
+                waiter = None  # the supervisor tries again and records why it failed
+        from fusion_tui.runs.supervision import Supervisor
+
+        return Supervisor(paths, args.run_id, adopt=args.adopt, waiter=waiter).run()
     except Exception:
-        _say("internal error:\n" + traceback.format_exc())
+        import traceback
+
+        say("supervisor", "internal error:\n" + traceback.format_exc())
         return 1
+
+
+def _in_job(paths: RunPaths, run_id: str) -> int:
+    """As a Slurm job's batch script: take the lock, begin this attempt, supervise."""
+    import socket
+
+    from fusion_tui.runs.attempts import begin_attempt
+    from fusion_tui.runs.supervision import Supervisor
+
+    if not paths.root.is_dir():
+        say("supervisor", f"the run folder {paths.root} is not visible on "
+            f"{socket.gethostname()}: the runs folder must be on a filesystem the compute "
+            "nodes share")
+        return 1
+    if lock.take(paths.lock) is None:
+        say("supervisor", "another supervisor holds this run; nothing to do")
+        return 1
+    job = begin_attempt(paths, os.environ)
+    return Supervisor(paths, run_id, adopt=False, job=job).run()
 
 
 if __name__ == "__main__":

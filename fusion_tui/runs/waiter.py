@@ -198,6 +198,21 @@ class Waiter:
         return 0
 
 
+def start(paths: RunPaths, run_id: str, *, in_job: bool) -> subprocess.Popen[bytes]:
+    """Start the waiter of a run (for its supervisor, which reads our stdout without
+    blocking). OSError when it cannot be started."""
+    env = {k: v for k, v in os.environ.items() if k not in procs.MARKERS}
+    env[procs.WAITER_MARKER] = run_id
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fusion_tui.runs.waiter", *(["--in-job"] if in_job else []),
+         str(paths.root), run_id],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env, start_new_session=True,
+        close_fds=True)
+    assert proc.stdout is not None
+    os.set_blocking(proc.stdout.fileno(), False)
+    return proc
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     in_job = args[:1] == ["--in-job"]
