@@ -301,7 +301,8 @@ def test_a_killed_recorder_helper_loses_nothing(services: Services) -> None:
         os.kill(helper, signal.SIGKILL)
     assert services.manager.wait(first.id, timeout=60).status == RunStatus.COMPLETED
     assert services.manager.wait(second.id, timeout=60).status == RunStatus.COMPLETED
-    assert services.store.get(first.id).exit_code == 0
+    settled = services.store.get(first.id)
+    assert settled is not None and settled.exit_code == 0
 
 
 def _serve(settings_env: dict[str, str]) -> subprocess.Popen[str]:
@@ -338,6 +339,7 @@ def test_the_served_recorder_answers_each_document_and_never_creates_a_store(
     svc = open_services(settings)
     try:
         stored = svc.store.get(run.id)
+        assert stored is not None
         assert (stored.supervisor_pid, stored.current_erlang) == (os.getpid(), 100.0)
     finally:
         svc.close()
