@@ -335,6 +335,15 @@ class RunStore:
             self._event(s, run_id, kind, _outcome_detail(outcome.exit_code, outcome.error))
             if outcome.recovered:
                 self._event(s, run_id, EventKind.RECOVERED, outcome.recovered)
+            job = s.get(SlurmJob, run_id)
+            if job is not None:
+                # The Slurm watcher follows unfinished runs only: a job whose supervisor
+                # recorded the outcome itself gets the last word here, as it would from
+                # the run folder (the job itself ends a moment later).
+                job.state, job.reason, job.checked_at = final.value, None, utcnow()
+                ended = outcome.completed_at.replace(tzinfo=None)
+                if run.started_at is not None:
+                    job.elapsed_seconds = max(0, int((ended - run.started_at).total_seconds()))
             return True
 
     def _slurm_start(self, s: Session, run: Run, job_id: str, node: str, attempt: int) -> None:
