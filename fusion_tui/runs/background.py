@@ -1,5 +1,6 @@
 """What the supervisor and the waiter share as long-lived background processes: sleeping
-until a timeout, a signal or a readable pipe, and a log line that a full disk cannot
+until a timeout, a signal or a readable pipe, whole lines from a pipe that must never
+block, and a log line that a full disk cannot
 turn into a crash. Standard library only."""
 
 from __future__ import annotations
@@ -42,3 +43,27 @@ class Wakeup:
                     pass
             except BlockingIOError:
                 pass
+
+
+class PipeLines:
+    """Whole lines from a non-blocking pipe, as they arrive; `ended` once it is closed
+    at the other end (or unreadable)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.ended = False
+        self._buffer = b""
+
+    def read(self) -> list[bytes]:
+        try:
+            chunk = os.read(self.stream.fileno(), 65536)
+        except BlockingIOError:
+            return []
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.ended = True
+            return []
+        self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        return lines

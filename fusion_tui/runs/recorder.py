@@ -76,8 +76,12 @@ class Recorder:
         self._store: Any = None
         self._file_id: tuple[int, int] | None = None
 
-    def apply(self, doc: dict[str, Any]) -> str | None:
-        """None when the document was applied, else one line saying why not."""
+    def apply(self, text: bytes | str) -> str | None:
+        """None when the document (JSON text) was applied, else one line saying why not."""
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            return f"not a document: {exc}"
         try:
             store = self._open()
             if store is None:
@@ -116,7 +120,10 @@ class Recorder:
         return self._store
 
     def warm_up(self) -> None:
-        """Import the database layer and open the store before the first document."""
+        """Import the database layer (scheduling included) and open the store before the
+        first document."""
+        import fusion_tui.runs.manager  # noqa: F401
+
         with contextlib.suppress(Exception):
             store = self._open()
             if store is not None:
@@ -130,8 +137,6 @@ class Recorder:
 
 def serve(recorder: Recorder, idle_seconds: float = SERVE_IDLE_SECONDS) -> int:
     """Answer one line per document until stdin closes or nothing comes for a while."""
-    from fusion_tui.runs.manager import RunManager  # noqa: F401  (warm means warm)
-
     recorder.warm_up()
     fd = sys.stdin.fileno()
     pending = b""
@@ -144,10 +149,7 @@ def serve(recorder: Recorder, idle_seconds: float = SERVE_IDLE_SECONDS) -> int:
                 pending += chunk
                 continue
             line, pending = pending.split(b"\n", 1)
-            try:
-                problem = recorder.apply(json.loads(line))
-            except ValueError as exc:
-                problem = f"not a document: {exc}"
+            problem = recorder.apply(line)
             answer = "ok" if problem is None else "retry " + " ".join(problem.split())
             sys.stdout.write(answer + "\n")
             sys.stdout.flush()
@@ -165,9 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if args == ["--serve"]:
         return serve(recorder)
     try:
-        problem = recorder.apply(json.loads(sys.stdin.read()))
-    except ValueError as exc:
-        problem = f"not a document: {exc}"
+        problem = recorder.apply(sys.stdin.buffer.read())
     finally:
         recorder.close()
     if problem is not None:

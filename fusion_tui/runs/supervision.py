@@ -23,7 +23,7 @@ from fusion_tui.fusion.results import ResultMirror, allowed_source
 from fusion_tui.monitor.tracker import ProgressTracker
 from fusion_tui.runs import procs
 from fusion_tui.runs.attempts import SlurmJobInfo
-from fusion_tui.runs.background import Wakeup, say
+from fusion_tui.runs.background import PipeLines, Wakeup, say
 from fusion_tui.runs.evidence import Outcome, decide, recorded_exit, supervisor_outcome
 from fusion_tui.runs.rundir import ACTIVE_DIR, RunPaths, read_json, write_json_atomic
 from fusion_tui.runs.waiter import start as start_waiter
@@ -68,7 +68,7 @@ class Reporter:
         self.warm_until = warm_until
         self.proc: subprocess.Popen[bytes] | None = None
         self.pending = False
-        self._reply = b""
+        self._answers: PipeLines | None = None
         self._leaving: list[subprocess.Popen[bytes]] = []
         self.retry_at = 0.0
         self.backoff = 1.0
@@ -117,28 +117,21 @@ class Reporter:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
         assert self.proc.stdout is not None
         os.set_blocking(self.proc.stdout.fileno(), False)
-        self._reply = b""
+        self._answers = PipeLines(self.proc.stdout)
 
     def poll(self) -> bool | None:
         """True once the document sent was applied, False if it failed, None meanwhile."""
-        if not self.pending or self.proc is None or self.proc.stdout is None:
+        if not self.pending or self._answers is None:
             return None
-        try:
-            chunk = os.read(self.proc.stdout.fileno(), 4096)
-        except BlockingIOError:
-            return None
-        except OSError:
-            chunk = b""
-        if not chunk:  # the helper died without answering
+        lines = self._answers.read()
+        if self._answers.ended:  # the helper died without answering
             self._drop()
             self._failed()
             return False
-        self._reply += chunk
-        if b"\n" not in self._reply:
+        if not lines:
             return None
-        line, self._reply = self._reply.split(b"\n", 1)
         self.pending = False
-        answer = line.decode(errors="replace")
+        answer = lines[0].decode(errors="replace")
         if time.monotonic() >= self.warm_until:
             self.close()
         if answer == "ok":
@@ -157,7 +150,7 @@ class Reporter:
             if self.proc.stdout is not None:
                 self.proc.stdout.close()
             self._leaving.append(self.proc)
-        self.proc, self.pending, self._reply = None, False, b""
+        self.proc, self.pending, self._answers = None, False, None
 
     def _drop(self) -> None:
         if self.proc is not None:
@@ -190,7 +183,7 @@ class Supervisor:
         self.sim: tuple[int, float] | None = None
         self.waiter_identity: tuple[int, float] | None = None
         self.waiter = waiter
-        self._waiter_buffer = b""
+        self._waiter_lines = PipeLines(waiter.stdout) if waiter and waiter.stdout else None
         self.code: int | None = None
         self.spawn_error: str | None = None
         self.preset: Outcome | None = None
@@ -294,6 +287,9 @@ class Supervisor:
             self.waiter = start_waiter(self.paths, self.run_id, in_job=self.job is not None)
         except OSError as exc:
             self.spawn_error = f"cannot start the waiter: {exc}"
+            return
+        assert self.waiter.stdout is not None
+        self._waiter_lines = PipeLines(self.waiter.stdout)
 
     def _adopt(self) -> None:
         """Re-attach to what the previous supervisor left: its recorded outcome, the
@@ -331,19 +327,10 @@ class Supervisor:
     # -- following the run -------------------------------------------------------------
 
     def _read_waiter(self) -> None:
-        if self.waiter is None or self.waiter.stdout is None or self.waiter.stdout.closed:
+        lines = self._waiter_lines
+        if lines is None or lines.stream.closed:
             return
-        try:
-            chunk = os.read(self.waiter.stdout.fileno(), 65536)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        if not chunk:
-            self.waiter.stdout.close()
-        self._waiter_buffer += chunk
-        *lines, self._waiter_buffer = self._waiter_buffer.split(b"\n")
-        for line in lines:
+        for line in lines.read():
             try:
                 message = json.loads(line)
             except ValueError:
@@ -356,6 +343,8 @@ class Supervisor:
                 self.code = int(message["exit_code"])
             elif event == "spawn_failed":
                 self.spawn_error = str(message["error"])
+        if lines.ended:
+            lines.stream.close()
 
     def _read_exit(self) -> None:
         if self.code is not None or self.spawn_error is not None:

@@ -81,7 +81,7 @@ def _in_job(paths: RunPaths, run_id: str) -> int:
             f"{socket.gethostname()}: the runs folder must be on a filesystem the compute "
             "nodes share")
         return 1
-    if lock.take(paths.lock) is None:
+    if lock.take(paths.lock) is None:  # taken, its descriptor stays open while we live
         say("supervisor", "another supervisor holds this run; nothing to do")
         return 1
     job = begin_attempt(paths, os.environ)
