@@ -18,6 +18,7 @@ from conftest import make_settings
 from helpers import eventually, poll_until, run_cli, tmpfs
 
 from fusion_tui.runs import procs
+from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.services import open_services
 from fusion_tui.store.status import RunStatus
 
@@ -79,9 +80,14 @@ def test_a_full_disk_delays_the_outcome_and_never_loses_it(small_disk: Path) -> 
             "the outcome was recorded by a stand-in, not by the supervisor that kept it"
         assert "recovered" not in [e.kind for e in svc.store.events(run.id)]
         # With space back, the waiter gets its exit status onto disk and ends too.
-        waiter = procs.marker(procs.WAITER_MARKER, run.id)
-        eventually(lambda: not procs.processes_with(waiter), timeout=90)
-        assert (settings.runs_dir / run.id / "exit.json").is_file()
+        paths = RunPaths(settings.runs_dir / run.id)
+
+        def waiter_gone() -> bool:
+            identity = read_json(paths.process)
+            return identity is not None and paths.exit.is_file() and not \
+                procs.is_same_process(identity["waiter_pid"], identity["waiter_started"])
+
+        eventually(waiter_gone, timeout=90)
     finally:
         svc.close()
 

@@ -75,6 +75,41 @@ def test_supervisor_killed_run_settles_with_its_true_outcome_and_queue_moves_on(
     assert nxt is not None and nxt.exit_code == 0
 
 
+def test_the_forked_waiter_holds_no_lock_and_says_what_it_is(services: Services) -> None:
+    """The waiter is forked from the supervisor: it must not keep the supervisor's lock
+    (or a dead supervisor would look alive and nobody would adopt), and `top` shows it
+    by its own name."""
+    run = services.manager.create("fake", overrides=["fake.behaviour=hang"])
+    supervisor = _supervisor(run)
+    paths = RunPaths(Path(run.run_dir))
+    waiter = _identity(paths.process, "waiter_pid", "waiter_started")
+    assert waiter[0] != supervisor[0]
+    assert Path(f"/proc/{waiter[0]}/comm").read_text().strip() == "fusion-waiter"
+    assert procs.belongs(waiter[0], procs.marker(procs.SUPERVISOR_MARKER, run.id), waiter[1])
+    try:
+        _kill9(*supervisor)
+        # The waiter notices within a second and a new supervisor takes the lock.
+        new = eventually(lambda: (s := _supervisor(run)) != supervisor and s)
+        assert new and procs.is_same_process(*new) and lock.is_held(paths.lock)
+        assert procs.is_same_process(*waiter), "the waiter went with its supervisor"
+    finally:
+        services.manager.cancel(run.id)
+    done = services.manager.wait(run.id, timeout=30)
+    assert done is not None and done.status == RunStatus.CANCELLED
+
+
+@pytest.mark.parametrize("argv", [[], ["--adopt", "/x", "id"], ["--lock-fd", "x", "/x", "id"],
+                                  ["--slurm", "--lock-fd", "3", "/x", "id"],
+                                  ["--lock-fd", "3", "/x"], ["--bogus", "/x", "id"]])
+def test_the_supervisor_refuses_a_command_line_not_its_own(tmp_path: Path,
+                                                           argv: list[str]) -> None:
+    result = subprocess.run([sys.executable, "-m", "fusion_tui.runs.supervisor", *argv],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: ") and result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_supervisor_and_waiter_killed_next_command_settles_from_the_evidence(
         services: Services) -> None:
     """Nothing of ours survives; the simulator finishes alone. The next command (a

@@ -2,10 +2,11 @@
 
 A pid alone is not an identity: the kernel hands a freed pid to the next process. Every
 process of ours carries a marker in its environment (`FUSION_TUI_RUN_ID=<id>` for the
-simulator and everything it starts; other names for the supervisor and the waiter), and
-every signal we send is preceded, at the moment of sending, by a check of the marker and
-the start time through a pidfd: the pidfd pins the process, so a pid that is freed and
-reused between the check and the signal is never signalled.
+simulator and everything it starts; `FUSION_TUI_SUPERVISOR_OF=<id>` for the supervisor
+and the waiter it forks, told apart by pid and start time), and every signal we send is
+preceded, at the moment of sending, by a check of the marker and the start time through
+a pidfd: the pidfd pins the process, so a pid that is freed and reused between the check
+and the signal is never signalled.
 
 Standard library only: the supervisor and the waiter import this and stay small.
 """
@@ -18,8 +19,7 @@ import signal
 
 RUN_MARKER = "FUSION_TUI_RUN_ID"
 SUPERVISOR_MARKER = "FUSION_TUI_SUPERVISOR_OF"
-WAITER_MARKER = "FUSION_TUI_WAITER_OF"
-MARKERS = (RUN_MARKER, SUPERVISOR_MARKER, WAITER_MARKER)
+MARKERS = (RUN_MARKER, SUPERVISOR_MARKER)
 
 START_TIME_TOLERANCE = 0.05
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from fusion_tui.runs.ids import check_run_id
 from fusion_tui.safefile import read_text
@@ -35,8 +33,11 @@ ACTIVE_DIR = ".active"
 JSON_LIMIT = 1 << 20
 
 
-@dataclass(frozen=True)
-class RunPaths:
+class RunPaths(NamedTuple):
+    """Where each file of a run lives. (A named tuple, not a dataclass: the supervisor
+    imports this module before it starts the simulator, and every millisecond of import
+    is paid again by each run of a queue.)"""
+
     root: Path
 
     @classmethod
@@ -124,7 +125,9 @@ def write_atomic(path: Path, data: str, *, durable: bool = True) -> None:
     `durable=False` leaves the fsync to the caller (one `os.sync()` after writing the
     folders of a whole sweep, instead of thousands of fsyncs).
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(data)
@@ -133,7 +136,7 @@ def write_atomic(path: Path, data: str, *, durable: bool = True) -> None:
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -26,6 +26,7 @@ from fusion_tui.runs.attempts import SlurmJobInfo
 from fusion_tui.runs.background import PipeLines, Wakeup, say
 from fusion_tui.runs.evidence import Outcome, decide, recorded_exit, supervisor_outcome
 from fusion_tui.runs.rundir import ACTIVE_DIR, RunPaths, read_json, write_json_atomic
+from fusion_tui.runs.waiter import Forked
 from fusion_tui.runs.waiter import start as start_waiter
 from fusion_tui.settings import Settings
 from fusion_tui.store.first_page import sqlite_path
@@ -167,7 +168,7 @@ class Reporter:
 class Supervisor:
     def __init__(self, paths: RunPaths, run_id: str, *, adopt: bool,
                  job: SlurmJobInfo | None = None,
-                 waiter: subprocess.Popen[bytes] | None = None) -> None:
+                 waiter: Forked | None = None) -> None:
         self.paths = paths
         self.run_id = run_id
         self.adopt = adopt
@@ -183,7 +184,7 @@ class Supervisor:
         self.sim: tuple[int, float] | None = None
         self.waiter_identity: tuple[int, float] | None = None
         self.waiter = waiter
-        self._waiter_lines = PipeLines(waiter.stdout) if waiter and waiter.stdout else None
+        self._waiter_lines = PipeLines(waiter.stdout) if waiter else None
         self.code: int | None = None
         self.spawn_error: str | None = None
         self.preset: Outcome | None = None
@@ -288,7 +289,6 @@ class Supervisor:
         except OSError as exc:
             self.spawn_error = f"cannot start the waiter: {exc}"
             return
-        assert self.waiter.stdout is not None
         self._waiter_lines = PipeLines(self.waiter.stdout)
 
     def _adopt(self) -> None:
@@ -359,7 +359,7 @@ class Supervisor:
         if self.waiter_identity is None:
             return False
         pid, started = self.waiter_identity
-        return procs.belongs(pid, procs.marker(procs.WAITER_MARKER, self.run_id), started)
+        return procs.belongs(pid, procs.marker(procs.SUPERVISOR_MARKER, self.run_id), started)
 
     def _ended(self) -> bool:
         if self.preset is not None or self.code is not None or self.spawn_error is not None:
@@ -569,7 +569,7 @@ class Supervisor:
         else:
             self._launch()
         self._watch()
-        if self.waiter is not None and self.waiter.stdout is not None:
+        if self.waiter is not None:
             self.waiter.stdout.close()  # everything it had to say has been read
         self._clear_leftovers()
         self._poll_progress()

@@ -27,31 +27,60 @@ waiting for that import.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from fusion_tui.runs import lock
 from fusion_tui.runs.background import say
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.runs.waiter import start as start_waiter
 
+USAGE = ("usage: python -m fusion_tui.runs.supervisor (--lock-fd N [--adopt] | --slurm) "
+         "RUN_DIR RUN_ID")
+
+
+class Arguments(NamedTuple):
+    lock_fd: int | None
+    adopt: bool
+    slurm: bool
+    run_dir: str
+    run_id: str
+
+
+def parse(argv: list[str]) -> Arguments | None:
+    """The command line, or None when it is not one of ours (by hand: importing argparse
+    would cost every run of a queue another 10 ms before its simulator starts)."""
+    lock_fd, adopt, slurm, words = None, False, False, []
+    given = iter(argv)
+    for word in given:
+        if word == "--lock-fd":
+            value = next(given, "")
+            if not value.isdigit():
+                return None
+            lock_fd = int(value)
+        elif word in ("--adopt", "--slurm"):
+            adopt, slurm = adopt or word == "--adopt", slurm or word == "--slurm"
+        elif word.startswith("-"):
+            return None
+        else:
+            words.append(word)
+    if len(words) != 2 or slurm == (lock_fd is not None) or (slurm and adopt):
+        return None
+    return Arguments(lock_fd, adopt, slurm, words[0], words[1])
+
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fusion_tui.runs.supervisor")
-    parser.add_argument("--lock-fd", type=int)
-    parser.add_argument("--adopt", action="store_true")
-    parser.add_argument("--slurm", action="store_true", help="be a Slurm job's batch script")
-    parser.add_argument("run_dir")
-    parser.add_argument("run_id")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parse(sys.argv[1:] if argv is None else argv)
+    if args is None:
+        print(USAGE, file=sys.stderr)
+        return 2
     paths = RunPaths(Path(args.run_dir))
     try:
         if args.slurm:
             return _in_job(paths, args.run_id)
-        if args.lock_fd is None:
-            parser.error("--lock-fd is required (or --slurm)")
+        assert args.lock_fd is not None
         os.set_inheritable(args.lock_fd, False)
         waiter = None
         if not args.adopt and paths.root.is_dir() and not paths.cancel_request.exists():

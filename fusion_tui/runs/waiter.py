@@ -1,14 +1,15 @@
-"""The waiter: `python -m fusion_tui.runs.waiter RUN_DIR RUN_ID`.
+"""The waiter: a minimal parent for the simulator, so its exit status outlives the
+supervisor.
 
-A minimal parent for the simulator, so its exit status outlives the supervisor. The
-supervisor starts it; it starts the simulator (a new session, the run's marker in its
-environment, default signal dispositions), reports the simulator's identity and exit
-status on stdout to the supervisor and atomically into `process.json` and `exit.json`,
-retrying with back-off while the disk is full, and exits once the status is on disk.
+The supervisor forks it (`start`); it starts the simulator (a new session, the run's
+marker in its environment, default signal dispositions), reports the simulator's identity
+and exit status on its stdout to the supervisor and atomically into `process.json` and
+`exit.json`, retrying with back-off while the disk is full, and exits once the status is
+on disk.
 
 It also watches the supervisor lock: when no supervisor holds it (killed, crashed), it
 takes the lock and starts a new supervisor that adopts the run. Inside a Slurm job
-(`--in-job`) there is nothing to adopt: the job ended with its batch script, so the waiter
+(`in_job`) there is nothing to adopt: the job ended with its batch script, so the waiter
 ends the run's processes instead (with proctrack/linuxproc Slurm would not find them,
 since they live in a session of their own) and leaves the outcome to the login node.
 Signals that reach it are ignored (it is not a member of the run; a cancel signals the
@@ -26,7 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NoReturn
 
 from fusion_tui.runs import lock, procs
 from fusion_tui.runs.background import Wakeup, say
@@ -198,31 +199,76 @@ class Waiter:
         return 0
 
 
-def start(paths: RunPaths, run_id: str, *, in_job: bool) -> subprocess.Popen[bytes]:
-    """Start the waiter of a run (for its supervisor, which reads our stdout without
-    blocking). OSError when it cannot be started."""
-    env = {k: v for k, v in os.environ.items() if k not in procs.MARKERS}
-    env[procs.WAITER_MARKER] = run_id
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fusion_tui.runs.waiter", *(["--in-job"] if in_job else []),
-         str(paths.root), run_id],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env, start_new_session=True,
-        close_fds=True)
-    assert proc.stdout is not None
-    os.set_blocking(proc.stdout.fileno(), False)
-    return proc
+class Forked:
+    """A waiter forked from this process: its pid, and `stdout`, the read end (never
+    blocking) of the pipe it reports on."""
+
+    def __init__(self, pid: int, stdout: IO[bytes]) -> None:
+        self.pid = pid
+        self.stdout = stdout
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        """Its exit status once it has ended (and is reaped), else None."""
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -1  # reaped by someone else: it has ended all the same
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    in_job = args[:1] == ["--in-job"]
-    args = args[1:] if in_job else args
-    if len(args) != 2:
-        print("usage: python -m fusion_tui.runs.waiter [--in-job] RUN_DIR RUN_ID",
-              file=sys.stderr)
-        return 2
-    return Waiter(RunPaths(Path(args[0])), args[1], in_job=in_job).run()
+def start(paths: RunPaths, run_id: str, *, in_job: bool) -> Forked:
+    """Start the waiter of a run, for its supervisor, which reads its reports.
+
+    The waiter is forked, not executed: it needs nothing the supervisor has not loaded
+    already, and a queue of short runs would otherwise wait for one more interpreter to
+    start before each simulator. It carries the supervisor's environment, marker
+    included; its pid and start time tell the two apart. OSError when it cannot be
+    started."""
+    read_end, write_end = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()  # or the child would write our buffered lines a second time
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
+    if pid == 0:
+        _become_waiter(paths, run_id, in_job, write_end)
+    os.close(write_end)
+    os.set_blocking(read_end, False)
+    return Forked(pid, os.fdopen(read_end, "rb", buffering=0))
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _become_waiter(paths: RunPaths, run_id: str, in_job: bool, report_fd: int) -> NoReturn:
+    """In the forked child: leave the supervisor's session, signals and descriptors (its
+    lock above all, or the lock would outlive the supervisor), then wait."""
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        for sig in signal.valid_signals():
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                if callable(signal.getsignal(sig)):
+                    signal.signal(sig, signal.SIG_DFL)
+        os.setsid()
+        os.dup2(report_fd, 1)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        with contextlib.suppress(OSError), open("/proc/self/comm", "w") as comm:
+            comm.write("fusion-waiter")  # what top and ps -o comm show
+        code = Waiter(paths, run_id, in_job=in_job).run()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:
+        import traceback
+
+        _say("internal error:\n" + traceback.format_exc())
+    finally:
+        os._exit(code)
