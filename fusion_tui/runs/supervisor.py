@@ -20,9 +20,9 @@ warning) and records TIMEOUT, and writes to the store only when the store is a s
 (never a SQLite file from a compute node) and only for a while: the outcome always
 stays in status.json for the login node to settle. It adopts no other runs.
 
-This module is only the entry: it starts a new run's waiter before it loads the rest
+This module is only the entry: it forks a new run's waiter before it loads the rest
 (`runs/supervision.py`), so in a queue of short runs the next simulator starts without
-waiting for that import.
+waiting for that import; and it imports only what the waiter needs.
 """
 
 from __future__ import annotations
