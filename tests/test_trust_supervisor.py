@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from helpers import alive, eventually, poll_until, run_cli, worker_pids
 
 from fusion_tui.runs import lock, procs
 from fusion_tui.runs.rundir import RunPaths, read_json
+from fusion_tui.runs.supervision import Reporter, progress_sync_seconds
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
@@ -304,6 +306,15 @@ def test_supervisor_stays_small(services: Services) -> None:
     services.manager.wait(run.id, timeout=30)
 
 
+def test_progress_reports_slow_down_once_the_helper_leaves() -> None:
+    """A long run spawns a recorder (half a CPU-second) at most once a minute, but never
+    so seldom that a run making progress looks stalled in the list."""
+    assert progress_sync_seconds(helper_warm=True, stall_seconds=300) == 10
+    assert progress_sync_seconds(helper_warm=False, stall_seconds=300) == 60
+    assert progress_sync_seconds(helper_warm=False, stall_seconds=90) == 30
+    assert progress_sync_seconds(helper_warm=False, stall_seconds=5) == 10
+
+
 def _recorders_of(supervisor_pid: int) -> list[int]:
     """The served recorder helpers a supervisor started (its children running one)."""
     found = []
@@ -344,6 +355,30 @@ def _serve(settings_env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "fusion_tui.runs.recorder", "--serve"],
                             env={**os.environ, **settings_env}, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_the_reporter_lets_its_idle_helper_go_once_the_run_is_no_longer_young(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper stays up between documents while the run is young; after that it is
+    sent away at once (on EOF), not left to race its own idle exit with the next report."""
+    settings = make_settings(tmp_path, sqlite_url)
+    svc = open_services(settings)
+    try:
+        svc.store.set_queue(paused=True)
+        run = svc.manager.create("fake")
+    finally:
+        svc.close()
+    for key, value in settings.to_env().items():
+        monkeypatch.setenv(key, value)
+    reporter = Reporter(warm_until=time.monotonic() + 3600)
+    reporter.send({"run_id": run.id, "supervisor": [os.getpid(), 1.0], "process": None,
+                   "signals": [], "progress": {"current_erlang": 100.0, "total_erlangs": 2}})
+    assert eventually(reporter.poll, timeout=30) is True
+    helper = reporter.proc
+    assert helper is not None and reporter.poll() is None and helper.poll() is None
+    reporter.warm_until = time.monotonic()
+    assert reporter.poll() is None and reporter.proc is None
+    assert helper.wait(timeout=30) == 0  # its own idle exit would take a minute
 
 
 def test_the_served_recorder_answers_each_document_and_never_creates_a_store(

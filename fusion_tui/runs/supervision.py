@@ -35,6 +35,10 @@ from fusion_tui.store.status import utcnow
 POLL_SECONDS = 0.5
 SAVE_WATCH_SECONDS = 0.1  # after SIGTERM: how often to look for FUSION's "statistics saved"
 PROGRESS_SYNC_SECONDS = 10.0
+# Once the recorder helper no longer stays up, each progress report costs a new helper
+# about half a CPU-second (importing SQLAlchemy): report at most once a minute then, or
+# 5% of a core per running run would go to bookkeeping.
+LATE_PROGRESS_SYNC_SECONDS = 60.0
 ORPHAN_CHECK_SECONDS = 3.0
 LEFTOVER_GRACE = 1.0
 MAX_BACKOFF = 60.0
@@ -49,6 +53,15 @@ WARM_RECORDER_SECONDS = 30.0
 
 def _now_iso() -> str:
     return utcnow().isoformat()
+
+
+def progress_sync_seconds(*, helper_warm: bool, stall_seconds: float) -> float:
+    """How often progress goes to the store: often while the helper is up, else
+    seldom, but often enough that a run reporting progress never looks stalled (the
+    run list marks a run stalled from the store's time of its last progress)."""
+    if helper_warm:
+        return PROGRESS_SYNC_SECONDS
+    return max(PROGRESS_SYNC_SECONDS, min(LATE_PROGRESS_SYNC_SECONDS, stall_seconds / 3))
 
 
 def _say(message: str) -> None:
@@ -123,9 +136,13 @@ class Reporter:
     def poll(self) -> bool | None:
         """True once the document sent was applied, False if it failed, None meanwhile."""
         if not self.pending or self._answers is None:
+            if self.proc is not None and time.monotonic() >= self.warm_until:
+                self.close()  # the run is no longer young: let the idle helper go now,
+                # rather than race its own idle exit with the next document
             return None
         lines = self._answers.read()
-        if self._answers.ended:  # the helper died without answering
+        if self._answers.ended:
+            _say("the recorder helper ended without answering; sending again")
             self._drop()
             self._failed()
             return False
@@ -198,8 +215,9 @@ class Supervisor:
         self._synced_identity = False
         self._sent_identity = False
         self._sent_signals = 0
-        self._sent_progress = False
-        self._progress_dirty = False
+        self._progress_seen = 0  # progress changes seen, sent, and recorded in the store
+        self._progress_sent = 0
+        self._progress_recorded = 0
         self._last_progress_sync = 0.0
         self._last_progress_at: str | None = None
         self._status_dirty = False
@@ -410,7 +428,7 @@ class Supervisor:
 
     def _poll_progress(self) -> None:
         if self.tracker.poll():
-            self._progress_dirty = True
+            self._progress_seen += 1
             self._last_progress_at = _now_iso()
 
     def _mirror_results(self, *, now: bool = False) -> None:
@@ -460,20 +478,21 @@ class Supervisor:
         if result:
             self._synced_identity = self._sent_identity
             del self.signals[:self._sent_signals]
-            if self._sent_progress:
-                self._progress_dirty = False
+            if self._progress_sent != self._progress_recorded:
+                self._progress_recorded = self._progress_sent
+                self._last_progress_sync = time.monotonic()
         if not self.reporter.due:
             return
         wants_identity = self.sim is not None and not self._synced_identity
-        wants_progress = self._progress_dirty and \
-            time.monotonic() - self._last_progress_sync >= PROGRESS_SYNC_SECONDS
+        every = progress_sync_seconds(helper_warm=time.monotonic() < self.reporter.warm_until,
+                                      stall_seconds=self.settings.stall_seconds)
+        wants_progress = self._progress_seen != self._progress_recorded and \
+            time.monotonic() - self._last_progress_sync >= every
         if not (wants_identity or wants_progress or self.signals):
             return
         self._sent_identity = self.sim is not None
         self._sent_signals = len(self.signals)
-        self._sent_progress = self._progress_dirty
-        if self._sent_progress:
-            self._last_progress_sync = time.monotonic()
+        self._progress_sent = self._progress_seen
         self.reporter.send(self._document())
 
     def _adopt_orphans(self) -> None:
