@@ -100,6 +100,32 @@ def test_the_forked_waiter_holds_no_lock_and_says_what_it_is(services: Services)
     assert done is not None and done.status == RunStatus.CANCELLED
 
 
+def test_an_adopting_supervisor_knows_waiters_of_both_kinds(tmp_path: Path) -> None:
+    """After an upgrade a supervisor may adopt a run whose waiter an earlier version
+    started as a process of its own (its own marker); a forked one carries the
+    supervisor's. A process with the right pid and start time but neither marker is
+    not the run's waiter."""
+    from fusion_tui.runs.supervision import Supervisor
+
+    run_id = "0123456789ab"
+    paths = RunPaths(tmp_path / run_id)
+    paths.create()
+    supervisor = Supervisor(paths, run_id, adopt=True)
+    found = {}
+    for name in (procs.SUPERVISOR_MARKER, procs.EXECUTED_WAITER_MARKER, "SOMEONE_ELSE"):
+        proc = subprocess.Popen(["sleep", "60"], env={**os.environ, name: run_id})
+        try:
+            started = procs.start_time(proc.pid)
+            assert started is not None
+            supervisor.waiter_identity = (proc.pid, started)
+            found[name] = supervisor._waiter_alive()
+        finally:
+            proc.kill()
+            proc.wait()
+    assert found == {procs.SUPERVISOR_MARKER: True, procs.EXECUTED_WAITER_MARKER: True,
+                     "SOMEONE_ELSE": False}
+
+
 @pytest.mark.parametrize("argv", [[], ["--adopt", "/x", "id"], ["--lock-fd", "x", "/x", "id"],
                                   ["--slurm", "--lock-fd", "3", "/x", "id"],
                                   ["--lock-fd", "3", "/x"], ["--bogus", "/x", "id"]])

@@ -19,7 +19,10 @@ import signal
 
 RUN_MARKER = "FUSION_TUI_RUN_ID"
 SUPERVISOR_MARKER = "FUSION_TUI_SUPERVISOR_OF"
-MARKERS = (RUN_MARKER, SUPERVISOR_MARKER)
+# Waiters started before they were forked (fusion-tui up to 2026-12) carry this one; a
+# supervisor adopting such a run after an upgrade must still know its waiter.
+EXECUTED_WAITER_MARKER = "FUSION_TUI_WAITER_OF"
+MARKERS = (RUN_MARKER, SUPERVISOR_MARKER, EXECUTED_WAITER_MARKER)
 
 START_TIME_TOLERANCE = 0.05
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

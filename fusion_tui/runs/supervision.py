@@ -377,7 +377,8 @@ class Supervisor:
         if self.waiter_identity is None:
             return False
         pid, started = self.waiter_identity
-        return procs.belongs(pid, procs.marker(procs.SUPERVISOR_MARKER, self.run_id), started)
+        return any(procs.belongs(pid, procs.marker(name, self.run_id), started)
+                   for name in (procs.SUPERVISOR_MARKER, procs.EXECUTED_WAITER_MARKER))
 
     def _ended(self) -> bool:
         if self.preset is not None or self.code is not None or self.spawn_error is not None:
