@@ -11,7 +11,7 @@ from fusion_tui.store.database import make_engine, make_sessionmaker
 from fusion_tui.store.migrate import upgrade_database
 from fusion_tui.store.models import Run
 from fusion_tui.store.query import RunQuery
-from fusion_tui.store.runs_repo import RunStore
+from fusion_tui.store.runs_repo import ReportedOutcome, RunStore, SupervisorReport
 from fusion_tui.store.status import RunStatus, utcnow
 
 T0 = utcnow().replace(microsecond=0) - timedelta(days=1)
@@ -111,6 +111,30 @@ def test_finish_happens_once(store: RunStore) -> None:
     assert not store.finish(run.id, RunStatus.FAILED, exit_code=1)
     assert store.get(run.id).status == RunStatus.COMPLETED  # type: ignore[union-attr]
     assert [e.kind for e in store.events(run.id)] == ["created", "completed"]
+
+
+def test_a_late_report_does_not_turn_a_finished_runs_progress_back(store: RunStore) -> None:
+    """A supervisor's report from the run's start may be applied after the run was settled
+    (the Slurm watcher settles from the folder): its old progress must not win; the
+    outcome's report, with the final progress, still does."""
+    run = _add(store, 1, RunStatus.RUNNING)
+    store.update_progress(run.id, current_erlang_index=1, current_iteration=2)
+    assert store.finish(run.id, RunStatus.COMPLETED, exit_code=0, error=None,
+                        completed_at=utcnow())
+    early = {"current_erlang_index": 0, "current_iteration": None}
+    assert not store.apply_report(run.id, SupervisorReport(supervisor=(1, 1.0),
+                                                           progress=early))
+    done = store.get(run.id)
+    assert done is not None and (done.current_erlang_index, done.current_iteration) == (1, 2)
+    final = {"current_erlang_index": 1, "current_iteration": 3}
+    outcome = ReportedOutcome("COMPLETED", 0, None, utcnow())
+    assert not store.apply_report(run.id, SupervisorReport(progress=final, outcome=outcome))
+    done = store.get(run.id)
+    assert done is not None and (done.status, done.current_iteration) == ("COMPLETED", 3)
+    running = _add(store, 2, RunStatus.RUNNING)
+    store.apply_report(running.id, SupervisorReport(progress=early))
+    live = store.get(running.id)
+    assert live is not None and (live.current_erlang_index, live.current_iteration) == (0, None)
 
 
 def test_delete_only_finished(store: RunStore) -> None:

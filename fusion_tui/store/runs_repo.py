@@ -319,7 +319,11 @@ class RunStore:
                 self._event(s, run_id, EventKind.STARTED, f"pid {report.process[0]}")
             if report.slurm:
                 self._slurm_start(s, run, *report.slurm)
-            if report.progress:
+            # A report written while the run was young may arrive after the run was
+            # settled (by the Slurm watcher from its folder, say): its progress is then
+            # stale. Only the outcome's own report still has a say on a finished run.
+            if report.progress and (report.outcome is not None or run.status in
+                                    (RunStatus.RUNNING, RunStatus.PENDING)):
                 for key, value in report.progress.items():
                     setattr(run, key, value)
             for at, detail in report.signals:

@@ -118,6 +118,17 @@ class SlurmWatcher:
             self.store.update_progress(run.id, **tracker.state.cache(),
                                        last_progress_at=utcnow())
 
+    def _final_progress(self, run: Run) -> None:
+        """The settled run's last progress, from its folder: whatever a supervisor's
+        report carried before is replaced, and later reports no longer change it (see
+        `RunStore.apply_report`)."""
+        paths = RunPaths(Path(run.run_dir))
+        tracker = self._trackers.get(run.id) or ProgressTracker(paths.progress, paths.log,
+                                                                 paths.config)
+        tracker.poll()
+        if tracker.source is not None:  # the simulator said something
+            self.store.update_progress(run.id, **tracker.state.cache())
+
     def _settle(self, run: Run, settled: Settlement | None, report: CycleReport) -> None:
         if settled is None:
             return
@@ -132,4 +143,5 @@ class SlurmWatcher:
                                  expected=(RunStatus.PENDING, RunStatus.RUNNING),
                                  recovered=settled.recovered)
         if done:
+            self._final_progress(run)
             report.settled.append((run.id, settled.status.value))
