@@ -115,6 +115,9 @@ def test_an_adopting_supervisor_knows_waiters_of_both_kinds(tmp_path: Path) -> N
     for name in (procs.SUPERVISOR_MARKER, procs.EXECUTED_WAITER_MARKER, "SOMEONE_ELSE"):
         proc = subprocess.Popen(["sleep", "60"], env={**os.environ, name: run_id})
         try:
+            # Popen returns at exec's point of no return, before the kernel has set up the
+            # new program's arguments and environment.
+            eventually(Path(f"/proc/{proc.pid}/cmdline").read_bytes)
             started = procs.start_time(proc.pid)
             assert started is not None
             supervisor.waiter_identity = (proc.pid, started)
