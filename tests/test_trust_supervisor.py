@@ -23,6 +23,7 @@ from fusion_tui.runs import lock, procs
 from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.runs.supervision import Reporter, progress_sync_seconds
 from fusion_tui.services import Services, open_services
+from fusion_tui.settings import Settings
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
 
@@ -386,22 +387,32 @@ def _serve(settings_env: dict[str, str]) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_the_reporter_lets_its_idle_helper_go_once_the_run_is_no_longer_young(
-        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The helper stays up between documents while the run is young; after that it is
-    sent away at once (on EOF), not left to race its own idle exit with the next report."""
+def _queued_run(tmp_path: Path, sqlite_url: str) -> tuple[Settings, Run]:
+    """Settings on a fresh store holding one run that waits (the queue is paused)."""
     settings = make_settings(tmp_path, sqlite_url)
     svc = open_services(settings)
     try:
         svc.store.set_queue(paused=True)
-        run = svc.manager.create("fake")
+        return settings, svc.manager.create("fake")
     finally:
         svc.close()
+
+
+def _progress_report(run_id: str) -> dict[str, object]:
+    """A supervisor's progress document for `run_id`, as the recorder reads it."""
+    return {"run_id": run_id, "supervisor": [os.getpid(), 1.0], "process": None,
+            "signals": [], "progress": {"current_erlang": 100.0, "total_erlangs": 2}}
+
+
+def test_the_reporter_lets_its_idle_helper_go_once_the_run_is_no_longer_young(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper stays up between documents while the run is young; after that it is
+    sent away at once (on EOF), not left to race its own idle exit with the next report."""
+    settings, run = _queued_run(tmp_path, sqlite_url)
     for key, value in settings.to_env().items():
         monkeypatch.setenv(key, value)
     reporter = Reporter(warm_until=time.monotonic() + 3600)
-    reporter.send({"run_id": run.id, "supervisor": [os.getpid(), 1.0], "process": None,
-                   "signals": [], "progress": {"current_erlang": 100.0, "total_erlangs": 2}})
+    reporter.send(_progress_report(run.id))
     assert eventually(reporter.poll, timeout=30) is True
     helper = reporter.proc
     assert helper is not None and reporter.poll() is None and helper.poll() is None
@@ -415,13 +426,7 @@ def test_the_served_recorder_answers_each_document_and_never_creates_a_store(
     """One answer line per document: applied (`ok`), or `retry` with the reason when the
     store is gone (no empty store is made in its place) or the line is not a document;
     a store put back is used again; it leaves when its input closes."""
-    settings = make_settings(tmp_path, sqlite_url)
-    svc = open_services(settings)
-    try:
-        svc.store.set_queue(paused=True)
-        run = svc.manager.create("fake")
-    finally:
-        svc.close()
+    settings, run = _queued_run(tmp_path, sqlite_url)
     db = Path(sqlite_url.removeprefix("sqlite:///"))
     helper = _serve(settings.to_env())
     assert helper.stdin is not None and helper.stdout is not None
@@ -432,8 +437,7 @@ def test_the_served_recorder_answers_each_document_and_never_creates_a_store(
         helper.stdin.flush()
         return helper.stdout.readline().strip()
 
-    progress = {"run_id": run.id, "supervisor": [os.getpid(), 1.0], "process": None,
-                "signals": [], "progress": {"current_erlang": 100.0, "total_erlangs": 2}}
+    progress = _progress_report(run.id)
     assert ask(json.dumps(progress)) == "ok"
     svc = open_services(settings)
     try:

@@ -89,7 +89,7 @@ class SlurmWatcher:
                               attempt=attempt if isinstance(attempt, int) else None,
                               started_at=parse_time(status.get("started_at")))
         if status:
-            self._progress(run, paths)
+            self._progress(run)
         settled = from_folder(paths)
         if settled is None:
             return False
@@ -107,13 +107,19 @@ class SlurmWatcher:
         return job.node != status.get("node") or job.job_id is None or \
             (isinstance(attempt, int) and attempt > job.attempt)
 
-    def _progress(self, run: Run, paths: RunPaths) -> None:
-        """The run list's progress cache from the run's own files (no supervisor in the
-        job may write to a SQLite store)."""
+    def _tracker(self, run: Run) -> ProgressTracker:
+        """The run's progress tracker, kept between cycles so each reads only what is new."""
         tracker = self._trackers.get(run.id)
         if tracker is None:
+            paths = RunPaths(Path(run.run_dir))
             tracker = self._trackers[run.id] = ProgressTracker(paths.progress, paths.log,
                                                                paths.config)
+        return tracker
+
+    def _progress(self, run: Run) -> None:
+        """The run list's progress cache from the run's own files (no supervisor in the
+        job may write to a SQLite store)."""
+        tracker = self._tracker(run)
         if tracker.poll():
             self.store.update_progress(run.id, **tracker.state.cache(),
                                        last_progress_at=utcnow())
@@ -122,9 +128,7 @@ class SlurmWatcher:
         """The settled run's last progress, from its folder: whatever a supervisor's
         report carried before is replaced, and later reports no longer change it (see
         `RunStore.apply_report`)."""
-        paths = RunPaths(Path(run.run_dir))
-        tracker = self._trackers.get(run.id) or ProgressTracker(paths.progress, paths.log,
-                                                                 paths.config)
+        tracker = self._tracker(run)
         tracker.poll()
         if tracker.source is not None:  # the simulator said something
             self.store.update_progress(run.id, **tracker.state.cache())
