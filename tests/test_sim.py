@@ -248,6 +248,26 @@ def test_outputs_and_progress_events(tmp_path: Path) -> None:
     assert "Starting simulation for 600.0 Erlang (load 2/2)" in result.stdout
 
 
+@pytest.mark.parametrize("warmup", [0, 250])
+def test_requests_simulated_are_counted_once(tmp_path: Path, warmup: int) -> None:
+    """The log's count, the complete event's `requests` and its rate are the arrivals that
+    were simulated: loads x iterations x (counted + warm-up), not twice the counted ones."""
+    config = write_config(tmp_path, **{"general_settings.max_iters": "3",
+                                       "general_settings.num_requests": "400",
+                                       "builtin_settings.warmup_requests": str(warmup),
+                                       "builtin_settings.early_stop": "False"})
+    result = run_sim(config, tmp_path, "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    expected = 2 * 3 * (400 + warmup)  # minimal.ini plans two loads
+    assert [r["erlang"] for r in summary(tmp_path)] == ["300", "600"]
+    done = events(tmp_path)[-1]
+    assert done["type"] == "complete"
+    assert done["summary"]["requests"] == expected
+    rate, seconds = done["summary"]["requests_per_second"], done["summary"]["total_time_seconds"]
+    assert rate * seconds == pytest.approx(expected, rel=0.05)
+    assert f"Simulated {expected} requests in " in result.stdout
+
+
 def test_early_stop_follows_fusions_rule(tmp_path: Path) -> None:
     """FUSION ends a load once its 90% interval is at most 5% of the mean; so do we,
     unless [builtin_settings] early_stop = False."""

@@ -198,7 +198,8 @@ class SimulationRun:
                 continue
             point = self.points[e_idx]
             point.add(result)
-            self.requests_simulated += 2 * result.requests
+            # What was simulated: the counted arrivals and the uncounted warm-up before them.
+            self.requests_simulated += result.requests + cfg.warmup_requests
             self.results.write_point(point)
             self.results.write_summary(self.points)
             erlang = float(point.erlang)
