@@ -59,10 +59,12 @@ def _no_process_outlives_its_test(tmp_path: Path) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No FUSION_TUI_* setting of the developer's shell leaks into a test."""
+    """No FUSION_TUI_* setting of the developer's shell leaks into a test, and no test
+    reads or writes the developer's real store or settings: HOME is the test's own."""
     for key in list(os.environ):
         if key.startswith("FUSION_TUI_") and key not in (PG_ENV, CI_ENV):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
 

@@ -30,18 +30,39 @@ def _fusion_tui() -> str:
     return found
 
 
+# Every terminal gets a tmux server of its own (`-L`, no config file), and the app in it an
+# environment built here from nothing: the default tmux server's environment is whatever
+# shell first started it, so a FUSION_TUI_* variable there (a lab's database URL, another
+# simulator) would reach the app under test.
+KEPT = ("PATH", "LANG", "LC_ALL", "TZ")
+
+
+def clean_env(env: dict[str, str], home: Path) -> dict[str, str]:
+    """What the app in a test terminal sees: `env`, its own HOME and XDG folders under
+    `home`, and from the caller only what finds programs and prints text."""
+    import os
+
+    base = {k: os.environ[k] for k in KEPT if k in os.environ}
+    return {**base, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"), "TERM": "xterm-256color", **env}
+
+
 class Terminal:
     def __init__(self, name: str) -> None:
         self.name = name
+        self.socket = name
+
+    def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+                              check=check, capture_output=True, text=True)
 
     def keys(self, *keys: str) -> None:
         for key in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+            self.tmux("send-keys", "-t", self.name, key)
             time.sleep(0.15)
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-t", self.name, "-p"], check=True,
-                              capture_output=True, text=True).stdout
+        return self.tmux("capture-pane", "-t", self.name, "-p").stdout
 
     def wait_for(self, pattern: str, timeout: float = 20.0) -> str:
         deadline = time.monotonic() + timeout
@@ -53,12 +74,18 @@ class Terminal:
         raise AssertionError(f"{pattern!r} never appeared; screen:\n{self.screen()}")
 
 
-def _open(env: dict[str, str], size: tuple[int, int] = (120, 35)) -> Terminal:
-    name = f"ft-{uuid.uuid4().hex[:8]}"
-    command = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(size[0]), "-y",
-                    str(size[1]), f"env {command} {shlex.quote(_fusion_tui())}"], check=True)
-    return Terminal(name)
+def _open(env: dict[str, str], size: tuple[int, int] = (120, 35),
+          home: Path | None = None) -> Terminal:
+    """The installed app in a new private tmux server; `home` (default: a folder beside
+    FUSION_TUI_HOME) is its HOME, so it never reads the caller's settings or store."""
+    if home is None:
+        home = Path(env["FUSION_TUI_HOME"]).parent / "user-home"
+    home.mkdir(parents=True, exist_ok=True)
+    terminal = Terminal(f"ft-{uuid.uuid4().hex[:8]}")
+    command = " ".join(f"{k}={shlex.quote(v)}" for k, v in clean_env(env, home).items())
+    terminal.tmux("new-session", "-d", "-s", terminal.name, "-x", str(size[0]), "-y",
+                  str(size[1]), f"env -i {command} {shlex.quote(_fusion_tui())}")
+    return terminal
 
 
 def create_by_keys(terminal: Terminal, count: int, created: str,
@@ -75,7 +102,8 @@ def create_by_keys(terminal: Terminal, count: int, created: str,
 
 
 def _close(terminal: Terminal) -> None:
-    subprocess.run(["tmux", "kill-session", "-t", terminal.name], capture_output=True)
+    """Kill the terminal's whole private server (its one session)."""
+    terminal.tmux("kill-server", check=False)
 
 
 @pytest.fixture
@@ -85,16 +113,11 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
     slow = (TESTS / "data" / "templates" / "fake.ini").read_text()
     slow = slow.replace("max_iters = 2", "max_iters = 30").replace("sleep = 0.05", "sleep = 0.3")
     (home / "templates" / "minimal.ini").write_text(slow)
-    name = f"ft-{uuid.uuid4().hex[:8]}"
-    env = {"FUSION_TUI_HOME": str(home), "FUSION_TUI_SIMULATOR_COMMAND": FAKE_COMMAND,
-           "TERM": "xterm-256color"}
-    command = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "35",
-                    f"env {command} {shlex.quote(_fusion_tui())}"], check=True)
+    terminal = _open({"FUSION_TUI_HOME": str(home), "FUSION_TUI_SIMULATOR_COMMAND": FAKE_COMMAND})
     try:
-        yield Terminal(name)
+        yield terminal
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        _close(terminal)
 
 
 def _percent(screen: str) -> int:
@@ -153,9 +176,39 @@ def test_the_readme_first_run_as_shipped(tmp_path: Path) -> None:
         _close(terminal)
 
 
+def test_the_app_under_test_sees_none_of_the_callers_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lab's database URL and another simulator in the environment of whoever runs the
+    suite (and so of a tmux server it starts) never reach the app in a test terminal, nor
+    does the caller's home: the app runs in its own tmux server with its own HOME."""
+    import os
+
+    caller_home = tmp_path / "caller-home"
+    caller_home.mkdir()
+    decoy_store = tmp_path / "lab-store.db"
+    monkeypatch.setenv("HOME", str(caller_home))
+    monkeypatch.setenv("FUSION_TUI_DATABASE_URL", f"sqlite:///{decoy_store}")
+    monkeypatch.setenv("FUSION_TUI_SIMULATOR_COMMAND", "/bin/false")
+    monkeypatch.setenv("FUSION_TUI_LEAK_CANARY", "1")
+    home = tmp_path / "home"
+    terminal = _open({"FUSION_TUI_HOME": str(home)})
+    try:
+        terminal.wait_for("No runs yet")
+        seen = dict(entry.split("=", 1) for entry in Path(
+            f"/proc/{_app_pid(terminal)}/environ").read_text().split("\0") if "=" in entry)
+        assert {k for k in seen if k.startswith("FUSION_TUI_")} == {"FUSION_TUI_HOME"}
+        assert seen["HOME"] == str(tmp_path / "user-home")
+        default = subprocess.run(["tmux", "list-sessions", "-F", "#{session_name}"],
+                                 capture_output=True, text=True, env={**os.environ})
+        assert terminal.name not in default.stdout  # not on the default server
+    finally:
+        _close(terminal)
+    assert not decoy_store.exists()
+    assert not any(caller_home.iterdir())
+
+
 def _pane_pid(terminal: Terminal) -> int:
-    out = subprocess.run(["tmux", "list-panes", "-t", terminal.name, "-F", "#{pane_pid}"],
-                         capture_output=True, text=True, check=True).stdout
+    out = terminal.tmux("list-panes", "-t", terminal.name, "-F", "#{pane_pid}").stdout
     return int(out.split()[0])
 
 
