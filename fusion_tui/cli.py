@@ -1,6 +1,7 @@
 """The `fusion-tui` command: scripting subcommands, every one with `--json`.
 
-Bad input or an unknown id prints one line on stderr and exits with status 2.
+Bad input or an unknown id prints one line on stderr and exits with status 2; a write
+that fails (`export -o` on a full disk) prints one line and exits with status 1.
 `fusion-tui wait ID` exits like the run did: 0 COMPLETED, the simulator's exit code for
 FAILED (128+N when killed by signal N), 130 CANCELLED, 124 on --timeout.
 """
@@ -24,6 +25,7 @@ from fusion_tui.cli_output import duration_text, emit, iso, progress_text, run_t
 from fusion_tui.cli_sweeps import SLURM_FLAGS, add_slurm_flags
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.faults import FaultError, describe
+from fusion_tui.output_path import OutputFailed
 from fusion_tui.runs.errors import RunError
 from fusion_tui.runs.ids import InvalidRunId
 from fusion_tui.settings import Settings, SettingsError
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from fusion_tui.store.models import Run
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1  # a write that failed (disk full, I/O error): the input was fine
 
 
 class UsageError(Exception):
@@ -616,6 +619,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _COMMANDS[args.command](args, svc)
         finally:
             svc.close()
+    except OutputFailed as exc:
+        return _fail(str(exc), argv, status=EXIT_FAILED)
     except (UsageError, ConfigError, SettingsError, RunError, InvalidRunId, FaultError) as exc:
         return _fail(str(exc), argv)
     except BrokenPipeError:
@@ -630,13 +635,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(describe(exc, settings.database_label if settings else None), argv)
 
 
-def _fail(message: str, argv: Sequence[str] | None = None) -> int:
+def _fail(message: str, argv: Sequence[str] | None = None, status: int = EXIT_USAGE) -> int:
     """One line on stderr; under --json also `{"error": ...}` on stdout, for scripts."""
     line = one_line(message, 1000)
     print(f"fusion-tui: {line}", file=sys.stderr)
     if "--json" in (sys.argv[1:] if argv is None else argv):
         print(json.dumps({"error": line}))
-    return EXIT_USAGE
+    return status
 
 
 def _quiet_broken_pipe() -> int:
