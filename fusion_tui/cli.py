@@ -358,13 +358,16 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     """Every key binding of the app: id, keys in force (after [keys]), what it does."""
-    from fusion_tui.tui.keys import key_table, unknown_ids
+    from fusion_tui.tui.keys import conflicts, key_table, unknown_ids
 
     keymap = dict(settings.keymap)
     unknown = unknown_ids(keymap)
     if unknown:
         raise UsageError(f"{settings.config_file}: [keys] {', '.join(unknown)}: no such key "
                          "binding")
+    clashes = conflicts(keymap)
+    if clashes:
+        raise UsageError(f"{settings.config_file}: [keys] {'; '.join(clashes)}")
     table = key_table(keymap)
     rows = [("WHERE", "ID", "KEYS", "ACTION")] + [
         (k.where, k.id, k.keys, k.description) for k in table]
