@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -21,7 +22,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from fusion_tui import __version__, cli_sweeps
-from fusion_tui.cli_output import duration_text, emit, iso, progress_text, run_to_dict, where
+from fusion_tui.cli_output import (
+    drop_stdout,
+    duration_text,
+    emit,
+    iso,
+    progress_text,
+    run_to_dict,
+    where,
+    write_out,
+)
 from fusion_tui.cli_sweeps import SLURM_FLAGS, add_slurm_flags
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.faults import FaultError, describe
@@ -279,9 +289,9 @@ def cmd_logs(args: argparse.Namespace, svc: Services) -> int:
         async for line in stream_log(path, start=start, follow=args.follow,
                                      should_stop=finished):
             if args.json:
-                print(json.dumps({"line": line}), flush=args.follow)
+                write_out(json.dumps({"line": line}) + "\n", flush=args.follow)
             else:
-                print(strip_escapes(line) if clean else line, flush=args.follow)
+                write_out((strip_escapes(line) if clean else line) + "\n", flush=args.follow)
 
     asyncio.run(pump())
     return 0
@@ -619,7 +629,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             svc.manager.reconcile(schedule=args.command not in _NO_SCHEDULING
                                   and not cli_sweeps.looks_only(args))
-            return _COMMANDS[args.command](args, svc)
+            status = _COMMANDS[args.command](args, svc)
+            write_out("")  # what is still buffered: its failure is one line too
+            return status
         finally:
             svc.close()
     except OutputFailed as exc:
@@ -643,15 +655,14 @@ def _fail(message: str, argv: Sequence[str] | None = None, status: int = EXIT_US
     line = one_line(message, 1000)
     print(f"fusion-tui: {line}", file=sys.stderr)
     if "--json" in (sys.argv[1:] if argv is None else argv):
-        print(json.dumps({"error": line}))
+        with contextlib.suppress(OSError):  # stdout may be what failed (a full disk)
+            write_out(json.dumps({"error": line}) + "\n")
     return status
 
 
 def _quiet_broken_pipe() -> int:
     """The reader went away (`| head`): stop quietly, like other Unix tools (128+SIGPIPE)."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
+    drop_stdout()
     return 141
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fusion_tui import output_path
-from fusion_tui.cli_output import duration_text, emit, iso, progress_text
+from fusion_tui.cli_output import duration_text, emit, iso, progress_text, write_out
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.textsafe import one_line
 
@@ -291,7 +291,7 @@ def cmd_compare(args: argparse.Namespace, svc: Services) -> int:
     for warning in result.warnings:
         print(f"fusion-tui: warning: {one_line(warning, 300)}", file=sys.stderr)
     if args.csv and not args.json:
-        print(_compare_csv(result))
+        write_out(_compare_csv(result) + "\n")
         return 0
     emit(args, result.as_dict(), lambda: _compare_text(result))
     return 0
@@ -308,7 +308,7 @@ def cmd_export(args: argparse.Namespace, svc: Services) -> int:
     data = load_runs(resolve_targets(svc.sweeps, args.ids).runs)
     text = to_csv(data) if args.format == "csv" else to_json(data)
     if path is None:
-        sys.stdout.write(text)
+        write_out(text)
         return 0
     output_path.write(path, text.encode("utf-8"), force=args.force)
     count = len(rows(data)[1])

@@ -251,3 +251,18 @@ def test_plot_follows_the_same_rules(finished: tuple[Settings, str], tmp_path: P
         _one_line(_cli(settings, "plot", run_id, "-o", str(full)), 1, "disk full")
         assert _same_device(full, before)
     assert _leftovers(tmp_path) == []
+
+
+def test_standard_output_that_cannot_be_written_is_one_line_and_exit_1(
+        finished: tuple[Settings, str]) -> None:
+    """`> /dev/full` (or stdout on a full disk) is the same kind of failed write: one line,
+    exit 1, also under --json (whose error object cannot be printed either)."""
+    settings, run_id = finished
+    for args in (["export", run_id], ["compare", run_id, "--csv"], ["runs", "--json"],
+                 ["logs", run_id], ["show", run_id, "--json"], ["templates"]):
+        with open("/dev/full", "wb") as full:
+            out = subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args],
+                                 env=cli_env(settings), stdout=full, stderr=subprocess.PIPE,
+                                 text=True, timeout=60)
+        assert (out.returncode, out.stderr) == \
+            (1, "fusion-tui: disk full: cannot write standard output\n"), args
