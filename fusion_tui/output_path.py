@@ -17,6 +17,7 @@ failed (exit 1; a file is left as it was: nothing new at the path, an old file u
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -151,12 +152,14 @@ def _link_new(tmp: Path, path: Path, flag: str) -> None:
 
 
 def _sync_folder(folder: Path) -> None:
-    """Make the new name durable too (the file's data already is)."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Make the new name durable too. The file is in place and its data durable already,
+    so a folder that cannot be synced (some network filesystems) is no failed write."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _open_stream(path: Path, way: _Way, flag: str) -> int:
