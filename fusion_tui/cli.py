@@ -1,6 +1,7 @@
 """The `fusion-tui` command: scripting subcommands, every one with `--json`.
 
-Bad input or an unknown id prints one line on stderr and exits with status 2.
+Bad input or an unknown id prints one line on stderr and exits with status 2; a write
+that fails (`export -o` on a full disk) prints one line and exits with status 1.
 `fusion-tui wait ID` exits like the run did: 0 COMPLETED, the simulator's exit code for
 FAILED (128+N when killed by signal N), 130 CANCELLED, 124 on --timeout.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -20,10 +22,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from fusion_tui import __version__, cli_sweeps
-from fusion_tui.cli_output import duration_text, emit, iso, progress_text, run_to_dict, where
+from fusion_tui.cli_output import (
+    drop_stdout,
+    duration_text,
+    emit,
+    iso,
+    progress_text,
+    run_to_dict,
+    where,
+    write_out,
+)
 from fusion_tui.cli_sweeps import SLURM_FLAGS, add_slurm_flags
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.faults import FaultError, describe
+from fusion_tui.output_path import OutputFailed
 from fusion_tui.runs.errors import RunError
 from fusion_tui.runs.ids import InvalidRunId
 from fusion_tui.settings import Settings, SettingsError
@@ -36,6 +48,7 @@ if TYPE_CHECKING:
     from fusion_tui.store.models import Run
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1  # a write that failed (disk full, I/O error): the input was fine
 
 
 class UsageError(Exception):
@@ -276,9 +289,9 @@ def cmd_logs(args: argparse.Namespace, svc: Services) -> int:
         async for line in stream_log(path, start=start, follow=args.follow,
                                      should_stop=finished):
             if args.json:
-                print(json.dumps({"line": line}), flush=args.follow)
+                write_out(json.dumps({"line": line}) + "\n", flush=args.follow)
             else:
-                print(strip_escapes(line) if clean else line, flush=args.follow)
+                write_out((strip_escapes(line) if clean else line) + "\n", flush=args.follow)
 
     asyncio.run(pump())
     return 0
@@ -355,13 +368,16 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     """Every key binding of the app: id, keys in force (after [keys]), what it does."""
-    from fusion_tui.tui.keys import key_table, unknown_ids
+    from fusion_tui.tui.keys import conflicts, key_table, unknown_ids
 
     keymap = dict(settings.keymap)
     unknown = unknown_ids(keymap)
     if unknown:
         raise UsageError(f"{settings.config_file}: [keys] {', '.join(unknown)}: no such key "
                          "binding")
+    clashes = conflicts(keymap)
+    if clashes:
+        raise UsageError(f"{settings.config_file}: [keys] {'; '.join(clashes)}")
     table = key_table(keymap)
     rows = [("WHERE", "ID", "KEYS", "ACTION")] + [
         (k.where, k.id, k.keys, k.description) for k in table]
@@ -613,9 +629,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             svc.manager.reconcile(schedule=args.command not in _NO_SCHEDULING
                                   and not cli_sweeps.looks_only(args))
-            return _COMMANDS[args.command](args, svc)
+            status = _COMMANDS[args.command](args, svc)
+            write_out("")  # what is still buffered: its failure is one line too
+            return status
         finally:
             svc.close()
+    except OutputFailed as exc:
+        return _fail(str(exc), argv, status=EXIT_FAILED)
     except (UsageError, ConfigError, SettingsError, RunError, InvalidRunId, FaultError) as exc:
         return _fail(str(exc), argv)
     except BrokenPipeError:
@@ -630,20 +650,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(describe(exc, settings.database_label if settings else None), argv)
 
 
-def _fail(message: str, argv: Sequence[str] | None = None) -> int:
+def _fail(message: str, argv: Sequence[str] | None = None, status: int = EXIT_USAGE) -> int:
     """One line on stderr; under --json also `{"error": ...}` on stdout, for scripts."""
     line = one_line(message, 1000)
     print(f"fusion-tui: {line}", file=sys.stderr)
     if "--json" in (sys.argv[1:] if argv is None else argv):
-        print(json.dumps({"error": line}))
-    return EXIT_USAGE
+        with contextlib.suppress(OSError):  # stdout may be what failed (a full disk)
+            write_out(json.dumps({"error": line}) + "\n")
+    return status
 
 
 def _quiet_broken_pipe() -> int:
     """The reader went away (`| head`): stop quietly, like other Unix tools (128+SIGPIPE)."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
+    drop_stdout()
     return 141
 
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from fusion_tui.faults import describe_os_error
+from fusion_tui.output_path import OutputFailed
 from fusion_tui.store.status import iso_local
 from fusion_tui.textsafe import strip_escapes
 
@@ -65,7 +69,29 @@ def where(run: Run) -> str:
 def emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
     """JSON (control characters escaped by JSON itself), or text with every escape
     sequence and control character from names, paths and messages made harmless."""
-    print(json.dumps(data, indent=2) if args.json else strip_escapes(text()))
+    write_out((json.dumps(data, indent=2) if args.json else strip_escapes(text())) + "\n")
+
+
+def write_out(text: str, *, flush: bool = True) -> None:
+    """`text` on stdout. A failed write (stdout on a full disk or `/dev/full`) is
+    `OutputFailed`: one line and exit 1, not a traceback, and not again when Python
+    flushes at exit. A reader that went away is still BrokenPipeError (`| head`)."""
+    try:
+        sys.stdout.write(text)
+        if flush:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        drop_stdout()
+        raise OutputFailed(describe_os_error(exc, "standard output")) from None
+
+
+def drop_stdout() -> None:
+    """Point stdout at /dev/null, so what is left in its buffer has nowhere to fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def progress_text(run: Run) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fusion_tui.cli_output import duration_text, emit, iso, progress_text
+from fusion_tui import output_path
+from fusion_tui.cli_output import duration_text, emit, iso, progress_text, write_out
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.textsafe import one_line
 
@@ -82,6 +81,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser,
         if name == "export":
             v.add_argument("--format", choices=["csv", "json"], default="csv")
             v.add_argument("-o", "--output", metavar="FILE", help="write here (default stdout)")
+        if name != "compare":
+            v.add_argument("--force", "-f", action="store_true",
+                           help="replace an existing file at -o (never a link or a device)")
 
 
 # -- sweeps ----------------------------------------------------------------------------
@@ -289,26 +291,10 @@ def cmd_compare(args: argparse.Namespace, svc: Services) -> int:
     for warning in result.warnings:
         print(f"fusion-tui: warning: {one_line(warning, 300)}", file=sys.stderr)
     if args.csv and not args.json:
-        print(_compare_csv(result))
+        write_out(_compare_csv(result) + "\n")
         return 0
     emit(args, result.as_dict(), lambda: _compare_text(result))
     return 0
-
-
-def _write_replacing(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in its folder, then rename."""
-    if path.is_dir():
-        raise ConfigError(f"-o {path}: is a folder")
-    if not path.parent.is_dir():
-        raise ConfigError(f"-o {path}: the folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def cmd_export(args: argparse.Namespace, svc: Services) -> int:
@@ -316,13 +302,15 @@ def cmd_export(args: argparse.Namespace, svc: Services) -> int:
     from fusion_tui.comparison.export import rows, to_csv, to_json
     from fusion_tui.comparison.targets import resolve_targets
 
+    path = None if args.output is None else Path(args.output).expanduser()
+    if path is not None:
+        output_path.check(path, force=args.force)
     data = load_runs(resolve_targets(svc.sweeps, args.ids).runs)
     text = to_csv(data) if args.format == "csv" else to_json(data)
-    if args.output is None:
-        sys.stdout.write(text)
+    if path is None:
+        write_out(text)
         return 0
-    path = Path(args.output).expanduser()
-    _write_replacing(path, text)
+    output_path.write(path, text.encode("utf-8"), force=args.force)
     count = len(rows(data)[1])
     emit(args, {"path": str(path), "rows": count, "format": args.format},
          lambda: f"{count} rows written to {path}")
@@ -330,15 +318,17 @@ def cmd_export(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_plot(args: argparse.Namespace, svc: Services) -> int:
-    from fusion_tui.comparison.plot import PlotUnavailable, check_target, plot
+    from fusion_tui.comparison.plot import PlotUnavailable, figure_format, plot
 
     path = Path(args.output).expanduser()
-    check_target(path)
+    fmt = figure_format(path)
+    output_path.check(path, force=args.force)
     result, title = _comparison(args, svc)
     try:
-        lines = plot(result, path, title=args.title or title)
+        figure, lines = plot(result, fmt, title=args.title or title)
     except PlotUnavailable as exc:
         raise ConfigError(str(exc)) from None
+    output_path.write(path, figure, force=args.force)
     emit(args, {"path": str(path), "lines": lines},
          lambda: f"{path}: {lines} line(s)" + ("" if lines else
                                                " (no results with blocking above 0 yet)"))

@@ -19,7 +19,8 @@ class NotRegularFile(OSError):
     """The path is a named pipe, a device, a folder or a socket: not something we read."""
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, for a message (`a named pipe`, `a device`, ...)."""
     if stat.S_ISFIFO(mode):
         return "a named pipe"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
@@ -45,7 +46,7 @@ def open_regular(path: Path | str) -> int:
         raise
     if not stat.S_ISREG(mode):
         os.close(fd)
-        raise NotRegularFile(errno.EINVAL, f"{_kind(mode)}, not a regular file", str(path))
+        raise NotRegularFile(errno.EINVAL, f"{file_kind(mode)}, not a regular file", str(path))
     return fd
 
 

@@ -32,6 +32,9 @@ TABLES = ("slurm", "fusion")
 KEYS_TABLE = "keys"
 _KEY = re.compile(r"[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*|[!-~]")
 _LIMIT = 1 << 20
+# Binding ids are `screen.action`: [keys] nests at most that deep (a deeper file is refused
+# before its depth costs anything).
+_KEYS_DEPTH = 2
 
 
 class SettingsFileError(ValueError):
@@ -72,6 +75,9 @@ def _keymap(path: Path, table: dict[str, Any], prefix: str = "") -> dict[str, st
     for name, value in table.items():
         ident = f"{prefix}{name}"
         if isinstance(value, dict):
+            if ident.count(".") + 1 >= _KEYS_DEPTH:
+                raise SettingsFileError(f"{path}: [keys] {ident[:60]}...: nested too deeply "
+                                        "(binding ids are screen.action)")
             out.update(_keymap(path, value, f"{ident}."))
             continue
         if not isinstance(value, str) or not all(
@@ -93,6 +99,8 @@ def read_settings_file(path: Path, known: frozenset[str]) -> tuple[dict[str, str
         data = tomllib.loads(read_text(path, limit=_LIMIT))
     except tomllib.TOMLDecodeError as exc:
         raise SettingsFileError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of [[[...]]] or {a = {...}}
+        raise SettingsFileError(f"{path}: nested too deeply to be a settings file") from None
     except UnicodeDecodeError:
         raise SettingsFileError(f"{path}: not UTF-8 text") from None
     except OSError as exc:

@@ -3,6 +3,7 @@ remaps them (Textual's keymap), and a wrong id or key is named in one line."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from conftest import make_settings
@@ -80,3 +81,42 @@ async def test_an_unknown_binding_id_is_reported(tmp_path: Path, sqlite_url: str
     assert "[keys] runs.no_such_thing: no such key binding" in out.stderr
     listed = run_cli(settings, "keys", "--json")
     assert listed.returncode == 0 and '"runs.cancel_runs"' in listed.stdout
+
+
+def test_a_key_given_to_two_actions_is_refused_naming_both(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'store.db'}")
+    cases = {
+        '[keys]\n"runs.compare" = "x"\n"runs.cancel_runs" = "x"\n':
+            '"x" is bound to both runs.cancel_runs and runs.compare',
+        '[keys]\n"runs.compare" = "c"\n':  # takes the default key of another action
+            '"c" is bound to both runs.cancel_runs and runs.compare',
+        '[keys.log]\ntop = "?"\n':  # an app-wide key, written as the character
+            '"question_mark" is bound to both app.toggle_help and log.top',
+    }
+    for i, (text, message) in enumerate(cases.items()):
+        path = tmp_path / f"keys{i}.toml"
+        path.write_text(text)
+        out = run_cli(settings, "--config", str(path), "keys")
+        assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+        assert out.stderr == f"fusion-tui: {path}: [keys] {message}\n"
+    fine = tmp_path / "fine.toml"  # a swap, and one key on two different screens
+    fine.write_text('[keys]\n"runs.cancel_runs" = "d"\n"runs.delete_runs" = "c"\n'
+                    '"runs.compare" = "x"\n"sweeps.compare" = "x"\n')
+    out = run_cli(settings, "--config", str(fine), "keys")
+    assert out.returncode == 0, out.stderr
+
+
+async def test_the_app_does_not_start_with_a_key_given_to_two_actions(
+        tmp_path: Path, sqlite_url: str) -> None:
+    path = tmp_path / "keys.toml"
+    path.write_text('[keys]\n"sweeps.retry" = "x"\n"sweeps.cancel" = "x"\n')
+    settings = Settings.load(env={"HOME": str(tmp_path)}, config=str(path),
+                             overrides={"database_url": sqlite_url, "home": tmp_path / "h"})
+    app = create_app(settings, watch_notifications=False)
+    try:
+        await asyncio.wait_for(app.run_async(headless=True, size=(80, 24)), timeout=30)
+    finally:
+        app.close_services()
+    assert app.return_code == 2
+    assert app.services_error == \
+        f'{path}: [keys] "x" is bound to both sweeps.cancel and sweeps.retry'

@@ -140,3 +140,31 @@ def test_a_settings_file_that_is_a_named_pipe_is_refused_not_waited_on(tmp_path:
     os.mkfifo(fifo)
     with pytest.raises(SettingsError, match="cannot be read: a named pipe, not a regular file"):
         Settings.load(env={"HOME": str(tmp_path), "FUSION_TUI_CONFIG": str(fifo)})
+
+
+_DEEP = {
+    "arrays": "a = " + "[" * 100_000 + "]" * 100_000 + "\n",  # 200 KB
+    "inline tables": "x = " + "{a = " * 5_000 + "1" + "}" * 5_000 + "\n",
+    "dotted key in [keys]": "[keys]\n" + ".".join(["k"] * 5_000) + ' = "x"\n',
+    "[keys] deeper than screen.action": '[keys.runs.cancel_runs]\nx = "c"\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(_DEEP))
+def test_a_deeply_nested_settings_file_is_one_line_and_exit_2(tmp_path: Path,
+                                                              name: str) -> None:
+    """For the commands and for the app's start (bare `fusion-tui` reads its settings
+    before it looks for a terminal): one line naming the file, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "deep.toml"
+    path.write_text(_DEEP[name])
+    env = {**os.environ, "HOME": str(tmp_path)}
+    for command in (["config"], ["keys"], []):
+        run = subprocess.run([sys.executable, "-m", "fusion_tui.cli", "--config", str(path),
+                              *command], capture_output=True, text=True, env=env, timeout=60)
+        assert run.returncode == 2, (command, run.stderr[-300:])
+        assert run.stderr.startswith(f"fusion-tui: {path}: ") and "nested too deeply" in \
+            run.stderr and run.stderr.count("\n") == 1, (command, run.stderr[-300:])

@@ -5,6 +5,7 @@ comparison switches and export, and a comparison of runs marked on the run list.
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,6 +82,8 @@ async def test_sweep_screens_follow_a_live_sweep(services: Services) -> None:
         await until(pilot, lambda: exports.is_dir() and any(exports.iterdir()))
         (path,) = exports.iterdir()
         assert path.read_text().count("\n") == 1 + 8 * 2 * 2
+        umask = int(Path("/proc/self/status").read_text().split("Umask:")[1].split()[0], 8)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # not 0600
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, SweepScreen))
 

@@ -11,9 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from fusion_tui import output_path
 from fusion_tui.comparison.compare import RunData
 from fusion_tui.comparison.results import METRICS
-from fusion_tui.runs.rundir import write_atomic
 
 BASE_COLUMNS = ("run_id", "sweep_id", "run_name", "status", "template", "simulator",
                 "simulator_version", "config_hash", "host", "executor", "seed")
@@ -90,9 +90,9 @@ def to_json(data: Sequence[RunData]) -> str:
 
 def write_export(data: Sequence[RunData], folder: Path, stem: str, *,
                  now: datetime | None = None) -> Path:
-    """The CSV in `folder` (made if needed) as `<stem>-<local time>.csv`, written through
-    a temporary file and a rename; its path."""
+    """The CSV in `folder` (made if needed) as `<stem>-<local time>.csv`, a new file with
+    the user's umask (see `output_path`); its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{stem}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}.csv"
-    write_atomic(path, to_csv(data))
+    output_path.write(path, to_csv(data).encode("utf-8"), force=False, flag="export")
     return path

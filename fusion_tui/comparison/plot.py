@@ -4,6 +4,7 @@ without it `PlotUnavailable` carries the one-line hint."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from fusion_tui.comparison.compare import Comparison
@@ -23,20 +24,17 @@ def _literal(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def check_target(path: Path) -> str:
+def figure_format(path: Path) -> str:
     """The figure's format from its suffix; ConfigError when it is not one we write."""
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ConfigError(f"-o {path}: the figure must end in .pdf, .png or .svg")
-    if not path.parent.is_dir():
-        raise ConfigError(f"-o {path}: the folder {path.parent} does not exist")
     return fmt
 
 
-def plot(comparison: Comparison, path: Path, *, title: str | None = None) -> int:
-    """Draw the figure into `path` (written through a temporary file, then renamed);
-    the number of lines drawn."""
-    fmt = check_target(path)
+def plot(comparison: Comparison, fmt: str, *, title: str | None = None) -> tuple[bytes, int]:
+    """The figure as a file in format `fmt` (the caller writes it where the user asked,
+    see `output_path`), and the number of lines drawn."""
     try:
         import matplotlib
 
@@ -68,11 +66,9 @@ def plot(comparison: Comparison, path: Path, *, title: str | None = None) -> int
     if drawn:
         ax.legend(fontsize="small")
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.part")
+    buffer = io.BytesIO()
     try:
-        fig.savefig(tmp, format=fmt)
-        tmp.replace(path)
+        fig.savefig(buffer, format=fmt)
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)
-    return drawn
+    return buffer.getvalue(), drawn

@@ -79,7 +79,7 @@ class FusionApp(App[None]):
             self.settings, self._services, self._owns_services = source, None, True
         else:
             self.settings, self._services, self._owns_services = source.settings, source, False
-        self.services_error: str | None = None
+        self.services_error: str | None = None  # why the app left at start (CLI: exit 2)
         self._opening = False
         self._slurm_watching = False
         self._slurm_problem: str | None = None
@@ -152,10 +152,16 @@ class FusionApp(App[None]):
         self.set_interval(SLURM_WATCH_SECONDS, self.watch_slurm)
 
     def _check_keymap(self) -> None:
-        """Say which remapped binding ids do not exist (after the first frame: it imports
-        every screen)."""
-        from fusion_tui.tui.keys import unknown_ids
+        """Say which remapped binding ids do not exist, and leave (exit 2) when the keymap
+        gives one key to two actions on a screen (after the first frame: it imports every
+        screen)."""
+        from fusion_tui.tui.keys import conflicts, unknown_ids
 
+        clashes = conflicts(dict(self.settings.keymap))
+        if clashes:
+            self.services_error = f"{self.settings.config_file}: [keys] {'; '.join(clashes)}"
+            self.exit(return_code=2)
+            return
         unknown = unknown_ids(dict(self.settings.keymap))
         if unknown:
             self.say(f"{self.settings.config_file}: [keys] {', '.join(unknown)}: no such key "

@@ -1,13 +1,17 @@
 """Every key binding of the app by id, for remapping (`[keys]` in the settings file, applied
-with Textual's keymap) and for `fusion-tui keys`, which lists them."""
+with Textual's keymap) and for `fusion-tui keys`, which lists them; and the checks of a
+keymap: ids that do not exist, and keys that it gives to two actions at once."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding
 from textual.dom import DOMNode
+
+EVERYWHERE = "everywhere"
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     from fusion_tui.tui.widgets.confirm import ConfirmScreen
     from fusion_tui.tui.widgets.runs_table import RunsTable
 
-    return [("everywhere", FusionApp), ("runs", RunsScreen), ("runs", RunsTable),
+    return [(EVERYWHERE, FusionApp), ("runs", RunsScreen), ("runs", RunsTable),
             ("detail", DetailScreen), ("log", LogScreen), ("artifacts", ArtifactsScreen),
             ("new run", NewRunScreen), ("sweeps", SweepsScreen), ("sweep", SweepScreen),
             ("comparison", ComparisonScreen), ("confirm", ConfirmScreen)]
@@ -55,3 +59,21 @@ def unknown_ids(keymap: Mapping[str, str]) -> list[str]:
     """Ids in `keymap` that no binding has (a typo would otherwise do nothing)."""
     known = {b.id for _, b in bindings()}
     return sorted(i for i in keymap if i not in known)
+
+
+def conflicts(keymap: Mapping[str, str]) -> list[str]:
+    """Keys that `keymap` gives to two bindings live at the same time (on one screen, or
+    one of them everywhere), one line each: Textual would run only one of them, and the
+    other could never be reached. Clashes among the defaults alone are not the keymap's."""
+    by_key: dict[str, list[KeyInfo]] = defaultdict(list)
+    for info in key_table(keymap):
+        for one in Binding.make_bindings([Binding(info.keys, "")]):
+            by_key[one.key].append(info)  # keys as Textual matches them ("?" = question_mark)
+    found: list[str] = []
+    for key, infos in by_key.items():
+        for i, a in enumerate(infos):
+            for b in infos[i + 1:]:
+                if a.id != b.id and (a.id in keymap or b.id in keymap) and \
+                        (a.where == b.where or EVERYWHERE in (a.where, b.where)):
+                    found.append(f"\"{key}\" is bound to both {a.id} and {b.id}")
+    return found
