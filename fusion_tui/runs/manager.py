@@ -368,7 +368,7 @@ class RunManager:
             assert pid is not None and started is not None
             asked = time.monotonic()
             why = cancelling.unanswered(paths, (pid, started), within=min(
-                cancelling.ANSWER_SECONDS, self.settings.cancel_grace / 2))
+                cancelling.ANSWER_SECONDS, max(self.settings.cancel_grace, 0.5)))
             if why is None:
                 return run
             # Within the grace period counted from the request, as the supervisor would.
