@@ -166,6 +166,24 @@ def test_simulator_killed_ends_failed_with_the_signal(svc: Services) -> None:
     assert "SIGKILL" in (done.error_message or "")
 
 
+def test_a_killed_waiter_inside_the_job_loses_no_exit_status(sqlite_svc: Services) -> None:
+    """kill -9 of the waiter inside a job: the job's supervisor (the batch script, the
+    simulator's subreaper) collects the simulator's real exit status."""
+    m = sqlite_svc.manager
+    run = m.create("fake", overrides=["fake.behaviour=wait_go"])
+    run = watch_until(m, run.id, lambda r: (read_json(m.paths(r).process) or {}).get("pid"))
+    waiter = read_json(m.paths(run).process) or {}
+    pid, started = waiter["waiter_pid"], waiter["waiter_started"]
+    assert isinstance(pid, int) and isinstance(started, float)
+    assert procs.is_same_process(pid, started)
+    os.kill(pid, signal.SIGKILL)
+    eventually(lambda: not procs.is_same_process(pid, started))
+    (m.paths(run).output / "go").write_text("3\n")
+    done = watch_until(m, run.id, finished)
+    assert (done.status, done.exit_code, done.error_message) == (
+        RunStatus.FAILED, 3, "simulator exited with code 3")
+
+
 @pytest.mark.parametrize("accounting", ["on", "off"])
 def test_supervisor_killed_inside_the_job_is_settled(sqlite_svc: Services, cluster: Cluster,  # noqa: F811
                                                      accounting: str) -> None:
