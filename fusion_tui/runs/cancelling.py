@@ -3,10 +3,10 @@
 A cancel asks the run's supervisor (SIGTERM, and a request file), which stops the
 simulator and settles the run. A supervisor that is stopped (SIGSTOP, a debugger) or
 does not answer would leave the simulator running for as long as that lasts; then the
-canceller stops the run's processes itself with the supervisor's own escalation
-(`procs.stop_run`: SIGTERM, the grace period, SIGKILL, each process verified) and reads
-the exit status the waiter records. It touches no store: the run manager records what
-happened.
+canceller stops the run's processes itself with the supervisor's escalation (SIGTERM,
+the grace period, SIGKILL, each process verified: `procs.stop_run`, which the supervisor
+uses for what a simulator leaves behind) and reads the exit status the waiter records.
+It touches no store: the run manager records what happened.
 """
 
 from __future__ import annotations
