@@ -1,9 +1,12 @@
 """A stand-in simulator for lifecycle tests: a real process with controllable behaviour.
 
 Reads its `[fake]` section from the config: `behaviour` (ok, fail, pool, ignore_term,
-no_progress, hang, silent, split_worker, hog), `sleep` (seconds per iteration). `hog`
-takes 64 MiB more memory every iteration (for out-of-memory drills). `silent` writes
-nothing at all (for full-disk drills); `split_worker` is a SIGTERM-ignoring leader with a
+no_progress, hang, silent, split_worker, hog, wait_go), `sleep` (seconds per iteration).
+`wait_go` writes its pid, then waits until a file `go` appears in its output folder and
+exits with the status that file holds (write it atomically), saying nothing else (for
+drills that must decide when it ends). `hog` takes 64 MiB more memory every iteration
+(for out-of-memory drills). `silent` writes nothing at all (for full-disk drills);
+`split_worker` is a SIGTERM-ignoring leader with a
 worker in a session of its own that SIGTERM ends (for pid-reuse drills). Writes FUSION
 GUI progress events and FUSION-style log lines, and the pids of any workers to
 output/pids.json.
@@ -40,6 +43,14 @@ def main() -> int:
     iters = int(g["max_iters"])
     if behaviour == "ignore_term":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if behaviour == "wait_go":
+        with open(os.path.join(a.output_dir, "pids.json"), "w") as fh:
+            json.dump([os.getpid()], fh)
+        go = os.path.join(a.output_dir, "go")
+        while not os.path.exists(go):
+            time.sleep(0.02)
+        with open(go) as fh:
+            return int(fh.read().strip() or "0")
     if behaviour == "silent":
         time.sleep(pause)
         return 0

@@ -252,7 +252,7 @@ def test_reused_pid_is_not_the_run_and_is_never_signalled(
         settled = poll_until(lambda: services.manager.get(other.id),
                              lambda r: r.status != RunStatus.RUNNING)
         assert settled.status == RunStatus.FAILED
-        assert "nothing ran" in (settled.error_message or "")
+        assert "nothing shows that the simulator ever started" in (settled.error_message or "")
         assert stranger.poll() is None
     finally:
         stranger.kill()

@@ -17,16 +17,18 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 from helpers import eventually, poll_until
-from slurm_cluster import Cluster, cluster, queue  # noqa: F401  (cluster is a fixture)
+from slurm_cluster import Cluster, _answers, cluster, queue  # noqa: F401  (cluster is a fixture)
 
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.executors.slurm.commands import SlurmClient
+from fusion_tui.executors.slurm.executor import submit_env
+from fusion_tui.executors.slurm.settle import settle
 from fusion_tui.runs import procs
 from fusion_tui.runs.manager import RunManager
-from fusion_tui.runs.rundir import RunPaths, read_json
+from fusion_tui.runs.rundir import RunPaths, read_json, write_json_atomic
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.models import Run
-from fusion_tui.store.status import RunStatus
+from fusion_tui.store.status import RunStatus, utcnow
 from fusion_tui.sweeps.grid import Grid, parse_axis
 from fusion_tui.sweeps.manager import SweepManager
 
@@ -162,6 +164,24 @@ def test_simulator_killed_ends_failed_with_the_signal(svc: Services) -> None:
     done = watch_until(m, run.id, finished)
     assert done.status == RunStatus.FAILED
     assert "SIGKILL" in (done.error_message or "")
+
+
+def test_a_killed_waiter_inside_the_job_loses_no_exit_status(sqlite_svc: Services) -> None:
+    """kill -9 of the waiter inside a job: the job's supervisor (the batch script, the
+    simulator's subreaper) collects the simulator's real exit status."""
+    m = sqlite_svc.manager
+    run = m.create("fake", overrides=["fake.behaviour=wait_go"])
+    run = watch_until(m, run.id, lambda r: (read_json(m.paths(r).process) or {}).get("pid"))
+    waiter = read_json(m.paths(run).process) or {}
+    pid, started = waiter["waiter_pid"], waiter["waiter_started"]
+    assert isinstance(pid, int) and isinstance(started, float)
+    assert procs.is_same_process(pid, started)
+    os.kill(pid, signal.SIGKILL)
+    eventually(lambda: not procs.is_same_process(pid, started))
+    (m.paths(run).output / "go").write_text("3\n")
+    done = watch_until(m, run.id, finished)
+    assert (done.status, done.exit_code, done.error_message) == (
+        RunStatus.FAILED, 3, "simulator exited with code 3")
 
 
 @pytest.mark.parametrize("accounting", ["on", "off"])
@@ -486,3 +506,24 @@ def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
                       lambda rs: all(r.status == RunStatus.CANCELLED for r in rs), timeout=120)
     assert len(gone) == 6
     eventually(lambda: not queue(), timeout=60)
+
+
+@pytest.mark.skipif(not _answers(), reason="needs the running cluster of .ci/start-slurm")
+def test_slurms_exit_code_is_the_jobs_never_the_simulators(tmp_path: Path) -> None:
+    """A run whose supervisor left nothing in the folder is settled from Slurm's account
+    alone; the exit code there is the batch script's (0:9 for a killed one), so the run
+    records none and the message names it as the job's. (No queue clearing: this case
+    submits one job of its own and leaves every other job alone.)"""
+    client = SlurmClient(env=submit_env())
+    paths = RunPaths(tmp_path / "0123456789ab")
+    paths.create()
+    write_json_atomic(paths.status, {"run_id": "0123456789ab", "state": "running"})
+    script = paths.root / "job.sh"
+    script.write_text(f"#!/bin/sh\n#SBATCH --output={paths.root}/slurm-%j.out\nkill -9 $$\n")
+    job = client.sbatch(script)
+    left = utcnow()
+    settled = poll_until(lambda: settle(paths, job, client, left_queue_at=left),
+                         lambda s: s is not None, timeout=TIMEOUT, interval=0.5)
+    assert settled is not None
+    assert (settled.status, settled.exit_code) == (RunStatus.FAILED, None)
+    assert f"Slurm job {job} ended FAILED, exit code 0 signal 9" in (settled.error or "")

@@ -15,12 +15,13 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from conftest import make_settings
 from helpers import alive, eventually, poll_until, run_cli, worker_pids
 
 from fusion_tui.runs import lock, procs
-from fusion_tui.runs.rundir import RunPaths, read_json
+from fusion_tui.runs.rundir import RunPaths, read_json, write_atomic
 from fusion_tui.runs.supervision import Reporter, progress_sync_seconds
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import Settings
@@ -455,3 +456,81 @@ def test_the_served_recorder_answers_each_document_and_never_creates_a_store(
     assert ask(json.dumps(progress)) == "ok"
     helper.stdin.close()
     assert helper.wait(timeout=30) == 0
+
+
+def _sim_pid(run: Run) -> int:
+    pids: list[int] = eventually(lambda: worker_pids(run.run_dir))
+    return pids[0]
+
+
+@pytest.mark.parametrize("ends", ["at_once", "later"])
+def test_a_killed_waiter_loses_neither_the_exit_status_nor_the_truth(
+        services: Services, ends: str) -> None:
+    """kill -9 of the waiter while the simulator runs: the simulator runs on (the
+    supervisor, alive throughout, is its subreaper), ends with status 3 either a moment
+    after the kill or once the supervisor has noticed, and the run is FAILED with exit
+    code 3, recorded in exit.json too; no message blames a process that was alive."""
+    run = services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
+    paths = RunPaths(Path(run.run_dir))
+    sim = _sim_pid(run)
+    supervisor = _supervisor(run)
+    _kill9(*_waiter(run))
+    if ends == "later":
+        eventually(lambda: "the waiter ended without recording the simulator's exit status; "
+                           "collecting it here" in paths.supervisor_log.read_text())
+        assert alive(sim)
+        assert services.store.get(run.id).status == RunStatus.RUNNING  # type: ignore[union-attr]
+    write_atomic(paths.output / "go", "3\n")
+    done = poll_until(lambda: services.store.get(run.id),
+                      lambda r: r is not None and r.status != RunStatus.RUNNING, timeout=30)
+    assert done is not None
+    assert (done.status, done.exit_code, done.error_message) == (
+        RunStatus.FAILED, 3, "simulator exited with code 3")
+    assert (read_json(paths.exit) or {}).get("exit_code") == 3
+    assert "recovered" not in kinds(services, run.id)
+    # The same supervisor settled it: no adoption, nobody else was needed.
+    assert (read_json(paths.status) or {}).get("supervisor_pid") == supervisor[0]
+    log = paths.supervisor_log.read_text()
+    assert "adopted" not in log and "lost" not in log
+    eventually(lambda: not procs.is_same_process(*supervisor), timeout=30)
+
+
+def _stopped(pid: int) -> bool:
+    return bool(psutil.Process(pid).status() == psutil.STATUS_STOPPED)
+
+
+def test_a_stopped_supervisor_does_not_delay_cancel(services: Services) -> None:
+    """SIGSTOP the supervisor, then `fusion-tui cancel`: the canceller stops the
+    simulator itself within the grace period (it ignores SIGTERM, so this takes the
+    SIGKILL) and records the run CANCELLED. Once continued, the supervisor settles to
+    the same outcome, changes nothing recorded and exits."""
+    run = services.manager.create("fake", overrides=["fake.behaviour=ignore_term"])
+    sim = _sim_pid(run)
+    supervisor = _supervisor(run)
+    paths = RunPaths(Path(run.run_dir))
+    grace = services.settings.cancel_grace
+    os.kill(supervisor[0], signal.SIGSTOP)
+    try:
+        eventually(lambda: _stopped(supervisor[0]))
+        asked = time.monotonic()
+        result = run_cli(services.settings, "cancel", run.id)
+        assert result.returncode == 0, result.stderr
+        eventually(lambda: not alive(sim), timeout=grace + 5)
+        assert time.monotonic() - asked < grace + 5
+        assert result.stdout.strip() == f"{run.id} CANCELLED"
+        done = services.store.get(run.id)
+        assert done is not None and done.status == RunStatus.CANCELLED
+        assert done.exit_code == -signal.SIGKILL
+        assert _stopped(supervisor[0]), "the supervisor ran before it was continued"
+    finally:
+        os.kill(supervisor[0], signal.SIGCONT)
+    eventually(lambda: not procs.is_same_process(*supervisor), timeout=30)
+    after = services.store.get(run.id)
+    assert after is not None
+    assert (after.status, after.exit_code, after.error_message, after.completed_at) == (
+        done.status, done.exit_code, done.error_message, done.completed_at)
+    status = read_json(paths.status) or {}
+    assert (status.get("state"), status.get("status"), status.get("exit_code")) == (
+        "exited", "CANCELLED", -signal.SIGKILL)
+    events = kinds(services, run.id)
+    assert events.count("cancelled") == 1 and "signalled" in events

@@ -2,7 +2,8 @@
 (its own, or one it adopted): the exit status, the progress file's last events, the log.
 
 Plain Python over the run directory; the order of trust is: an exit status recorded by
-the waiter, then the simulator's final progress event, then nothing (FAILED, saying
+the waiter (or by the supervisor, the simulator's subreaper, when the waiter died first),
+then the simulator's final progress event, then nothing (FAILED, saying
 what is known). A cancel that was asked for makes the run CANCELLED whatever ended it.
 """
 
@@ -53,7 +54,8 @@ def supervisor_outcome(paths: RunPaths) -> tuple[Outcome, str | None] | None:
 
 
 def recorded_exit(paths: RunPaths) -> tuple[int | None, str | None] | None:
-    """(exit code, spawn error) written by the waiter, or None when it wrote nothing."""
+    """(exit code, spawn error) in exit.json (the waiter's, or the supervisor's when it
+    collected the simulator's status itself), or None when nothing was written."""
     data = read_json(paths.exit)
     if data is None:
         return None
@@ -96,8 +98,11 @@ def decide(*, code: int | None, spawn_error: str | None, cancel_requested: bool,
         return Outcome("CANCELLED", code, None)
     if not started and code is None and not progress.finished and progress.error is None \
             and last_line(log) is None:
-        return Outcome("FAILED", None, "its supervisor ended before the simulator was started; "
-                                       "nothing ran (clone the run to try again)",
+        # Only what the folder shows: which of our processes ended first (the waiter
+        # before it started the simulator, or the supervisor before the waiter) is unknown.
+        return Outcome("FAILED", None, "nothing shows that the simulator ever started (no "
+                                       "record of its process, no exit status, no progress, "
+                                       "an empty log); clone the run to try again",
                        recovered="no trace of a simulator")
     if code == 0:
         return Outcome("COMPLETED", 0, None)
@@ -113,10 +118,11 @@ def decide(*, code: int | None, spawn_error: str | None, cancel_requested: bool,
         return Outcome("FAILED", None, f"simulator ended without a recorded exit status: "
                                        f"{progress.failure}",
                        recovered="no exit status was recorded; taken from its progress file")
+    # Say only what is known: which of our processes was alive when it ended, and why
+    # none recorded its status, the folder cannot tell.
     detail = last_line(log)
     return Outcome(
         "FAILED", None,
-        "lost: the simulator ended while neither its supervisor nor its waiter was alive; "
-        "no exit status and no final progress event" + (f"; last log line: {detail}"
-                                                         if detail else "; the log is empty"),
+        "lost: the simulator has ended, but no exit status and no final progress event of "
+        "it were recorded" + (f"; last log line: {detail}" if detail else "; the log is empty"),
         recovered="no exit status, no final progress event")

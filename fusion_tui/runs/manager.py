@@ -28,7 +28,7 @@ from fusion_tui.executors.slurm.options import SlurmOptions
 from fusion_tui.executors.slurm.options import resolve as resolve_slurm
 from fusion_tui.executors.slurm.watch import CycleReport, SlurmWatcher
 from fusion_tui.faults import FaultError, describe_os_error
-from fusion_tui.runs import lock, procs
+from fusion_tui.runs import cancelling, lock, procs
 from fusion_tui.runs.command import check_runnable, expand_command, placeholder_values
 from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
 from fusion_tui.runs.evidence import supervisor_outcome
@@ -336,11 +336,13 @@ class RunManager:
     # -- cancel and delete -------------------------------------------------------------
 
     def cancel(self, run_id: str) -> Run:
-        """Ask a run to stop. Returns at once; its supervisor escalates to SIGKILL.
+        """Ask a run to stop. Returns once its supervisor has taken the cancel on; it
+        escalates to SIGKILL.
 
         Only the run's supervisor is signalled, and only after checking, at that moment,
         that it is still that supervisor; a run whose supervisor is gone gets a new one
-        that carries out the cancel.
+        that carries out the cancel. A supervisor that is stopped or does not answer is
+        not waited for: the cancel is carried out here (`runs/cancelling.py`).
         """
         run = self.get(run_id)
         self.check_owner(run, "cancel")
@@ -363,7 +365,15 @@ class RunManager:
         pid, started = self._recorded_supervisor(paths)
         if procs.signal_verified(pid, signal.SIGTERM,
                                  procs.marker(procs.SUPERVISOR_MARKER, run.id), started):
-            return run
+            assert pid is not None and started is not None
+            asked = time.monotonic()
+            why = cancelling.unanswered(paths, (pid, started), within=min(
+                cancelling.ANSWER_SECONDS, max(self.settings.cancel_grace, 0.5)))
+            if why is None:
+                return run
+            # Within the grace period counted from the request, as the supervisor would.
+            grace = max(0.0, self.settings.cancel_grace - (time.monotonic() - asked))
+            return self._cancel_unanswered(run, paths, why, grace)
         fd = lock.take(paths.lock) if paths.root.is_dir() else None
         if fd is None:
             if written is not None:  # a supervisor that is starting would not hear of it
@@ -378,6 +388,24 @@ class RunManager:
         finally:
             os.close(fd)
         return run
+
+    def _cancel_unanswered(self, run: Run, paths: RunPaths, why: str, grace: float) -> Run:
+        """Stop the run's processes here and record it CANCELLED; its supervisor, once
+        it runs again, finds the run ended and cancelled and agrees."""
+        def send(sig: int) -> int:
+            sent = procs.signal_run(run.id, sig)
+            if sent:
+                self.store.record_event(run.id, EventKind.SIGNALLED,
+                                        f"{procs.signal_name(sig)} to {sent} process(es) of "
+                                        f"the run (cancel by {self.user}; {why})")
+            return sent
+
+        code = cancelling.stop_unanswered(run.id, paths, grace, send)
+        if self.store.finish(run.id, RunStatus.CANCELLED, exit_code=code,
+                             recovered=f"cancelled by {self.user} without its supervisor: "
+                                       f"{why}"):
+            self.schedule()  # its slot is free; the stopped supervisor would not say so
+        return self.get(run.id)
 
     def _cancel_slurm(self, run: Run) -> Run:
         """Leave a cancel request in the run folder, then scancel the job.

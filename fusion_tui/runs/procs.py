@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
+from collections.abc import Callable
 
 RUN_MARKER = "FUSION_TUI_RUN_ID"
 SUPERVISOR_MARKER = "FUSION_TUI_SUPERVISOR_OF"
@@ -159,6 +161,55 @@ def signal_run(run_id: str, sig: int) -> int:
     mark = marker(RUN_MARKER, run_id)
     return sum(signal_verified(pid, sig, mark, started)
                for pid, started in processes_with(mark))
+
+
+def stop_run(run_id: str, grace: float,
+             send: Callable[[int], int] | None = None) -> None:
+    """The one escalation every stop of ours ends with: SIGTERM to the run's processes,
+    up to `grace` seconds for them to go, then SIGKILL to whatever is left. `send(sig)`
+    signals the run and says how many were sent (by default `signal_run`, each process
+    verified); a caller passes its own to record what it sent."""
+    send = send or (lambda sig: signal_run(run_id, sig))
+    if not run_processes(run_id):
+        return
+    send(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while run_processes(run_id) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if run_processes(run_id):
+        send(signal.SIGKILL)
+
+
+def is_stopped(pid: int | None, started: float | None) -> bool:
+    """True when that process (pid and start time) is stopped (SIGSTOP, a debugger): it
+    would not act on anything we ask of it until it is continued."""
+    if not is_same_process(pid, started):
+        return False
+    assert pid is not None
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] in (b"T", b"t")
+
+
+def children() -> list[int]:
+    """The pids of this process's children (every thread's), zombies included."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.scandir("/proc/self/task"):
+            found += [int(p) for p in (_read(f"{task.path}/children") or b"").split()]
+    return found
+
+
+def become_subreaper() -> bool:
+    """Make this process the child subreaper of its descendants (Linux's
+    PR_SET_CHILD_SUBREAPER): a process of ours orphaned below it (the simulator, when
+    its waiter dies) becomes its child, so its exit status can still be collected
+    rather than going to init. False where the kernel or libc does not offer it."""
+    import ctypes
+
+    try:
+        return int(ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def signal_name(sig: int) -> str:

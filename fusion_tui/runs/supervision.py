@@ -26,7 +26,7 @@ from fusion_tui.runs.attempts import SlurmJobInfo
 from fusion_tui.runs.background import PipeLines, Wakeup, say
 from fusion_tui.runs.evidence import Outcome, decide, recorded_exit, supervisor_outcome
 from fusion_tui.runs.rundir import ACTIVE_DIR, RunPaths, read_json, write_json_atomic
-from fusion_tui.runs.waiter import Forked
+from fusion_tui.runs.waiter import Forked, exit_record
 from fusion_tui.runs.waiter import start as start_waiter
 from fusion_tui.settings import Settings
 from fusion_tui.store.first_page import sqlite_path
@@ -95,6 +95,11 @@ class Reporter:
     @property
     def due(self) -> bool:
         return not self.pending and time.monotonic() >= self.retry_at
+
+    @property
+    def pids(self) -> set[int]:
+        """The helpers it started and still waits for."""
+        return {p.pid for p in [*self._leaving, *([self.proc] if self.proc else [])]}
 
     @property
     def answers(self) -> IO[bytes] | None:
@@ -185,7 +190,7 @@ class Reporter:
 class Supervisor:
     def __init__(self, paths: RunPaths, run_id: str, *, adopt: bool,
                  job: SlurmJobInfo | None = None,
-                 waiter: Forked | None = None) -> None:
+                 waiter: Forked | None = None, subreaper: bool = False) -> None:
         self.paths = paths
         self.run_id = run_id
         self.adopt = adopt
@@ -201,6 +206,7 @@ class Supervisor:
         self.sim: tuple[int, float] | None = None
         self.waiter_identity: tuple[int, float] | None = None
         self.waiter = waiter
+        self.subreaper = subreaper  # the simulator our waiter starts becomes ours if it dies
         self._waiter_lines = PipeLines(waiter.stdout) if waiter else None
         self.code: int | None = None
         self.spawn_error: str | None = None
@@ -223,6 +229,8 @@ class Supervisor:
         self._status_dirty = False
         self._status_retry_at = 0.0
         self._next_orphan_check = 0.0
+        self._adopters: set[int] = set()  # supervisors we started for other runs
+        self._waiter_gone_said = False
         self._wakeup = Wakeup()
         self.results = ResultMirror(paths.output)
         self._results_from: tuple[str, Path | None] | None = None
@@ -388,7 +396,46 @@ class Supervisor:
         # The waiter is gone without a word: the run has ended once none of it is left.
         self._read_waiter()
         self._read_exit()
-        return self.code is not None or not procs.run_processes(self.run_id)
+        if self.code is None and not self._waiter_gone_said:
+            self._waiter_gone_said = True
+            _say("the waiter ended without recording the simulator's exit status; "
+                 + ("collecting it here" if self.waiter and self.subreaper
+                    else "it cannot be collected here"))
+        if self.code is not None:
+            return True
+        if procs.run_processes(self.run_id):
+            return False
+        self._collect_orphans()  # it may have ended since the last look
+        return True
+
+    def _collect_orphans(self) -> None:
+        """Reap the run's processes the kernel made our children (we are their subreaper):
+        the simulator once its waiter is gone, whose exit status we then record as the
+        waiter would have, and workers a simulator left behind. Never a child we started
+        ourselves (the waiter, recorder helpers, supervisors of other runs): whoever
+        started it waits for it and needs its status."""
+        own = self._adopters | self.reporter.pids
+        if self.waiter is not None:
+            own.add(self.waiter.pid)
+        for pid in procs.children():
+            if pid in own:
+                continue
+            # Read before reaping: afterwards the pid may belong to someone else.
+            started = procs.start_time(pid)
+            try:
+                reaped, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                continue
+            if not reaped or self.sim is None or self.code is not None \
+                    or pid != self.sim[0] or started is None \
+                    or abs(started - self.sim[1]) > procs.START_TIME_TOLERANCE:
+                continue
+            self.code = os.waitstatus_to_exitcode(status)
+            _say(f"collected the simulator's exit status ({self.code}) after its waiter died")
+            try:
+                write_json_atomic(self.paths.exit, exit_record(self.code))
+            except OSError as exc:  # status.json, retried, carries it all the same
+                _say(f"cannot write exit.json ({exc.strerror or exc})")
 
     def _signal_run(self, sig: int, why: str) -> int:
         sent = procs.signal_run(self.run_id, sig)
@@ -408,6 +455,8 @@ class Supervisor:
         now = time.monotonic()
         grace = self.settings.cancel_grace
         if self.term_sent_at is None:
+            if "cancel_seen_at" not in self.status:  # the canceller waits for this answer
+                self._save_status(cancel_seen_at=_now_iso())
             self._poll_progress()
             self.saves_before_term = self.tracker.state.signal_saves
             if self._signal_run(signal.SIGTERM, "cancel") or self.sim is not None:
@@ -519,10 +568,12 @@ class Supervisor:
                     other.active_entry.unlink(missing_ok=True)
                 continue
             if pid is not None:
+                self._adopters.add(pid)
                 _say(f"run {name} had no supervisor; started {pid} to adopt it")
 
     def _watch(self) -> None:
         while True:
+            self._collect_orphans()
             self._read_waiter()
             self._read_exit()
             if self._ended():
@@ -538,13 +589,11 @@ class Supervisor:
 
     def _clear_leftovers(self) -> None:
         """Leave nothing of the run behind (workers orphaned by a dead simulator)."""
-        if not procs.run_processes(self.run_id):
-            return
-        self._signal_run(signal.SIGTERM, "left behind when the simulator ended")
-        deadline = time.monotonic() + LEFTOVER_GRACE
-        while procs.run_processes(self.run_id) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        self._signal_run(signal.SIGKILL, "still there 1 s after SIGTERM")
+        why: dict[int, str] = {
+            signal.SIGTERM: "left behind when the simulator ended",
+            signal.SIGKILL: f"still there {LEFTOVER_GRACE:g} s after SIGTERM"}
+        procs.stop_run(self.run_id, LEFTOVER_GRACE, lambda sig: self._signal_run(sig, why[sig]))
+        self._collect_orphans()  # those of them the kernel made ours
 
     # -- settling ----------------------------------------------------------------------
 

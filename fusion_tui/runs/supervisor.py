@@ -5,7 +5,9 @@ It holds the run's supervisor lock for its whole life (handed over by whoever st
 it), starts the waiter (which starts the simulator and outlives us), follows progress,
 carries out a cancel, settles the outcome from the evidence, records it in `status.json`
 and, through the recorder helper, in the store, which then starts the queued runs that
-fit. With `--adopt` it takes over a run whose supervisor died: it re-attaches to a
+fit. It is the child subreaper of what it starts: when the waiter dies before the
+simulator, the simulator becomes its child and it collects the exit status itself. With
+`--adopt` it takes over a run whose supervisor died: it re-attaches to a
 simulator that is still alive, or settles one that has ended. It also adopts, every few
 seconds, any other run in the runs folder's register whose supervisor is gone.
 
@@ -32,7 +34,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from fusion_tui.runs import lock
+from fusion_tui.runs import lock, procs
 from fusion_tui.runs.background import say
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.runs.waiter import start as start_waiter
@@ -77,9 +79,12 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     paths = RunPaths(Path(args.run_dir))
+    # Before the waiter exists: should it die, the simulator becomes our child and its
+    # exit status is still ours to collect (see Supervisor._collect_orphans).
+    subreaper = procs.become_subreaper()
     try:
         if args.slurm:
-            return _in_job(paths, args.run_id)
+            return _in_job(paths, args.run_id, subreaper)
         assert args.lock_fd is not None
         os.set_inheritable(args.lock_fd, False)
         waiter = None
@@ -90,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                 waiter = None  # the supervisor tries again and records why it failed
         from fusion_tui.runs.supervision import Supervisor
 
-        return Supervisor(paths, args.run_id, adopt=args.adopt, waiter=waiter).run()
+        return Supervisor(paths, args.run_id, adopt=args.adopt, waiter=waiter,
+                          subreaper=subreaper).run()
     except Exception:
         import traceback
 
@@ -98,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _in_job(paths: RunPaths, run_id: str) -> int:
+def _in_job(paths: RunPaths, run_id: str, subreaper: bool) -> int:
     """As a Slurm job's batch script: take the lock, begin this attempt, supervise."""
     import socket
 
@@ -114,7 +120,7 @@ def _in_job(paths: RunPaths, run_id: str) -> int:
         say("supervisor", "another supervisor holds this run; nothing to do")
         return 1
     job = begin_attempt(paths, os.environ)
-    return Supervisor(paths, run_id, adopt=False, job=job).run()
+    return Supervisor(paths, run_id, adopt=False, job=job, subreaper=subreaper).run()
 
 
 if __name__ == "__main__":

@@ -45,6 +45,11 @@ def _say(message: str) -> None:
     say("waiter", message)
 
 
+def exit_record(code: int) -> dict[str, Any]:
+    """exit.json's content for a simulator that ended with `code`."""
+    return {"exit_code": code, "at": _now_iso()}
+
+
 class Waiter:
     def __init__(self, paths: RunPaths, run_id: str, *, in_job: bool = False) -> None:
         self.paths = paths
@@ -190,7 +195,7 @@ class Waiter:
             if self.code is not None and self.paths.exit not in self._pending \
                     and not self.paths.exit.exists():
                 self._report({"event": "exited", "exit_code": self.code})
-                self._persist(self.paths.exit, {"exit_code": self.code, "at": _now_iso()})
+                self._persist(self.paths.exit, exit_record(self.code))
             self._flush()
             self._watch_supervisor()
             if self._pending or self.code is None:

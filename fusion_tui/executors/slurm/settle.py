@@ -176,7 +176,7 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
     if not cancelled and by_slurm in ENDING_TEXT:
         assert by_slurm is not None
         tail = last_line(paths.log)
-        return make(by_slurm, record.exit_code if record else None,
+        return make(by_slurm, None,
                     f"{ENDING_TEXT[by_slurm]}; its supervisor was stopped with it"
                     + (f"; last log line: {tail}" if tail else ""), how)
     code_and_error = recorded_exit(paths)
@@ -190,15 +190,18 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
         return make(RunStatus(outcome.status), outcome.exit_code, outcome.error,
                     "its supervisor ended before recording the outcome; taken from the "
                     "simulator's exit status or progress file")
+    # From here on only Slurm's account is left. Its exit code is the job's, that is its
+    # batch script's (our supervisor's, 0:9 when it was killed), never the simulator's:
+    # the message gives it as the job's, and the run records no exit code.
     if record is not None:
         if not status:
             detail = (f"{_how(record)}, but nothing of it reached the run folder {paths.root}: "
                       "the runs folder must be on a filesystem the compute nodes share")
             return make(RunStatus.CANCELLED if cancelled else RunStatus.FAILED,
-                        record.exit_code, detail, "settled from Slurm's account")
+                        None, detail, "settled from Slurm's account")
         final = RunStatus.CANCELLED if cancelled else by_slurm or RunStatus.FAILED
         tail = last_line(paths.log)
-        return make(final, record.exit_code,
+        return make(final, None,
                     f"its supervisor ended without recording the outcome; {_how(record)}"
                     + (f"; last log line: {tail}" if tail else ""),
                     "settled from Slurm's account")
