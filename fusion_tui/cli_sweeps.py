@@ -312,11 +312,13 @@ def _write_replacing(path: Path, text: str) -> None:
 
 
 def cmd_export(args: argparse.Namespace, svc: Services) -> int:
-    from fusion_tui.comparison.compare import load_runs
+    from fusion_tui.comparison.compare import load_runs, unreadable
     from fusion_tui.comparison.export import rows, to_csv, to_json
     from fusion_tui.comparison.targets import resolve_targets
 
     data = load_runs(resolve_targets(svc.sweeps, args.ids).runs)
+    for warning in unreadable(data):
+        print(f"fusion-tui: warning: {one_line(warning, 300)}", file=sys.stderr)
     text = to_csv(data) if args.format == "csv" else to_json(data)
     if args.output is None:
         sys.stdout.write(text)

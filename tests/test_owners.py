@@ -62,7 +62,8 @@ def users(tmp_path: Path) -> Iterator[dict[str, Settings]]:
                                         user_templates_dir=home / "templates",
                                         simulator_command="/bin/true {config_path}")
     svc = open_services(make_settings(tmp_path, url))  # migrate once, before the users act
-    svc.store.set_queue(paused=True)  # runs stay PENDING: no process is needed here
+    for name in USERS:  # each user's own queue: their runs stay PENDING, no process needed
+        svc.store.set_queue(paused=True, owner=name)
     svc.close()
     try:
         yield out
