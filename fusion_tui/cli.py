@@ -260,6 +260,9 @@ def cmd_logs(args: argparse.Namespace, svc: Services) -> int:
     from fusion_tui.monitor.log_stream import last_lines_offset, stream_log
 
     run = svc.manager.resolve(args.id)
+    if not folder_readable(Path(run.run_dir)):
+        raise FaultError(f"the log of run {run.id} is {NOT_READABLE}: the run belongs to "
+                         f"{run.owner or '-'} and its folder is closed to you")
     path = svc.manager.paths(run).log
     clean = not args.raw
     last_check = [0.0]

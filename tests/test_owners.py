@@ -268,7 +268,8 @@ def test_another_users_private_live_run_never_stops_or_is_touched_by_my_commands
                                ("start", ["start", "--json"]),
                                ("parallel", ["parallel", "3", "--json"]),
                                ("wait", ["wait", live, "--timeout", "1"]),
-                               ("export", ["export", live, "--format", "csv"])):
+                               ("export", ["export", live, "--format", "csv"]),
+                               ("logs", ["logs", live])):
                 seen[name] = _cli(bob, *args)
             return seen
 
@@ -278,6 +279,9 @@ def test_another_users_private_live_run_never_stops_or_is_touched_by_my_commands
             assert seen[name][0] == 0, (name, seen[name])
             assert "Permission denied" not in seen[name][2], (name, seen[name])
         assert seen["wait"][0] == 124 and "still RUNNING" in seen["wait"][2]  # not exit 2
+        assert seen["logs"][0] == 2 and seen["logs"][2].strip() == (
+            f"fusion-tui: the log of run {live} is not readable: the run belongs to "
+            "ft-alice and its folder is closed to you")
         mine = json.loads(seen["runs"][1])
         assert [r["owner"] for r in mine] == ["ft-bob"]
         assert {live, queued} <= {r["id"] for r in json.loads(seen["all"][1])}
@@ -286,7 +290,8 @@ def test_another_users_private_live_run_never_stops_or_is_touched_by_my_commands
         assert json.loads(seen["pause"][1])["paused"] is True
         assert json.loads(seen["parallel"][1])["max_concurrent"] == 3
         assert f"run {live}: its folder is not readable" in seen["export"][2]
-        assert _bob_app(bob, python, live) == {"readable": False, "detail": True}
+        assert _bob_app(bob, python, live) == {"readable": False, "detail": True, "l": True,
+                                               "a": True}
 
         def alice_looks() -> dict[str, Any]:
             svc = open_services(alice)
@@ -341,7 +346,15 @@ async def main(live):
                         and app.screen.run is not None)
             await until(pilot, lambda: "not readable" in str(
                 app.screen.query_one("#activity").render()))
-            return {"readable": runs.rows_data[live].readable, "detail": True}
+            seen = {"readable": runs.rows_data[live].readable, "detail": True}
+            for key, shown in (("l", "#log-status"), ("a", "#preview-text")):
+                await pilot.press(key)
+                await until(pilot, lambda: bool(app.screen.query(shown)) and "not readable"
+                            in str(app.screen.query_one(shown).render()))
+                seen[key] = True
+                await pilot.press("escape")
+                await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+            return seen
     finally:
         app.close_services()
 
@@ -351,7 +364,8 @@ print(json.dumps(asyncio.run(main(sys.argv[1]))))
 
 def _bob_app(settings: Settings, python: Path, live: str) -> dict[str, Any]:
     """Bob's app (Textual's pilot) in a process of his, from a Python he may run: it
-    opens, `o` shows alice's run as not readable, and its detail says so."""
+    opens, `o` shows alice's run as not readable, and its detail, log and artifacts
+    screens say so."""
     env = {**settings.to_env(), "HOME": "/nonexistent", "PATH": "/usr/bin:/bin",
            "PYTHONPATH": str(Path(cli.__file__).resolve().parents[1])}
     done = subprocess.run([str(python), "-c", BOB_APP, live], env=env, user="ft-bob",
