@@ -26,9 +26,12 @@ from typing import Any
 import psutil
 import pytest
 from conftest import FAKE_SIM, _postgres_database, make_settings
+from helpers import eventually
 
 from fusion_tui import cli
+from fusion_tui.executors.slurm.commands import SlurmClient
 from fusion_tui.runs.errors import NotYours
+from fusion_tui.runs.evidence import supervisor_outcome
 from fusion_tui.services import open_services
 from fusion_tui.settings import Settings
 
@@ -374,3 +377,40 @@ def _bob_app(settings: Settings, python: Path, live: str) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return result
+
+
+def test_the_slurm_watcher_never_settles_another_users_run(tmp_path: Path,
+                                                          sqlite_url: str) -> None:
+    """A real Slurm job that has ended, its outcome in its folder: while the run is
+    another user's, our watch cycles (and start-up reconcile) leave it to them; once it
+    is ours, the next cycle settles it."""
+    if shutil.which("sinfo") is None or subprocess.run(
+            ["sinfo", "-h"], capture_output=True, timeout=30).returncode != 0:
+        pytest.skip("needs the single-node Slurm cluster of .ci/start-slurm")
+    svc = open_services(make_settings(tmp_path, sqlite_url, executor="slurm",
+                                      slurm_poll_seconds=10.0))
+    try:
+        m = svc.manager
+        run = m.create("fake")
+        with svc.store.locked_run(run.id) as row:
+            assert row is not None
+            row.owner = "ft-alice"  # as if she had submitted it
+        job = m.get(run.id).slurm
+        assert job is not None and job.job_id is not None
+        client = SlurmClient()
+        eventually(lambda: supervisor_outcome(m.paths(run)) is not None
+                   and not client.squeue([str(job.job_id)]), timeout=120, interval=0.5)
+        for _ in range(2):
+            m.watch_slurm(force=True)
+            m.reconcile()
+        theirs = m.get(run.id)
+        assert theirs.status in ("PENDING", "RUNNING")
+        assert not any(e.kind in ("completed", "failed", "recovered")
+                       for e in svc.store.events(run.id))
+        with svc.store.locked_run(run.id) as row:
+            assert row is not None
+            row.owner = m.user
+        m.watch_slurm(force=True)
+        assert m.get(run.id).status == "COMPLETED"
+    finally:
+        svc.close()
