@@ -324,13 +324,11 @@ def cmd_queue(args: argparse.Namespace, svc: Services) -> int:
         svc.manager.schedule()
     queue = svc.store.queue()
     mine = svc.manager.user
+    running, pending = (svc.store.count_runs(RunQuery(statuses=frozenset({status}), owner=mine))
+                        for status in (RunStatus.RUNNING, RunStatus.PENDING))
     data = {"owner": mine, "max_concurrent": queue.max_concurrent, "paused": queue.paused,
-            "running": svc.store.count_runs(RunQuery(statuses=frozenset({RunStatus.RUNNING}),
-                                                     owner=mine)),
-            "pending": svc.store.count_runs(RunQuery(statuses=frozenset({RunStatus.PENDING}),
-                                                     owner=mine))}
-    emit(args, data, lambda: _queue_text(queue.max_concurrent, queue.paused,
-                                          data["running"], data["pending"]))
+            "running": running, "pending": pending}
+    emit(args, data, lambda: _queue_text(queue.max_concurrent, queue.paused, running, pending))
     return 0
 
 
