@@ -267,9 +267,9 @@ def test_another_users_private_live_run_never_stops_or_is_touched_by_my_commands
             seen["new"] = _cli(bob, "new", "--template", "fake", "--json")
             for name, args in (("runs", ["runs", "--json"]), ("all", ["runs", "--all", "--json"]),
                                ("show", ["show", live]), ("show_json", ["show", live, "--json"]),
-                               ("stats", ["stats"]), ("pause", ["pause", "--json"]),
-                               ("start", ["start", "--json"]),
+                               ("stats", ["stats"]), ("start", ["start", "--json"]),
                                ("parallel", ["parallel", "3", "--json"]),
+                               ("pause", ["pause", "--json"]),
                                ("wait", ["wait", live, "--timeout", "1"]),
                                ("export", ["export", live, "--format", "csv"]),
                                ("logs", ["logs", live])):
@@ -303,7 +303,7 @@ def test_another_users_private_live_run_never_stops_or_is_touched_by_my_commands
                 return {"row": {k: getattr(run, k) for k in LIVE_ROW},
                         "events": [e.kind for e in svc.store.events(live)],
                         "queued": svc.manager.get(queued).status,
-                        "queue": svc.store.queue()}
+                        "queue": svc.store.queue(), "bob": svc.store.queue("ft-bob")}
             finally:
                 svc.close()
 
@@ -312,6 +312,7 @@ def test_another_users_private_live_run_never_stops_or_is_touched_by_my_commands
         assert len(after["events"]) == started["events"] and "signalled" not in after["events"]
         assert after["queued"] == "PENDING"  # bob's start and parallel 3 did not start it
         assert (after["queue"].max_concurrent, after["queue"].paused) == (1, False)
+        assert (after["bob"].max_concurrent, after["bob"].paused) == (3, True)
         assert supervisor.is_running() and supervisor.username() == "ft-alice"
     finally:
         with contextlib.suppress(AssertionError):
