@@ -80,6 +80,8 @@ def _pending(store: RunStore, owner: str, n: int) -> str:
 def test_each_user_pauses_limits_and_fills_only_their_own_queue(store: RunStore) -> None:
     alice = [_pending(store, "alice", n) for n in range(3)]
     bob = [_pending(store, "bob", n) for n in range(10, 13)]
+    # a place in the queue counts the owner's runs only (alice's are older than bob's)
+    assert [store.count_pending_before(r) for r in (*alice, *bob)] == [0, 1, 2, 0, 1, 2]
     store.set_queue(owner="alice", paused=True)
     store.set_queue(owner="bob", max_concurrent=5)
     assert store.queue("alice").paused and store.queue("alice").max_concurrent == 1

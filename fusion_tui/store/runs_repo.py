@@ -154,13 +154,15 @@ class RunStore:
             return int(s.scalar(stmt) or 0)
 
     def count_pending_before(self, run_id: str) -> int:
-        """How many PENDING runs are ahead of `run_id` in the queue."""
+        """How many PENDING runs are ahead of `run_id` in its owner's queue (another
+        user's runs are in theirs)."""
         with self.session() as s:
             run = s.get(Run, run_id)
             if run is None:
                 return 0
             stmt = select(func.count()).select_from(Run).where(
                 Run.status == RunStatus.PENDING, Run.executor == run.executor,
+                or_(Run.owner == run.owner, Run.owner.is_(None)),
                 or_(Run.created_at < run.created_at,
                     (Run.created_at == run.created_at) & (Run.id < run.id)))
             return int(s.scalar(stmt) or 0)
