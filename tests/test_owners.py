@@ -265,9 +265,12 @@ def test_another_users_private_live_run_never_stops_or_is_touched_by_my_commands
             sys.executable = str(python)
             seen: dict[str, Any] = {}
             seen["new"] = _cli(bob, "new", "--template", "fake", "--json")
+            mine = json.loads(seen["new"][1])["id"]
             for name, args in (("runs", ["runs", "--json"]), ("all", ["runs", "--all", "--json"]),
                                ("show", ["show", live]), ("show_json", ["show", live, "--json"]),
                                ("stats", ["stats"]), ("start", ["start", "--json"]),
+                               # his one slot is his own: alice's running run is not in it
+                               ("wait_mine", ["wait", mine, "--timeout", "60"]),
                                ("parallel", ["parallel", "3", "--json"]),
                                ("pause", ["pause", "--json"]),
                                ("wait", ["wait", live, "--timeout", "1"]),
@@ -278,7 +281,7 @@ def test_another_users_private_live_run_never_stops_or_is_touched_by_my_commands
 
         seen = as_user("ft-bob", bob_acts)
         for name in ("new", "runs", "all", "show", "show_json", "stats", "pause", "start",
-                     "parallel", "export"):
+                     "wait_mine", "parallel", "export"):
             assert seen[name][0] == 0, (name, seen[name])
             assert "Permission denied" not in seen[name][2], (name, seen[name])
         assert seen["wait"][0] == 124 and "still RUNNING" in seen["wait"][2]  # not exit 2
