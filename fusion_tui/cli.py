@@ -38,6 +38,7 @@ from fusion_tui.faults import FaultError, describe
 from fusion_tui.output_path import OutputFailed
 from fusion_tui.runs.errors import RunError
 from fusion_tui.runs.ids import InvalidRunId
+from fusion_tui.runs.rundir import NOT_READABLE, folder_readable
 from fusion_tui.settings import Settings, SettingsError
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, local_text, utcnow
@@ -75,7 +76,8 @@ def _table(runs: Sequence[Run]) -> str:
     )
 
 
-def _describe(run: Run) -> str:
+def _describe(run: Run, readable: bool = True) -> str:
+    folder = run.run_dir if readable else f"{run.run_dir} ({NOT_READABLE})"
     lines = [f"{k:<16} {v}" for k, v in (
         ("id", run.id), ("name", one_line(run.name or "-")), ("status", run.status),
         ("template", run.template), ("simulator", run.simulator),
@@ -87,7 +89,7 @@ def _describe(run: Run) -> str:
         ("completed", local_text(run.completed_at)),
         ("exit code", "-" if run.exit_code is None else run.exit_code),
         ("pid", run.pid or "-"), ("host", run.hostname or "-"), ("owner", run.owner or "-"),
-        ("executor", run.executor), ("directory", run.run_dir),
+        ("executor", run.executor), ("directory", folder),
         ("config hash", run.config_hash or "-"), ("seed", "-" if run.seed is None else run.seed),
     )]
     job = run.slurm
@@ -143,7 +145,8 @@ def cmd_show(args: argparse.Namespace, svc: Services) -> int:
     data = run_to_dict(run, with_config=True)
     data["events"] = [{"kind": e.kind, "at": iso(e.at), "detail": e.detail}
                       for e in svc.store.events(run.id)]
-    emit(args, data, lambda: _describe(run))
+    data["folder_readable"] = readable = folder_readable(Path(run.run_dir))
+    emit(args, data, lambda: _describe(run, readable))
     return 0
 
 
@@ -270,6 +273,9 @@ def cmd_logs(args: argparse.Namespace, svc: Services) -> int:
     from fusion_tui.monitor.log_stream import last_lines_offset, stream_log
 
     run = svc.manager.resolve(args.id)
+    if not folder_readable(Path(run.run_dir)):
+        raise FaultError(f"the log of run {run.id} is {NOT_READABLE}: the run belongs to "
+                         f"{run.owner or '-'} and its folder is closed to you")
     path = svc.manager.paths(run).log
     clean = not args.raw
     last_check = [0.0]
@@ -317,11 +323,12 @@ def cmd_wait(args: argparse.Namespace, svc: Services) -> int:
 
 def _queue_text(limit: int, paused: bool, running: int, pending: int) -> str:
     state = "paused (running runs go on; queued runs wait)" if paused else "running"
-    return f"queue {state}: up to {limit} at once; {running} running, {pending} queued"
+    return f"your queue {state}: up to {limit} at once; {running} running, {pending} queued"
 
 
 def cmd_queue(args: argparse.Namespace, svc: Services) -> int:
-    """`parallel [N]`, `pause`, `start`: the queue's state lives in the store."""
+    """`parallel [N]`, `pause`, `start`: the caller's own queue, kept in the store (another
+    user's queue is theirs: each user's limit and pause apply to their runs only)."""
     if args.command == "parallel" and args.limit is not None:
         svc.store.set_queue(max_concurrent=args.limit)
     elif args.command in ("pause", "start"):
@@ -329,11 +336,12 @@ def cmd_queue(args: argparse.Namespace, svc: Services) -> int:
     if args.command != "pause":
         svc.manager.schedule()
     queue = svc.store.queue()
-    counts = svc.store.stats().counts
-    data = {"max_concurrent": queue.max_concurrent, "paused": queue.paused,
-            "running": counts[RunStatus.RUNNING], "pending": counts[RunStatus.PENDING]}
-    emit(args, data, lambda: _queue_text(queue.max_concurrent, queue.paused,
-                                          data["running"], data["pending"]))
+    mine = svc.manager.user
+    running, pending = (svc.store.count_runs(RunQuery(statuses=frozenset({status}), owner=mine))
+                        for status in (RunStatus.RUNNING, RunStatus.PENDING))
+    data = {"owner": mine, "max_concurrent": queue.max_concurrent, "paused": queue.paused,
+            "running": running, "pending": pending}
+    emit(args, data, lambda: _queue_text(queue.max_concurrent, queue.paused, running, pending))
     return 0
 
 

@@ -298,7 +298,7 @@ def cmd_compare(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_export(args: argparse.Namespace, svc: Services) -> int:
-    from fusion_tui.comparison.compare import load_runs
+    from fusion_tui.comparison.compare import load_runs, unreadable
     from fusion_tui.comparison.export import rows, to_csv, to_json
     from fusion_tui.comparison.targets import resolve_targets
 
@@ -306,6 +306,8 @@ def cmd_export(args: argparse.Namespace, svc: Services) -> int:
     if path is not None:
         output_path.check(path, force=args.force)
     data = load_runs(resolve_targets(svc.sweeps, args.ids).runs)
+    for warning in unreadable(data):
+        print(f"fusion-tui: warning: {one_line(warning, 300)}", file=sys.stderr)
     text = to_csv(data) if args.format == "csv" else to_json(data)
     if path is None:
         write_out(text)

@@ -181,7 +181,9 @@ def test_migration_0003_from_0002_with_data(db_url: str) -> None:
         row = conn.execute(text("SELECT status, exit_code, owner FROM runs")).one()
         assert tuple(row) == ("COMPLETED", 0, getpass.getuser())
         assert conn.execute(text("SELECT count(*) FROM run_events")).scalar() == 1
-        assert conn.execute(text("SELECT max_concurrent FROM queue_state")).scalar() == 3
+        # the old limit is now that owner's own (0006)
+        assert conn.execute(text("SELECT max_concurrent FROM owner_queues WHERE owner = "
+                                 ":o"), {"o": getpass.getuser()}).scalar() == 3
         conn.execute(text("UPDATE runs SET status = 'TIMEOUT'"))
         conn.execute(text("INSERT INTO slurm_jobs (run_id, job_id, attempt, options_json) "
                           "VALUES ('bbbbbbbbbbbb', '42', 1, '{}')"))

@@ -18,6 +18,7 @@ from typing import Any
 from fusion_tui.comparison.results import METRICS, LoadResult, read_run, run_iterations
 from fusion_tui.comparison.stats import Summary, summarize, welch
 from fusion_tui.config.errors import ConfigError
+from fusion_tui.runs.rundir import NOT_READABLE, folder_readable
 from fusion_tui.store.models import Run
 from fusion_tui.sweeps.grid import ERLANG_KEYS, LOAD_KEY, SEED_KEY
 
@@ -116,6 +117,14 @@ def load_runs(runs: Sequence[Run]) -> list[RunData]:
     return out
 
 
+def unreadable(data: Sequence[RunData]) -> list[str]:
+    """A warning for each run whose folder is closed to us (another user's, umask 077):
+    its results are missing from what we show, not zero."""
+    return [f"run {d.run.id}: its folder is {NOT_READABLE} (it belongs to "
+            f"{d.run.owner or '-'}); its results are left out"
+            for d in data if not folder_readable(Path(d.run.run_dir))]
+
+
 def resolve_keys(requested: Sequence[str], data: Sequence[RunData]) -> list[str]:
     """`--by` names: `section.key`, or a key's short name when it is unique."""
     known = sorted({k for d in data for k in d.settings})
@@ -158,7 +167,7 @@ def compare(data: Sequence[RunData], *, metric: str = "blocking",
     for group in ordered:
         group.points = _points(group, metric)
     warnings = [f"group {g.label} mixes simulator versions: {', '.join(g.versions)}"
-                for g in ordered if len(g.versions) > 1]
+                for g in ordered if len(g.versions) > 1] + unreadable(data)
     tests = _tests(ordered, metric) if len(ordered) == 2 else []
     return Comparison(metric, list(keys), ordered, _differing(ordered), tests, warnings)
 

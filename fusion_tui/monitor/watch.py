@@ -34,6 +34,7 @@ class _FileTail:
         self.mtime: float | None = None
         self._identity: tuple[int, int] | None = None
         self._splitter = LineSplitter()
+        self.denied = False  # another user's folder, closed to us (umask 077)
 
     async def read(self) -> tuple[list[bytes], bool]:
         """(new lines, whether the file was restarted because it shrank or was replaced)."""
@@ -41,6 +42,10 @@ class _FileTail:
             st = os.stat(self.path)
         except FileNotFoundError:
             return [], False
+        except PermissionError:
+            self.denied = True
+            return [], False
+        self.denied = False
         self.mtime = st.st_mtime
         identity = (st.st_dev, st.st_ino)
         restarted = False
@@ -52,6 +57,9 @@ class _FileTail:
             return [], restarted
         try:
             fd = open_regular(self.path)
+        except PermissionError:
+            self.denied = True
+            return [], restarted
         except OSError:  # gone, or a named pipe or device put in its place
             return [], restarted
         async with aiofiles.open(fd, "rb") as fh:
@@ -75,6 +83,7 @@ class RunSnapshot:
     finished: bool
     last_activity: float | None  # epoch seconds of the last progress or log write
     seconds_per_iteration: float | None = None
+    readable: bool = True  # False: the run's files are closed to us (another user's)
 
     @property
     def seconds_left(self) -> float | None:
@@ -166,4 +175,5 @@ class RunTail:
                        for p in sorted(s.points.values(), key=lambda p: p.erlang))
         return RunSnapshot(s.current_erlang, s.erlang_index, s.total_erlangs,
                            s.current_iteration, s.total_iterations, points, s.failure,
-                           s.finished, self.last_activity, s.seconds_per_iteration)
+                           s.finished, self.last_activity, s.seconds_per_iteration,
+                           readable=not (self._progress.denied or self._log.denied))

@@ -116,14 +116,23 @@ class RunManager:
         self.executor = executor or LocalExecutor(settings)
         self.slurm = SlurmExecutor(settings, slurm_client or SlurmClient(env=submit_env()))
         self.slurm_jobs = SlurmJobs(store)
-        self.watcher = SlurmWatcher(settings, store, self.slurm.client)
+        self.user = current_user()
+        self.watcher = SlurmWatcher(settings, store, self.slurm.client, owner=self.user)
         self.last_watch = CycleReport()
         self.hostname = socket.gethostname()
-        self.user = current_user()
+
+    def is_mine(self, run: Run) -> bool:
+        """Whether `run` is the calling user's (a run with no recorded owner is everyone's).
+
+        Only a user's own runs are adopted, settled, signalled or started by their
+        processes: another user's folder may be closed to us (umask 077), and a supervisor
+        we started for their run would be ours, not theirs.
+        """
+        return run.owner is None or run.owner == self.user
 
     def check_owner(self, run: Run, action: str) -> None:
         """Refuse to act on another user's run (we could not signal its processes)."""
-        if run.owner is not None and run.owner != self.user:
+        if not self.is_mine(run):
             raise NotYours(f"run {run.id} belongs to {run.owner}; only they can {action} it")
 
     # -- lookup ------------------------------------------------------------------------
@@ -321,8 +330,12 @@ class RunManager:
         return self.get(run_id)
 
     def schedule(self) -> list[Run]:
-        """Start the oldest queued runs while slots are free; returns the started runs."""
-        claimed = self.store.claim_pending(self.executor.name, self.hostname)
+        """Start our oldest queued runs while our queue has free slots; returns them.
+
+        Only the calling user's runs: each user's own processes (commands, the app, the
+        recorder after each of their runs) start that user's queue.
+        """
+        claimed = self.store.claim_pending(self.executor.name, self.hostname, self.user)
         for run in claimed:
             try:
                 pid, started = self.executor.start(run.id, self.paths(run))
@@ -545,7 +558,10 @@ class RunManager:
         run whose supervisor lock is free gets a new supervisor (`--adopt`), which
         re-attaches to a live simulator or settles an ended one from the evidence. Nothing
         is ever restarted. For a Slurm run this is one watch cycle (`watch_slurm`).
+        Another user's run is left alone: theirs to adopt or settle, not ours.
         """
+        if not self.is_mine(run):
+            return None
         if run.executor == SlurmExecutor.name:
             settled = [r for r in self.watch_slurm() if r.run_id == run.id]
             return settled[0] if settled else None
@@ -579,10 +595,10 @@ class RunManager:
         return Reconciled(run.id, ADOPTED)
 
     def reconcile(self, *, schedule: bool = True) -> list[Reconciled]:
-        """Settle or adopt every RUNNING run, then (unless only looking) start queued runs
-        that now fit."""
+        """Settle or adopt every RUNNING run of ours, then (unless only looking) start our
+        queued runs that now fit."""
         settled = [r for run in self.store.runs_with_status(RunStatus.RUNNING)
-                   if run.executor != SlurmExecutor.name
+                   if run.executor != SlurmExecutor.name and self.is_mine(run)
                    and (r := self.reconcile_run(run)) is not None]
         settled += self.watch_slurm()
         if schedule:

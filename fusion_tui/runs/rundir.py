@@ -158,3 +158,18 @@ def read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None
+
+
+NOT_READABLE = "not readable"
+
+
+def folder_readable(root: Path) -> bool:
+    """Whether we may look into a run folder. Another user's may be closed to us (umask
+    077): it is then shown as not readable, never a reason for a command to fail."""
+    try:
+        os.stat(root)
+    except PermissionError:
+        return False
+    except OSError:
+        return True  # missing: not a question of permission
+    return os.access(root, os.R_OK | os.X_OK)

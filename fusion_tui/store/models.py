@@ -161,19 +161,33 @@ class RunEvent(Base):
 
 
 class QueueState(Base):
-    """The one row that says how many runs may run at once and whether the queue is paused.
+    """The one row shared by every client of the store: when Slurm was last asked.
 
-    It lives in the store, not in any process's settings, so every process that
-    schedules (a supervisor, a command, the app) applies the limit in force at claim time.
+    The queue's limit and pause are each user's own (`OwnerQueue`).
     """
 
     __tablename__ = "queue_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    slurm_polled_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class OwnerQueue(Base):
+    """One user's queue: how many of their runs may run at once and whether it is paused.
+
+    Per owner, so one user's `pause` or `parallel` never holds up or floods another's
+    runs; it lives in the store, not in any process's settings, so every process of that
+    user that schedules (a supervisor's recorder, a command, the app) applies the limit
+    in force at claim time. A user without a row has the default (1, running).
+    """
+
+    __tablename__ = "owner_queues"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
     max_concurrent: Mapped[int] = mapped_column(Integer)
     paused: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
-    slurm_polled_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class SlurmJob(Base):

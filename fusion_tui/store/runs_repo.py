@@ -30,10 +30,11 @@ from sqlalchemy import (
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session, sessionmaker
 
+from fusion_tui.runs.owner import current_user
 from fusion_tui.store.database import session_scope
 from fusion_tui.store.models import (
     EventKind,
-    QueueState,
+    OwnerQueue,
     Run,
     RunEvent,
     SlurmJob,
@@ -46,7 +47,6 @@ from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 
 FAILURES = (RunStatus.FAILED, RunStatus.TIMEOUT, RunStatus.OUT_OF_MEMORY, RunStatus.NODE_FAIL)
 _SCHEDULER_LOCK_KEY = 0x5155_4555  # "QUEU"
-_QUEUE_ROW = 1
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class Queue:
     max_concurrent: int
     paused: bool
 
+
+DEFAULT_QUEUE = Queue(1, False)
 
 @dataclass(frozen=True)
 class ReportedOutcome:
@@ -152,13 +154,15 @@ class RunStore:
             return int(s.scalar(stmt) or 0)
 
     def count_pending_before(self, run_id: str) -> int:
-        """How many PENDING runs are ahead of `run_id` in the queue."""
+        """How many PENDING runs are ahead of `run_id` in its owner's queue (another
+        user's runs are in theirs)."""
         with self.session() as s:
             run = s.get(Run, run_id)
             if run is None:
                 return 0
             stmt = select(func.count()).select_from(Run).where(
                 Run.status == RunStatus.PENDING, Run.executor == run.executor,
+                or_(Run.owner == run.owner, Run.owner.is_(None)),
                 or_(Run.created_at < run.created_at,
                     (Run.created_at == run.created_at) & (Run.id < run.id)))
             return int(s.scalar(stmt) or 0)
@@ -214,24 +218,28 @@ class RunStore:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    def queue(self) -> Queue:
+    def queue(self, owner: str | None = None) -> Queue:
+        """`owner`'s queue (the calling OS user's by default)."""
         with self.session() as s:
-            row = s.get(QueueState, _QUEUE_ROW)
+            row = s.get(OwnerQueue, owner or current_user())
             if row is None:
-                return Queue(1, False)
+                return DEFAULT_QUEUE
             return Queue(row.max_concurrent, row.paused)
 
-    def set_queue(self, *, max_concurrent: int | None = None,
-                  paused: bool | None = None) -> Queue:
-        """Change the stored limit and/or pause state; returns the new state."""
+    def set_queue(self, *, max_concurrent: int | None = None, paused: bool | None = None,
+                  owner: str | None = None) -> Queue:
+        """Change `owner`'s (by default the calling OS user's) limit and/or pause state;
+        returns the new state. Nobody else's queue changes."""
         if max_concurrent is not None and not 1 <= max_concurrent <= MAX_PARALLEL:
             raise ValueError(f"the limit must be between 1 and {MAX_PARALLEL}, "
                              f"got {max_concurrent}")
+        owner = owner or current_user()
         with self.session(write=True) as s:
-            row = s.scalars(select(QueueState).where(QueueState.id == _QUEUE_ROW)
+            row = s.scalars(select(OwnerQueue).where(OwnerQueue.owner == owner)
                             .with_for_update()).first()
             if row is None:
-                row = QueueState(id=_QUEUE_ROW, max_concurrent=1, paused=False)
+                row = OwnerQueue(owner=owner, max_concurrent=DEFAULT_QUEUE.max_concurrent,
+                                 paused=DEFAULT_QUEUE.paused)
                 s.add(row)
             if max_concurrent is not None:
                 row.max_concurrent = max_concurrent
@@ -240,29 +248,35 @@ class RunStore:
             row.updated_at = utcnow()
             return Queue(row.max_concurrent, row.paused)
 
-    def claim_pending(self, executor: str = "local", hostname: str | None = None) -> list[Run]:
-        """Move the oldest PENDING runs to RUNNING while fewer than the stored limit run.
+    def claim_pending(self, executor: str = "local", hostname: str | None = None,
+                      owner: str | None = None) -> list[Run]:
+        """Move `owner`'s oldest PENDING runs to RUNNING while fewer than their limit run.
 
-        The limit and the pause state are read here, under the scheduler lock, so the
-        limit in force is the one in the store, whoever schedules. The caller then starts
-        a process for each claimed run.
+        Only the owner's own runs (by default the calling OS user's): a process of one
+        user cannot make another user's supervisor, and one user's queue never waits on
+        another's. The limit and the pause state are read here, under the scheduler
+        lock, so the limit in force is the one in the store, whoever of that user's
+        processes schedules. The caller then starts a process for each claimed run.
         """
+        owner = owner or current_user()
         with self.session(write=True) as s:
             if s.get_bind().dialect.name == "postgresql":
                 s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEDULER_LOCK_KEY})
-            queue = s.get(QueueState, _QUEUE_ROW)
+            queue = s.get(OwnerQueue, owner)
             if queue is not None and queue.paused:
                 return []
-            limit = queue.max_concurrent if queue is not None else 1
+            limit = queue.max_concurrent if queue is not None else DEFAULT_QUEUE.max_concurrent
+            # a run with no recorded owner is everyone's (as in the run list)
+            mine = (Run.executor == executor, or_(Run.owner == owner, Run.owner.is_(None)))
             running = s.scalar(
                 select(func.count()).select_from(Run).where(
-                    Run.status == RunStatus.RUNNING, Run.executor == executor)
+                    Run.status == RunStatus.RUNNING, *mine)
             ) or 0
             free = limit - int(running)
             if free <= 0:
                 return []
             candidates = list(s.scalars(
-                select(Run).where(Run.status == RunStatus.PENDING, Run.executor == executor)
+                select(Run).where(Run.status == RunStatus.PENDING, *mine)
                 .order_by(Run.created_at, Run.id).limit(free)
             ))
             now = utcnow()

@@ -78,8 +78,7 @@ class SlurmJobs:
         now = now or utcnow()
         with self._store.session(write=True) as s:
             if s.get(QueueState, _QUEUE_ROW) is None:
-                s.add(QueueState(id=_QUEUE_ROW, max_concurrent=1, paused=False,
-                                 updated_at=now))
+                s.add(QueueState(id=_QUEUE_ROW, updated_at=now))
                 s.flush()
             result = s.execute(
                 update(QueueState).where(

@@ -311,7 +311,8 @@ class FusionApp(App[None]):
     @work(thread=True, exit_on_error=False, group="actions")
     def change_queue(self, *, paused: bool | None = None, delta: int = 0,
                      done: Callable[[], object] | None = None) -> None:
-        """Pause or resume the queue, or change its limit by `delta` (kept in the store)."""
+        """Pause or resume our queue, or change its limit by `delta` (kept in the store;
+        another user's queue is theirs)."""
         store = self.services.store
         limit = None
         if delta:
@@ -321,7 +322,7 @@ class FusionApp(App[None]):
             self.services.manager.schedule()
         state = (f"paused: queued runs wait (up to {queue.max_concurrent} at once when resumed)"
                  if queue.paused else f"running, up to {queue.max_concurrent} at once")
-        self.call_from_thread(self.say, f"Queue {state}")
+        self.call_from_thread(self.say, f"Your queue {state}")
         if done is not None:
             self.call_from_thread(done)
 

@@ -35,8 +35,10 @@ class CycleReport:
 class SlurmWatcher:
     """Folds the run folders and Slurm's queue into the store."""
 
-    def __init__(self, settings: Settings, store: RunStore, client: SlurmClient) -> None:
+    def __init__(self, settings: Settings, store: RunStore, client: SlurmClient, *,
+                 owner: str | None = None) -> None:
         self.settings = settings
+        self.owner = owner  # settles only this user's runs (None: everyone's)
         self.store = store
         self.jobs = SlurmJobs(store)
         self.client = client
@@ -48,7 +50,9 @@ class SlurmWatcher:
         if not runs:
             self._trackers.clear()
             return report
-        remaining = [r for r in runs if not self._from_folder(r, report)]
+        # Another user's run folder may be closed to us, and its outcome is theirs to
+        # record: their runs are only observed in squeue, never settled by us.
+        remaining = [r for r in runs if not (self._mine(r) and self._from_folder(r, report))]
         self._trackers = {k: v for k, v in self._trackers.items()
                           if k in {r.id for r in remaining}}
         interval = 0.0 if force else self.settings.slurm_poll_seconds
@@ -71,10 +75,15 @@ class SlurmWatcher:
                                   reason=entry.reason, node=entry.node,
                                   elapsed=entry.elapsed_seconds, time_limit=entry.time_limit)
                 continue
+            if not self._mine(run):
+                continue
             left = self.jobs.left_queue(run.id)
             self._settle(run, settle(RunPaths(Path(run.run_dir)), job.job_id, self.client,
                                      left_queue_at=left), report)
         return report
+
+    def _mine(self, run: Run) -> bool:
+        return self.owner is None or run.owner in (None, self.owner)
 
     def _from_folder(self, run: Run, report: CycleReport) -> bool:
         """Take what the run folder says; True when the run is settled by it."""

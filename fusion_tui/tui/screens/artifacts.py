@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from fusion_tui.artifacts import Artifact, UnsafePath, list_artifacts, resolve_artifact
+from fusion_tui.runs.rundir import NOT_READABLE, folder_readable
 from fusion_tui.safefile import open_binary
 from fusion_tui.textsafe import strip_escapes
 from fusion_tui.tui.format import safe
@@ -87,9 +88,11 @@ class ArtifactsScreen(Screen[None]):
     ]
 
     class Listed(Message):
-        def __init__(self, run_dir: Path | None, artifacts: list[Artifact]) -> None:
+        def __init__(self, run_dir: Path | None, artifacts: list[Artifact],
+                     owner: str | None = None) -> None:
             super().__init__()
             self.run_dir, self.artifacts = run_dir, artifacts
+            self.owner = owner  # set when the run is another user's, its folder closed to us
 
     class Previewed(Message):
         def __init__(self, path: Path, content: PreviewContent | None, error: str = "") -> None:
@@ -128,13 +131,21 @@ class ArtifactsScreen(Screen[None]):
             self.post_message(self.Listed(None, []))
             return
         run_dir = Path(run.run_dir)
+        if not folder_readable(run_dir):
+            self.post_message(self.Listed(None, [], run.owner or "-"))
+            return
         self.post_message(self.Listed(run_dir, list_artifacts(run_dir)))
 
     def on_artifacts_screen_listed(self, message: Listed) -> None:
         tree = self.query_one(Tree)
         self.run_dir = message.run_dir
         if message.run_dir is None:
-            self.query_one("#preview-text", Static).update(Text("This run no longer exists."))
+            text = Text("This run no longer exists.")
+            if message.owner is not None:
+                text = Text(f"Its files are {NOT_READABLE}: the run belongs to ")
+                text.append_text(safe(message.owner, 64))
+                text.append(" and its folder is closed to you.")
+            self.query_one("#preview-text", Static).update(text)
             return
         if not message.artifacts:
             self.query_one("#preview-text", Static).update(

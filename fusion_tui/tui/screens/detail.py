@@ -20,7 +20,7 @@ from textual.widgets import Header, ProgressBar, Static
 from fusion_tui.monitor.log_index import LogIndex
 from fusion_tui.monitor.proctree import TreeSampler
 from fusion_tui.monitor.watch import RunSnapshot, RunTail
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.runs.rundir import NOT_READABLE, RunPaths, folder_readable
 from fusion_tui.store.models import Run, RunEvent
 from fusion_tui.store.status import RunStatus, local_text
 from fusion_tui.tui.format import (
@@ -59,9 +59,11 @@ class DetailScreen(Screen[None]):
     ]
 
     class Loaded(Message):
-        def __init__(self, run: Run | None, events: list[RunEvent], last_lines: list[str]) -> None:
+        def __init__(self, run: Run | None, events: list[RunEvent], last_lines: list[str],
+                     readable: bool = True) -> None:
             super().__init__()
             self.run, self.events, self.last_lines = run, events, last_lines
+            self.readable = readable  # False: its folder is closed to us (another user's)
 
     class ProgressChanged(Message):
         def __init__(self, snapshot: RunSnapshot) -> None:
@@ -81,6 +83,7 @@ class DetailScreen(Screen[None]):
         self.run_id = run_id
         self.run: Run | None = None
         self.snapshot: RunSnapshot | None = None
+        self.readable = True  # its folder: False when closed to us (another user's run)
         self._sampler: TreeSampler | None = None
         self._tailing = False
 
@@ -114,12 +117,13 @@ class DetailScreen(Screen[None]):
         run = services.store.get(self.run_id)
         events = services.store.events(self.run_id) if run else []
         last_lines: list[str] = []
-        if run is not None and run.status == RunStatus.FAILED:
+        readable = run is None or folder_readable(Path(run.run_dir))
+        if run is not None and run.status == RunStatus.FAILED and readable:
             index = LogIndex(RunPaths(Path(run.run_dir)).log)
             index.refresh()
             count = index.line_count
             last_lines = index.lines(max(0, count - LAST_LINES), LAST_LINES)
-        self.post_message(self.Loaded(run, events, last_lines))
+        self.post_message(self.Loaded(run, events, last_lines, readable))
 
     async def _tail(self, paths: RunPaths) -> None:
         tail = RunTail(paths.progress, paths.log, paths.config, paths.output)
@@ -144,7 +148,7 @@ class DetailScreen(Screen[None]):
         if run is None:
             self.query_one("#meta", Static).update(Text(f"Run {self.run_id} no longer exists."))
             return
-        self.run = run
+        self.run, self.readable = run, message.readable
         if not self._tailing:
             self._tailing = True
             self.run_worker(self._tail(RunPaths(Path(run.run_dir))), group="tail")
@@ -158,7 +162,9 @@ class DetailScreen(Screen[None]):
         if run.status == RunStatus.FAILED:
             text = Text("Error: ", style="bold red")
             text.append_text(safe(run.error_message or "unknown", 2000))
-            text.append("\n\nLast log lines:\n", style="bold")
+            text.append("\n\nLast log lines:" + ("" if message.readable
+                                                   else f" {NOT_READABLE}") + "\n",
+                        style="bold")
             for line in message.last_lines:
                 text.append_text(safe_line(line))
                 text.append("\n")
@@ -255,6 +261,10 @@ class DetailScreen(Screen[None]):
             grid.add_row(*row)
         self.query_one("#meta", Static).update(grid)
         activity = Text(f"last activity: {'-' if silent is None else duration(silent) + ' ago'}")
+        if not self.readable:
+            activity.append(f"   run folder {NOT_READABLE} (it belongs to ")
+            activity.append_text(safe(run.owner or "-", 64))
+            activity.append("): live progress and files are theirs to see")
         if stalled:
             activity.append("   STALLED: no progress or log output for longer than "
                             f"{duration(self.app.services.settings.stall_seconds)}",  # type: ignore[attr-defined]

@@ -12,7 +12,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.runs.rundir import NOT_READABLE, RunPaths, folder_readable
+from fusion_tui.tui.format import safe
 from fusion_tui.tui.widgets.key_bar import KeyBar
 from fusion_tui.tui.widgets.log_view import LogView
 
@@ -31,9 +32,10 @@ class LogScreen(Screen[None]):
     ]
 
     class Located(Message):
-        def __init__(self, path: Path | None) -> None:
+        def __init__(self, path: Path | None, owner: str | None = None) -> None:
             super().__init__()
             self.path = path
+            self.owner = owner  # set when the run is another user's, its folder closed to us
 
     def __init__(self, run_id: str) -> None:
         super().__init__()
@@ -53,11 +55,19 @@ class LogScreen(Screen[None]):
     @work(thread=True, exit_on_error=False)
     def locate(self) -> None:
         run = self.app.services.store.get(self.run_id)  # type: ignore[attr-defined]
+        if run is not None and not folder_readable(Path(run.run_dir)):
+            self.post_message(self.Located(None, run.owner or "-"))
+            return
         self.post_message(self.Located(RunPaths(Path(run.run_dir)).log if run else None))
 
     def on_log_screen_located(self, message: Located) -> None:
         if message.path is None:
-            self.query_one("#log-status", Static).update(Text("This run no longer exists."))
+            text = Text("This run no longer exists.")
+            if message.owner is not None:
+                text = Text(f"The log is {NOT_READABLE}: the run belongs to ")
+                text.append_text(safe(message.owner, 64))
+                text.append(" and its folder is closed to you.")
+            self.query_one("#log-status", Static).update(text)
             return
         view = LogView(message.path, id="log")
         self.mount(view, after=self.query_one("#log-status"))

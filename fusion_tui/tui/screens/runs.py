@@ -203,6 +203,8 @@ class RunsScreen(Screen[None]):
             if old is not None and run.status == RunStatus.RUNNING and old.fraction is not None \
                     and (row.fraction or 0) < old.fraction:
                 row = replace(row, fraction=old.fraction, erlang=old.erlang)
+            if old is not None and run.status == RunStatus.RUNNING and not old.readable:
+                row = replace(row, readable=False)  # its tail found the folder closed
             rows.append(row)
         table.show_window(rows, message.offset, message.total)
         table.selected &= set(live) | table.selected

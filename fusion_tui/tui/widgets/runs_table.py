@@ -25,6 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from fusion_tui.runs.rundir import NOT_READABLE
 from fusion_tui.tui.format import (
     duration,
     eta,
@@ -69,6 +70,7 @@ class RowData:
     seconds_left: float | None = None
     where: str = "local"  # the executor, and a Slurm run's node once it has one
     owner: str | None = None
+    readable: bool = True  # False: the run's folder is closed to us (another user's)
 
 
 class RunsTable(ScrollView, can_focus=True):
@@ -173,7 +175,7 @@ class RunsTable(ScrollView, can_focus=True):
         self.update_row(replace(
             old, fraction=fraction if fraction is not None else old.fraction,
             erlang=snapshot.current_erlang if snapshot.current_erlang is not None else old.erlang,
-            seconds_left=snapshot.seconds_left))
+            seconds_left=snapshot.seconds_left, readable=snapshot.readable))
 
     def toggle_selected(self) -> None:
         run_id = self.current_id
@@ -283,7 +285,8 @@ class RunsTable(ScrollView, can_focus=True):
             "sel": Text("●" if row.run_id in self.selected else " ", style="bold"),
             "id": Text(row.run_id),
             "status": status_text(row.status, row.stalled),
-            "progress": progress_bar(row.fraction),
+            "progress": progress_bar(row.fraction) if row.readable
+            else Text(NOT_READABLE, style="dim"),
             "name": safe(row.name or "", self.name_width),
             "template": safe(row.template, 20),
             "where": safe(row.where if row.owner is None else f"{row.owner}@{row.where}", 40),
