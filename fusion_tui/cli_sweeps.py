@@ -184,10 +184,9 @@ def cmd_sweep(args: argparse.Namespace, svc: Services) -> int:
         return 0
     if verb == "retry":
         sweep_id = svc.sweeps.resolve(args.id).id
-        ids = svc.sweeps.retry(sweep_id)
-        emit(args, {"id": sweep_id, "new_runs": ids},
-             lambda: f"sweep {sweep_id}: {len(ids)} point(s) re-created"
-             if ids else f"sweep {sweep_id}: nothing to retry")
+        done = svc.sweeps.retry(sweep_id)
+        emit(args, {"id": sweep_id, "new_runs": done.ids, "retried": done.retried,
+                    "recreated": done.recreated}, lambda: done.text(sweep_id))
         return 0
     sweep_id = svc.sweeps.resolve(args.id).id
     count = svc.sweeps.delete(sweep_id)

@@ -282,9 +282,7 @@ class FusionApp(App[None]):
             message = f"sweep {sweep_id}: cancel requested for {len(sweeps.cancel(sweep_id))} " \
                       "run(s)"
         elif action == "retry":
-            count = len(sweeps.retry(sweep_id))
-            message = f"sweep {sweep_id}: {count} point(s) re-created" if count else \
-                f"sweep {sweep_id}: nothing to retry"
+            message = sweeps.retry(sweep_id).text(sweep_id)
         else:
             message = f"sweep {sweep_id} deleted with its {sweeps.delete(sweep_id)} run(s)"
         self.call_from_thread(self.say, message)
