@@ -103,7 +103,7 @@ def check(runs_dir: Path, store: RunStore, user: str) -> Findings:
             and not any(f.is_relative_to(p) for f in making_folders))
     found.missing_folders = [
         r for r in store.runs_in(runs_dir, user)
-        if r.id not in making and not Path(r.run_dir).is_dir()]
+        if r.id not in making and r.id not in aside and not Path(r.run_dir).is_dir()]
     return found
 
 
