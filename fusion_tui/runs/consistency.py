@@ -79,17 +79,20 @@ def _own_folder(path: Path) -> bool:
 def check(runs_dir: Path, store: RunStore, user: str) -> Findings:
     """Compare the caller's runs folder with the rows (theirs, for rows without folders)."""
     found = Findings(runs_dir)
-    making, making_folders = in_progress(runs_dir)
     folders: dict[str, Path] = {}
     aside: dict[str, Path] = {}
     if runs_dir.is_dir():
         for entry in runs_dir.iterdir():
             name = entry.name
-            if is_run_id(name) and name not in making and _own_folder(entry):
+            if is_run_id(name) and _own_folder(entry):
                 folders[name] = entry
             elif (name.startswith(".") and name.endswith(DELETING)
                   and is_run_id(name[1:-len(DELETING)]) and _own_folder(entry)):
                 aside[name[1:-len(DELETING)]] = entry
+    # In this order: a folder listed above is either its live maker's (named by a
+    # manifest now) or its rows were stored before the manifest went (found below).
+    making, making_folders = in_progress(runs_dir)
+    folders = {rid: p for rid, p in folders.items() if rid not in making}
     rows = store.existing_ids([*folders, *aside])
     found.orphan_folders = sorted(p for rid, p in folders.items() if rid not in rows)
     found.orphan_folders += sorted(p for rid, p in aside.items() if rid not in rows)
@@ -97,6 +100,7 @@ def check(runs_dir: Path, store: RunStore, user: str) -> Findings:
     sweeps = runs_dir / SWEEPS_DIR
     if sweeps.is_dir():
         mine = {p.name: p for p in sweeps.iterdir() if is_run_id(p.name) and _own_folder(p)}
+        making, making_folders = in_progress(runs_dir)
         known = SweepStore(store).existing_ids(list(mine))
         found.orphan_folders += sorted(
             p for sid, p in mine.items() if sid not in known

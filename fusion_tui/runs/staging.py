@@ -52,6 +52,7 @@ class Batch:
                 "runs": self.run_ids,
                 "folders": [str(p.relative_to(runs_dir)) for p in self.extra]})
         except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
             self._release()
             raise
 
