@@ -60,7 +60,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser,
     v.add_argument("--all", "-a", action="store_true", help="every user's sweeps")
     for name, text in (("show", "a sweep: counts by status, ETA, its grid"),
                        ("cancel", "cancel a sweep's unfinished runs"),
-                       ("retry", "re-run a sweep's failed, cancelled or timed-out points"),
+                       ("retry", "re-run a sweep's failed, cancelled, timed-out or deleted points"),
                        ("rm", "delete a finished sweep, its runs and their folders")):
         verbs.add_parser(name, parents=[common], help=text).add_argument("id")
 

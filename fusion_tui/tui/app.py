@@ -261,8 +261,8 @@ class FusionApp(App[None]):
         """Ask, then cancel a sweep's unfinished runs, retry its failed points or delete
         it (with its runs and their folders)."""
         what = {"cancel": ("Cancel sweep", "Cancel every unfinished run of sweep"),
-                "retry": ("Retry failed points", "Re-create every failed, cancelled or "
-                          "timed-out point of sweep"),
+                "retry": ("Retry failed points", "Re-create every failed, cancelled, "
+                          "timed-out or deleted point of sweep"),
                 "delete": ("Delete sweep", "Delete finished sweep")}[action]
         body = Text(f"{what[1]} {sweep_id}?")
         if action == "delete":
