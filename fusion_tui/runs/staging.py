@@ -61,9 +61,15 @@ class Batch:
         return RunPaths(self.folder / run_id)
 
     def place(self, run_ids: Iterable[str]) -> None:
-        """Move built folders into place (rename(2): each appears whole or not at all)."""
+        """Move built folders into place (rename(2): each appears whole or not at all),
+        and make the new names durable before any row can point at them."""
         for run_id in run_ids:
             os.rename(self.folder / run_id, self.runs_dir / run_id)
+        fd = os.open(self.runs_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def done(self) -> None:
         """The rows are stored (or everything was removed): forget the manifest."""
