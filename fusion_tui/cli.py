@@ -454,6 +454,8 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.db_command == "reset" and not settings.is_development:
         raise UsageError("refusing to reset the database: set FUSION_TUI_ENVIRONMENT=development")
+    if args.repair and args.db_command != "check":
+        raise UsageError(f"--repair is for `db check`, not `db {args.db_command}`")
     if args.db_command == "check":
         return _db_check(args, settings)
     svc = open_services(settings)
@@ -470,18 +472,53 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _db_check(args: argparse.Namespace, settings: Settings) -> int:
-    """Integrity, schema revision and tables; exit 1 and one line per problem if unhealthy."""
+    """Integrity, schema revision and tables, then whether the runs folder and the rows
+    agree (`--repair` makes them agree where nothing is lost, saying what it does first);
+    exit 1 and one line per problem if unhealthy."""
     from fusion_tui.services import database_problems
 
     problems = database_problems(settings)
-    data = {"healthy": not problems, "database": settings.database_label, "problems": problems}
+    data: dict[str, Any] = {"healthy": not problems, "database": settings.database_label}
+    if not problems:
+        data.update(_folder_check(args, settings))
+        problems = data.pop("folder_problems")
+    data.update(healthy=not problems, problems=problems)
     if problems and not args.json:
         for problem in problems:
-            print(f"fusion-tui: database {settings.database_label}: {one_line(problem, 500)}",
-                  file=sys.stderr)
+            where = "" if problem.startswith("runs folder ") else \
+                f"database {settings.database_label}: "
+            print(f"fusion-tui: {where}{one_line(problem, 500)}", file=sys.stderr)
         return 1
     emit(args, data, lambda: f"database ok: {settings.database_label}")
     return 1 if problems else 0
+
+
+def _folder_check(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """Run folders without rows and rows without folders (the caller's own only)."""
+    from fusion_tui.runs.consistency import check, repair
+    from fusion_tui.services import open_services
+    from fusion_tui.store.migrate import current_revision
+    from fusion_tui.store.revision import HEAD_REVISION
+
+    svc = open_services(settings, migrate=False)  # settles interrupted creations first
+    try:
+        if current_revision(svc.engine) != HEAD_REVISION:
+            return {"folder_problems": []}  # `db upgrade` first; nothing to compare yet
+        found = check(settings.runs_dir, svc.store, svc.manager.user)
+        repaired: list[str] = []
+        if args.repair and not found.consistent:
+            for line in repair(found, svc.store):
+                repaired.append(line)
+                if not args.json:
+                    print(one_line(line, 1000), flush=True)
+            found = check(settings.runs_dir, svc.store, svc.manager.user)
+        return {"folder_problems": found.problems(),
+                "orphan_folders": [str(p) for p in found.orphan_folders],
+                "aside_folders": [str(p) for p in found.aside],
+                "missing_folders": [r.id for r in found.missing_folders],
+                "repaired": repaired}
+    finally:
+        svc.close()
 
 
 # -- parser ----------------------------------------------------------------------------
@@ -566,6 +603,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the resolved settings and where each came from")
     s = sub.add_parser("db", parents=[common], help="database maintenance")
     s.add_argument("db_command", choices=["upgrade", "check", "reset"])
+    s.add_argument("--repair", action="store_true",
+                   help="with check: remove your run folders that have no row (saying "
+                        "which), put back folders of interrupted deletes, fail queued runs "
+                        "whose folder is gone")
     cli_sweeps.add_parsers(sub, common, _Parser)
     return p
 

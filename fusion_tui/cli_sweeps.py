@@ -59,7 +59,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser,
     v.add_argument("--all", "-a", action="store_true", help="every user's sweeps")
     for name, text in (("show", "a sweep: counts by status, ETA, its grid"),
                        ("cancel", "cancel a sweep's unfinished runs"),
-                       ("retry", "re-run a sweep's failed, cancelled or timed-out points"),
+                       ("retry", "re-run a sweep's failed, cancelled, timed-out or deleted points"),
                        ("rm", "delete a finished sweep, its runs and their folders")):
         verbs.add_parser(name, parents=[common], help=text).add_argument("id")
 
@@ -186,10 +186,9 @@ def cmd_sweep(args: argparse.Namespace, svc: Services) -> int:
         return 0
     if verb == "retry":
         sweep_id = svc.sweeps.resolve(args.id).id
-        ids = svc.sweeps.retry(sweep_id)
-        emit(args, {"id": sweep_id, "new_runs": ids},
-             lambda: f"sweep {sweep_id}: {len(ids)} point(s) re-created"
-             if ids else f"sweep {sweep_id}: nothing to retry")
+        done = svc.sweeps.retry(sweep_id)
+        emit(args, {"id": sweep_id, "new_runs": done.ids, "retried": done.retried,
+                    "recreated": done.recreated}, lambda: done.text(sweep_id))
         return 0
     sweep_id = svc.sweeps.resolve(args.id).id
     count = svc.sweeps.delete(sweep_id)

@@ -3,6 +3,7 @@ TUI and the tests to get a ready-to-use set of services."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from fusion_tui.faults import FaultError, describe
 from fusion_tui.runs.manager import RunManager
+from fusion_tui.runs.staging import recover as recover_staging
 from fusion_tui.settings import Settings, SettingsError
 from fusion_tui.store.database import health_check, make_engine, make_sessionmaker
 from fusion_tui.store.first_page import sqlite_path
@@ -96,6 +98,8 @@ def open_services(settings: Settings, *, migrate: bool = True) -> Services:
         raise SettingsError(_open_failure(exc, settings)) from None
     store = RunStore(make_sessionmaker(engine))
     manager = RunManager(settings, store)
+    with contextlib.suppress(OSError):  # best effort: `db check` reports what is left
+        recover_staging(settings.runs_dir, store.existing_ids)
     return Services(settings, engine, store, manager, SweepManager(manager))
 
 

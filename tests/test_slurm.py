@@ -477,7 +477,7 @@ def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
         assert run.status == expected, (run.status, run.error_message)
         assert (m.paths(run).logs / f"slurm-{array_id}_{i}.out").is_file()
     kept = {r.id for r in runs if r.status == RunStatus.COMPLETED}
-    new = sweeps.retry(detail.sweep.id)
+    new = sweeps.retry(detail.sweep.id).ids
     assert len(new) == 6
     submitted = [line for line in calls.read_text().splitlines() if "--test-only" not in line]
     assert len(submitted) == 2 and "array-2" in submitted[1]

@@ -13,12 +13,14 @@ import os
 from pathlib import Path
 
 
-def take(path: Path) -> int | None:
+def take(path: Path, *, create: bool = True) -> int | None:
     """The locked descriptor of `path`, or None when someone else holds it.
 
-    Raises OSError when the lock file cannot be opened (the run folder is gone).
+    Raises OSError when the lock file cannot be opened (the run folder is gone, or
+    `create=False` and the file does not exist).
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    flags = os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW | (os.O_CREAT if create else 0)
+    fd = os.open(path, flags, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -42,6 +42,7 @@ from fusion_tui.runs.rundir import (
     write_json_atomic,
     write_new,
 )
+from fusion_tui.runs.staging import Batch
 from fusion_tui.safefile import read_text
 from fusion_tui.settings import EXECUTORS, FUSION_SIMULATOR, Settings
 from fusion_tui.store.models import EventKind, Run, SlurmJob
@@ -217,16 +218,19 @@ class RunManager:
             self.slurm.check(options)
         return PlannedRun(run_id, name, config, chosen, options, argv, cwd, paths)
 
-    def materialize(self, plan: PlannedRun, *, durable: bool = True) -> Run:
+    def materialize(self, plan: PlannedRun, *, durable: bool = True,
+                    at: RunPaths | None = None) -> Run:
         """Make the run's folder (config.ini, launch.json) and its row object, not yet
         stored; a failure removes the folder.
 
-        `durable=False` is for a batch (a sweep): the folder is new and unseen until the
-        batch's rows are stored, so its files are written directly, and the caller makes
-        them durable once (`os.sync()`) before storing the rows.
+        `at` builds the folder elsewhere (a staging area, `runs/staging.py`) to be renamed
+        into `plan.paths` later; the row points at `plan.paths`. `durable=False` is for a
+        batch (a sweep): the folder is new and unseen until the batch's rows are stored,
+        so its files are written directly, and the caller makes them durable once
+        (`os.sync()`) before storing the rows.
         """
-        config, paths = plan.config, plan.paths
-        paths.create(parent_exists=not durable)
+        config, paths = plan.config, at or plan.paths
+        paths.create(parent_exists=at is not None or not durable)
         ini = config.to_ini()
         launch = {"argv": plan.argv, "cwd": str(plan.cwd) if plan.cwd else None,
                   "simulator": config.simulator}
@@ -243,7 +247,7 @@ class RunManager:
         return Run(
             id=plan.run_id, name=plan.name, status=RunStatus.PENDING,
             config_json=config.to_json(), template=config.template.name,
-            simulator=config.simulator, executor=plan.executor, run_dir=str(paths.root),
+            simulator=config.simulator, executor=plan.executor, run_dir=str(plan.paths.root),
             created_at=utcnow(), total_erlangs=len(config.erlangs),
             total_iterations=config.iterations, current_erlang_index=0, current_iteration=0,
             owner=self.user, hostname=self.hostname if plan.options is not None else None,
@@ -268,9 +272,11 @@ class RunManager:
         plan = self.plan(template, name=name, overrides=overrides, config_text=config_text,
                          executor=executor, slurm=slurm)
         plan.origin_id = origin.id if origin is not None else None
-        run = self.materialize(plan)
         paths, options = plan.paths, plan.options
+        batch = Batch(self.settings.runs_dir, [plan.run_id])  # a kill leaves nothing
         try:
+            run = self.materialize(plan, at=batch.staged(plan.run_id))
+            batch.place([plan.run_id])
             if options is None:
                 self.store.add(run)
             else:
@@ -279,10 +285,14 @@ class RunManager:
                     run_id=run.id, attempt=1, options_json=json.dumps(options.as_dict()),
                     state="SUBMITTING", time_limit=options.time))
         except BaseException:
-            shutil.rmtree(paths.root, ignore_errors=True)
+            batch.abandon()
             raise
         if options is not None:
-            return self._submit(run.id, paths, options)
+            try:
+                return self._submit(run.id, paths, options)
+            finally:
+                batch.done()  # a refused job's row and folder are gone by now
+        batch.done()
         self.start_queued([run.id])
         return self.get(run.id)
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -114,6 +115,20 @@ class RunStore:
     def get(self, run_id: str) -> Run | None:
         with self.session() as s:
             return s.get(Run, run_id)
+
+    def existing_ids(self, run_ids: Iterable[str]) -> set[str]:
+        """Those of `run_ids` that have a row (in chunks: a sweep has up to 10000)."""
+        wanted, found = list(run_ids), set[str]()
+        with self.session() as s:
+            for i in range(0, len(wanted), 500):
+                found.update(s.scalars(select(Run.id).where(Run.id.in_(wanted[i:i + 500]))))
+        return found
+
+    def runs_in(self, runs_dir: Path, owner: str) -> list[Run]:
+        """`owner`'s runs whose folder is (or was) directly in `runs_dir`."""
+        with self.session() as s:
+            runs = list(s.scalars(select(Run).where(Run.owner == owner)))
+        return [r for r in runs if Path(r.run_dir).parent == runs_dir]
 
     def find_by_prefix(self, prefix: str) -> list[Run]:
         """Runs whose id starts with `prefix` (the CLI accepts short ids)."""

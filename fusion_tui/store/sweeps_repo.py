@@ -58,6 +58,15 @@ class SweepStore:
         with self._store.session() as s:
             return s.get(Sweep, sweep_id)
 
+    def existing_ids(self, sweep_ids: Sequence[str]) -> set[str]:
+        """Those of `sweep_ids` that have a row."""
+        found: set[str] = set()
+        with self._store.session() as s:
+            for i in range(0, len(sweep_ids), 500):
+                found.update(s.scalars(select(Sweep.id).where(
+                    Sweep.id.in_(sweep_ids[i:i + 500]))))
+        return found
+
     def find_by_prefix(self, prefix: str) -> list[Sweep]:
         with self._store.session() as s:
             stmt = select(Sweep).where(Sweep.id.startswith(prefix, autoescape=True)).limit(5)

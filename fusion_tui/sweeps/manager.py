@@ -25,6 +25,7 @@ from fusion_tui.faults import FaultError
 from fusion_tui.runs.errors import InvalidState, NotYours, RunError, RunNotFound
 from fusion_tui.runs.ids import is_run_id, new_run_id
 from fusion_tui.runs.manager import PlannedRun, RunManager, check_name
+from fusion_tui.runs.staging import Batch
 from fusion_tui.settings import FUSION_SIMULATOR
 from fusion_tui.store.models import Run, SlurmJob, Sweep
 from fusion_tui.store.slurm_jobs import SLURM
@@ -48,6 +49,28 @@ class SweepDetail:
     @property
     def grid(self) -> Grid:
         return grid_of(self.sweep)
+
+
+@dataclass(frozen=True)
+class Retried:
+    """The new runs of a retry: those replacing failed (cancelled, ...) runs, and those
+    re-creating points that had no run left."""
+
+    retried: list[str]
+    recreated: list[str]
+
+    @property
+    def ids(self) -> list[str]:
+        return [*self.retried, *self.recreated]
+
+    def text(self, sweep_id: str) -> str:
+        """One line for the CLI and the app, failed and deleted points counted apart."""
+        if not self.ids:
+            return (f"sweep {sweep_id}: nothing to retry (every point has a run that "
+                    "succeeded, is queued or is running)")
+        return (f"sweep {sweep_id}: {len(self.ids)} point(s) re-created: "
+                f"{len(self.retried)} failed or stopped and retried, "
+                f"{len(self.recreated)} deleted and re-created")
 
 
 def grid_of(sweep: Sweep) -> Grid:
@@ -178,24 +201,29 @@ class SweepManager:
         return self.detail(sweep.id)
 
     def _launch(self, sweep: Sweep, plans: list[PlannedRun], *, new_sweep: bool) -> list[str]:
-        """Write every run folder, store the runs (and a new sweep) in one transaction,
-        then queue them or submit them as one job array; undo everything on failure."""
-        made: list[Run] = []
+        """Build every run folder in a staging area and rename them into place, store the
+        runs (and a new sweep) in one transaction, then queue them or submit them as one
+        job array; undo everything on failure. The staging manifest lives until the rows
+        are stored (the job array submitted), so a kill at any moment leaves nothing that
+        the next command does not remove (`runs/staging.py`)."""
         for plan in plans:
             plan.sweep_id = sweep.id
+        options = plans[0].options
+        runs_dir = self.runs.settings.runs_dir
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        array = self._array_folder(sweep.id) if options is not None else None
+        batch = Batch(runs_dir, [p.run_id for p in plans], [array] if array else [])
         try:
-            self.runs.settings.runs_dir.mkdir(parents=True, exist_ok=True)
             with ThreadPoolExecutor(max_workers=8) as pool:  # file system calls wait, not
-                made = list(pool.map(lambda p: self.runs.materialize(p, durable=False),
-                                     plans))  # compute: threads overlap them
+                made = list(pool.map(lambda p: self.runs.materialize(  # compute: threads
+                    p, durable=False, at=batch.staged(p.run_id)), plans))  # overlap them
+            batch.place(p.run_id for p in plans)
             now = utcnow()
             for i, run in enumerate(made):  # the grid's order, in lists and the job array
                 run.created_at = now + timedelta(microseconds=i)
-            options = plans[0].options
             jobs = [SlurmJob(run_id=r.id, attempt=1, options_json=json.dumps(options.as_dict()),
                              state="SUBMITTING", time_limit=options.time)
                     for r in made] if options is not None else []
-            array = self._array_folder(sweep.id) if options is not None else None
             if options is not None and array is not None:
                 self.runs.slurm.write_array(sweep.id, sweep.name, array,
                                             [(p.run_id, p.paths) for p in plans], options,
@@ -203,15 +231,18 @@ class SweepManager:
             os.sync()  # every folder on disk before any row points at it
             self.store.add(sweep if new_sweep else None, made, jobs)
         except BaseException:
-            for plan in plans:
-                shutil.rmtree(plan.paths.root, ignore_errors=True)
+            batch.abandon()
             raise
         ids = [r.id for r in made]
         if options is None:
+            batch.done()
             self.runs.start_queued(ids)
             return ids
         assert array is not None
-        self._submit_array(sweep, ids, plans, array, options, new_sweep=new_sweep)
+        try:
+            self._submit_array(sweep, ids, plans, array, options, new_sweep=new_sweep)
+        finally:
+            batch.done()  # a refused array's rows and folders are gone by now
         return ids
 
     def _array_folder(self, sweep_id: str) -> Path:
@@ -271,28 +302,59 @@ class SweepManager:
                              f"cancelled; the first: {problems[0]}")
         return asked
 
-    def retry(self, ref: str) -> list[str]:
-        """A new run, linked to the one it replaces, for every point whose run failed,
-        was cancelled or stopped by the cluster; succeeded points are kept."""
+    def retry(self, ref: str) -> Retried:
+        """A new run for every point of the grid that has no successful run: one linked to
+        the run it replaces (same frozen config) where that run failed, was cancelled or
+        stopped by the cluster, and one made from the sweep's template, overrides and
+        grid where no run is left (deleted by `rm` or `clean`). Succeeded, queued and
+        running points are kept."""
         detail = self.detail(ref)
         self.check_owner(detail.sweep, "retry")
         failed = [r for r in detail.runs if r.run_status in RETRYABLE]
-        if not failed:
-            return []
+        slurm_of = next((r.slurm.options_json for r in self.store.runs(detail.sweep.id,
+                                                                        current=False)
+                         if r.slurm is not None), None)
+        slurm = (SlurmOptions.from_dict(json.loads(slurm_of)).as_values()
+                 if slurm_of is not None else None)
         plans: list[PlannedRun] = []
         for run in failed:
-            slurm = None
+            run_slurm = None
             if run.slurm is not None:
-                slurm = SlurmOptions.from_dict(json.loads(run.slurm.options_json)).as_values()
+                run_slurm = SlurmOptions.from_dict(json.loads(run.slurm.options_json)).as_values()
             plan = self.runs.plan(run.template, name=run.name,
                                   config_text=self.runs.frozen_config(run, "retry"),
-                                  executor=run.executor, slurm=slurm, check_slurm=False)
+                                  executor=run.executor, slurm=run_slurm, check_slurm=False)
             plan.origin_id, plan.point = run.id, point_of(run)
             plans.append(plan)
-        if len({p.executor for p in plans}) != 1:
+        covered = {_key(point_of(r)) for r in detail.runs}
+        missing = self._missing(detail.sweep, covered, slurm)
+        if not plans and not missing:
+            return Retried([], [])
+        if len({p.executor for p in plans + missing}) != 1:
             raise ConfigError(f"sweep {detail.sweep.id} mixes executors; retry its runs with "
                               "`fusion-tui restart`")
-        return self._launch(detail.sweep, plans, new_sweep=False)
+        ids = self._launch(detail.sweep, plans + missing, new_sweep=False)
+        return Retried(ids[:len(plans)], ids[len(plans):])
+
+    def _missing(self, sweep: Sweep, covered: set[tuple[tuple[str, str], ...]],
+                 slurm: Mapping[str, str | None] | None) -> list[PlannedRun]:
+        """Plans for the grid's points that have no run at all, as `create` made them."""
+        grid = grid_of(sweep)
+        overrides = [str(o) for o in json.loads(sweep.overrides_json)]
+        try:
+            if grid.split_loads:  # a point's loads come from its config: plan them all
+                return [p for p in self.plan(sweep.template, grid, name=sweep.name,
+                                             overrides=overrides, executor=sweep.executor,
+                                             slurm=slurm)
+                        if _key(p.point or {}) not in covered]
+            base = [str(o) for o in parse_overrides(overrides)]
+            return [self._plan_point(sweep.template, sweep.name, [*base, *_sets(combo)],
+                                     combo, sweep.executor, slurm,
+                                     f"grid point {point_label(combo)}")
+                    for combo in grid.combinations() if _key(combo) not in covered]
+        except ConfigError as exc:
+            raise ConfigError(f"cannot re-create the deleted points of sweep {sweep.id}: "
+                              f"{exc}") from None
 
     def delete(self, ref: str) -> int:
         """Delete a finished sweep: its runs (and their folders), then the sweep."""
@@ -309,6 +371,10 @@ class SweepManager:
             raise InvalidState(f"sweep {sweep.id} got new runs meanwhile; try again")
         shutil.rmtree(self.folder / sweep.id, ignore_errors=True)
         return len(everything)
+
+
+def _key(point: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(point.items()))
 
 
 def _sets(point: dict[str, str]) -> list[str]:

@@ -267,8 +267,8 @@ class FusionApp(App[None]):
         """Ask, then cancel a sweep's unfinished runs, retry its failed points or delete
         it (with its runs and their folders)."""
         what = {"cancel": ("Cancel sweep", "Cancel every unfinished run of sweep"),
-                "retry": ("Retry failed points", "Re-create every failed, cancelled or "
-                          "timed-out point of sweep"),
+                "retry": ("Retry failed points", "Re-create every failed, cancelled, "
+                          "timed-out or deleted point of sweep"),
                 "delete": ("Delete sweep", "Delete finished sweep")}[action]
         body = Text(f"{what[1]} {sweep_id}?")
         if action == "delete":
@@ -288,9 +288,7 @@ class FusionApp(App[None]):
             message = f"sweep {sweep_id}: cancel requested for {len(sweeps.cancel(sweep_id))} " \
                       "run(s)"
         elif action == "retry":
-            count = len(sweeps.retry(sweep_id))
-            message = f"sweep {sweep_id}: {count} point(s) re-created" if count else \
-                f"sweep {sweep_id}: nothing to retry"
+            message = sweeps.retry(sweep_id).text(sweep_id)
         else:
             message = f"sweep {sweep_id} deleted with its {sweeps.delete(sweep_id)} run(s)"
         self.call_from_thread(self.say, message)
