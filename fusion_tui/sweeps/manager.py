@@ -242,6 +242,10 @@ class SweepManager:
         self.runs.slurm_jobs.submitted_many(
             [(rid, f"{job_id}_{i}") for i, rid in enumerate(ids)], options.time,
             f"Slurm job array {job_id}")
+        for i, plan in enumerate(plans):  # cancelled while sbatch was answering
+            if plan.paths.cancel_request.exists():
+                with contextlib.suppress(SlurmError):
+                    self.runs.slurm.cancel(f"{job_id}_{i}")
 
     # -- act on a sweep ----------------------------------------------------------------
 
