@@ -22,6 +22,9 @@ from slurm_cluster import Cluster, cluster  # noqa: F401  (cluster is a fixture)
 from sqlalchemy import update
 from test_slurm import finished, watch_until
 
+from fusion_tui.config.errors import ConfigError
+from fusion_tui.executors.slurm.commands import SlurmClient
+from fusion_tui.runs.manager import RunManager
 from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import Settings
@@ -187,3 +190,29 @@ def test_delete_of_a_cancelled_run_cancels_its_unrecorded_job(
     assert proc.returncode == 0, proc.stderr
     assert not RunPaths(Path(run.run_dir)).root.exists()
     eventually(lambda: job not in queued_named("ft-"), timeout=60)
+
+
+def test_a_job_sbatch_took_without_answering_in_time_is_cancelled(
+        settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
+    """sbatch submits, then gives no answer within the client's timeout: the job it
+    took anyway is found by its name and cancelled before the run is removed."""
+    settings, svc = settings_svc
+    shim = tmp_path / "slow"
+    shim.mkdir()
+    real = shutil.which("sbatch")
+    (shim / "sbatch").write_text(
+        f'#!/bin/sh\ncase "$*" in *--test-only*) exec {real} "$@" ;; esac\n'
+        f'{real} "$@" > {tmp_path / "answer"}; exec sleep 30\n')
+    (shim / "sbatch").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}"}
+    m = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env, timeout=5))
+    with pytest.raises(ConfigError) as refused:
+        m.create("fake", slurm={"extra_args": "--hold"})
+    job = (tmp_path / "answer").read_text().strip().split(";")[0]
+    eventually(lambda: job not in queued_named("ft-"), timeout=60)
+    eventually(lambda: accounted_state(job) == "CANCELLED", timeout=60)
+    assert str(refused.value) == ("Slurm refused the run: sbatch did not answer in 5 s (is "
+                                  "the Slurm controller up?); the job it took anyway "
+                                  f"({job}) was cancelled")
+    assert svc.store.count_runs() == 0
+    assert [p for p in settings.runs_dir.iterdir() if not p.name.startswith(".")] == []

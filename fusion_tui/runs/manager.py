@@ -22,7 +22,7 @@ from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.overrides import Override, parse_overrides
 from fusion_tui.config.templates import RunConfig, build_config, config_from_ini, load_template
 from fusion_tui.executors.local import LocalExecutor
-from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
+from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError, SlurmUnavailable
 from fusion_tui.executors.slurm.executor import SlurmExecutor, submit_env
 from fusion_tui.executors.slurm.lookup import find_jobs
 from fusion_tui.executors.slurm.options import SlurmOptions
@@ -316,15 +316,34 @@ class RunManager:
         try:
             job_id = self.slurm.submit(paths)
         except BaseException as exc:
+            withdrawn = self.withdraw_unanswered([run_id], exc)
             self.slurm_jobs.discard(run_id)
             shutil.rmtree(paths.root, ignore_errors=True)
             if isinstance(exc, SlurmError):
-                raise ConfigError(f"Slurm refused the run: {exc}") from None
+                raise ConfigError(f"Slurm refused the run: {exc}{withdrawn}") from None
             raise
         self.slurm_jobs.submitted(run_id, job_id, options.time)
         if paths.cancel_request.exists():  # cancelled while sbatch was answering
             self._scancel(run_id, job_id)
         return self.get(run_id)
+
+    def withdraw_unanswered(self, run_ids: Sequence[str], exc: BaseException) -> str:
+        """After sbatch gave no answer (timed out, lost the controller) it may still have
+        submitted the job: one found by its name is scancelled before its runs are
+        removed; what was cancelled, as a clause for the error. When Slurm cannot be
+        asked, FaultError and the runs are kept (the watcher settles them)."""
+        if not isinstance(exc, SlurmUnavailable):
+            return ""
+        try:
+            found = self.find_slurm_jobs([self.get(r) for r in run_ids])
+            jobs = sorted({job.split("_", 1)[0] for job in found.values()})
+            for job in jobs:
+                self.slurm.cancel(job)
+        except SlurmError as again:
+            raise FaultError(f"{exc}, and Slurm cannot be asked whether it took the job "
+                             f"({again}): run(s) {', '.join(run_ids)} are kept until it "
+                             "can") from None
+        return f"; the job it took anyway ({', '.join(jobs)}) was cancelled" if jobs else ""
 
     def _scancel(self, run_id: str, job_id: str) -> None:
         """scancel one job, saying in the run's audit trail whether Slurm took it."""
