@@ -216,3 +216,28 @@ def test_a_job_sbatch_took_without_answering_in_time_is_cancelled(
                                   f"({job}) was cancelled")
     assert svc.store.count_runs() == 0
     assert [p for p in settings.runs_dir.iterdir() if not p.name.startswith(".")] == []
+
+
+def test_a_cancel_that_cannot_look_the_job_up_is_finished_by_the_watcher(
+        settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
+    """The cancel's squeue fails (controller unreachable, here an squeue that says so):
+    the run stays PENDING with its cancel request, and the watcher's next lookup by name
+    scancels the job and settles the run CANCELLED."""
+    settings, svc = settings_svc
+    run, job = killed_new(settings, tmp_path, svc)
+    down = tmp_path / "down"
+    down.mkdir()
+    (down / "squeue").write_text("#!/bin/sh\necho 'squeue: error: Unable to contact slurm "
+                                 "controller (connect failure)' >&2\nexit 1\n")
+    (down / "squeue").chmod(0o755)
+    env = {**os.environ, "PATH": f"{down}:{os.environ['PATH']}"}
+    asked = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env)).cancel(run.id)
+    assert asked.status == RunStatus.PENDING
+    assert job in queued_named("ft-")
+    details = [e.detail or "" for e in svc.store.events(run.id)]
+    assert any("cannot find its Slurm job by name" in d for d in details), details
+    done = watch_until(svc.manager, run.id, finished, timeout=90)
+    assert done.status == RunStatus.CANCELLED and done.slurm is not None
+    assert done.slurm.job_id == job
+    eventually(lambda: job not in queued_named("ft-"), timeout=60)
+    eventually(lambda: accounted_state(job) == "CANCELLED", timeout=60)
