@@ -186,9 +186,15 @@ def test_delete_of_a_cancelled_run_cancels_its_unrecorded_job(
     run, job = killed_new(settings, tmp_path, svc)
     svc.store.finish(run.id, RunStatus.CANCELLED, exit_code=None,
                      expected=(RunStatus.PENDING,))
-    proc = run_cli(settings, "rm", run.id)
+    shim, calls = tmp_path / "logging", tmp_path / "scancel-calls"
+    shim.mkdir()
+    (shim / "scancel").write_text(f'#!/bin/sh\necho "$@" >> {calls}\n'
+                                  f'exec {shutil.which("scancel")} "$@"\n')
+    (shim / "scancel").chmod(0o755)
+    proc = run_cli(settings, "rm", run.id, PATH=f"{shim}:{os.environ['PATH']}")
     assert proc.returncode == 0, proc.stderr
     assert not RunPaths(Path(run.run_dir)).root.exists()
+    assert calls.exists() and calls.read_text().split() == [job]
     eventually(lambda: job not in queued_named("ft-"), timeout=60)
 
 
