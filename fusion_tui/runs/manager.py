@@ -497,7 +497,9 @@ class RunManager:
         return [r.id for r in asked]
 
     def delete(self, run_id: str) -> None:
-        """Remove a finished run's row and directory, all or nothing. Never signals.
+        """Remove a finished run's row and directory, all or nothing. Never signals a
+        process; a Slurm run whose job id was never recorded has a job of its still in
+        the queue cancelled first (see `_cancel_unrecorded_job`).
 
         The folder is first renamed aside (atomic), then the row deleted; if the row
         cannot be deleted the folder is put back. What cannot be removed afterwards is
