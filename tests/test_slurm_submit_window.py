@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
@@ -24,8 +25,9 @@ from test_slurm import finished, watch_until
 
 from fusion_tui.config.errors import ConfigError
 from fusion_tui.executors.slurm.commands import SlurmClient
+from fusion_tui.runs import procs
 from fusion_tui.runs.manager import RunManager
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import Settings
 from fusion_tui.store.models import Run
@@ -247,3 +249,39 @@ def test_a_cancel_that_cannot_look_the_job_up_is_finished_by_the_watcher(
     assert done.slurm.job_id == job
     eventually(lambda: job not in queued_named("ft-"), timeout=60)
     eventually(lambda: accounted_state(job) == "CANCELLED", timeout=60)
+
+
+def test_an_id_the_folder_gives_is_not_looked_up_again(
+        settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
+    """The job of a run without a recorded id started (its status.json names the job),
+    then its supervisor was killed; with accounting off, a lookup by name in that same
+    cycle could not find the ended job and would call the run never submitted. The id
+    from the folder is used instead, and the run is settled from Slurm's account."""
+    settings, svc = settings_svc
+    proc = run_cli(settings, "new", "-t", "fake", "--executor", "slurm", "--set",
+                   "fake.sleep=30", PATH=shim_path(tmp_path))
+    assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr)
+    (run,) = svc.store.list_runs()
+    paths = RunPaths(Path(run.run_dir))
+    status = eventually(lambda: (read_json(paths.status) or {}).get("pid") and
+                        read_json(paths.status), timeout=60)
+    assert isinstance(status, dict)
+    job, supervisor = status["slurm_job_id"], status["supervisor_pid"]
+    os.kill(supervisor, signal.SIGKILL)
+    eventually(lambda: job not in queued_named("ft-"), timeout=60)
+    with svc.store.session(write=True) as s:  # as if it had been made 10 minutes ago
+        s.execute(update(Run).where(Run.id == run.id)
+                  .values(created_at=run.created_at - timedelta(minutes=10)))
+    off = tmp_path / "off"
+    off.mkdir()
+    (off / "sacct").write_text("#!/bin/sh\necho 'sacct: error: Slurm accounting storage is "
+                               "disabled' >&2\nexit 1\n")
+    (off / "sacct").chmod(0o755)
+    env = {**os.environ, "PATH": f"{off}:{os.environ['PATH']}"}
+    m = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env))
+    done = watch_until(m, run.id, finished, timeout=90)
+    assert done.slurm is not None and done.slurm.job_id == job
+    assert done.status == RunStatus.FAILED
+    assert "supervisor ended without recording" in (done.error_message or ""), \
+        done.error_message
+    eventually(lambda: not procs.run_processes(run.id), timeout=60)

@@ -95,6 +95,9 @@ class SlurmWatcher:
         now = utcnow()
         unknown = [r for r in remaining if (r.slurm is None or r.slurm.job_id is None)
                    and now - r.created_at >= LOOKUP_AFTER]
+        if unknown:  # as the store has them now: the folder may have given the id above
+            unknown = [r for r in self.jobs.unfinished() if r.id in {u.id for u in unknown}
+                       and (r.slurm is None or r.slurm.job_id is None)]
         if unknown:
             self._by_name(unknown, report)
         return report
