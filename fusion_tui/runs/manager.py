@@ -22,8 +22,9 @@ from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.overrides import Override, parse_overrides
 from fusion_tui.config.templates import RunConfig, build_config, config_from_ini, load_template
 from fusion_tui.executors.local import LocalExecutor
-from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
+from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError, SlurmUnavailable
 from fusion_tui.executors.slurm.executor import SlurmExecutor, submit_env
+from fusion_tui.executors.slurm.lookup import find_jobs
 from fusion_tui.executors.slurm.options import SlurmOptions
 from fusion_tui.executors.slurm.options import resolve as resolve_slurm
 from fusion_tui.executors.slurm.watch import CycleReport, SlurmWatcher
@@ -52,6 +53,9 @@ from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 
 STARTUP_WINDOW = timedelta(seconds=10)
 MAX_NAME = 255
+# A Slurm run whose job id was never recorded and whose job cannot be looked up now.
+_UNFOUND = ("cannot find its Slurm job by name ({}); the watcher cancels it once Slurm "
+            "answers")
 
 
 ADOPTED = "adopted"
@@ -331,13 +335,53 @@ class RunManager:
         try:
             job_id = self.slurm.submit(paths)
         except BaseException as exc:
+            withdrawn = self.withdraw_unanswered([run_id], exc)
             self.slurm_jobs.discard(run_id)
             shutil.rmtree(paths.root, ignore_errors=True)
             if isinstance(exc, SlurmError):
-                raise ConfigError(f"Slurm refused the run: {exc}") from None
+                raise ConfigError(f"Slurm refused the run: {exc}{withdrawn}") from None
             raise
         self.slurm_jobs.submitted(run_id, job_id, options.time)
+        if paths.cancel_request.exists():  # cancelled while sbatch was answering
+            self._scancel(run_id, job_id)
         return self.get(run_id)
+
+    def withdraw_unanswered(self, run_ids: Sequence[str], exc: BaseException) -> str:
+        """After sbatch gave no answer (timed out, lost the controller) it may still have
+        submitted the job: one found by its name is scancelled before its runs are
+        removed; what was cancelled, as a clause for the error. When Slurm cannot be
+        asked, FaultError and the runs are kept (the watcher settles them)."""
+        if not isinstance(exc, SlurmUnavailable):
+            return ""
+        try:
+            found = self.find_slurm_jobs([self.get(r) for r in run_ids])
+            jobs = sorted({job.split("_", 1)[0] for job in found.values()})
+            for job in jobs:
+                self.slurm.cancel(job)
+        except SlurmError as again:
+            raise FaultError(f"{exc}, and Slurm cannot be asked whether it took the job "
+                             f"({again}): run(s) {', '.join(run_ids)} are kept until it "
+                             "can") from None
+        return f"; the job it took anyway ({', '.join(jobs)}) was cancelled" if jobs else ""
+
+    def _scancel(self, run_id: str, job_id: str) -> None:
+        """scancel one job, saying in the run's audit trail whether Slurm took it."""
+        try:
+            self.slurm.cancel(job_id)
+        except SlurmError as exc:
+            self.store.record_event(run_id, EventKind.SIGNALLED,
+                                    f"scancel {job_id} failed ({exc}); the job stops on "
+                                    "its cancel request when its supervisor reads it")
+        else:
+            self.store.record_event(run_id, EventKind.SIGNALLED, f"scancel {job_id}")
+
+    def find_slurm_jobs(self, runs: Sequence[Run]) -> dict[str, str]:
+        """The job ids of runs whose submitter ended before recording them, found by the
+        job's name and recorded now; SlurmError when Slurm cannot be asked."""
+        lookup = find_jobs(self.slurm.client, runs)
+        for run_id, hit in lookup.found.items():
+            self.slurm_jobs.found(run_id, hit.job_id, hit.state, lookup.names[run_id])
+        return {run_id: hit.job_id for run_id, hit in lookup.found.items()}
 
     def schedule(self) -> list[Run]:
         """Start our oldest queued runs while our queue has free slots; returns them.
@@ -446,15 +490,14 @@ class RunManager:
             raise FaultError(f"cannot cancel run {run.id}: "
                              f"{describe_os_error(exc, str(paths.cancel_request))}") from None
         job_id = run.slurm.job_id if run.slurm else None
-        if job_id is not None:
+        if job_id is None:  # its submitter ended before recording sbatch's answer
             try:
-                self.slurm.cancel(job_id)
-            except SlurmError as exc:
-                self.store.record_event(run.id, EventKind.SIGNALLED,
-                                        f"scancel {job_id} failed ({exc}); the job stops on "
-                                        "its cancel request when its supervisor reads it")
-            else:
-                self.store.record_event(run.id, EventKind.SIGNALLED, f"scancel {job_id}")
+                job_id = self.find_slurm_jobs([run]).get(run.id)
+            except SlurmError as exc:  # the watcher finds and cancels it later
+                self.store.record_event(run.id, EventKind.SIGNALLED, _UNFOUND.format(exc))
+                return self.get(run.id)
+        if job_id is not None:
+            self._scancel(run.id, job_id)
         if run.status == RunStatus.PENDING:
             self.store.finish(run.id, RunStatus.CANCELLED, exit_code=None,
                               expected=(RunStatus.PENDING,))
@@ -475,8 +518,15 @@ class RunManager:
                                  f"{describe_os_error(exc, str(self.paths(run).cancel_request))}"
                                  ) from None
             asked.append(run)
-        jobs = sorted({r.slurm.job_id.split("_", 1)[0] for r in asked
-                       if r.slurm is not None and r.slurm.job_id})
+        ids: dict[str, str] = {r.id: r.slurm.job_id for r in asked
+                               if r.slurm is not None and r.slurm.job_id}
+        unfound: str | None = None
+        if len(ids) < len(asked):  # submitted by a command that ended before recording it
+            try:
+                ids.update(self.find_slurm_jobs([r for r in asked if r.id not in ids]))
+            except SlurmError as exc:  # the watcher finds and cancels them later
+                unfound = _UNFOUND.format(exc)
+        jobs = sorted({job.split("_", 1)[0] for job in ids.values()})
         said: dict[str, str] = {}
         for job in jobs:
             try:
@@ -486,17 +536,21 @@ class RunManager:
                 said[job] = (f"scancel {job} failed ({exc}); the job stops on its cancel "
                              "request when its supervisor reads it")
         for run in asked:
-            array = run.slurm.job_id.split("_", 1)[0] if run.slurm and run.slurm.job_id \
-                else None
-            if array is not None:
-                self.store.record_event(run.id, EventKind.SIGNALLED, said[array])
+            if run.id in ids:
+                self.store.record_event(run.id, EventKind.SIGNALLED,
+                                        said[ids[run.id].split("_", 1)[0]])
+            elif unfound is not None:
+                self.store.record_event(run.id, EventKind.SIGNALLED, unfound)
+                continue
             if run.status == RunStatus.PENDING:
                 self.store.finish(run.id, RunStatus.CANCELLED, exit_code=None,
                                   expected=(RunStatus.PENDING,))
         return [r.id for r in asked]
 
     def delete(self, run_id: str) -> None:
-        """Remove a finished run's row and directory, all or nothing. Never signals.
+        """Remove a finished run's row and directory, all or nothing. Never signals a
+        process; a Slurm run whose job id was never recorded has a job of its still in
+        the queue cancelled first (see `_cancel_unrecorded_job`).
 
         The folder is first renamed aside (atomic), then the row deleted; if the row
         cannot be deleted the folder is put back. What cannot be removed afterwards is
@@ -506,6 +560,8 @@ class RunManager:
         self.check_owner(run, "delete")
         if run.status not in FINISHED_STATUSES:
             raise InvalidState(f"run {run.id} is {run.status}; cancel it before deleting")
+        if run.executor == SlurmExecutor.name and (run.slurm is None or not run.slurm.job_id):
+            self._cancel_unrecorded_job(run)
         root = Path(run.run_dir)
         owned = root.name == run.id and root.is_dir() and not root.is_symlink()
         aside = root.with_name(f".{run.id}.deleting")
@@ -533,6 +589,18 @@ class RunManager:
             if failures:
                 raise FaultError(f"run {run.id} deleted, but {aside} could not be fully removed "
                                  f"({failures[0]}); remove it by hand")
+
+    def _cancel_unrecorded_job(self, run: Run) -> None:
+        """A finished Slurm run whose job id was never recorded may still have a job in
+        the queue (an earlier version's cancel did not look for it): scancel it before
+        its folder goes, or change nothing if Slurm cannot be asked."""
+        try:
+            for job_id in self.find_slurm_jobs([run]).values():
+                self._scancel(run.id, job_id)
+        except SlurmError as exc:
+            raise FaultError(f"cannot delete run {run.id}: its Slurm job id was never "
+                             f"recorded and Slurm cannot be asked for it by name ({exc}); "
+                             "nothing was changed") from None
 
     # -- reconcile ---------------------------------------------------------------------
 

@@ -64,6 +64,22 @@ class SlurmJobs:
             s.add(RunEvent(run_id=run_id, kind=EventKind.SUBMITTED.value, at=utcnow(),
                            detail=f"Slurm job {job_id}"))
 
+    def found(self, run_id: str, job_id: str, state: str, name: str) -> bool:
+        """A job id found by the job's name for a run whose submitter ended before it
+        recorded sbatch's answer; False when the run has an id already."""
+        now = utcnow()
+        with self._store.session(write=True) as s:
+            result = s.execute(
+                update(SlurmJob).where(SlurmJob.run_id == run_id, SlurmJob.job_id.is_(None))
+                .values(job_id=job_id, state=state, checked_at=now)
+                .execution_options(synchronize_session=False))
+            if not getattr(result, "rowcount", 0):
+                return False
+            s.add(RunEvent(run_id=run_id, kind=EventKind.SUBMITTED.value, at=now,
+                           detail=f"Slurm job {job_id}, found by its name {name} (the "
+                                  "command that submitted it ended before recording it)"))
+            return True
+
     def unfinished(self) -> list[Run]:
         """Every PENDING or RUNNING run on the Slurm executor, oldest first."""
         stmt = (select(Run).where(Run.executor == SLURM,

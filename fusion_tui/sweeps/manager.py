@@ -258,6 +258,7 @@ class SweepManager:
         try:
             job_id = self.runs.slurm.submit_array(array / "array.sh")
         except BaseException as exc:
+            withdrawn = self.runs.withdraw_unanswered(ids, exc)
             self.runs.slurm_jobs.discard_many(ids)
             if new_sweep:
                 self.store.delete(sweep.id)
@@ -268,11 +269,15 @@ class SweepManager:
                 with contextlib.suppress(OSError):
                     array.parent.rmdir()
             if isinstance(exc, SlurmError):
-                raise ConfigError(f"Slurm refused the sweep: {exc}") from None
+                raise ConfigError(f"Slurm refused the sweep: {exc}{withdrawn}") from None
             raise
         self.runs.slurm_jobs.submitted_many(
             [(rid, f"{job_id}_{i}") for i, rid in enumerate(ids)], options.time,
             f"Slurm job array {job_id}")
+        for i, plan in enumerate(plans):  # cancelled while sbatch was answering
+            if plan.paths.cancel_request.exists():
+                with contextlib.suppress(SlurmError):
+                    self.runs.slurm.cancel(f"{job_id}_{i}")
 
     # -- act on a sweep ----------------------------------------------------------------
 

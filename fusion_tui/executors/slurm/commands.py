@@ -13,6 +13,7 @@ import re
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fusion_tui.textsafe import one_line
@@ -21,6 +22,11 @@ TIMEOUT_SECONDS = 60.0
 _SEP = "|"
 SQUEUE_FORMAT = _SEP.join(("%i", "%T", "%r", "%N", "%M", "%l"))
 SACCT_FIELDS = "JobIDRaw,JobID,State,ExitCode,NodeList,ElapsedRaw,Timelimit"
+# Looking a job up by its name: the name and working directory last (a folder may hold `|`).
+FIND_FORMAT = _SEP.join((SQUEUE_FORMAT, "%j", "%Z"))
+FIND_FIELDS = "JobID,State,JobName,WorkDir"
+# Every state, so that sacct lists a job that never became eligible (held, then cancelled).
+_ANY_STATE = "PD,R,S,CA,CD,F,TO,NF,PR,OOM,BF,DL,RQ"
 
 
 class SlurmError(RuntimeError):
@@ -60,6 +66,20 @@ class JobRecord:
     reason: str | None
     source: str
     restarts: int | None = None
+
+
+@dataclass(frozen=True)
+class NamedJob:
+    """A job found by its name: its id as squeue/sacct show it (`<array>_<task>` for an
+    array task, `<array>_[...]` for an array sacct has not split), its name and working
+    directory (to tell it from another's job of the same name), and its state; `entry`
+    while it is in the queue."""
+
+    job_id: str
+    name: str
+    workdir: str
+    state: str
+    entry: QueueEntry | None
 
 
 def elapsed_seconds(text: str) -> int | None:
@@ -187,6 +207,49 @@ class SlurmClient:
             out[job] = QueueEntry(job, base_state(state),
                                   None if reason in ("None", "") else reason, _node(node),
                                   elapsed_seconds(elapsed), _limit(limit))
+        return out
+
+    def find(self, names: Sequence[str], user: str) -> list[NamedJob]:
+        """The jobs of `user` named one of `names` that are still in the queue (array
+        tasks one per line), in ONE call. Only that user's: a name is no one else's key."""
+        if not names:
+            return []
+        argv = ["squeue", "-h", "-r", "-u", user, "-n", ",".join(names), "-o", FIND_FORMAT]
+        proc = self._run(argv)
+        if proc.returncode != 0:
+            raise self._failure(argv, proc)
+        out: list[NamedJob] = []
+        for line in proc.stdout.splitlines():
+            parts = line.split(_SEP, 7)
+            if len(parts) != 8:
+                continue
+            job, state, reason, node, elapsed, limit, name, workdir = (p.strip() for p in parts)
+            entry = QueueEntry(job, base_state(state), None if reason in ("None", "") else reason,
+                               _node(node), elapsed_seconds(elapsed), _limit(limit))
+            out.append(NamedJob(job, name, workdir, entry.state, entry))
+        return out
+
+    def find_ended(self, names: Sequence[str], user: str,
+                   since: datetime) -> list[NamedJob] | None:
+        """The jobs of `user` named one of `names` that accounting knows, submitted after
+        `since` (UTC); None when accounting is off."""
+        if not names:
+            return []
+        start = since.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%dT%H:%M:%S")
+        argv = ["sacct", "-n", "-P", "-X", "-u", user, "--name", ",".join(names),
+                "-S", start, "-E", "now", "-s", _ANY_STATE, "-o", FIND_FIELDS]
+        proc = self._run(argv)
+        if proc.returncode != 0:
+            if "accounting storage is disabled" in (proc.stderr + proc.stdout).lower():
+                return None
+            raise self._failure(argv, proc)
+        out: list[NamedJob] = []
+        for line in proc.stdout.splitlines():
+            parts = line.split(_SEP, 3)
+            if len(parts) == 4:
+                job, state, name, workdir = parts
+                out.append(NamedJob(job.strip(), name.strip(), workdir.strip(),
+                                    base_state(state), None))
         return out
 
     def sacct(self, job_ids: Sequence[str]) -> dict[str, JobRecord] | None:

@@ -130,6 +130,21 @@ def said_by_slurm(paths: RunPaths, job_id: str | None) -> RunStatus | None:
     return None
 
 
+def never_submitted(paths: RunPaths, name: str | None, notes: list[str]) -> Settlement:
+    """A run whose submitter ended before recording a job id, and whose job Slurm does
+    not know by its name (long after sbatch could still have been answering)."""
+    if paths.cancel_request.exists():
+        return Settlement(RunStatus.CANCELLED, None, None, "cancelled before it reached Slurm",
+                          None)
+    what = f"no job of yours named {name} in its folder" if name else \
+        "no way to tell (its job script cannot be read)"
+    return Settlement(RunStatus.FAILED, None,
+                      "not submitted: the command that submitted it ended before recording "
+                      f"Slurm's answer, and Slurm has {what}"
+                      + "".join(f"; {n}" for n in notes),
+                      "settled from Slurm's queue and accounting", None)
+
+
 def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
            left_queue_at: datetime, now: datetime | None = None) -> Settlement | None:
     """The outcome of a run whose job `squeue` no longer lists; None to ask again later."""

@@ -3,16 +3,27 @@ most once per `slurm_poll_seconds` for all clients of the store together.
 
 Progress, the start on a node and a recorded outcome come from the run folder (on the
 shared filesystem), so a screen stays live between polls. Slurm is asked with ONE
-batched `squeue` for all our jobs; a job it no longer lists is settled (`settle`).
+batched `squeue` for all our jobs; a job it no longer lists is settled (`settle`). A run
+whose submitter ended before recording its job id is looked up by the job's name
+(`lookup`, one more squeue, and sacct for jobs that have left the queue) and then
+watched like any other.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
-from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
-from fusion_tui.executors.slurm.settle import Settlement, from_folder, parse_time, settle
+from fusion_tui.executors.slurm.commands import TIMEOUT_SECONDS, SlurmClient, SlurmError
+from fusion_tui.executors.slurm.lookup import find_jobs
+from fusion_tui.executors.slurm.settle import (
+    Settlement,
+    from_folder,
+    never_submitted,
+    parse_time,
+    settle,
+)
 from fusion_tui.executors.slurm.states import queued_status
 from fusion_tui.monitor.tracker import ProgressTracker
 from fusion_tui.runs.rundir import RunPaths, read_json
@@ -21,6 +32,13 @@ from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.slurm_jobs import SlurmJobs
 from fusion_tui.store.status import RunStatus, utcnow
+
+# A run without a job id this old is looked up by its job's name: sbatch answers in well
+# under a second, so its submitter has ended before recording the answer.
+LOOKUP_AFTER = timedelta(seconds=10)
+# A run without a job id that Slurm does not know by name this long after it was made was
+# never submitted: no sbatch (which gives up after TIMEOUT_SECONDS) can still be answering.
+NEVER_SUBMITTED_AFTER = timedelta(seconds=TIMEOUT_SECONDS * 3)
 
 
 @dataclass
@@ -80,10 +98,52 @@ class SlurmWatcher:
             left = self.jobs.left_queue(run.id)
             self._settle(run, settle(RunPaths(Path(run.run_dir)), job.job_id, self.client,
                                      left_queue_at=left), report)
+        now = utcnow()
+        unknown = [r for r in remaining if self._mine(r) and now - r.created_at >= LOOKUP_AFTER
+                   and (r.slurm is None or r.slurm.job_id is None)]
+        if unknown:  # as the store has them now: the folder may have given the id above
+            unknown = [r for r in self.jobs.unfinished() if r.id in {u.id for u in unknown}
+                       and (r.slurm is None or r.slurm.job_id is None)]
+        if unknown:
+            self._by_name(unknown, report)
         return report
 
     def _mine(self, run: Run) -> bool:
         return self.owner is None or run.owner in (None, self.owner)
+
+    def _by_name(self, runs: list[Run], report: CycleReport) -> None:
+        """Runs whose submitter ended between sbatch's answer and recording it: the job
+        found by its name is recorded and watched (cancelled if a cancel was asked while
+        Slurm could not be); one Slurm does not know long after was never submitted."""
+        try:
+            lookup = find_jobs(self.client, runs)
+        except SlurmError as exc:
+            report.problem = f"cannot look up {len(runs)} job(s) by name: {exc}"
+            return
+        now = utcnow()
+        for run in runs:
+            paths = RunPaths(Path(run.run_dir))
+            hit = lookup.found.get(run.id)
+            if hit is None:
+                if now - run.created_at >= NEVER_SUBMITTED_AFTER:
+                    self._settle(run, never_submitted(paths, lookup.names.get(run.id),
+                                                      lookup.notes), report)
+                continue
+            self.jobs.found(run.id, hit.job_id, hit.state, lookup.names[run.id])
+            entry = hit.entry
+            if entry is None:
+                left = self.jobs.left_queue(run.id)
+                self._settle(run, settle(paths, hit.job_id, self.client, left_queue_at=left),
+                             report)
+                continue
+            if paths.cancel_request.exists():
+                try:
+                    self.client.scancel(hit.job_id)
+                except SlurmError as exc:
+                    report.problem = f"cannot cancel Slurm job {hit.job_id}: {exc}"
+            self.jobs.observe(run.id, state=entry.state, status=queued_status(entry.state),
+                              reason=entry.reason, node=entry.node,
+                              elapsed=entry.elapsed_seconds, time_limit=entry.time_limit)
 
     def _from_folder(self, run: Run, report: CycleReport) -> bool:
         """Take what the run folder says; True when the run is settled by it."""
