@@ -62,7 +62,7 @@ def _table(runs: Sequence[Run]) -> str:
     )
 
 
-def _describe(run: Run) -> str:
+def _describe(run: Run, results: str | None = None) -> str:
     lines = [f"{k:<16} {v}" for k, v in (
         ("id", run.id), ("name", one_line(run.name or "-")), ("status", run.status),
         ("template", run.template), ("simulator", run.simulator),
@@ -90,6 +90,8 @@ def _describe(run: Run) -> str:
         )]
     if run.error_message:
         lines.append(f"{'error':<16} {one_line(run.error_message, 500)}")
+    if results:
+        lines.append(f"{'results':<16} {one_line(results, 1500)}")
     return "\n".join(lines)
 
 
@@ -126,11 +128,14 @@ def cmd_new(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_show(args: argparse.Namespace, svc: Services) -> int:
+    from fusion_tui.store.models import results_note
+
     run = svc.manager.resolve(args.id)
     data = run_to_dict(run, with_config=True)
-    data["events"] = [{"kind": e.kind, "at": iso(e.at), "detail": e.detail}
-                      for e in svc.store.events(run.id)]
-    emit(args, data, lambda: _describe(run))
+    events = svc.store.events(run.id)
+    data["events"] = [{"kind": e.kind, "at": iso(e.at), "detail": e.detail} for e in events]
+    data["results_note"] = note = results_note(events)
+    emit(args, data, lambda: _describe(run, note))
     return 0
 
 

@@ -8,6 +8,7 @@ runs folder's register. Never imports the database layer.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ from types import FrameType
 from typing import IO, Any
 
 from fusion_tui.executors.local import adopt_if_orphaned
-from fusion_tui.fusion.results import ResultMirror, allowed_source
+from fusion_tui.fusion.mirror import ResultMirror, allowed_source
 from fusion_tui.monitor.tracker import ProgressTracker
 from fusion_tui.runs import procs
 from fusion_tui.runs.attempts import SlurmJobInfo
@@ -224,7 +225,8 @@ class Supervisor:
         self._status_retry_at = 0.0
         self._next_orphan_check = 0.0
         self._wakeup = Wakeup()
-        self.results = ResultMirror(paths.output)
+        self.results = ResultMirror(paths.output,
+                                    limit=int(self.settings.results_copy_mb * (1 << 20)))
         self._results_from: tuple[str, Path | None] | None = None
         self._next_results_sync = 0.0
 
@@ -451,6 +453,8 @@ class Supervisor:
             if self.results.problem:
                 _say(self.results.problem)
                 self.results.problem = None
+            if note := self.results.new_note():
+                _say(note)
 
     def _document(self, outcome: Outcome | None = None,
                   completed_at: str | None = None) -> dict[str, Any]:
@@ -552,7 +556,8 @@ class Supervisor:
         """Record the outcome in status.json and the store; retry until both hold."""
         completed_at = _now_iso()
         self._save_status(state="exited", status=outcome.status, exit_code=outcome.exit_code,
-                          error=outcome.error, completed_at=completed_at)
+                          error=outcome.error, completed_at=completed_at,
+                          results_note=outcome.note)
         while self.reporter.busy:  # a progress report still in flight: let it finish
             self.reporter.poll()
             self._sleep(0.05)
@@ -597,7 +602,9 @@ class Supervisor:
         self.cancel_requested = self.cancel_requested or self.paths.cancel_request.exists()
         outcome = self.preset or self._slurm_outcome() or decide(
             code=self.code, spawn_error=self.spawn_error, cancel_requested=self.cancel_requested,
-            started=self.sim is not None, progress=self.tracker.state, log=self.paths.log)
+            started=self.sim is not None, progress=self.tracker.state, paths=self.paths)
+        if self.preset is None:
+            outcome = dataclasses.replace(outcome, note=self.results.note())
         _say(f"run ended: {outcome.status}"
              + (f", exit code {outcome.exit_code}" if outcome.exit_code is not None else ""))
         if self.stopped_by_slurm:
