@@ -20,12 +20,18 @@ from types import FrameType
 from typing import IO, Any
 
 from fusion_tui.executors.local import adopt_if_orphaned
-from fusion_tui.fusion.mirror import ResultMirror, allowed_source
+from fusion_tui.fusion.mirror import ResultMirror
 from fusion_tui.monitor.tracker import ProgressTracker
 from fusion_tui.runs import procs
 from fusion_tui.runs.attempts import SlurmJobInfo
 from fusion_tui.runs.background import PipeLines, Wakeup, say
-from fusion_tui.runs.evidence import Outcome, decide, recorded_exit, supervisor_outcome
+from fusion_tui.runs.evidence import (
+    Outcome,
+    decide,
+    fusion_folder,
+    recorded_exit,
+    supervisor_outcome,
+)
 from fusion_tui.runs.rundir import ACTIVE_DIR, RunPaths, read_json, write_json_atomic
 from fusion_tui.runs.waiter import Forked
 from fusion_tui.runs.waiter import start as start_waiter
@@ -441,8 +447,7 @@ class Supervisor:
             return
         self._next_results_sync = time.monotonic() + RESULTS_SYNC_SECONDS
         if self._results_from is None or self._results_from[0] != logged:
-            cwd = (read_json(self.paths.launch) or {}).get("cwd")
-            source = allowed_source(logged, Path(cwd) if isinstance(cwd, str) else None)
+            source = fusion_folder(self.paths, self.tracker.state)
             self._results_from = (logged, source)
             if source is None:
                 _say(f"not copying results from {logged!r}: not inside the simulator's "

@@ -169,10 +169,12 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
         if not cancelled and by_slurm in ENDING_TEXT:
             assert by_slurm is not None
             return make(by_slurm, outcome.exit_code,
-                        f"{ENDING_TEXT[by_slurm]}; the partial results are kept", how, when)
+                        f"{ENDING_TEXT[by_slurm]}; the partial results are kept", how, when,
+                        outcome.note)
         if not cancelled and by_slurm == RunStatus.CANCELLED:
             return make(RunStatus.CANCELLED, outcome.exit_code,
-                        "cancelled in Slurm (scancel outside fusion-tui)", how, when)
+                        "cancelled in Slurm (scancel outside fusion-tui)", how, when,
+                        outcome.note)
         return make(RunStatus(outcome.status), outcome.exit_code, outcome.error,
                     "; ".join(notes) or None, when, outcome.note)
     if cancelled and not status:
