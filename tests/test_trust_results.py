@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from conftest import make_settings
 from helpers import run_cli, tmpfs
+from slurm_cluster import Cluster, cluster  # noqa: F401  (cluster is a fixture)
 from test_fusion import SMALL, make_checkout
 
 from fusion_tui.executors.slurm.commands import SlurmClient
@@ -223,5 +224,25 @@ async def test_detail_screen_says_what_the_mirror_left(tmp_path: Path, sqlite_ur
             await until(pilot, lambda: "Results not all copied" in screen_text(app))
             text = screen_text(app)
             assert "600.0_erlang.json" in text and "left in FUSION's folder" in text
+    finally:
+        svc.close()
+
+
+def test_slurm_run_exiting_0_without_results_is_failed(
+        tmp_path: Path, sqlite_url: str, cluster: Cluster) -> None:  # noqa: F811
+    """On the real cluster (SQLite: the login node settles from the run folder): a job
+    whose simulator exits 0 without its results is FAILED by the same rule."""
+    from test_slurm import finished, watch_until
+
+    from fusion_tui.services import open_services
+
+    svc = open_services(make_settings(tmp_path, sqlite_url, executor="slurm",
+                                      slurm_poll_seconds=10.0))
+    try:
+        run = svc.manager.create("fake", overrides=["fake.behaviour=silent", "fake.sleep=0"])
+        done = watch_until(svc.manager, run.id, finished)
+        assert (done.status, done.exit_code) == (RunStatus.FAILED, 0), done.error_message
+        assert (done.error_message or "").startswith(
+            "simulator exited 0 but no results for loads 100, 200")
     finally:
         svc.close()
