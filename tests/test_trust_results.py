@@ -66,6 +66,7 @@ def test_fusion_exiting_0_without_its_results_is_failed(
     code, run = _new(settings, *SMALL, **env)
     assert (run["status"], run["exit_code"]) == ("FAILED", 0), run
     assert code == 1  # `wait` exits like the run did: it did not complete
+    assert run["fraction_done"] is None or run["fraction_done"] < 1.0  # not "100%"
     assert run["error_message"].startswith(
         f"simulator exited 0 but no results for {missing} ({have} of 2 planned loads "
         "have results)"), run["error_message"]

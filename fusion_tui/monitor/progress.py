@@ -109,6 +109,7 @@ class ProgressState:
     traceback: str | None = None
     output_dir: str | None = None
     signal_saves: int = 0
+    planned_erlangs: int | None = None  # the loads the run's config plans
     points: dict[float, ErlangPoint] = field(default_factory=dict)
     iterations_timed: int = 0
     seconds_timed: float = 0.0
@@ -132,7 +133,7 @@ class ProgressState:
     def planned(cls, totals: tuple[int | None, int | None]) -> ProgressState:
         """A state that starts from the run's plan: loads and iterations per load."""
         return cls(total_erlangs=totals[0], total_iterations=totals[1],
-                   erlang_index=0 if totals[0] else None)
+                   erlang_index=0 if totals[0] else None, planned_erlangs=totals[0])
 
     def _point(self, erlang: float) -> ErlangPoint:
         point = self.points.get(erlang)
@@ -142,7 +143,9 @@ class ProgressState:
 
     def apply(self, event: ProgressEvent) -> None:
         if event.total_erlangs is not None:
-            self.total_erlangs = event.total_erlangs
+            # A simulator that counts fewer loads than the run plans (FUSION's 5.5 line
+            # never runs the stop value) has not done the plan: never below it.
+            self.total_erlangs = max(event.total_erlangs, self.planned_erlangs or 0)
         if event.total_iterations is not None:
             self.total_iterations = event.total_iterations
         if event.erlang is not None and event.erlang != self.current_erlang:
