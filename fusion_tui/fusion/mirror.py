@@ -163,8 +163,8 @@ class ResultMirror:
         free = fs.f_bavail * fs.f_frsize
         reserve = int(fs.f_blocks * fs.f_frsize * RESERVE_FRACTION)
         if free - cost < reserve:
-            raise NoRoom(f"not enough free space on the runs filesystem ({mib(free)} free, "
-                         f"{RESERVE_FRACTION:.0%} kept free)")
+            raise NoRoom(f"not enough free space on the runs filesystem (a copy leaves at "
+                         f"least {RESERVE_FRACTION:.0%} of it free)")
 
     def _copy(self, path: Path, name: str, seen: os.stat_result, used: int) -> int:
         """Copy one file's data (holes stay holes) if it fits beside `used` bytes; returns
@@ -187,6 +187,7 @@ class ResultMirror:
                 written = on_disk(os.fstat(out))
             finally:
                 os.close(out)
+            os.replace(tmp, self.dest / name)
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
@@ -195,7 +196,6 @@ class ResultMirror:
             raise
         finally:
             os.close(fd)
-        os.replace(tmp, self.dest / name)
         return written
 
     def note(self) -> str | None:
