@@ -44,6 +44,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from fusion_ini import write_ini  # noqa: E402
 
+from fusion_tui.monitor.progress import planned_loads  # noqa: E402
+from fusion_tui.runs.evidence import load_list  # noqa: E402
 from fusion_tui.sim.stats import t95  # noqa: E402
 
 MIX = '{"25": 0.1, "50": 0.1, "100": 0.5, "200": 0.2, "400": 0.1}'
@@ -124,7 +126,14 @@ def run_fusion(home: Path, python: str, config: Path) -> tuple[dict[float, list[
     new = set((home / "data" / "output").rglob("*_erlang.json")) - before
     if not new:
         raise SystemExit(f"FUSION wrote no result files for {config}")
-    return points(next(iter(new)).parent), elapsed
+    theirs = points(next(iter(new)).parent)
+    # An exit status of 0 is not enough (FUSION's 5.5 line exits 0 when a worker
+    # crashes): a load without its result would silently drop out of the comparison.
+    missing = [load for load in planned_loads(config) or [] if load not in theirs]
+    if missing:
+        raise SystemExit(f"FUSION exited 0 but wrote no results for loads {load_list(missing)} "
+                         f"of {config}")
+    return theirs, elapsed
 
 
 def run_builtin(home: Path, config: Path, out: Path) -> tuple[dict[float, list[float]], float]:

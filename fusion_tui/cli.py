@@ -76,7 +76,7 @@ def _table(runs: Sequence[Run]) -> str:
     )
 
 
-def _describe(run: Run, readable: bool = True) -> str:
+def _describe(run: Run, readable: bool = True, results: str | None = None) -> str:
     folder = run.run_dir if readable else f"{run.run_dir} ({NOT_READABLE})"
     lines = [f"{k:<16} {v}" for k, v in (
         ("id", run.id), ("name", one_line(run.name or "-")), ("status", run.status),
@@ -105,6 +105,8 @@ def _describe(run: Run, readable: bool = True) -> str:
         )]
     if run.error_message:
         lines.append(f"{'error':<16} {one_line(run.error_message, 500)}")
+    if results:
+        lines.append(f"{'results':<16} {one_line(results, 1500)}")
     return "\n".join(lines)
 
 
@@ -141,12 +143,15 @@ def cmd_new(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_show(args: argparse.Namespace, svc: Services) -> int:
+    from fusion_tui.store.models import results_note
+
     run = svc.manager.resolve(args.id)
     data = run_to_dict(run, with_config=True)
-    data["events"] = [{"kind": e.kind, "at": iso(e.at), "detail": e.detail}
-                      for e in svc.store.events(run.id)]
+    events = svc.store.events(run.id)
+    data["events"] = [{"kind": e.kind, "at": iso(e.at), "detail": e.detail} for e in events]
     data["folder_readable"] = readable = folder_readable(Path(run.run_dir))
-    emit(args, data, lambda: _describe(run, readable))
+    data["results_note"] = note = results_note(events)
+    emit(args, data, lambda: _describe(run, readable, note))
     return 0
 
 

@@ -32,13 +32,15 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def open_regular(path: Path | str) -> int:
-    """A read-only descriptor of `path`, which must be a regular file (links followed).
+def open_regular(path: Path | str, *, follow_links: bool = True) -> int:
+    """A read-only descriptor of `path`, which must be a regular file (links followed
+    unless `follow_links` is False: then a link is refused, ELOOP).
 
     Opened with O_NONBLOCK, so a named pipe cannot block us; the check is on the open
     descriptor, so nothing can be swapped in between.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+    fd = os.open(path, flags if follow_links else flags | os.O_NOFOLLOW)
     try:
         mode = os.fstat(fd).st_mode
     except BaseException:

@@ -76,6 +76,9 @@ class Settings:
     slow_query_seconds: float = 1.0
     db_busy_seconds: float = 30.0
     stall_seconds: float = 300.0
+    # What a FUSION run's copy of its result files may take on disk (MiB); the rest stays
+    # in FUSION's folder. FUSION's files are a few MB per run; this bounds a runaway one.
+    results_copy_mb: float = 1024.0
     environment: str = "production"
     extra_template_dirs: tuple[Path, ...] = field(default_factory=tuple)
     executor: str = "local"
@@ -229,14 +232,14 @@ class Settings:
 
 _SETTING_NAMES = frozenset(f.name for f in fields(Settings) if f.compare)
 _FLOAT_FIELDS = {"cancel_grace", "slow_query_seconds", "stall_seconds", "db_busy_seconds",
-                 "slurm_poll_seconds", "slurm_signal_seconds"}
+                 "slurm_poll_seconds", "slurm_signal_seconds", "results_copy_mb"}
 _INT_FIELDS = {"slurm_cpus_per_task"}
 # (setting, lowest, highest): a NaN or an absurd value is refused, never half-applied.
 # Slurm is polled no more often than every 10 s: a controller serves a whole cluster.
 _BOUNDS = (("cancel_grace", 0.0, 3600.0), ("slow_query_seconds", 0.0, 3600.0),
            ("stall_seconds", 1.0, 30 * 86400.0), ("db_busy_seconds", 0.1, 3600.0),
            ("slurm_poll_seconds", MIN_SLURM_POLL_SECONDS, 3600.0),
-           ("slurm_signal_seconds", 0.0, 86400.0))
+           ("slurm_signal_seconds", 0.0, 86400.0), ("results_copy_mb", 0.0, 1024.0 * 1024))
 _PATH_FIELDS = {"home", "runs_dir", "user_templates_dir", "simulator_cwd", "fusion_home",
                 "fusion_python"}
 

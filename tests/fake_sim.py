@@ -8,7 +8,8 @@ drills that must decide when it ends). `hog` takes 64 MiB more memory every iter
 (for out-of-memory drills). `silent` writes nothing at all (for full-disk drills);
 `split_worker` is a SIGTERM-ignoring leader with a
 worker in a session of its own that SIGTERM ends (for pid-reuse drills). Writes FUSION
-GUI progress events and FUSION-style log lines, and the pids of any workers to
+GUI progress events and FUSION-style log lines, a result file per load
+(`<erlang>_erlang.json`, as both simulators do) and the pids of any workers to
 output/pids.json.
 """
 
@@ -92,6 +93,8 @@ def main() -> int:
             print(f"2026-11-22 10:00:00,000 - fake.sim - INFO - Iteration {it} out of {iters} "
                   f"completed for Erlang: {erlang}", flush=True)
         emit({"type": "erlang_complete", "erlang": erlang, "metrics": {"mean_blocking": 0.01}})
+        with open(os.path.join(a.output_dir, f"{float(erlang)!r}_erlang.json"), "w") as fh:
+            json.dump({"blocking_mean": 0.01 * index}, fh)
         if behaviour == "fail":
             print("2026-11-22 10:00:00,000 - fake.sim - ERROR - Simulation error: boom",
                   flush=True)

@@ -253,13 +253,17 @@ def test_result_folder_outside_the_checkout_is_not_copied(fusion_settings: Setti
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (outside / "300.0_erlang.json").write_text("{}")
-    done = run_cli(fusion_settings, "new", "-t", "fusion", "--wait",
+    done = run_cli(fusion_settings, "new", "-t", "fusion", "--wait", "--json",
                    *[a for o in SMALL for a in ("--set", o)], STANDIN_SAVING_TO=str(outside))
-    assert done.returncode == 0, done.stderr
     run_dir = next(fusion_settings.runs_dir.glob("[0-9a-f]*"))
     paths = RunPaths(run_dir)
     assert list(paths.output.iterdir()) == []
     assert "not inside the simulator's data/output folder" in paths.supervisor_log.read_text()
+    # Results it cannot vouch for are no results: the run is not called COMPLETED.
+    assert done.returncode == 1, done.stderr
+    run = json.loads(done.stdout)
+    assert (run["status"], run["exit_code"]) == ("FAILED", 0)
+    assert "no results for loads 300, 600" in run["error_message"]
 
 
 # -- progress from FUSION's log -------------------------------------------------------------
@@ -379,7 +383,7 @@ async def test_app_creates_a_fusion_run_and_checks_the_setup(fusion_services: Se
 
 
 def test_result_mirror_copies_only_regular_files_inside_the_checkout(tmp_path: Path) -> None:
-    from fusion_tui.fusion.results import ResultMirror, allowed_source
+    from fusion_tui.fusion.mirror import ResultMirror, allowed_source
 
     home = tmp_path / "FUSION"
     folder = home / "data" / "output" / "NSFNet" / "1123" / "10_00_00_000001" / "s1"
@@ -398,7 +402,7 @@ def test_result_mirror_copies_only_regular_files_inside_the_checkout(tmp_path: P
     link.symlink_to(tmp_path)
     assert allowed_source(str(link), home) is None
     dest = tmp_path / "run" / "output"
-    mirror = ResultMirror(dest)
+    mirror = ResultMirror(dest, limit=1 << 30)
     assert mirror.sync(folder) == 1
     assert sorted(p.name for p in dest.iterdir()) == ["300.0_erlang.json"]
     assert mirror.sync(folder) == 0  # unchanged: nothing copied again

@@ -47,6 +47,8 @@ def test_round_trip_through_environment(tmp_path: Path) -> None:
     ({"FUSION_TUI_STALL_SECONDS": "-inf"}, "FUSION_TUI_STALL_SECONDS: expected a number from"),
     ({"FUSION_TUI_SLOW_QUERY_SECONDS": "1e400"}, "FUSION_TUI_SLOW_QUERY_SECONDS: expected"),
     ({"FUSION_TUI_SLOW_QUERY_SECONDS": "x"}, "FUSION_TUI_SLOW_QUERY_SECONDS: expected a number"),
+    ({"FUSION_TUI_RESULTS_COPY_MB": "-1"}, "FUSION_TUI_RESULTS_COPY_MB: expected a number from 0"),
+    ({"FUSION_TUI_RESULTS_COPY_MB": "lots"}, "FUSION_TUI_RESULTS_COPY_MB: expected a number"),
 ])
 def test_bad_values(tmp_path: Path, env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
@@ -61,7 +63,7 @@ def _config_file(tmp_path: Path, text: str) -> Path:
 
 
 def test_settings_file_sits_between_defaults_and_environment(tmp_path: Path) -> None:
-    path = _config_file(tmp_path, 'executor = "slurm"\ncancel_grace = 7\n'
+    path = _config_file(tmp_path, 'executor = "slurm"\ncancel_grace = 7\nresults_copy_mb = 2048\n'
                                   '[slurm]\npartition = "compute"\naccount = "lab"\n'
                                   'extra_args = ["--constraint=avx2", "--exclusive"]\n'
                                   '[fusion]\nhome = "~/FUSION"\n')
@@ -71,6 +73,8 @@ def test_settings_file_sits_between_defaults_and_environment(tmp_path: Path) -> 
     assert (s.executor, s.slurm_partition, s.slurm_account, s.cancel_grace) == \
         ("slurm", "compute", "other", 2.0)
     assert s.slurm_extra_args == "--constraint=avx2 --exclusive"
+    assert s.results_copy_mb == 2048.0 and Settings.load(env={"HOME": "/x"}).results_copy_mb \
+        == 1024.0
     assert s.fusion_home == Path("~/FUSION").expanduser()
     assert (s.source_of("slurm_partition"), s.source_of("slurm_account"),
             s.source_of("cancel_grace"), s.source_of("stall_seconds")) == \

@@ -75,7 +75,10 @@ def test_a_full_disk_delays_the_outcome_and_never_loses_it(small_disk: Path) -> 
         done = poll_until(lambda: svc.store.get(run.id),
                           lambda r: r is not None and r.status != RunStatus.RUNNING, timeout=90)
         assert done is not None
-        assert (done.status, done.exit_code) == (RunStatus.COMPLETED, 0)
+        # `silent` writes nothing, results included: exit 0 without them is no success
+        # (the outcome the supervisor decided is what counts here).
+        assert (done.status, done.exit_code) == (RunStatus.FAILED, 0)
+        assert "exited 0 but no results for loads" in (done.error_message or "")
         assert (done.supervisor_pid, done.supervisor_started) == supervisor, \
             "the outcome was recorded by a stand-in, not by the supervisor that kept it"
         assert "recovered" not in [e.kind for e in svc.store.events(run.id)]

@@ -7,14 +7,17 @@ non-object values are skipped and counted; a half-written last line waits for it
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fusion_tui.monitor.events import ProgressEvent, normalise
 from fusion_tui.monitor.lines import LineReader
 from fusion_tui.safefile import read_text
+
+T = TypeVar("T")
 
 
 def planned_totals(config_file: Path | None) -> tuple[int | None, int | None]:
@@ -24,16 +27,30 @@ def planned_totals(config_file: Path | None) -> tuple[int | None, int | None]:
     and has logged no iteration yet.
     """
     from fusion_tui.config import schema
+
+    plan = _read_plan(config_file, lambda sections: (len(schema.erlang_values(sections)),
+                                                     schema.iterations(sections)))
+    return plan if plan is not None else (None, None)
+
+
+def planned_loads(config_file: Path | None) -> list[float] | None:
+    """The Erlang loads a run's frozen config.ini plans, or None when it cannot be read."""
+    from fusion_tui.config import schema
+
+    return _read_plan(config_file, schema.erlang_values)
+
+
+def _read_plan(config_file: Path | None, take: Callable[[Any], T]) -> T | None:
     from fusion_tui.config.errors import ConfigError
     from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
 
     if config_file is None:
-        return None, None
+        return None
     try:
         sections, _meta = parse_ini(read_text(config_file, TEMPLATE_LIMIT), "config")
-        return len(schema.erlang_values(sections)), schema.iterations(sections)
+        return take(sections)
     except (OSError, UnicodeDecodeError, ConfigError, KeyError, ValueError, ZeroDivisionError):
-        return None, None
+        return None
 
 
 class ProgressReader:
@@ -92,6 +109,7 @@ class ProgressState:
     traceback: str | None = None
     output_dir: str | None = None
     signal_saves: int = 0
+    planned_erlangs: int | None = None  # the loads the run's config plans
     points: dict[float, ErlangPoint] = field(default_factory=dict)
     iterations_timed: int = 0
     seconds_timed: float = 0.0
@@ -115,7 +133,7 @@ class ProgressState:
     def planned(cls, totals: tuple[int | None, int | None]) -> ProgressState:
         """A state that starts from the run's plan: loads and iterations per load."""
         return cls(total_erlangs=totals[0], total_iterations=totals[1],
-                   erlang_index=0 if totals[0] else None)
+                   erlang_index=0 if totals[0] else None, planned_erlangs=totals[0])
 
     def _point(self, erlang: float) -> ErlangPoint:
         point = self.points.get(erlang)
@@ -125,7 +143,9 @@ class ProgressState:
 
     def apply(self, event: ProgressEvent) -> None:
         if event.total_erlangs is not None:
-            self.total_erlangs = event.total_erlangs
+            # A simulator that counts fewer loads than the run plans (FUSION's 5.5 line
+            # never runs the stop value) has not done the plan: never below it.
+            self.total_erlangs = max(event.total_erlangs, self.planned_erlangs or 0)
         if event.total_iterations is not None:
             self.total_iterations = event.total_iterations
         if event.erlang is not None and event.erlang != self.current_erlang:

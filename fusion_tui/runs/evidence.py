@@ -5,6 +5,11 @@ Plain Python over the run directory; the order of trust is: an exit status recor
 the waiter (or by the supervisor, the simulator's subreaper, when the waiter died first),
 then the simulator's final progress event, then nothing (FAILED, saying
 what is known). A cancel that was asked for makes the run CANCELLED whatever ended it.
+
+Neither an exit status of 0 nor a final progress event is enough to call a run
+COMPLETED: that also needs a result for every load its config plans (`with_results`,
+the one rule for both simulators and both executors). A simulator whose worker crashed
+and that still exits 0 (FUSION's 5.5 line does) otherwise looks like a success.
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.monitor.progress import ProgressState
+from fusion_tui.fusion.mirror import allowed_source
+from fusion_tui.fusion.results import result_files
+from fusion_tui.monitor.progress import ProgressState, planned_loads
 from fusion_tui.runs.procs import signal_name
 from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.safefile import open_binary
 from fusion_tui.store.status import FINISHED_STATUSES
 
 _TAIL_BYTES = 8192
+_LOADS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -29,10 +37,11 @@ class Outcome:
     exit_code: int | None
     error: str | None
     recovered: str | None = None
+    note: str | None = None  # what a bounded copy of FUSION's results left in its folder
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "exit_code": self.exit_code, "error": self.error,
-                "recovered": self.recovered}
+                "recovered": self.recovered, "note": self.note}
 
 
 FINAL = frozenset(s.value for s in FINISHED_STATUSES)
@@ -45,11 +54,11 @@ def supervisor_outcome(paths: RunPaths) -> tuple[Outcome, str | None] | None:
     outcome, code, error = status.get("status"), status.get("exit_code"), status.get("error")
     if status.get("state") != "exited" or outcome not in FINAL:
         return None
-    completed = status.get("completed_at")
+    completed, note = status.get("completed_at"), status.get("results_note")
     return Outcome(str(outcome), code if isinstance(code, int) else None,
                    error if isinstance(error, str) else None,
                    recovered="outcome recorded by its supervisor, which ended before the "
-                             "store was updated"), \
+                             "store was updated", note=note if isinstance(note, str) else None), \
         completed if isinstance(completed, str) else None
 
 
@@ -90,8 +99,9 @@ def _how(code: int) -> str:
 
 
 def decide(*, code: int | None, spawn_error: str | None, cancel_requested: bool,
-           started: bool, progress: ProgressState, log: Path) -> Outcome:
+           started: bool, progress: ProgressState, paths: RunPaths) -> Outcome:
     """The outcome of a run whose simulator has ended (or, `started` False, never began)."""
+    log = paths.log
     if spawn_error is not None:
         return Outcome("FAILED", None, spawn_error)
     if cancel_requested:
@@ -105,15 +115,16 @@ def decide(*, code: int | None, spawn_error: str | None, cancel_requested: bool,
                                        "an empty log); clone the run to try again",
                        recovered="no trace of a simulator")
     if code == 0:
-        return Outcome("COMPLETED", 0, None)
+        return with_results(Outcome("COMPLETED", 0, None), paths, progress)
     if code is not None:
         detail = progress.failure or last_line(log)
         suffix = f": {detail}" if detail else ""
         return Outcome("FAILED", code, f"simulator {_how(code)}{suffix}")
     if progress.finished:
-        return Outcome("COMPLETED", progress.exit_code if progress.exit_code is not None else 0,
-                       None, recovered="no exit status was recorded; the simulator's final "
-                                       "progress event says it completed")
+        return with_results(
+            Outcome("COMPLETED", progress.exit_code if progress.exit_code is not None else 0,
+                    None, recovered="no exit status was recorded; the simulator's final "
+                                    "progress event says it completed"), paths, progress)
     if progress.failure:
         return Outcome("FAILED", None, f"simulator ended without a recorded exit status: "
                                        f"{progress.failure}",
@@ -126,3 +137,59 @@ def decide(*, code: int | None, spawn_error: str | None, cancel_requested: bool,
         "lost: the simulator has ended, but no exit status and no final progress event of "
         "it were recorded" + (f"; last log line: {detail}" if detail else "; the log is empty"),
         recovered="no exit status, no final progress event")
+
+
+def fusion_folder(paths: RunPaths, progress: ProgressState) -> Path | None:
+    """FUSION's own result folder for the run: the one its log names, when it lies inside
+    the checkout the run was started in (see `fusion.mirror.allowed_source`)."""
+    if progress.output_dir is None:
+        return None
+    cwd = (read_json(paths.launch) or {}).get("cwd")
+    return allowed_source(progress.output_dir, Path(cwd) if isinstance(cwd, str) else None)
+
+
+def loads_without_results(paths: RunPaths, progress: ProgressState) -> list[float]:
+    """The planned loads that have no result file (`<load>_erlang.json`), neither in the
+    run's output/ nor in FUSION's folder (where a bounded copy may have left them).
+    Nothing when the plan cannot be read (then there is nothing to hold the run to)."""
+    loads = planned_loads(paths.config) or []
+    found = {load for load, file in result_files(paths.output).items() if _has_data(file)}
+    folder = fusion_folder(paths, progress)
+    if folder is not None:
+        found |= {load for load, file in result_files(folder).items() if _has_data(file)}
+    return [load for load in loads
+            if not any(abs(load - have) <= 1e-6 * max(1.0, abs(load)) for have in found)]
+
+
+def _has_data(file: Path) -> bool:
+    try:
+        return file.lstat().st_size > 0
+    except OSError:
+        return False
+
+
+def load_list(loads: list[float]) -> str:
+    shown = ", ".join(f"{load:g}" for load in loads[:_LOADS_SHOWN])
+    more = len(loads) - _LOADS_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def with_results(outcome: Outcome, paths: RunPaths, progress: ProgressState) -> Outcome:
+    """The rule for COMPLETED: every planned load has its result. Otherwise FAILED, in one
+    line naming the loads without results; the exit code is kept."""
+    if outcome.status != "COMPLETED":
+        return outcome
+    missing = loads_without_results(paths, progress)
+    if not missing:
+        return outcome
+    planned = planned_loads(paths.config) or []
+    said = "exited 0" if outcome.exit_code == 0 else (
+        f"exited with code {outcome.exit_code}" if outcome.exit_code is not None
+        else "said it completed")
+    detail = progress.failure
+    return Outcome(
+        "FAILED", outcome.exit_code,
+        f"simulator {said} but no results for load{'s' if len(missing) > 1 else ''} "
+        f"{load_list(missing)} ({len(planned) - len(missing)} of {len(planned)} planned "
+        f"loads have results)" + (f"; it logged: {detail}" if detail else ""),
+        recovered=outcome.recovered)

@@ -622,7 +622,7 @@ class RunManager:
         self.store.finish(
             run.id, RunStatus(outcome.status), exit_code=outcome.exit_code, error=outcome.error,
             completed_at=datetime.fromisoformat(completed) if completed else None,
-            recovered=outcome.recovered)
+            recovered=outcome.recovered, note=outcome.note)
         self.schedule()
         return Reconciled(run.id, outcome.status)
 

@@ -54,7 +54,8 @@ def parse_report(doc: dict[str, Any]) -> Any:
     if isinstance(doc.get("outcome"), dict):
         o = doc["outcome"]
         outcome = ReportedOutcome(o["status"], o.get("exit_code"), o.get("error"),
-                                  datetime.fromisoformat(o["completed_at"]), o.get("recovered"))
+                                  datetime.fromisoformat(o["completed_at"]), o.get("recovered"),
+                                  o.get("note"))
     signals = tuple((datetime.fromisoformat(at), str(detail))
                     for at, detail in doc.get("signals") or ())
     slurm = None

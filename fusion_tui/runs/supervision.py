@@ -8,6 +8,7 @@ runs folder's register. Never imports the database layer.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -19,12 +20,18 @@ from types import FrameType
 from typing import IO, Any
 
 from fusion_tui.executors.local import adopt_if_orphaned
-from fusion_tui.fusion.results import ResultMirror, allowed_source
+from fusion_tui.fusion.mirror import ResultMirror
 from fusion_tui.monitor.tracker import ProgressTracker
 from fusion_tui.runs import procs
 from fusion_tui.runs.attempts import SlurmJobInfo
 from fusion_tui.runs.background import PipeLines, Wakeup, say
-from fusion_tui.runs.evidence import Outcome, decide, recorded_exit, supervisor_outcome
+from fusion_tui.runs.evidence import (
+    Outcome,
+    decide,
+    fusion_folder,
+    recorded_exit,
+    supervisor_outcome,
+)
 from fusion_tui.runs.rundir import ACTIVE_DIR, RunPaths, read_json, write_json_atomic
 from fusion_tui.runs.waiter import Forked, exit_record
 from fusion_tui.runs.waiter import start as start_waiter
@@ -232,7 +239,8 @@ class Supervisor:
         self._adopters: set[int] = set()  # supervisors we started for other runs
         self._waiter_gone_said = False
         self._wakeup = Wakeup()
-        self.results = ResultMirror(paths.output)
+        self.results = ResultMirror(paths.output,
+                                    limit=int(self.settings.results_copy_mb * (1 << 20)))
         self._results_from: tuple[str, Path | None] | None = None
         self._next_results_sync = 0.0
 
@@ -488,8 +496,7 @@ class Supervisor:
             return
         self._next_results_sync = time.monotonic() + RESULTS_SYNC_SECONDS
         if self._results_from is None or self._results_from[0] != logged:
-            cwd = (read_json(self.paths.launch) or {}).get("cwd")
-            source = allowed_source(logged, Path(cwd) if isinstance(cwd, str) else None)
+            source = fusion_folder(self.paths, self.tracker.state)
             self._results_from = (logged, source)
             if source is None:
                 _say(f"not copying results from {logged!r}: not inside the simulator's "
@@ -500,6 +507,8 @@ class Supervisor:
             if self.results.problem:
                 _say(self.results.problem)
                 self.results.problem = None
+            if note := self.results.new_note():
+                _say(note)
 
     def _document(self, outcome: Outcome | None = None,
                   completed_at: str | None = None) -> dict[str, Any]:
@@ -601,7 +610,8 @@ class Supervisor:
         """Record the outcome in status.json and the store; retry until both hold."""
         completed_at = _now_iso()
         self._save_status(state="exited", status=outcome.status, exit_code=outcome.exit_code,
-                          error=outcome.error, completed_at=completed_at)
+                          error=outcome.error, completed_at=completed_at,
+                          results_note=outcome.note)
         while self.reporter.busy:  # a progress report still in flight: let it finish
             self.reporter.poll()
             self._sleep(0.05)
@@ -646,7 +656,9 @@ class Supervisor:
         self.cancel_requested = self.cancel_requested or self.paths.cancel_request.exists()
         outcome = self.preset or self._slurm_outcome() or decide(
             code=self.code, spawn_error=self.spawn_error, cancel_requested=self.cancel_requested,
-            started=self.sim is not None, progress=self.tracker.state, log=self.paths.log)
+            started=self.sim is not None, progress=self.tracker.state, paths=self.paths)
+        if self.preset is None:
+            outcome = dataclasses.replace(outcome, note=self.results.note())
         _say(f"run ended: {outcome.status}"
              + (f", exit code {outcome.exit_code}" if outcome.exit_code is not None else ""))
         if self.stopped_by_slurm:

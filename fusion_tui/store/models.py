@@ -6,6 +6,7 @@ Times are naive UTC throughout (SQLite keeps no zone); `status.utcnow()` makes t
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import (
@@ -40,6 +41,7 @@ class EventKind(enum.StrEnum):
     OUT_OF_MEMORY = "out_of_memory"
     NODE_FAIL = "node_fail"
     PREEMPTED = "preempted"
+    RESULTS = "results"  # what a bounded copy of FUSION's results left in its folder
 
 
 def ending_event(status: RunStatus) -> EventKind:
@@ -51,6 +53,13 @@ def created_detail(run: Run) -> str:
     """The `created` event's detail: the template, its sweep, and the run it restarts."""
     return (f"template {run.template}" + (f"; sweep {run.sweep_id}" if run.sweep_id else "")
             + (f"; restart of {run.origin_id}" if run.origin_id else ""))
+
+
+def results_note(events: Iterable[RunEvent]) -> str | None:
+    """What a bounded copy of the run's results left behind (its last `results` event):
+    `show` and the detail screen say it next to the run's status."""
+    notes = [e.detail for e in events if e.kind == EventKind.RESULTS.value and e.detail]
+    return notes[-1] if notes else None
 
 
 class Base(DeclarativeBase):

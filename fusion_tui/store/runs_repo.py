@@ -67,6 +67,7 @@ class ReportedOutcome:
     error: str | None
     completed_at: datetime
     recovered: str | None = None
+    note: str | None = None  # what a bounded copy of the results left (a `results` event)
 
 
 @dataclass(frozen=True)
@@ -311,11 +312,12 @@ class RunStore:
     def finish(self, run_id: str, status: RunStatus, *, exit_code: int | None,
                error: str | None = None, completed_at: datetime | None = None,
                expected: Iterable[RunStatus] = (RunStatus.RUNNING,),
-               recovered: str | None = None) -> bool:
+               recovered: str | None = None, note: str | None = None) -> bool:
         """Record a run's outcome once; False when it had already ended.
 
         `recovered` explains an outcome set by reconciliation rather than by the
-        supervisor as it happened; it goes into a `recovered` audit event.
+        supervisor as it happened; it goes into a `recovered` audit event. `note` says
+        what a bounded copy of the results left behind (a `results` event).
         """
         kind = ending_event(status)
         with self.session(write=True) as s:
@@ -327,6 +329,8 @@ class RunStore:
                 self._event(s, run_id, kind, _outcome_detail(exit_code, error))
                 if recovered:
                     self._event(s, run_id, EventKind.RECOVERED, recovered)
+                if note:
+                    self._event(s, run_id, EventKind.RESULTS, note)
             return done
 
     def apply_report(self, run_id: str, report: SupervisorReport) -> bool:
@@ -368,6 +372,8 @@ class RunStore:
             self._event(s, run_id, kind, _outcome_detail(outcome.exit_code, outcome.error))
             if outcome.recovered:
                 self._event(s, run_id, EventKind.RECOVERED, outcome.recovered)
+            if outcome.note:
+                self._event(s, run_id, EventKind.RESULTS, outcome.note)
             job = s.get(SlurmJob, run_id)
             if job is not None:
                 # The Slurm watcher follows unfinished runs only: a job whose supervisor

@@ -19,11 +19,13 @@ from fusion_tui.executors.slurm.commands import JobRecord, SlurmClient, SlurmErr
 from fusion_tui.executors.slurm.states import ENDING_TEXT, final_status
 from fusion_tui.monitor.tracker import ProgressTracker
 from fusion_tui.runs.evidence import (
+    Outcome,
     decide,
     last_line,
     recorded_exit,
     supervisor_outcome,
     tail_text,
+    with_results,
 )
 from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.store.status import RunStatus, utcnow
@@ -43,6 +45,7 @@ class Settlement:
     node: str | None = None
     elapsed: int | None = None
     started_at: datetime | None = None  # when the job's supervisor started the simulator
+    note: str | None = None  # what a bounded copy of the results left (see Outcome.note)
 
 
 def parse_time(value: object) -> datetime | None:
@@ -65,7 +68,7 @@ def from_folder(paths: RunPaths) -> Settlement | None:
     return Settlement(RunStatus(outcome.status), outcome.exit_code, outcome.error, None,
                       datetime.fromisoformat(completed) if completed else None,
                       node=status.get("node") if isinstance(status.get("node"), str) else None,
-                      started_at=parse_time(status.get("started_at")))
+                      started_at=parse_time(status.get("started_at")), note=outcome.note)
 
 
 def _slurm_record(client: SlurmClient, job_id: str) -> tuple[JobRecord | None, list[str]]:
@@ -166,12 +169,13 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
                                        if said else None)
 
     def make(run_status: RunStatus, code: int | None, error: str | None,
-             recovered: str | None, when: datetime | None = None) -> Settlement:
+             recovered: str | None, when: datetime | None = None,
+             note: str | None = None) -> Settlement:
         return Settlement(run_status, code, error, recovered, when,
                           record.state if record else (said.value if said else None),
                           node if isinstance(node, str) else None,
                           record.elapsed_seconds if record else None,
-                          parse_time(status.get("started_at")))
+                          parse_time(status.get("started_at")), note)
 
     recorded = supervisor_outcome(paths)
     if recorded is not None:  # the supervisor stopped the simulator on a signal from Slurm
@@ -180,12 +184,14 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
         if not cancelled and by_slurm in ENDING_TEXT:
             assert by_slurm is not None
             return make(by_slurm, outcome.exit_code,
-                        f"{ENDING_TEXT[by_slurm]}; the partial results are kept", how, when)
+                        f"{ENDING_TEXT[by_slurm]}; the partial results are kept", how, when,
+                        outcome.note)
         if not cancelled and by_slurm == RunStatus.CANCELLED:
             return make(RunStatus.CANCELLED, outcome.exit_code,
-                        "cancelled in Slurm (scancel outside fusion-tui)", how, when)
+                        "cancelled in Slurm (scancel outside fusion-tui)", how, when,
+                        outcome.note)
         return make(RunStatus(outcome.status), outcome.exit_code, outcome.error,
-                    "; ".join(notes) or None, when)
+                    "; ".join(notes) or None, when, outcome.note)
     if cancelled and not status:
         return make(RunStatus.CANCELLED, None, None, "cancelled before the job started")
     if not cancelled and by_slurm in ENDING_TEXT:
@@ -201,7 +207,7 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
     if code_and_error is not None or progress.finished:
         code, spawn_error = code_and_error or (None, None)
         outcome = decide(code=code, spawn_error=spawn_error, cancel_requested=cancelled,
-                         started=True, progress=progress, log=paths.log)
+                         started=True, progress=progress, paths=paths)
         return make(RunStatus(outcome.status), outcome.exit_code, outcome.error,
                     "its supervisor ended before recording the outcome; taken from the "
                     "simulator's exit status or progress file")
@@ -216,9 +222,12 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
                         None, detail, "settled from Slurm's account")
         final = RunStatus.CANCELLED if cancelled else by_slurm or RunStatus.FAILED
         tail = last_line(paths.log)
-        return make(final, None,
-                    f"its supervisor ended without recording the outcome; {_how(record)}"
-                    + (f"; last log line: {tail}" if tail else ""),
+        error = (f"its supervisor ended without recording the outcome; {_how(record)}"
+                 + (f"; last log line: {tail}" if tail else ""))
+        # A job Slurm calls COMPLETED is held to the same rule as an exit status of 0.
+        # Slurm's exit code is the batch script's (our supervisor's), not the simulator's.
+        held = with_results(Outcome(final.value, None, error), paths, progress)
+        return make(RunStatus(held.status), held.exit_code, held.error,
                     "settled from Slurm's account")
     if now - left_queue_at < PATIENCE:
         return None

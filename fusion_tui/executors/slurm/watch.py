@@ -214,7 +214,7 @@ class SlurmWatcher:
         done = self.store.finish(run.id, settled.status, exit_code=settled.exit_code,
                                  error=settled.error, completed_at=settled.completed_at,
                                  expected=(RunStatus.PENDING, RunStatus.RUNNING),
-                                 recovered=settled.recovered)
+                                 recovered=settled.recovered, note=settled.note)
         if done:
             self._final_progress(run)
             report.settled.append((run.id, settled.status.value))

@@ -21,7 +21,7 @@ from fusion_tui.monitor.log_index import LogIndex
 from fusion_tui.monitor.proctree import TreeSampler
 from fusion_tui.monitor.watch import RunSnapshot, RunTail
 from fusion_tui.runs.rundir import NOT_READABLE, RunPaths, folder_readable
-from fusion_tui.store.models import Run, RunEvent
+from fusion_tui.store.models import Run, RunEvent, results_note
 from fusion_tui.store.status import RunStatus, local_text
 from fusion_tui.tui.format import (
     duration,
@@ -92,6 +92,7 @@ class DetailScreen(Screen[None]):
         with VerticalScroll(id="detail"):
             yield Static(id="meta")
             yield Static(id="failure")
+            yield Static(id="results-note")
             yield Static(id="activity")
             with Horizontal(id="overall-row"):
                 yield Static("overall ", id="overall-label")
@@ -105,6 +106,7 @@ class DetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#failure").display = False
+        self.query_one("#results-note").display = False
         self.reload()
         self.set_interval(RELOAD_SECONDS, self.reload)
         self.set_interval(SAMPLE_SECONDS, self.sample)
@@ -169,6 +171,13 @@ class DetailScreen(Screen[None]):
                 text.append_text(safe_line(line))
                 text.append("\n")
             failure.update(text)
+        note = results_note(message.events)
+        shown = self.query_one("#results-note", Static)
+        shown.display = note is not None
+        if note is not None:
+            text = Text("Results not all copied: ", style="bold yellow")
+            text.append_text(safe(note, 2000))
+            shown.update(text)
         if run.status != RunStatus.RUNNING:
             self.query_one("#resources", Static).update(Text("process: not running"))
 

@@ -3,6 +3,13 @@
 Environment knobs for tests: STANDIN_ITER_SECONDS (time per iteration, default 0.05),
 STANDIN_BLOCKING (blocking per iteration at every load; default grows with the load),
 STANDIN_SAVING_TO (a folder to announce instead of the real one).
+Like FUSION's 5.5 line (its grooming branch): STANDIN_CRASH_LOADS (`all`, or loads such
+as `600,900`) makes the worker for those loads crash before it saves anything, printing
+`CRITICAL ERROR ...`, and the process still exits 0; STANDIN_EXCLUSIVE_STOP=1 builds the
+loads with `range(start, stop, step)`, so the stop load is never run.
+Large results: STANDIN_PAD_BYTES appends that many bytes of real data (spaces, so the
+JSON stays valid) to each result file; STANDIN_SPARSE_BYTES then extends it with a hole
+to that size (0 bytes on disk).
 """
 
 from __future__ import annotations
@@ -82,7 +89,9 @@ class Engine:
                "iter_stats": {str(i): {"sim_block_list": self.blocking[: i + 1]}
                               for i in range(len(self.blocking))}}
         tmp = self.folder / ".tmp.json"
-        tmp.write_text(json.dumps(doc))
+        with open(tmp, "w") as fh:
+            fh.write(json.dumps(doc) + " " * int(os.environ.get("STANDIN_PAD_BYTES", "0")))
+            fh.truncate(max(fh.tell(), int(os.environ.get("STANDIN_SPARSE_BYTES", "0"))))
         tmp.replace(self.folder / f"{self.erlang}_erlang.json")
 
     def run(self, erlang: float) -> None:
@@ -137,9 +146,12 @@ def main() -> int:
         start, stop = float(cfg["erlang_start"]), float(cfg["erlang_stop"])
         step = float(cfg["erlang_step"])
         erlangs = []
-        while start <= stop:
+        exclusive = os.environ.get("STANDIN_EXCLUSIVE_STOP") == "1"
+        while start < stop or (start == stop and not exclusive):
             erlangs.append(start)
             start += step
+        crash = os.environ.get("STANDIN_CRASH_LOADS", "")
+        crashing = {float(x) for x in crash.split(",") if x and crash != "all"}
         mix = ast.literal_eval(cfg["request_distribution"])
         n = int(cfg["num_requests"])
         if sum(int(float(share) * n) for share in mix.values()) != n:
@@ -152,6 +164,10 @@ def main() -> int:
             runner_log.info("Starting simulation for %s Erlang (load %d/%d)", erlang, index + 1,
                             len(erlangs))
             began = time.time()
+            if crash == "all" or erlang in crashing:
+                print(f"CRITICAL ERROR in child process for Erlang {erlang}: "
+                      "IndexError: list index out of range", flush=True)
+                continue
             engine.run(erlang)
             runner_log.info("Simulation finished for Erlang: %s finished for simulation "
                             "number: s1.\n", erlang)
