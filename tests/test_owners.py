@@ -20,6 +20,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -209,13 +210,13 @@ def _python_for_everyone(shared: Path) -> Path:
 @pytest.fixture
 def lab(users: dict[str, Settings]) -> Iterator[tuple[dict[str, Settings], Path]]:
     """The two users, a Python both may run (a live run needs a real supervisor), and
-    alice's fake simulator that hangs once it has made its progress."""
+    the fake simulator for both (alice's runs make it hang once it has made progress)."""
     shared = Path(str(users["ft-alice"].home)).parent
     python = _python_for_everyone(shared)
     command = (f"{python} {FAKE_SIM} --config_path {{config_path}} --run_id {{run_id}}"
                " --progress_file {progress_file} --output_dir {output_dir}")
-    yield {"ft-alice": users["ft-alice"].with_overrides(simulator_command=command),
-           "ft-bob": users["ft-bob"]}, python
+    # bob's runs complete, so they need a simulator that writes its results too.
+    yield {name: users[name].with_overrides(simulator_command=command) for name in users}, python
 
 
 def test_another_users_private_live_run_never_stops_or_is_touched_by_my_commands(
@@ -410,6 +411,20 @@ def test_the_slurm_watcher_never_settles_another_users_run(tmp_path: Path,
         theirs = m.get(run.id)
         assert theirs.status in ("PENDING", "RUNNING")
         assert not any(e.kind in ("completed", "failed", "recovered")
+                       for e in svc.store.events(run.id))
+        # Her run as if her `new` had died before recording the job id, long ago: our
+        # watcher neither looks her job up by name nor calls it never submitted.
+        with svc.store.locked_run(run.id) as row:
+            assert row is not None and row.slurm is not None
+            row.slurm.job_id = None
+            row.created_at -= timedelta(hours=1)
+        for _ in range(2):
+            m.watch_slurm(force=True)
+        theirs = m.get(run.id)
+        assert theirs.status in ("PENDING", "RUNNING")
+        assert theirs.slurm is not None and theirs.slurm.job_id is None
+        assert not any(e.kind in ("completed", "failed", "recovered")
+                       or "found by its name" in (e.detail or "")
                        for e in svc.store.events(run.id))
         with svc.store.locked_run(run.id) as row:
             assert row is not None
