@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from fusion_tui.settings import Settings
 
 T = TypeVar("T")
+TESTS = Path(__file__).resolve().parent
 
 
 def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.05) -> T:
@@ -63,6 +64,14 @@ def worker_pids(run_dir: str) -> list[int]:
     except (OSError, ValueError):  # not there yet, or half-written
         return []
     return pids if isinstance(pids, list) else []
+
+
+def flaky_command(fail_file: Path) -> str:
+    """The simulator command of `tests/flaky_sim.py`, failing the seeds listed in
+    `fail_file`."""
+    return (f"{{python}} {TESTS / 'flaky_sim.py'} --fail_file {fail_file} "
+            "--config_path {config_path} --run_id {run_id} "
+            "--progress_file {progress_file} --output_dir {output_dir}")
 
 
 def cli_env(settings: Settings, **extra: str) -> dict[str, str]:

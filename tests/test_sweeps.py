@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import make_settings
-from helpers import poll_until, run_cli
+from helpers import flaky_command, poll_until, run_cli
 
 from fusion_tui.cli import main
 from fusion_tui.services import Services, open_services
@@ -158,10 +158,7 @@ def test_grid_sweep_completes_and_compare_and_export_match_the_result_files(
 def test_retry_recreates_only_the_failed_points(tmp_path: Path, sqlite_url: str) -> None:
     fail_file = tmp_path / "fail-seed"
     fail_file.write_text("2\n")
-    command = (f"{{python}} {TESTS / 'flaky_sim.py'} --fail_file {fail_file} "
-               "--config_path {config_path} --run_id {run_id} "
-               "--progress_file {progress_file} --output_dir {output_dir}")
-    settings = make_settings(tmp_path, sqlite_url, simulator_command=command)
+    settings = make_settings(tmp_path, sqlite_url, simulator_command=flaky_command(fail_file))
     svc = open_services(settings)
     try:
         svc.store.set_queue(max_concurrent=2)

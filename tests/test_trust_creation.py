@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from conftest import make_settings
-from helpers import cli_env, poll_until, run_cli
+from helpers import cli_env, flaky_command, poll_until, run_cli
 from sqlalchemy import create_engine, text
 
 from fusion_tui.runs.ids import is_run_id
@@ -271,10 +271,7 @@ def _json(settings: Settings, *args: str) -> Any:
 def test_retry_recreates_the_points_that_clean_deleted(tmp_path: Path, sqlite_url: str) -> None:
     fail_file = tmp_path / "fail-seed"
     fail_file.write_text("2\n")
-    command = (f"{{python}} {TESTS / 'flaky_sim.py'} --fail_file {fail_file} "
-               "--config_path {config_path} --run_id {run_id} "
-               "--progress_file {progress_file} --output_dir {output_dir}")
-    settings = make_settings(tmp_path, sqlite_url, simulator_command=command)
+    settings = make_settings(tmp_path, sqlite_url, simulator_command=flaky_command(fail_file))
     with closing(open_services(settings)) as svc:
         svc.store.set_queue(max_concurrent=3)
     made = _json(settings, "sweep", "new", "-t", "minimal", "--seeds", "1-3")

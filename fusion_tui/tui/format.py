@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
 
+from fusion_tui.runs.rundir import NOT_READABLE
 from fusion_tui.store.status import local_text
 from fusion_tui.textsafe import one_line, strip_escapes
 
@@ -43,6 +44,14 @@ STATUS_SYMBOL = {
 def safe(text: str | None, limit: int = 200) -> Text:
     """Run-provided text as a literal Text: no markup, no escape sequences, one line."""
     return Text(one_line(text or "", limit))
+
+
+def closed_folder(what: str, owner: str) -> Text:
+    """`what` (e.g. "The log is") of another user's run whose folder is closed to us."""
+    text = Text(f"{what} {NOT_READABLE}: the run belongs to ")
+    text.append_text(safe(owner, 64))
+    text.append(" and its folder is closed to you.")
+    return text
 
 
 def text_segments(text: Text, console: Console) -> list[Segment]:

@@ -25,10 +25,10 @@ from textual.widgets import DataTable, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from fusion_tui.artifacts import Artifact, UnsafePath, list_artifacts, resolve_artifact
-from fusion_tui.runs.rundir import NOT_READABLE, folder_readable
+from fusion_tui.runs.rundir import folder_readable
 from fusion_tui.safefile import open_binary
 from fusion_tui.textsafe import strip_escapes
-from fusion_tui.tui.format import safe
+from fusion_tui.tui.format import closed_folder, safe
 from fusion_tui.tui.widgets.key_bar import KeyBar
 
 PREVIEW_BYTES = 256 * 1024
@@ -142,9 +142,7 @@ class ArtifactsScreen(Screen[None]):
         if message.run_dir is None:
             text = Text("This run no longer exists.")
             if message.owner is not None:
-                text = Text(f"Its files are {NOT_READABLE}: the run belongs to ")
-                text.append_text(safe(message.owner, 64))
-                text.append(" and its folder is closed to you.")
+                text = closed_folder("Its files are", message.owner)
             self.query_one("#preview-text", Static).update(text)
             return
         if not message.artifacts:

@@ -12,8 +12,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
-from fusion_tui.runs.rundir import NOT_READABLE, RunPaths, folder_readable
-from fusion_tui.tui.format import safe
+from fusion_tui.runs.rundir import RunPaths, folder_readable
+from fusion_tui.tui.format import closed_folder
 from fusion_tui.tui.widgets.key_bar import KeyBar
 from fusion_tui.tui.widgets.log_view import LogView
 
@@ -64,9 +64,7 @@ class LogScreen(Screen[None]):
         if message.path is None:
             text = Text("This run no longer exists.")
             if message.owner is not None:
-                text = Text(f"The log is {NOT_READABLE}: the run belongs to ")
-                text.append_text(safe(message.owner, 64))
-                text.append(" and its folder is closed to you.")
+                text = closed_folder("The log is", message.owner)
             self.query_one("#log-status", Static).update(text)
             return
         view = LogView(message.path, id="log")
