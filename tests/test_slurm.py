@@ -425,6 +425,20 @@ def test_a_run_folder_the_node_cannot_see_is_named_as_the_cause(sqlite_svc: Serv
     assert "filesystem the compute nodes share" in (done.error_message or "")
 
 
+def test_a_job_cancelled_in_slurm_before_it_started_is_cancelled(
+        sqlite_svc: Services) -> None:
+    """A held job cancelled with scancel outside fusion-tui (by the user or an admin):
+    the run is CANCELLED and says so; nothing blames the runs folder's filesystem."""
+    m = sqlite_svc.manager
+    run = m.create("fake", slurm={"extra_args": "--hold"})
+    assert run.slurm is not None and run.slurm.job_id
+    subprocess.run(["scancel", run.slurm.job_id], check=True, capture_output=True)
+    done = watch_until(m, run.id, finished)
+    assert done.status == RunStatus.CANCELLED, done.error_message
+    assert "cancelled outside fusion-tui" in (done.error_message or "")
+    assert "filesystem" not in (done.error_message or "")
+
+
 def test_tmpfs_is_known_as_node_local(tmp_path: Path) -> None:
     from helpers import tmpfs
 

@@ -215,6 +215,12 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
     # batch script's (our supervisor's, 0:9 when it was killed), never the simulator's:
     # the message gives it as the job's, and the run records no exit code.
     if record is not None:
+        if not status and by_slurm == RunStatus.CANCELLED and not record.elapsed_seconds:
+            # Cancelled while it waited (scancel by the user, an admin, a reservation):
+            # nothing ran, so nothing could reach the folder; no filesystem is to blame.
+            return make(RunStatus.CANCELLED, None, None if cancelled else
+                        f"{_how(record)} before it started (cancelled outside fusion-tui)",
+                        "settled from Slurm's account")
         if not status:
             detail = (f"{_how(record)}, but nothing of it reached the run folder {paths.root}: "
                       "the runs folder must be on a filesystem the compute nodes share")
