@@ -56,6 +56,8 @@ def read_bytes(path: Path | str, limit: int) -> bytes:
     """The whole of a regular file of at most `limit` bytes."""
     fd = open_regular(path)
     try:
+        if os.fstat(fd).st_size > limit:  # refused before reading (a sparse file is cheap)
+            raise OSError(errno.EFBIG, f"larger than {limit:,} bytes", str(path))
         chunks, size = [], 0
         while True:
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))

@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.fusion.results import iteration_list, result_files
+from fusion_tui.fusion.results import MAX_READ, iteration_list, result_files
 from fusion_tui.safefile import read_bytes, read_text
 
 METRICS = {"blocking": "blocking_mean", "bit_rate_blocking": "bit_rate_blocking_mean"}
 _ITERATION_LISTS = {"blocking": "sim_block_list", "bit_rate_blocking": "sim_br_block_list"}
 SUMMARY = "summary.csv"
 MAX_SUMMARY = 1 << 20
-MAX_RESULT = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 def _load_json(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(read_bytes(path, MAX_RESULT))
+        data = json.loads(read_bytes(path, MAX_READ))
     except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None

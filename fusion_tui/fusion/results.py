@@ -11,10 +11,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.fusion.mirror import MAX_RESULT_BYTES
 from fusion_tui.safefile import read_bytes
 from fusion_tui.sim.stats import ci_half_width
 
+# The largest result file read back (chart, comparison): FUSION's are a few MB; a larger
+# one is a simulator's runaway file, not worth the memory of the app that reads it.
+MAX_READ = 64 << 20
 _POINT = re.compile(r"(?P<erlang>[0-9]+(?:\.[0-9]+)?)_erlang\.json\Z")
 
 
@@ -32,7 +34,7 @@ def read_point(path: Path) -> tuple[float, float | None, float | None] | None:
     own `ci_rate_block` (a 90% normal half-width) is the fallback.
     """
     try:
-        data = json.loads(read_bytes(path, MAX_RESULT_BYTES))
+        data = json.loads(read_bytes(path, MAX_READ))
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
