@@ -437,7 +437,7 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
-    stats = svc.store.stats()
+    stats = svc.store.stats(owner=None if args.all else svc.manager.user)
 
     def text() -> str:
         counts = "  ".join(f"{k.lower()} {v}" for k, v in stats.counts.items())
@@ -601,7 +601,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("diff", parents=[common], help="config keys that differ between two runs")
     s.add_argument("a")
     s.add_argument("b")
-    sub.add_parser("stats", parents=[common], help="run statistics")
+    s = sub.add_parser("stats", parents=[common], help="run statistics (your runs)")
+    s.add_argument("--all", "-a", action="store_true", help="every user's runs, not just yours")
     sub.add_parser("keys", parents=[common],
                    help="the app's key bindings: id, keys (after [keys] remapping), action")
     sub.add_parser("config", parents=[common],

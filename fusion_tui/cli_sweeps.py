@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -285,10 +286,17 @@ def _compare_csv(result: Comparison) -> str:
     return buffer.getvalue().rstrip("\n")
 
 
+def _warn(warnings: Sequence[str]) -> None:
+    """Warnings (another user's closed folder, mixed simulator versions) go to stderr,
+    so that what a script reads on stdout stays data."""
+    for warning in warnings:
+        print(f"fusion-tui: warning: {one_line(warning, 300)}", file=sys.stderr)
+
+
 def cmd_compare(args: argparse.Namespace, svc: Services) -> int:
     result, _ = _comparison(args, svc)
-    for warning in result.warnings:
-        print(f"fusion-tui: warning: {one_line(warning, 300)}", file=sys.stderr)
+    if args.json or args.csv:  # the text form ends with them already
+        _warn(result.warnings)
     if args.csv and not args.json:
         write_out(_compare_csv(result) + "\n")
         return 0
@@ -305,8 +313,7 @@ def cmd_export(args: argparse.Namespace, svc: Services) -> int:
     if path is not None:
         output_path.check(path, force=args.force)
     data = load_runs(resolve_targets(svc.sweeps, args.ids).runs)
-    for warning in unreadable(data):
-        print(f"fusion-tui: warning: {one_line(warning, 300)}", file=sys.stderr)
+    _warn(unreadable(data))
     text = to_csv(data) if args.format == "csv" else to_json(data)
     if path is None:
         write_out(text)
@@ -325,6 +332,7 @@ def cmd_plot(args: argparse.Namespace, svc: Services) -> int:
     fmt = figure_format(path)
     output_path.check(path, force=args.force)
     result, title = _comparison(args, svc)
+    _warn(result.warnings)
     try:
         figure, lines = plot(result, fmt, title=args.title or title)
     except PlotUnavailable as exc:

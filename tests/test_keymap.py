@@ -92,6 +92,11 @@ def test_a_key_given_to_two_actions_is_refused_naming_both(tmp_path: Path) -> No
             '"c" is bound to both runs.cancel_runs and runs.compare',
         '[keys.log]\ntop = "?"\n':  # an app-wide key, written as the character
             '"question_mark" is bound to both app.toggle_help and log.top',
+        # Two names of one key: a terminal sends ctrl+m as enter and shift+s as S.
+        '[keys]\n"runs.new_run" = "ctrl+m"\n':
+            '"ctrl+m" and "enter" (one key) are bound to both runs.new_run and runs.open_detail',
+        '[keys]\n"runs.new_run" = "shift+s"\n':
+            '"shift+s" and "S" (one key) are bound to both runs.new_run and runs.reverse_sort',
     }
     for i, (text, message) in enumerate(cases.items()):
         path = tmp_path / f"keys{i}.toml"

@@ -269,16 +269,24 @@ def test_another_users_private_live_run_never_stops_or_is_touched_by_my_commands
             mine = json.loads(seen["new"][1]).get("id", "?")  # checked below
             for name, args in (("runs", ["runs", "--json"]), ("all", ["runs", "--all", "--json"]),
                                ("show", ["show", live]), ("show_json", ["show", live, "--json"]),
-                               ("stats", ["stats"]), ("start", ["start", "--json"]),
+                               ("stats", ["stats", "--json"]),
+                               ("stats_all", ["stats", "--all", "--json"]),
+                               ("start", ["start", "--json"]),
                                # his one slot is his own: alice's running run is not in it
                                ("wait_mine", ["wait", mine, "--timeout", "60"]),
                                ("parallel", ["parallel", "3", "--json"]),
                                ("pause", ["pause", "--json"]),
                                ("wait", ["wait", live, "--timeout", "1"]),
                                ("export", ["export", live, "--format", "csv"]),
+                               ("plot", ["plot", live, "-o", f"{bob.home}/mine.png"]),
+                               ("compare", ["compare", live]),
                                ("logs", ["logs", live])):
                 seen[name] = _cli(bob, *args)
             return seen
+
+        # bob's forked process cannot read modules from this root-only interpreter's
+        # standard library: what `plot` imports late is imported here, before the fork.
+        import matplotlib.pyplot  # noqa: F401
 
         seen = as_user("ft-bob", bob_acts)
         for name in ("new", "runs", "all", "show", "show_json", "stats", "pause", "start",
@@ -293,10 +301,18 @@ def test_another_users_private_live_run_never_stops_or_is_touched_by_my_commands
         assert [r["owner"] for r in mine] == ["ft-bob"]
         assert {live, queued} <= {r["id"] for r in json.loads(seen["all"][1])}
         assert "(not readable)" in seen["show"][1]
+        # his statistics are of his runs, as his run list is; --all counts everyone's
+        assert json.loads(seen["stats"][1])["total"] == 1
+        assert json.loads(seen["stats_all"][1])["total"] == 3
         assert json.loads(seen["show_json"][1])["folder_readable"] is False
         assert json.loads(seen["pause"][1])["paused"] is True
         assert json.loads(seen["parallel"][1])["max_concurrent"] == 3
         assert f"run {live}: its folder is not readable" in seen["export"][2]
+        assert seen["plot"][0] == 0, seen["plot"]
+        assert f"run {live}: its folder is not readable" in seen["plot"][2]
+        # once: the text form ends with its warnings, so stderr does not repeat them
+        assert seen["compare"][0] == 0 and "not readable" not in seen["compare"][2]
+        assert seen["compare"][1].count(f"run {live}: its folder is not readable") == 1
         assert _bob_app(bob, python, live) == {"readable": False, "detail": True, "l": True,
                                                "a": True}
 

@@ -700,5 +700,5 @@ class RunManager:
             if run.executor == SlurmExecutor.name or checks % 8 == 0:
                 self.reconcile_run(run)
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"run {run_id} still {run.status} after {timeout} s")
+                raise TimeoutError(f"run {run_id} still {run.status} after {timeout:g} s")
             time.sleep(poll)

@@ -416,19 +416,22 @@ class RunStore:
 
     # -- statistics --------------------------------------------------------------------
 
-    def stats(self) -> RunStats:
-        """Counts by status, success rate, mean and median duration of completed runs.
+    def stats(self, owner: str | None = None) -> RunStats:
+        """Counts by status, success rate, mean and median duration of completed runs
+        (`owner`'s only, when given: a user's own, as the run list shows them).
 
         Success rate is COMPLETED / (COMPLETED + FAILED + TIMEOUT + OUT_OF_MEMORY +
         NODE_FAIL): cancelled and preempted runs were stopped by a decision (a user's, the
         cluster's), not by the run's own fault.
         """
+        whose = () if owner is None else (Run.owner == owner,)
         with self.session() as s:
-            rows = s.execute(select(Run.status, func.count()).group_by(Run.status)).all()
+            rows = s.execute(select(Run.status, func.count()).where(*whose)
+                             .group_by(Run.status)).all()
             counts = {status.value: 0 for status in RunStatus}
             counts.update({str(status): int(n) for status, n in rows})
             duration = _duration_expr(s.get_bind().dialect.name)
-            done = (Run.status == RunStatus.COMPLETED, Run.started_at.is_not(None),
+            done = (*whose, Run.status == RunStatus.COMPLETED, Run.started_at.is_not(None),
                     Run.completed_at.is_not(None))
             mean = s.scalar(select(func.avg(duration)).where(*done))
             n = counts[RunStatus.COMPLETED]

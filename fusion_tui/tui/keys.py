@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.keys import KEY_ALIASES
 
 EVERYWHERE = "everywhere"
 
@@ -61,19 +62,35 @@ def unknown_ids(keymap: Mapping[str, str]) -> list[str]:
     return sorted(i for i in keymap if i not in known)
 
 
+# Names a terminal cannot tell apart, as Textual matches them: ctrl+m arrives as enter,
+# ctrl+i as tab (Textual's own KEY_ALIASES), shift+s as S.
+_SAME_KEY = {alias: key for key, aliases in KEY_ALIASES.items() for alias in aliases}
+
+
+def _physical(key: str) -> str:
+    """One name per key a user can press (keys as Textual matches them: "?" is
+    question_mark), so two names of one key count as the same key."""
+    key = _SAME_KEY.get(key, key)
+    if key.startswith("shift+") and len(key) == 7 and key[6].isalpha():
+        return key[6].upper()
+    return key
+
+
 def conflicts(keymap: Mapping[str, str]) -> list[str]:
     """Keys that `keymap` gives to two bindings live at the same time (on one screen, or
     one of them everywhere), one line each: Textual would run only one of them, and the
     other could never be reached. Clashes among the defaults alone are not the keymap's."""
-    by_key: dict[str, list[KeyInfo]] = defaultdict(list)
+    by_key: dict[str, list[tuple[KeyInfo, str]]] = defaultdict(list)
     for info in key_table(keymap):
         for one in Binding.make_bindings([Binding(info.keys, "")]):
-            by_key[one.key].append(info)  # keys as Textual matches them ("?" = question_mark)
+            by_key[_physical(one.key)].append((info, one.key))
     found: list[str] = []
-    for key, infos in by_key.items():
-        for i, a in enumerate(infos):
-            for b in infos[i + 1:]:
+    for entries in by_key.values():
+        for i, (a, a_key) in enumerate(entries):
+            for b, b_key in entries[i + 1:]:
                 if a.id != b.id and (a.id in keymap or b.id in keymap) and \
                         (a.where == b.where or EVERYWHERE in (a.where, b.where)):
-                    found.append(f"\"{key}\" is bound to both {a.id} and {b.id}")
+                    key = f'"{a_key}" is' if a_key == b_key else \
+                        f'"{a_key}" and "{b_key}" (one key) are'
+                    found.append(f"{key} bound to both {a.id} and {b.id}")
     return found
