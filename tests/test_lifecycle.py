@@ -147,6 +147,9 @@ def test_cancel_escalates_to_sigkill_without_blocking_caller(
         assert done.status == RunStatus.CANCELLED
         assert done.exit_code == -signal.SIGKILL
         assert not alive(pid)
+        # each signal sent is in the audit trail once (every report carries them all)
+        sent = [e.detail or "" for e in svc.store.events(run.id) if e.kind == "signalled"]
+        assert [d.split(" ", 1)[0] for d in sent] == ["SIGTERM", "SIGKILL"], sent
     finally:
         svc.close()
 

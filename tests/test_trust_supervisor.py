@@ -495,6 +495,33 @@ def test_a_killed_waiter_loses_neither_the_exit_status_nor_the_truth(
     eventually(lambda: not procs.is_same_process(*supervisor), timeout=30)
 
 
+@pytest.mark.parametrize("how", ["cancel", "exit 3"])
+def test_a_stopped_waiter_holds_up_neither_the_end_nor_a_cancel(
+        services: Services, how: str) -> None:
+    """SIGSTOP the waiter, then the simulator ends (cancelled, or on its own with 3): its
+    exit status is a zombie only the stopped waiter could reap. The supervisor ends the
+    waiter and collects the status itself, so the run settles with the simulator's
+    real status, not whenever someone sends SIGCONT."""
+    run = services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
+    paths = RunPaths(Path(run.run_dir))
+    sim = _sim_pid(run)
+    waiter = _waiter(run)
+    os.kill(waiter[0], signal.SIGSTOP)
+    eventually(lambda: procs.is_stopped(*waiter))
+    if how == "cancel":
+        services.manager.cancel(run.id)
+        expected = (RunStatus.CANCELLED, -signal.SIGTERM)
+    else:
+        write_atomic(paths.output / "go", "3\n")
+        expected = (RunStatus.FAILED, 3)
+    done = poll_until(lambda: services.store.get(run.id),
+                      lambda r: r is not None and r.status != RunStatus.RUNNING, timeout=30)
+    assert done is not None and (done.status, done.exit_code) == expected, done.error_message
+    assert not alive(sim)
+    assert "ending the waiter to collect the exit status here" in \
+        paths.supervisor_log.read_text()
+
+
 def _stopped(pid: int) -> bool:
     return bool(psutil.Process(pid).status() == psutil.STATUS_STOPPED)
 

@@ -40,6 +40,9 @@ from fusion_tui.store.first_page import sqlite_path
 from fusion_tui.store.status import utcnow
 
 POLL_SECONDS = 0.5
+# How long our waiter may stay stopped (SIGSTOP) with the simulator ended and its exit
+# status unrecorded before we end the waiter and collect the status ourselves.
+STOPPED_WAITER_SECONDS = 1.0
 SAVE_WATCH_SECONDS = 0.1  # after SIGTERM: how often to look for FUSION's "statistics saved"
 PROGRESS_SYNC_SECONDS = 10.0
 # Once the recorder helper no longer stays up, each progress report costs a new helper
@@ -238,6 +241,7 @@ class Supervisor:
         self._next_orphan_check = 0.0
         self._adopters: set[int] = set()  # supervisors we started for other runs
         self._waiter_gone_said = False
+        self._waiter_stopped_since: float | None = None
         self._wakeup = Wakeup()
         self.results = ResultMirror(paths.output,
                                     limit=int(self.settings.results_copy_mb * (1 << 20)))
@@ -400,6 +404,7 @@ class Supervisor:
         if self.preset is not None or self.code is not None or self.spawn_error is not None:
             return True
         if self._waiter_alive():
+            self._end_stopped_waiter()
             return False
         # The waiter is gone without a word: the run has ended once none of it is left.
         self._read_waiter()
@@ -415,6 +420,29 @@ class Supervisor:
             return False
         self._collect_orphans()  # it may have ended since the last look
         return True
+
+    def _end_stopped_waiter(self) -> None:
+        """A stopped waiter (SIGSTOP) holds the ended simulator's exit status (a zombie
+        only it may reap) for as long as it stays stopped, and so the run's end, a cancel
+        included. Once nothing of the run is alive and it has stayed stopped for
+        STOPPED_WAITER_SECONDS, end it: as the simulator's subreaper we then collect the
+        status ourselves. Only our own forked waiter (an unreaped child: its pid cannot be
+        reused)."""
+        waiter = self.waiter
+        if waiter is None or not self.subreaper or \
+                not procs.is_stopped(waiter.pid, procs.start_time(waiter.pid)) or \
+                procs.run_processes(self.run_id):
+            self._waiter_stopped_since = None
+            return
+        now = time.monotonic()
+        if self._waiter_stopped_since is None:
+            self._waiter_stopped_since = now
+        elif now - self._waiter_stopped_since >= STOPPED_WAITER_SECONDS:
+            _say(f"the waiter (pid {waiter.pid}) is stopped and the simulator has ended: "
+                 "ending the waiter to collect the exit status here")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(waiter.pid, signal.SIGKILL)
+            self._waiter_stopped_since = None
 
     def _collect_orphans(self) -> None:
         """Reap the run's processes the kernel made our children (we are their subreaper):

@@ -359,9 +359,14 @@ class RunStore:
                                     (RunStatus.RUNNING, RunStatus.PENDING)):
                 for key, value in report.progress.items():
                     setattr(run, key, value)
-            for at, detail in report.signals:
-                s.add(RunEvent(run_id=run_id, kind=EventKind.SIGNALLED.value, at=at,
-                               detail=detail))
+            if report.signals:  # every report carries all the run's signals so far
+                known = set(s.execute(select(RunEvent.at, RunEvent.detail).where(
+                    RunEvent.run_id == run_id,
+                    RunEvent.kind == EventKind.SIGNALLED.value)).tuples())
+                for at, detail in report.signals:
+                    if (at, detail) not in known:
+                        s.add(RunEvent(run_id=run_id, kind=EventKind.SIGNALLED.value, at=at,
+                                       detail=detail))
             outcome = report.outcome
             if outcome is None or run.status not in (RunStatus.RUNNING, RunStatus.PENDING):
                 return False
