@@ -516,7 +516,8 @@ def test_a_stopped_waiter_holds_up_neither_the_end_nor_a_cancel(
         expected = (RunStatus.FAILED, 3)
     done = poll_until(lambda: services.store.get(run.id),
                       lambda r: r is not None and r.status != RunStatus.RUNNING, timeout=30)
-    assert done is not None and (done.status, done.exit_code) == expected, done.error_message
+    assert done is not None
+    assert (done.status, done.exit_code) == expected, done.error_message
     assert not alive(sim)
     assert "ending the waiter to collect the exit status here" in \
         paths.supervisor_log.read_text()
