@@ -1,5 +1,6 @@
 """A simulator stand-in for the trust benchmark: reports a start, sleeps the number of
-seconds in BENCH_SIM_SECONDS, reports completion and exits 0."""
+seconds in BENCH_SIM_SECONDS, writes a result file for each load its config plans (a run
+is COMPLETED only with them), reports completion and exits 0."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import argparse
 import json
 import os
 import time
+from pathlib import Path
+
+from fusion_tui.monitor.progress import planned_loads
 
 
 def main() -> int:
@@ -18,6 +22,8 @@ def main() -> int:
         progress.write(json.dumps({"type": "start", "config": {
             "total_erlangs": 1, "total_iterations": 1}}) + "\n")
     time.sleep(float(os.environ.get("BENCH_SIM_SECONDS", "2")))
+    for load in planned_loads(Path(a.config_path)) or ():
+        Path(a.output_dir, f"{load!r}_erlang.json").write_text('{"blocking_mean": 0.0}\n')
     with open(a.progress_file, "a") as progress:
         progress.write(json.dumps({"type": "complete", "exit_code": 0}) + "\n")
     return 0
