@@ -18,6 +18,9 @@ from fusion_tui.runs import procs
 from fusion_tui.runs.ids import is_run_id
 from fusion_tui.services import Services, open_services
 from fusion_tui.settings import Settings
+from fusion_tui.store.database import make_engine, make_sessionmaker
+from fusion_tui.store.migrate import upgrade_database
+from fusion_tui.store.runs_repo import RunStore
 
 TESTS = Path(__file__).resolve().parent
 FAKE_SIM = TESTS / "fake_sim.py"
@@ -122,3 +125,12 @@ def services(settings: Settings) -> Iterator[Services]:
         yield svc
     finally:
         svc.close()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[RunStore]:
+    """A migrated store on `db_url`, for the store's own cases."""
+    engine = make_engine(db_url)
+    upgrade_database(engine)
+    yield RunStore(make_sessionmaker(engine))
+    engine.dispose()

@@ -66,6 +66,20 @@ def worker_pids(run_dir: str) -> list[int]:
     return pids if isinstance(pids, list) else []
 
 
+def migrate_to(conn: Any, revision: str, *, down: bool = False) -> None:
+    """Move the database behind `conn` to Alembic `revision` (up, or `down`): where a
+    migration test puts its data before the migration under test."""
+    from alembic import command
+    from alembic.config import Config
+
+    from fusion_tui.store.migrate import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = conn
+    (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
 def flaky_command(fail_file: Path) -> str:
     """The simulator command of `tests/flaky_sim.py`, failing the seeds listed in
     `fail_file`."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from helpers import migrate_to
 from sqlalchemy import QueuePool, inspect, select, text
 
 from fusion_tui.store.database import (
@@ -157,18 +158,12 @@ def test_migration_0003_from_0002_with_data(db_url: str) -> None:
     new statuses are accepted and an unknown one is refused by the schema."""
     import getpass
 
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy.exc import IntegrityError
 
-    from fusion_tui.store.migrate import MIGRATIONS_DIR
 
     engine = make_engine(db_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0002")
+        migrate_to(conn, "0002")
         conn.execute(text(
             "INSERT INTO runs (id, status, config_json, template, simulator, executor, "
             "run_dir, created_at, exit_code) VALUES ('bbbbbbbbbbbb', 'COMPLETED', '{}', 't', "
@@ -190,7 +185,6 @@ def test_migration_0003_from_0002_with_data(db_url: str) -> None:
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(text("UPDATE runs SET status = 'BOGUS'"))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0002")
+        migrate_to(conn, "0002", down=True)
         assert conn.execute(text("SELECT status FROM runs")).scalar() == "FAILED"
     engine.dispose()

@@ -3,30 +3,25 @@ known user's, and one user's pause, limit or free slot never reaches another's r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from helpers import migrate_to
 from sqlalchemy import inspect, text
 
 from fusion_tui.runs.owner import current_user
-from fusion_tui.store.database import make_engine, make_sessionmaker
-from fusion_tui.store.migrate import MIGRATIONS_DIR, upgrade_database
+from fusion_tui.store.database import make_engine
+from fusion_tui.store.migrate import upgrade_database
 from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.status import RunStatus, utcnow
 
 
 def test_migration_0006_from_0005_with_data(db_url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
 
     engine = make_engine(db_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0005")
+        migrate_to(conn, "0005")
         for run_id, owner in (("aaaaaaaaaaaa", "alice"), ("bbbbbbbbbbbb", "bob"),
                               ("cccccccccccc", None)):
             conn.execute(text(
@@ -53,19 +48,10 @@ def test_migration_0006_from_0005_with_data(db_url: str) -> None:
         assert conn.execute(text("SELECT count(*) FROM runs")).scalar_one() == 3
         conn.execute(text("UPDATE owner_queues SET max_concurrent = 7, paused = :p "
                           "WHERE owner = :o"), {"p": False, "o": current_user()})
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0005")  # the downgrading user's queue becomes everyone's
+        migrate_to(conn, "0005", down=True)  # the downgrading user's queue becomes everyone's
         row = conn.execute(text("SELECT max_concurrent, paused FROM queue_state")).one()
         assert (row[0], bool(row[1])) == (7, False)
         assert "owner_queues" not in inspect(conn).get_table_names()
-    engine.dispose()
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[RunStore]:
-    engine = make_engine(db_url)
-    upgrade_database(engine)
-    yield RunStore(make_sessionmaker(engine))
     engine.dispose()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import run_cli
+from helpers import migrate_to, run_cli
 from test_fusion import make_checkout
 
 from fusion_tui.runs.provenance import git_commit
@@ -94,19 +94,14 @@ def test_diff_shows_the_keys_that_differ(settings: Settings, services: Services)
 
 @pytest.mark.parametrize("revision", ["0003"])
 def test_migration_0004_keeps_older_runs(db_url: str, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import text
 
     from fusion_tui.store.database import make_engine
-    from fusion_tui.store.migrate import MIGRATIONS_DIR, upgrade_database
+    from fusion_tui.store.migrate import upgrade_database
 
     engine = make_engine(db_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        migrate_to(conn, revision)
         conn.execute(text(
             "INSERT INTO runs (id, status, config_json, template, simulator, executor, "
             "run_dir, created_at, owner) VALUES ('cccccccccccc', 'FAILED', '{}', 't', "
@@ -116,6 +111,5 @@ def test_migration_0004_keeps_older_runs(db_url: str, revision: str) -> None:
         row = conn.execute(text("SELECT status, owner, config_hash, seed, provenance_json "
                                 "FROM runs")).one()
         assert tuple(row) == ("FAILED", "alice", None, None, None)
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+        migrate_to(conn, revision, down=True)
     engine.dispose()

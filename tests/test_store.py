@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
-from fusion_tui.store.database import make_engine, make_sessionmaker
-from fusion_tui.store.migrate import upgrade_database
 from fusion_tui.store.models import Run
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.runs_repo import ReportedOutcome, RunStore, SupervisorReport
 from fusion_tui.store.status import RunStatus, utcnow
 
 T0 = utcnow().replace(microsecond=0) - timedelta(days=1)
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[RunStore]:
-    engine = make_engine(db_url)
-    upgrade_database(engine)
-    yield RunStore(make_sessionmaker(engine))
-    engine.dispose()
 
 
 def _add(store: RunStore, n: int, status: RunStatus, *, name: str | None = None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import migrate_to
 
 from fusion_tui.services import Services
 from fusion_tui.store.models import Run, Sweep
@@ -15,19 +16,14 @@ from fusion_tui.store.sweeps_repo import SweepStore
 
 @pytest.mark.parametrize("revision", ["0004"])
 def test_migration_0005_keeps_older_runs(db_url: str, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import text
 
     from fusion_tui.store.database import make_engine
-    from fusion_tui.store.migrate import MIGRATIONS_DIR, upgrade_database
+    from fusion_tui.store.migrate import upgrade_database
 
     engine = make_engine(db_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        migrate_to(conn, revision)
         conn.execute(text(
             "INSERT INTO runs (id, status, config_json, template, simulator, executor, "
             "run_dir, created_at, owner, config_hash, seed) VALUES ('dddddddddddd', "
@@ -47,8 +43,7 @@ def test_migration_0005_keeps_older_runs(db_url: str, revision: str) -> None:
         with pytest.raises(Exception, match=r"(?i)foreign key"), conn.begin_nested():
             conn.execute(text("UPDATE runs SET sweep_id = 'ffffffffffff'"))
         conn.execute(text("UPDATE runs SET sweep_id = NULL"))
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+        migrate_to(conn, revision, down=True)
         assert conn.execute(text("SELECT id FROM runs")).scalar_one() == "dddddddddddd"
     engine.dispose()
 
