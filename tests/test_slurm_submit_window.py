@@ -226,6 +226,15 @@ def test_a_job_sbatch_took_without_answering_in_time_is_cancelled(
     assert [p for p in settings.runs_dir.iterdir() if not p.name.startswith(".")] == []
 
 
+def failing(folder: Path, command: str, message: str) -> dict[str, str]:
+    """An environment whose `command` prints `message` and fails, as a Slurm command
+    does when its daemon cannot be reached."""
+    folder.mkdir()
+    (folder / command).write_text(f"#!/bin/sh\necho '{message}' >&2\nexit 1\n")
+    (folder / command).chmod(0o755)
+    return {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}"}
+
+
 def test_a_cancel_that_cannot_look_the_job_up_is_finished_by_the_watcher(
         settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
     """The cancel's squeue fails (controller unreachable, here an squeue that says so):
@@ -233,12 +242,8 @@ def test_a_cancel_that_cannot_look_the_job_up_is_finished_by_the_watcher(
     scancels the job and settles the run CANCELLED."""
     settings, svc = settings_svc
     run, job = killed_new(settings, tmp_path, svc)
-    down = tmp_path / "down"
-    down.mkdir()
-    (down / "squeue").write_text("#!/bin/sh\necho 'squeue: error: Unable to contact slurm "
-                                 "controller (connect failure)' >&2\nexit 1\n")
-    (down / "squeue").chmod(0o755)
-    env = {**os.environ, "PATH": f"{down}:{os.environ['PATH']}"}
+    env = failing(tmp_path / "down", "squeue",
+                  "squeue: error: Unable to contact slurm controller (connect failure)")
     asked = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env)).cancel(run.id)
     assert asked.status == RunStatus.PENDING
     assert job in queued_named("ft-")
@@ -272,12 +277,8 @@ def test_an_id_the_folder_gives_is_not_looked_up_again(
     with svc.store.session(write=True) as s:  # as if it had been made 10 minutes ago
         s.execute(update(Run).where(Run.id == run.id)
                   .values(created_at=run.created_at - timedelta(minutes=10)))
-    off = tmp_path / "off"
-    off.mkdir()
-    (off / "sacct").write_text("#!/bin/sh\necho 'sacct: error: Slurm accounting storage is "
-                               "disabled' >&2\nexit 1\n")
-    (off / "sacct").chmod(0o755)
-    env = {**os.environ, "PATH": f"{off}:{os.environ['PATH']}"}
+    env = failing(tmp_path / "off", "sacct",
+                  "sacct: error: Slurm accounting storage is disabled")
     m = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env))
     done = watch_until(m, run.id, finished, timeout=90)
     assert done.slurm is not None and done.slurm.job_id == job
