@@ -26,9 +26,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from fusion_tui.runs.rundir import RunPaths, read_json
+from fusion_tui.base.rundir import RunPaths, read_json
+from fusion_tui.base.settings import Settings
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.status import RunStatus
 
 COMMANDS = ("sbatch", "squeue", "sacct", "scontrol", "scancel", "sinfo")

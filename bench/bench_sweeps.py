@@ -33,10 +33,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
 
+from fusion_tui.base.rundir import RunPaths
+from fusion_tui.base.settings import Settings
 from fusion_tui.comparison.compare import compare, default_keys, load_runs
-from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.models import Run, Sweep
 from fusion_tui.store.status import RunStatus, utcnow
 from fusion_tui.store.sweeps_repo import SweepStore

@@ -24,10 +24,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fusion_tui.runs import lock, procs
-from fusion_tui.runs.rundir import RunPaths, read_json
+from fusion_tui.base import lock, procs
+from fusion_tui.base.rundir import RunPaths, read_json
+from fusion_tui.base.settings import Settings
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.status import RunStatus
 
 HERE = Path(__file__).resolve().parent

@@ -42,9 +42,9 @@ from pathlib import Path
 import psutil
 from sqlalchemy import insert
 
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.base.rundir import RunPaths
+from fusion_tui.base.settings import Settings
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
 

@@ -22,6 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from fusion_tui import __version__, cli_sweeps
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.faults import FaultError, describe
+from fusion_tui.base.ids import InvalidRunId
+from fusion_tui.base.output_path import OutputFailed
+from fusion_tui.base.rundir import NOT_READABLE, folder_readable
+from fusion_tui.base.settings import Settings, SettingsError
+from fusion_tui.base.textsafe import one_line, strip_escapes
 from fusion_tui.cli_output import (
     drop_stdout,
     duration_text,
@@ -33,16 +40,9 @@ from fusion_tui.cli_output import (
     write_out,
 )
 from fusion_tui.cli_sweeps import SLURM_FLAGS, add_slurm_flags
-from fusion_tui.config.errors import ConfigError
-from fusion_tui.faults import FaultError, describe
-from fusion_tui.output_path import OutputFailed
 from fusion_tui.runs.errors import RunError
-from fusion_tui.runs.ids import InvalidRunId
-from fusion_tui.runs.rundir import NOT_READABLE, folder_readable
-from fusion_tui.settings import Settings, SettingsError
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, local_text, utcnow
-from fusion_tui.textsafe import one_line, strip_escapes
 
 if TYPE_CHECKING:
     from fusion_tui.services import Services
@@ -364,7 +364,7 @@ def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     """Check the FUSION set-up (and a FUSION template's files); exit 1 on any problem."""
     from fusion_tui.config.templates import load_template
-    from fusion_tui.fusion.doctor import diagnose
+    from fusion_tui.kinds.fusion.doctor import diagnose
 
     template, sections = load_template(args.template, settings.template_dirs)
     if template.simulator != "fusion":
@@ -405,7 +405,7 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     """The resolved settings and where each came from (file, variable, flag or default)."""
     from dataclasses import fields
 
-    from fusion_tui.settings_file import config_path
+    from fusion_tui.base.settings_file import config_path
 
     rows: list[dict[str, str | None]] = []
     for f in fields(settings):

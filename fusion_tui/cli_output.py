@@ -14,10 +14,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from fusion_tui.faults import describe_os_error
-from fusion_tui.output_path import OutputFailed
+from fusion_tui.base.faults import describe_os_error
+from fusion_tui.base.output_path import OutputFailed
+from fusion_tui.base.textsafe import strip_escapes
 from fusion_tui.store.status import iso_local
-from fusion_tui.textsafe import strip_escapes
 
 if TYPE_CHECKING:
     from fusion_tui.store.models import Run

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fusion_tui import output_path
+from fusion_tui.base import output_path
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli_output import duration_text, emit, iso, progress_text, write_out
-from fusion_tui.config.errors import ConfigError
-from fusion_tui.textsafe import one_line
 
 if TYPE_CHECKING:
     from fusion_tui.comparison.compare import Comparison

@@ -11,10 +11,10 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from fusion_tui.faults import FaultError, describe
+from fusion_tui.base.faults import FaultError, describe
+from fusion_tui.base.settings import Settings, SettingsError
 from fusion_tui.runs.manager import RunManager
 from fusion_tui.runs.staging import recover as recover_staging
-from fusion_tui.settings import Settings, SettingsError
 from fusion_tui.store.database import health_check, make_engine, make_sessionmaker
 from fusion_tui.store.first_page import sqlite_path
 from fusion_tui.store.migrate import current_revision, upgrade_database

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from fusion_tui.runs import procs
-from fusion_tui.runs.ids import is_run_id
+from fusion_tui.base import procs
+from fusion_tui.base.ids import is_run_id
+from fusion_tui.base.settings import Settings
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.database import make_engine, make_sessionmaker
 from fusion_tui.store.migrate import upgrade_database
 from fusion_tui.store.runs_repo import RunStore

@@ -19,7 +19,7 @@ import psutil
 if TYPE_CHECKING:
     from textual.pilot import Pilot
 
-    from fusion_tui.settings import Settings
+    from fusion_tui.base.settings import Settings
 
 T = TypeVar("T")
 TESTS = Path(__file__).resolve().parent

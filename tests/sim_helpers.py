@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.resources import shipped_templates_dir
+from fusion_tui.base.resources import shipped_templates_dir
 
 BASE = (shipped_templates_dir() / "minimal.ini").read_text()
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from fusion_tui.artifacts import UnsafePath, list_artifacts, resolve_artifact
-from fusion_tui.runs.ids import InvalidRunId
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.base.ids import InvalidRunId
+from fusion_tui.base.rundir import RunPaths
+from fusion_tui.runs.artifacts import UnsafePath, list_artifacts, resolve_artifact
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import make_settings
 
-from fusion_tui.settings import Settings
+from fusion_tui.base.settings import Settings
 from fusion_tui.store.revision import HEAD_REVISION
 
 

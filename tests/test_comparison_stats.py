@@ -7,8 +7,8 @@ import math
 
 import pytest
 
+from fusion_tui.base.errors import ConfigError
 from fusion_tui.comparison.stats import summarize, welch
-from fusion_tui.config.errors import ConfigError
 from fusion_tui.sim.student_t import t_critical, t_two_sided_p
 from fusion_tui.sweeps.grid import Grid, parse_axis, parse_seeds, split_values
 

@@ -9,11 +9,11 @@ from conftest import make_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fusion_tui.config.errors import ConfigError
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.resources import shipped_templates_dir
 from fusion_tui.config.overrides import parse_override
 from fusion_tui.config.schema import erlang_values
 from fusion_tui.config.templates import build_config, list_templates
-from fusion_tui.resources import shipped_templates_dir
 from fusion_tui.services import open_services
 
 SHIPPED = [shipped_templates_dir()]
@@ -223,9 +223,9 @@ def test_slurm_time_limits_read_as_slurm_reads_them(text: str, seconds: int | No
 def test_a_hostile_run_name_never_reaches_the_job_script_as_code(tmp_path: Path) -> None:
     """The name becomes a job name of safe characters; paths are quoted; a path Slurm
     could not read back (a quote, a line break) is refused."""
+    from fusion_tui.base.rundir import RunPaths
     from fusion_tui.executors.slurm.jobscript import job_name, render
     from fusion_tui.executors.slurm.options import SlurmOptions
-    from fusion_tui.runs.rundir import RunPaths
 
     hostile = "$(touch /tmp/pwned); `id` [red]x[/red] \x1b[31m"
     assert job_name("0123456789ab", hostile) == "ft-0123456789ab-touch_tmp_pwned_id_red_x_red_31m"

@@ -14,18 +14,18 @@ import pytest
 from conftest import make_settings
 from helpers import run_cli
 
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.resources import shipped_templates_dir
+from fusion_tui.base.rundir import RunPaths
+from fusion_tui.base.settings import Settings
 from fusion_tui.config import validator
-from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.templates import build_config, load_template, parse_ini
-from fusion_tui.fusion import doctor
-from fusion_tui.fusion import schema as fusion_schema
-from fusion_tui.fusion.log import FusionLogParser
+from fusion_tui.kinds.fusion import doctor
+from fusion_tui.kinds.fusion import schema as fusion_schema
+from fusion_tui.kinds.fusion.log import FusionLogParser
 from fusion_tui.monitor.progress import ProgressState
-from fusion_tui.monitor.watch import RunTail
-from fusion_tui.resources import shipped_templates_dir
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.runs.tail import RunTail
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.sim.modulation import DEFAULT_TABLE
 from fusion_tui.sim.topology import load_topology
 from fusion_tui.store.status import RunStatus
@@ -383,7 +383,7 @@ async def test_app_creates_a_fusion_run_and_checks_the_setup(fusion_services: Se
 
 
 def test_result_mirror_copies_only_regular_files_inside_the_checkout(tmp_path: Path) -> None:
-    from fusion_tui.fusion.mirror import ResultMirror, allowed_source
+    from fusion_tui.kinds.fusion.mirror import ResultMirror, allowed_source
 
     home = tmp_path / "FUSION"
     folder = home / "data" / "output" / "NSFNet" / "1123" / "10_00_00_000001" / "s1"

@@ -9,8 +9,8 @@ from pathlib import Path
 from conftest import make_settings
 from helpers import run_cli, screen_text, until
 
+from fusion_tui.base.settings import Settings, SettingsError
 from fusion_tui.services import open_services
-from fusion_tui.settings import Settings, SettingsError
 from fusion_tui.tui.app import create_app
 from fusion_tui.tui.keys import bindings
 from fusion_tui.tui.screens.sweeps import SweepsScreen

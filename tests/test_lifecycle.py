@@ -16,12 +16,12 @@ import psutil
 import pytest
 from helpers import alive, eventually, poll_until, worker_pids
 
-from fusion_tui.runs import procs
+from fusion_tui.base import procs
+from fusion_tui.base.rundir import RunPaths, write_json_atomic
+from fusion_tui.base.settings import Settings
 from fusion_tui.runs.errors import InvalidState
 from fusion_tui.runs.manager import RunManager
-from fusion_tui.runs.rundir import RunPaths, write_json_atomic
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
 
@@ -177,7 +177,7 @@ def test_delete_refuses_running_run_and_signals_nothing(services: Services) -> N
 _APP = textwrap.dedent("""
     import sys, time
     from fusion_tui.services import open_services
-    from fusion_tui.settings import Settings
+    from fusion_tui.base.settings import Settings
     svc = open_services(Settings.load())
     first = svc.manager.create("fake", overrides=["fake.sleep=0.4"])
     second = svc.manager.create("fake")
@@ -321,7 +321,7 @@ BUILTIN_WITHOUT_PROGRESS = (
 def test_builtin_simulator_end_to_end(tmp_path: Path, db_url: str, command: str) -> None:
     from conftest import make_settings
 
-    from fusion_tui.settings import DEFAULT_BUILTIN_COMMAND
+    from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND
 
     chosen = DEFAULT_BUILTIN_COMMAND if command == "default" else BUILTIN_WITHOUT_PROGRESS
     svc = open_services(make_settings(tmp_path, db_url, simulator_command=chosen))

@@ -9,7 +9,7 @@ import pytest
 from helpers import migrate_to
 from sqlalchemy import inspect, text
 
-from fusion_tui.runs.owner import current_user
+from fusion_tui.base.owner import current_user
 from fusion_tui.store.database import make_engine
 from fusion_tui.store.migrate import upgrade_database
 from fusion_tui.store.models import Run

@@ -30,11 +30,11 @@ from conftest import FAKE_SIM, _postgres_database, make_settings
 from helpers import eventually
 
 from fusion_tui import cli
+from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm.commands import SlurmClient
 from fusion_tui.runs.errors import NotYours
 from fusion_tui.runs.evidence import supervisor_outcome
 from fusion_tui.services import open_services
-from fusion_tui.settings import Settings
 
 # Imported before any fork: in a child that became another user, this checkout's Python
 # (and its standard library) may be out of reach (/root), so nothing may import late.
@@ -344,7 +344,7 @@ def test_another_users_private_live_run_never_stops_or_is_touched_by_my_commands
 
 BOB_APP = """
 import asyncio, json, sys, time
-from fusion_tui.settings import Settings
+from fusion_tui.base.settings import Settings
 from fusion_tui.tui.app import create_app
 from fusion_tui.tui.screens.detail import DetailScreen
 from fusion_tui.tui.widgets.runs_table import RunsTable

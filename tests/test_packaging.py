@@ -11,11 +11,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 HEADLESS = [
-    "fusion_tui.cli", "fusion_tui.services", "fusion_tui.settings", "fusion_tui.artifacts",
+    "fusion_tui.cli", "fusion_tui.services", "fusion_tui.base.settings",
+    "fusion_tui.runs.artifacts",
     "fusion_tui.store.database", "fusion_tui.store.models", "fusion_tui.store.migrate",
     "fusion_tui.store.runs_repo", "fusion_tui.runs.manager", "fusion_tui.runs.supervisor",
-    "fusion_tui.executors.local", "fusion_tui.monitor.progress", "fusion_tui.monitor.tracker",
-    "fusion_tui.monitor.log_stream", "fusion_tui.fusion.log", "fusion_tui.config.templates",
+    "fusion_tui.executors.local", "fusion_tui.monitor.progress", "fusion_tui.kinds.fusion.tracker",
+    "fusion_tui.monitor.log_stream", "fusion_tui.kinds.fusion.log", "fusion_tui.config.templates",
     "fusion_tui.cli_sweeps", "fusion_tui.sweeps.manager", "fusion_tui.sweeps.progress",
     "fusion_tui.comparison.compare", "fusion_tui.comparison.export",
     "fusion_tui.comparison.plot", "fusion_tui.comparison.targets",
@@ -36,7 +37,7 @@ def test_wheel_contains_data_and_styles(tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(target), str(wheel)], check=True, capture_output=True)
-    code = ("import fusion_tui.resources as r, sys;"
+    code = ("import fusion_tui.base.resources as r, sys;"
             "print(r.shipped_templates_dir()); print(r.styles_dir())")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True,
                          capture_output=True, text=True, env={"PYTHONPATH": str(target)})

@@ -8,10 +8,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusion_tui.fusion.log import FusionLogParser
+from fusion_tui.kinds.fusion.log import FusionLogParser
+from fusion_tui.kinds.fusion.tracker import ProgressTracker
 from fusion_tui.monitor.lines import LineReader
 from fusion_tui.monitor.progress import ProgressReader, ProgressState
-from fusion_tui.monitor.tracker import ProgressTracker
 
 GUI_EVENTS = [
     {"type": "start", "ts": "2024-01-15T10:00:00Z",

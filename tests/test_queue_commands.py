@@ -9,8 +9,8 @@ import sys
 
 from helpers import cli_env, run_cli
 
+from fusion_tui.base.settings import Settings
 from fusion_tui.services import Services
-from fusion_tui.settings import Settings
 from fusion_tui.store.status import RunStatus
 
 

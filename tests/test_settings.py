@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fusion_tui.settings import Settings, SettingsError
+from fusion_tui.base.settings import Settings, SettingsError
 
 
 def test_defaults_follow_xdg(tmp_path: Path) -> None:

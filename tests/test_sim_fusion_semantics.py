@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sim_helpers import run_sim, write_config
 
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.resources import shipped_templates_dir
 from fusion_tui.config import validator
-from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.templates import load_template
-from fusion_tui.resources import shipped_templates_dir
 from fusion_tui.sim.config import sim_config
 from fusion_tui.sim.engine import RoutingTable, _place_sliced, simulate_iteration
 from fusion_tui.sim.modulation import DEFAULT_TABLE, ModulationTable

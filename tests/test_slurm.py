@@ -19,13 +19,13 @@ from conftest import make_settings
 from helpers import eventually, poll_until
 from slurm_cluster import Cluster, _answers, cluster, queue  # noqa: F401  (cluster is a fixture)
 
-from fusion_tui.config.errors import ConfigError
+from fusion_tui.base import procs
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.rundir import RunPaths, read_json, write_json_atomic
 from fusion_tui.executors.slurm.commands import SlurmClient
 from fusion_tui.executors.slurm.executor import submit_env
 from fusion_tui.executors.slurm.settle import settle
-from fusion_tui.runs import procs
 from fusion_tui.runs.manager import RunManager
-from fusion_tui.runs.rundir import RunPaths, read_json, write_json_atomic
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow

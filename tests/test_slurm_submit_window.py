@@ -23,13 +23,13 @@ from slurm_cluster import Cluster, cluster  # noqa: F401  (cluster is a fixture)
 from sqlalchemy import update
 from test_slurm import finished, watch_until
 
-from fusion_tui.config.errors import ConfigError
+from fusion_tui.base import procs
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.rundir import RunPaths, read_json
+from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm.commands import SlurmClient
-from fusion_tui.runs import procs
 from fusion_tui.runs.manager import RunManager
-from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus
 

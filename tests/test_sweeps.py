@@ -18,9 +18,9 @@ import pytest
 from conftest import make_settings
 from helpers import flaky_command, poll_until, run_cli
 
+from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.cli import main
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.store.status import RunStatus
 
 TESTS = Path(__file__).resolve().parent

@@ -25,9 +25,9 @@ from conftest import make_settings
 from helpers import cli_env, flaky_command, poll_until, run_cli
 from sqlalchemy import create_engine, text
 
-from fusion_tui.runs.ids import is_run_id
+from fusion_tui.base.ids import is_run_id
+from fusion_tui.base.settings import Settings
 from fusion_tui.services import open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.status import RunStatus
 
 TESTS = Path(__file__).resolve().parent

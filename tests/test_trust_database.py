@@ -17,8 +17,8 @@ from conftest import make_settings
 from helpers import run_cli, tmpfs
 from sqlalchemy import text
 
+from fusion_tui.base.settings import Settings
 from fusion_tui.services import open_services
-from fusion_tui.settings import Settings
 
 
 def _digest(folder: Path) -> dict[str, str]:

@@ -17,8 +17,8 @@ import pytest
 from conftest import make_settings
 from helpers import eventually, poll_until, run_cli, tmpfs
 
-from fusion_tui.runs import procs
-from fusion_tui.runs.rundir import RunPaths, read_json
+from fusion_tui.base import procs
+from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.services import open_services
 from fusion_tui.store.status import RunStatus
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import make_settings
 from helpers import eventually, poll_until, rss_mb, run_cli
 
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.status import RunStatus
 
@@ -77,7 +77,7 @@ def test_a_named_pipe_in_the_templates_folder(tmp_path: Path, sqlite_url: str) -
 @pytest.mark.parametrize("network", ["/dev/zero", "{fifo}"])
 def test_a_special_topology_file_is_refused_before_anything_exists(
         tmp_path: Path, sqlite_url: str, network: str) -> None:
-    from fusion_tui.settings import DEFAULT_BUILTIN_COMMAND
+    from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND
 
     fifo = tmp_path / "topology.txt"
     os.mkfifo(fifo)

@@ -11,7 +11,7 @@ import pytest
 from conftest import make_settings
 from helpers import run_cli, until
 
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.status import RunStatus
 

@@ -22,9 +22,9 @@ import pytest
 from conftest import make_settings
 from helpers import cli_env, tmpfs
 
-from fusion_tui.output_path import PIPE_WAIT
+from fusion_tui.base.output_path import PIPE_WAIT
+from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.services import open_services
-from fusion_tui.settings import DEFAULT_BUILTIN_COMMAND, Settings
 
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="device nodes and a tmpfs need root")

@@ -20,10 +20,10 @@ from helpers import run_cli, tmpfs
 from slurm_cluster import Cluster, cluster  # noqa: F401  (cluster is a fixture)
 from test_fusion import SMALL, make_checkout
 
+from fusion_tui.base.rundir import RunPaths
+from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.executors.slurm.commands import SlurmClient
 from fusion_tui.executors.slurm.settle import settle
-from fusion_tui.runs.rundir import RunPaths
-from fusion_tui.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.store.status import RunStatus, utcnow
 
 MB = 1 << 20

@@ -20,11 +20,11 @@ import pytest
 from conftest import make_settings
 from helpers import alive, eventually, poll_until, run_cli, worker_pids
 
-from fusion_tui.runs import lock, procs
-from fusion_tui.runs.rundir import RunPaths, read_json, write_atomic
+from fusion_tui.base import lock, procs
+from fusion_tui.base.rundir import RunPaths, read_json, write_atomic
+from fusion_tui.base.settings import Settings
 from fusion_tui.runs.supervision import Reporter, progress_sync_seconds
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
 

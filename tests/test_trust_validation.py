@@ -12,10 +12,10 @@ import pytest
 from conftest import make_settings
 from helpers import cli_env, open_new_run, until
 
+from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.config.overrides import parse_override
 from fusion_tui.config.templates import RunConfig, apply_overrides, load_template
 from fusion_tui.services import open_services
-from fusion_tui.settings import DEFAULT_BUILTIN_COMMAND, Settings
 
 BAD = [
     ("topology_settings.network=Atlantis", "[topology_settings] network: unknown network"),

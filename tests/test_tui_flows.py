@@ -10,8 +10,8 @@ import pytest
 from conftest import make_settings
 from helpers import alive, open_new_run, screen_text, until, worker_pids
 
-from fusion_tui.runs import procs
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.base import procs
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow

@@ -11,8 +11,8 @@ import pytest
 from helpers import until
 from test_tui_flows import table
 
+from fusion_tui.base.settings import Settings
 from fusion_tui.services import Services
-from fusion_tui.settings import Settings
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
 from fusion_tui.tui.app import create_app

@@ -8,9 +8,9 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.base.rundir import RunPaths
+from fusion_tui.base.settings import Settings
 from fusion_tui.services import Services, open_services
-from fusion_tui.settings import Settings
 from fusion_tui.store.models import EventKind, Run, RunEvent, Sweep
 from fusion_tui.store.status import RunStatus
 from fusion_tui.store.sweeps_repo import SweepStore

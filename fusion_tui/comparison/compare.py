@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.comparison.results import METRICS, LoadResult, read_run, run_iterations
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.rundir import NOT_READABLE, folder_readable
 from fusion_tui.comparison.stats import Summary, summarize, welch
-from fusion_tui.config.errors import ConfigError
-from fusion_tui.runs.rundir import NOT_READABLE, folder_readable
+from fusion_tui.runs.results import METRICS, LoadResult, read_run, run_iterations
 from fusion_tui.store.models import Run
 from fusion_tui.sweeps.grid import ERLANG_KEYS, LOAD_KEY, SEED_KEY
 

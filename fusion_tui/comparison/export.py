@@ -11,9 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fusion_tui import output_path
+from fusion_tui.base import output_path
 from fusion_tui.comparison.compare import RunData
-from fusion_tui.comparison.results import METRICS
+from fusion_tui.runs.results import METRICS
 
 BASE_COLUMNS = ("run_id", "sweep_id", "run_name", "status", "template", "simulator",
                 "simulator_version", "config_hash", "host", "executor", "seed")

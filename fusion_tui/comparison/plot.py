@@ -7,8 +7,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from fusion_tui.base.errors import ConfigError
 from fusion_tui.comparison.compare import Comparison
-from fusion_tui.config.errors import ConfigError
 
 FORMATS = ("pdf", "png", "svg")
 METRIC_LABELS = {"blocking": "Blocking probability",

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from fusion_tui.config.errors import ConfigError
+from fusion_tui.base.errors import ConfigError
 
 Sections = Mapping[str, Mapping[str, str]]
 

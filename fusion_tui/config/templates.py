@@ -16,11 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.safefile import read_text
+from fusion_tui.base.settings import BUILTIN_SIMULATOR, EXECUTORS, FUSION_SIMULATOR, SIMULATORS
 from fusion_tui.config import schema, validator
-from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.overrides import Override
-from fusion_tui.safefile import read_text
-from fusion_tui.settings import BUILTIN_SIMULATOR, EXECUTORS, FUSION_SIMULATOR, SIMULATORS
 
 META_SECTION = "fusion_tui"
 SLURM_KEYS = ("partition", "account", "qos", "time", "mem", "cpus_per_task", "extra_args")

@@ -1,7 +1,7 @@
 """The one validator of a run configuration, by the simulator that will run it.
 
 A configuration for FUSION is checked against FUSION 6.1's own rules
-(`fusion_tui.fusion.schema`), not the built-in simulator's: FUSION accepts values such as
+(`fusion_tui.kinds.fusion.schema`), not the built-in simulator's: FUSION accepts values such as
 `allocation_method = priority_first` that the built-in does not implement. A
 configuration for the built-in simulator must be one that `fusion-tui-sim` accepts,
 checked by the very function the simulator itself calls. `fusion-tui new`, the new-run
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fusion_tui.base.settings import FUSION_SIMULATOR
 from fusion_tui.config import schema
 from fusion_tui.config.schema import Sections
-from fusion_tui.fusion import schema as fusion_schema
-from fusion_tui.settings import FUSION_SIMULATOR
+from fusion_tui.kinds.fusion import schema as fusion_schema
 
 
 def validate(sections: Sections, simulator: str, run_dir: Path) -> None:

@@ -14,9 +14,9 @@ import sys
 import threading
 from pathlib import Path
 
-from fusion_tui.runs import lock, procs
-from fusion_tui.runs.rundir import RunPaths
-from fusion_tui.settings import Settings
+from fusion_tui.base import lock, procs
+from fusion_tui.base.rundir import RunPaths
+from fusion_tui.base.settings import Settings
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fusion_tui.safefile import NotRegularFile, open_binary
+from fusion_tui.base.safefile import NotRegularFile, open_binary
 
 DEFAULT_MAX_LINE = 1 << 20
 DEFAULT_CHUNK = 4 << 20

@@ -16,7 +16,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from pathlib import Path
 
-from fusion_tui.safefile import open_binary
+from fusion_tui.base.safefile import open_binary
 
 BLOCK = 1 << 16
 _READ = 1 << 20

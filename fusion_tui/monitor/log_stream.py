@@ -14,7 +14,7 @@ from pathlib import Path
 
 import aiofiles
 
-from fusion_tui.safefile import open_regular
+from fusion_tui.base.safefile import open_regular
 
 DEFAULT_MAX_LINE = 64 * 1024
 _CHUNK = 256 * 1024

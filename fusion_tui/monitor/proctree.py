@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psutil
 
-from fusion_tui.runs.procs import is_same_process
+from fusion_tui.base.procs import is_same_process
 
 
 class TreeSampler:

@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fusion_tui.base.safefile import read_text
 from fusion_tui.monitor.events import ProgressEvent, normalise
 from fusion_tui.monitor.lines import LineReader
-from fusion_tui.safefile import read_text
 
 T = TypeVar("T")
 
@@ -41,7 +41,7 @@ def planned_loads(config_file: Path | None) -> list[float] | None:
 
 
 def _read_plan(config_file: Path | None, take: Callable[[Any], T]) -> T | None:
-    from fusion_tui.config.errors import ConfigError
+    from fusion_tui.base.errors import ConfigError
     from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
 
     if config_file is None:

@@ -15,8 +15,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.runs.background import say
-from fusion_tui.runs.rundir import RunPaths, read_json
 
 _PER_ATTEMPT = ("status", "exit", "process", "progress")
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from fusion_tui.runs import procs
+from fusion_tui.base import procs
+from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.runs.evidence import recorded_exit
-from fusion_tui.runs.rundir import RunPaths, read_json
 
 # How long a cancel waits for a supervisor that is not stopped to take the cancel on; it
 # wakes on the signal, so an answer takes milliseconds on a machine that is not starved.

@@ -14,9 +14,9 @@ import shlex
 import shutil
 from pathlib import Path
 
-from fusion_tui.config.errors import ConfigError
-from fusion_tui.runs.rundir import RunPaths
-from fusion_tui.settings import Settings, python_executable
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.rundir import RunPaths
+from fusion_tui.base.settings import Settings, python_executable
 
 PLACEHOLDERS = ("config_path", "run_id", "progress_file", "output_dir", "run_dir", "python",
                 "fusion_python", "fusion_home")

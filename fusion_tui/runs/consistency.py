@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fusion_tui.runs.ids import is_run_id
+from fusion_tui.base.ids import is_run_id
 from fusion_tui.runs.staging import SWEEPS_DIR, in_progress
 from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore

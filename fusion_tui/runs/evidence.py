@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.fusion.mirror import allowed_source
-from fusion_tui.fusion.results import result_files
+from fusion_tui.base.procs import signal_name
+from fusion_tui.base.rundir import RunPaths, read_json
+from fusion_tui.base.safefile import open_binary
+from fusion_tui.kinds.fusion.mirror import allowed_source
+from fusion_tui.kinds.fusion.results import result_files
 from fusion_tui.monitor.progress import ProgressState, planned_loads
-from fusion_tui.runs.procs import signal_name
-from fusion_tui.runs.rundir import RunPaths, read_json
-from fusion_tui.safefile import open_binary
 from fusion_tui.store.status import FINISHED_STATUSES
 
 _TAIL_BYTES = 8192

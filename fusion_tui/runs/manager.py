@@ -18,7 +18,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from fusion_tui.config.errors import ConfigError
+from fusion_tui.base import lock, procs
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.faults import FaultError, describe_os_error
+from fusion_tui.base.ids import check_run_id, is_run_id, new_run_id
+from fusion_tui.base.owner import current_user
+from fusion_tui.base.rundir import (
+    RunPaths,
+    read_json,
+    write_atomic,
+    write_json_atomic,
+    write_new,
+)
+from fusion_tui.base.safefile import read_text
+from fusion_tui.base.settings import EXECUTORS, FUSION_SIMULATOR, Settings
 from fusion_tui.config.overrides import Override, parse_overrides
 from fusion_tui.config.templates import RunConfig, build_config, config_from_ini, load_template
 from fusion_tui.executors.local import LocalExecutor
@@ -28,24 +41,12 @@ from fusion_tui.executors.slurm.lookup import find_jobs
 from fusion_tui.executors.slurm.options import SlurmOptions
 from fusion_tui.executors.slurm.options import resolve as resolve_slurm
 from fusion_tui.executors.slurm.watch import CycleReport, SlurmWatcher
-from fusion_tui.faults import FaultError, describe_os_error
-from fusion_tui.runs import cancelling, lock, procs
+from fusion_tui.runs import cancelling
 from fusion_tui.runs.command import check_runnable, expand_command, placeholder_values
 from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
 from fusion_tui.runs.evidence import supervisor_outcome
-from fusion_tui.runs.ids import check_run_id, is_run_id, new_run_id
-from fusion_tui.runs.owner import current_user
 from fusion_tui.runs.provenance import config_hash, provenance, seed_of
-from fusion_tui.runs.rundir import (
-    RunPaths,
-    read_json,
-    write_atomic,
-    write_json_atomic,
-    write_new,
-)
 from fusion_tui.runs.staging import Batch
-from fusion_tui.safefile import read_text
-from fusion_tui.settings import EXECUTORS, FUSION_SIMULATOR, Settings
 from fusion_tui.store.models import EventKind, Run, SlurmJob
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.slurm_jobs import SlurmJobs

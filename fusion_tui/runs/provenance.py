@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from fusion_tui import __version__
-from fusion_tui.safefile import read_text
-from fusion_tui.settings import FUSION_SIMULATOR, Settings
+from fusion_tui.base.safefile import read_text
+from fusion_tui.base.settings import FUSION_SIMULATOR, Settings
 
 _SHA = re.compile(r"[0-9a-f]{40}\Z")
 _LIMIT = 1 << 20

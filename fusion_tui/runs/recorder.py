@@ -24,8 +24,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from fusion_tui.faults import describe
-from fusion_tui.settings import Settings
+from fusion_tui.base.faults import describe
+from fusion_tui.base.settings import Settings
 from fusion_tui.store.first_page import sqlite_path
 
 EXIT_RETRY = 75

@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from fusion_tui.runs import lock
-from fusion_tui.runs.ids import is_run_id, new_run_id
-from fusion_tui.runs.rundir import RunPaths, read_json, write_json_atomic
+from fusion_tui.base import lock
+from fusion_tui.base.ids import is_run_id, new_run_id
+from fusion_tui.base.rundir import RunPaths, read_json, write_json_atomic
 
 STAGING_DIR = ".staging"
 MANIFEST = "manifest.json"

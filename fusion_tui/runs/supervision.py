@@ -19,10 +19,12 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
+from fusion_tui.base import procs
+from fusion_tui.base.rundir import ACTIVE_DIR, RunPaths, read_json, write_json_atomic
+from fusion_tui.base.settings import Settings
 from fusion_tui.executors.local import adopt_if_orphaned
-from fusion_tui.fusion.mirror import ResultMirror
-from fusion_tui.monitor.tracker import ProgressTracker
-from fusion_tui.runs import procs
+from fusion_tui.kinds.fusion.mirror import ResultMirror
+from fusion_tui.kinds.fusion.tracker import ProgressTracker
 from fusion_tui.runs.attempts import SlurmJobInfo
 from fusion_tui.runs.background import PipeLines, Wakeup, say
 from fusion_tui.runs.evidence import (
@@ -32,10 +34,8 @@ from fusion_tui.runs.evidence import (
     recorded_exit,
     supervisor_outcome,
 )
-from fusion_tui.runs.rundir import ACTIVE_DIR, RunPaths, read_json, write_json_atomic
 from fusion_tui.runs.waiter import Forked, exit_record
 from fusion_tui.runs.waiter import start as start_waiter
-from fusion_tui.settings import Settings
 from fusion_tui.store.first_page import sqlite_path
 from fusion_tui.store.status import utcnow
 

@@ -34,9 +34,9 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from fusion_tui.runs import lock, procs
+from fusion_tui.base import lock, procs
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.runs.background import say
-from fusion_tui.runs.rundir import RunPaths
 from fusion_tui.runs.waiter import start as start_waiter
 
 USAGE = ("usage: python -m fusion_tui.runs.supervisor (--lock-fd N [--adopt] | --slurm) "

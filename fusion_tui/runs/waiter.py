@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from fusion_tui.runs import lock, procs
+from fusion_tui.base import lock, procs
+from fusion_tui.base.rundir import RunPaths, read_json, write_json_atomic
 from fusion_tui.runs.background import Wakeup, say
-from fusion_tui.runs.rundir import RunPaths, read_json, write_json_atomic
 
 SUPERVISOR_CHECK_SECONDS = 1.0
 MAX_BACKOFF = 30.0

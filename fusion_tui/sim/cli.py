@@ -25,7 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from fusion_tui.config.errors import ConfigError
+from fusion_tui.base.errors import ConfigError
 from fusion_tui.sim.config import load_config
 from fusion_tui.sim.reporting import Progress, make_logger
 from fusion_tui.sim.runner import Interrupted, SimulationRun, WorkerDied

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.resources import data_dir
+from fusion_tui.base.safefile import read_text
 from fusion_tui.config import schema
-from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
-from fusion_tui.resources import data_dir
-from fusion_tui.safefile import read_text
 from fusion_tui.sim.modulation import DEFAULT_TABLE, ModulationError, ModulationTable
 from fusion_tui.sim.topology import Topology, TopologyError, load_topology
 

@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.safefile import read_text
+from fusion_tui.base.safefile import read_text
 
 # Gb/s -> [(format, reach_km, slots)], FUSION's DEFAULT assumption.
 DEFAULT_TABLE: dict[float, list[tuple[str, float, int]]] = {

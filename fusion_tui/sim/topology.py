@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fusion_tui.resources import data_dir
-from fusion_tui.safefile import read_text
+from fusion_tui.base.resources import data_dir
+from fusion_tui.base.safefile import read_text
 
 TOPOLOGY_LIMIT = 16 << 20
 

@@ -13,8 +13,8 @@ import os
 import sqlite3
 from pathlib import Path
 
-from fusion_tui.faults import FaultError
-from fusion_tui.safefile import open_binary
+from fusion_tui.base.faults import FaultError
+from fusion_tui.base.safefile import open_binary
 from fusion_tui.store.revision import HEAD_REVISION, KNOWN_REVISIONS
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session, sessionmaker
 
-from fusion_tui.runs.owner import current_user
+from fusion_tui.base.owner import current_user
 from fusion_tui.store.database import session_scope
 from fusion_tui.store.models import (
     EventKind,

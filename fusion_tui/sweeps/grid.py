@@ -12,7 +12,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from fusion_tui.config.errors import ConfigError
+from fusion_tui.base.errors import ConfigError
 from fusion_tui.config.overrides import parse_override
 
 SEED_KEY = "builtin_settings.seed"

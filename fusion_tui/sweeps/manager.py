@@ -17,16 +17,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from fusion_tui.config.errors import ConfigError
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.faults import FaultError
+from fusion_tui.base.ids import is_run_id, new_run_id
+from fusion_tui.base.settings import FUSION_SIMULATOR
 from fusion_tui.config.overrides import parse_overrides
 from fusion_tui.executors.slurm.commands import SlurmError
 from fusion_tui.executors.slurm.options import SlurmOptions
-from fusion_tui.faults import FaultError
 from fusion_tui.runs.errors import InvalidState, NotYours, RunError, RunNotFound
-from fusion_tui.runs.ids import is_run_id, new_run_id
 from fusion_tui.runs.manager import PlannedRun, RunManager, check_name
 from fusion_tui.runs.staging import Batch
-from fusion_tui.settings import FUSION_SIMULATOR
 from fusion_tui.store.models import Run, SlurmJob, Sweep
 from fusion_tui.store.slurm_jobs import SLURM
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow

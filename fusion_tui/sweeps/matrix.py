@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 
-from fusion_tui.comparison.results import LoadResult, read_run
+from fusion_tui.runs.results import LoadResult, read_run
 from fusion_tui.store.models import Run
 from fusion_tui.sweeps.grid import Grid
 

@@ -27,15 +27,15 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from fusion_tui.config.errors import ConfigError
-from fusion_tui.faults import FaultError, describe
-from fusion_tui.resources import styles_dir
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.faults import FaultError, describe
+from fusion_tui.base.resources import styles_dir
+from fusion_tui.base.settings import Settings, SettingsError
+from fusion_tui.base.textsafe import one_line
 from fusion_tui.runs.errors import RunError
-from fusion_tui.settings import Settings, SettingsError
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.queue import MAX_PARALLEL
 from fusion_tui.store.status import FINISHED_STATUSES, utcnow
-from fusion_tui.textsafe import one_line
 from fusion_tui.tui.format import safe
 from fusion_tui.tui.widgets.confirm import ConfirmScreen
 
@@ -346,10 +346,10 @@ class FusionApp(App[None]):
     @work(thread=True, exit_on_error=False, exclusive=True, group="doctor")
     def check_fusion_setup(self, run_dir: str, template: str) -> None:
         """After a FUSION run is created: is FUSION set up for it? One line either way."""
+        from fusion_tui.base.rundir import RunPaths
+        from fusion_tui.base.safefile import read_text
         from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
-        from fusion_tui.fusion.doctor import diagnose
-        from fusion_tui.runs.rundir import RunPaths
-        from fusion_tui.safefile import read_text
+        from fusion_tui.kinds.fusion.doctor import diagnose
 
         try:
             sections, _ = parse_ini(read_text(RunPaths(Path(run_dir)).config, TEMPLATE_LIMIT),

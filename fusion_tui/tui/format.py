@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
 
-from fusion_tui.runs.rundir import NOT_READABLE
+from fusion_tui.base.rundir import NOT_READABLE
+from fusion_tui.base.textsafe import one_line, strip_escapes
 from fusion_tui.store.status import local_text
-from fusion_tui.textsafe import one_line, strip_escapes
 
 STATUS_STYLE = {
     "PENDING": "bold blue",

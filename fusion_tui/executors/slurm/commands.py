@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fusion_tui.textsafe import one_line
+from fusion_tui.base.textsafe import one_line
 
 TIMEOUT_SECONDS = 60.0
 _SEP = "|"

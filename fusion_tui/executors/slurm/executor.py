@@ -12,13 +12,13 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from fusion_tui.config.errors import ConfigError
+from fusion_tui.base import procs
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.rundir import RunPaths, write_atomic, write_json_atomic
+from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
 from fusion_tui.executors.slurm.jobscript import render, render_array
 from fusion_tui.executors.slurm.options import SlurmOptions
-from fusion_tui.runs import procs
-from fusion_tui.runs.rundir import RunPaths, write_atomic, write_json_atomic
-from fusion_tui.settings import Settings
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])
 # Filesystems that are local to one machine by nature.

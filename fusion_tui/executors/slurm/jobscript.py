@@ -14,9 +14,9 @@ import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from fusion_tui.config.errors import ConfigError
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.executors.slurm.options import SlurmOptions
-from fusion_tui.runs.rundir import RunPaths
 
 JOB_SCRIPT = "job.sh"
 JOB_LOG = "slurm-%j.out"

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from fusion_tui.base.rundir import RunPaths, read_json
+from fusion_tui.base.safefile import read_text
 from fusion_tui.executors.slurm.commands import NamedJob, QueueEntry, SlurmClient
-from fusion_tui.runs.rundir import RunPaths, read_json
-from fusion_tui.safefile import read_text
 from fusion_tui.store.models import Run
 
 _NAME = re.compile(r"^#SBATCH --job-name=(\S+)$", re.M)

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from fusion_tui.config.errors import ConfigError
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.settings import Settings
 from fusion_tui.config.templates import SLURM_KEYS as KEYS
-from fusion_tui.settings import Settings
 
 _NAME = re.compile(r"[A-Za-z0-9_.\-+]{1,128}\Z")
 _MEM = re.compile(r"\d{1,9}[KMGT]?\Z", re.IGNORECASE)

@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.executors.slurm.commands import JobRecord, SlurmClient, SlurmError
 from fusion_tui.executors.slurm.states import ENDING_TEXT, final_status
-from fusion_tui.monitor.tracker import ProgressTracker
+from fusion_tui.kinds.fusion.tracker import ProgressTracker
 from fusion_tui.runs.evidence import (
     Outcome,
     decide,
@@ -27,7 +28,6 @@ from fusion_tui.runs.evidence import (
     tail_text,
     with_results,
 )
-from fusion_tui.runs.rundir import RunPaths, read_json
 from fusion_tui.store.status import RunStatus, utcnow
 
 # How long a job may be gone from squeue, unknown to sacct and scontrol, before it is lost.

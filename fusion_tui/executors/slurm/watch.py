@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from fusion_tui.base.rundir import RunPaths, read_json
+from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm.commands import TIMEOUT_SECONDS, SlurmClient, SlurmError
 from fusion_tui.executors.slurm.lookup import find_jobs
 from fusion_tui.executors.slurm.settle import (
@@ -25,9 +27,7 @@ from fusion_tui.executors.slurm.settle import (
     settle,
 )
 from fusion_tui.executors.slurm.states import queued_status
-from fusion_tui.monitor.tracker import ProgressTracker
-from fusion_tui.runs.rundir import RunPaths, read_json
-from fusion_tui.settings import Settings
+from fusion_tui.kinds.fusion.tracker import ProgressTracker
 from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.slurm_jobs import SlurmJobs

@@ -24,10 +24,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from fusion_tui.artifacts import Artifact, UnsafePath, list_artifacts, resolve_artifact
-from fusion_tui.runs.rundir import folder_readable
-from fusion_tui.safefile import open_binary
-from fusion_tui.textsafe import strip_escapes
+from fusion_tui.base.rundir import folder_readable
+from fusion_tui.base.safefile import open_binary
+from fusion_tui.base.textsafe import strip_escapes
+from fusion_tui.runs.artifacts import Artifact, UnsafePath, list_artifacts, resolve_artifact
 from fusion_tui.tui.format import closed_folder, safe
 from fusion_tui.tui.widgets.key_bar import KeyBar
 

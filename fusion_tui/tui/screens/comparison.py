@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Header, Static
 
 from fusion_tui.comparison.compare import Comparison, RunData, compare, default_keys, load_runs
 from fusion_tui.comparison.export import write_export
-from fusion_tui.comparison.results import METRICS
+from fusion_tui.runs.results import METRICS
 from fusion_tui.tui.format import safe
 from fusion_tui.tui.widgets.comparison_chart import ComparisonChart
 from fusion_tui.tui.widgets.key_bar import KeyBar

@@ -17,10 +17,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, ProgressBar, Static
 
+from fusion_tui.base.rundir import NOT_READABLE, RunPaths, folder_readable
 from fusion_tui.monitor.log_index import LogIndex
 from fusion_tui.monitor.proctree import TreeSampler
-from fusion_tui.monitor.watch import RunSnapshot, RunTail
-from fusion_tui.runs.rundir import NOT_READABLE, RunPaths, folder_readable
+from fusion_tui.runs.tail import RunSnapshot, RunTail
 from fusion_tui.store.models import Run, RunEvent, results_note
 from fusion_tui.store.status import RunStatus, local_text
 from fusion_tui.tui.format import (

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
-from fusion_tui.runs.rundir import RunPaths, folder_readable
+from fusion_tui.base.rundir import RunPaths, folder_readable
 from fusion_tui.tui.format import closed_folder
 from fusion_tui.tui.widgets.key_bar import KeyBar
 from fusion_tui.tui.widgets.log_view import LogView

@@ -15,8 +15,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Checkbox, Header, Input, Label, Select, Static, TextArea
 
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.faults import describe
+from fusion_tui.base.settings import BUILTIN_SIMULATOR, FUSION_SIMULATOR
 from fusion_tui.config import schema, validator
-from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.templates import RunConfig as _RunConfig
 from fusion_tui.config.templates import (
     SectionDict,
@@ -25,9 +27,7 @@ from fusion_tui.config.templates import (
     load_template,
     parse_ini,
 )
-from fusion_tui.faults import describe
-from fusion_tui.fusion import schema as fusion_schema
-from fusion_tui.settings import BUILTIN_SIMULATOR, FUSION_SIMULATOR
+from fusion_tui.kinds.fusion import schema as fusion_schema
 from fusion_tui.store.models import Run
 from fusion_tui.sweeps.grid import Grid, overrides_between, parse_axes, parse_seeds
 from fusion_tui.tui.format import safe

@@ -17,8 +17,8 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker
 
-from fusion_tui.runs.owner import current_user
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.base.owner import current_user
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.store.first_page import ListedRun, read_first_page
 from fusion_tui.store.query import SORTABLE_COLUMNS, RunQuery
 from fusion_tui.store.status import RunStatus
@@ -26,7 +26,7 @@ from fusion_tui.tui.widgets.key_bar import KeyBar
 from fusion_tui.tui.widgets.runs_table import PAGE, RowData, RunsTable
 
 if TYPE_CHECKING:
-    from fusion_tui.monitor.watch import RunSnapshot
+    from fusion_tui.runs.tail import RunSnapshot
     from fusion_tui.store.models import Run
     from fusion_tui.store.runs_repo import Queue
 
@@ -248,7 +248,7 @@ class RunsScreen(Screen[None]):
                     self._tail(run_id, paths), group="watch", name=f"watch-{run_id}")
 
     async def _tail(self, run_id: str, paths: RunPaths) -> None:
-        from fusion_tui.monitor.watch import RunTail  # aiofiles: not needed for a first frame
+        from fusion_tui.runs.tail import RunTail  # aiofiles: not needed for a first frame
 
         tail = RunTail(paths.progress, paths.log, paths.config, paths.output)
         while True:

@@ -7,8 +7,8 @@ import math
 
 from textual_plotext import PlotextPlot
 
+from fusion_tui.base.textsafe import one_line
 from fusion_tui.comparison.compare import Comparison
-from fusion_tui.textsafe import one_line
 
 MAX_LINES = 12  # more lines than this cannot be told apart in a terminal
 COLORS = ("blue+", "red+", "green+", "orange", "magenta+", "cyan+", "yellow", "white")

@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from fusion_tui.runs.rundir import NOT_READABLE
+from fusion_tui.base.rundir import NOT_READABLE
 from fusion_tui.tui.format import (
     duration,
     eta,
@@ -37,7 +37,7 @@ from fusion_tui.tui.format import (
 )
 
 if TYPE_CHECKING:
-    from fusion_tui.monitor.watch import RunSnapshot
+    from fusion_tui.runs.tail import RunSnapshot
 
 PAGE = 200
 COLUMNS = (

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from fusion_tui.runs.owner import current_user
+from fusion_tui.base.owner import current_user
 
 revision = "0006"
 down_revision = "0005"

@@ -31,7 +31,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from fusion_tui.safefile import open_regular
+from fusion_tui.base.safefile import open_regular
 
 MAX_RESULT_BYTES = 256 << 20  # one file's logical size; larger ones are left
 MAX_FILES = 10_000

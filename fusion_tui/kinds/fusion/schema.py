@@ -15,8 +15,8 @@ from __future__ import annotations
 import ast
 import math
 
+from fusion_tui.base.errors import ConfigError
 from fusion_tui.config import schema as common
-from fusion_tui.config.errors import ConfigError
 from fusion_tui.config.schema import Sections
 
 FLOAT, INT, BOOL, TEXT, DICT = "float", "int", "bool", "text", "dict"

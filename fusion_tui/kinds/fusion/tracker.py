@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fusion_tui.fusion.log import FusionLogParser
+from fusion_tui.kinds.fusion.log import FusionLogParser
 from fusion_tui.monitor.lines import LineReader
 from fusion_tui.monitor.progress import ProgressReader, ProgressState, planned_totals
 

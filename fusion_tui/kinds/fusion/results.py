@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.safefile import read_bytes
+from fusion_tui.base.safefile import read_bytes
 from fusion_tui.sim.stats import ci_half_width
 
 # The largest result file read back (chart, comparison): FUSION's are a few MB; a larger

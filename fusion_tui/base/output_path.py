@@ -26,8 +26,8 @@ import time
 from enum import Enum
 from pathlib import Path
 
-from fusion_tui.faults import FaultError, describe_os_error
-from fusion_tui.safefile import file_kind
+from fusion_tui.base.faults import FaultError, describe_os_error
+from fusion_tui.base.safefile import file_kind
 
 PIPE_WAIT = 10.0
 _PIPE_POLL = 0.05

@@ -26,8 +26,8 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from fusion_tui.runs.ids import check_run_id
-from fusion_tui.safefile import read_text
+from fusion_tui.base.ids import check_run_id
+from fusion_tui.base.safefile import read_text
 
 ACTIVE_DIR = ".active"
 JSON_LIMIT = 1 << 20

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from fusion_tui.config.errors import ConfigError
-from fusion_tui.fusion import schema
-from fusion_tui.settings import Settings
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.settings import Settings
+from fusion_tui.kinds.fusion import schema
 
 # FUSION's names for the networks it ships and the files it reads them from
 # (fusion/io/structure.py): `network` must be one of these names.

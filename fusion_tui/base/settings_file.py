@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.safefile import read_text
+from fusion_tui.base.safefile import read_text
 
 CONFIG_VARIABLE = "FUSION_TUI_CONFIG"
 NO_FILE = "none"

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from fusion_tui.runs.rundir import RunPaths
+from fusion_tui.base.rundir import RunPaths
 
 
 class UnsafePath(ValueError):

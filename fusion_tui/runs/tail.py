@@ -15,12 +15,12 @@ from pathlib import Path
 
 import aiofiles
 
-from fusion_tui.fusion.log import FusionLogParser
-from fusion_tui.fusion.results import read_point, result_files
+from fusion_tui.base.safefile import open_regular
+from fusion_tui.kinds.fusion.log import FusionLogParser
+from fusion_tui.kinds.fusion.results import read_point, result_files
 from fusion_tui.monitor.events import normalise
 from fusion_tui.monitor.lines import LineSplitter
 from fusion_tui.monitor.progress import ErlangPoint, ProgressState, planned_totals
-from fusion_tui.safefile import open_regular
 
 _READ_LIMIT = 4 << 20
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.resources import shipped_templates_dir
-from fusion_tui.settings_file import (
+from fusion_tui.base.resources import shipped_templates_dir
+from fusion_tui.base.settings_file import (
     CONFIG_VARIABLE,
     NO_FILE,
     SettingsFileError,
