@@ -1,7 +1,9 @@
 """A stand-in simulator for lifecycle tests: a real process with controllable behaviour.
 
 Reads its `[fake]` section from the config: `behaviour` (ok, fail, pool, ignore_term,
-no_progress, hang, silent, split_worker, hog, wait_go), `sleep` (seconds per iteration).
+no_progress, hang, silent, split_worker, hog, wait_go, hold), `sleep` (seconds per iteration).
+`hold` waits until the file named by `go` exists, then runs as `ok` (for drills that must
+know every run was created before any of them ends).
 `wait_go` writes its pid, then waits until a file `go` appears in its output folder and
 exits with the status that file holds (write it atomically), saying nothing else (for
 drills that must decide when it ends). `hog` takes 64 MiB more memory every iteration
@@ -52,6 +54,9 @@ def main() -> int:
             time.sleep(0.02)
         with open(go) as fh:
             return int(fh.read().strip() or "0")
+    if behaviour == "hold":
+        while not os.path.exists(cfg.get("fake", "go")):
+            time.sleep(0.02)
     if behaviour == "silent":
         time.sleep(pause)
         return 0

@@ -86,11 +86,13 @@ def test_queue_starts_in_creation_order_within_limit(
     svc = open_services(make_settings(tmp_path, db_url))
     svc.store.set_queue(max_concurrent=limit)
     try:
-        created = [svc.manager.create("fake", name=f"q{i}", overrides=["fake.sleep=0.1"])
-                   for i in range(count)]
+        go = tmp_path / "go"  # no run ends before all are created, however slow creation is
+        created = [svc.manager.create("fake", name=f"q{i}", overrides=[
+            "fake.sleep=0.1", "fake.behaviour=hold", f"fake.go={go}"]) for i in range(count)]
         assert [r.status for r in created[:limit]] == [RunStatus.RUNNING] * limit
         assert all(r.status == RunStatus.PENDING for r in created[limit:])
         assert "queued" in kinds(svc, created[-1].id)
+        go.write_text("")
         finished = [svc.manager.wait(r.id, timeout=60) for r in created]
         assert all(r.status == RunStatus.COMPLETED for r in finished)
         _assert_started_in_order_within_limit(finished, limit)
