@@ -21,7 +21,6 @@ from typing import ClassVar, Protocol
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.config.schema import Sections
-from fusion_tui.kinds.command import check_runnable, expand_command, placeholder_values
 from fusion_tui.kinds.formats import results as result_files
 from fusion_tui.monitor.progress import ProgressState
 from fusion_tui.monitor.tracker import LogParser, ProgressTracker
@@ -112,6 +111,9 @@ class RunKind(ABC):
     def launch(self, run_id: str, paths: RunPaths, settings: Settings) -> Launch:
         """The run's command line, checked: ConfigError, before anything is created,
         when the program or its directory is missing."""
+        # Here, not above: a supervisor loads every kind and never builds a command line.
+        from fusion_tui.kinds.command import check_runnable, expand_command, placeholder_values
+
         self.check_setup(settings)
         argv = expand_command(self.command_template(settings),
                               placeholder_values(run_id, paths, settings),

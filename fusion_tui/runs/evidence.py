@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from fusion_tui.base.documents import EXITED, ExitRecord, StatusRecord
 from fusion_tui.base.procs import signal_name
@@ -38,10 +37,6 @@ class Outcome:
     error: str | None
     recovered: str | None = None
     note: str | None = None  # what a bounded copy of the results left in the simulator's folder
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "exit_code": self.exit_code, "error": self.error,
-                "recovered": self.recovered, "note": self.note}
 
 
 FINAL = frozenset(s.value for s in FINISHED_STATUSES)

@@ -14,7 +14,6 @@ from fusion_tui.config.schema import Sections
 from fusion_tui.kinds.formats import keys as fusion_keys
 from fusion_tui.kinds.formats.loglines import FusionLogParser
 from fusion_tui.kinds.kind import RunKind
-from fusion_tui.sim.config import OURS, sim_config
 from fusion_tui.sim.keys import ALLOCATION_METHODS, KNOWN
 
 
@@ -23,9 +22,12 @@ class BuiltinKind(RunKind):
     reader = "fusion-tui or FUSION"
     command_setting = "FUSION_TUI_SIMULATOR_COMMAND"
     allocation_methods = ALLOCATION_METHODS
-    seed_key = (OURS, "seed")
+    seed_key = ("builtin_settings", "seed")
 
     def validate(self, sections: Sections, run_dir: Path) -> None:
+        # Here, not above: a supervisor loads every kind and never validates.
+        from fusion_tui.sim.config import sim_config
+
         sim_config({s: dict(v) for s, v in sections.items()}, run_dir)
 
     def check_value(self, section: str, key: str, raw: str) -> None:

@@ -15,7 +15,7 @@ from fusion_tui.base.settings import FUSION_SIMULATOR, Settings
 from fusion_tui.config.schema import Sections
 from fusion_tui.kinds.formats import keys
 from fusion_tui.kinds.formats.loglines import FusionLogParser
-from fusion_tui.kinds.fusion import doctor, schema
+from fusion_tui.kinds.fusion import schema
 from fusion_tui.kinds.fusion.results import FusionResults, fusion_folder
 from fusion_tui.kinds.fusion.tracker import ProgressTracker
 from fusion_tui.kinds.kind import Check, RunKind, Say
@@ -76,4 +76,7 @@ class FusionKind(RunKind):
 
     def doctor(self, settings: Settings, sections: Sections | None = None,
                template: str | None = None) -> list[Check]:
-        return doctor.diagnose(settings, sections, template or "fusion")
+        # Here, not above: a supervisor loads every kind and never runs the checks.
+        from fusion_tui.kinds.fusion.doctor import diagnose
+
+        return diagnose(settings, sections, template or "fusion")
