@@ -14,6 +14,7 @@ from fusion_tui.base.resources import shipped_templates_dir
 from fusion_tui.config.overrides import parse_override
 from fusion_tui.config.schema import erlang_values
 from fusion_tui.config.templates import build_config, list_templates
+from fusion_tui.kinds.registry import kind_for
 from fusion_tui.services import open_services
 
 SHIPPED = [shipped_templates_dir()]
@@ -26,24 +27,24 @@ def test_shipped_templates_are_valid() -> None:
     assert names["fusion"].simulator == "fusion"
     assert names["minimal"].simulator == names["default"].simulator == "builtin"
     for name in names:
-        build_config(name, [], SHIPPED, RUN_DIR)
+        build_config(name, [], SHIPPED, RUN_DIR, kind_for)
 
 
 def test_erlang_list_is_inclusive() -> None:
     config = build_config("minimal", [parse_override("general_settings.erlang_stop=900")],
-                          SHIPPED, RUN_DIR)
+                          SHIPPED, RUN_DIR, kind_for)
     assert erlang_values(config.sections) == [300.0, 600.0, 900.0]
     half = build_config("minimal", [parse_override("general_settings.erlang_step=0.1"),
                                     parse_override("general_settings.erlang_start=0.1"),
                                     parse_override("general_settings.erlang_stop=0.3")],
-                        SHIPPED, RUN_DIR)
+                        SHIPPED, RUN_DIR, kind_for)
     assert len(half.erlangs) == 3
 
 
 def test_overrides_merge_and_freeze() -> None:
     config = build_config("minimal", [parse_override("routing_settings.k_paths=3"),
                                       parse_override("general_settings.thread_num=x=y %s")],
-                          SHIPPED, RUN_DIR)
+                          SHIPPED, RUN_DIR, kind_for)
     ini = config.to_ini()
     assert "k_paths = 3" in ini
     assert "thread_num = x=y %s" in ini
@@ -172,7 +173,7 @@ def test_user_template_shadows_shipped(tmp_path: Path, sqlite_url: str) -> None:
     text = (shipped_templates_dir() / "minimal.ini").read_text()
     (settings.user_templates_dir / "minimal.ini").write_text(
         text.replace("max_iters = 2", "max_iters = 7"))
-    config = build_config("minimal", [], settings.template_dirs, RUN_DIR)
+    config = build_config("minimal", [], settings.template_dirs, RUN_DIR, kind_for)
     assert config.iterations == 7
 
 

@@ -18,11 +18,12 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.resources import shipped_templates_dir
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
-from fusion_tui.config import validator
 from fusion_tui.config.templates import build_config, load_template, parse_ini
+from fusion_tui.kinds.formats import keys as fusion_keys
+from fusion_tui.kinds.formats.loglines import FusionLogParser
 from fusion_tui.kinds.fusion import doctor
 from fusion_tui.kinds.fusion import schema as fusion_schema
-from fusion_tui.kinds.fusion.log import FusionLogParser
+from fusion_tui.kinds.registry import kind_for
 from fusion_tui.monitor.progress import ProgressState
 from fusion_tui.runs.tail import RunTail
 from fusion_tui.services import Services, open_services
@@ -77,7 +78,7 @@ def _sections(name: str = "fusion") -> dict[str, dict[str, str]]:
 def test_shipped_template_holds_every_key_fusion_requires() -> None:
     sections = _sections()
     fusion_schema.validate(sections)
-    for table in (fusion_schema.REQUIRED, fusion_schema.ALSO_NEEDED):
+    for table in (fusion_keys.REQUIRED, fusion_keys.ALSO_NEEDED):
         for section, keys in table.items():
             assert set(keys) <= set(sections[section]), section
     mods = sections["general_settings"]["mod_assumption_path"]
@@ -99,13 +100,13 @@ def test_fusion_rules_not_ours(tmp_path: Path) -> None:
         *parse_overrides("general_settings.blocking_type_ci='request'",
                          "general_settings.allocation_method=priority_first",
                          "rl_settings.gamma=0.5", "routing_settings.precompute_paths=True")],
-        dirs, tmp_path)
+        dirs, tmp_path, kind_for)
     assert config.sections["general_settings"]["allocation_method"] == "priority_first"
     assert config.sections["rl_settings"]["gamma"] == "0.5"
     with pytest.raises(ConfigError, match="allocation_method"):
-        validator.validate({**_sections("minimal"), "general_settings": {
+        kind_for("builtin").validate({**_sections("minimal"), "general_settings": {
             **_sections("minimal")["general_settings"],
-            "allocation_method": "priority_first"}}, "builtin", tmp_path)
+            "allocation_method": "priority_first"}}, tmp_path)
 
 
 def parse_overrides(*texts: str) -> list:  # type: ignore[type-arg]
@@ -123,7 +124,8 @@ def parse_overrides(*texts: str) -> list:  # type: ignore[type-arg]
 def test_what_fusion_would_refuse_is_refused_first(tmp_path: Path, override: str,
                                                    message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        build_config("fusion", parse_overrides(override), [shipped_templates_dir()], tmp_path)
+        build_config("fusion", parse_overrides(override), [shipped_templates_dir()], tmp_path,
+                     kind_for)
 
 
 def test_cli_refuses_in_one_line_and_creates_nothing(fusion_settings: Settings) -> None:
@@ -204,7 +206,7 @@ def test_fusion_run_completes_with_results_in_its_folder(fusion_services: Servic
     assert sorted(p.name for p in paths.output.iterdir()) == ["300.0_erlang.json",
                                                              "600.0_erlang.json"]
     assert (done.current_iteration, done.total_iterations) == (4, 4)
-    tail = RunTail(paths.progress, paths.log, paths.config, paths.output)
+    tail = RunTail(paths, kind_for("fusion"))
     import asyncio
     asyncio.run(tail.poll())
     snap = tail.snapshot()

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusion_tui.kinds.fusion.log import FusionLogParser
+from fusion_tui.kinds.formats.loglines import FusionLogParser
 from fusion_tui.kinds.fusion.tracker import ProgressTracker
 from fusion_tui.monitor.lines import LineReader
 from fusion_tui.monitor.progress import ProgressReader, ProgressState

@@ -13,8 +13,8 @@ from conftest import make_settings
 from helpers import migrate_to, run_cli
 from test_fusion import make_checkout
 
+from fusion_tui.base.git import git_commit
 from fusion_tui.base.settings import Settings
-from fusion_tui.runs.provenance import git_commit
 from fusion_tui.services import Services, open_services
 
 

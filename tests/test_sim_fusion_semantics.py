@@ -12,8 +12,8 @@ from sim_helpers import run_sim, write_config
 
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.resources import shipped_templates_dir
-from fusion_tui.config import validator
 from fusion_tui.config.templates import load_template
+from fusion_tui.kinds.registry import kind_for
 from fusion_tui.sim.config import sim_config
 from fusion_tui.sim.engine import RoutingTable, _place_sliced, simulate_iteration
 from fusion_tui.sim.modulation import DEFAULT_TABLE, ModulationTable
@@ -98,7 +98,7 @@ def test_fusions_own_template_runs_unchanged_in_the_builtin(tmp_path: Path) -> N
     config = sim_config(_sections("fusion"), tmp_path)
     assert config.max_segments == 4 and config.fallback_formats and config.early_stop
     assert config.bandwidths == MIX and config.warmup_requests == 0
-    validator.validate(_sections("fusion"), "builtin", tmp_path)
+    kind_for("builtin").validate(_sections("fusion"), tmp_path)
 
 
 def test_modulation_sets_and_paths_resolve_like_fusion(tmp_path: Path,

@@ -21,9 +21,11 @@ from conftest import make_settings
 from helpers import alive, eventually, poll_until, run_cli, worker_pids
 
 from fusion_tui.base import lock, procs
-from fusion_tui.base.rundir import RunPaths, read_json, write_atomic
+from fusion_tui.base.atomic import write_atomic
+from fusion_tui.base.documents import RecorderReport
+from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.base.settings import Settings
-from fusion_tui.runs.supervision import Reporter, progress_sync_seconds
+from fusion_tui.runs.supervision.reporter import Reporter, progress_sync_seconds
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
@@ -107,7 +109,7 @@ def test_an_adopting_supervisor_knows_waiters_of_both_kinds(tmp_path: Path) -> N
     started as a process of its own (its own marker); a forked one carries the
     supervisor's. A process with the right pid and start time but neither marker is
     not the run's waiter."""
-    from fusion_tui.runs.supervision import Supervisor
+    from fusion_tui.runs.supervision.supervisor import Supervisor
 
     run_id = "0123456789ab"
     paths = RunPaths(tmp_path / run_id)
@@ -122,8 +124,8 @@ def test_an_adopting_supervisor_knows_waiters_of_both_kinds(tmp_path: Path) -> N
             eventually(Path(f"/proc/{proc.pid}/cmdline").read_bytes)
             started = procs.start_time(proc.pid)
             assert started is not None
-            supervisor.waiter_identity = (proc.pid, started)
-            found[name] = supervisor._waiter_alive()
+            supervisor.processes.waiter_identity = (proc.pid, started)
+            found[name] = supervisor.processes.waiter_alive()
         finally:
             proc.kill()
             proc.wait()
@@ -399,10 +401,10 @@ def _queued_run(tmp_path: Path, sqlite_url: str) -> tuple[Settings, Run]:
         svc.close()
 
 
-def _progress_report(run_id: str) -> dict[str, object]:
-    """A supervisor's progress document for `run_id`, as the recorder reads it."""
-    return {"run_id": run_id, "supervisor": [os.getpid(), 1.0], "process": None,
-            "signals": [], "progress": {"current_erlang": 100.0, "total_erlangs": 2}}
+def _progress_report(run_id: str) -> RecorderReport:
+    """A supervisor's progress report for `run_id`."""
+    return RecorderReport(run_id, (os.getpid(), 1.0), None, (),
+                          {"current_erlang": 100.0, "total_erlangs": 2})
 
 
 def test_the_reporter_lets_its_idle_helper_go_once_the_run_is_no_longer_young(
@@ -438,7 +440,7 @@ def test_the_served_recorder_answers_each_document_and_never_creates_a_store(
         helper.stdin.flush()
         return helper.stdout.readline().strip()
 
-    progress = _progress_report(run.id)
+    progress = _progress_report(run.id).to_json()
     assert ask(json.dumps(progress)) == "ok"
     svc = open_services(settings)
     try:

@@ -15,6 +15,7 @@ from helpers import cli_env, open_new_run, until
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.config.overrides import parse_override
 from fusion_tui.config.templates import RunConfig, apply_overrides, load_template
+from fusion_tui.kinds.registry import kind_for
 from fusion_tui.services import open_services
 
 BAD = [
@@ -68,7 +69,8 @@ def test_new_and_the_simulator_refuse_the_same_values_with_the_same_line(
 
     template, sections = load_template("minimal", settings.template_dirs)
     config = tmp_path / "config.ini"
-    merged = apply_overrides(sections, [parse_override(override)], "minimal", "builtin")
+    merged = apply_overrides(sections, [parse_override(override)], "minimal",
+                             kind_for("builtin"))
     config.write_text(RunConfig(template, merged).to_ini())
     sim = subprocess.run([sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config),
                           "--output_dir", str(tmp_path / "out")],

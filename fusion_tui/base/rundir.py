@@ -1,4 +1,5 @@
-"""The run directory contract and atomic writes of the files in it.
+"""The run directory contract, and reading and writing its JSON files (whole, through
+`base/atomic.py`; their content is typed in `base/documents.py`).
 
     <runs_dir>/<run_id>/
         config.ini        frozen configuration, never changed
@@ -26,6 +27,7 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from fusion_tui.base.atomic import write_atomic
 from fusion_tui.base.ids import check_run_id
 from fusion_tui.base.safefile import read_text
 
@@ -119,27 +121,6 @@ class RunPaths(NamedTuple):
         self.log.touch()
 
 
-def write_atomic(path: Path, data: str, *, durable: bool = True) -> None:
-    """Write via a temp file in the same folder, fsync, then rename over `path`.
-
-    `durable=False` leaves the fsync to the caller (one `os.sync()` after writing the
-    folders of a whole sweep, instead of thousands of fsyncs).
-    """
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_new(path: Path, data: str) -> None:
     """Create `path` with `data` (it must not exist): for files in a folder nobody can
     see yet, where a temporary file and a rename would only cost time."""
@@ -147,8 +128,13 @@ def write_new(path: Path, data: str) -> None:
         fh.write(data)
 
 
+def json_text(value: Any) -> str:
+    """How a run folder's JSON files are written: indented, keys sorted."""
+    return json.dumps(value, indent=2, sort_keys=True) + "\n"
+
+
 def write_json_atomic(path: Path, value: Any, *, durable: bool = True) -> None:
-    write_atomic(path, json.dumps(value, indent=2, sort_keys=True) + "\n", durable=durable)
+    write_atomic(path, json_text(value), durable=durable)
 
 
 def read_json(path: Path) -> dict[str, Any] | None:

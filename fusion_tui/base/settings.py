@@ -115,19 +115,6 @@ class Settings:
     def is_development(self) -> bool:
         return self.environment == "development"
 
-    def command_for(self, simulator: str) -> str:
-        """The command template that runs `simulator`."""
-        if simulator == FUSION_SIMULATOR:
-            return self.fusion_command
-        return self.simulator_command
-
-    def cwd_for(self, simulator: str) -> Path | None:
-        """Working directory of `simulator`; None means the run directory.
-
-        FUSION must run in its checkout: it finds `data/` and writes results from there.
-        """
-        return self.fusion_home if simulator == FUSION_SIMULATOR else self.simulator_cwd
-
     def resolved_fusion_python(self) -> Path:
         """FUSION's interpreter: the setting, else the checkout's own venv, else ours."""
         if self.fusion_python is not None:

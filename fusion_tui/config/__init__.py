@@ -1,1 +1,2 @@
-"""Run configuration: INI templates, `section.key=value` overrides and validation."""
+"""Run configuration, whatever the kind of run: INI templates, `section.key=value`
+overrides and the schema machinery (each kind of run brings its own rules: `kinds/`)."""

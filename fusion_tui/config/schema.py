@@ -1,4 +1,6 @@
-"""What a run configuration must hold, and the checks run before anything is created.
+"""The machinery of a configuration schema: a table of keys (type, required, bounds) and
+the checks run against it before anything is created, whichever kind of run owns the
+table (the built-in simulator's is `sim/keys.py`).
 
 Values stay strings (the INI the simulator reads); validation only proves they parse.
 Booleans are written `True`/`False` and `None` means unset, as in FUSION.
@@ -14,9 +16,6 @@ from dataclasses import dataclass
 from fusion_tui.base.errors import ConfigError
 
 Sections = Mapping[str, Mapping[str, str]]
-
-ALLOCATION_METHODS = ("first_fit", "best_fit", "last_fit")
-
 
 @dataclass(frozen=True)
 class Key:
@@ -36,45 +35,6 @@ class Key:
 MAX_LOAD_POINTS = 10_000
 MAX_VALUE_LENGTH = 4096
 MAX_DISTRIBUTION_ENTRIES = 64
-
-KEYS: tuple[Key, ...] = (
-    Key("general_settings", "erlang_start", "float", minimum=0, maximum=1e7),
-    Key("general_settings", "erlang_stop", "float", minimum=0, maximum=1e7),
-    Key("general_settings", "erlang_step", "float", minimum=0, exclusive_minimum=True,
-        maximum=1e7),
-    Key("general_settings", "max_iters", "int", minimum=1, maximum=100_000),
-    Key("general_settings", "num_requests", "int", minimum=1, maximum=100_000_000),
-    Key("general_settings", "holding_time", "float", minimum=0, exclusive_minimum=True,
-        maximum=1e9),
-    Key("general_settings", "request_distribution", "json"),
-    Key("general_settings", "guard_slots", "int", minimum=0, maximum=1000),
-    Key("general_settings", "allocation_method", "choice", choices=ALLOCATION_METHODS),
-    Key("general_settings", "route_method", "str", required=False),
-    Key("general_settings", "thread_num", "str", required=False),
-    Key("general_settings", "mod_assumption", "str", required=False),
-    Key("general_settings", "mod_assumption_path", "str", required=False),
-    Key("general_settings", "blocking_type_ci", "str", required=False),  # unused; FUSION: any text
-    Key("general_settings", "ci_target", "float", required=False, minimum=0,
-        exclusive_minimum=True, maximum=100),
-    Key("general_settings", "seed", "int", required=False, minimum=0, maximum=2**63 - 1),
-    Key("topology_settings", "network", "str"),
-    Key("topology_settings", "cores_per_link", "int", minimum=1, maximum=64),
-    Key("topology_settings", "bw_per_slot", "float", required=False, minimum=0,
-        exclusive_minimum=True, maximum=1e6),
-    Key("topology_settings", "const_link_weight", "bool", required=False),
-    Key("routing_settings", "k_paths", "int", minimum=1, maximum=64),
-    Key("spectrum_settings", "c_band", "int", minimum=1, maximum=100_000),
-    Key("file_settings", "file_type", "str", required=False),
-    # The built-in simulator's own keys (not FUSION's), see fusion_tui.sim.config.
-    Key("builtin_settings", "seed", "int", required=False, minimum=0, maximum=2**63 - 1),
-    Key("builtin_settings", "warmup_requests", "int", required=False, minimum=0,
-        maximum=100_000_000),
-    Key("builtin_settings", "early_stop", "bool", required=False),
-    Key("builtin_settings", "ignore_unsupported", "bool", required=False),
-)
-
-KNOWN = {(k.section, k.name): k for k in KEYS}
-
 
 def _unset(value: str) -> bool:
     return value.strip() in ("", "None")
@@ -143,9 +103,15 @@ def _check_distribution(key: Key, raw: str) -> None:
                              f"probabilities must sum to 1, they sum to {total:g}")
 
 
-def check_value(section: str, key: str, raw: str) -> None:
-    """Check one value on its own (type, bounds); unknown keys pass."""
-    known = KNOWN.get((section, key))
+def index(keys: tuple[Key, ...]) -> dict[tuple[str, str], Key]:
+    """A table of keys by (section, name)."""
+    return {(k.section, k.name): k for k in keys}
+
+
+def check_value(known_keys: Mapping[tuple[str, str], Key], section: str, key: str,
+                raw: str) -> None:
+    """Check one value on its own (type, bounds); keys not in the table pass."""
+    known = known_keys.get((section, key))
     if known is None:
         return
     if _unset(raw):
@@ -155,18 +121,15 @@ def check_value(section: str, key: str, raw: str) -> None:
     _check(known, raw)
 
 
-def validate(sections: Sections) -> None:
-    """Raise ConfigError for the first problem found, in a stable order.
-
-    These are the rules of every simulator; the built-in simulator adds its own
-    (`fusion_tui.config.validator`).
-    """
+def validate(sections: Sections, keys: tuple[Key, ...]) -> None:
+    """Raise ConfigError for the first problem found against the table `keys`, in a
+    stable order."""
     for section, values in sections.items():
         for name, text in values.items():
             if len(text) > MAX_VALUE_LENGTH:
                 raise ConfigError.at(section, name, f"at most {MAX_VALUE_LENGTH} characters, "
                                                     f"got {len(text)}")
-    for key in KEYS:
+    for key in keys:
         raw = sections.get(key.section, {}).get(key.name)
         if raw is None or _unset(raw):
             if key.required:

@@ -1,4 +1,5 @@
-"""INI templates: find them, read them, merge overrides, validate, freeze.
+"""INI templates: find them, read them, merge overrides, validate (by the rules of the
+kind of run, which the caller passes in: `kinds/`), freeze.
 
 A template may carry a `[fusion_tui]` section (`simulator`, `description`, `executor`
 and the Slurm options `partition`, `account`, `qos`, `time`, `mem`, `cpus_per_task`,
@@ -12,14 +13,15 @@ import configparser
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.safefile import read_text
-from fusion_tui.base.settings import BUILTIN_SIMULATOR, EXECUTORS, FUSION_SIMULATOR, SIMULATORS
-from fusion_tui.config import schema, validator
+from fusion_tui.base.settings import BUILTIN_SIMULATOR, EXECUTORS, SIMULATORS
+from fusion_tui.config import schema
 from fusion_tui.config.overrides import Override
 
 META_SECTION = "fusion_tui"
@@ -29,6 +31,26 @@ TEMPLATE_LIMIT = 1 << 20
 _TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
 
 SectionDict = dict[str, dict[str, str]]
+
+
+class Rules(Protocol):
+    """A kind of run's rules for its configuration (`kinds/kind.py`'s RunKind)."""
+
+    @property
+    def reader(self) -> str:
+        """Who reads the configuration, for messages ("FUSION 6.1")."""
+        ...
+
+    def validate(self, sections: schema.Sections, run_dir: Path) -> None:
+        """Raise ConfigError (one line naming section and key) for the first problem."""
+        ...
+
+    def may_add(self, section: str, key: str) -> bool:
+        """Whether `--set` may add `section.key` to a template that lacks it."""
+        ...
+
+
+RulesFor = Callable[[str], Rules]  # a simulator's name -> its rules
 
 
 @dataclass(frozen=True)
@@ -172,7 +194,7 @@ def _read_template_cached(name: str, path: Path) -> tuple[Template, SectionDict]
 
 
 def apply_overrides(sections: SectionDict, overrides: Iterable[Override],
-                    template_name: str, simulator: str) -> SectionDict:
+                    template_name: str, rules: Rules) -> SectionDict:
     """A copy of `sections` with the overrides merged in.
 
     A key must be present in the template or known to the simulator that runs it (any key
@@ -180,31 +202,31 @@ def apply_overrides(sections: SectionDict, overrides: Iterable[Override],
     """
     merged = {name: dict(values) for name, values in sections.items()}
     for o in overrides:
-        if o.key not in sections.get(o.section, {}) \
-                and not validator.may_add(o.section, o.key, simulator):
-            reader = "FUSION 6.1" if simulator == FUSION_SIMULATOR else "fusion-tui or FUSION"
+        if o.key not in sections.get(o.section, {}) and not rules.may_add(o.section, o.key):
             raise ConfigError.at(o.section, o.key, f"unknown key: not in template "
-                                                   f"{template_name!r} and {reader} does not "
-                                                   f"read it")
+                                                   f"{template_name!r} and {rules.reader} "
+                                                   f"does not read it")
         merged.setdefault(o.section, {})[o.key] = o.value
     return merged
 
 
 def build_config(template_name: str, overrides: Iterable[Override],
-                 dirs: Sequence[Path], run_dir: Path) -> RunConfig:
-    """Template + overrides -> validated RunConfig, or ConfigError naming the problem.
+                 dirs: Sequence[Path], run_dir: Path, rules_for: RulesFor) -> RunConfig:
+    """Template + overrides -> RunConfig validated by the rules of the template's
+    simulator (`rules_for`), or ConfigError naming the problem.
 
     `run_dir` is where the run will live: relative file paths in the configuration are
     read from there by the simulator, so they are checked there too.
     """
     template, sections = load_template(template_name, dirs)
-    merged = apply_overrides(sections, overrides, template.name, template.simulator)
-    validator.validate(merged, template.simulator, run_dir)
+    rules = rules_for(template.simulator)
+    merged = apply_overrides(sections, overrides, template.name, rules)
+    rules.validate(merged, run_dir)
     return RunConfig(template, merged)
 
 
-def config_from_ini(text: str, template: Template, run_dir: Path) -> RunConfig:
+def config_from_ini(text: str, template: Template, run_dir: Path, rules: Rules) -> RunConfig:
     """A whole INI edited by hand (the advanced form), validated like a template."""
     sections, _meta = parse_ini(text, "config")
-    validator.validate(sections, template.simulator, run_dir)
+    rules.validate(sections, run_dir)
     return RunConfig(template, sections)

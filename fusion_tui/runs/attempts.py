@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from fusion_tui.base.documents import StatusRecord
 from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.runs.background import say
 
@@ -44,8 +45,8 @@ def begin_attempt(paths: RunPaths, env: Mapping[str, str]) -> SlurmJobInfo:
     attempt = int(restarts) + 1 if restarts.isdigit() else 1
     previous = read_json(paths.status)
     if previous is not None:
-        number = previous.get("attempt")
-        folder = paths.attempts / str(number if isinstance(number, int) else attempt - 1)
+        number = StatusRecord.from_json(previous).attempt
+        folder = paths.attempts / str(number if number is not None else attempt - 1)
         folder.mkdir(parents=True, exist_ok=True)
         for name in _PER_ATTEMPT:
             source = getattr(paths, name)

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 
 from fusion_tui.base import procs
-from fusion_tui.base.rundir import RunPaths, read_json
-from fusion_tui.runs.evidence import recorded_exit
+from fusion_tui.base.documents import EXITED, ExitRecord, StatusRecord
+from fusion_tui.base.rundir import RunPaths
 
 # How long a cancel waits for a supervisor that is not stopped to take the cancel on; it
 # wakes on the signal, so an answer takes milliseconds on a machine that is not starved.
@@ -33,8 +33,8 @@ def unanswered(paths: RunPaths, supervisor: tuple[int, float], within: float) ->
     while True:
         if procs.is_stopped(*supervisor):
             return f"its supervisor (pid {supervisor[0]}) is stopped"
-        status = read_json(paths.status) or {}
-        if "cancel_seen_at" in status or status.get("state") == "exited" \
+        status = StatusRecord.read(paths.status)
+        if status.cancel_seen_at is not None or status.state == EXITED \
                 or not procs.is_same_process(*supervisor):
             return None
         if time.monotonic() >= deadline:
@@ -50,7 +50,7 @@ def stop_unanswered(run_id: str, paths: RunPaths, grace: float,
     procs.stop_run(run_id, grace, send)
     deadline = time.monotonic() + EXIT_RECORD_SECONDS
     while True:
-        recorded = recorded_exit(paths)
+        recorded = ExitRecord.read(paths.exit)
         if recorded is not None or time.monotonic() >= deadline:
-            return recorded[0] if recorded is not None else None
+            return recorded.exit_code if recorded is not None else None
         time.sleep(0.02)

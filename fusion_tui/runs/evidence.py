@@ -17,13 +17,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from fusion_tui.base.documents import EXITED, ExitRecord, StatusRecord
 from fusion_tui.base.procs import signal_name
-from fusion_tui.base.rundir import RunPaths, read_json
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.safefile import open_binary
-from fusion_tui.kinds.fusion.mirror import allowed_source
-from fusion_tui.kinds.fusion.results import result_files
+from fusion_tui.kinds.registry import kind_of_run
 from fusion_tui.monitor.progress import ProgressState, planned_loads
 from fusion_tui.store.status import FINISHED_STATUSES
 
@@ -37,11 +36,7 @@ class Outcome:
     exit_code: int | None
     error: str | None
     recovered: str | None = None
-    note: str | None = None  # what a bounded copy of FUSION's results left in its folder
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "exit_code": self.exit_code, "error": self.error,
-                "recovered": self.recovered, "note": self.note}
+    note: str | None = None  # what a bounded copy of the results left in the simulator's folder
 
 
 FINAL = frozenset(s.value for s in FINISHED_STATUSES)
@@ -50,31 +45,20 @@ FINAL = frozenset(s.value for s in FINISHED_STATUSES)
 def supervisor_outcome(paths: RunPaths) -> tuple[Outcome, str | None] | None:
     """The outcome (and completion time) a supervisor wrote to status.json, for a run
     whose supervisor ended before the store heard of it; None when it wrote none."""
-    status = read_json(paths.status) or {}
-    outcome, code, error = status.get("status"), status.get("exit_code"), status.get("error")
-    if status.get("state") != "exited" or outcome not in FINAL:
+    status = StatusRecord.read(paths.status)
+    if status.state != EXITED or status.status not in FINAL:
         return None
-    completed, note = status.get("completed_at"), status.get("results_note")
-    return Outcome(str(outcome), code if isinstance(code, int) else None,
-                   error if isinstance(error, str) else None,
+    return Outcome(status.status, status.exit_code, status.error,
                    recovered="outcome recorded by its supervisor, which ended before the "
-                             "store was updated", note=note if isinstance(note, str) else None), \
-        completed if isinstance(completed, str) else None
+                             "store was updated", note=status.results_note), \
+        status.completed_at
 
 
 def recorded_exit(paths: RunPaths) -> tuple[int | None, str | None] | None:
     """(exit code, spawn error) in exit.json (the waiter's, or the supervisor's when it
     collected the simulator's status itself), or None when nothing was written."""
-    data = read_json(paths.exit)
-    if data is None:
-        return None
-    code = data.get("exit_code")
-    error = data.get("spawn_error")
-    if isinstance(error, str):
-        return None, error
-    if isinstance(code, int) and not isinstance(code, bool):
-        return code, None
-    return None
+    record = ExitRecord.read(paths.exit)
+    return (record.exit_code, record.spawn_error) if record is not None else None
 
 
 def tail_text(path: Path) -> str:
@@ -139,24 +123,17 @@ def decide(*, code: int | None, spawn_error: str | None, cancel_requested: bool,
         recovered="no exit status, no final progress event")
 
 
-def fusion_folder(paths: RunPaths, progress: ProgressState) -> Path | None:
-    """FUSION's own result folder for the run: the one its log names, when it lies inside
-    the checkout the run was started in (see `fusion.mirror.allowed_source`)."""
-    if progress.output_dir is None:
-        return None
-    cwd = (read_json(paths.launch) or {}).get("cwd")
-    return allowed_source(progress.output_dir, Path(cwd) if isinstance(cwd, str) else None)
-
-
 def loads_without_results(paths: RunPaths, progress: ProgressState) -> list[float]:
-    """The planned loads that have no result file (`<load>_erlang.json`), neither in the
-    run's output/ nor in FUSION's folder (where a bounded copy may have left them).
-    Nothing when the plan cannot be read (then there is nothing to hold the run to)."""
+    """The planned loads that have no result file, neither in the run's output/ nor in
+    the simulator's own folder (where a bounded copy may have left them; its kind of run
+    says where that is). Nothing when the plan cannot be read (then there is nothing to
+    hold the run to)."""
     loads = planned_loads(paths.config) or []
-    found = {load for load, file in result_files(paths.output).items() if _has_data(file)}
-    folder = fusion_folder(paths, progress)
+    kind = kind_of_run(paths)
+    found = {load for load, file in kind.result_files(paths.output).items() if _has_data(file)}
+    folder = kind.result_source(paths, progress)
     if folder is not None:
-        found |= {load for load, file in result_files(folder).items() if _has_data(file)}
+        found |= {load for load, file in kind.result_files(folder).items() if _has_data(file)}
     return [load for load in loads
             if not any(abs(load - have) <= 1e-6 * max(1.0, abs(load)) for have in found)]
 

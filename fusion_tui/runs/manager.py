@@ -19,19 +19,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from fusion_tui.base import lock, procs
+from fusion_tui.base.atomic import write_atomic
+from fusion_tui.base.documents import LaunchRecord, StatusRecord
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import FaultError, describe_os_error
 from fusion_tui.base.ids import check_run_id, is_run_id, new_run_id
 from fusion_tui.base.owner import current_user
-from fusion_tui.base.rundir import (
-    RunPaths,
-    read_json,
-    write_atomic,
-    write_json_atomic,
-    write_new,
-)
+from fusion_tui.base.rundir import RunPaths, json_text, write_json_atomic, write_new
 from fusion_tui.base.safefile import read_text
-from fusion_tui.base.settings import EXECUTORS, FUSION_SIMULATOR, Settings
+from fusion_tui.base.settings import EXECUTORS, Settings
 from fusion_tui.config.overrides import Override, parse_overrides
 from fusion_tui.config.templates import RunConfig, build_config, config_from_ini, load_template
 from fusion_tui.executors.local import LocalExecutor
@@ -41,11 +37,11 @@ from fusion_tui.executors.slurm.lookup import find_jobs
 from fusion_tui.executors.slurm.options import SlurmOptions
 from fusion_tui.executors.slurm.options import resolve as resolve_slurm
 from fusion_tui.executors.slurm.watch import CycleReport, SlurmWatcher
+from fusion_tui.kinds.registry import kind_for
 from fusion_tui.runs import cancelling
-from fusion_tui.runs.command import check_runnable, expand_command, placeholder_values
 from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
 from fusion_tui.runs.evidence import supervisor_outcome
-from fusion_tui.runs.provenance import config_hash, provenance, seed_of
+from fusion_tui.runs.provenance import config_hash, provenance
 from fusion_tui.runs.staging import Batch
 from fusion_tui.store.models import EventKind, Run, SlurmJob
 from fusion_tui.store.runs_repo import RunStore
@@ -182,8 +178,8 @@ class RunManager:
         run_dir = self.settings.runs_dir / (run_id or "new")
         if config_text is not None:
             tpl, _ = load_template(template, self.settings.template_dirs)
-            return config_from_ini(config_text, tpl, run_dir)
-        return build_config(template, merged, self.settings.template_dirs, run_dir)
+            return config_from_ini(config_text, tpl, run_dir, kind_for(tpl.simulator))
+        return build_config(template, merged, self.settings.template_dirs, run_dir, kind_for)
 
     def plan(self, template: str, *, name: str | None = None,
              overrides: Sequence[str | Override] = (), config_text: str | None = None,
@@ -210,18 +206,10 @@ class RunManager:
             raise ConfigError("Slurm options were given but the run's executor is local "
                               "(add --executor slurm)")
         paths = RunPaths.for_run(self.settings.runs_dir, run_id)
-        is_fusion = config.simulator == FUSION_SIMULATOR
-        setting = f"FUSION_TUI_{'FUSION' if is_fusion else 'SIMULATOR'}_COMMAND"
-        if is_fusion and self.settings.fusion_home is None:
-            raise ConfigError("FUSION_TUI_FUSION_HOME is not set: point it at your FUSION "
-                              "checkout (`fusion-tui doctor` checks the set-up)")
-        argv = expand_command(self.settings.command_for(config.simulator),
-                              placeholder_values(run_id, paths, self.settings), setting=setting)
-        cwd = self.settings.cwd_for(config.simulator)
-        check_runnable(argv, cwd, setting=setting)
+        launch = kind_for(config.simulator).launch(run_id, paths, self.settings)
         if options is not None and check_slurm:
             self.slurm.check(options)
-        return PlannedRun(run_id, name, config, chosen, options, argv, cwd, paths)
+        return PlannedRun(run_id, name, config, chosen, options, launch.argv, launch.cwd, paths)
 
     def materialize(self, plan: PlannedRun, *, durable: bool = True,
                     at: RunPaths | None = None) -> Run:
@@ -237,15 +225,16 @@ class RunManager:
         config, paths = plan.config, at or plan.paths
         paths.create(parent_exists=at is not None or not durable)
         ini = config.to_ini()
-        launch = {"argv": plan.argv, "cwd": str(plan.cwd) if plan.cwd else None,
-                  "simulator": config.simulator}
+        kind = kind_for(config.simulator)
+        launch = LaunchRecord(tuple(plan.argv), str(plan.cwd) if plan.cwd else None,
+                              config.simulator).to_json()
         try:
             if durable:
                 write_atomic(paths.config, ini)
                 write_json_atomic(paths.launch, launch)
             else:
                 write_new(paths.config, ini)
-                write_new(paths.launch, json.dumps(launch, indent=2, sort_keys=True) + "\n")
+                write_new(paths.launch, json_text(launch))
         except BaseException:
             shutil.rmtree(paths.root, ignore_errors=True)
             raise
@@ -256,9 +245,9 @@ class RunManager:
             created_at=utcnow(), total_erlangs=len(config.erlangs),
             total_iterations=config.iterations, current_erlang_index=0, current_iteration=0,
             owner=self.user, hostname=self.hostname if plan.options is not None else None,
-            config_hash=config_hash(ini), seed=seed_of(config.sections),
-            provenance_json=json.dumps(provenance(self.settings, config.simulator,
-                                                  plan.executor, self.hostname)),
+            config_hash=config_hash(ini), seed=kind.seed(config.sections),
+            provenance_json=json.dumps(provenance(self.settings, kind, plan.executor,
+                                                  self.hostname)),
             origin_id=plan.origin_id, sweep_id=plan.sweep_id,
             point_json=json.dumps(plan.point) if plan.point is not None else None,
         )
@@ -608,11 +597,7 @@ class RunManager:
     @staticmethod
     def _recorded_supervisor(paths: RunPaths) -> tuple[int | None, float | None]:
         """The supervisor identity from status.json (written once it handles signals)."""
-        status = read_json(paths.status) or {}
-        pid, started = status.get("supervisor_pid"), status.get("supervisor_started")
-        if isinstance(pid, int) and isinstance(started, int | float):
-            return pid, float(started)
-        return None, None
+        return StatusRecord.read(paths.status).supervisor or (None, None)
 
     def _recorded_outcome(self, run: Run, paths: RunPaths) -> Reconciled | None:
         """Take an outcome that a supervisor wrote to status.json before it died."""

@@ -2,10 +2,11 @@
 run to the store.
 
 The supervisor never imports the database layer (it would triple its memory, and a busy
-server runs dozens of supervisors); it hands its state, as JSON documents, to this
-helper. A document is applied in one transaction and is idempotent, so the supervisor
-simply sends it again after a failure. Once the run has an outcome the queued runs that
-now fit are started, under the limit stored in the store.
+server runs dozens of supervisors); it hands its state, as JSON documents
+(`base/documents.RecorderReport`), to this helper. A document is applied in one
+transaction and is idempotent, so the supervisor simply sends it again after a failure.
+Once the run has an outcome the queued runs that now fit are started, under the limit
+stored in the store.
 
 Alone, one document is read from stdin: exit 0 when applied, 75 (try again later) with
 one line on stderr otherwise. With `--serve` it stays up and reads one document per
@@ -24,6 +25,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from fusion_tui.base.documents import RecorderReport
 from fusion_tui.base.faults import describe
 from fusion_tui.base.settings import Settings
 from fusion_tui.store.first_page import sqlite_path
@@ -35,36 +37,24 @@ _PROGRESS_KEYS = ("current_erlang", "current_erlang_index", "total_erlangs",
                   "current_iteration", "total_iterations")
 
 
-def _pair(value: Any) -> tuple[int, float] | None:
-    if isinstance(value, list) and len(value) == 2:
-        return int(value[0]), float(value[1])
-    return None
-
-
-def parse_report(doc: dict[str, Any]) -> Any:
-    """The store's `SupervisorReport` from the supervisor's JSON document."""
+def parse_report(report: RecorderReport) -> Any:
+    """The store's `SupervisorReport` from the supervisor's report."""
     from fusion_tui.store.runs_repo import ReportedOutcome, SupervisorReport
 
     progress = None
-    if isinstance(doc.get("progress"), dict):
-        progress = {k: doc["progress"].get(k) for k in _PROGRESS_KEYS}
-        if doc.get("last_progress_at"):
-            progress["last_progress_at"] = datetime.fromisoformat(doc["last_progress_at"])
+    if report.progress is not None:
+        progress = {k: report.progress.get(k) for k in _PROGRESS_KEYS}
+        if report.last_progress_at:
+            progress["last_progress_at"] = datetime.fromisoformat(report.last_progress_at)
     outcome = None
-    if isinstance(doc.get("outcome"), dict):
-        o = doc["outcome"]
-        outcome = ReportedOutcome(o["status"], o.get("exit_code"), o.get("error"),
-                                  datetime.fromisoformat(o["completed_at"]), o.get("recovered"),
-                                  o.get("note"))
-    signals = tuple((datetime.fromisoformat(at), str(detail))
-                    for at, detail in doc.get("signals") or ())
-    slurm = None
-    if isinstance(doc.get("slurm"), dict):
-        j = doc["slurm"]
-        slurm = (str(j["job_id"]), str(j["node"]), int(j["attempt"]))
-    return SupervisorReport(supervisor=_pair(doc.get("supervisor")),
-                            process=_pair(doc.get("process")), progress=progress,
-                            signals=signals, outcome=outcome, slurm=slurm)
+    if (o := report.outcome) is not None:
+        outcome = ReportedOutcome(o.status, o.exit_code, o.error,
+                                  datetime.fromisoformat(o.completed_at), o.recovered, o.note)
+    signals = tuple((datetime.fromisoformat(at), detail) for at, detail in report.signals)
+    job = report.slurm
+    slurm = (job.job_id, job.node, job.attempt) if job is not None else None
+    return SupervisorReport(supervisor=report.supervisor, process=report.process,
+                            progress=progress, signals=signals, outcome=outcome, slurm=slurm)
 
 
 class Recorder:
@@ -80,15 +70,17 @@ class Recorder:
     def apply(self, text: bytes | str) -> str | None:
         """None when the document (JSON text) was applied, else one line saying why not."""
         try:
-            doc = json.loads(text)
+            report = RecorderReport.from_json(json.loads(text))
         except ValueError as exc:
             return f"not a document: {exc}"
+        if report is None:
+            return "not a document: no run id"
         try:
             store = self._open()
             if store is None:
                 return f"the database {sqlite_path(self.settings.database_url)} does not exist"
-            store.apply_report(doc["run_id"], parse_report(doc))
-            if doc.get("outcome") is not None and doc.get("schedule", True):
+            store.apply_report(report.run_id, parse_report(report))
+            if report.outcome is not None and report.schedule:
                 from fusion_tui.runs.manager import RunManager
 
                 RunManager(self.settings, store).schedule()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fusion_tui.base.safefile import read_bytes, read_text
-from fusion_tui.kinds.fusion.results import MAX_READ, iteration_list, result_files
+from fusion_tui.kinds.formats.results import MAX_READ, iteration_list, result_files
 
 METRICS = {"blocking": "blocking_mean", "bit_rate_blocking": "bit_rate_blocking_mean"}
 _ITERATION_LISTS = {"blocking": "sim_block_list", "bit_rate_blocking": "sim_br_block_list"}

@@ -23,7 +23,7 @@ warning) and records TIMEOUT, and writes to the store only when the store is a s
 stays in status.json for the login node to settle. It adopts no other runs.
 
 This module is only the entry: it forks a new run's waiter before it loads the rest
-(`runs/supervision.py`), so in a queue of short runs the next simulator starts without
+(`runs/supervision/`), so in a queue of short runs the next simulator starts without
 waiting for that import; and it imports only what the waiter needs.
 """
 
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     paths = RunPaths(Path(args.run_dir))
     # Before the waiter exists: should it die, the simulator becomes our child and its
-    # exit status is still ours to collect (see Supervisor._collect_orphans).
+    # exit status is still ours to collect (see supervision/processes.py, collect_orphans).
     subreaper = procs.become_subreaper()
     try:
         if args.slurm:
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                 waiter = start_waiter(paths, args.run_id, in_job=False)
             except OSError:
                 waiter = None  # the supervisor tries again and records why it failed
-        from fusion_tui.runs.supervision import Supervisor
+        from fusion_tui.runs.supervision.supervisor import Supervisor
 
         return Supervisor(paths, args.run_id, adopt=args.adopt, waiter=waiter,
                           subreaper=subreaper).run()
@@ -109,7 +109,7 @@ def _in_job(paths: RunPaths, run_id: str, subreaper: bool) -> int:
     import socket
 
     from fusion_tui.runs.attempts import begin_attempt
-    from fusion_tui.runs.supervision import Supervisor
+    from fusion_tui.runs.supervision.supervisor import Supervisor
 
     if not paths.root.is_dir():
         say("supervisor", f"the run folder {paths.root} is not visible on "

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import aiofiles
 
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.safefile import open_regular
-from fusion_tui.kinds.fusion.log import FusionLogParser
-from fusion_tui.kinds.fusion.results import read_point, result_files
+from fusion_tui.kinds.kind import RunKind
 from fusion_tui.monitor.events import normalise
 from fusion_tui.monitor.lines import LineSplitter
 from fusion_tui.monitor.progress import ErlangPoint, ProgressState, planned_totals
@@ -103,16 +103,17 @@ class RunSnapshot:
 
 
 class RunTail:
-    """Live state of one run from `progress.jsonl`, or from FUSION log lines without it."""
+    """Live state of one run from `progress.jsonl`, or without it from its log lines, read
+    by the log parser of its kind of run."""
 
-    def __init__(self, progress_file: Path, log_file: Path,
-                 config_file: Path | None = None, output_dir: Path | None = None) -> None:
-        self._output = output_dir
+    def __init__(self, paths: RunPaths, kind: RunKind) -> None:
+        self._kind = kind
+        self._output = paths.output
         self._output_mtime: int | None = None
-        self._progress = _FileTail(progress_file)
-        self._log = _FileTail(log_file)
-        self._parser = FusionLogParser()
-        self._totals = planned_totals(config_file)
+        self._progress = _FileTail(paths.progress)
+        self._log = _FileTail(paths.log)
+        self._parser = kind.log_parser()
+        self._totals = planned_totals(paths.config)
         self.state = ProgressState.planned(self._totals)
         self.source: str | None = None
         self.skipped = 0
@@ -140,7 +141,7 @@ class RunTail:
             else:
                 self.state.apply(event)
         log_lines, _ = await self._log.read()
-        if self.source != "progress":
+        if self.source != "progress" and self._parser is not None:
             for raw in log_lines:
                 event = self._parser.parse(raw.decode("utf-8", errors="replace"))
                 if event is not None:
@@ -151,10 +152,8 @@ class RunTail:
         return self.snapshot() != before
 
     def _read_results(self) -> None:
-        """Blocking and interval per load from the result files copied into output/
-        (FUSION logs only the running mean, its files hold the statistics)."""
-        if self._output is None:
-            return
+        """Blocking and interval per load from the result files in output/ (a log holds
+        only the running mean, the files hold the statistics)."""
         try:
             mtime = os.stat(self._output).st_mtime_ns
         except OSError:
@@ -162,8 +161,8 @@ class RunTail:
         if mtime == self._output_mtime:
             return
         self._output_mtime = mtime
-        for erlang, path in result_files(self._output).items():
-            point = read_point(path)
+        for erlang, path in self._kind.result_files(self._output).items():
+            point = self._kind.read_point(path)
             if point is not None:
                 state_point = self.state.points.setdefault(erlang, ErlangPoint(erlang))
                 state_point.blocking, state_point.ci_lower, state_point.ci_upper = point

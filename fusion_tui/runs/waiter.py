@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from fusion_tui.base import lock, procs
-from fusion_tui.base.rundir import RunPaths, read_json, write_json_atomic
+from fusion_tui.base.documents import EXITED, ExitRecord, LaunchRecord, ProcessRecord, StatusRecord
+from fusion_tui.base.rundir import RunPaths, write_json_atomic
 from fusion_tui.runs.background import Wakeup, say
 
 SUPERVISOR_CHECK_SECONDS = 1.0
@@ -45,9 +46,9 @@ def _say(message: str) -> None:
     say("waiter", message)
 
 
-def exit_record(code: int) -> dict[str, Any]:
-    """exit.json's content for a simulator that ended with `code`."""
-    return {"exit_code": code, "at": _now_iso()}
+def exit_record(code: int) -> ExitRecord:
+    """exit.json's record of a simulator that ended with `code`."""
+    return ExitRecord(code, None, _now_iso())
 
 
 class Waiter:
@@ -104,11 +105,11 @@ class Waiter:
         self._backoff = 0.5
 
     def _spawn(self) -> subprocess.Popen[bytes] | str:
-        launch = read_json(self.paths.launch)
-        if launch is None or not isinstance(launch.get("argv"), list):
+        launch = LaunchRecord.read(self.paths.launch)
+        if launch is None:
             return "launch.json missing or unreadable"
         env = {k: v for k, v in os.environ.items() if not k.startswith("FUSION_TUI_")}
-        env.update({str(k): str(v) for k, v in (launch.get("env") or {}).items()})
+        env.update(launch.env)
         env[procs.RUN_MARKER] = self.run_id
         try:
             log = os.open(self.paths.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT
@@ -117,13 +118,12 @@ class Waiter:
             return f"cannot open the log {self.paths.log}: {exc.strerror or exc}"
         try:
             return subprocess.Popen(
-                [str(a) for a in launch["argv"]],
-                cwd=launch.get("cwd") or str(self.paths.root),
+                list(launch.argv), cwd=launch.cwd or str(self.paths.root),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=env, start_new_session=True, close_fds=True,
             )
         except OSError as exc:
-            message = f"cannot start simulator: {exc.strerror or exc}: {launch['argv'][0]!r}"
+            message = f"cannot start simulator: {exc.strerror or exc}: {launch.argv[0]!r}"
             with contextlib.suppress(OSError):
                 os.write(log, f"fusion-tui: {message}\n".encode())
             return message
@@ -149,7 +149,7 @@ class Waiter:
         self._next_check = time.monotonic() + SUPERVISOR_CHECK_SECONDS
         if not self.paths.root.is_dir():
             return  # the run folder is gone: nothing to adopt
-        if (read_json(self.paths.status) or {}).get("state") == "exited":
+        if StatusRecord.read(self.paths.status).state == EXITED:
             return  # its supervisor settled the run and is done
         if self.in_job:
             self._end_with_the_job()
@@ -181,13 +181,11 @@ class Waiter:
         proc = self._spawn()
         if isinstance(proc, str):
             self._report({"event": "spawn_failed", "error": proc})
-            self._persist(self.paths.exit, {"spawn_error": proc, "at": _now_iso()})
+            self._persist(self.paths.exit, ExitRecord(None, proc, _now_iso()).to_json())
         else:
             self.sim_pid = proc.pid
-            identity = {
-                "pid": proc.pid, "pid_started": procs.start_time(proc.pid) or time.time(),
-                "waiter_pid": os.getpid(), "waiter_started": procs.start_time(os.getpid()),
-            }
+            identity = ProcessRecord(proc.pid, procs.start_time(proc.pid) or time.time(),
+                                     os.getpid(), procs.start_time(os.getpid())).to_json()
             self._report({"event": "started", **identity})
             self._persist(self.paths.process, identity)
         while self._pending or (self.sim_pid is not None and self.code is None):
@@ -195,7 +193,7 @@ class Waiter:
             if self.code is not None and self.paths.exit not in self._pending \
                     and not self.paths.exit.exists():
                 self._report({"event": "exited", "exit_code": self.code})
-                self._persist(self.paths.exit, exit_record(self.code))
+                self._persist(self.paths.exit, exit_record(self.code).to_json())
             self._flush()
             self._watch_supervisor()
             if self._pending or self.code is None:

@@ -26,6 +26,7 @@ from fusion_tui.base.resources import data_dir
 from fusion_tui.base.safefile import read_text
 from fusion_tui.config import schema
 from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
+from fusion_tui.sim.keys import KEYS
 from fusion_tui.sim.modulation import DEFAULT_TABLE, ModulationError, ModulationTable
 from fusion_tui.sim.topology import Topology, TopologyError, load_topology
 
@@ -171,7 +172,7 @@ def sim_config(sections: dict[str, dict[str, str]], base: Path, *, seed: int | N
     used to resolve paths: FUSION resolves them against its checkout, and so do we.
     """
     _check_moved(sections)
-    schema.validate(sections)
+    schema.validate(sections, KEYS)
     ignored_features = _refuse_unsupported(sections)
     route = _get(sections, _G, "route_method")
     if route not in (None, "k_shortest_path"):

@@ -1,6 +1,7 @@
 """Everything the simulator tells the outside: FUSION-format log lines on stdout, progress
 events (FUSION GUI schema) appended and flushed to the progress file, result files
-written atomically after every iteration."""
+written atomically after every iteration (not fsynced: the next iteration rewrites them
+within seconds, and a crash loses only what the run could not finish anyway)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import logging
 import os
 import stat
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fusion_tui.base.atomic import write_atomic
 from fusion_tui.sim.stats import PointStats, mean_variance
 
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
@@ -39,17 +40,6 @@ def _now() -> str:
 def erlang_label(erlang: float) -> str:
     """How FUSION names an Erlang value in file names: `300.0`."""
     return repr(float(erlang))
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Progress:
@@ -91,7 +81,7 @@ class Results:
     def write_point(self, point: PointStats) -> Path:
         path = self.output_dir / f"{erlang_label(point.erlang)}_erlang.json"
         document = point.to_fusion_json(self.link_names, _now(), self.extras)
-        _write_atomic(path, json.dumps(document, indent=2) + "\n")
+        write_atomic(path, json.dumps(document, indent=2) + "\n", durable=False)
         return path
 
     def write_summary(self, points: list[PointStats]) -> Path:
@@ -111,5 +101,5 @@ class Results:
                 repr(br), len(p.results),
             ])
         path = self.output_dir / "summary.csv"
-        _write_atomic(path, out.getvalue())
+        write_atomic(path, out.getvalue(), durable=False)
         return path

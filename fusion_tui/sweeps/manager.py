@@ -20,10 +20,10 @@ from pathlib import Path
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import FaultError
 from fusion_tui.base.ids import is_run_id, new_run_id
-from fusion_tui.base.settings import FUSION_SIMULATOR
 from fusion_tui.config.overrides import parse_overrides
 from fusion_tui.executors.slurm.commands import SlurmError
 from fusion_tui.executors.slurm.options import SlurmOptions
+from fusion_tui.kinds.registry import kind_for
 from fusion_tui.runs.errors import InvalidState, NotYours, RunError, RunNotFound
 from fusion_tui.runs.manager import PlannedRun, RunManager, check_name
 from fusion_tui.runs.staging import Batch
@@ -147,7 +147,7 @@ class SweepManager:
             where = f"grid point {point_label(combo)}"
             first = self._plan_point(template, name, [*map(str, base), *_sets(combo)],
                                      combo, executor, slurm, where)
-            if first.config.simulator == FUSION_SIMULATOR and grid.seeds:
+            if kind_for(first.config.simulator).seed_key is None and grid.seeds:
                 raise ConfigError(f"--seeds: template {template!r} runs FUSION, which has no "
                                   "seed setting ([builtin_settings] seed is the built-in "
                                   "simulator's)")

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fusion_tui.base import procs
+from fusion_tui.base.atomic import write_atomic
 from fusion_tui.base.errors import ConfigError
-from fusion_tui.base.rundir import RunPaths, write_atomic, write_json_atomic
+from fusion_tui.base.rundir import RunPaths, write_json_atomic
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
 from fusion_tui.executors.slurm.jobscript import render, render_array

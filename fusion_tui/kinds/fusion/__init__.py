@@ -1,2 +1,4 @@
-"""Everything specific to FUSION 6.1 itself: its configuration keys, its set-up, its log
-lines and its result folder. Nothing here imports Textual or the store."""
+"""FUSION's `run_sim` as a kind of run (`kind.py`): FUSION 6.1's rules for its
+configuration (`schema.py`), its set-up (`doctor.py`), its result folder followed and
+copied into the run (`results.py`, `mirror.py`). Nothing here imports Textual or the
+store."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.settings import Settings
+from fusion_tui.kinds.command import check_runnable, expand_command
 from fusion_tui.kinds.fusion import schema
+from fusion_tui.kinds.kind import Check
 
 # FUSION's names for the networks it ships and the files it reads them from
 # (fusion/io/structure.py): `network` must be one of these names.
@@ -26,19 +27,6 @@ NETWORK_FILES = {
 }
 SHIPPED_MODULATION = "data/json_input/example_mods/default_mod_formats.json"
 IMPORT_TIMEOUT = 120.0  # FUSION imports torch: 3-4 s warm, much longer on a cold disk
-
-
-@dataclass(frozen=True)
-class Check:
-    """One check: what was looked at, and the problem with its fix (None when fine)."""
-
-    name: str
-    detail: str
-    problem: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
 
 
 def _home(settings: Settings) -> tuple[Check, Path | None]:
@@ -86,8 +74,6 @@ def _python(settings: Settings, home: Path) -> tuple[Check, Path | None]:
 
 
 def _command(settings: Settings) -> Check:
-    from fusion_tui.runs.command import check_runnable, expand_command
-
     values = {"config_path": "config.ini", "run_id": "x", "progress_file": "p",
               "output_dir": "o", "run_dir": ".", "python": "python",
               "fusion_python": str(settings.resolved_fusion_python()),

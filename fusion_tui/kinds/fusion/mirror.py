@@ -8,8 +8,8 @@ copies the folder's files into the run's own `output/` while the run goes and on
 when it ends (cancelled runs included), so a run folder holds its results even after the
 FUSION checkout is cleaned. The folder named in the log is data: it is used only when it
 lies inside the checkout's `data/output/`, and only regular files directly in it are
-copied (no links, pipes or subfolders; opened without following links), through a
-temporary file and a rename so a reader never sees half a file.
+copied (no links, pipes or subfolders; opened without following links), through
+`base/atomic.py`, so a reader never sees half a file.
 
 What a copy may cost is bounded three ways: a per-run limit on what `output/` holds on
 disk (the `results_copy_mb` setting), a free-space check before each file (a copy never
@@ -31,6 +31,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from fusion_tui.base.atomic import replacing
 from fusion_tui.base.safefile import open_regular
 
 MAX_RESULT_BYTES = 256 << 20  # one file's logical size; larger ones are left
@@ -170,7 +171,6 @@ class ResultMirror:
         """Copy one file's data (holes stay holes) if it fits beside `used` bytes; returns
         what the copy takes on disk. The room is checked on the open file, so what is
         copied is what was measured."""
-        tmp = self.dest / f".{name}.part"
         fd = open_regular(path, follow_links=False)
         try:
             st = os.fstat(fd)
@@ -179,24 +179,15 @@ class ResultMirror:
             if st.st_size > MAX_RESULT_BYTES:
                 raise NoRoom(f"larger than {mib(MAX_RESULT_BYTES)}")
             self._check_room(on_disk(st), used)
-            out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
-                          | os.O_NOFOLLOW, 0o644)
-            try:
+            with replacing(self.dest / name) as out:
                 _copy_data(fd, out, min(st.st_size, MAX_RESULT_BYTES))
-                os.fsync(out)
-                written = on_disk(os.fstat(out))
-            finally:
-                os.close(out)
-            os.replace(tmp, self.dest / name)
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise NoRoom("no space left on the runs filesystem") from None
             raise
         finally:
             os.close(fd)
-        return written
+        return self._size_on_disk(self.dest / name)
 
     def note(self) -> str | None:
         """What the bound left in FUSION's folder, for the audit trail; None if nothing."""

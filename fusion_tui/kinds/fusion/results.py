@@ -1,81 +1,60 @@
-"""Result files (`<erlang>_erlang.json`, FUSION's format, which the built-in simulator
-writes too), read back for the chart and the comparison; `mirror.py` copies FUSION's.
-"""
+"""FUSION's results, followed while a run goes: the folder its log names (`Saving to:`)
+is checked (`mirror.allowed_source`) and copied, bounded, into the run's `output/`
+(`mirror.ResultMirror`) every second and once more at the end."""
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import re
+import time
 from pathlib import Path
-from typing import Any
 
-from fusion_tui.base.safefile import read_bytes
-from fusion_tui.sim.stats import ci_half_width
+from fusion_tui.base.documents import LaunchRecord
+from fusion_tui.base.rundir import RunPaths
+from fusion_tui.kinds.fusion.mirror import ResultMirror, allowed_source
+from fusion_tui.kinds.kind import Say
+from fusion_tui.monitor.progress import ProgressState
 
-# The largest result file read back (chart, comparison): FUSION's are a few MB; a larger
-# one is a simulator's runaway file, not worth the memory of the app that reads it.
-MAX_READ = 64 << 20
-_POINT = re.compile(r"(?P<erlang>[0-9]+(?:\.[0-9]+)?)_erlang\.json\Z")
+SYNC_SECONDS = 1.0
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def fusion_folder(paths: RunPaths, progress: ProgressState) -> Path | None:
+    """FUSION's own result folder for the run: the one its log names, when it lies inside
+    the checkout the run was started in."""
+    if progress.output_dir is None:
         return None
-    return float(value) if math.isfinite(value) else None
+    launch = LaunchRecord.read(paths.launch)
+    cwd = launch.cwd if launch is not None else None
+    return allowed_source(progress.output_dir, Path(cwd) if cwd is not None else None)
 
 
-def read_point(path: Path) -> tuple[float, float | None, float | None] | None:
-    """(blocking mean, interval low, interval high) of one `<erlang>_erlang.json`.
+class FusionResults:
+    """Copies FUSION's result files (its log names their folder) into output/."""
 
-    The interval is the 95% one (Student's t) over the iterations in `iter_stats`, the
-    same the built-in simulator reports, so the chart means one thing for both; FUSION's
-    own `ci_rate_block` (a 90% normal half-width) is the fallback.
-    """
-    try:
-        data = json.loads(read_bytes(path, MAX_READ))
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    mean = _number(data.get("blocking_mean"))
-    values = iteration_list(data.get("iter_stats"))
-    if mean is None and values:
-        mean = sum(values) / len(values)
-    if mean is None:
-        return None
-    half = ci_half_width(values) if len(values) >= 2 else _number(data.get("ci_rate_block"))
-    if half is None:
-        return mean, None, None
-    return mean, max(0.0, mean - half), mean + half
+    def __init__(self, paths: RunPaths, limit: int, say: Say) -> None:
+        self.paths = paths
+        self.mirror = ResultMirror(paths.output, limit=limit)
+        self._say = say
+        self._from: tuple[str, Path | None] | None = None
+        self._next_sync = 0.0
 
+    def sync(self, progress: ProgressState, *, now: bool = False) -> None:
+        logged = progress.output_dir
+        if logged is None or (not now and time.monotonic() < self._next_sync):
+            return
+        self._next_sync = time.monotonic() + SYNC_SECONDS
+        if self._from is None or self._from[0] != logged:
+            source = fusion_folder(self.paths, progress)
+            self._from = (logged, source)
+            if source is None:
+                self._say(f"not copying results from {logged!r}: not inside the simulator's "
+                          "data/output folder")
+        source = self._from[1]
+        if source is not None:
+            self.mirror.sync(source)
+            if self.mirror.problem:
+                self._say(self.mirror.problem)
+                self.mirror.problem = None
+            if note := self.mirror.new_note():
+                self._say(note)
 
-def iteration_list(iter_stats: Any, name: str = "sim_block_list") -> list[float]:
-    """Per-iteration values from `iter_stats` (`sim_block_list`, `sim_br_block_list`).
-
-    FUSION's list grows with each saved iteration: the longest has them all.
-    """
-    best: list[float] = []
-    if isinstance(iter_stats, dict):
-        for entry in iter_stats.values():
-            values = entry.get(name) if isinstance(entry, dict) else None
-            if isinstance(values, list) and len(values) > len(best):
-                numbers = [_number(v) for v in values]
-                if all(n is not None for n in numbers):
-                    best = [n for n in numbers if n is not None]
-    return best
-
-
-def result_files(output: Path) -> dict[float, Path]:
-    """Erlang load -> its result file in a run's output folder."""
-    try:
-        names = [e.name for e in os.scandir(output) if e.is_file(follow_symlinks=False)]
-    except OSError:
-        return {}
-    out = {}
-    for name in names:
-        match = _POINT.match(name)
-        if match:
-            out[float(match.group("erlang"))] = output / name
-    return out
+    def note(self) -> str | None:
+        return self.mirror.note()

@@ -1,45 +1,15 @@
-"""Progress of one run from its directory: `progress.jsonl` when the simulator writes it,
-FUSION's log lines in `logs/sim.log` when it does not."""
+"""A FUSION run's progress: its log lines (FUSION 6.1 writes no progress file), or
+`progress.jsonl` should a FUSION version write one. What `FusionKind.tracker` gives."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fusion_tui.kinds.fusion.log import FusionLogParser
-from fusion_tui.monitor.lines import LineReader
-from fusion_tui.monitor.progress import ProgressReader, ProgressState, planned_totals
-
-_LOG_CHUNK = 4 << 20
+from fusion_tui.kinds.formats.loglines import FusionLogParser
+from fusion_tui.monitor import tracker
 
 
-class ProgressTracker:
-    """Folds new events from the run's files into `state` on each `poll()`."""
-
+class ProgressTracker(tracker.ProgressTracker):
     def __init__(self, progress_file: Path, log_file: Path,
                  config_file: Path | None = None) -> None:
-        self._totals = planned_totals(config_file)
-        self.state = ProgressState.planned(self._totals)
-        self.source: str | None = None
-        self._progress = ProgressReader(progress_file)
-        self._log = LineReader(log_file)
-        self._parser = FusionLogParser()
-
-    def poll(self) -> bool:
-        """Read what is new; True when the state changed."""
-        events = self._progress.poll()
-        if events and self.source != "progress":
-            self.source, self.state = "progress", ProgressState.planned(self._totals)
-        if self.source != "progress":
-            for raw in self._log.read_lines(limit_bytes=_LOG_CHUNK):
-                event = self._parser.parse(raw.decode("utf-8", errors="replace"))
-                if event is not None:
-                    self.source = "log"
-                    events.append(event)
-        before = self.state.cache(), self.state.error, self.state.finished
-        for event in events:
-            self.state.apply(event)
-        return (self.state.cache(), self.state.error, self.state.finished) != before
-
-    @property
-    def skipped(self) -> int:
-        return self._progress.skipped
+        super().__init__(progress_file, log_file, config_file, FusionLogParser())

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Header, ProgressBar, Static
 
 from fusion_tui.base.rundir import NOT_READABLE, RunPaths, folder_readable
+from fusion_tui.kinds.registry import kind_of_run
 from fusion_tui.monitor.log_index import LogIndex
 from fusion_tui.monitor.proctree import TreeSampler
 from fusion_tui.runs.tail import RunSnapshot, RunTail
@@ -128,7 +129,7 @@ class DetailScreen(Screen[None]):
         self.post_message(self.Loaded(run, events, last_lines, readable))
 
     async def _tail(self, paths: RunPaths) -> None:
-        tail = RunTail(paths.progress, paths.log, paths.config, paths.output)
+        tail = RunTail(paths, kind_of_run(paths))
         while True:
             if await tail.poll():
                 self.post_message(self.ProgressChanged(tail.snapshot()))

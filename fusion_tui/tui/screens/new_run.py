@@ -18,7 +18,6 @@ from textual.widgets import Checkbox, Header, Input, Label, Select, Static, Text
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import describe
 from fusion_tui.base.settings import BUILTIN_SIMULATOR, FUSION_SIMULATOR
-from fusion_tui.config import schema, validator
 from fusion_tui.config.templates import RunConfig as _RunConfig
 from fusion_tui.config.templates import (
     SectionDict,
@@ -27,7 +26,8 @@ from fusion_tui.config.templates import (
     load_template,
     parse_ini,
 )
-from fusion_tui.kinds.fusion import schema as fusion_schema
+from fusion_tui.kinds.kind import RunKind
+from fusion_tui.kinds.registry import kind_for
 from fusion_tui.store.models import Run
 from fusion_tui.sweeps.grid import Grid, overrides_between, parse_axes, parse_seeds
 from fusion_tui.tui.format import safe
@@ -119,7 +119,8 @@ class NewRunScreen(Screen[None]):
                     with Horizontal(classes="field-row"):
                         yield Label(label, classes="field-label")
                         if key == "allocation_method":
-                            yield Select[str]([(m, m) for m in schema.ALLOCATION_METHODS],
+                            yield Select[str]([(m, m) for m in
+                                               kind_for(BUILTIN_SIMULATOR).allocation_methods],
                                               id=field_id(section, key), allow_blank=False,
                                               compact=True)
                         else:
@@ -172,7 +173,7 @@ class NewRunScreen(Screen[None]):
                 select.value = clone.template
             self.query_one("#name", Input).value = f"{clone.name or clone.id} (copy)"
             self.query_one("#executor", Select).value = clone.executor
-            self._fill_fields(clone.simulator)
+            self._fill_fields(kind_for(clone.simulator))
         elif options:
             preferred = "minimal" if "minimal" in self.templates else options[0][1]
             select.value = preferred
@@ -196,17 +197,16 @@ class NewRunScreen(Screen[None]):
         for key, _, _ in SLURM_FIELDS:
             value = template.slurm_options.get(key) or getattr(settings, f"slurm_{key}") or ""
             self.query_one(f"#slurm-{key}", Input).value = str(value)
-        self._fill_fields(template.simulator)
+        self._fill_fields(kind_for(template.simulator))
 
-    def _fill_fields(self, simulator: str) -> None:
+    def _fill_fields(self, kind: RunKind) -> None:
         for section, key, _ in FIELDS:
             value = self.base.get(section, {}).get(key, "").strip()
             widget = self.query_one(f"#{field_id(section, key)}")
             if isinstance(widget, Select):
                 # The template's own value is always offered: a FUSION method the list
                 # lacks must not silently become first_fit.
-                choices = list(fusion_schema.ALLOCATION_METHODS if simulator ==
-                               FUSION_SIMULATOR else schema.ALLOCATION_METHODS)
+                choices = list(kind.allocation_methods)
                 if value and value not in choices:
                     choices.append(value)
                 widget.set_options([(m, m) for m in choices])
@@ -230,9 +230,9 @@ class NewRunScreen(Screen[None]):
 
     # -- values and validation ---------------------------------------------------------
 
-    def _simulator(self) -> str:
+    def _kind(self) -> RunKind:
         chosen = self.templates.get(str(self.query_one("#template", Select).value))
-        return chosen.simulator if chosen else BUILTIN_SIMULATOR
+        return kind_for(chosen.simulator if chosen else None)
 
     def _values(self) -> SectionDict:
         sections = {name: dict(values) for name, values in self.base.items()}
@@ -249,12 +249,12 @@ class NewRunScreen(Screen[None]):
         if self.advanced or not self.base:
             return True
         sections = self._values()
-        simulator = self._simulator()
+        kind = self._kind()
         ok = True
         for section, key, _ in FIELDS:
             label = self.query_one(f"#err-{field_id(section, key)}", Label)
             try:
-                validator.check_value(section, key, sections[section][key], simulator)
+                kind.check_value(section, key, sections[section][key])
                 self._set_error(label, "")
             except ConfigError as exc:
                 self._set_error(label, str(exc).split(": ", 1)[-1])
@@ -267,7 +267,7 @@ class NewRunScreen(Screen[None]):
         if ok:
             runs_dir = self.app.services.settings.runs_dir  # type: ignore[attr-defined]
             try:
-                validator.validate(sections, simulator, runs_dir / "new")
+                kind.validate(sections, runs_dir / "new")
                 self._show_error("")
             except ConfigError as exc:
                 ok = False
@@ -312,7 +312,7 @@ class NewRunScreen(Screen[None]):
         self.base = sections
         self.advanced = False
         fields.display, area.display = True, False
-        self._fill_fields(self._simulator())
+        self._fill_fields(self._kind())
 
     # -- submit ------------------------------------------------------------------------
 

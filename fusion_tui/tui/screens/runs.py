@@ -248,9 +248,11 @@ class RunsScreen(Screen[None]):
                     self._tail(run_id, paths), group="watch", name=f"watch-{run_id}")
 
     async def _tail(self, run_id: str, paths: RunPaths) -> None:
-        from fusion_tui.runs.tail import RunTail  # aiofiles: not needed for a first frame
+        # aiofiles and the kinds of run: not needed for a first frame
+        from fusion_tui.kinds.registry import kind_of_run
+        from fusion_tui.runs.tail import RunTail
 
-        tail = RunTail(paths.progress, paths.log, paths.config, paths.output)
+        tail = RunTail(paths, kind_of_run(paths))
         while True:
             if await tail.poll():
                 self.post_message(self.ProgressChanged(run_id, tail.snapshot()))

@@ -1,5 +1,6 @@
 """Progress, results folder and errors from FUSION's log lines (FUSION 6.1 writes no
-progress file).
+progress file). The built-in simulator logs in the same format, so both kinds of run
+read their logs with this parser.
 
 Lines look like `2026-11-22 10:07:40,775 - fusion.core.simulation - INFO - <message>`;
 a bare `<message>` is accepted too. Each recognised message becomes a ProgressEvent of the

@@ -1,4 +1,5 @@
-"""Expand a simulator command template into an argv, without any shell.
+"""Expand a simulator command template into an argv, without any shell (every kind of
+run's command line is one of these, from its setting).
 
 Placeholders: {config_path} {run_id} {progress_file} {output_dir} {run_dir} {python}
 {fusion_python} {fusion_home}.
