@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_cli_start.py [--rounds 10] [--baseline DIR]
 
 The wall time of whole `fusion-tui` commands (the console script next to this Python,
-spawned until it exits; stdout and stderr thrown away), in a fresh HOME with no settings
-file, median of `--rounds` each:
+spawned until it exits; stdout and stderr thrown away), and the CPU time (user + system)
+the command used, which other processes on a busy machine disturb less; in a fresh HOME
+with no settings file, median of `--rounds` each:
 
 - `--help` (argparse only);
 - `runs` on an empty SQLite store (the store is made by one untimed call first, so the
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,11 +44,17 @@ def _env(home: Path, code: Path | None) -> dict[str, str]:
     return env
 
 
-def _once(script: Path, args: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _once(script: Path, args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one command."""
+    start, cpu = time.perf_counter(), _cpu()
     subprocess.run([str(script), *args], env=env, cwd=env["HOME"], stdin=subprocess.DEVNULL,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu() - cpu
 
 
 def _check_code(script: Path, env: dict[str, str], expected: Path) -> None:
@@ -70,7 +78,7 @@ def main() -> None:
     if opts.baseline is not None:
         versions = {"baseline": opts.baseline, **versions}
     with tempfile.TemporaryDirectory(prefix="ft-bench-cli-") as folder:
-        times: dict[tuple[str, str], list[float]] = {}
+        times: dict[tuple[str, str], list[tuple[float, float]]] = {}
         envs = {}
         for label, code in versions.items():
             home = Path(folder) / label
@@ -86,11 +94,15 @@ def main() -> None:
                     key = (" ".join(args), label)
                     times.setdefault(key, []).append(_once(script, args, envs[label]))
     print(f"fusion-tui start-up, median of {opts.rounds} (seconds, whole command)")
-    print(f"{'command':<12}" + "".join(f"{label:>10}" for label in versions))
+    print(f"{'command':<12}" + "".join(f"{label + ' wall':>15}{label + ' CPU':>15}"
+                                       for label in versions))
     for args in COMMANDS:
         name = " ".join(args)
-        print(f"{name:<12}" + "".join(f"{statistics.median(times[name, label]):>10.3f}"
-                                      for label in versions))
+        cells = []
+        for label in versions:
+            wall, cpu = zip(*times[name, label], strict=True)
+            cells.append(f"{statistics.median(wall):>15.3f}{statistics.median(cpu):>15.3f}")
+        print(f"{name:<12}" + "".join(cells))
 
 
 if __name__ == "__main__":
