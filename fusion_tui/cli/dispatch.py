@@ -34,8 +34,8 @@ from fusion_tui.cli.command import (
     EXIT_FAILED,
     EXIT_USAGE,
     Commands,
+    Handler,
     OnSettings,
-    OnStore,
     Parser,
     UsageError,
 )
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         settings = load_settings(args)
-        handler: OnSettings | OnStore | None = args.handler
+        handler: Handler | None = args.handler
         if handler is None:
             return run_tui(settings)
         if isinstance(handler, OnSettings):

@@ -37,7 +37,8 @@ def register(commands: Commands) -> None:
 
 
 def cmd_logs(args: argparse.Namespace, svc: Services) -> int:
-    import asyncio  # only this command needs an event loop: not at start-up
+    # an event loop and aiofiles: only for this command, not at start-up
+    import asyncio
 
     from fusion_tui.monitor.log_stream import last_lines_offset, stream_log
 

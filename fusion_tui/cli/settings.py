@@ -8,7 +8,6 @@ import argparse
 import os
 from dataclasses import fields
 
-from fusion_tui.base.keymap import conflicts, unknown_ids
 from fusion_tui.base.settings import Settings
 from fusion_tui.base.settings_file import config_path
 from fusion_tui.base.textsafe import one_line
@@ -25,7 +24,9 @@ def register(commands: Commands) -> None:
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     """Every key binding of the app: id, keys in force (after [keys]), what it does."""
-    from fusion_tui.tui.keys import key_names, key_table  # Textual: only for this command
+    # Textual (and the keymap rules): only for this command, not at start-up
+    from fusion_tui.base.keymap import conflicts, unknown_ids
+    from fusion_tui.tui.keys import key_names, key_table
 
     keymap = dict(settings.keymap)
     table = key_table(keymap)

@@ -19,7 +19,7 @@ def register(commands: Commands) -> None:
 
 
 def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:
-    from fusion_tui.config.templates import list_templates  # not at start-up
+    from fusion_tui.config.templates import list_templates  # the config layer: not at start-up
 
     templates = list_templates(settings.template_dirs)
     data = [{"name": t.name, "simulator": t.simulator, "description": t.description,
@@ -31,7 +31,8 @@ def cmd_templates(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     """Check the FUSION set-up (and a FUSION template's files); exit 1 on any problem."""
-    from fusion_tui.config.templates import load_template  # not at start-up
+    # the config layer and FUSION's checks: not at start-up
+    from fusion_tui.config.templates import load_template
     from fusion_tui.kinds.fusion.doctor import diagnose
 
     template, sections = load_template(args.template, settings.template_dirs)
