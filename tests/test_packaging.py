@@ -18,7 +18,7 @@ HEADLESS = [
     "fusion_tui.executors.local", "fusion_tui.monitor.progress", "fusion_tui.kinds.fusion.tracker",
     "fusion_tui.monitor.log_stream", "fusion_tui.kinds.formats.loglines",
     "fusion_tui.kinds.registry", "fusion_tui.config.templates",
-    "fusion_tui.cli_sweeps", "fusion_tui.sweeps.manager", "fusion_tui.sweeps.progress",
+    "fusion_tui.cli.sweeps", "fusion_tui.sweeps.manager", "fusion_tui.sweeps.progress",
     "fusion_tui.comparison.compare", "fusion_tui.comparison.export",
     "fusion_tui.comparison.plot", "fusion_tui.comparison.targets",
     "fusion_tui.store.sweeps_repo",

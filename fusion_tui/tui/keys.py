@@ -1,26 +1,17 @@
 """Every key binding of the app by id, for remapping (`[keys]` in the settings file, applied
-with Textual's keymap) and for `fusion-tui keys`, which lists them; and the checks of a
-keymap: ids that do not exist, and keys that it gives to two actions at once."""
+with Textual's keymap) and for `fusion-tui keys`, which lists them; the rules that check a
+keymap are `base.keymap`'s, applied here with Textual's key names."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.keys import KEY_ALIASES
 
-EVERYWHERE = "everywhere"
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    id: str
-    keys: str
-    description: str
-    where: str
+from fusion_tui.base import keymap as rules
+from fusion_tui.base.keymap import EVERYWHERE, KeyInfo
 
 
 def _owners() -> list[tuple[str, type[DOMNode]]]:
@@ -57,9 +48,8 @@ def key_table(keymap: Mapping[str, str]) -> list[KeyInfo]:
 
 
 def unknown_ids(keymap: Mapping[str, str]) -> list[str]:
-    """Ids in `keymap` that no binding has (a typo would otherwise do nothing)."""
-    known = {b.id for _, b in bindings()}
-    return sorted(i for i in keymap if i not in known)
+    """Ids in `keymap` that no binding of the app has."""
+    return rules.unknown_ids(keymap, key_table(keymap))
 
 
 # Names a terminal cannot tell apart, as Textual matches them: ctrl+m arrives as enter,
@@ -76,21 +66,13 @@ def _physical(key: str) -> str:
     return key
 
 
+def key_names(keys: str) -> Iterator[tuple[str, str]]:
+    """Each key of `keys` ("ctrl+o, ?") as Textual matches it (question_mark), with the
+    key a user presses."""
+    for one in Binding.make_bindings([Binding(keys, "")]):
+        yield one.key, _physical(one.key)
+
+
 def conflicts(keymap: Mapping[str, str]) -> list[str]:
-    """Keys that `keymap` gives to two bindings live at the same time (on one screen, or
-    one of them everywhere), one line each: Textual would run only one of them, and the
-    other could never be reached. Clashes among the defaults alone are not the keymap's."""
-    by_key: dict[str, list[tuple[KeyInfo, str]]] = defaultdict(list)
-    for info in key_table(keymap):
-        for one in Binding.make_bindings([Binding(info.keys, "")]):
-            by_key[_physical(one.key)].append((info, one.key))
-    found: list[str] = []
-    for entries in by_key.values():
-        for i, (a, a_key) in enumerate(entries):
-            for b, b_key in entries[i + 1:]:
-                if a.id != b.id and (a.id in keymap or b.id in keymap) and \
-                        (a.where == b.where or EVERYWHERE in (a.where, b.where)):
-                    key = f'"{a_key}" is' if a_key == b_key else \
-                        f'"{a_key}" and "{b_key}" (one key) are'
-                    found.append(f"{key} bound to both {a.id} and {b.id}")
-    return found
+    """Keys that `keymap` gives to two of the app's bindings live at the same time."""
+    return rules.conflicts(keymap, key_table(keymap), key_names)

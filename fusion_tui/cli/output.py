@@ -1,7 +1,7 @@
-"""Output of the `fusion-tui` commands: runs as JSON objects and as text cells.
+"""Output of the `fusion-tui` commands: runs as JSON objects and as text cells, columns,
+and stdout writes that fail in one line.
 
-Shared by the run commands (`cli.py`) and the sweep and comparison ones
-(`cli_sweeps.py`); imports nothing heavy, so bare `fusion-tui` stays fast.
+Shared by every command group; imports nothing heavy, so bare `fusion-tui` stays fast.
 """
 
 from __future__ import annotations
@@ -105,3 +105,10 @@ def duration_text(seconds: int | None) -> str:
     days, rest = divmod(seconds, 86400)
     text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
     return f"{days}-{text}" if days else text
+
+
+def columns(rows: list[tuple[str, ...]]) -> str:
+    """Rows as left-aligned columns, two spaces apart, no trailing blanks."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)

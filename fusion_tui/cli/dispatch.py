@@ -1,0 +1,128 @@
+"""The `fusion-tui` command line: the global flags, every group's subcommands, and the one
+dispatch from a parsed command to its handler, with the errors every command shares
+(one line on stderr: exit 2 for bad input, 1 for a write that failed)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fusion_tui import __version__
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.faults import FaultError, describe
+from fusion_tui.base.ids import InvalidRunId
+from fusion_tui.base.output_path import OutputFailed
+from fusion_tui.base.settings import Settings, SettingsError
+from fusion_tui.base.textsafe import one_line
+from fusion_tui.cli import (
+    comparison,
+    db,
+    follow,
+    history,
+    lifecycle,
+    queue,
+    runs,
+    sweeps,
+    templates,
+)
+from fusion_tui.cli import settings as settings_group
+from fusion_tui.cli.command import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    Commands,
+    Handler,
+    OnSettings,
+    Parser,
+    UsageError,
+)
+from fusion_tui.cli.launch import run_tui
+from fusion_tui.cli.output import drop_stdout, write_out
+from fusion_tui.runs.errors import RunError
+
+# In the order `fusion-tui --help` lists their commands.
+GROUPS = (runs, lifecycle, follow, queue, templates, history, settings_group, db, sweeps,
+          comparison)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = Parser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    p = Parser(prog="fusion-tui", description="Launch, watch and manage simulation runs.")
+    p.add_argument("--version", action="version", version=f"fusion-tui {__version__}")
+    p.add_argument("--config", help="settings file (FUSION_TUI_CONFIG; 'none' for no file)")
+    p.add_argument("--home", help="data directory (FUSION_TUI_HOME)")
+    p.add_argument("--database-url", help="SQLAlchemy URL (FUSION_TUI_DATABASE_URL)")
+    p.add_argument("--runs-dir", help="where run directories go (FUSION_TUI_RUNS_DIR)")
+    p.add_argument("--simulator-command", help="built-in simulator command template")
+    p.add_argument("--cancel-grace", type=float, help="seconds from SIGTERM to SIGKILL")
+    p.set_defaults(handler=None)  # no command: the app
+    commands = Commands(p.add_subparsers(dest="command", parser_class=Parser), common)
+    for group in GROUPS:
+        group.register(commands)
+    return p
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(overrides={
+        "home": Path(args.home).expanduser() if args.home else None,
+        "database_url": args.database_url,
+        "runs_dir": Path(args.runs_dir).expanduser() if args.runs_dir else None,
+        "simulator_command": args.simulator_command,
+        "cancel_grace": args.cancel_grace,
+    }, config=args.config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    settings: Settings | None = None
+    try:
+        args = build_parser().parse_args(argv)
+        settings = load_settings(args)
+        handler: Handler | None = args.handler
+        if handler is None:
+            return run_tui(settings)
+        if isinstance(handler, OnSettings):
+            return handler.run(args, settings)
+        from fusion_tui.services import open_services  # SQLAlchemy: not at start-up
+
+        svc = open_services(settings)
+        try:
+            svc.manager.reconcile(schedule=handler.schedule)
+            status = handler.run(args, svc)
+            write_out("")  # what is still buffered: its failure is one line too
+            return status
+        finally:
+            svc.close()
+    except OutputFailed as exc:
+        return _fail(str(exc), argv, status=EXIT_FAILED)
+    except (UsageError, ConfigError, SettingsError, RunError, InvalidRunId, FaultError) as exc:
+        return _fail(str(exc), argv)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        return _fail(describe(exc), argv)
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
+            raise
+        return _fail(describe(exc, settings.database_label if settings else None), argv)
+
+
+def _fail(message: str, argv: Sequence[str] | None = None, status: int = EXIT_USAGE) -> int:
+    """One line on stderr; under --json also `{"error": ...}` on stdout, for scripts."""
+    line = one_line(message, 1000)
+    print(f"fusion-tui: {line}", file=sys.stderr)
+    if "--json" in (sys.argv[1:] if argv is None else argv):
+        with contextlib.suppress(OSError):  # stdout may be what failed (a full disk)
+            write_out(json.dumps({"error": line}) + "\n")
+    return status
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (`| head`): stop quietly, like other Unix tools (128+SIGPIPE)."""
+    drop_stdout()
+    return 141

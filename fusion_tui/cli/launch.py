@@ -1,0 +1,26 @@
+"""Bare `fusion-tui`: open the app on the store (runs keep going when it closes)."""
+
+from __future__ import annotations
+
+import sys
+
+from fusion_tui.base.settings import Settings, SettingsError
+from fusion_tui.cli.command import UsageError
+
+
+def run_tui(settings: Settings) -> int:
+    """The app opens the store itself, after its first frame (see `tui.app`), so this path
+    imports neither SQLAlchemy nor the run manager."""
+    from fusion_tui.tui.app import create_app  # Textual: only for the app, not at start-up
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the app needs a terminal (stdin and stdout are not a TTY); "
+                         "for scripts use `fusion-tui runs`")
+    app = create_app(settings)
+    try:
+        app.run()
+    finally:
+        app.close_services()
+    if app.services_error is not None:
+        raise SettingsError(app.services_error)
+    return 0

@@ -1,0 +1,117 @@
+"""Runs: `runs` (the list), `new` (create, start or queue, and optionally wait) and
+`show` (one run, its events and what became of its results)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fusion_tui.base.rundir import NOT_READABLE, folder_readable
+from fusion_tui.base.textsafe import one_line
+from fusion_tui.cli.command import Commands, OnStore
+from fusion_tui.cli.follow import wait_exit_code
+from fusion_tui.cli.output import duration_text, emit, iso, progress_text, run_to_dict, where
+from fusion_tui.cli.slurm_flags import add_slurm_flags, slurm_options
+from fusion_tui.store.query import RunQuery
+from fusion_tui.store.status import RunStatus, local_text
+
+if TYPE_CHECKING:
+    from fusion_tui.services import Services
+    from fusion_tui.store.models import Run
+
+
+def register(commands: Commands) -> None:
+    s = commands.add("runs", OnStore(cmd_runs, schedule=False), help="list runs")
+    s.add_argument("--status", action="append", default=[], type=str.upper,
+                   choices=[x.value for x in RunStatus], help="only this status (repeatable)")
+    s.add_argument("--limit", type=int, default=100)
+    s.add_argument("--all", "-a", action="store_true", help="every user's runs, not just yours")
+    s = commands.add("new", OnStore(cmd_new), help="create (and start or queue) a run")
+    s.add_argument("--template", "-t", required=True)
+    s.add_argument("--name", "-n")
+    s.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE")
+    add_slurm_flags(s)
+    s.add_argument("--wait", action="store_true", help="wait for the run to finish")
+    commands.add("show", OnStore(cmd_show, schedule=False), help="show one run").add_argument(
+        "id")
+
+
+def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
+    statuses = frozenset(RunStatus(s) for s in args.status)
+    owner = None if args.all else svc.manager.user
+    runs = svc.store.list_runs(RunQuery(statuses=statuses, owner=owner), limit=args.limit)
+    emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs))
+    return 0
+
+
+def _table(runs: Sequence[Run]) -> str:
+    if not runs:
+        return "No runs yet. Start one with: fusion-tui new --template minimal"
+    rows = [("ID", "STATUS", "PROGRESS", "TEMPLATE", "WHERE", "OWNER", "CREATED", "NAME")]
+    for r in runs:
+        rows.append((r.id, r.status, progress_text(r), one_line(r.template, 20),
+                     one_line(where(r), 24), one_line(r.owner or "-", 16),
+                     local_text(r.created_at, "%Y-%m-%d %H:%M:%S"), one_line(r.name or "", 40)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+        for row in rows
+    )
+
+
+def cmd_new(args: argparse.Namespace, svc: Services) -> int:
+    run = svc.manager.create(args.template, name=args.name, overrides=args.set or [],
+                             executor=args.executor, slurm=slurm_options(args))
+    if args.wait:
+        run = svc.manager.wait(run.id)
+    emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")
+    return wait_exit_code(run) if args.wait else 0
+
+
+def cmd_show(args: argparse.Namespace, svc: Services) -> int:
+    from fusion_tui.store.models import results_note  # SQLAlchemy: not at start-up
+
+    run = svc.manager.resolve(args.id)
+    data = run_to_dict(run, with_config=True)
+    events = svc.store.events(run.id)
+    data["events"] = [{"kind": e.kind, "at": iso(e.at), "detail": e.detail} for e in events]
+    data["folder_readable"] = readable = folder_readable(Path(run.run_dir))
+    data["results_note"] = note = results_note(events)
+    emit(args, data, lambda: _describe(run, readable, note))
+    return 0
+
+
+def _describe(run: Run, readable: bool = True, results: str | None = None) -> str:
+    folder = run.run_dir if readable else f"{run.run_dir} ({NOT_READABLE})"
+    lines = [f"{k:<16} {v}" for k, v in (
+        ("id", run.id), ("name", one_line(run.name or "-")), ("status", run.status),
+        ("template", run.template), ("simulator", run.simulator),
+        ("progress", progress_text(run)),
+        ("erlang", f"{run.current_erlang} ({(run.current_erlang_index or 0) + 1}"
+                   f"/{run.total_erlangs})" if run.current_erlang is not None else "-"),
+        ("iteration", f"{run.current_iteration}/{run.total_iterations}"),
+        ("created", local_text(run.created_at)), ("started", local_text(run.started_at)),
+        ("completed", local_text(run.completed_at)),
+        ("exit code", "-" if run.exit_code is None else run.exit_code),
+        ("pid", run.pid or "-"), ("host", run.hostname or "-"), ("owner", run.owner or "-"),
+        ("executor", run.executor), ("directory", folder),
+        ("config hash", run.config_hash or "-"), ("seed", "-" if run.seed is None else run.seed),
+    )]
+    job = run.slurm
+    if job is not None:
+        lines += [f"{k:<16} {v}" for k, v in (
+            ("slurm job", job.job_id or "-"),
+            ("slurm state", job.state or "-"),
+            ("slurm reason", one_line(job.reason or "-")),
+            ("node", one_line(job.node or "-")),
+            ("elapsed", duration_text(job.elapsed_seconds)),
+            ("time limit", job.time_limit or "partition default"),
+            ("attempt", job.attempt),
+        )]
+    if run.error_message:
+        lines.append(f"{'error':<16} {one_line(run.error_message, 500)}")
+    if results:
+        lines.append(f"{'results':<16} {one_line(results, 1500)}")
+    return "\n".join(lines)

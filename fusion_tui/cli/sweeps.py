@@ -1,0 +1,177 @@
+"""Sweeps: `sweep new|list|show|cancel|retry|rm`, a grid of runs from one template."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, Any
+
+from fusion_tui.base.textsafe import one_line
+from fusion_tui.cli.command import Commands, OnStore
+from fusion_tui.cli.output import columns, duration_text, emit, iso, progress_text
+from fusion_tui.cli.slurm_flags import add_slurm_flags, slurm_options
+
+if TYPE_CHECKING:
+    from fusion_tui.services import Services
+    from fusion_tui.sweeps.manager import SweepDetail
+    from fusion_tui.sweeps.progress import SweepProgress
+
+
+def register(commands: Commands) -> None:
+    verbs = commands.group("sweep", help="sweeps: a grid of runs from one template",
+                           dest="sweep_command")
+    v = verbs.add("new", OnStore(sweep_new), help="make a sweep's runs and start them")
+    v.add_argument("--template", "-t", required=True)
+    v.add_argument("--name", "-n")
+    v.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
+                   help="the same override for every point")
+    v.add_argument("--grid", "-g", action="append", default=[],
+                   metavar="SECTION.KEY=V1,V2,...", help="a swept setting (repeatable)")
+    v.add_argument("--seeds", metavar="1-5|1,4,9", help="one run per seed (built-in simulator)")
+    v.add_argument("--split-loads", action="store_true",
+                   help="one run per Erlang load as well, so loads run in parallel")
+    v.add_argument("--array-limit", type=int, metavar="N",
+                   help="Slurm: at most N array tasks at once (sbatch --array=...%%N)")
+    add_slurm_flags(v)
+    v = verbs.add("list", OnStore(sweep_list, schedule=False), help="sweeps, newest first")
+    v.add_argument("--all", "-a", action="store_true", help="every user's sweeps")
+    for name, handler, text in (
+            ("show", OnStore(sweep_show, schedule=False),
+             "a sweep: counts by status, ETA, its grid"),
+            ("cancel", OnStore(sweep_cancel), "cancel a sweep's unfinished runs"),
+            ("retry", OnStore(sweep_retry),
+             "re-run a sweep's failed, cancelled, timed-out or deleted points"),
+            ("rm", OnStore(sweep_rm), "delete a finished sweep, its runs and their folders")):
+        verbs.add(name, handler, help=text).add_argument("id")
+
+
+def sweep_to_dict(detail: SweepDetail, progress: SweepProgress, *,
+                  with_runs: bool = True) -> dict[str, Any]:
+    from fusion_tui.sweeps.manager import point_of  # SQLAlchemy: not at start-up
+
+    sweep = detail.sweep
+    data: dict[str, Any] = {
+        "id": sweep.id, "name": sweep.name, "template": sweep.template,
+        "executor": sweep.executor, "owner": sweep.owner, "created_at": iso(sweep.created_at),
+        "grid": [{"key": a.key, "values": list(a.values)} for a in detail.grid.axes],
+        "seeds": list(detail.grid.seeds) or None, "split_loads": sweep.split_loads,
+        "overrides": json.loads(sweep.overrides_json), "array_limit": sweep.array_limit,
+        "counts": progress.counts, "total": progress.total, "finished": progress.finished,
+        "fraction_done": progress.fraction, "eta_seconds": progress.eta_seconds,
+        "replaced_runs": detail.replaced,
+    }
+    if with_runs:
+        data["runs"] = [{"id": r.id, "status": r.status, "point": point_of(r),
+                         "fraction_done": r.fraction_done, "origin_id": r.origin_id,
+                         "slurm_job": r.slurm.job_id if r.slurm else None}
+                        for r in detail.runs]
+    return data
+
+
+def _eta(progress: SweepProgress) -> str:
+    if progress.eta_seconds is None:
+        return "-"
+    return duration_text(round(progress.eta_seconds))
+
+
+def sweep_new(args: argparse.Namespace, svc: Services) -> int:
+    # the sweep layer (SQLAlchemy): not at start-up
+    from fusion_tui.sweeps.grid import Grid, parse_axis, parse_seeds
+    from fusion_tui.sweeps.progress import sweep_progress
+
+    grid = Grid(tuple(parse_axis(g) for g in args.grid),
+                parse_seeds(args.seeds) if args.seeds is not None else (), args.split_loads)
+    detail = svc.sweeps.create(args.template, grid, name=args.name, overrides=args.set or [],
+                               executor=args.executor, slurm=slurm_options(args),
+                               array_limit=args.array_limit)
+    progress = sweep_progress(detail.runs)
+    first = detail.runs[0]
+
+    def text() -> str:
+        head = f"sweep {detail.sweep.id}: {progress.total} runs"
+        if first.slurm is not None and first.slurm.job_id:
+            return f"{head} submitted as Slurm job array {first.slurm.job_id.split('_')[0]}"
+        return f"{head} ({progress.counts_text()})"
+
+    emit(args, sweep_to_dict(detail, progress), text)
+    return 0
+
+
+def sweep_list(args: argparse.Namespace, svc: Services) -> int:
+    from fusion_tui.sweeps.progress import sweep_progress  # SQLAlchemy: not at start-up
+
+    rows: list[tuple[str, ...]] = [("ID", "NAME", "TEMPLATE", "RUNS", "PROGRESS", "ETA",
+                                    "STATUS")]
+    out = []
+    for row in svc.sweeps.listing(everyone=args.all):
+        detail = svc.sweeps.detail(row.sweep.id)
+        progress = sweep_progress(detail.runs)
+        out.append(sweep_to_dict(detail, progress, with_runs=False))
+        rows.append((row.sweep.id, one_line(row.sweep.name or "-", 30), row.sweep.template,
+                     str(progress.total), f"{progress.fraction * 100:.1f}%",
+                     _eta(progress), progress.counts_text()))
+    emit(args, out, lambda: columns(rows) if out else
+         "No sweeps yet. Make one with: fusion-tui sweep new -t minimal --seeds 1-3")
+    return 0
+
+
+def sweep_show(args: argparse.Namespace, svc: Services) -> int:
+    from fusion_tui.sweeps.progress import sweep_progress  # SQLAlchemy: not at start-up
+
+    detail = svc.sweeps.detail(args.id)
+    progress = sweep_progress(detail.runs)
+    emit(args, sweep_to_dict(detail, progress), lambda: _show_text(detail, progress))
+    return 0
+
+
+def _show_text(detail: SweepDetail, progress: SweepProgress) -> str:
+    from fusion_tui.sweeps.manager import point_of  # SQLAlchemy: not at start-up
+
+    sweep, grid = detail.sweep, detail.grid
+    lines = [f"{'sweep':<11}{sweep.id}", f"{'name':<11}{one_line(sweep.name or '-')}",
+             f"{'template':<11}{sweep.template}  (executor {sweep.executor})"]
+    for i, axis in enumerate(grid.axes):
+        lines.append(f"{'grid' if i == 0 else '':<11}{axis.key} = "
+                     + one_line(", ".join(axis.values), 200))
+    if grid.seeds:
+        lines.append(f"{'seeds':<11}{', '.join(map(str, grid.seeds))}")
+    if grid.split_loads:
+        lines.append(f"{'loads':<11}one run per load")
+    overrides = json.loads(sweep.overrides_json)
+    if overrides:
+        lines.append(f"{'overrides':<11}" + one_line(" ".join(overrides), 300))
+    replaced = f"  ({detail.replaced} replaced by retries)" if detail.replaced else ""
+    lines.append(f"{'runs':<11}{progress.total}: {progress.counts_text()}{replaced}")
+    lines.append(f"{'progress':<11}{progress.fraction * 100:.1f}%  ETA {_eta(progress)}")
+    keys = grid.keys
+    rows: list[tuple[str, ...]] = [(*(k.partition(".")[2].upper() or k.upper() for k in keys),
+                                    "RUN", "STATUS", "PROGRESS")]
+    for run in detail.runs:
+        point = point_of(run)
+        rows.append((*(one_line(point.get(k, "-"), 30) for k in keys), run.id, run.status,
+                     progress_text(run)))
+    return "\n".join(lines) + "\n\n" + columns(rows)
+
+
+def sweep_cancel(args: argparse.Namespace, svc: Services) -> int:
+    sweep_id = svc.sweeps.resolve(args.id).id
+    ids = svc.sweeps.cancel(sweep_id)
+    emit(args, {"id": sweep_id, "cancelled": ids},
+         lambda: f"sweep {sweep_id}: cancel requested for {len(ids)} run(s)")
+    return 0
+
+
+def sweep_retry(args: argparse.Namespace, svc: Services) -> int:
+    sweep_id = svc.sweeps.resolve(args.id).id
+    done = svc.sweeps.retry(sweep_id)
+    emit(args, {"id": sweep_id, "new_runs": done.ids, "retried": done.retried,
+                "recreated": done.recreated}, lambda: done.text(sweep_id))
+    return 0
+
+
+def sweep_rm(args: argparse.Namespace, svc: Services) -> int:
+    sweep_id = svc.sweeps.resolve(args.id).id
+    count = svc.sweeps.delete(sweep_id)
+    emit(args, {"id": sweep_id, "deleted": True, "runs": count},
+         lambda: f"sweep {sweep_id} deleted with its {count} run(s)")
+    return 0
