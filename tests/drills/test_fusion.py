@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import TESTS, make_settings
 from helpers import run_cli
 
 from fusion_tui.base.errors import ConfigError
@@ -30,7 +30,7 @@ from fusion_tui.sim.modulation import DEFAULT_TABLE
 from fusion_tui.sim.topology import load_topology
 from fusion_tui.store.status import RunStatus
 
-STANDIN = Path(__file__).parent / "standin_fusion"
+STANDIN = TESTS / "standin_fusion"
 SMALL = ["general_settings.erlang_stop=600", "general_settings.max_iters=4",
          "general_settings.print_step=15"]
 

@@ -23,7 +23,6 @@ from fusion_tui.cli import main
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.status import RunStatus
 
-TESTS = Path(__file__).resolve().parent
 T95_DF2 = 4.302652729911275  # Student's t, two-sided 95%, 2 degrees of freedom (3 seeds)
 GRID = ["--grid", "routing_settings.k_paths=1,2",
         "--grid", "general_settings.allocation_method=first_fit,best_fit",

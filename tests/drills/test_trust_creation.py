@@ -30,7 +30,6 @@ from fusion_tui.base.settings import Settings
 from fusion_tui.services import open_services
 from fusion_tui.store.status import RunStatus
 
-TESTS = Path(__file__).resolve().parent
 POINTS = 500
 SWEEP = ["sweep", "new", "-t", "minimal", "--seeds", f"1-{POINTS}"]
 
