@@ -42,7 +42,7 @@ TIERS = {"unit": (), "tui": (), "drills": ("slow",), "cluster": ("slow",)}
 # Tests that share one thing of the machine run on one xdist worker, one after another
 # (`--dist loadgroup`): the Slurm cluster (its fixture cancels every job of the user) and
 # the snapshots' fixed folder (its path is part of the pictures).
-SERIAL_FIXTURES = {"cluster": "slurm-cluster"}
+SERIAL_FIXTURES = {"slurm_up": "slurm-cluster"}
 SERIAL_MODULES = {"test_tui_snapshots.py": "fixed-snapshot-root"}
 
 
@@ -54,7 +54,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         tier = item.path.parent.name
         for name in (tier, *TIERS.get(tier, ())):
             item.add_marker(name)
-        for fixture, group in SERIAL_FIXTURES.items():
+        for fixture, group in SERIAL_FIXTURES.items():  # `cluster` asks for `slurm_up`
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker("cluster")
                 item.add_marker("slow")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 from helpers import eventually, poll_until
-from slurm_cluster import Cluster, _answers, cluster, queue  # noqa: F401  (cluster is a fixture)
+from slurm_cluster import Cluster, cluster, queue, slurm_up  # noqa: F401  (fixtures)
 
 from fusion_tui.base import procs
 from fusion_tui.base.errors import ConfigError
@@ -522,8 +522,8 @@ def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
     eventually(lambda: not queue(), timeout=60)
 
 
-@pytest.mark.skipif(not _answers(), reason="needs the running cluster of .ci/start-slurm")
-def test_slurms_exit_code_is_the_jobs_never_the_simulators(tmp_path: Path) -> None:
+def test_slurms_exit_code_is_the_jobs_never_the_simulators(tmp_path: Path,
+                                                          slurm_up: None) -> None:  # noqa: F811
     """A run whose supervisor left nothing in the folder is settled from Slurm's account
     alone; the exit code there is the batch script's (0:9 for a killed one), so the run
     records none and the message names it as the job's. (No queue clearing: this case
