@@ -8,11 +8,12 @@ import contextlib
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fake_slurm import FakeSlurm
+from helpers import Cli
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -148,12 +149,32 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    svc = open_services(settings)
+def cli() -> Cli:
+    """The `fusion-tui` command as a child process (helpers.Cli)."""
+    return Cli()
+
+
+@pytest.fixture
+def services_with() -> Iterator[Callable[[Settings], Services]]:
+    """Opens services on the settings a test chooses; each is closed after the test."""
+    opened: list[Services] = []
+
+    def open_with(settings: Settings) -> Services:
+        opened.append(open_services(settings))
+        return opened[-1]
+
     try:
-        yield svc
+        yield open_with
     finally:
-        svc.close()
+        for svc in reversed(opened):
+            svc.close()
+
+
+@pytest.fixture
+def services(settings: Settings,
+             services_with: Callable[[Settings], Services]) -> Services:
+    """Services on the `settings` fixture (SQLite, then PostgreSQL)."""
+    return services_with(settings)
 
 
 @pytest.fixture

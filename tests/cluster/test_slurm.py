@@ -11,7 +11,7 @@ import os
 import re
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,11 +22,12 @@ from slurm_cluster import Cluster, cluster, queue, slurm_up  # noqa: F401  (fixt
 from fusion_tui.base import procs
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.rundir import RunPaths, read_json, write_json_atomic
+from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm.commands import SlurmClient
 from fusion_tui.executors.slurm.executor import submit_env
 from fusion_tui.executors.slurm.settle import settle
 from fusion_tui.runs.manager import RunManager
-from fusion_tui.services import Services, open_services
+from fusion_tui.services import Services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
 from fusion_tui.sweeps.grid import Grid, parse_axis
@@ -35,25 +36,22 @@ from fusion_tui.sweeps.manager import SweepManager
 TIMEOUT = 120.0
 
 
-def _slurm_services(tmp_path: Path, url: str) -> Iterator[Services]:
-    services = open_services(make_settings(tmp_path, url, executor="slurm",
-                                           slurm_poll_seconds=10.0))
-    try:
-        yield services
-    finally:
-        services.close()
+def _slurm_settings(tmp_path: Path, url: str) -> Settings:
+    return make_settings(tmp_path, url, executor="slurm", slurm_poll_seconds=10.0)
 
 
 @pytest.fixture
-def svc(tmp_path: Path, db_url: str, cluster: Cluster) -> Iterator[Services]:  # noqa: F811
+def svc(tmp_path: Path, db_url: str, cluster: Cluster,  # noqa: F811
+        services_with: Callable[[Settings], Services]) -> Services:
     """Slurm-executor services on SQLite, then on PostgreSQL."""
-    yield from _slurm_services(tmp_path, db_url)
+    return services_with(_slurm_settings(tmp_path, db_url))
 
 
 @pytest.fixture
-def sqlite_svc(tmp_path: Path, sqlite_url: str, cluster: Cluster) -> Iterator[Services]:  # noqa: F811
+def sqlite_svc(tmp_path: Path, sqlite_url: str, cluster: Cluster,  # noqa: F811
+               services_with: Callable[[Settings], Services]) -> Services:
     """Slurm-executor services on SQLite (where the login node settles every outcome)."""
-    yield from _slurm_services(tmp_path, sqlite_url)
+    return services_with(_slurm_settings(tmp_path, sqlite_url))
 
 
 def watch_until(manager: RunManager, run_id: str, accept: Callable[[Run], object],

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import TESTS, make_settings
-from helpers import run_cli
+from helpers import Cli
 
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.resources import shipped_templates_dir
@@ -25,7 +25,7 @@ from fusion_tui.kinds.fusion import schema as fusion_schema
 from fusion_tui.kinds.fusion.log import FusionLogParser
 from fusion_tui.monitor.progress import ProgressState
 from fusion_tui.runs.tail import RunTail
-from fusion_tui.services import Services, open_services
+from fusion_tui.services import Services
 from fusion_tui.sim.modulation import DEFAULT_TABLE
 from fusion_tui.sim.topology import load_topology
 from fusion_tui.store.status import RunStatus
@@ -61,10 +61,9 @@ def fusion_settings(tmp_path: Path, db_url: str) -> Settings:
 
 
 @pytest.fixture
-def fusion_services(fusion_settings: Settings) -> Iterator[Services]:
-    svc = open_services(fusion_settings)
-    yield svc
-    svc.close()
+def fusion_services(fusion_settings: Settings,
+                    services_with: Callable[[Settings], Services]) -> Services:
+    return services_with(fusion_settings)
 
 
 def _sections(name: str = "fusion") -> dict[str, dict[str, str]]:
@@ -126,23 +125,23 @@ def test_what_fusion_would_refuse_is_refused_first(tmp_path: Path, override: str
         build_config("fusion", parse_overrides(override), [shipped_templates_dir()], tmp_path)
 
 
-def test_cli_refuses_in_one_line_and_creates_nothing(fusion_settings: Settings) -> None:
-    done = run_cli(fusion_settings, "new", "-t", "fusion", "--set",
-                   "general_settings.max_iters=x")
+def test_cli_refuses_in_one_line_and_creates_nothing(cli: Cli, fusion_settings: Settings) -> None:
+    done = cli(fusion_settings, "new", "-t", "fusion", "--set",
+               "general_settings.max_iters=x")
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "max_iters" in done.stderr
     assert not fusion_settings.runs_dir.exists() or not any(fusion_settings.runs_dir.iterdir())
 
 
-def test_fusion_run_needs_the_checkout(tmp_path: Path, db_url: str) -> None:
+def test_fusion_run_needs_the_checkout(cli: Cli, tmp_path: Path, db_url: str) -> None:
     settings = make_settings(tmp_path, db_url)
-    done = run_cli(settings, "new", "-t", "fusion")
+    done = cli(settings, "new", "-t", "fusion")
     assert done.returncode == 2
     assert "FUSION_TUI_FUSION_HOME is not set" in done.stderr
 
 
-def test_old_variable_is_refused_with_its_replacement(fusion_settings: Settings) -> None:
-    done = run_cli(fusion_settings, "runs", FUSION_TUI_FUSION_CWD="/somewhere")
+def test_old_variable_is_refused_with_its_replacement(cli: Cli, fusion_settings: Settings) -> None:
+    done = cli(fusion_settings, "runs", FUSION_TUI_FUSION_CWD="/somewhere")
     assert done.returncode == 2
     assert "FUSION_TUI_FUSION_HOME" in done.stderr
 
@@ -150,15 +149,15 @@ def test_old_variable_is_refused_with_its_replacement(fusion_settings: Settings)
 # -- doctor -------------------------------------------------------------------------------
 
 
-def test_doctor_passes_on_a_good_checkout(fusion_settings: Settings) -> None:
-    done = run_cli(fusion_settings, "doctor")
+def test_doctor_passes_on_a_good_checkout(cli: Cli, fusion_settings: Settings) -> None:
+    done = cli(fusion_settings, "doctor")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PROBLEM" not in done.stdout
     assert [line.split()[1] for line in done.stdout.splitlines()] == [
         "checkout", "python", "command", "template", "modulation", "network"]
 
 
-def test_doctor_names_each_problem_with_its_fix(fusion_settings: Settings,
+def test_doctor_names_each_problem_with_its_fix(cli: Cli, fusion_settings: Settings,
                                                tmp_path: Path) -> None:
     home = fusion_settings.fusion_home
     assert home is not None
@@ -171,7 +170,7 @@ def test_doctor_names_each_problem_with_its_fix(fusion_settings: Settings,
     assert "lacks the `run_sim` mode" in (checks["command"].problem or "")
     assert "does not exist in the checkout" in (checks["modulation"].problem or "")
     assert "nsf_network.txt is missing" in (checks["network"].problem or "")
-    done = run_cli(fusion_settings, "doctor", "--json")
+    done = cli(fusion_settings, "doctor", "--json")
     assert done.returncode == 1
     problems = [c for c in json.loads(done.stdout) if not c["ok"]]
     assert {c["check"] for c in problems} == {"modulation", "network"}
@@ -248,13 +247,13 @@ def test_cancel_kills_once_fusion_has_saved(fusion_services: Services) -> None:
     assert (paths.output / "300.0_erlang.json").is_file()
 
 
-def test_result_folder_outside_the_checkout_is_not_copied(fusion_settings: Settings,
+def test_result_folder_outside_the_checkout_is_not_copied(cli: Cli, fusion_settings: Settings,
                                                           tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (outside / "300.0_erlang.json").write_text("{}")
-    done = run_cli(fusion_settings, "new", "-t", "fusion", "--wait", "--json",
-                   *[a for o in SMALL for a in ("--set", o)], STANDIN_SAVING_TO=str(outside))
+    done = cli(fusion_settings, "new", "-t", "fusion", "--wait", "--json",
+               *[a for o in SMALL for a in ("--set", o)], STANDIN_SAVING_TO=str(outside))
     run_dir = next(fusion_settings.runs_dir.glob("[0-9a-f]*"))
     paths = RunPaths(run_dir)
     assert list(paths.output.iterdir()) == []

@@ -7,7 +7,7 @@ The same paths against a real cluster are tests/cluster/test_slurm.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,22 +16,20 @@ from conftest import make_settings
 from fake_slurm import FakeSlurm
 
 from fusion_tui.base.rundir import RunPaths
+from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm import states
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError, SlurmUnavailable
 from fusion_tui.executors.slurm.settle import PATIENCE, settle
-from fusion_tui.services import Services, open_services
+from fusion_tui.services import Services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
 
 
 @pytest.fixture
-def svc(tmp_path: Path, sqlite_url: str, fake_slurm: FakeSlurm) -> Iterator[Services]:
+def svc(tmp_path: Path, sqlite_url: str, fake_slurm: FakeSlurm,
+        services_with: Callable[[Settings], Services]) -> Services:
     """Slurm-executor services whose every Slurm command is a stand-in."""
-    services = open_services(make_settings(tmp_path, sqlite_url, executor="slurm"))
-    try:
-        yield services
-    finally:
-        services.close()
+    return services_with(make_settings(tmp_path, sqlite_url, executor="slurm"))
 
 
 def submit(svc: Services) -> tuple[Run, str]:
