@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fake_slurm import FakeSlurm
+from fusion_checkout import make_checkout
 from helpers import Cli
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -193,3 +194,17 @@ def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeSlurm:
     fake = FakeSlurm.install(tmp_path / "fake-slurm")
     monkeypatch.setenv("PATH", f"{fake.bin}{os.pathsep}{os.environ['PATH']}")
     return fake
+
+
+@pytest.fixture
+def fusion_settings(tmp_path: Path, db_url: str) -> Settings:
+    """Settings that run FUSION from a checkout of the stand-in."""
+    return make_settings(tmp_path, db_url, fusion_home=make_checkout(tmp_path),
+                         fusion_python=Path(sys.executable), cancel_grace=60.0)
+
+
+@pytest.fixture
+def fusion_services(fusion_settings: Settings,
+                    services_with: Callable[[Settings], Services]) -> Services:
+    """Services on `fusion_settings`."""
+    return services_with(fusion_settings)

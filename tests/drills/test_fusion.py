@@ -1,128 +1,27 @@
 """Driving FUSION 6.1, against a stand-in that behaves like it (tests/standin_fusion):
-default command, template, FUSION's key rules, doctor, real errors, result folder,
-progress from its log and cancel. bench/fusion_parity.py runs the real FUSION."""
+default command, doctor, real errors, result folder, progress from its log and cancel.
+Its rules without a run are tests/unit/test_fusion_rules.py, the app's side
+tests/tui/test_fusion_app.py; bench/fusion_parity.py runs the real FUSION."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import TESTS, make_settings
+from conftest import make_settings
+from fusion_checkout import SMALL, fusion_sections, make_checkout
 from helpers import Cli
 
-from fusion_tui.base.errors import ConfigError
-from fusion_tui.base.resources import shipped_templates_dir
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
-from fusion_tui.config import validator
-from fusion_tui.config.templates import build_config, load_template, parse_ini
 from fusion_tui.kinds.fusion import doctor
-from fusion_tui.kinds.fusion import schema as fusion_schema
 from fusion_tui.kinds.fusion.log import FusionLogParser
 from fusion_tui.monitor.progress import ProgressState
 from fusion_tui.runs.tail import RunTail
 from fusion_tui.services import Services
-from fusion_tui.sim.modulation import DEFAULT_TABLE
-from fusion_tui.sim.topology import load_topology
 from fusion_tui.store.status import RunStatus
-
-STANDIN = TESTS / "standin_fusion"
-SMALL = ["general_settings.erlang_stop=600", "general_settings.max_iters=4",
-         "general_settings.print_step=15"]
-
-
-def make_checkout(root: Path) -> Path:
-    """A FUSION 'checkout' holding the stand-in package and the data files it reads."""
-    home = root / "FUSION"
-    shutil.copytree(STANDIN / "fusion", home / "fusion")
-    mods = home / "data" / "json_input" / "example_mods"
-    mods.mkdir(parents=True)
-    table = {f"{bw:g}": {name: {"max_length": reach, "slots_needed": slots}
-                         for name, reach, slots in formats}
-             for bw, formats in DEFAULT_TABLE.items()}
-    (mods / "default_mod_formats.json").write_text(json.dumps({"DEFAULT": table}))
-    raw = home / "data" / "raw"
-    raw.mkdir(parents=True)
-    nsf = load_topology("NSFNet")
-    (raw / "nsf_network.txt").write_text("".join(
-        f"{u}\t{v}\t{length:g}\n{v}\t{u}\t{length:g}\n" for u, v, length in nsf.links))
-    (home / "data" / "output").mkdir()
-    return home
-
-
-@pytest.fixture
-def fusion_settings(tmp_path: Path, db_url: str) -> Settings:
-    return make_settings(tmp_path, db_url, fusion_home=make_checkout(tmp_path),
-                         fusion_python=Path(sys.executable), cancel_grace=60.0)
-
-
-@pytest.fixture
-def fusion_services(fusion_settings: Settings,
-                    services_with: Callable[[Settings], Services]) -> Services:
-    return services_with(fusion_settings)
-
-
-def _sections(name: str = "fusion") -> dict[str, dict[str, str]]:
-    return load_template(name, [shipped_templates_dir()])[1]
-
-
-# -- the template and FUSION's rules ----------------------------------------------------
-
-
-def test_shipped_template_holds_every_key_fusion_requires() -> None:
-    sections = _sections()
-    fusion_schema.validate(sections)
-    for table in (fusion_schema.REQUIRED, fusion_schema.ALSO_NEEDED):
-        for section, keys in table.items():
-            assert set(keys) <= set(sections[section]), section
-    mods = sections["general_settings"]["mod_assumption_path"]
-    assert mods == "data/json_input/example_mods/default_mod_formats.json"
-
-
-@pytest.mark.parametrize("key", ["thread_erlangs", "save_step", "is_grooming_enabled"])
-def test_a_missing_required_key_is_named(key: str) -> None:
-    sections = _sections()
-    del sections["general_settings"][key]
-    with pytest.raises(ConfigError, match=rf"\[general_settings\] {key}: missing"):
-        fusion_schema.validate(sections)
-
-
-def test_fusion_rules_not_ours(tmp_path: Path) -> None:
-    """Values FUSION accepts are accepted for FUSION templates, refused for the built-in."""
-    dirs = [shipped_templates_dir()]
-    config = build_config("fusion", [
-        *parse_overrides("general_settings.blocking_type_ci='request'",
-                         "general_settings.allocation_method=priority_first",
-                         "rl_settings.gamma=0.5", "routing_settings.precompute_paths=True")],
-        dirs, tmp_path)
-    assert config.sections["general_settings"]["allocation_method"] == "priority_first"
-    assert config.sections["rl_settings"]["gamma"] == "0.5"
-    with pytest.raises(ConfigError, match="allocation_method"):
-        validator.validate({**_sections("minimal"), "general_settings": {
-            **_sections("minimal")["general_settings"],
-            "allocation_method": "priority_first"}}, "builtin", tmp_path)
-
-
-def parse_overrides(*texts: str) -> list:  # type: ignore[type-arg]
-    from fusion_tui.config.overrides import parse_overrides as parse
-    return parse(list(texts))
-
-
-@pytest.mark.parametrize(("override", "message"), [
-    ("general_settings.max_iters=4.0", r"max_iters: FUSION expects an integer"),
-    ("general_settings.no_such_key=1", r"unknown key: not in template 'fusion' and FUSION 6.1"),
-    ("snr_settings.phi=not a dict", r"phi: FUSION expects a dictionary"),
-    ("general_settings.num_requests=333", r"request_distribution: the shares give"),
-    ("general_settings.erlang_step=0", r"erlang_step: must be greater than 0"),
-])
-def test_what_fusion_would_refuse_is_refused_first(tmp_path: Path, override: str,
-                                                   message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        build_config("fusion", parse_overrides(override), [shipped_templates_dir()], tmp_path)
 
 
 def test_cli_refuses_in_one_line_and_creates_nothing(cli: Cli, fusion_settings: Settings) -> None:
@@ -165,7 +64,7 @@ def test_doctor_names_each_problem_with_its_fix(cli: Cli, fusion_settings: Setti
     (home / "data" / "json_input" / "example_mods" / "default_mod_formats.json").unlink()
     broken = fusion_settings.with_overrides(
         fusion_command="{fusion_python} -m fusion.cli.run_sim --config_path {config_path}")
-    checks = {c.name: c for c in doctor.diagnose(broken, _sections())}
+    checks = {c.name: c for c in doctor.diagnose(broken, fusion_sections())}
     assert checks["checkout"].ok and checks["python"].ok
     assert "lacks the `run_sim` mode" in (checks["command"].problem or "")
     assert "does not exist in the checkout" in (checks["modulation"].problem or "")
@@ -270,7 +169,7 @@ def test_result_folder_outside_the_checkout_is_not_copied(cli: Cli, fusion_setti
 
 def _standin_log(tmp_path: Path, print_step: int) -> list[str]:
     home = make_checkout(tmp_path)
-    sections = _sections()
+    sections = fusion_sections()
     sections["general_settings"].update(max_iters="6", print_step=str(print_step),
                                         erlang_stop="600")
     ini = tmp_path / "c.ini"
@@ -306,135 +205,3 @@ def test_progress_moves_each_iteration_and_never_goes_back(tmp_path: Path,
     assert any("reached. 2, ending for Erlang: 300.0" in ln for ln in lines)
     assert state.points[300.0].iterations_done == 2 and state.points[300.0].complete
     assert state.output_dir is not None and state.output_dir.endswith("/s1")
-
-
-def test_error_and_traceback_are_parsed() -> None:
-    parser, state = FusionLogParser(), ProgressState()
-    for line in [
-        "2026-11-23 16:02:50,360 - fusion.cli.config_setup - ERROR - Configuration error: "
-        "Missing required option 'x' in section [general_settings]",
-        "2026-11-23 16:02:50,390 - __main__ - ERROR - Simulation error: 'mod_assumption'",
-        "Traceback (most recent call last):",
-        '  File "/f/run_sim.py", line 38, in main',
-        "    run_simulation_pipeline(args, stop_flag)",
-        "KeyError: 'mod_assumption'",
-    ]:
-        event = parser.parse(line)
-        if event is not None:
-            state.apply(event)
-    assert state.failure == ("Configuration error: Missing required option 'x' in section "
-                             "[general_settings] | KeyError: 'mod_assumption'")
-
-
-def test_seconds_per_iteration_come_from_log_times() -> None:
-    parser, state = FusionLogParser(), ProgressState.planned((1, 10))
-    for second, line in enumerate([
-        "Starting simulation for 300.0 Erlang (load 1/1)",
-        "CHILD=s1 iteration=0, done_units=1", "CHILD=s1 iteration=1, done_units=2",
-        "CHILD=s1 iteration=2, done_units=3"]):
-        event = parser.parse(f"2026-11-23 10:00:{second * 2:02d},000 - x - INFO - {line}")
-        assert event is not None
-        state.apply(event)
-    assert state.seconds_per_iteration == 2.0
-    assert state.current_iteration == 3
-
-
-def test_template_paths_are_parsed_with_the_ini_reader() -> None:
-    text = (shipped_templates_dir() / "fusion.ini").read_text()
-    sections, meta = parse_ini(text, "fusion.ini")
-    assert meta["simulator"] == "fusion" and "fusion_tui" not in sections
-
-
-# -- in the app -------------------------------------------------------------------------------
-
-
-async def test_app_creates_a_fusion_run_and_checks_the_setup(fusion_services: Services) -> None:
-    """From the form: the run goes to FUSION, a toast reports the set-up check, and the
-    detail chart gets FUSION's per-load blocking with its interval from the result files."""
-    from helpers import open_new_run, until
-
-    from fusion_tui.tui.app import create_app
-    from fusion_tui.tui.screens.detail import DetailScreen
-    from fusion_tui.tui.screens.new_run import NewRunScreen
-
-    svc = fusion_services
-    app = create_app(svc)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_new_run(pilot, "fusion")
-        screen.query_one("#general_settings--max_iters").value = "3"
-        screen.query_one("#general_settings--erlang_stop").value = "600"
-        await pilot.pause(0.3)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: not isinstance(app.screen, NewRunScreen))
-        await until(pilot, lambda: any(n.title == "FUSION set-up" for n in app._notifications),
-                    timeout=60)
-        note = next(n for n in app._notifications if n.title == "FUSION set-up")
-        assert note.message == "checkout, Python, command and files are fine"
-        run = svc.store.list_runs()[0]
-        assert run.simulator == "fusion"
-        done = svc.manager.wait(run.id, timeout=60)
-        assert done.status == RunStatus.COMPLETED
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
-        detail = app.screen
-        await until(pilot, lambda: detail.snapshot is not None and len(  # type: ignore[attr-defined]
-            [p for p in detail.snapshot.points if p.ci_upper is not None]) == 2, timeout=30)  # type: ignore[attr-defined]
-
-
-def test_result_mirror_copies_only_regular_files_inside_the_checkout(tmp_path: Path) -> None:
-    from fusion_tui.kinds.fusion.mirror import ResultMirror, allowed_source
-
-    home = tmp_path / "FUSION"
-    folder = home / "data" / "output" / "NSFNet" / "1123" / "10_00_00_000001" / "s1"
-    folder.mkdir(parents=True)
-    (folder / "300.0_erlang.json").write_text('{"blocking_mean": 0.1}')
-    import os
-    os.mkfifo(folder / "600.0_erlang.json")
-    secret = tmp_path / "secret.txt"
-    secret.write_text("not for the run folder")
-    (folder / "900.0_erlang.json").symlink_to(secret)
-    (folder / "sub").mkdir()
-    assert allowed_source(str(folder), home) == folder
-    assert allowed_source(str(home / "data" / "output" / ".." / ".."), home) is None
-    assert allowed_source("/etc", home) is None
-    link = home / "data" / "output" / "escape"
-    link.symlink_to(tmp_path)
-    assert allowed_source(str(link), home) is None
-    dest = tmp_path / "run" / "output"
-    mirror = ResultMirror(dest, limit=1 << 30)
-    assert mirror.sync(folder) == 1
-    assert sorted(p.name for p in dest.iterdir()) == ["300.0_erlang.json"]
-    assert mirror.sync(folder) == 0  # unchanged: nothing copied again
-    (folder / "300.0_erlang.json").write_text('{"blocking_mean": 0.25}')
-    assert mirror.sync(folder) == 1
-    assert json.loads((dest / "300.0_erlang.json").read_text()) == {"blocking_mean": 0.25}
-
-
-async def test_form_keeps_a_fusion_allocation_method_the_builtin_lacks(
-        fusion_services: Services) -> None:
-    """A FUSION template with priority_first: the form offers and keeps it (it must not
-    silently become first_fit)."""
-    from helpers import open_new_run, until
-
-    from fusion_tui.tui.app import create_app
-    from fusion_tui.tui.screens.new_run import NewRunScreen
-
-    svc = fusion_services
-    folder = svc.settings.user_templates_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    text = (shipped_templates_dir() / "fusion.ini").read_text()
-    (folder / "prio.ini").write_text(text.replace("allocation_method = first_fit",
-                                                  "allocation_method = priority_first"))
-    app = create_app(svc)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_new_run(pilot, "prio")
-        field = screen.query_one("#general_settings--allocation_method")
-        await until(pilot, lambda: field.value == "priority_first")
-        screen.query_one("#general_settings--max_iters").value = "2"
-        await pilot.pause(0.3)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: not isinstance(app.screen, NewRunScreen))
-        run = svc.store.list_runs()[0]
-        assert "allocation_method = priority_first" in RunPaths(Path(run.run_dir)).config \
-            .read_text()
-        svc.manager.wait(run.id, timeout=60)

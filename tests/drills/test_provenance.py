@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
+from fusion_checkout import make_checkout
 from helpers import Cli, migrate_to
-from test_fusion import make_checkout
 
 from fusion_tui.base.settings import Settings
 from fusion_tui.runs.provenance import git_commit

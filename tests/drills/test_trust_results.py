@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from conftest import make_settings
+from fusion_checkout import SMALL, make_checkout
 from helpers import Cli, tmpfs
 from slurm_cluster import Cluster, cluster  # noqa: F401  (cluster is a fixture)
-from test_fusion import SMALL, make_checkout
 
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
