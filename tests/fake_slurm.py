@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ class FakeSlurm:
         fake = cls(folder)
         fake.bin.mkdir(parents=True)
         fake._save({"next_id": 4000, "accounting": True, "down": False, "refuse": None,
+                    "kill_caller": False,
                     "node": "node1", "partitions": ["debug"], "jobs": {}})
         for tool in TOOLS:
             script = fake.bin / tool
@@ -53,7 +55,9 @@ class FakeSlurm:
         os.replace(tmp, self.state_file)
 
     def set(self, **cluster: object) -> None:
-        """Cluster-wide answers: accounting (bool), down (bool), refuse (sbatch's error)."""
+        """Cluster-wide answers: accounting (bool), down (bool), refuse (sbatch's error),
+        kill_caller (sbatch takes the job, answers, then SIGKILLs the command that ran it:
+        a submitter that dies before recording the job id)."""
         data = self._load()
         data.update(cluster)
         self._save(data)
@@ -171,6 +175,9 @@ def main(folder: Path, tool: str, args: list[str]) -> int:
     fake._save(data)
     sys.stdout.write(out)
     sys.stderr.write(err)
+    if tool == "sbatch" and data["kill_caller"] and "--test-only" not in args:
+        sys.stdout.flush()
+        os.kill(os.getppid(), signal.SIGKILL)  # the wrapper exec'd us: the parent is the caller
     return code
 
 

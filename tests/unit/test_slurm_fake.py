@@ -1,7 +1,8 @@
 """The Slurm executor without a cluster: Slurm's commands are stand-ins on PATH
 (tests/fake_slurm.py) that answer from a state each test sets. Covered here: the state
 mapping, SlurmClient's parsing of each tool's output, the watcher's one batched squeue
-per cycle, and how a job that left the queue is settled from sacct, scontrol or nothing.
+per cycle, a job found by its name when its submitter died, and how a job that left the
+queue is settled from sacct, scontrol or nothing.
 The same paths against a real cluster are tests/cluster/test_slurm.py.
 """
 
@@ -14,12 +15,15 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 from fake_slurm import FakeSlurm
+from helpers import Cli
+from sqlalchemy import update
 
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm import states
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError, SlurmUnavailable
 from fusion_tui.executors.slurm.settle import PATIENCE, settle
+from fusion_tui.executors.slurm.watch import LOOKUP_AFTER
 from fusion_tui.services import Services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
@@ -215,6 +219,42 @@ def test_cancel_scancels_the_job_and_the_watcher_settles_it(svc: Services,
     assert fake_slurm.calls("scancel") == [["scancel", job]]
     assert not fake_slurm.jobs()[job]["queued"]
     assert svc.manager.wait(run.id, timeout=30).status == RunStatus.CANCELLED
+
+
+def _killed_submitter(cli: Cli, svc: Services, fake_slurm: FakeSlurm) -> tuple[Run, str]:
+    """`fusion-tui new` SIGKILLed right after sbatch answered, the run made long enough ago
+    to be looked up by its job's name: the run and its job's id."""
+    fake_slurm.set(kill_caller=True)
+    done = cli(svc.settings, "new", "-t", "fake", "--executor", "slurm")
+    assert done.returncode == -9, (done.stdout, done.stderr)
+    fake_slurm.set(kill_caller=False)
+    (run,) = svc.store.list_runs()
+    assert run.slurm is not None and run.slurm.job_id is None
+    with svc.store.session(write=True) as s:
+        s.execute(update(Run).where(Run.id == run.id)
+                  .values(created_at=run.created_at - LOOKUP_AFTER))
+    (job,) = fake_slurm.jobs()
+    return run, job
+
+
+def test_the_watcher_finds_a_job_by_its_name_and_follows_it(
+        cli: Cli, svc: Services, fake_slurm: FakeSlurm) -> None:
+    run, job = _killed_submitter(cli, svc, fake_slurm)
+    run = cycle(svc, run)
+    assert run.slurm is not None and (run.slurm.job_id, run.status) == (job, RunStatus.PENDING)
+    assert any(c[0] == "squeue" and "-n" in c for c in fake_slurm.calls())
+    fake_slurm.job(job, state="PREEMPTED", queued=False)
+    assert cycle(svc, run).status == RunStatus.PREEMPTED
+
+
+def test_a_job_that_left_the_queue_is_found_by_name_in_accounting(
+        cli: Cli, svc: Services, fake_slurm: FakeSlurm) -> None:
+    run, job = _killed_submitter(cli, svc, fake_slurm)
+    fake_slurm.job(job, state="NODE_FAIL", queued=False, elapsed="0:10")
+    run = cycle(svc, run)
+    assert run.status == RunStatus.NODE_FAIL
+    assert run.slurm is not None and run.slurm.job_id == job
+    assert any(c[0] == "sacct" and "--name" in c for c in fake_slurm.calls())
 
 
 # -- settlement ------------------------------------------------------------------------
