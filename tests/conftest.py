@@ -61,6 +61,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker("cluster")
                 item.add_marker("slow")
                 item.add_marker(pytest.mark.xdist_group(group))
+                # The timeout covers the case itself: its fixtures bound their own waits
+                # (the first waits for the cluster .ci/run is still starting).
+                item.add_marker(pytest.mark.timeout(func_only=True))
         if item.path.name in SERIAL_MODULES:
             item.add_marker(pytest.mark.xdist_group(SERIAL_MODULES[item.path.name]))
 

@@ -2,10 +2,10 @@
 
 Each case starts from an empty queue and the default configuration (accounting on,
 proctrack/linuxproc); a case that reconfigures the cluster has it restored afterwards.
-The cases run one after another on one xdist worker (conftest groups every test that uses
-`cluster`), since the fixture cancels every job of the user. In CI, `.ci/run` starts the
-cluster in the background and the first case waits for it (up to `CI_WAIT_SECONDS`);
-outside CI, without a running cluster, the cases skip with the reason.
+The cases run one after another on one xdist worker (conftest groups every test that asks
+for `slurm_up`, as `cluster` does), since `cluster` cancels every job of the user. In CI,
+`.ci/run` starts the cluster in the background and the first case waits for it (up to
+`CI_WAIT_SECONDS`); outside CI, without a running cluster, the cases skip with the reason.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from conftest import IN_CI
 START_SLURM = Path(__file__).resolve().parents[1] / ".ci" / "start-slurm"
 # How long a CI case waits for the cluster `.ci/run` is starting (it may install Debian's
 # packages first); the xdist worker may reach the Slurm cases in the first minute.
-CI_WAIT_SECONDS = 900.0
+CI_WAIT_SECONDS = 600.0
 
 
 def _answers() -> bool:
