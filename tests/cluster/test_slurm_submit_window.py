@@ -28,6 +28,7 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm.commands import SlurmClient
+from fusion_tui.executors.slurm.watch import LOOKUP_AFTER
 from fusion_tui.runs.manager import RunManager
 from fusion_tui.services import Services
 from fusion_tui.store.models import Run
@@ -72,6 +73,15 @@ def accounted_state(job_id: str) -> str:
     return out[0] if out else ""
 
 
+def made_earlier(svc: Services, runs: list[Run], by: timedelta) -> None:
+    """Date the runs' creation back by `by`, as if their submitter had died that long
+    ago (the watcher looks a run's job up by name only after LOOKUP_AFTER)."""
+    with svc.store.session(write=True) as s:
+        for run in runs:
+            s.execute(update(Run).where(Run.id == run.id)
+                      .values(created_at=run.created_at - by))
+
+
 def killed_new(cli: Cli, settings: Settings, tmp_path: Path, services: Services) -> tuple[Run, str]:
     """`fusion-tui new --executor slurm` (held) SIGKILLed after sbatch answered: the run
     as the store has it and the id of its job in the queue."""
@@ -109,6 +119,7 @@ def test_the_watcher_finds_the_job_by_name_and_tracks_it(
     run, job = killed_new(cli, settings, tmp_path, svc)
     m.watcher.cycle(force=True)  # a young run may still be getting sbatch's answer
     assert m.get(run.id).slurm.job_id is None  # type: ignore[union-attr]
+    made_earlier(svc, [run], LOOKUP_AFTER)
     seen = watch_until(m, run.id, lambda r: r.slurm is not None and r.slurm.job_id,
                        timeout=60)
     assert seen.slurm is not None
@@ -144,6 +155,7 @@ def test_a_sweeps_array_is_found_by_its_name(cli: Cli, settings_svc: tuple[Setti
     assert first.slurm.job_id == f"{array}_0"
     eventually(lambda: set(queued_named(f"ft-{sweep}")) == {f"{array}_1", f"{array}_2"},
                timeout=60)
+    made_earlier(svc, runs[1:], LOOKUP_AFTER)
     for i, run in enumerate(runs[1:], start=1):
         seen = watch_until(m, run.id, lambda r: r.slurm is not None and r.slurm.job_id,
                            timeout=60)
@@ -167,9 +179,7 @@ def test_a_run_slurm_never_got_is_settled_after_a_while(
     (run,) = svc.store.list_runs()
     m.watcher.cycle(force=True)
     assert m.get(run.id).status == RunStatus.PENDING  # its submitter may still be at it
-    with svc.store.session(write=True) as s:  # as if it had been made 10 minutes ago
-        s.execute(update(Run).where(Run.id == run.id)
-                  .values(created_at=run.created_at - timedelta(minutes=10)))
+    made_earlier(svc, [run], timedelta(minutes=10))
     done = watch_until(m, run.id, finished, timeout=60)
     assert done.status == RunStatus.FAILED
     error = done.error_message or ""
@@ -245,6 +255,7 @@ def test_a_cancel_that_cannot_look_the_job_up_is_finished_by_the_watcher(
     assert job in queued_named("ft-")
     details = [e.detail or "" for e in svc.store.events(run.id)]
     assert any("cannot find its Slurm job by name" in d for d in details), details
+    made_earlier(svc, [run], LOOKUP_AFTER)
     done = watch_until(svc.manager, run.id, finished, timeout=90)
     assert done.status == RunStatus.CANCELLED and done.slurm is not None
     assert done.slurm.job_id == job
@@ -270,9 +281,7 @@ def test_an_id_the_folder_gives_is_not_looked_up_again(
     job, supervisor = status["slurm_job_id"], status["supervisor_pid"]
     os.kill(supervisor, signal.SIGKILL)
     eventually(lambda: job not in queued_named("ft-"), timeout=60)
-    with svc.store.session(write=True) as s:  # as if it had been made 10 minutes ago
-        s.execute(update(Run).where(Run.id == run.id)
-                  .values(created_at=run.created_at - timedelta(minutes=10)))
+    made_earlier(svc, [run], timedelta(minutes=10))
     env = failing(tmp_path / "off", "sacct",
                   "sacct: error: Slurm accounting storage is disabled")
     m = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env))
