@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import psutil
 
+from fusion_tui.cli import main
+
 if TYPE_CHECKING:
     from textual.pilot import Pilot
 
@@ -122,8 +124,6 @@ class Cli:
     def inline(self, settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         """`fusion-tui ARGS` through its entry point in this process (no start-up: for
         many quick cases), with `settings` in the environment while it runs."""
-        from fusion_tui.cli import main  # here, so that helpers stays light to import
-
         out, err = io.StringIO(), io.StringIO()
         saved = dict(os.environ)
         os.environ.update(settings.to_env())
