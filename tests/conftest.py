@@ -1,5 +1,6 @@
 """Shared fixtures: real SQLite files, a real PostgreSQL when FUSION_TUI_TEST_PG_URL is set,
-and settings that run the fake simulator as a real subprocess."""
+and settings that run the fake simulator as a real subprocess; the tiers' markers and the
+groups that keep shared resources on one xdist worker."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import contextlib
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fake_slurm import FakeSlurm
+from fusion_checkout import make_checkout
+from helpers import Cli
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -33,6 +37,35 @@ FAKE_COMMAND = (
 
 CI_ENV = "FUSION_TUI_CI"
 IN_CI = bool(os.environ.get(CI_ENV))
+
+# Each folder under tests/ is a tier, marked with its own name; `slow` is what the quick
+# tier (`pytest -m "not slow"`) leaves out.
+TIERS = {"unit": (), "tui": (), "drills": ("slow",), "cluster": ("slow",)}
+# Tests that share one thing of the machine run on one xdist worker, one after another
+# (`--dist loadgroup`): the Slurm cluster (its fixture cancels every job of the user) and
+# the snapshots' fixed folder (its path is part of the pictures).
+SERIAL_FIXTURES = {"slurm_up": "slurm-cluster"}
+SERIAL_MODULES = {"test_tui_snapshots.py": "fixed-snapshot-root"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier (its folder) and put the tests that share a resource of
+    the machine in one xdist group; before xdist reads the groups, hence tryfirst."""
+    for item in items:
+        tier = item.path.parent.name
+        for name in (tier, *TIERS.get(tier, ())):
+            item.add_marker(name)
+        for fixture, group in SERIAL_FIXTURES.items():  # `cluster` asks for `slurm_up`
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker("cluster")
+                item.add_marker("slow")
+                item.add_marker(pytest.mark.xdist_group(group))
+                # The timeout covers the case itself: its fixtures bound their own waits
+                # (the first waits for the cluster .ci/run is still starting).
+                item.add_marker(pytest.mark.timeout(func_only=True))
+        if item.path.name in SERIAL_MODULES:
+            item.add_marker(pytest.mark.xdist_group(SERIAL_MODULES[item.path.name]))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -88,9 +121,10 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.cluster)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The database of a store/lifecycle test: a SQLite file, then a real PostgreSQL."""
+    """The database of a store/lifecycle test: a SQLite file, then a real PostgreSQL (a new
+    database per test, so parallel workers never meet)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
     else:
@@ -119,12 +153,32 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    svc = open_services(settings)
+def cli() -> Cli:
+    """The `fusion-tui` command as a child process (helpers.Cli)."""
+    return Cli()
+
+
+@pytest.fixture
+def services_with() -> Iterator[Callable[[Settings], Services]]:
+    """Opens services on the settings a test chooses; each is closed after the test."""
+    opened: list[Services] = []
+
+    def open_with(settings: Settings) -> Services:
+        opened.append(open_services(settings))
+        return opened[-1]
+
     try:
-        yield svc
+        yield open_with
     finally:
-        svc.close()
+        for svc in reversed(opened):
+            svc.close()
+
+
+@pytest.fixture
+def services(settings: Settings,
+             services_with: Callable[[Settings], Services]) -> Services:
+    """Services on the `settings` fixture (SQLite, then PostgreSQL)."""
+    return services_with(settings)
 
 
 @pytest.fixture
@@ -134,3 +188,26 @@ def store(db_url: str) -> Iterator[RunStore]:
     upgrade_database(engine)
     yield RunStore(make_sessionmaker(engine))
     engine.dispose()
+
+
+@pytest.fixture
+def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeSlurm:
+    """Slurm's commands as small stand-ins first on PATH, answering from a state the test
+    sets (tests/fake_slurm.py): the Slurm executor without a cluster."""
+    fake = FakeSlurm.install(tmp_path / "fake-slurm")
+    monkeypatch.setenv("PATH", f"{fake.bin}{os.pathsep}{os.environ['PATH']}")
+    return fake
+
+
+@pytest.fixture
+def fusion_settings(tmp_path: Path, db_url: str) -> Settings:
+    """Settings that run FUSION from a checkout of the stand-in."""
+    return make_settings(tmp_path, db_url, fusion_home=make_checkout(tmp_path),
+                         fusion_python=Path(sys.executable), cancel_grace=60.0)
+
+
+@pytest.fixture
+def fusion_services(fusion_settings: Settings,
+                    services_with: Callable[[Settings], Services]) -> Services:
+    """Services on `fusion_settings`."""
+    return services_with(fusion_settings)

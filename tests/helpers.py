@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import html
+import io
 import json
 import os
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import psutil
+
+from fusion_tui.cli import main
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -88,16 +91,56 @@ def flaky_command(fail_file: Path) -> str:
             "--progress_file {progress_file} --output_dir {output_dir}")
 
 
-def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment that gives a `fusion-tui` child process these settings."""
-    return {**os.environ, **settings.to_env(), **extra}
+class Cli:
+    """The `fusion-tui` command as a user runs it: a child process of this checkout's
+    Python, with our environment plus a test's settings. Tests run the CLI only through
+    this (the `cli` fixture), so how the command starts is said once."""
 
+    argv: tuple[str, ...] = (sys.executable, "-m", "fusion_tui")
 
-def run_cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """The real `fusion-tui` command, as a subprocess with `settings` (and `env`)."""
-    return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args],
-                          env=cli_env(settings, **env), capture_output=True, text=True,
-                          timeout=60)
+    def env(self, settings: Settings | None = None, **extra: str) -> dict[str, str]:
+        """The environment that gives a child process these settings (and `extra`)."""
+        return {**os.environ, **(settings.to_env() if settings else {}), **extra}
+
+    def __call__(self, settings: Settings | None, *args: str,
+                 **env: str) -> subprocess.CompletedProcess[str]:
+        """`fusion-tui ARGS` to its end with `settings` (and the variables `env`)."""
+        return self.run(*args, env=self.env(settings, **env))
+
+    def run(self, *args: str, env: Mapping[str, str], timeout: float = 60,
+            **options: Any) -> subprocess.CompletedProcess[str]:
+        """`fusion-tui ARGS` to its end in exactly `env`; output captured unless `options`
+        (subprocess.run's) send it elsewhere."""
+        if not {"stdout", "stderr"} & options.keys():
+            options["capture_output"] = True
+        return subprocess.run([*self.argv, *args], env=dict(env), text=True, timeout=timeout,
+                              **options)
+
+    def popen(self, *args: str, env: Mapping[str, str],
+              **options: Any) -> subprocess.Popen[str]:
+        """`fusion-tui ARGS` started in `env`, not waited for."""
+        return subprocess.Popen([*self.argv, *args], env=dict(env), text=True, **options)
+
+    def inline(self, settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+        """`fusion-tui ARGS` through its entry point in this process (no start-up: for
+        many quick cases), with `settings` in the environment while it runs."""
+        out, err = io.StringIO(), io.StringIO()
+        saved = dict(os.environ)
+        os.environ.update(settings.to_env())
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                code = main(list(args))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        return subprocess.CompletedProcess([*self.argv, *args], code, out.getvalue(),
+                                           err.getvalue())
+
+    def json(self, settings: Settings, *args: str) -> Any:
+        """The parsed `--json` answer of a command that must succeed."""
+        done = self(settings, *args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
 
 
 @contextmanager

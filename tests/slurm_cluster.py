@@ -2,7 +2,10 @@
 
 Each case starts from an empty queue and the default configuration (accounting on,
 proctrack/linuxproc); a case that reconfigures the cluster has it restored afterwards.
-Outside CI, without a running cluster, the cases skip with the reason.
+The cases run one after another on one xdist worker (conftest groups every test that asks
+for `slurm_up`, as `cluster` does), since `cluster` cancels every job of the user. In CI,
+`.ci/run` starts the cluster in the background and the first case waits for it (up to
+`CI_WAIT_SECONDS`); outside CI, without a running cluster, the cases skip with the reason.
 """
 
 from __future__ import annotations
@@ -14,8 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import IN_CI
 
 START_SLURM = Path(__file__).resolve().parents[1] / ".ci" / "start-slurm"
+# How long a CI case waits for the cluster `.ci/run` is starting (it may install Debian's
+# packages first); the xdist worker may reach the Slurm cases in the first minute.
+CI_WAIT_SECONDS = 600.0
 
 
 def _answers() -> bool:
@@ -27,6 +34,16 @@ def _answers() -> bool:
     except subprocess.TimeoutExpired:
         return False
     return out.returncode == 0 and bool(out.stdout.strip())
+
+
+def _up() -> bool:
+    """Whether the cluster answers; in CI, waiting for it up to CI_WAIT_SECONDS."""
+    deadline = time.monotonic() + (CI_WAIT_SECONDS if IN_CI else 0.0)
+    while not _answers():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(2)
+    return True
 
 
 def queue() -> list[str]:
@@ -61,15 +78,30 @@ class Cluster:
                        timeout=180)
 
     def requeue(self, job_id: str) -> None:
+        """Requeue a job and let it start again at once: Slurm otherwise holds a requeued
+        job until its credential expires (AuthInfo cred_expire, 120 s by default)."""
         subprocess.run(["scontrol", "requeue", job_id], check=True, capture_output=True,
                        timeout=60)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # refused until the job is pending again
+            released = subprocess.run(["scontrol", "update", f"JobId={job_id}",
+                                       "StartTime=now"], capture_output=True, timeout=60)
+            if released.returncode == 0:
+                return
+            time.sleep(0.5)
 
 
 @pytest.fixture
-def cluster() -> Iterator[Cluster]:
-    if not _answers():
+def slurm_up() -> None:
+    """The cluster answers (a case that leaves every other job alone)."""
+    if not _up():
         pytest.skip("Slurm cases need a running single-node cluster: run .ci/start-slurm as "
                     "root (.ci/run does)")
+
+
+@pytest.fixture
+def cluster(slurm_up: None) -> Iterator[Cluster]:
+    """The cluster, its queue empty before and after the case."""
     _clear_queue()
     handle = Cluster()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import TESTS, make_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -190,7 +190,7 @@ def test_a_templates_executor_section_is_checked(tmp_path: Path, meta: str,
     anything is made (these are refused before Slurm would be asked)."""
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}")
     settings.user_templates_dir.mkdir(parents=True)
-    text = (Path(__file__).parent / "data" / "templates" / "fake.ini").read_text()
+    text = (TESTS / "data" / "templates" / "fake.ini").read_text()
     (settings.user_templates_dir / "odd.ini").write_text(
         text.replace("simulator = builtin", f"simulator = builtin\n{meta}"))
     svc = open_services(settings)

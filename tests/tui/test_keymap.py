@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from conftest import make_settings
-from helpers import run_cli, screen_text, until
+from helpers import Cli, screen_text, until
 
 from fusion_tui.base.settings import Settings, SettingsError
 from fusion_tui.services import open_services
@@ -63,7 +63,7 @@ async def test_remapped_keys_work_and_show(tmp_path: Path, sqlite_url: str) -> N
         services.close()
 
 
-async def test_an_unknown_binding_id_is_reported(tmp_path: Path, sqlite_url: str) -> None:
+async def test_an_unknown_binding_id_is_reported(cli: Cli, tmp_path: Path, sqlite_url: str) -> None:
     settings = make_settings(tmp_path, sqlite_url).with_overrides(
         keymap=(("runs.no_such_thing", "x"),))
     services = open_services(settings)
@@ -76,14 +76,14 @@ async def test_an_unknown_binding_id_is_reported(tmp_path: Path, sqlite_url: str
         services.close()
     path = tmp_path / "keys.toml"
     path.write_text('[keys]\n"runs.no_such_thing" = "x"\n')
-    out = run_cli(settings, "--config", str(path), "keys")
+    out = cli(settings, "--config", str(path), "keys")
     assert out.returncode == 2 and out.stderr.count("\n") == 1
     assert "[keys] runs.no_such_thing: no such key binding" in out.stderr
-    listed = run_cli(settings, "keys", "--json")
+    listed = cli(settings, "keys", "--json")
     assert listed.returncode == 0 and '"runs.cancel_runs"' in listed.stdout
 
 
-def test_a_key_given_to_two_actions_is_refused_naming_both(tmp_path: Path) -> None:
+def test_a_key_given_to_two_actions_is_refused_naming_both(cli: Cli, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'store.db'}")
     cases = {
         '[keys]\n"runs.compare" = "x"\n"runs.cancel_runs" = "x"\n':
@@ -101,13 +101,13 @@ def test_a_key_given_to_two_actions_is_refused_naming_both(tmp_path: Path) -> No
     for i, (text, message) in enumerate(cases.items()):
         path = tmp_path / f"keys{i}.toml"
         path.write_text(text)
-        out = run_cli(settings, "--config", str(path), "keys")
+        out = cli(settings, "--config", str(path), "keys")
         assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
         assert out.stderr == f"fusion-tui: {path}: [keys] {message}\n"
     fine = tmp_path / "fine.toml"  # a swap, and one key on two different screens
     fine.write_text('[keys]\n"runs.cancel_runs" = "d"\n"runs.delete_runs" = "c"\n'
                     '"runs.compare" = "x"\n"sweeps.compare" = "x"\n')
-    out = run_cli(settings, "--config", str(fine), "keys")
+    out = cli(settings, "--config", str(fine), "keys")
     assert out.returncode == 0, out.stderr
 
 

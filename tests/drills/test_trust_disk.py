@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import eventually, poll_until, run_cli, tmpfs
+from helpers import Cli, eventually, poll_until, tmpfs
 
 from fusion_tui.base import procs
 from fusion_tui.base.rundir import RunPaths, read_json
@@ -48,7 +48,7 @@ def _fill(disk: Path) -> Path:
     return filler
 
 
-def test_a_full_disk_delays_the_outcome_and_never_loses_it(small_disk: Path) -> None:
+def test_a_full_disk_delays_the_outcome_and_never_loses_it(cli: Cli, small_disk: Path) -> None:
     settings = make_settings(small_disk, f"sqlite:///{small_disk / 'store.db'}")
     svc = open_services(settings)
     try:
@@ -59,7 +59,7 @@ def test_a_full_disk_delays_the_outcome_and_never_loses_it(small_disk: Path) -> 
         supervisor = (original.supervisor_pid, original.supervisor_started)
         _fill(small_disk)
 
-        result = run_cli(settings, "new", "-t", "fake")
+        result = cli(settings, "new", "-t", "fake")
         assert result.returncode == 2
         assert result.stderr.count("\n") == 1 and "disk full" in result.stderr, result.stderr
         assert [p.name for p in settings.runs_dir.iterdir() if not p.name.startswith(".")] \

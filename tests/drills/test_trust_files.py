@@ -4,28 +4,28 @@ Nothing may block on them or read them without end."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import eventually, poll_until, rss_mb, run_cli
+from helpers import Cli, eventually, poll_until, rss_mb
 
 from fusion_tui.base.rundir import RunPaths
-from fusion_tui.services import Services, open_services
+from fusion_tui.base.settings import Settings
+from fusion_tui.services import Services
 from fusion_tui.store.status import RunStatus
 
 
 @pytest.fixture
-def svc(tmp_path: Path, sqlite_url: str) -> Iterator[Services]:
-    services = open_services(make_settings(tmp_path, sqlite_url))
-    yield services
-    services.close()
+def svc(tmp_path: Path, sqlite_url: str,
+        services_with: Callable[[Settings], Services]) -> Services:
+    return services_with(make_settings(tmp_path, sqlite_url))
 
 
 @pytest.mark.parametrize("kind", ["named pipe", "link to /dev/zero"])
 def test_a_special_progress_file_neither_hangs_nor_exhausts_the_supervisor(
-        svc: Services, kind: str) -> None:
+        cli: Cli, svc: Services, kind: str) -> None:
     run = svc.manager.create("fake", overrides=["fake.behaviour=no_progress",
                                                 "general_settings.max_iters=400",
                                                 "fake.sleep=0.02"])
@@ -46,43 +46,43 @@ def test_a_special_progress_file_neither_hangs_nor_exhausts_the_supervisor(
     done = svc.manager.wait(run.id, timeout=30)
     assert done.status == RunStatus.CANCELLED
     for command in (["show", run.id], ["logs", run.id]):
-        assert run_cli(svc.settings, *command).returncode == 0
+        assert cli(svc.settings, *command).returncode == 0
 
 
-def test_a_named_pipe_as_the_log_does_not_hang_logs(svc: Services) -> None:
+def test_a_named_pipe_as_the_log_does_not_hang_logs(cli: Cli, svc: Services) -> None:
     run = svc.manager.create("fake", overrides=["fake.behaviour=silent", "fake.sleep=0"])
     svc.manager.wait(run.id, timeout=30)
     paths = RunPaths(Path(run.run_dir))
     paths.log.unlink()
     os.mkfifo(paths.log)
     for follow in ([], ["--follow"]):
-        result = run_cli(svc.settings, "logs", run.id, *follow)
+        result = cli(svc.settings, "logs", run.id, *follow)
         assert result.returncode == 0 and result.stdout == ""
 
 
-def test_a_named_pipe_in_the_templates_folder(tmp_path: Path, sqlite_url: str) -> None:
+def test_a_named_pipe_in_the_templates_folder(cli: Cli, tmp_path: Path, sqlite_url: str) -> None:
     settings = make_settings(tmp_path, sqlite_url)
     settings.user_templates_dir.mkdir(parents=True)
     os.mkfifo(settings.user_templates_dir / "pipe.ini")
     (settings.user_templates_dir / "zero.ini").symlink_to("/dev/zero")
-    listing = run_cli(settings, "templates")
+    listing = cli(settings, "templates")
     assert listing.returncode == 0
     assert "pipe" in listing.stdout and "(cannot be read)" in listing.stdout
     for name in ("pipe", "zero"):
-        result = run_cli(settings, "new", "-t", name)
+        result = cli(settings, "new", "-t", name)
         assert result.returncode == 2 and result.stderr.count("\n") == 1
         assert "not a regular file" in result.stderr
 
 
 @pytest.mark.parametrize("network", ["/dev/zero", "{fifo}"])
 def test_a_special_topology_file_is_refused_before_anything_exists(
-        tmp_path: Path, sqlite_url: str, network: str) -> None:
+        cli: Cli, tmp_path: Path, sqlite_url: str, network: str) -> None:
     from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND
 
     fifo = tmp_path / "topology.txt"
     os.mkfifo(fifo)
     settings = make_settings(tmp_path, sqlite_url, simulator_command=DEFAULT_BUILTIN_COMMAND)
-    result = run_cli(settings, "new", "-t", "minimal",
+    result = cli(settings, "new", "-t", "minimal",
                   "--set", f"topology_settings.network={network.format(fifo=fifo)}")
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "[topology_settings] network" in result.stderr

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import migrate_to, run_cli
-from test_fusion import make_checkout
+from fusion_checkout import make_checkout
+from helpers import Cli, migrate_to
 
 from fusion_tui.base.git import git_commit
 from fusion_tui.base.settings import Settings
@@ -73,22 +73,22 @@ def test_a_fusion_run_records_the_checkouts_commit(tmp_path: Path, sqlite_url: s
         svc.close()
 
 
-def test_diff_shows_the_keys_that_differ(settings: Settings, services: Services) -> None:
+def test_diff_shows_the_keys_that_differ(cli: Cli, settings: Settings, services: Services) -> None:
     services.store.set_queue(paused=True)
     a = services.manager.create("fake")
     b = services.manager.create("fake", overrides=["general_settings.max_iters=5",
                                                    "builtin_settings.seed=3"])
     c = services.manager.create("fake")
-    out = run_cli(settings, "diff", a.id, b.id, "--json")
+    out = cli(settings, "diff", a.id, b.id, "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert {(d["key"], d["a"], d["b"]) for d in data["differences"]} == {
         ("general_settings.max_iters", "2", "5"), ("builtin_settings.seed", None, "3")}
     assert data["same_config"] is False
-    same = run_cli(settings, "diff", a.id[:6], c.id)
+    same = cli(settings, "diff", a.id[:6], c.id)
     assert same.returncode == 0 and "no config key differs" in same.stdout
-    assert json.loads(run_cli(settings, "diff", a.id, c.id, "--json").stdout)["same_config"]
-    bad = run_cli(settings, "diff", a.id, "ffffffffffff")
+    assert json.loads(cli(settings, "diff", a.id, c.id, "--json").stdout)["same_config"]
+    bad = cli(settings, "diff", a.id, "ffffffffffff")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
 
 

@@ -13,7 +13,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -22,7 +21,7 @@ from typing import Any
 
 import pytest
 from conftest import make_settings
-from helpers import cli_env, flaky_command, poll_until, run_cli
+from helpers import Cli, flaky_command, poll_until
 from sqlalchemy import create_engine, text
 
 from fusion_tui.base.ids import is_run_id
@@ -30,7 +29,6 @@ from fusion_tui.base.settings import Settings
 from fusion_tui.services import open_services
 from fusion_tui.store.status import RunStatus
 
-TESTS = Path(__file__).resolve().parent
 POINTS = 500
 SWEEP = ["sweep", "new", "-t", "minimal", "--seeds", f"1-{POINTS}"]
 
@@ -65,10 +63,9 @@ def _sqlite_rows(settings: Settings) -> int:
         return 0
 
 
-def _start(settings: Settings, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "fusion_tui.cli", *args],
-                            env=cli_env(settings, FUSION_TUI_DB_BUSY_SECONDS="120"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _start(cli: Cli, settings: Settings, *args: str) -> subprocess.Popen[str]:
+    return cli.popen(*args, env=cli.env(settings, FUSION_TUI_DB_BUSY_SECONDS="120"),
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def _kill_when(proc: subprocess.Popen[str], moment: Callable[[], object],
@@ -84,10 +81,10 @@ def _kill_when(proc: subprocess.Popen[str], moment: Callable[[], object],
     return True
 
 
-def _assert_consistent(settings: Settings) -> set[str]:
+def _assert_consistent(cli: Cli, settings: Settings) -> set[str]:
     """After the next command: every folder has a row, every row a folder, no staging
     left, and `db check` agrees. The rows."""
-    after = run_cli(settings, "runs", "--all")  # the next command, whatever it is
+    after = cli(settings, "runs", "--all")  # the next command, whatever it is
     assert after.returncode == 0, after.stderr
     rows = _rows(settings)
     folders = _in_place(settings.runs_dir)
@@ -95,7 +92,7 @@ def _assert_consistent(settings: Settings) -> set[str]:
                              f"{len(rows - folders)} row(s) without a folder")
     assert not [p for p in (settings.runs_dir / ".staging").glob("*")
                 if not p.name.startswith(".")]
-    check = run_cli(settings, "db", "check", "--json")
+    check = cli(settings, "db", "check", "--json")
     assert check.returncode == 0, check.stdout + check.stderr
     data = json.loads(check.stdout)
     assert data["healthy"] and data["orphan_folders"] == [] and data["missing_folders"] == []
@@ -119,10 +116,10 @@ MOMENTS: dict[str, Callable[[Settings], object]] = {
 
 @pytest.mark.parametrize("moment", list(MOMENTS))
 def test_a_sweep_killed_while_it_is_made_leaves_nothing_behind(
-        lite: Settings, moment: str) -> None:
-    proc = _start(lite, *SWEEP)
+        cli: Cli, lite: Settings, moment: str) -> None:
+    proc = _start(cli, lite, *SWEEP)
     killed = _kill_when(proc, lambda: MOMENTS[moment](lite))
-    rows = _assert_consistent(lite)
+    rows = _assert_consistent(cli, lite)
     if moment == "rows stored":  # killed after the commit, or it had ended: all kept
         assert len(rows) == POINTS
     else:
@@ -142,10 +139,11 @@ def _sqlite_writer_lock(settings: Settings) -> Iterator[None]:
         db.close()
 
 
-def test_a_sweep_killed_between_its_folders_and_its_rows_leaves_nothing(lite: Settings) -> None:
+def test_a_sweep_killed_between_its_folders_and_its_rows_leaves_nothing(
+        cli: Cli, lite: Settings) -> None:
     """Deterministic: the store is held locked once the folders are being made, so the
     command waits at its commit with every folder in place; then it is killed."""
-    proc = _start(lite, *SWEEP)
+    proc = _start(cli, lite, *SWEEP)
     try:
         poll_until(lambda: _anywhere(lite.runs_dir), lambda n: n >= 1, timeout=60,
                    interval=0.001)
@@ -158,31 +156,31 @@ def test_a_sweep_killed_between_its_folders_and_its_rows_leaves_nothing(lite: Se
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert _assert_consistent(lite) == set()
+    assert _assert_consistent(cli, lite) == set()
 
 
-def test_a_live_sweep_creation_is_left_alone_by_other_commands(lite: Settings) -> None:
+def test_a_live_sweep_creation_is_left_alone_by_other_commands(cli: Cli, lite: Settings) -> None:
     """A `sweep new` in another terminal, waiting at its commit: another command and
     `db check` neither remove nor report its folders; it then finishes whole."""
-    proc = _start(lite, *SWEEP, "--json")
+    proc = _start(cli, lite, *SWEEP, "--json")
     poll_until(lambda: _anywhere(lite.runs_dir), lambda n: n >= 1, timeout=60,
                interval=0.001)
     with _sqlite_writer_lock(lite):
         poll_until(lambda: len(_in_place(lite.runs_dir)), lambda n: n == POINTS, timeout=60)
-        assert run_cli(lite, "runs").returncode == 0
-        check = run_cli(lite, "db", "check", "--json")
+        assert cli(lite, "runs").returncode == 0
+        check = cli(lite, "db", "check", "--json")
         assert json.loads(check.stdout)["orphan_folders"] == [], check.stdout
         assert len(_in_place(lite.runs_dir)) == POINTS and proc.poll() is None
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert json.loads(out)["total"] == POINTS
-    assert len(_assert_consistent(lite)) == POINTS
+    assert len(_assert_consistent(cli, lite)) == POINTS
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("command", [["new", "-t", "minimal"], SWEEP])
 def test_new_killed_between_folder_and_row_leaves_nothing_on_postgresql(
-        tmp_path: Path, db_url: str, command: list[str]) -> None:
+        cli: Cli, tmp_path: Path, db_url: str, command: list[str]) -> None:
     """`LOCK TABLE runs IN SHARE MODE` lets the command read but holds its INSERT: it
     waits with its folder(s) in place and no row, and is killed there."""
     settings = _paused(make_settings(tmp_path, db_url))
@@ -191,7 +189,7 @@ def test_new_killed_between_folder_and_row_leaves_nothing_on_postgresql(
     try:
         with engine.connect() as conn:
             conn.execute(text("LOCK TABLE runs IN SHARE MODE"))
-            proc = _start(settings, *command)
+            proc = _start(cli, settings, *command)
             try:
                 poll_until(lambda: len(_in_place(settings.runs_dir)), lambda n: n == expected,
                            timeout=60)
@@ -204,13 +202,14 @@ def test_new_killed_between_folder_and_row_leaves_nothing_on_postgresql(
             conn.rollback()
     finally:
         engine.dispose()
-    assert _assert_consistent(settings) == set()
-    made = run_cli(settings, *command)  # and the next one works as ever
+    assert _assert_consistent(cli, settings) == set()
+    made = cli(settings, *command)  # and the next one works as ever
     assert made.returncode == 0, made.stderr
-    assert len(_assert_consistent(settings)) == expected
+    assert len(_assert_consistent(cli, settings)) == expected
 
 
-def test_db_check_reports_and_repairs_folders_and_rows_that_disagree(lite: Settings) -> None:
+def test_db_check_reports_and_repairs_folders_and_rows_that_disagree(
+        cli: Cli, lite: Settings) -> None:
     with closing(open_services(lite)) as svc:
         kept = svc.manager.create("minimal")
         queued = svc.manager.create("minimal")
@@ -229,7 +228,7 @@ def test_db_check_reports_and_repairs_folders_and_rows_that_disagree(lite: Setti
     shutil.rmtree(Path(finished.run_dir))
     os.rename(deleting.run_dir, runs / f".{deleting.id}.deleting")  # a killed `rm`
 
-    check = run_cli(lite, "db", "check")
+    check = cli(lite, "db", "check")
     assert check.returncode == 1
     lines = check.stderr.splitlines()
     assert len(lines) == 3, check.stderr
@@ -238,7 +237,7 @@ def test_db_check_reports_and_repairs_folders_and_rows_that_disagree(lite: Setti
     assert "2 run(s) whose folder is gone" in lines[2]
     assert "1 finished" in lines[2] and "1 queued" in lines[2]
 
-    repaired = run_cli(lite, "db", "check", "--repair")
+    repaired = cli(lite, "db", "check", "--repair")
     said = repaired.stdout.splitlines()
     assert f"removing {orphan} (no row in the store)" in said
     assert f"removing {runs / '.sweeps' / 'ba9876543210'} (no row in the store)" in said
@@ -252,45 +251,46 @@ def test_db_check_reports_and_repairs_folders_and_rows_that_disagree(lite: Setti
     with closing(open_services(lite)) as svc:
         assert svc.manager.get(queued.id).run_status == RunStatus.FAILED
         assert svc.manager.get(kept.id).run_status == RunStatus.PENDING
-    assert run_cli(lite, "rm", queued.id, finished.id).returncode == 0
-    assert run_cli(lite, "db", "check").returncode == 0
+    assert cli(lite, "rm", queued.id, finished.id).returncode == 0
+    assert cli(lite, "db", "check").returncode == 0
 
 
-def test_db_check_repair_is_only_for_check(lite: Settings) -> None:
-    bad = run_cli(lite, "db", "upgrade", "--repair")
+def test_db_check_repair_is_only_for_check(cli: Cli, lite: Settings) -> None:
+    bad = cli(lite, "db", "upgrade", "--repair")
     assert bad.returncode == 2
     assert bad.stderr == "fusion-tui: --repair is for `db check`, not `db upgrade`\n"
 
 
-def _json(settings: Settings, *args: str) -> Any:
-    out = run_cli(settings, *args, "--json")
+def _json(cli: Cli, settings: Settings, *args: str) -> Any:
+    out = cli(settings, *args, "--json")
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
 
-def test_retry_recreates_the_points_that_clean_deleted(tmp_path: Path, sqlite_url: str) -> None:
+def test_retry_recreates_the_points_that_clean_deleted(
+        cli: Cli, tmp_path: Path, sqlite_url: str) -> None:
     fail_file = tmp_path / "fail-seed"
     fail_file.write_text("2\n")
     settings = make_settings(tmp_path, sqlite_url, simulator_command=flaky_command(fail_file))
     with closing(open_services(settings)) as svc:
         svc.store.set_queue(max_concurrent=3)
-    made = _json(settings, "sweep", "new", "-t", "minimal", "--seeds", "1-3")
-    first = poll_until(lambda: _json(settings, "sweep", "show", made["id"]),
+    made = _json(cli, settings, "sweep", "new", "-t", "minimal", "--seeds", "1-3")
+    first = poll_until(lambda: _json(cli, settings, "sweep", "show", made["id"]),
                        lambda d: d["finished"] == d["total"], timeout=120, interval=0.5)
     assert first["counts"] == {"COMPLETED": 2, "FAILED": 1}
-    cleaned = run_cli(settings, "clean", "--status", "COMPLETED", "--yes")
+    cleaned = cli(settings, "clean", "--status", "COMPLETED", "--yes")
     assert cleaned.returncode == 0 and "deleted 2 run(s)" in cleaned.stdout
     fail_file.unlink()
-    retried = run_cli(settings, "sweep", "retry", made["id"])
+    retried = cli(settings, "sweep", "retry", made["id"])
     assert retried.returncode == 0, retried.stderr
     assert retried.stdout == (f"sweep {made['id']}: 3 point(s) re-created: 1 failed or "
                               "stopped and retried, 2 deleted and re-created\n")
-    second = poll_until(lambda: _json(settings, "sweep", "show", made["id"]),
+    second = poll_until(lambda: _json(cli, settings, "sweep", "show", made["id"]),
                         lambda d: d["finished"] == d["total"] == 3, timeout=120, interval=0.5)
     assert second["counts"] == {"COMPLETED": 3}
     assert sorted(r["point"]["builtin_settings.seed"] for r in second["runs"]) == \
         ["1", "2", "3"]
-    again = run_cli(settings, "sweep", "retry", made["id"], "--json")
+    again = cli(settings, "sweep", "retry", made["id"], "--json")
     assert again.returncode == 0
     assert json.loads(again.stdout) == {"id": made["id"], "new_runs": [], "retried": [],
                                         "recreated": []}

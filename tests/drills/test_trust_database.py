@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import make_settings
-from helpers import run_cli, tmpfs
+from helpers import Cli, tmpfs
 from sqlalchemy import text
 
 from fusion_tui.base.settings import Settings
@@ -44,7 +44,8 @@ def _settings(tmp_path: Path, db: Path) -> Settings:
     return make_settings(tmp_path, f"sqlite:///{db}")
 
 
-def test_a_sqlite_file_that_is_not_ours_is_left_untouched(tmp_path: Path, store_dir: Path) -> None:
+def test_a_sqlite_file_that_is_not_ours_is_left_untouched(
+        cli: Cli, tmp_path: Path, store_dir: Path) -> None:
     db = store_dir / "other.db"
     conn = sqlite3.connect(db)
     conn.execute("CREATE TABLE notes (body TEXT)")
@@ -53,19 +54,21 @@ def test_a_sqlite_file_that_is_not_ours_is_left_untouched(tmp_path: Path, store_
     conn.close()
     before = _digest(store_dir)
     for args in (["runs"], ["new", "-t", "fake"], ["db", "upgrade"]):
-        _one_line_2(run_cli(_settings(tmp_path, db), *args), str(db), "not a fusion-tui store")
+        _one_line_2(cli(_settings(tmp_path, db), *args), str(db), "not a fusion-tui store")
     assert _digest(store_dir) == before, "the file (or its journal) was changed"
 
 
-def test_a_file_that_is_not_a_database_is_left_untouched(tmp_path: Path, store_dir: Path) -> None:
+def test_a_file_that_is_not_a_database_is_left_untouched(
+        cli: Cli, tmp_path: Path, store_dir: Path) -> None:
     db = store_dir / "notes.db"
     db.write_text("my thesis notes\n")
     before = _digest(store_dir)
-    _one_line_2(run_cli(_settings(tmp_path, db), "runs"), str(db), "not a SQLite database")
+    _one_line_2(cli(_settings(tmp_path, db), "runs"), str(db), "not a SQLite database")
     assert _digest(store_dir) == before
 
 
-def test_an_empty_file_is_not_a_new_store_when_runs_exist(tmp_path: Path, store_dir: Path) -> None:
+def test_an_empty_file_is_not_a_new_store_when_runs_exist(
+        cli: Cli, tmp_path: Path, store_dir: Path) -> None:
     db = store_dir / "fusion-tui.db"
     settings = _settings(tmp_path, db)
     svc = open_services(settings)
@@ -75,14 +78,15 @@ def test_an_empty_file_is_not_a_new_store_when_runs_exist(tmp_path: Path, store_
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     db.write_bytes(b"")
-    _one_line_2(run_cli(settings, "runs"), str(db), "is empty", "1 run folder(s)")
+    _one_line_2(cli(settings, "runs"), str(db), "is empty", "1 run folder(s)")
     assert db.stat().st_size == 0 and not Path(f"{db}-wal").exists()
 
 
-def test_an_empty_file_with_no_runs_becomes_a_new_store(tmp_path: Path, store_dir: Path) -> None:
+def test_an_empty_file_with_no_runs_becomes_a_new_store(
+        cli: Cli, tmp_path: Path, store_dir: Path) -> None:
     db = store_dir / "fusion-tui.db"
     db.write_bytes(b"")
-    result = run_cli(_settings(tmp_path, db), "runs")
+    result = cli(_settings(tmp_path, db), "runs")
     assert result.returncode == 0, result.stderr
     assert "No runs yet" in result.stdout
 
@@ -96,17 +100,17 @@ def _set_revision(url: str, revision: str) -> None:
     engine.dispose()
 
 
-def test_a_newer_schema_is_refused_in_one_line(tmp_path: Path, db_url: str) -> None:
+def test_a_newer_schema_is_refused_in_one_line(cli: Cli, tmp_path: Path, db_url: str) -> None:
     settings = make_settings(tmp_path, db_url)
     open_services(settings).close()
     _set_revision(db_url, "0099")
     for args in (["runs"], ["db", "upgrade"], ["new", "-t", "fake"]):
-        _one_line_2(run_cli(settings, *args), "schema revision 0099", "upgrade fusion-tui")
-    check = run_cli(settings, "db", "check")
+        _one_line_2(cli(settings, *args), "schema revision 0099", "upgrade fusion-tui")
+    check = cli(settings, "db", "check")
     assert check.returncode == 1 and "unknown schema revision 0099" in check.stderr
 
 
-def test_corrupt_pages_are_one_line_and_db_check_finds_them(tmp_path: Path,
+def test_corrupt_pages_are_one_line_and_db_check_finds_them(cli: Cli, tmp_path: Path,
                                                             store_dir: Path) -> None:
     db = store_dir / "fusion-tui.db"
     settings = _settings(tmp_path, db)
@@ -124,9 +128,9 @@ def test_corrupt_pages_are_one_line_and_db_check_finds_them(tmp_path: Path,
     for offset in range(2 * page, len(data) - page, page):
         data[offset + 8: offset + 400] = os.urandom(392)
     db.write_bytes(bytes(data))
-    result = run_cli(settings, "runs")
+    result = cli(settings, "runs")
     _one_line_2(result, str(db))
-    check = run_cli(settings, "db", "check")
+    check = cli(settings, "db", "check")
     assert check.returncode == 1
     assert f"fusion-tui: database {db}: " in check.stderr
     assert "integrity" in check.stderr or "cannot be read" in check.stderr
@@ -140,24 +144,24 @@ def read_only_disk(tmp_path: Path) -> Iterator[Path]:
         yield disk
 
 
-def test_a_read_only_store_is_one_line(tmp_path: Path, read_only_disk: Path) -> None:
+def test_a_read_only_store_is_one_line(cli: Cli, tmp_path: Path, read_only_disk: Path) -> None:
     db = read_only_disk / "fusion-tui.db"
     settings = _settings(tmp_path, db)
     open_services(settings).close()
     subprocess.run(["mount", "-o", "remount,ro", str(read_only_disk)], check=True)
     for args in (["runs"], ["new", "-t", "fake"]):
-        _one_line_2(run_cli(settings, *args), str(db), "read-only")
+        _one_line_2(cli(settings, *args), str(db), "read-only")
 
 
 def test_a_lock_held_past_the_busy_timeout_is_one_line_and_creates_nothing(
-        tmp_path: Path, store_dir: Path) -> None:
+        cli: Cli, tmp_path: Path, store_dir: Path) -> None:
     db = store_dir / "fusion-tui.db"
     settings = _settings(tmp_path, db)
     open_services(settings).close()
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        result = run_cli(settings, "new", "-t", "fake", FUSION_TUI_DB_BUSY_SECONDS="0.5")
+        result = cli(settings, "new", "-t", "fake", FUSION_TUI_DB_BUSY_SECONDS="0.5")
         _one_line_2(result, str(db), "locked by another process")
     finally:
         holder.execute("ROLLBACK")

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from fusion_tui.monitor.log_stream import stream_log
+
+
+async def _until(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the reader run until `check` holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
 
 
 async def _collect(path: Path, n: int, **kwargs: object) -> list[str]:
@@ -50,11 +60,11 @@ async def test_survives_truncation_and_replacement(tmp_path: Path) -> None:
                 return
 
     task = asyncio.create_task(reader())
-    await asyncio.sleep(0.1)
+    await _until(lambda: seen == ["first"])
     path.write_text("")
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # the reader's polls see the empty file before it grows again
     path.write_text("after truncation\n")
-    await asyncio.sleep(0.1)
+    await _until(lambda: seen == ["first", "after truncation"])
     other = tmp_path / "new.log"
     other.write_text("replaced\n")
     os.replace(other, path)

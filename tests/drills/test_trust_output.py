@@ -12,7 +12,6 @@ import os
 import socket
 import stat
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import cli_env, tmpfs
+from helpers import Cli, tmpfs
 
 from fusion_tui.base.output_path import PIPE_WAIT
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
@@ -46,12 +45,10 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, str]:
     return settings, run.id
 
 
-def _cli(settings: Settings, *args: str, umask: int = 0o022,
+def _cli(cli: Cli, settings: Settings, *args: str, umask: int = 0o022,
          timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """The real `fusion-tui` command under `umask`."""
-    return subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args],
-                          env=cli_env(settings), capture_output=True, text=True,
-                          timeout=timeout, umask=umask)
+    return cli.run(*args, env=cli.env(settings), timeout=timeout, umask=umask)
 
 
 def _one_line(out: subprocess.CompletedProcess[str], status: int, *words: str) -> None:
@@ -70,29 +67,29 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_an_existing_file_is_kept_unless_force(finished: tuple[Settings, str],
+def test_an_existing_file_is_kept_unless_force(cli: Cli, finished: tuple[Settings, str],
                                                tmp_path: Path) -> None:
     settings, run_id = finished
     out_csv = tmp_path / "results.csv"
     out_csv.write_text(PRECIOUS)
-    refused = _cli(settings, "export", run_id, "-o", str(out_csv))
+    refused = _cli(cli, settings, "export", run_id, "-o", str(out_csv))
     _one_line(refused, 2, str(out_csv), "already exists", "--force")
     assert out_csv.read_text() == PRECIOUS
 
     for umask, mode in ((0o022, 0o644), (0o077, 0o600)):
-        replaced = _cli(settings, "export", run_id, "-o", str(out_csv), "--force",
+        replaced = _cli(cli, settings, "export", run_id, "-o", str(out_csv), "--force",
                         umask=umask)
         assert replaced.returncode == 0, replaced.stderr
         assert out_csv.read_text().startswith("run_id,")
         assert _mode(out_csv) == mode, oct(_mode(out_csv))
     fresh = tmp_path / "fresh.json"
-    made = _cli(settings, "export", run_id, "--format", "json", "-o", str(fresh), umask=0o002)
+    made = _cli(cli, settings, "export", run_id, "--format", "json", "-o", str(fresh), umask=0o002)
     assert made.returncode == 0, made.stderr
     assert fresh.read_text().startswith("[") and _mode(fresh) == 0o664
     assert _leftovers(tmp_path) == []
 
 
-def test_a_link_is_never_followed_nor_replaced(finished: tuple[Settings, str],
+def test_a_link_is_never_followed_nor_replaced(cli: Cli, finished: tuple[Settings, str],
                                                tmp_path: Path) -> None:
     settings, run_id = finished
     target = tmp_path / "target.csv"
@@ -103,14 +100,14 @@ def test_a_link_is_never_followed_nor_replaced(finished: tuple[Settings, str],
     dangling.symlink_to(tmp_path / "nowhere.csv")
     for path in (link, dangling):
         for force in ((), ("--force",)):
-            out = _cli(settings, "export", run_id, "-o", str(path), *force)
+            out = _cli(cli, settings, "export", run_id, "-o", str(path), *force)
             _one_line(out, 2, str(path), "symbolic link")
             assert path.is_symlink()
     assert target.read_text() == PRECIOUS
     assert not (tmp_path / "nowhere.csv").exists()
 
 
-def test_folders_sockets_and_missing_folders_are_refused(finished: tuple[Settings, str],
+def test_folders_sockets_and_missing_folders_are_refused(cli: Cli, finished: tuple[Settings, str],
                                                          tmp_path: Path) -> None:
     settings, run_id = finished
     folder = tmp_path / "folder"
@@ -121,7 +118,7 @@ def test_folders_sockets_and_missing_folders_are_refused(finished: tuple[Setting
     try:
         for path, words in ((folder, ("a folder",)), (sock_path, ("a socket",)),
                             (tmp_path / "no" / "x.csv", ("does not exist",))):
-            out = _cli(settings, "export", run_id, "-o", str(path), "--force")
+            out = _cli(cli, settings, "export", run_id, "-o", str(path), "--force")
             _one_line(out, 2, str(path), *words)
         assert stat.S_ISSOCK(sock_path.lstat().st_mode)
         assert list(folder.iterdir()) == [] and not (tmp_path / "no").exists()
@@ -130,7 +127,7 @@ def test_folders_sockets_and_missing_folders_are_refused(finished: tuple[Setting
     assert _leftovers(tmp_path) == []
 
 
-def test_a_named_pipe_with_a_reader_gets_the_data(finished: tuple[Settings, str],
+def test_a_named_pipe_with_a_reader_gets_the_data(cli: Cli, finished: tuple[Settings, str],
                                                   tmp_path: Path) -> None:
     settings, run_id = finished
     fifo = tmp_path / "pipe"
@@ -143,20 +140,20 @@ def test_a_named_pipe_with_a_reader_gets_the_data(finished: tuple[Settings, str]
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    out = _cli(settings, "export", run_id, "-o", str(fifo))
+    out = _cli(cli, settings, "export", run_id, "-o", str(fifo))
     reader.join(timeout=30)
     assert out.returncode == 0, out.stderr
     assert received and received[0].startswith(b"run_id,") and received[0].count(b"\n") > 1
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
 
 
-def test_a_named_pipe_without_a_reader_is_given_up_on(finished: tuple[Settings, str],
+def test_a_named_pipe_without_a_reader_is_given_up_on(cli: Cli, finished: tuple[Settings, str],
                                                       tmp_path: Path) -> None:
     settings, run_id = finished
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     started = time.monotonic()
-    out = _cli(settings, "export", run_id, "-o", str(fifo), "--force",
+    out = _cli(cli, settings, "export", run_id, "-o", str(fifo), "--force",
                timeout=PIPE_WAIT + 30)
     _one_line(out, 1, str(fifo), "named pipe", "nothing was written")
     assert PIPE_WAIT <= time.monotonic() - started < PIPE_WAIT + 30
@@ -177,19 +174,19 @@ def _same_device(path: Path, before: os.stat_result) -> bool:
 
 
 @needs_root
-def test_root_writes_into_devices_and_never_replaces_them(finished: tuple[Settings, str],
+def test_root_writes_into_devices_and_never_replaces_them(cli: Cli, finished: tuple[Settings, str],
                                                           tmp_path: Path) -> None:
     settings, run_id = finished
     # A null and a full device of our own first: a regression fails here, before the
     # machine's /dev/null is at stake.
     for null in (_device(tmp_path / "null", 3), Path(os.devnull)):
         before = null.lstat()
-        out = _cli(settings, "export", run_id, "-o", str(null))
+        out = _cli(cli, settings, "export", run_id, "-o", str(null))
         assert out.returncode == 0, out.stderr
         assert _same_device(null, before), f"{null} was replaced"
     for full in (_device(tmp_path / "full", 7), Path("/dev/full")):
         before = full.lstat()
-        out = _cli(settings, "export", run_id, "-o", str(full), "--force")
+        out = _cli(cli, settings, "export", run_id, "-o", str(full), "--force")
         _one_line(out, 1, str(full), "disk full")
         assert "rows written" not in out.stdout
         assert _same_device(full, before), f"{full} was replaced"
@@ -214,55 +211,55 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
         yield disk
 
 
-def test_a_full_disk_is_one_line_and_leaves_nothing(finished: tuple[Settings, str],
+def test_a_full_disk_is_one_line_and_leaves_nothing(cli: Cli, finished: tuple[Settings, str],
                                                     full_disk: Path) -> None:
     settings, run_id = finished
     old = full_disk / "old.csv"
     old.write_text(PRECIOUS)
     _fill(full_disk)
     new = full_disk / "new.csv"
-    out = _cli(settings, "export", run_id, "-o", str(new))
+    out = _cli(cli, settings, "export", run_id, "-o", str(new))
     _one_line(out, 1, "disk full", str(new), "nothing was left there")
     assert not new.exists()
-    out = _cli(settings, "export", run_id, "-o", str(old), "--force")
+    out = _cli(cli, settings, "export", run_id, "-o", str(old), "--force")
     _one_line(out, 1, "disk full", str(old), "unchanged")
     assert old.read_text() == PRECIOUS
     assert _leftovers(full_disk) == []
 
 
-def test_plot_follows_the_same_rules(finished: tuple[Settings, str], tmp_path: Path) -> None:
+def test_plot_follows_the_same_rules(
+        cli: Cli, finished: tuple[Settings, str], tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     settings, run_id = finished
     figure = tmp_path / "figure.png"
     figure.write_text(PRECIOUS)
-    refused = _cli(settings, "plot", run_id, "-o", str(figure))
+    refused = _cli(cli, settings, "plot", run_id, "-o", str(figure))
     _one_line(refused, 2, str(figure), "already exists")
     assert figure.read_text() == PRECIOUS
-    replaced = _cli(settings, "plot", run_id, "-o", str(figure), "--force", umask=0o027)
+    replaced = _cli(cli, settings, "plot", run_id, "-o", str(figure), "--force", umask=0o027)
     assert replaced.returncode == 0, replaced.stderr
     assert figure.read_bytes().startswith(b"\x89PNG") and _mode(figure) == 0o640
     link = tmp_path / "link.png"
     link.symlink_to(tmp_path / "elsewhere.png")
-    _one_line(_cli(settings, "plot", run_id, "-o", str(link), "--force"), 2, "symbolic link")
+    _one_line(_cli(cli, settings, "plot", run_id, "-o", str(link), "--force"), 2, "symbolic link")
     assert link.is_symlink() and not (tmp_path / "elsewhere.png").exists()
     if ROOT:
         full = _device(tmp_path / "full.svg", 7)
         before = full.lstat()
-        _one_line(_cli(settings, "plot", run_id, "-o", str(full)), 1, "disk full")
+        _one_line(_cli(cli, settings, "plot", run_id, "-o", str(full)), 1, "disk full")
         assert _same_device(full, before)
     assert _leftovers(tmp_path) == []
 
 
 def test_standard_output_that_cannot_be_written_is_one_line_and_exit_1(
-        finished: tuple[Settings, str]) -> None:
+        cli: Cli, finished: tuple[Settings, str]) -> None:
     """`> /dev/full` (or stdout on a full disk) is the same kind of failed write: one line,
     exit 1, also under --json (whose error object cannot be printed either)."""
     settings, run_id = finished
     for args in (["export", run_id], ["compare", run_id, "--csv"], ["runs", "--json"],
                  ["logs", run_id], ["show", run_id, "--json"], ["templates"]):
         with open("/dev/full", "wb") as full:
-            out = subprocess.run([sys.executable, "-m", "fusion_tui.cli", *args],
-                                 env=cli_env(settings), stdout=full, stderr=subprocess.PIPE,
-                                 text=True, timeout=60)
+            out = cli.run(*args, env=cli.env(settings), stdout=full,
+                          stderr=subprocess.PIPE)
         assert (out.returncode, out.stderr) == \
             (1, "fusion-tui: disk full: cannot write standard output\n"), args

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import make_settings
+from helpers import Cli
 
 from fusion_tui.base.settings import Settings
 from fusion_tui.store.revision import HEAD_REVISION
@@ -21,30 +19,17 @@ def cli_settings(tmp_path: Path, db_url: str) -> Settings:
     return make_settings(tmp_path, db_url)
 
 
-def cli(settings: Settings, *args: str, extra_env: dict[str, str] | None = None,
-        timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **settings.to_env(), **(extra_env or {})}
-    return subprocess.run([sys.executable, "-m", "fusion_tui", *args], env=env, text=True,
-                          capture_output=True, timeout=timeout)
-
-
-def cli_json(settings: Settings, *args: str) -> Any:
-    result = cli(settings, *args, "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def test_create_wait_show_logs_stats_rm(cli_settings: Settings) -> None:
-    created = cli_json(cli_settings, "new", "--template", "fake", "--name", "[b]bold[/b]",
+def test_create_wait_show_logs_stats_rm(cli: Cli, cli_settings: Settings) -> None:
+    created = cli.json(cli_settings, "new", "--template", "fake", "--name", "[b]bold[/b]",
                        "--set", "general_settings.max_iters=3")
     assert created["status"] == "RUNNING" and created["name"] == "[b]bold[/b]"
     run_id = created["id"]
     waited = cli(cli_settings, "wait", run_id)
     assert waited.returncode == 0 and waited.stdout.strip() == f"{run_id} COMPLETED"
-    listed = cli_json(cli_settings, "runs", "--status", "completed")
+    listed = cli.json(cli_settings, "runs", "--status", "completed")
     assert [r["id"] for r in listed] == [run_id]
-    assert cli_json(cli_settings, "runs", "--status", "FAILED") == []
-    shown = cli_json(cli_settings, "show", run_id[:6])
+    assert cli.json(cli_settings, "runs", "--status", "FAILED") == []
+    shown = cli.json(cli_settings, "show", run_id[:6])
     assert shown["config"]["general_settings"]["max_iters"] == "3"
     assert [e["kind"] for e in shown["events"]] == ["created", "started", "completed"]
     assert (shown["exit_code"], shown["fraction_done"]) == (0, 1.0)
@@ -53,25 +38,25 @@ def test_create_wait_show_logs_stats_rm(cli_settings: Settings) -> None:
     lines = [json.loads(x) for x in cli(cli_settings, "logs", run_id, "--json").stdout.split("\n")
              if x]
     assert lines[0] == {"line": logs.stdout.splitlines()[0]}
-    stats = cli_json(cli_settings, "stats")
+    stats = cli.json(cli_settings, "stats")
     assert stats["counts"]["COMPLETED"] == 1 and stats["success_rate"] == 1.0
-    assert cli_json(cli_settings, "rm", run_id) == {"id": run_id, "deleted": True}
+    assert cli.json(cli_settings, "rm", run_id) == {"id": run_id, "deleted": True}
     gone = cli(cli_settings, "show", run_id)
     assert gone.returncode == 2
     assert gone.stderr == f"fusion-tui: no run with id {run_id!r}\n"
 
 
-def test_logs_follow_ends_with_the_run(cli_settings: Settings) -> None:
-    run = cli_json(cli_settings, "new", "-t", "fake", "--set", "fake.sleep=0.2")
-    followed = cli(cli_settings, "logs", run["id"], "--follow", timeout=60)
+def test_logs_follow_ends_with_the_run(cli: Cli, cli_settings: Settings) -> None:
+    run = cli.json(cli_settings, "new", "-t", "fake", "--set", "fake.sleep=0.2")
+    followed = cli(cli_settings, "logs", run["id"], "--follow")
     assert followed.returncode == 0
     assert followed.stdout.rstrip().endswith("Iteration 2 out of 2 completed for Erlang: 200.0")
 
 
-def test_wait_mirrors_the_run(cli_settings: Settings) -> None:
-    failed = cli_json(cli_settings, "new", "-t", "fake", "--set", "fake.behaviour=fail")
+def test_wait_mirrors_the_run(cli: Cli, cli_settings: Settings) -> None:
+    failed = cli.json(cli_settings, "new", "-t", "fake", "--set", "fake.behaviour=fail")
     assert cli(cli_settings, "wait", failed["id"]).returncode == 3
-    hanging = cli_json(cli_settings, "new", "-t", "fake", "--set", "fake.behaviour=hang")
+    hanging = cli.json(cli_settings, "new", "-t", "fake", "--set", "fake.behaviour=hang")
     assert cli(cli_settings, "wait", hanging["id"], "--timeout", "0.5").returncode == 124
     cancelled = cli(cli_settings, "cancel", hanging["id"])
     assert cancelled.returncode == 0, cancelled.stderr
@@ -90,7 +75,7 @@ def test_wait_mirrors_the_run(cli_settings: Settings) -> None:
     (["db", "reset"], "refusing to reset the database"),
 ])
 def test_errors_are_one_line_with_status_2(
-        cli_settings: Settings, args: list[str], message: str) -> None:
+        cli: Cli, cli_settings: Settings, args: list[str], message: str) -> None:
     result = cli(cli_settings, *args)
     assert result.returncode == 2
     assert message in result.stderr
@@ -99,28 +84,28 @@ def test_errors_are_one_line_with_status_2(
     assert not runs_dir.exists() or list(runs_dir.iterdir()) == []
 
 
-def test_cancel_of_finished_run_is_refused(cli_settings: Settings) -> None:
-    run = cli_json(cli_settings, "new", "-t", "fake")
+def test_cancel_of_finished_run_is_refused(cli: Cli, cli_settings: Settings) -> None:
+    run = cli.json(cli_settings, "new", "-t", "fake")
     cli(cli_settings, "wait", run["id"])
     result = cli(cli_settings, "cancel", run["id"])
     assert (result.returncode, result.stderr) == (
         2, f"fusion-tui: run {run['id']} is already COMPLETED\n")
 
 
-def test_templates_and_db_commands(cli_settings: Settings) -> None:
-    names = {t["name"] for t in cli_json(cli_settings, "templates")}
+def test_templates_and_db_commands(cli: Cli, cli_settings: Settings) -> None:
+    names = {t["name"] for t in cli.json(cli_settings, "templates")}
     assert {"minimal", "default", "fusion", "fake"} <= names
-    upgraded = cli_json(cli_settings, "db", "upgrade")
+    upgraded = cli.json(cli_settings, "db", "upgrade")
     assert upgraded["revision"] == HEAD_REVISION
-    assert cli_json(cli_settings, "db", "check")["healthy"] is True
-    run = cli_json(cli_settings, "new", "-t", "fake")
+    assert cli.json(cli_settings, "db", "check")["healthy"] is True
+    run = cli.json(cli_settings, "new", "-t", "fake")
     cli(cli_settings, "wait", run["id"])
-    reset = cli(cli_settings, "db", "reset", extra_env={"FUSION_TUI_ENVIRONMENT": "development"})
+    reset = cli(cli_settings, "db", "reset", FUSION_TUI_ENVIRONMENT="development")
     assert reset.returncode == 0, reset.stderr
-    assert cli_json(cli_settings, "runs") == []
+    assert cli.json(cli_settings, "runs") == []
 
 
-def test_bare_command_without_terminal_says_so(cli_settings: Settings) -> None:
+def test_bare_command_without_terminal_says_so(cli: Cli, cli_settings: Settings) -> None:
     """Bare `fusion-tui` opens the app (tested in tmux); piped, it refuses in one line."""
     result = cli(cli_settings)
     assert result.returncode == 2
@@ -138,7 +123,7 @@ def test_bare_command_without_terminal_says_so(cli_settings: Settings) -> None:
     ({"home": Path("/proc/fusion-tui-home")}, "cannot create the folder /proc/fusion-tui-home"),
 ])
 def test_a_store_that_cannot_open_is_one_line(
-        cli_settings: Settings, change: dict[str, Any], message: str) -> None:
+        cli: Cli, cli_settings: Settings, change: dict[str, Any], message: str) -> None:
     settings = cli_settings.with_overrides(**change)
     # `db check` reports an unreachable server itself (exit 1); a bad URL is still bad input
     bad_url = "unsupported" in message or "driver" in message

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import Cli
 
 from fusion_tui.base.settings import Settings, SettingsError
 
@@ -111,17 +112,14 @@ def test_a_named_settings_file_must_exist_and_none_reads_none(tmp_path: Path) ->
     assert Settings.load(env=env, config="none").executor == "local"
 
 
-def test_fusion_tui_config_prints_values_and_sources(tmp_path: Path) -> None:
+def test_fusion_tui_config_prints_values_and_sources(cli: Cli, tmp_path: Path) -> None:
     import json
     import os
-    import subprocess
-    import sys
 
     path = tmp_path / "lab.toml"
     path.write_text('database_url = "postgresql://alice:secret@db/lab"\n[slurm]\nqos = "long"\n')
     env = {**os.environ, "HOME": str(tmp_path), "FUSION_TUI_SLURM_TIME": "1:00:00"}
-    run = subprocess.run([sys.executable, "-m", "fusion_tui.cli", "--config", str(path),
-                          "config", "--json"], capture_output=True, text=True, env=env)
+    run = cli.run("--config", str(path), "config", "--json", env=env)
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     rows = {r["name"]: (r["value"], r["source"]) for r in data["settings"]}
@@ -130,8 +128,7 @@ def test_fusion_tui_config_prints_values_and_sources(tmp_path: Path) -> None:
     assert rows["slurm_time"] == ("1:00:00", "FUSION_TUI_SLURM_TIME")
     assert rows["executor"] == ("local", "default")
     assert "secret" not in run.stdout and rows["database_url"][1] == str(path)
-    text = subprocess.run([sys.executable, "-m", "fusion_tui.cli", "--config", str(path),
-                           "config"], capture_output=True, text=True, env=env).stdout
+    text = cli.run("--config", str(path), "config", env=env).stdout
     assert text.splitlines()[0] == f"settings file: {path}"
     assert any(line.startswith("slurm_qos") and line.endswith(f"[{path}]")
                for line in text.splitlines())
@@ -155,20 +152,17 @@ _DEEP = {
 
 
 @pytest.mark.parametrize("name", sorted(_DEEP))
-def test_a_deeply_nested_settings_file_is_one_line_and_exit_2(tmp_path: Path,
+def test_a_deeply_nested_settings_file_is_one_line_and_exit_2(cli: Cli, tmp_path: Path,
                                                               name: str) -> None:
     """For the commands and for the app's start (bare `fusion-tui` reads its settings
     before it looks for a terminal): one line naming the file, no traceback."""
     import os
-    import subprocess
-    import sys
 
     path = tmp_path / "deep.toml"
     path.write_text(_DEEP[name])
     env = {**os.environ, "HOME": str(tmp_path)}
     for command in (["config"], ["keys"], []):
-        run = subprocess.run([sys.executable, "-m", "fusion_tui.cli", "--config", str(path),
-                              *command], capture_output=True, text=True, env=env, timeout=60)
+        run = cli.run("--config", str(path), *command, env=env)
         assert run.returncode == 2, (command, run.stderr[-300:])
         assert run.stderr.startswith(f"fusion-tui: {path}: ") and "nested too deeply" in \
             run.stderr and run.stderr.count("\n") == 1, (command, run.stderr[-300:])

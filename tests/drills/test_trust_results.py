@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from conftest import make_settings
-from helpers import run_cli, tmpfs
+from fusion_checkout import SMALL, make_checkout
+from helpers import Cli, tmpfs
 from slurm_cluster import Cluster, cluster  # noqa: F401  (cluster is a fixture)
-from test_fusion import SMALL, make_checkout
 
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
@@ -34,18 +34,18 @@ def _fusion(tmp_path: Path, url: str, **changes: object) -> Settings:
                          fusion_python=Path(sys.executable), **changes)
 
 
-def _new(settings: Settings, *overrides: str, template: str = "fusion",
+def _new(cli: Cli, settings: Settings, *overrides: str, template: str = "fusion",
          **env: str) -> tuple[int, dict[str, Any]]:
     """`fusion-tui new --wait --json`: its exit status and the run it prints."""
-    done = run_cli(settings, "new", "-t", template, "--wait", "--json",
-                   *[a for o in overrides for a in ("--set", o)], **env)
+    done = cli(settings, "new", "-t", template, "--wait", "--json",
+               *[a for o in overrides for a in ("--set", o)], **env)
     assert done.stdout, done.stderr
     return done.returncode, json.loads(done.stdout)
 
 
-def _show(settings: Settings, run_id: str) -> tuple[str, dict[str, Any]]:
-    text = run_cli(settings, "show", run_id)
-    data = run_cli(settings, "show", run_id, "--json")
+def _show(cli: Cli, settings: Settings, run_id: str) -> tuple[str, dict[str, Any]]:
+    text = cli(settings, "show", run_id)
+    data = cli(settings, "show", run_id, "--json")
     assert text.returncode == data.returncode == 0, text.stderr
     return text.stdout, json.loads(data.stdout)
 
@@ -59,29 +59,30 @@ def _show(settings: Settings, run_id: str) -> tuple[str, dict[str, Any]]:
     ({"STANDIN_EXCLUSIVE_STOP": "1"}, "load 600", 1),  # 5.5's range(): the stop never runs
 ])
 def test_fusion_exiting_0_without_its_results_is_failed(
-        tmp_path: Path, db_url: str, env: dict[str, str], missing: str, have: int) -> None:
+        cli: Cli, tmp_path: Path, db_url: str, env: dict[str, str], missing: str,
+        have: int) -> None:
     """FUSION's 5.5 line: a worker crashes, the process exits 0 (with a partial load
     list too): FAILED, one line naming the loads without results, exit code 0 kept."""
     settings = _fusion(tmp_path, db_url)
-    code, run = _new(settings, *SMALL, **env)
+    code, run = _new(cli, settings, *SMALL, **env)
     assert (run["status"], run["exit_code"]) == ("FAILED", 0), run
     assert code == 1  # `wait` exits like the run did: it did not complete
     assert run["fraction_done"] is None or run["fraction_done"] < 1.0  # not "100%"
     assert run["error_message"].startswith(
         f"simulator exited 0 but no results for {missing} ({have} of 2 planned loads "
         "have results)"), run["error_message"]
-    text, data = _show(settings, str(run["id"]))
+    text, data = _show(cli, settings, str(run["id"]))
     assert f"no results for {missing}" in text
     assert [e["kind"] for e in data["events"]][-1] == "failed"
 
 
-def test_builtin_exiting_0_without_its_results_is_failed(tmp_path: Path,
+def test_builtin_exiting_0_without_its_results_is_failed(cli: Cli, tmp_path: Path,
                                                          sqlite_url: str) -> None:
     """The same rule for the built-in simulator: here it writes its results somewhere
     else than the run's output/ and exits 0."""
     command = DEFAULT_BUILTIN_COMMAND.replace("{output_dir}", "{run_dir}/elsewhere")
     settings = make_settings(tmp_path, sqlite_url, simulator_command=command)
-    code, run = _new(settings, "general_settings.erlang_stop=600",
+    code, run = _new(cli, settings, "general_settings.erlang_stop=600",
                      "general_settings.max_iters=2", "general_settings.num_requests=200",
                      template="minimal")
     assert (run["status"], run["exit_code"], code) == ("FAILED", 0, 1), run
@@ -90,23 +91,23 @@ def test_builtin_exiting_0_without_its_results_is_failed(tmp_path: Path,
     assert any(elsewhere.glob("*_erlang.json"))  # it did write them, where we do not look
 
 
-def test_a_run_with_every_result_is_completed(tmp_path: Path, sqlite_url: str) -> None:
+def test_a_run_with_every_result_is_completed(cli: Cli, tmp_path: Path, sqlite_url: str) -> None:
     """The rule does not turn a good run into a failure (both simulators)."""
-    code, run = _new(_fusion(tmp_path, sqlite_url), *SMALL)
+    code, run = _new(cli, _fusion(tmp_path, sqlite_url), *SMALL)
     assert (run["status"], run["exit_code"], run["error_message"], code) == \
         ("COMPLETED", 0, None, 0)
     settings = make_settings(tmp_path / "b", sqlite_url.replace("store.db", "b.db"),
                              simulator_command=DEFAULT_BUILTIN_COMMAND)
-    code, run = _new(settings, "general_settings.erlang_stop=600",
+    code, run = _new(cli, settings, "general_settings.erlang_stop=600",
                      "general_settings.max_iters=2", "general_settings.num_requests=200",
                      template="minimal")
     assert (run["status"], run["exit_code"], code) == ("COMPLETED", 0, 0), run
 
 
-def _ended_run_folder(tmp_path: Path, sqlite_url: str, *, results: bool) -> RunPaths:
+def _ended_run_folder(cli: Cli, tmp_path: Path, sqlite_url: str, *, results: bool) -> RunPaths:
     """A Slurm run's folder whose supervisor died after the waiter recorded exit 0."""
     settings = make_settings(tmp_path, sqlite_url)
-    done = run_cli(settings, "new", "-t", "fake", "--wait", "--json")
+    done = cli(settings, "new", "-t", "fake", "--wait", "--json")
     paths = RunPaths(Path(json.loads(done.stdout)["run_dir"]))
     paths.status.write_text(json.dumps({"state": "running"}))  # no outcome recorded
     paths.exit.write_text(json.dumps({"exit_code": 0}))
@@ -117,11 +118,11 @@ def _ended_run_folder(tmp_path: Path, sqlite_url: str, *, results: bool) -> RunP
 
 
 @pytest.mark.parametrize("results", [True, False])
-def test_slurm_settles_exit_0_by_the_same_rule(tmp_path: Path, sqlite_url: str,
+def test_slurm_settles_exit_0_by_the_same_rule(cli: Cli, tmp_path: Path, sqlite_url: str,
                                                results: bool) -> None:
     """executors/slurm/settle.py, for a job whose supervisor ended before recording the
     outcome: exit 0 is COMPLETED only with every planned load's result."""
-    paths = _ended_run_folder(tmp_path, sqlite_url, results=results)
+    paths = _ended_run_folder(cli, tmp_path, sqlite_url, results=results)
     settled = settle(paths, None, SlurmClient(), left_queue_at=utcnow())
     assert settled is not None and settled.exit_code == 0
     if results:
@@ -138,14 +139,14 @@ FOUR_LOADS = ["general_settings.erlang_stop=1200", "general_settings.max_iters=2
               "general_settings.print_step=1"]
 
 
-def test_mirror_keeps_holes_and_stops_at_the_per_run_limit(tmp_path: Path,
+def test_mirror_keeps_holes_and_stops_at_the_per_run_limit(cli: Cli, tmp_path: Path,
                                                            db_url: str) -> None:
     """Four 250 MB sparse result files with 400 kB of data each, a 1 MiB per-run limit:
     the copies keep their holes (400 kB on disk, not 250 MB), two fit, two stay in
     FUSION's folder; the run is COMPLETED (its results exist) and says what it left, and
     where, in `show` and in its audit trail."""
     settings = _fusion(tmp_path, db_url, results_copy_mb=1.0)
-    code, run = _new(settings, *FOUR_LOADS, STANDIN_PAD_BYTES=str(400_000),
+    code, run = _new(cli, settings, *FOUR_LOADS, STANDIN_PAD_BYTES=str(400_000),
                      STANDIN_SPARSE_BYTES=str(250 * MB), STANDIN_ITER_SECONDS="0.01")
     assert (run["status"], run["exit_code"], code) == ("COMPLETED", 0, 0), run
     paths = RunPaths(Path(str(run["run_dir"])))
@@ -157,7 +158,7 @@ def test_mirror_keeps_holes_and_stops_at_the_per_run_limit(tmp_path: Path,
     folder = next((settings.fusion_home or tmp_path).glob("data/output/*/*/*/s1"))
     assert sorted(p.name for p in folder.iterdir() if p.suffix == ".json") == [
         "1200.0_erlang.json", "300.0_erlang.json", "600.0_erlang.json", "900.0_erlang.json"]
-    text, data = _show(settings, str(run["id"]))
+    text, data = _show(cli, settings, str(run["id"]))
     note = data["results_note"]
     assert isinstance(note, str)
     assert "2 file(s) copied into output/" in note
@@ -175,13 +176,14 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpf
 
 
 @needs_root
-def test_fusion_results_never_fill_a_small_runs_disk(tmp_path: Path, sqlite_url: str) -> None:
+def test_fusion_results_never_fill_a_small_runs_disk(
+        cli: Cli, tmp_path: Path, sqlite_url: str) -> None:
     """The issue's case, on a real 4 MB tmpfs as the runs folder: thirty 250 MB sparse
     result files (with 300 kB of real data each: 9 MB, twice the disk). The copies keep
     their holes, stop while the disk still has room, and the run says what it left."""
     with tmpfs(tmp_path / "runs", "4m") as runs:
         settings = _fusion(tmp_path, sqlite_url, runs_dir=runs)
-        code, run = _new(settings, "general_settings.erlang_stop=9000",
+        code, run = _new(cli, settings, "general_settings.erlang_stop=9000",
                          "general_settings.max_iters=1", "general_settings.print_step=1",
                          STANDIN_PAD_BYTES=str(300_000), STANDIN_SPARSE_BYTES=str(250 * MB),
                          STANDIN_ITER_SECONDS="0")
@@ -193,14 +195,15 @@ def test_fusion_results_never_fill_a_small_runs_disk(tmp_path: Path, sqlite_url:
         copied = list(paths.output.glob("*_erlang.json"))
         assert 3 <= len(copied) < 30
         assert all(p.stat().st_blocks * 512 < MB for p in copied)
-        text, data = _show(settings, str(run["id"]))
+        text, data = _show(cli, settings, str(run["id"]))
         note = str(data["results_note"])
         assert f"{len(copied)} file(s) copied into output/" in note
         assert f"{30 - len(copied)} file(s)" in note and "not enough free space" in note
         assert "left in FUSION's folder" in note and "results" in text
 
 
-async def test_detail_screen_says_what_the_mirror_left(tmp_path: Path, sqlite_url: str) -> None:
+async def test_detail_screen_says_what_the_mirror_left(
+        cli: Cli, tmp_path: Path, sqlite_url: str) -> None:
     """The detail screen shows the note next to the run's status (from the store's audit
     trail), as data: the folder and the files left."""
     from helpers import screen_text, until
@@ -211,7 +214,7 @@ async def test_detail_screen_says_what_the_mirror_left(tmp_path: Path, sqlite_ur
     from fusion_tui.tui.widgets.runs_table import RunsTable
 
     settings = _fusion(tmp_path, sqlite_url, results_copy_mb=0.5)
-    _code, run = _new(settings, *SMALL, STANDIN_PAD_BYTES=str(400_000))
+    _code, run = _new(cli, settings, *SMALL, STANDIN_PAD_BYTES=str(400_000))
     assert run["status"] == "COMPLETED", run
     svc = open_services(settings)
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import make_settings
-from helpers import alive, eventually, poll_until, run_cli, worker_pids
+from helpers import Cli, alive, eventually, poll_until, worker_pids
 
 from fusion_tui.base import lock, procs
 from fusion_tui.base.atomic import write_atomic
@@ -146,7 +146,7 @@ def test_the_supervisor_refuses_a_command_line_not_its_own(tmp_path: Path,
 
 
 def test_supervisor_and_waiter_killed_next_command_settles_from_the_evidence(
-        services: Services) -> None:
+        cli: Cli, services: Services) -> None:
     """Nothing of ours survives; the simulator finishes alone. The next command (a
     listing) adopts the run and settles it from its progress file, starting nothing."""
     run = services.manager.create("fake", overrides=["fake.sleep=0.4"])
@@ -157,7 +157,7 @@ def test_supervisor_and_waiter_killed_next_command_settles_from_the_evidence(
     _kill9(*supervisor)
     eventually(lambda: not procs.run_processes(run.id), timeout=30)
     assert services.store.get(run.id).status == RunStatus.RUNNING  # type: ignore[union-attr]
-    listing = run_cli(services.settings, "runs")
+    listing = cli(services.settings, "runs")
     assert listing.returncode == 0, listing.stderr
     done = poll_until(lambda: services.store.get(run.id),
                       lambda r: r is not None and r.status != RunStatus.RUNNING, timeout=30)
@@ -206,21 +206,21 @@ def test_another_live_supervisor_adopts_a_run_whose_supervisor_died(
     assert "signalled" in kinds(services, orphan.id)
 
 
-def test_listing_starts_nothing_and_the_limit_is_the_stores(services: Services) -> None:
+def test_listing_starts_nothing_and_the_limit_is_the_stores(cli: Cli, services: Services) -> None:
     first = services.manager.create("fake", overrides=["fake.behaviour=hang"])
     second = services.manager.create("fake")
     services.store.set_queue(max_concurrent=2)  # raised behind everyone's back
     for args in (["runs"], ["show", second.id], ["stats"], ["logs", second.id]):
-        result = run_cli(services.settings, *args)
+        result = cli(services.settings, *args)
         assert result.returncode == 0, result.stderr
         assert services.store.get(second.id).status == RunStatus.PENDING  # type: ignore[union-attr]
-    result = run_cli(services.settings, "parallel", "1")
+    result = cli(services.settings, "parallel", "1")
     assert "up to 1 at once" in result.stdout
     assert services.store.get(second.id).status == RunStatus.PENDING  # type: ignore[union-attr]
-    assert "queue paused" in run_cli(services.settings, "pause").stdout
-    assert "up to 2 at once" in run_cli(services.settings, "parallel", "2").stdout
+    assert "queue paused" in cli(services.settings, "pause").stdout
+    assert "up to 2 at once" in cli(services.settings, "parallel", "2").stdout
     assert services.store.get(second.id).status == RunStatus.PENDING  # type: ignore[union-attr]
-    result = run_cli(services.settings, "start")
+    result = cli(services.settings, "start")
     assert result.returncode == 0 and "queue running" in result.stdout
     poll_until(lambda: services.store.get(second.id),
                lambda r: r is not None and r.status == RunStatus.COMPLETED, timeout=30)
@@ -229,9 +229,9 @@ def test_listing_starts_nothing_and_the_limit_is_the_stores(services: Services) 
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "1001", "many", "99999999999999999999"])
-def test_parallel_refuses_bad_limits(tmp_path: Path, sqlite_url: str, value: str) -> None:
+def test_parallel_refuses_bad_limits(cli: Cli, tmp_path: Path, sqlite_url: str, value: str) -> None:
     settings = make_settings(tmp_path, sqlite_url)
-    result = run_cli(settings, "parallel", value)
+    result = cli(settings, "parallel", value)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "N" in result.stderr
 
@@ -529,7 +529,7 @@ def _stopped(pid: int) -> bool:
     return bool(psutil.Process(pid).status() == psutil.STATUS_STOPPED)
 
 
-def test_a_stopped_supervisor_does_not_delay_cancel(services: Services) -> None:
+def test_a_stopped_supervisor_does_not_delay_cancel(cli: Cli, services: Services) -> None:
     """SIGSTOP the supervisor, then `fusion-tui cancel`: the canceller stops the
     simulator itself within the grace period (it ignores SIGTERM, so this takes the
     SIGKILL) and records the run CANCELLED. Once continued, the supervisor settles to
@@ -543,7 +543,7 @@ def test_a_stopped_supervisor_does_not_delay_cancel(services: Services) -> None:
     try:
         eventually(lambda: _stopped(supervisor[0]))
         asked = time.monotonic()
-        result = run_cli(services.settings, "cancel", run.id)
+        result = cli(services.settings, "cancel", run.id)
         assert result.returncode == 0, result.stderr
         eventually(lambda: not alive(sim), timeout=grace + 5)
         assert time.monotonic() - asked < grace + 5

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import cli_env, open_new_run, until
+from helpers import Cli, open_new_run, until
 
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.config.overrides import parse_override
@@ -52,11 +52,10 @@ def _no_runs(settings: Settings) -> bool:
 
 @pytest.mark.parametrize(("override", "message"), BAD, ids=[b[0][:40] for b in BAD])
 def test_new_and_the_simulator_refuse_the_same_values_with_the_same_line(
-        tmp_path: Path, sqlite_url: str, override: str, message: str) -> None:
+        cli: Cli, tmp_path: Path, sqlite_url: str, override: str, message: str) -> None:
     settings = _settings(tmp_path, sqlite_url)
-    env = cli_env(settings)
-    new = subprocess.run([sys.executable, "-m", "fusion_tui.cli", "new", "-t", "minimal",
-                          "--set", override], env=env, capture_output=True, text=True, timeout=60)
+    env = cli.env(settings)
+    new = cli.run("new", "-t", "minimal", "--set", override, env=env)
     assert new.returncode == 2 and new.stdout == "", new
     assert new.stderr.count("\n") == 1 and new.stderr.startswith(f"fusion-tui: {message}"), \
         new.stderr

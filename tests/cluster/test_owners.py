@@ -43,12 +43,18 @@ USERS = ("ft-alice", "ft-bob")
 
 
 def _ensure_user(name: str) -> pwd.struct_passwd:
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/false",
-                        name], check=True, capture_output=True)
-        return pwd.getpwnam(name)
+    """The OS user `name`, made if missing. Another xdist worker may be making it at the
+    same moment (useradd then says it exists, or that /etc/passwd is locked): try again."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            made = subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                                   "/bin/false", name], capture_output=True, text=True)
+            if made.returncode != 0 and time.monotonic() > deadline:
+                raise AssertionError(f"useradd {name}: {made.stderr.strip()}") from None
+            time.sleep(0.0 if made.returncode == 0 else 0.2)
 
 
 @pytest.fixture

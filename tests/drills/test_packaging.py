@@ -8,7 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 HEADLESS = [
     "fusion_tui.cli", "fusion_tui.services", "fusion_tui.base.settings",

@@ -11,22 +11,23 @@ import os
 import re
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import make_settings
 from helpers import eventually, poll_until
-from slurm_cluster import Cluster, _answers, cluster, queue  # noqa: F401  (cluster is a fixture)
+from slurm_cluster import Cluster, cluster, queue, slurm_up  # noqa: F401  (fixtures)
 
 from fusion_tui.base import procs
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.rundir import RunPaths, read_json, write_json_atomic
+from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm.commands import SlurmClient
 from fusion_tui.executors.slurm.executor import submit_env
 from fusion_tui.executors.slurm.settle import settle
 from fusion_tui.runs.manager import RunManager
-from fusion_tui.services import Services, open_services
+from fusion_tui.services import Services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
 from fusion_tui.sweeps.grid import Grid, parse_axis
@@ -35,25 +36,22 @@ from fusion_tui.sweeps.manager import SweepManager
 TIMEOUT = 120.0
 
 
-def _slurm_services(tmp_path: Path, url: str) -> Iterator[Services]:
-    services = open_services(make_settings(tmp_path, url, executor="slurm",
-                                           slurm_poll_seconds=10.0))
-    try:
-        yield services
-    finally:
-        services.close()
+def _slurm_settings(tmp_path: Path, url: str) -> Settings:
+    return make_settings(tmp_path, url, executor="slurm", slurm_poll_seconds=10.0)
 
 
 @pytest.fixture
-def svc(tmp_path: Path, db_url: str, cluster: Cluster) -> Iterator[Services]:  # noqa: F811
+def svc(tmp_path: Path, db_url: str, cluster: Cluster,  # noqa: F811
+        services_with: Callable[[Settings], Services]) -> Services:
     """Slurm-executor services on SQLite, then on PostgreSQL."""
-    yield from _slurm_services(tmp_path, db_url)
+    return services_with(_slurm_settings(tmp_path, db_url))
 
 
 @pytest.fixture
-def sqlite_svc(tmp_path: Path, sqlite_url: str, cluster: Cluster) -> Iterator[Services]:  # noqa: F811
+def sqlite_svc(tmp_path: Path, sqlite_url: str, cluster: Cluster,  # noqa: F811
+               services_with: Callable[[Settings], Services]) -> Services:
     """Slurm-executor services on SQLite (where the login node settles every outcome)."""
-    yield from _slurm_services(tmp_path, sqlite_url)
+    return services_with(_slurm_settings(tmp_path, sqlite_url))
 
 
 def watch_until(manager: RunManager, run_id: str, accept: Callable[[Run], object],
@@ -522,8 +520,8 @@ def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
     eventually(lambda: not queue(), timeout=60)
 
 
-@pytest.mark.skipif(not _answers(), reason="needs the running cluster of .ci/start-slurm")
-def test_slurms_exit_code_is_the_jobs_never_the_simulators(tmp_path: Path) -> None:
+def test_slurms_exit_code_is_the_jobs_never_the_simulators(tmp_path: Path,
+                                                          slurm_up: None) -> None:  # noqa: F811
     """A run whose supervisor left nothing in the folder is settled from Slurm's account
     alone; the exit code there is the batch script's (0:9 for a killed one), so the run
     records none and the message names it as the job's. (No queue clearing: this case

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import run_cli, until
+from helpers import Cli, until
 
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.services import Services, open_services
@@ -77,7 +77,7 @@ def hostile(tmp_path: Path, sqlite_url: str) -> tuple[Services, str, str]:
 
 
 def test_every_cli_command_prints_hostile_text_as_data(
-        hostile: tuple[Services, str, str]) -> None:
+        cli: Cli, hostile: tuple[Services, str, str]) -> None:
     svc, run_id, template = hostile
     commands = [["templates"], ["runs"], ["show", run_id], ["stats"], ["parallel"],
                 ["new", "-t", f"{OSC52}evil"], ["new", "-t", template, "-n", HOSTILE],
@@ -85,12 +85,12 @@ def test_every_cli_command_prints_hostile_text_as_data(
                 ["logs", run_id]]
     for command in commands:
         for json_flag in ([], ["--json"]):
-            result = run_cli(svc.settings, *command, *json_flag)
+            result = cli(svc.settings, *command, *json_flag)
             for stream in (result.stdout, result.stderr):
                 assert not any(c in stream for c in TERMINAL_CONTROL), (command, stream)
-    shown = run_cli(svc.settings, "templates").stdout
+    shown = cli(svc.settings, "templates").stdout
     assert MARKUP_FILE in shown and "evil" in shown
-    assert MARKUP in run_cli(svc.settings, "runs").stdout
+    assert MARKUP in cli(svc.settings, "runs").stdout
     svc.close()
 
 

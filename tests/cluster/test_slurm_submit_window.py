@@ -12,13 +12,13 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import eventually, run_cli
+from helpers import Cli, eventually
 from slurm_cluster import Cluster, cluster  # noqa: F401  (cluster is a fixture)
 from sqlalchemy import update
 from test_slurm import finished, watch_until
@@ -28,8 +28,9 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm.commands import SlurmClient
+from fusion_tui.executors.slurm.watch import LOOKUP_AFTER
 from fusion_tui.runs.manager import RunManager
-from fusion_tui.services import Services, open_services
+from fusion_tui.services import Services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus
 
@@ -37,14 +38,10 @@ TIMEOUT = 120.0
 
 
 @pytest.fixture
-def settings_svc(tmp_path: Path, db_url: str,
-                 cluster: Cluster) -> Iterator[tuple[Settings, Services]]:  # noqa: F811
+def settings_svc(tmp_path: Path, db_url: str, cluster: Cluster,  # noqa: F811
+                 services_with: Callable[[Settings], Services]) -> tuple[Settings, Services]:
     settings = make_settings(tmp_path, db_url, executor="slurm", slurm_poll_seconds=10.0)
-    services = open_services(settings)
-    try:
-        yield settings, services
-    finally:
-        services.close()
+    return settings, services_with(settings)
 
 
 def shim_path(tmp_path: Path, *, submit: bool = True) -> str:
@@ -76,11 +73,20 @@ def accounted_state(job_id: str) -> str:
     return out[0] if out else ""
 
 
-def killed_new(settings: Settings, tmp_path: Path, services: Services) -> tuple[Run, str]:
+def made_earlier(svc: Services, runs: list[Run], by: timedelta) -> None:
+    """Date the runs' creation back by `by`, as if their submitter had died that long
+    ago (the watcher looks a run's job up by name only after LOOKUP_AFTER)."""
+    with svc.store.session(write=True) as s:
+        for run in runs:
+            s.execute(update(Run).where(Run.id == run.id)
+                      .values(created_at=run.created_at - by))
+
+
+def killed_new(cli: Cli, settings: Settings, tmp_path: Path, services: Services) -> tuple[Run, str]:
     """`fusion-tui new --executor slurm` (held) SIGKILLed after sbatch answered: the run
     as the store has it and the id of its job in the queue."""
-    proc = run_cli(settings, "new", "-t", "fake", "--executor", "slurm",
-                   "--sbatch-args=--hold", "--name", "window", PATH=shim_path(tmp_path))
+    proc = cli(settings, "new", "-t", "fake", "--executor", "slurm",
+               "--sbatch-args=--hold", "--name", "window", PATH=shim_path(tmp_path))
     assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr)
     (run,) = services.store.list_runs()
     assert run.status == RunStatus.PENDING and run.slurm is not None
@@ -91,10 +97,10 @@ def killed_new(settings: Settings, tmp_path: Path, services: Services) -> tuple[
 
 
 def test_cancel_finds_the_job_by_name_and_scancels_it(
-        settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
+        cli: Cli, settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
     settings, svc = settings_svc
-    run, job = killed_new(settings, tmp_path, svc)
-    proc = run_cli(settings, "cancel", run.id)
+    run, job = killed_new(cli, settings, tmp_path, svc)
+    proc = cli(settings, "cancel", run.id)
     assert proc.returncode == 0 and "CANCELLED" in proc.stdout, proc.stderr
     eventually(lambda: job not in queued_named("ft-"), timeout=60)
     eventually(lambda: accounted_state(job) == "CANCELLED", timeout=60)
@@ -107,12 +113,13 @@ def test_cancel_finds_the_job_by_name_and_scancels_it(
 
 
 def test_the_watcher_finds_the_job_by_name_and_tracks_it(
-        settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
+        cli: Cli, settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
     settings, svc = settings_svc
     m = svc.manager
-    run, job = killed_new(settings, tmp_path, svc)
+    run, job = killed_new(cli, settings, tmp_path, svc)
     m.watcher.cycle(force=True)  # a young run may still be getting sbatch's answer
     assert m.get(run.id).slurm.job_id is None  # type: ignore[union-attr]
+    made_earlier(svc, [run], LOOKUP_AFTER)
     seen = watch_until(m, run.id, lambda r: r.slurm is not None and r.slurm.job_id,
                        timeout=60)
     assert seen.slurm is not None
@@ -128,14 +135,14 @@ def test_the_watcher_finds_the_job_by_name_and_tracks_it(
     eventually(lambda: job not in queued_named("ft-"), timeout=60)
 
 
-def test_a_sweeps_array_is_found_by_its_name(settings_svc: tuple[Settings, Services],
+def test_a_sweeps_array_is_found_by_its_name(cli: Cli, settings_svc: tuple[Settings, Services],
                                              tmp_path: Path) -> None:
     """`sweep new` killed after sbatch answered for its job array: a run's cancel
     scancels its task only; the watcher records the others' tasks; sweep cancel ends all."""
     settings, svc = settings_svc
     m = svc.manager
-    proc = run_cli(settings, "sweep", "new", "-t", "fake", "--seeds", "1-3", "--name", "arr",
-                   "--executor", "slurm", "--sbatch-args=--hold", PATH=shim_path(tmp_path))
+    proc = cli(settings, "sweep", "new", "-t", "fake", "--seeds", "1-3", "--name", "arr",
+               "--executor", "slurm", "--sbatch-args=--hold", PATH=shim_path(tmp_path))
     assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr)
     runs = sorted(svc.store.list_runs(), key=lambda r: r.created_at)
     assert len(runs) == 3 and all(r.slurm and r.slurm.job_id is None for r in runs)
@@ -148,6 +155,7 @@ def test_a_sweeps_array_is_found_by_its_name(settings_svc: tuple[Settings, Servi
     assert first.slurm.job_id == f"{array}_0"
     eventually(lambda: set(queued_named(f"ft-{sweep}")) == {f"{array}_1", f"{array}_2"},
                timeout=60)
+    made_earlier(svc, runs[1:], LOOKUP_AFTER)
     for i, run in enumerate(runs[1:], start=1):
         seen = watch_until(m, run.id, lambda r: r.slurm is not None and r.slurm.job_id,
                            timeout=60)
@@ -160,20 +168,18 @@ def test_a_sweeps_array_is_found_by_its_name(settings_svc: tuple[Settings, Servi
 
 
 def test_a_run_slurm_never_got_is_settled_after_a_while(
-        settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
+        cli: Cli, settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
     """Killed before sbatch reached Slurm: no job has its name. A young run is left to
     its submitter; an old one ends FAILED saying it was never submitted."""
     settings, svc = settings_svc
     m = svc.manager
-    proc = run_cli(settings, "new", "-t", "fake", "--executor", "slurm",
-                   PATH=shim_path(tmp_path, submit=False))
+    proc = cli(settings, "new", "-t", "fake", "--executor", "slurm",
+               PATH=shim_path(tmp_path, submit=False))
     assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr)
     (run,) = svc.store.list_runs()
     m.watcher.cycle(force=True)
     assert m.get(run.id).status == RunStatus.PENDING  # its submitter may still be at it
-    with svc.store.session(write=True) as s:  # as if it had been made 10 minutes ago
-        s.execute(update(Run).where(Run.id == run.id)
-                  .values(created_at=run.created_at - timedelta(minutes=10)))
+    made_earlier(svc, [run], timedelta(minutes=10))
     done = watch_until(m, run.id, finished, timeout=60)
     assert done.status == RunStatus.FAILED
     error = done.error_message or ""
@@ -181,11 +187,11 @@ def test_a_run_slurm_never_got_is_settled_after_a_while(
 
 
 def test_delete_of_a_cancelled_run_cancels_its_unrecorded_job(
-        settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
+        cli: Cli, settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
     """A run an earlier version cancelled without finding its job (CANCELLED, no job id,
     the job still held in the queue): `rm` scancels the job before the folder goes."""
     settings, svc = settings_svc
-    run, job = killed_new(settings, tmp_path, svc)
+    run, job = killed_new(cli, settings, tmp_path, svc)
     svc.store.finish(run.id, RunStatus.CANCELLED, exit_code=None,
                      expected=(RunStatus.PENDING,))
     shim, calls = tmp_path / "logging", tmp_path / "scancel-calls"
@@ -193,7 +199,7 @@ def test_delete_of_a_cancelled_run_cancels_its_unrecorded_job(
     (shim / "scancel").write_text(f'#!/bin/sh\necho "$@" >> {calls}\n'
                                   f'exec {shutil.which("scancel")} "$@"\n')
     (shim / "scancel").chmod(0o755)
-    proc = run_cli(settings, "rm", run.id, PATH=f"{shim}:{os.environ['PATH']}")
+    proc = cli(settings, "rm", run.id, PATH=f"{shim}:{os.environ['PATH']}")
     assert proc.returncode == 0, proc.stderr
     assert not RunPaths(Path(run.run_dir)).root.exists()
     assert calls.exists() and calls.read_text().split() == [job]
@@ -236,12 +242,12 @@ def failing(folder: Path, command: str, message: str) -> dict[str, str]:
 
 
 def test_a_cancel_that_cannot_look_the_job_up_is_finished_by_the_watcher(
-        settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
+        cli: Cli, settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
     """The cancel's squeue fails (controller unreachable, here an squeue that says so):
     the run stays PENDING with its cancel request, and the watcher's next lookup by name
     scancels the job and settles the run CANCELLED."""
     settings, svc = settings_svc
-    run, job = killed_new(settings, tmp_path, svc)
+    run, job = killed_new(cli, settings, tmp_path, svc)
     env = failing(tmp_path / "down", "squeue",
                   "squeue: error: Unable to contact slurm controller (connect failure)")
     asked = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env)).cancel(run.id)
@@ -249,6 +255,7 @@ def test_a_cancel_that_cannot_look_the_job_up_is_finished_by_the_watcher(
     assert job in queued_named("ft-")
     details = [e.detail or "" for e in svc.store.events(run.id)]
     assert any("cannot find its Slurm job by name" in d for d in details), details
+    made_earlier(svc, [run], LOOKUP_AFTER)
     done = watch_until(svc.manager, run.id, finished, timeout=90)
     assert done.status == RunStatus.CANCELLED and done.slurm is not None
     assert done.slurm.job_id == job
@@ -257,14 +264,14 @@ def test_a_cancel_that_cannot_look_the_job_up_is_finished_by_the_watcher(
 
 
 def test_an_id_the_folder_gives_is_not_looked_up_again(
-        settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
+        cli: Cli, settings_svc: tuple[Settings, Services], tmp_path: Path) -> None:
     """The job of a run without a recorded id started (its status.json names the job),
     then its supervisor was killed; with accounting off, a lookup by name in that same
     cycle could not find the ended job and would call the run never submitted. The id
     from the folder is used instead, and the run is settled from Slurm's account."""
     settings, svc = settings_svc
-    proc = run_cli(settings, "new", "-t", "fake", "--executor", "slurm", "--set",
-                   "fake.sleep=30", PATH=shim_path(tmp_path))
+    proc = cli(settings, "new", "-t", "fake", "--executor", "slurm", "--set",
+               "fake.sleep=30", PATH=shim_path(tmp_path))
     assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr)
     (run,) = svc.store.list_runs()
     paths = RunPaths(Path(run.run_dir))
@@ -274,9 +281,7 @@ def test_an_id_the_folder_gives_is_not_looked_up_again(
     job, supervisor = status["slurm_job_id"], status["supervisor_pid"]
     os.kill(supervisor, signal.SIGKILL)
     eventually(lambda: job not in queued_named("ft-"), timeout=60)
-    with svc.store.session(write=True) as s:  # as if it had been made 10 minutes ago
-        s.execute(update(Run).where(Run.id == run.id)
-                  .values(created_at=run.created_at - timedelta(minutes=10)))
+    made_earlier(svc, [run], timedelta(minutes=10))
     env = failing(tmp_path / "off", "sacct",
                   "sacct: error: Slurm accounting storage is disabled")
     m = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env))

@@ -194,10 +194,12 @@ def test_signal_stops_within_a_second_and_keeps_results(
     assert doc["fusion_tui"]["iterations"] >= 1 and "blocking_mean" in doc
     assert events(tmp_path)[-1]["type"] == "error"
     assert events(tmp_path)[-1]["message"] == "cancelled"
-    time.sleep(0.2)
-    leftovers = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True)
-    assert leftovers.stdout.strip() == "" or not any(
-        alive(int(p)) for p in leftovers.stdout.split())
+
+    def leftovers() -> list[int]:
+        group = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True)
+        return [int(p) for p in group.stdout.split() if alive(int(p))]
+
+    poll_until(leftovers, lambda pids: not pids, timeout=1.0)
 
 
 def test_outputs_and_progress_events(tmp_path: Path) -> None:

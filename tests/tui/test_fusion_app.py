@@ -1,0 +1,74 @@
+"""FUSION runs from the app: the new-run form, its set-up check and the detail chart,
+against the stand-in (tests/standin_fusion)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fusion_tui.base.resources import shipped_templates_dir
+from fusion_tui.base.rundir import RunPaths
+from fusion_tui.services import Services
+from fusion_tui.store.status import RunStatus
+
+
+async def test_app_creates_a_fusion_run_and_checks_the_setup(fusion_services: Services) -> None:
+    """From the form: the run goes to FUSION, a toast reports the set-up check, and the
+    detail chart gets FUSION's per-load blocking with its interval from the result files."""
+    from helpers import open_new_run, until
+
+    from fusion_tui.tui.app import create_app
+    from fusion_tui.tui.screens.detail import DetailScreen
+    from fusion_tui.tui.screens.new_run import NewRunScreen
+
+    svc = fusion_services
+    app = create_app(svc)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_new_run(pilot, "fusion")
+        screen.query_one("#general_settings--max_iters").value = "3"
+        screen.query_one("#general_settings--erlang_stop").value = "600"
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, NewRunScreen))
+        await until(pilot, lambda: any(n.title == "FUSION set-up" for n in app._notifications),
+                    timeout=60)
+        note = next(n for n in app._notifications if n.title == "FUSION set-up")
+        assert note.message == "checkout, Python, command and files are fine"
+        run = svc.store.list_runs()[0]
+        assert run.simulator == "fusion"
+        done = svc.manager.wait(run.id, timeout=60)
+        assert done.status == RunStatus.COMPLETED
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        detail = app.screen
+        await until(pilot, lambda: detail.snapshot is not None and len(  # type: ignore[attr-defined]
+            [p for p in detail.snapshot.points if p.ci_upper is not None]) == 2, timeout=30)  # type: ignore[attr-defined]
+
+
+async def test_form_keeps_a_fusion_allocation_method_the_builtin_lacks(
+        fusion_services: Services) -> None:
+    """A FUSION template with priority_first: the form offers and keeps it (it must not
+    silently become first_fit)."""
+    from helpers import open_new_run, until
+
+    from fusion_tui.tui.app import create_app
+    from fusion_tui.tui.screens.new_run import NewRunScreen
+
+    svc = fusion_services
+    folder = svc.settings.user_templates_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (shipped_templates_dir() / "fusion.ini").read_text()
+    (folder / "prio.ini").write_text(text.replace("allocation_method = first_fit",
+                                                  "allocation_method = priority_first"))
+    app = create_app(svc)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_new_run(pilot, "prio")
+        field = screen.query_one("#general_settings--allocation_method")
+        await until(pilot, lambda: field.value == "priority_first")
+        screen.query_one("#general_settings--max_iters").value = "2"
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, NewRunScreen))
+        run = svc.store.list_runs()[0]
+        assert "allocation_method = priority_first" in RunPaths(Path(run.run_dir)).config \
+            .read_text()
+        svc.manager.wait(run.id, timeout=60)
