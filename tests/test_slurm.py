@@ -295,7 +295,7 @@ async def test_new_run_form_submits_to_slurm_and_the_screens_show_the_job(
 
     from fusion_tui.tui.app import create_app
     from fusion_tui.tui.screens.detail import DetailScreen
-    from fusion_tui.tui.widgets.runs_table import RunsTable
+    from fusion_tui.tui.widgets.runs.table import RunsTable
 
     app = create_app(sqlite_svc, watch_notifications=False)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -101,7 +101,7 @@ async def test_every_screen_shows_hostile_text_as_data(
     from fusion_tui.tui.screens.detail import DetailScreen
     from fusion_tui.tui.screens.log import LogScreen
     from fusion_tui.tui.screens.new_run import NewRunScreen
-    from fusion_tui.tui.widgets.runs_table import RunsTable
+    from fusion_tui.tui.widgets.runs.table import RunsTable
 
     svc, run_id, _template = hostile
     app = create_app(svc)

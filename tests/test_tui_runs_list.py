@@ -20,7 +20,7 @@ from fusion_tui.tui.screens.detail import DetailScreen
 from fusion_tui.tui.screens.new_run import NewRunScreen
 from fusion_tui.tui.screens.runs import RunsScreen
 from fusion_tui.tui.widgets.key_bar import KeyBar
-from fusion_tui.tui.widgets.runs_table import PAGE
+from fusion_tui.tui.widgets.runs.table import PAGE
 
 
 def _add_runs(svc: Services, count: int) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -29,6 +29,7 @@ from fusion_tui.base.safefile import open_binary
 from fusion_tui.base.textsafe import strip_escapes
 from fusion_tui.runs.artifacts import Artifact, UnsafePath, list_artifacts, resolve_artifact
 from fusion_tui.tui.format import closed_folder, safe
+from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
 
 PREVIEW_BYTES = 256 * 1024
@@ -87,6 +88,8 @@ class ArtifactsScreen(Screen[None]):
         Binding("e", "open_editor", "Open in $EDITOR", id="artifacts.open_editor"),
     ]
 
+    app = getters.app(SessionApp)
+
     class Listed(Message):
         def __init__(self, run_dir: Path | None, artifacts: list[Artifact],
                      owner: str | None = None) -> None:
@@ -126,7 +129,7 @@ class ArtifactsScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="list")
     def list_files(self) -> None:
-        run = self.app.services.store.get(self.run_id)  # type: ignore[attr-defined]
+        run = self.app.services.store.get(self.run_id)
         if run is None:
             self.post_message(self.Listed(None, []))
             return
@@ -208,20 +211,20 @@ class ArtifactsScreen(Screen[None]):
 
     def _open_with(self, variable: str, fallback: str) -> None:
         if self.current is None:
-            self.app.say("Choose a file first", severity="warning")  # type: ignore[attr-defined]
+            self.app.say("Choose a file first", severity="warning")
             return
         command = os.environ.get(variable) or os.environ.get(
             "EDITOR" if variable == "PAGER" else "PAGER") or fallback
         argv = shlex.split(command)
         if not argv or shutil.which(argv[0]) is None:
-            self.app.say(f"${variable} program {command!r} not found",  # type: ignore[attr-defined]
+            self.app.say(f"${variable} program {command!r} not found",
                          severity="error")
             return
         try:
             with self.app.suspend():
                 subprocess.run([*argv, str(self.current)], check=False)
         except Exception as exc:  # suspend is unavailable in some environments (tests)
-            self.app.say(f"cannot open {self.current.name}: {exc}",  # type: ignore[attr-defined]
+            self.app.say(f"cannot open {self.current.name}: {exc}",
                          severity="error")
 
     def action_open_external(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -14,8 +14,9 @@ from textual.widgets import Header, Input, Static
 
 from fusion_tui.base.rundir import RunPaths, folder_readable
 from fusion_tui.tui.format import closed_folder
+from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
-from fusion_tui.tui.widgets.log_view import LogView
+from fusion_tui.tui.widgets.log.view import LogView
 
 
 class LogScreen(Screen[None]):
@@ -30,6 +31,8 @@ class LogScreen(Screen[None]):
         Binding("G", "bottom", "Bottom", id="log.bottom"),
         Binding("w", "toggle_wrap", "Wrap", id="log.toggle_wrap"),
     ]
+
+    app = getters.app(SessionApp)
 
     class Located(Message):
         def __init__(self, path: Path | None, owner: str | None = None) -> None:
@@ -54,7 +57,7 @@ class LogScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False)
     def locate(self) -> None:
-        run = self.app.services.store.get(self.run_id)  # type: ignore[attr-defined]
+        run = self.app.services.store.get(self.run_id)
         if run is not None and not folder_readable(Path(run.run_dir)):
             self.post_message(self.Located(None, run.owner or "-"))
             return

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -19,11 +19,16 @@ from textual.worker import Worker
 
 from fusion_tui.base.owner import current_user
 from fusion_tui.base.rundir import RunPaths
+from fusion_tui.runs.stall import is_stalled, silence
 from fusion_tui.store.first_page import ListedRun, read_first_page
 from fusion_tui.store.query import SORTABLE_COLUMNS, RunQuery
 from fusion_tui.store.status import RunStatus
+from fusion_tui.tui import navigation
+from fusion_tui.tui.actions import change_queue
+from fusion_tui.tui.confirmations import confirm_cancel, confirm_delete
+from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
-from fusion_tui.tui.widgets.runs_table import PAGE, RowData, RunsTable
+from fusion_tui.tui.widgets.runs.table import PAGE, RowData, RunsTable
 
 if TYPE_CHECKING:
     from fusion_tui.runs.tail import RunSnapshot
@@ -75,6 +80,8 @@ class RunsScreen(Screen[None]):
         Binding("escape", "clear_filters", "Clear filters", show=False, id="runs.clear_filters"),
     ]
 
+    app = getters.app(SessionApp)
+
     class PageLoaded(Message):
         def __init__(self, runs: list[Run] | list[ListedRun], total: int, offset: int,
                      any_runs: bool, queue: Queue | None = None) -> None:
@@ -116,10 +123,10 @@ class RunsScreen(Screen[None]):
         return self.query_one(RunsTable)
 
     def on_mount(self) -> None:
-        self.table.now = self.app.now  # type: ignore[attr-defined]
+        self.table.now = self.app.now
         self.query_one("#filter").display = False
         self.query_one("#empty").display = False
-        if self.app.connected:  # type: ignore[attr-defined]
+        if self.app.connected:
             self._start_loading()
         else:
             self.watch(self.app, "connected", self._on_connected, init=False)
@@ -127,7 +134,7 @@ class RunsScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Every key here needs the store: shown but inactive until it is open."""
-        return True if self.app.connected else None  # type: ignore[attr-defined]
+        return True if self.app.connected else None
 
     def _on_connected(self, connected: bool) -> None:
         if connected:
@@ -139,7 +146,7 @@ class RunsScreen(Screen[None]):
         self.set_interval(REFRESH_SECONDS, self.load_page)
 
     def on_screen_resume(self) -> None:
-        if self.app.connected:  # type: ignore[attr-defined]
+        if self.app.connected:
             self.load_page()
 
     def on_unmount(self) -> None:
@@ -155,25 +162,25 @@ class RunsScreen(Screen[None]):
         is on screen, and a thread would wait behind compose for the GIL. The store opens
         only after the rows are painted, so SQLAlchemy's import does not delay them.
         """
-        url = self.app.settings.database_url  # type: ignore[attr-defined]
+        url = self.app.settings.database_url
         page = read_first_page(url, FIRST_ROWS, self.me)
         if page is None:
-            self.app.open_services()  # type: ignore[attr-defined]
+            self.app.open_services()
             return
         self.post_message(self.PageLoaded(page.runs, page.total, 0, page.total > 0))
         # Normally the painted rows open the store; an empty store shows no rows, and
         # the fallback makes sure the store opens even if the table is never drawn.
         delay = OPEN_AFTER_PAINT if not page.total else OPEN_FALLBACK
-        self.set_timer(delay, self.app.open_services)  # type: ignore[attr-defined]
+        self.set_timer(delay, self.app.open_services)
 
     def on_runs_table_painted(self) -> None:
         # Textual draws the first frame twice (once more after the terminal's size
         # arrives); wait for that before loading SQLAlchemy competes for the GIL.
-        self.set_timer(OPEN_AFTER_PAINT, self.app.open_services)  # type: ignore[attr-defined]
+        self.set_timer(OPEN_AFTER_PAINT, self.app.open_services)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="load")
     def load_page(self) -> None:
-        store = self.app.services.store  # type: ignore[attr-defined]
+        store = self.app.services.store
         total = store.count_runs(self.query_spec)
         offset = max(0, min(self.page_offset, total - PAGE)) if total > PAGE else 0
         runs = store.list_runs(self.query_spec, limit=PAGE, offset=offset)
@@ -181,11 +188,7 @@ class RunsScreen(Screen[None]):
         self.post_message(self.PageLoaded(runs, total, offset, any_runs, store.queue()))
 
     def _row(self, run: Run | ListedRun) -> RowData:
-        now = self.app.now()  # type: ignore[attr-defined]
-        limit = self.app.settings.stall_seconds  # type: ignore[attr-defined]
-        last = run.last_progress_at or run.started_at
-        stalled = run.status == RunStatus.RUNNING and last is not None and \
-            (now - last).total_seconds() > limit
+        stalled = is_stalled(run, silence(run, self.app.now()), self.app.settings.stall_seconds)
         return RowData(run.id, run.status, run.name, run.template, run.fraction_done,
                        run.current_erlang, run.started_at, run.completed_at, stalled,
                        where=_where(run),
@@ -263,7 +266,7 @@ class RunsScreen(Screen[None]):
 
     @on(RunsTable.WindowRequest)
     def move_window(self, message: RunsTable.WindowRequest) -> None:
-        if not self.app.connected:  # type: ignore[attr-defined]
+        if not self.app.connected:
             return  # the full window arrives when the store opens
         step = PAGE // 2
         self.page_offset = max(0, self.page_offset + message.direction * step)
@@ -319,7 +322,7 @@ class RunsScreen(Screen[None]):
         self.load_page()
 
     def on_runs_table_header_selected(self, event: RunsTable.HeaderSelected) -> None:
-        if not self.app.connected:  # type: ignore[attr-defined]
+        if not self.app.connected:
             return  # clicks, like keys, wait for the store
         key = event.column
         column = {"started": "started_at", "name": "name", "status": "status",
@@ -346,50 +349,50 @@ class RunsScreen(Screen[None]):
         """The comparison of the runs marked with space (or of the one under the cursor)."""
         targets = self._targets()
         if targets:
-            self.app.open_comparison(run_ids=targets)  # type: ignore[attr-defined]
+            self.app.post_message(navigation.OpenComparison(run_ids=targets))
 
     def action_open_sweeps(self) -> None:
-        self.app.open_sweeps()  # type: ignore[attr-defined]
+        self.app.post_message(navigation.OpenSweeps())
 
     def action_open_detail(self) -> None:
         if (run_id := self.table.current_id) is not None:
-            self.app.open_detail(run_id)  # type: ignore[attr-defined]
+            self.app.post_message(navigation.OpenDetail(run_id))
 
     def on_runs_table_row_selected(self) -> None:
-        if self.app.connected:  # type: ignore[attr-defined]
+        if self.app.connected:
             self.action_open_detail()
 
     def action_open_log(self) -> None:
         if (run_id := self.table.current_id) is not None:
-            self.app.open_log(run_id)  # type: ignore[attr-defined]
+            self.app.post_message(navigation.OpenLog(run_id))
 
     def action_open_artifacts(self) -> None:
         if (run_id := self.table.current_id) is not None:
-            self.app.open_artifacts(run_id)  # type: ignore[attr-defined]
+            self.app.post_message(navigation.OpenArtifacts(run_id))
 
     def action_new_run(self) -> None:
-        self.app.open_new_run()  # type: ignore[attr-defined]
+        self.app.post_message(navigation.OpenNewRun())
 
     def action_clone_run(self) -> None:
         if (run_id := self.table.current_id) is not None:
-            self.app.open_new_run(clone_of=run_id)  # type: ignore[attr-defined]
+            self.app.post_message(navigation.OpenNewRun(clone_of=run_id))
 
     def action_cancel_runs(self) -> None:
         targets = self._targets()
         if targets:
-            self.app.confirm_cancel(targets, self._after_change)  # type: ignore[attr-defined]
+            confirm_cancel(self.app, targets, self._after_change)
 
     def action_delete_runs(self) -> None:
         targets = self._targets()
         if targets:
-            self.app.confirm_delete(targets, self._after_change)  # type: ignore[attr-defined]
+            confirm_delete(self.app, targets, self._after_change)
 
     def action_toggle_queue(self) -> None:
         paused = self.queue is not None and self.queue.paused
-        self.app.change_queue(paused=not paused, done=self.load_page)  # type: ignore[attr-defined]
+        change_queue(self.app, paused=not paused, done=self.load_page)
 
     def action_parallel(self, delta: int) -> None:
-        self.app.change_queue(delta=delta, done=self.load_page)  # type: ignore[attr-defined]
+        change_queue(self.app, delta=delta, done=self.load_page)
 
     def _after_change(self) -> None:
         self.table.selected.clear()

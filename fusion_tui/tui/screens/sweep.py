@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from rich.text import Text
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -16,19 +16,14 @@ from textual.widgets import DataTable, Header, Static
 from fusion_tui.sweeps.manager import SweepDetail
 from fusion_tui.sweeps.matrix import Cell, Matrix, build_matrix
 from fusion_tui.sweeps.progress import SweepProgress, sweep_progress
+from fusion_tui.tui import navigation
+from fusion_tui.tui.confirmations import confirm_sweep
 from fusion_tui.tui.format import duration, progress_bar, safe
-from fusion_tui.tui.screens.sweeps import counts_text
+from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
+from fusion_tui.tui.widgets.sweeps.counts import cell_text, counts_text
 
 RELOAD_SECONDS = 1.0
-
-
-def cell_text(cell: Cell) -> Text:
-    """Status counts, then the cell's mean blocking at its highest load reached."""
-    text = counts_text(cell.counts) if cell.runs else Text("-", style="dim")
-    if cell.blocking is not None:
-        text.append(f"  {cell.blocking:.3g}", style="bold")
-    return text
 
 
 class SweepScreen(Screen[None]):
@@ -40,6 +35,8 @@ class SweepScreen(Screen[None]):
         Binding("t", "retry", "Retry failed", id="sweep.retry"),
         Binding("c", "cancel", "Cancel sweep", id="sweep.cancel"),
     ]
+
+    app = getters.app(SessionApp)
 
     class Loaded(Message):
         def __init__(self, detail: SweepDetail, progress: SweepProgress, matrix: Matrix) -> None:
@@ -68,9 +65,9 @@ class SweepScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="reload")
     def reload(self) -> None:
-        sweeps = self.app.services.sweeps  # type: ignore[attr-defined]
+        sweeps = self.app.services.sweeps
         detail = sweeps.detail(self.sweep_id)
-        progress = sweep_progress(detail.runs, self.app.now())  # type: ignore[attr-defined]
+        progress = sweep_progress(detail.runs, self.app.now())
         self.post_message(self.Loaded(detail, progress, build_matrix(detail.grid, detail.runs)))
 
     def on_sweep_screen_loaded(self, message: Loaded) -> None:
@@ -153,13 +150,13 @@ class SweepScreen(Screen[None]):
         if cell is None or not cell.runs:
             return
         chosen = next((r for r in cell.runs if r.status != "COMPLETED"), cell.runs[0])
-        self.app.open_detail(chosen.id)  # type: ignore[attr-defined]
+        self.app.post_message(navigation.OpenDetail(chosen.id))
 
     def action_compare(self) -> None:
-        self.app.open_comparison(sweep_id=self.sweep_id)  # type: ignore[attr-defined]
+        self.app.post_message(navigation.OpenComparison(sweep_id=self.sweep_id))
 
     def action_retry(self) -> None:
-        self.app.confirm_sweep("retry", self.sweep_id, self.reload)  # type: ignore[attr-defined]
+        confirm_sweep(self.app, "retry", self.sweep_id, self.reload)
 
     def action_cancel(self) -> None:
-        self.app.confirm_sweep("cancel", self.sweep_id, self.reload)  # type: ignore[attr-defined]
+        confirm_sweep(self.app, "cancel", self.sweep_id, self.reload)
