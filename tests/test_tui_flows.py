@@ -19,7 +19,7 @@ from fusion_tui.tui.app import FusionApp, create_app
 from fusion_tui.tui.screens.detail import DetailScreen
 from fusion_tui.tui.screens.log import LogScreen
 from fusion_tui.tui.screens.new_run import NewRunScreen
-from fusion_tui.tui.screens.confirm import ConfirmScreen
+from fusion_tui.tui.widgets.confirm import ConfirmScreen
 from fusion_tui.tui.widgets.log.view import LogView
 from fusion_tui.tui.widgets.runs.table import RunsTable
 

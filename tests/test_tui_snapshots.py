@@ -13,6 +13,7 @@ from tui_fixtures import build, build_sweep, fixed_now
 
 from fusion_tui.services import Services
 from fusion_tui.tui.app import FusionApp, create_app
+from fusion_tui.tui.screens.comparison import ComparisonScreen
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -47,6 +48,13 @@ async def settle(pilot: Pilot[Any], seconds: float = 0.6) -> None:
     await pilot.pause(0.1)
 
 
+def _comparison_shown(screen: object) -> bool:
+    """The comparison on screen is the one for the metric and grouping asked (however
+    slow CI is)."""
+    return isinstance(screen, ComparisonScreen) and screen.comparison is not None and \
+        screen.shown == (screen.metric, screen.grouping)
+
+
 def keys(*presses: str, wait: float = 0.6) -> Callable[[Pilot[Any]], Any]:
     async def run(pilot: Pilot[Any]) -> None:
         await settle(pilot)
@@ -57,9 +65,8 @@ def keys(*presses: str, wait: float = 0.6) -> Callable[[Pilot[Any]], Any]:
                 await pilot.pause(0.1)
             elif key.startswith("wait:"):
                 await pilot.pause(float(key[5:]))
-            elif key == "loaded":  # a comparison screen has its numbers (however slow CI is)
-                await until(pilot, lambda: getattr(pilot.app.screen, "comparison", None)
-                            is not None, timeout=30)
+            elif key == "loaded":  # a comparison screen shows its metric and grouping
+                await until(pilot, lambda: _comparison_shown(pilot.app.screen), timeout=30)
             elif key.startswith("type:"):
                 for ch in key[5:]:
                     await pilot.press(ch)

@@ -43,8 +43,8 @@ from fusion_tui.executors.slurm.watch import CycleReport, SlurmWatcher
 from fusion_tui.runs import cancelling
 from fusion_tui.runs.command import check_runnable, expand_command, placeholder_values
 from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
-from fusion_tui.runs.naming import check_name
 from fusion_tui.runs.evidence import supervisor_outcome
+from fusion_tui.runs.naming import check_name
 from fusion_tui.runs.provenance import config_hash, provenance, seed_of
 from fusion_tui.runs.staging import Batch
 from fusion_tui.store.models import EventKind, Run, SlurmJob

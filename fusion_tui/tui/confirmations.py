@@ -9,8 +9,8 @@ from rich.text import Text
 
 from fusion_tui.tui import actions
 from fusion_tui.tui.format import safe
-from fusion_tui.tui.screens.confirm import ConfirmScreen
 from fusion_tui.tui.session import SessionApp
+from fusion_tui.tui.widgets.confirm import ConfirmScreen
 
 SHOWN_RUNS = 8
 _SWEEP_QUESTIONS: dict[actions.SweepAction, tuple[str, str]] = {

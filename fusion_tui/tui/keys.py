@@ -28,7 +28,6 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     # and these are every screen.
     from fusion_tui.tui.screens.artifacts import ArtifactsScreen
     from fusion_tui.tui.screens.comparison import ComparisonScreen
-    from fusion_tui.tui.screens.confirm import ConfirmScreen
     from fusion_tui.tui.screens.detail import DetailScreen
     from fusion_tui.tui.screens.log import LogScreen
     from fusion_tui.tui.screens.new_run import NewRunScreen
@@ -36,6 +35,7 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     from fusion_tui.tui.screens.sweep import SweepScreen
     from fusion_tui.tui.screens.sweeps import SweepsScreen
     from fusion_tui.tui.session import SessionApp
+    from fusion_tui.tui.widgets.confirm import ConfirmScreen
     from fusion_tui.tui.widgets.runs.table import RunsTable
 
     return [(EVERYWHERE, SessionApp), ("runs", RunsScreen), ("runs", RunsTable),
