@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import psutil
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.pilot import Pilot
 
     from fusion_tui.base.settings import Settings
@@ -119,6 +120,12 @@ async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.05)
+
+
+def working(app: App[Any], group: str) -> bool:
+    """Whether a worker of `group` is still at it (to wait for one that must change
+    nothing)."""
+    return any(w.group == group and not w.is_finished for w in app.workers)
 
 
 async def open_new_run(pilot: Pilot[Any], template: str | None = None) -> Any:

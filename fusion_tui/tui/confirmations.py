@@ -1,5 +1,6 @@
 """Ask first, then act: the yes/no questions before cancelling or deleting runs and
-before changing a sweep, each followed by its action (`tui.actions`)."""
+before changing a sweep, each followed by its action (`tui.actions`). The names of the
+runs asked about are read from the store in a worker; the question follows."""
 
 from __future__ import annotations
 
@@ -19,13 +20,13 @@ _SWEEP_QUESTIONS: dict[actions.SweepAction, tuple[str, str]] = {
               "deleted point of sweep"),
     "delete": ("Delete sweep", "Delete finished sweep"),
 }
+Answer = Callable[[bool | None], None]
 
 
 def confirm_cancel(app: SessionApp, run_ids: list[str],
                    done: Callable[[], object] | None = None) -> None:
-    body = Text(f"Cancel {len(run_ids)} run(s)? Running simulations get SIGTERM, then "
-                f"SIGKILL after {app.services.settings.cancel_grace:g} s.\n\n")
-    body.append_text(_describe(app, run_ids))
+    question = Text(f"Cancel {len(run_ids)} run(s)? Running simulations get SIGTERM, then "
+                    f"SIGKILL after {app.settings.cancel_grace:g} s.\n\n")
 
     def answered(yes: bool | None) -> None:
         if yes:
@@ -33,14 +34,13 @@ def confirm_cancel(app: SessionApp, run_ids: list[str],
             if done:
                 done()
 
-    app.push_screen(ConfirmScreen("Cancel runs", body), answered)
+    _ask_about_runs(app, "Cancel runs", question, run_ids, answered)
 
 
 def confirm_delete(app: SessionApp, run_ids: list[str],
                    done: Callable[[], object] | None = None) -> None:
-    body = Text(f"Delete {len(run_ids)} finished run(s) and their directories? "
-                "This cannot be undone.\n\n")
-    body.append_text(_describe(app, run_ids))
+    question = Text(f"Delete {len(run_ids)} finished run(s) and their directories? "
+                    "This cannot be undone.\n\n")
 
     def answered(yes: bool | None) -> None:
         if yes:
@@ -48,7 +48,7 @@ def confirm_delete(app: SessionApp, run_ids: list[str],
             if done:
                 done()
 
-    app.push_screen(ConfirmScreen("Delete runs", body), answered)
+    _ask_about_runs(app, "Delete runs", question, run_ids, answered)
 
 
 def confirm_sweep(app: SessionApp, action: actions.SweepAction, sweep_id: str,
@@ -65,6 +65,17 @@ def confirm_sweep(app: SessionApp, action: actions.SweepAction, sweep_id: str,
             actions.sweep_action(app, action, sweep_id, done)
 
     app.push_screen(ConfirmScreen(title, body), answered)
+
+
+def _ask_about_runs(app: SessionApp, title: str, question: Text, run_ids: list[str],
+                    answered: Answer) -> None:
+    """`question`, then the first runs by id and name (read in a worker)."""
+    def ask() -> None:
+        body = question.copy()
+        body.append_text(_describe(app, run_ids))
+        app.call_from_thread(app.push_screen, ConfirmScreen(title, body), answered)
+
+    app.run_worker(ask, thread=True, exit_on_error=False, exclusive=True, group="confirm")
 
 
 def _describe(app: SessionApp, run_ids: list[str]) -> Text:

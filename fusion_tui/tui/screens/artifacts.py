@@ -3,14 +3,10 @@ table, INI and text highlighted, big files partially), `o` to open in $PAGER/$ED
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import shlex
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.syntax import Syntax
@@ -25,60 +21,11 @@ from textual.widgets import DataTable, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from fusion_tui.base.rundir import folder_readable
-from fusion_tui.base.safefile import open_binary
-from fusion_tui.base.textsafe import strip_escapes
 from fusion_tui.runs.artifacts import Artifact, UnsafePath, list_artifacts, resolve_artifact
 from fusion_tui.tui.format import closed_folder, safe
 from fusion_tui.tui.session import SessionApp
+from fusion_tui.tui.widgets.artifacts.preview import PreviewContent, human_size, load_preview
 from fusion_tui.tui.widgets.key_bar import KeyBar
-
-PREVIEW_BYTES = 256 * 1024
-CSV_ROWS = 500
-_LEXERS = {".ini": "ini", ".cfg": "ini", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml",
-           ".py": "python", ".json": "json", ".log": "text", ".txt": "text"}
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
-@dataclass(frozen=True)
-class PreviewContent:
-    kind: str  # "syntax", "text", "table"
-    body: str
-    lexer: str = "text"
-    rows: tuple[tuple[str, ...], ...] = ()
-    note: str = ""
-
-
-def load_preview(path: Path) -> PreviewContent:
-    """Read at most PREVIEW_BYTES of `path` and decide how to show it."""
-    with open_binary(path) as fh:
-        size = os.fstat(fh.fileno()).st_size
-        raw = fh.read(PREVIEW_BYTES)
-    partial = size > len(raw)
-    note = f"showing the first {human_size(len(raw))} of {human_size(size)}" if partial else ""
-    text = strip_escapes(raw.decode("utf-8", errors="replace"))
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = tuple(tuple(row) for _, row in zip(range(CSV_ROWS + 1),
-                                                  csv.reader(io.StringIO(text)), strict=False))
-        if len(rows) > CSV_ROWS:
-            note = (note + "; " if note else "") + f"first {CSV_ROWS} rows"
-        return PreviewContent("table", "", rows=rows[: CSV_ROWS + 1], note=note)
-    if suffix == ".json" and not partial:
-        try:
-            pretty = json.dumps(json.loads(raw), indent=2)
-            return PreviewContent("syntax", strip_escapes(pretty), "json", note=note)
-        except ValueError:
-            pass
-    lexer = _LEXERS.get(suffix, "text")
-    return PreviewContent("syntax" if lexer != "text" else "text", text, lexer, note=note)
 
 
 class ArtifactsScreen(Screen[None]):

@@ -108,6 +108,7 @@ class RunsScreen(Screen[None]):
         self._watchers: dict[str, Worker[None]] = {}
         self._paths: dict[str, Path] = {}
         self.queue: Queue | None = None
+        self.tailed: set[str] = set()  # running rows whose folders have been read
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -244,6 +245,7 @@ class RunsScreen(Screen[None]):
         for run_id in list(self._watchers):
             if run_id not in running:
                 self._watchers.pop(run_id).cancel()
+                self.tailed.discard(run_id)
         for run_id, run in running.items():
             if run_id not in self._watchers:
                 paths = RunPaths(Path(run.run_dir))
@@ -260,6 +262,7 @@ class RunsScreen(Screen[None]):
             await asyncio.sleep(TAIL_SECONDS)
 
     def on_runs_screen_progress_changed(self, message: ProgressChanged) -> None:
+        self.tailed.add(message.run_id)
         self.table.apply_snapshot(message.run_id, message.snapshot)
 
     # -- paging, filtering, sorting ----------------------------------------------------
