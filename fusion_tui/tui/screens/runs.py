@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,7 +18,6 @@ from textual.worker import Worker
 
 from fusion_tui.base.owner import current_user
 from fusion_tui.base.rundir import RunPaths
-from fusion_tui.runs.stall import is_stalled, silence
 from fusion_tui.store.first_page import ListedRun, read_first_page
 from fusion_tui.store.query import SORTABLE_COLUMNS, RunQuery
 from fusion_tui.store.status import RunStatus
@@ -28,7 +26,9 @@ from fusion_tui.tui.actions import change_queue
 from fusion_tui.tui.confirmations import confirm_cancel, confirm_delete
 from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
-from fusion_tui.tui.widgets.runs.table import PAGE, RowData, RunsTable
+from fusion_tui.tui.widgets.runs.rows import row_of
+from fusion_tui.tui.widgets.runs.status_line import RunsStatusLine
+from fusion_tui.tui.widgets.runs.table import PAGE, RunsTable
 
 if TYPE_CHECKING:
     from fusion_tui.runs.tail import RunSnapshot
@@ -114,7 +114,7 @@ class RunsScreen(Screen[None]):
         yield Header()
         yield Input(placeholder="filter by id, name or template (enter: keep, escape: clear)",
                     id="filter")
-        yield Static(id="runs-status")
+        yield RunsStatusLine(id="runs-status")
         yield RunsTable(id="runs")
         yield Static(EMPTY_TEXT, id="empty")
         yield KeyBar()
@@ -188,21 +188,15 @@ class RunsScreen(Screen[None]):
         any_runs = bool(total) or store.count_runs() > 0
         self.post_message(self.PageLoaded(runs, total, offset, any_runs, store.queue()))
 
-    def _row(self, run: Run | ListedRun) -> RowData:
-        stalled = is_stalled(run, silence(run, self.app.now()), self.app.settings.stall_seconds)
-        return RowData(run.id, run.status, run.name, run.template, run.fraction_done,
-                       run.current_erlang, run.started_at, run.completed_at, stalled,
-                       where=_where(run),
-                       owner=run.owner if self.query_spec.owner is None else None)
-
     def on_runs_screen_page_loaded(self, message: PageLoaded) -> None:
         table = self.table
         self.page_offset = message.offset
         self.queue = message.queue or self.queue
         live = {r.id: r for r in message.runs}
+        now, stall = self.app.now(), self.app.settings.stall_seconds
         rows = []
         for run in message.runs:
-            row = self._row(run)
+            row = row_of(run, now, stall, with_owner=self.query_spec.owner is None)
             old = table.rows_data.get(run.id)
             if old is not None and run.status == RunStatus.RUNNING and old.fraction is not None \
                     and (row.fraction or 0) < old.fraction:
@@ -218,26 +212,7 @@ class RunsScreen(Screen[None]):
         self._sync_watchers({rid: r for rid, r in live.items() if r.status == RunStatus.RUNNING})
 
     def _update_status_line(self) -> None:
-        table, q = self.table, self.query_spec
-        parts = [f"runs {table.window_offset + 1 if table.total else 0}-"
-                 f"{table.window_offset + table.row_count} of {table.total:,}"]
-        parts.append("mine" if q.owner is not None else "everyone's")
-        if q.statuses:
-            parts.append("status: " + ",".join(sorted(s.value for s in q.statuses)))
-        if q.text:
-            parts.append("text: ")
-        parts.append(f"sort: {q.order_by.replace('_at', '')} {'↓' if q.descending else '↑'}")
-        if table.selected:
-            parts.append(f"{len(table.selected)} selected")
-        if self.queue is not None:
-            parts.append("queue PAUSED (p resumes)" if self.queue.paused
-                         else f"queue: {self.queue.max_concurrent} at once")
-        line = Text("   ".join(parts))
-        if q.text:
-            line = Text("   ".join(parts[: 3 if q.statuses else 2]) + "   text: ")
-            line.append(q.text, style="bold")
-            line.append("   " + "   ".join(parts[(4 if q.statuses else 3):]))
-        self.query_one("#runs-status", Static).update(line)
+        self.query_one(RunsStatusLine).show(self.table, self.query_spec, self.queue)
 
     # -- live progress of running rows -------------------------------------------------
 
@@ -401,11 +376,3 @@ class RunsScreen(Screen[None]):
         self.table.selected.clear()
         self.load_page()
 
-
-def _where(run: Run | ListedRun) -> str:
-    """`local`, or `slurm:<node>` once a Slurm run has a node."""
-    if isinstance(run, ListedRun):
-        node = run.node
-    else:
-        node = run.slurm.node if run.slurm is not None else None
-    return f"{run.executor}:{node}" if node and run.executor != "local" else run.executor
