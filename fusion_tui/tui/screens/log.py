@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static
+from textual.widgets import Header, Input
 
 from fusion_tui.base.rundir import RunPaths, folder_readable
 from fusion_tui.tui.format import closed_folder
 from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
+from fusion_tui.tui.widgets.log.status import LogStatus
 from fusion_tui.tui.widgets.log.view import LogView
 
 
@@ -46,7 +47,7 @@ class LogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="log-status")
+        yield LogStatus(id="log-status")
         yield Input(placeholder="search (enter: find, escape: close)", id="search")
         yield KeyBar()
 
@@ -68,7 +69,7 @@ class LogScreen(Screen[None]):
             text = Text("This run no longer exists.")
             if message.owner is not None:
                 text = closed_folder("The log is", message.owner)
-            self.query_one("#log-status", Static).update(text)
+            self.query_one(LogStatus).update(text)
             return
         view = LogView(message.path, id="log")
         self.mount(view, after=self.query_one("#log-status"))
@@ -80,18 +81,8 @@ class LogScreen(Screen[None]):
         return views.first() if views else None
 
     def on_log_view_state_changed(self) -> None:
-        view = self.view
-        if view is None:
-            return
-        text = Text()
-        text.append("FOLLOWING" if view.follow else "PAUSED", style="bold green"
-                    if view.follow else "bold yellow")
-        text.append(f"   {view.index.line_count:,} lines   wrap {'on' if view.wrap else 'off'}")
-        if view.term:
-            text.append("   search: ")
-            text.append(view.term, style="bold")
-            text.append(f" (line {view.hit + 1:,})" if view.hit is not None else " (no match)")
-        self.query_one("#log-status", Static).update(text)
+        if self.view is not None:
+            self.query_one(LogStatus).show(self.view)
 
     def action_back(self) -> None:
         box = self.query_one("#search", Input)
