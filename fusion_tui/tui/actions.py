@@ -11,8 +11,6 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import FaultError, describe
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.safefile import read_text
-from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
-from fusion_tui.kinds.fusion.doctor import diagnose
 from fusion_tui.runs.errors import RunError
 from fusion_tui.tui.session import SessionApp
 
@@ -87,6 +85,11 @@ def change_queue(app: SessionApp, *, paused: bool | None = None, delta: int = 0,
 def check_fusion_setup(app: SessionApp, run_dir: str, template: str) -> None:
     """After a FUSION run is created: is FUSION set up for it? One line either way."""
     def check() -> None:
+        # Imported here for start-up speed: this module is on the first frame's path
+        # (the run list's keys), and these are needed only after a FUSION run is made.
+        from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
+        from fusion_tui.kinds.fusion.doctor import diagnose
+
         try:
             sections, _ = parse_ini(read_text(RunPaths(Path(run_dir)).config, TEMPLATE_LIMIT),
                                     "config")
