@@ -74,7 +74,7 @@ def _p95(values: list[float]) -> float:
 
 async def _latency(home: Path, writes: int) -> list[float]:
     from fusion_tui.tui.app import create_app
-    from fusion_tui.tui.widgets.runs_table import RunsTable
+    from fusion_tui.tui.widgets.runs.table import RunsTable
 
     svc = _services(home)
     paths = RunPaths.for_run(svc.settings.runs_dir, "00000000beef")
@@ -195,7 +195,7 @@ def _first_frame(home: Path, rows: int) -> tuple[float, float, float]:
 async def _open_big_log(home: Path) -> tuple[float, float]:
     from fusion_tui.tui.app import create_app
     from fusion_tui.tui.screens.log import LogScreen
-    from fusion_tui.tui.widgets.log_view import LogView
+    from fusion_tui.tui.widgets.log.view import LogView
 
     svc = _services(home)
     run = svc.store.list_runs()[0]

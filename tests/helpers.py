@@ -20,6 +20,7 @@ import psutil
 from fusion_tui.cli import main
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.pilot import Pilot
 
     from fusion_tui.base.settings import Settings
@@ -164,18 +165,27 @@ async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float =
         await pilot.pause(0.05)
 
 
+def working(app: App[Any], group: str) -> bool:
+    """Whether a worker of `group` is still at it (to wait for one that must change
+    nothing)."""
+    return any(w.group == group and not w.is_finished for w in app.workers)
+
+
 async def open_new_run(pilot: Pilot[Any], template: str | None = None) -> Any:
     """Press `n`, wait for the form with its default template, pick `template`; the form."""
+    from textual.widgets import Select
+
     from fusion_tui.tui.screens.new_run import NewRunScreen
 
     app = pilot.app
     await pilot.press("n")
     await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
     screen = app.screen
-    await until(pilot, lambda: screen.query_one("#template").value == "minimal")  # type: ignore[attr-defined]
+    assert isinstance(screen, NewRunScreen)
+    await until(pilot, lambda: screen.template_shown == "minimal")
     if template is not None:
-        screen.query_one("#template").value = template  # type: ignore[attr-defined]
-        await pilot.pause(0.3)
+        screen.query_one("#template", Select).value = template
+        await until(pilot, lambda: screen.template_shown == template)
     return screen
 
 

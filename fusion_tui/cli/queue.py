@@ -1,7 +1,7 @@
 """Your queue: `parallel [N]` (how many of your runs may run at once), `pause` and `start`.
 
 Each user's queue is theirs, kept in the store: another user's limit and pause apply to
-their runs only. `cmd_queue` writes the change itself (`store.set_queue`), as the app does.
+their runs only. The change is `runs/queue.change_queue`'s, as in the app.
 """
 
 from __future__ import annotations
@@ -40,13 +40,11 @@ def _limit(text: str) -> int:
 
 def cmd_queue(args: argparse.Namespace, svc: Services) -> int:
     """Apply `parallel N`, `pause` or `start`, then say how the queue stands."""
-    if args.command == "parallel" and args.limit is not None:
-        svc.store.set_queue(max_concurrent=args.limit)
-    elif args.command in ("pause", "start"):
-        svc.store.set_queue(paused=args.command == "pause")
-    if args.command != "pause":
-        svc.manager.schedule()
-    queue = svc.store.queue()
+    from fusion_tui.runs.queue import change_queue  # the run manager: only once it is used
+
+    paused = {"pause": True, "start": False}.get(args.command)
+    queue = change_queue(svc.manager, paused=paused,
+                         limit=args.limit if args.command == "parallel" else None)
     mine = svc.manager.user
     running, pending = (svc.store.count_runs(RunQuery(statuses=frozenset({status}), owner=mine))
                         for status in (RunStatus.RUNNING, RunStatus.PENDING))

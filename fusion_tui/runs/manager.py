@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import time
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +40,7 @@ from fusion_tui.kinds.registry import kind_for
 from fusion_tui.runs import cancelling
 from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
 from fusion_tui.runs.evidence import supervisor_outcome
+from fusion_tui.runs.naming import check_name
 from fusion_tui.runs.provenance import config_hash, provenance
 from fusion_tui.runs.staging import Batch
 from fusion_tui.store.models import EventKind, Run, SlurmJob
@@ -49,7 +49,6 @@ from fusion_tui.store.slurm_jobs import SlurmJobs
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 
 STARTUP_WINDOW = timedelta(seconds=10)
-MAX_NAME = 255
 # A Slurm run whose job id was never recorded and whose job cannot be looked up now.
 _UNFOUND = ("cannot find its Slurm job by name ({}); the watcher cancels it once Slurm "
             "answers")
@@ -92,19 +91,6 @@ def _check_removable(run_id: str, root: Path) -> None:
             raise FaultError(f"cannot delete run {run_id}: {path} is not writable; "
                              "nothing was changed")
         dirs[:] = [d for d in dirs if not (path / d).is_symlink()]
-
-
-def check_name(name: str | None) -> str | None:
-    if name is None:
-        return None
-    name = name.strip()
-    if not name:
-        return None
-    if len(name) > MAX_NAME:
-        raise ConfigError(f"name: at most {MAX_NAME} characters, got {len(name)}")
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
-        raise ConfigError("name: control characters are not allowed")
-    return name
 
 
 class RunManager:

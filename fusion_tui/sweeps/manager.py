@@ -25,7 +25,8 @@ from fusion_tui.executors.slurm.commands import SlurmError
 from fusion_tui.executors.slurm.options import SlurmOptions
 from fusion_tui.kinds.registry import kind_for
 from fusion_tui.runs.errors import InvalidState, NotYours, RunError, RunNotFound
-from fusion_tui.runs.manager import PlannedRun, RunManager, check_name
+from fusion_tui.runs.manager import PlannedRun, RunManager
+from fusion_tui.runs.naming import check_name
 from fusion_tui.runs.staging import Batch
 from fusion_tui.store.models import Run, SlurmJob, Sweep
 from fusion_tui.store.slurm_jobs import SLURM

@@ -15,7 +15,8 @@ from fusion_tui.base.keymap import EVERYWHERE, KeyInfo
 
 
 def _owners() -> list[tuple[str, type[DOMNode]]]:
-    from fusion_tui.tui.app import FusionApp
+    # Imported here for start-up speed: the app imports this module on its first frame,
+    # and these are every screen.
     from fusion_tui.tui.screens.artifacts import ArtifactsScreen
     from fusion_tui.tui.screens.comparison import ComparisonScreen
     from fusion_tui.tui.screens.detail import DetailScreen
@@ -24,10 +25,11 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     from fusion_tui.tui.screens.runs import RunsScreen
     from fusion_tui.tui.screens.sweep import SweepScreen
     from fusion_tui.tui.screens.sweeps import SweepsScreen
+    from fusion_tui.tui.session import SessionApp
     from fusion_tui.tui.widgets.confirm import ConfirmScreen
-    from fusion_tui.tui.widgets.runs_table import RunsTable
+    from fusion_tui.tui.widgets.runs.table import RunsTable
 
-    return [(EVERYWHERE, FusionApp), ("runs", RunsScreen), ("runs", RunsTable),
+    return [(EVERYWHERE, SessionApp), ("runs", RunsScreen), ("runs", RunsTable),
             ("detail", DetailScreen), ("log", LogScreen), ("artifacts", ArtifactsScreen),
             ("new run", NewRunScreen), ("sweeps", SweepsScreen), ("sweep", SweepScreen),
             ("comparison", ComparisonScreen), ("confirm", ConfirmScreen)]

@@ -353,7 +353,7 @@ import asyncio, json, sys, time
 from fusion_tui.base.settings import Settings
 from fusion_tui.tui.app import create_app
 from fusion_tui.tui.screens.detail import DetailScreen
-from fusion_tui.tui.widgets.runs_table import RunsTable
+from fusion_tui.tui.widgets.runs.table import RunsTable
 
 async def until(pilot, check):
     deadline = time.monotonic() + 30

@@ -293,15 +293,14 @@ async def test_new_run_form_submits_to_slurm_and_the_screens_show_the_job(
 
     from fusion_tui.tui.app import create_app
     from fusion_tui.tui.screens.detail import DetailScreen
-    from fusion_tui.tui.widgets.runs_table import RunsTable
+    from fusion_tui.tui.widgets.runs.table import RunsTable
 
     app = create_app(sqlite_svc, watch_notifications=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.connected)
         form = await open_new_run(pilot, "fake")
         form.query_one("#executor").value = "slurm"
-        await pilot.pause(0.2)
-        assert form.query_one("#slurm-fields").display
+        await until(pilot, lambda: form.query_one("#slurm-fields").display)
         form.query_one("#slurm-time").value = "10"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: sqlite_svc.store.count_runs() == 1, timeout=30)
@@ -315,8 +314,8 @@ async def test_new_run_form_submits_to_slurm_and_the_screens_show_the_job(
         await until(pilot, lambda: table.rows_data.get(run.id) is not None
                     and table.rows_data[run.id].where == f"slurm:{node}", timeout=30)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
-        await pilot.pause(0.5)
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen)
+                    and "Time limit" in screen_text(app))
         text = screen_text(app)
         assert "Slurm job" in text and "Time limit" in text and "Node" in text
         assert re.search(rf"^{run.slurm.job_id}\s*$", text, re.M), text

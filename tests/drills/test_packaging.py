@@ -59,7 +59,7 @@ def test_headless_modules_never_import_textual() -> None:
 # What bare `fusion-tui` imports before its first frame: Textual, but not the database
 # layer (SQLAlchemy's import alone takes longer than the frame) nor psutil or Alembic.
 FIRST_FRAME = ["fusion_tui.cli", "fusion_tui.tui.app", "fusion_tui.tui.screens.runs",
-               "fusion_tui.tui.widgets.runs_table", "fusion_tui.tui.widgets.key_bar",
+               "fusion_tui.tui.widgets.runs.table", "fusion_tui.tui.widgets.key_bar",
                "fusion_tui.store.first_page"]
 
 

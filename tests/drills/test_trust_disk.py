@@ -112,7 +112,7 @@ async def test_the_app_says_disk_full_in_one_line(small_disk: Path) -> None:
                 assert _time.monotonic() < deadline
                 await pilot.pause(0.05)
             screen = app.screen
-            while screen.query_one("#template").value != "minimal":  # type: ignore[attr-defined]
+            while getattr(screen, "template_shown", None) != "minimal":
                 assert _time.monotonic() < deadline
                 await pilot.pause(0.05)
             _fill(small_disk)

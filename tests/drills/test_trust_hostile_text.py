@@ -96,12 +96,15 @@ def test_every_cli_command_prints_hostile_text_as_data(
 
 async def test_every_screen_shows_hostile_text_as_data(
         hostile: tuple[Services, str, str]) -> None:
+    from textual.command import CommandPalette
+    from textual.widgets import Select
+
     from fusion_tui.tui.app import create_app
     from fusion_tui.tui.screens.artifacts import ArtifactsScreen
     from fusion_tui.tui.screens.detail import DetailScreen
     from fusion_tui.tui.screens.log import LogScreen
     from fusion_tui.tui.screens.new_run import NewRunScreen
-    from fusion_tui.tui.widgets.runs_table import RunsTable
+    from fusion_tui.tui.widgets.runs.table import RunsTable
 
     svc, run_id, _template = hostile
     app = create_app(svc)
@@ -125,32 +128,33 @@ async def test_every_screen_shows_hostile_text_as_data(
             assert "x[@click=app.quit]q" in screen_text()
             table.move_cursor(row=table.get_row_index(run_id))
             await pilot.press("enter")
-            await until(pilot, lambda: isinstance(app.screen, DetailScreen))
-            await pilot.pause(0.5)
+            await until(pilot, lambda: isinstance(app.screen, DetailScreen)
+                        and app.screen.run is not None)
             check()
             await pilot.press("l")
-            await until(pilot, lambda: isinstance(app.screen, LogScreen))
-            await pilot.pause(0.5)
+            await until(pilot, lambda: isinstance(app.screen, LogScreen)
+                        and app.screen.view is not None and app.screen.view.indexed)
             check()
             await pilot.press("escape")
             await pilot.press("a")
-            await until(pilot, lambda: isinstance(app.screen, ArtifactsScreen))
-            await pilot.pause(0.5)
+            await until(pilot, lambda: isinstance(app.screen, ArtifactsScreen)
+                        and app.screen.run_dir is not None)
             check()
             await pilot.press("escape", "escape")
             await pilot.press("n")
-            await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
-            await pilot.pause(0.5)
+            await until(pilot, lambda: isinstance(app.screen, NewRunScreen)
+                        and app.screen.template_shown is not None)
             await pilot.click("#template")
-            await pilot.pause(0.3)
+            await until(pilot, lambda: app.screen.query_one("#template", Select).expanded)
             check()
             await pilot.press("escape", "escape")
             await pilot.press("ctrl+p")
-            await pilot.pause(0.3)
+            await until(pilot, lambda: isinstance(app.screen, CommandPalette))
             check()
             await pilot.press("escape")
             app.say(f"toast {HOSTILE}")
-            await pilot.pause(0.3)
+            await until(pilot, lambda: any(n.message.startswith("toast")
+                                           for n in app._notifications))
             check()
             assert app.is_running
     finally:

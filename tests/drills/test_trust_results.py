@@ -211,7 +211,7 @@ async def test_detail_screen_says_what_the_mirror_left(
     from fusion_tui.services import open_services
     from fusion_tui.tui.app import create_app
     from fusion_tui.tui.screens.detail import DetailScreen
-    from fusion_tui.tui.widgets.runs_table import RunsTable
+    from fusion_tui.tui.widgets.runs.table import RunsTable
 
     settings = _fusion(tmp_path, sqlite_url, results_copy_mb=0.5)
     _code, run = _new(cli, settings, *SMALL, STANDIN_PAD_BYTES=str(400_000))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import Cli, open_new_run, until
+from helpers import Cli, open_new_run, until, working
 
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.config.overrides import parse_override
@@ -93,7 +93,7 @@ async def test_the_form_refuses_what_the_simulator_refuses(tmp_path: Path,
             error = screen.query_one("#err-topology_settings--network")
             await until(pilot, lambda: "unknown network 'Atlantis'" in str(error.render()))
             await pilot.press("ctrl+s")
-            await pilot.pause(0.3)
+            await until(pilot, lambda: not working(app, "create"))
             assert isinstance(app.screen, NewRunScreen)
             assert svc.store.count_runs() == 0 and _no_runs(svc.settings)
     finally:

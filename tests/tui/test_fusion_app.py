@@ -14,7 +14,7 @@ from fusion_tui.store.status import RunStatus
 async def test_app_creates_a_fusion_run_and_checks_the_setup(fusion_services: Services) -> None:
     """From the form: the run goes to FUSION, a toast reports the set-up check, and the
     detail chart gets FUSION's per-load blocking with its interval from the result files."""
-    from helpers import open_new_run, until
+    from helpers import open_new_run, until, working
 
     from fusion_tui.tui.app import create_app
     from fusion_tui.tui.screens.detail import DetailScreen
@@ -26,7 +26,7 @@ async def test_app_creates_a_fusion_run_and_checks_the_setup(fusion_services: Se
         screen = await open_new_run(pilot, "fusion")
         screen.query_one("#general_settings--max_iters").value = "3"
         screen.query_one("#general_settings--erlang_stop").value = "600"
-        await pilot.pause(0.3)
+        await until(pilot, lambda: not working(app, "check"))
         await pilot.press("ctrl+s")
         await until(pilot, lambda: not isinstance(app.screen, NewRunScreen))
         await until(pilot, lambda: any(n.title == "FUSION set-up" for n in app._notifications),
@@ -48,7 +48,7 @@ async def test_form_keeps_a_fusion_allocation_method_the_builtin_lacks(
         fusion_services: Services) -> None:
     """A FUSION template with priority_first: the form offers and keeps it (it must not
     silently become first_fit)."""
-    from helpers import open_new_run, until
+    from helpers import open_new_run, until, working
 
     from fusion_tui.tui.app import create_app
     from fusion_tui.tui.screens.new_run import NewRunScreen
@@ -65,7 +65,7 @@ async def test_form_keeps_a_fusion_allocation_method_the_builtin_lacks(
         field = screen.query_one("#general_settings--allocation_method")
         await until(pilot, lambda: field.value == "priority_first")
         screen.query_one("#general_settings--max_iters").value = "2"
-        await pilot.pause(0.3)
+        await until(pilot, lambda: not working(app, "check"))
         await pilot.press("ctrl+s")
         await until(pilot, lambda: not isinstance(app.screen, NewRunScreen))
         run = svc.store.list_runs()[0]

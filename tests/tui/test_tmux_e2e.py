@@ -98,7 +98,7 @@ def create_by_keys(terminal: Terminal, count: int, created: str,
         terminal.wait_for(form)
         terminal.keys("C-s")
         terminal.wait_for(created)
-        time.sleep(0.5)
+        terminal.wait_for(r"runs \d+-\d+ of \d+")  # back on the run list
 
 
 def _close(terminal: Terminal) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from helpers import alive, open_new_run, screen_text, until, worker_pids
+from helpers import alive, open_new_run, screen_text, until, worker_pids, working
 
 from fusion_tui.base import procs
 from fusion_tui.base.rundir import RunPaths
@@ -16,12 +16,13 @@ from fusion_tui.services import Services, open_services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
 from fusion_tui.tui.app import FusionApp, create_app
+from fusion_tui.tui.screens.artifacts import ArtifactsScreen
 from fusion_tui.tui.screens.detail import DetailScreen
 from fusion_tui.tui.screens.log import LogScreen
 from fusion_tui.tui.screens.new_run import NewRunScreen
 from fusion_tui.tui.widgets.confirm import ConfirmScreen
-from fusion_tui.tui.widgets.log_view import LogView
-from fusion_tui.tui.widgets.runs_table import RunsTable
+from fusion_tui.tui.widgets.log.view import LogView
+from fusion_tui.tui.widgets.runs.table import RunsTable
 
 
 @pytest.fixture
@@ -63,11 +64,10 @@ async def test_validation_error_blocks_submit(services: Services) -> None:
         screen = await open_new_run(pilot)
         step = screen.query_one("#general_settings--erlang_step")
         step.value = "0"
-        await pilot.pause(0.3)
         error = screen.query_one("#err-general_settings--erlang_step")
-        assert "must be greater than 0" in str(error.render())
+        await until(pilot, lambda: "must be greater than 0" in str(error.render()))
         await pilot.press("ctrl+s")
-        await pilot.pause(0.5)
+        await until(pilot, lambda: not working(app, "create"))
         assert isinstance(app.screen, NewRunScreen)
         assert services.store.count_runs() == 0
 
@@ -97,7 +97,7 @@ async def test_delete_asks_first_and_removes_the_directory(services: Services) -
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("n")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         assert Path(run.run_dir).is_dir() and services.store.get(run.id) is not None
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -153,8 +153,7 @@ async def test_hostile_text_renders_literally(services: Services, tmp_path: Path
         assert "[red]boom[/red][link=file:///x]y[/link]" in screen_text(app)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen))
-        await pilot.pause(0.5)
-        assert "erlang_start=[red]1" in screen_text(app)
+        await until(pilot, lambda: "erlang_start=[red]1" in screen_text(app))
         await pilot.press("l")
         await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.query(LogView))
         view = app.screen.query_one(LogView)
@@ -166,10 +165,9 @@ async def test_hostile_text_renders_literally(services: Services, tmp_path: Path
         shot = screen_text(app)
         assert "\x1b" not in shot and "[bold]not bold[/bold]" in shot
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
         await pilot.press("a")
-        await pilot.pause(0.8)
-        assert "[red]file[b].json" in screen_text(app)
+        await until(pilot, lambda: "[red]file[b].json" in screen_text(app))
 
 
 async def test_log_follows_appends_and_pauses_on_scroll(services: Services) -> None:
@@ -187,13 +185,11 @@ async def test_log_follows_appends_and_pauses_on_scroll(services: Services) -> N
         await until(pilot, lambda: view.scroll_offset.y == view.max_scroll_y)
         assert view.follow
         await pilot.press("up", "up")
-        await pilot.pause(0.2)
-        assert not view.follow
+        await until(pilot, lambda: not view.follow)
         place = view.scroll_offset.y
         with open(log, "a") as fh:
             fh.write("more\n" * 50)
-        await until(pilot, lambda: view.index.line_count >= 250)
-        await pilot.pause(0.3)
+        await until(pilot, lambda: view.virtual_size.height >= 250)  # shown, not followed
         assert view.scroll_offset.y == place
         await pilot.press("G")
         await until(pilot, lambda: view.follow and view.scroll_offset.y == view.max_scroll_y)
@@ -207,8 +203,7 @@ async def test_log_follows_appends_and_pauses_on_scroll(services: Services) -> N
         await until(pilot, lambda: view.hit is not None and view.hit != first)
         assert not view.follow
         await pilot.press("w")
-        await pilot.pause(0.2)
-        assert view.wrap
+        await until(pilot, lambda: view.wrap)
         services.manager.cancel(run.id)
         await asyncio.sleep(0)
 
@@ -228,20 +223,17 @@ async def test_log_and_screens_render_with_no_color(services: Services,
         await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.query(LogView))
         view = app.screen.query_one(LogView)
         await until(pilot, lambda: view.index.line_count >= 2)
-        await pilot.pause(0.3)
-        assert "plain line" in screen_text(app)
+        await until(pilot, lambda: "plain line" in screen_text(app))
         await pilot.press("w")
-        await pilot.pause(0.3)
-        assert "ERROR red line" in screen_text(app)
+        await until(pilot, lambda: view.wrap and "ERROR red line" in screen_text(app))
         await pilot.press("escape")
         await until(pilot, lambda: services.store.get(run.id).status  # type: ignore[union-attr]
                     == RunStatus.COMPLETED, timeout=30)
         app.open_detail(run.id)
         await until(pilot, lambda: isinstance(app.screen, DetailScreen))
-        await pilot.pause(0.8)
-        assert run.id in screen_text(app)
+        await until(pilot, lambda: run.id in screen_text(app))
         await pilot.press("a")
-        await pilot.pause(0.5)
+        await until(pilot, lambda: isinstance(app.screen, ArtifactsScreen)
+                    and app.screen.run_dir is not None)
         await pilot.press("down", "down")
-        await pilot.pause(0.8)
-        assert "output/" in screen_text(app)
+        await until(pilot, lambda: "output/" in screen_text(app))

@@ -8,7 +8,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from helpers import until
+from helpers import until, working
 from test_tui_flows import table
 
 from fusion_tui.base.settings import Settings
@@ -20,7 +20,7 @@ from fusion_tui.tui.screens.detail import DetailScreen
 from fusion_tui.tui.screens.new_run import NewRunScreen
 from fusion_tui.tui.screens.runs import RunsScreen
 from fusion_tui.tui.widgets.key_bar import KeyBar
-from fusion_tui.tui.widgets.runs_table import PAGE
+from fusion_tui.tui.widgets.runs.table import PAGE
 
 
 def _add_runs(svc: Services, count: int) -> list[str]:
@@ -85,12 +85,12 @@ async def test_paging_through_more_runs_than_a_window(services: Services) -> Non
         await until(pilot, lambda: table(app).row_count == PAGE)
         for _ in range(6):
             await pilot.press("end")
-            await pilot.pause(0.2)
+            await until(pilot, lambda: not working(app, "load"))  # the next window is in
         await until(pilot, lambda: table(app).current_id == newest[-1])
         assert table(app).window_offset + table(app).row_count == len(newest)
         for _ in range(6):
             await pilot.press("home", "up")
-            await pilot.pause(0.2)
+            await until(pilot, lambda: not working(app, "load"))
         await until(pilot, lambda: table(app).current_id == newest[0])
         assert table(app).window_offset == 0
 
@@ -108,7 +108,7 @@ async def test_clicks_sort_by_a_column_and_open_a_row(services: Services) -> Non
         # names count down as runs get newer: name order (descending) is oldest first
         await until(pilot, lambda: table(app).get_row_index(newest[-1]) == 0)
         await pilot.press("home")  # the cursor stayed on its run, now near the end
-        await pilot.pause(0.1)
+        await until(pilot, lambda: table(app).cursor_row == 0 and table(app).scroll_offset.y == 0)
         await pilot.click("#runs", offset=(20, 3))  # third row: moves the cursor
         assert table(app).current_id == newest[-3]
         await pilot.click("#runs", offset=(20, 3))  # again: opens it
@@ -121,8 +121,8 @@ async def test_key_bar_keeps_quit_help_and_palette_when_narrow(
     app = create_app(services, watch_notifications=False)
     async with app.run_test(size=(width, 24)) as pilot:
         await until(pilot, lambda: app.connected)
-        await pilot.pause(0.2)
         bar = app.screen.query_one(KeyBar)
+        await until(pilot, lambda: bar.size.width == width)
         line = bar.render().plain
         assert len(line) == width
         assert line.rstrip().endswith("q Quit  ? Help  ^p palette")

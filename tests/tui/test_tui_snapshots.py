@@ -7,12 +7,25 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from helpers import until
+from helpers import until, working
+from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 from tui_fixtures import build, build_sweep, fixed_now
 
 from fusion_tui.services import Services
 from fusion_tui.tui.app import FusionApp, create_app
+from fusion_tui.tui.screens.artifacts import ArtifactsScreen
+from fusion_tui.tui.screens.comparison import ComparisonScreen
+from fusion_tui.tui.screens.detail import DetailScreen
+from fusion_tui.tui.screens.log import LogScreen
+from fusion_tui.tui.screens.new_run import NewRunScreen
+from fusion_tui.tui.screens.runs import RunsScreen
+from fusion_tui.tui.screens.sweep import SweepScreen
+from fusion_tui.tui.screens.sweeps import SweepsScreen
+from fusion_tui.tui.session import SessionApp
+from fusion_tui.tui.widgets.confirm import ConfirmScreen
+from fusion_tui.tui.widgets.runs.table import PAGE, RunsTable
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -38,35 +51,69 @@ def app_for(svc: Services) -> FusionApp:
     return create_app(svc, now=fixed_now, watch_notifications=False)
 
 
-async def settle(pilot: Pilot[Any], seconds: float = 0.6) -> None:
-    await pilot.pause(seconds)
+def _comparison_shown(screen: object) -> bool:
+    """The comparison on screen is the one for the metric and grouping asked (however
+    slow CI is)."""
+    return isinstance(screen, ComparisonScreen) and screen.comparison is not None and \
+        screen.shown == (screen.metric, screen.grouping)
+
+
+def ready(app: App[Any]) -> bool:
+    """The screen on top shows what its workers went to read."""
+    screen = app.screen
+    if isinstance(screen, RunsScreen):
+        table = screen.table
+        running = {i for i, row in table.rows_data.items() if row.status == "RUNNING"}
+        return isinstance(app, SessionApp) and app.connected and screen.queue is not None and \
+            table.row_count == min(table.total, PAGE) and running <= screen.tailed
+    if isinstance(screen, NewRunScreen):
+        return screen.template_shown is not None and not working(app, "check")
+    if isinstance(screen, DetailScreen):
+        return screen.run is not None and screen.snapshot is not None
+    if isinstance(screen, LogScreen):
+        view = screen.view
+        return view is not None and view.indexed and not working(app, "search")
+    if isinstance(screen, ArtifactsScreen):
+        return screen.run_dir is not None and not working(app, "preview")
+    if isinstance(screen, SweepsScreen):
+        return screen.current_id is not None
+    if isinstance(screen, SweepScreen):
+        return screen.matrix is not None
+    if isinstance(screen, ComparisonScreen):
+        return _comparison_shown(screen)
+    return isinstance(screen, ConfirmScreen)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    await until(pilot, lambda: ready(pilot.app), timeout=30)
     # A blinking text cursor is on or off depending on when the picture is taken.
     for editor in pilot.app.screen.query("Input, TextArea"):
-        editor.cursor_blink = False  # type: ignore[attr-defined]
+        if isinstance(editor, Input | TextArea):
+            editor.cursor_blink = False
     await pilot.wait_for_scheduled_animations()
-    await pilot.pause(0.1)
+    await pilot.pause()
 
 
-def keys(*presses: str, wait: float = 0.6) -> Callable[[Pilot[Any]], Any]:
+def _on_row(table: RunsTable, run_id: str) -> Callable[[], bool]:
+    return lambda: table.current_id == run_id
+
+
+def keys(*presses: str) -> Callable[[Pilot[Any]], Any]:
     async def run(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         for key in presses:
             if key.startswith("goto:"):
-                table = pilot.app.screen.query_one("#runs")
-                table.move_cursor(row=table.get_row_index(key[5:]))  # type: ignore[attr-defined]
-                await pilot.pause(0.1)
-            elif key.startswith("wait:"):
-                await pilot.pause(float(key[5:]))
-            elif key == "loaded":  # a comparison screen has its numbers (however slow CI is)
-                await until(pilot, lambda: getattr(pilot.app.screen, "comparison", None)
-                            is not None, timeout=30)
+                table, run_id = pilot.app.screen.query_one(RunsTable), key[5:]
+                table.move_cursor(row=table.get_row_index(run_id))
+                await until(pilot, _on_row(table, run_id))
+            elif key == "ready":  # the screen shows what it went to read
+                await settle(pilot)
             elif key.startswith("type:"):
                 for ch in key[5:]:
                     await pilot.press(ch)
             else:
                 await pilot.press(key)
-            await pilot.pause(0.15)
-        await settle(pilot, wait)
+        await settle(pilot)
 
     return run
 
@@ -89,7 +136,7 @@ def test_empty_state(snap_compare: Any, size: tuple[int, int]) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_new_run_form_with_validation_error(snap_compare: Any, services: Services,
                                             size: tuple[int, int]) -> None:
-    steps = keys("n", "wait:0.3", "tab", "tab", "tab", "backspace", "backspace", "backspace",
+    steps = keys("n", "ready", "tab", "tab", "tab", "backspace", "backspace", "backspace",
                  "type:-5")
     assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
 
@@ -97,28 +144,28 @@ def test_new_run_form_with_validation_error(snap_compare: Any, services: Service
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_detail_of_completed_run_with_chart(snap_compare: Any, services: Services,
                                             size: tuple[int, int]) -> None:
-    steps = keys("goto:0000000000a1", "enter", wait=1.0)
+    steps = keys("goto:0000000000a1", "enter")
     assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_detail_of_failed_run(snap_compare: Any, services: Services,
                               size: tuple[int, int]) -> None:
-    steps = keys("goto:0000000000c3", "enter", wait=1.0)
+    steps = keys("goto:0000000000c3", "enter")
     assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_log_with_search_hits(snap_compare: Any, services: Services,
                               size: tuple[int, int]) -> None:
-    steps = keys("goto:0000000000c3", "l", "wait:0.3", "slash", "type:memory", "enter", wait=0.8)
+    steps = keys("goto:0000000000c3", "l", "ready", "slash", "type:memory", "enter")
     assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_artifacts_with_json_preview(snap_compare: Any, services: Services,
                                      size: tuple[int, int]) -> None:
-    steps = keys("goto:0000000000a1", "a", "wait:0.3", "down", wait=0.8)
+    steps = keys("goto:0000000000a1", "a", "ready", "down")
     assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
 
 
@@ -146,20 +193,19 @@ def test_sweeps_list(snap_compare: Any, sweep_services: Services,
 def test_sweep_matrix(snap_compare: Any, sweep_services: Services,
                       size: tuple[int, int]) -> None:
     assert snap_compare(app_for(sweep_services), terminal_size=size,
-                        run_before=keys("w", "wait:0.5", "enter"))
+                        run_before=keys("w", "ready", "enter"))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_comparison_chart(snap_compare: Any, sweep_services: Services,
                           size: tuple[int, int]) -> None:
     assert snap_compare(app_for(sweep_services), terminal_size=size,
-                        run_before=keys("w", "wait:0.5", "enter", "wait:0.5", "m", "loaded",
-                                        wait=1.0))
+                        run_before=keys("w", "ready", "enter", "ready", "m", "ready"))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_comparison_numbers_by_one_key(snap_compare: Any, sweep_services: Services,
                                        size: tuple[int, int]) -> None:
     assert snap_compare(app_for(sweep_services), terminal_size=size,
-                        run_before=keys("w", "wait:0.5", "m", "loaded", "g", "wait:0.8",
-                                        "loaded", "t", wait=1.0))
+                        run_before=keys("w", "ready", "m", "ready", "g", "ready",
+                                        "ready", "t"))

@@ -21,7 +21,7 @@ from fusion_tui.tui.screens.comparison import ComparisonScreen
 from fusion_tui.tui.screens.sweep import SweepScreen
 from fusion_tui.tui.screens.sweeps import SweepsScreen
 from fusion_tui.tui.widgets.confirm import ConfirmScreen
-from fusion_tui.tui.widgets.runs_table import RunsTable
+from fusion_tui.tui.widgets.runs.table import RunsTable
 
 
 @pytest.fixture

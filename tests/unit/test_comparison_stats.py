@@ -75,7 +75,7 @@ def test_chart_ticks_are_few_distinct_and_cover_the_values() -> None:
     """Two labels on one terminal row overwrite each other: ticks come from decades, the
     1-2-5 series or 1..9 per decade, always at least two, distinct, and the data range
     lies within them or they lie within it."""
-    from fusion_tui.tui.widgets.comparison_chart import log_ticks
+    from fusion_tui.tui.widgets.comparison.chart import log_ticks
 
     for low, high in [(0.006, 0.1), (1e-5, 0.3), (0.011, 0.019), (0.05, 0.05), (0.2, 0.9)]:
         ticks = log_ticks(math.log10(low), math.log10(high))

@@ -3,19 +3,15 @@ table, INI and text highlighted, big files partially), `o` to open in $PAGER/$ED
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import shlex
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -25,59 +21,11 @@ from textual.widgets import DataTable, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from fusion_tui.base.rundir import folder_readable
-from fusion_tui.base.safefile import open_binary
-from fusion_tui.base.textsafe import strip_escapes
 from fusion_tui.runs.artifacts import Artifact, UnsafePath, list_artifacts, resolve_artifact
 from fusion_tui.tui.format import closed_folder, safe
+from fusion_tui.tui.session import SessionApp
+from fusion_tui.tui.widgets.artifacts.preview import PreviewContent, human_size, load_preview
 from fusion_tui.tui.widgets.key_bar import KeyBar
-
-PREVIEW_BYTES = 256 * 1024
-CSV_ROWS = 500
-_LEXERS = {".ini": "ini", ".cfg": "ini", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml",
-           ".py": "python", ".json": "json", ".log": "text", ".txt": "text"}
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
-@dataclass(frozen=True)
-class PreviewContent:
-    kind: str  # "syntax", "text", "table"
-    body: str
-    lexer: str = "text"
-    rows: tuple[tuple[str, ...], ...] = ()
-    note: str = ""
-
-
-def load_preview(path: Path) -> PreviewContent:
-    """Read at most PREVIEW_BYTES of `path` and decide how to show it."""
-    with open_binary(path) as fh:
-        size = os.fstat(fh.fileno()).st_size
-        raw = fh.read(PREVIEW_BYTES)
-    partial = size > len(raw)
-    note = f"showing the first {human_size(len(raw))} of {human_size(size)}" if partial else ""
-    text = strip_escapes(raw.decode("utf-8", errors="replace"))
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = tuple(tuple(row) for _, row in zip(range(CSV_ROWS + 1),
-                                                  csv.reader(io.StringIO(text)), strict=False))
-        if len(rows) > CSV_ROWS:
-            note = (note + "; " if note else "") + f"first {CSV_ROWS} rows"
-        return PreviewContent("table", "", rows=rows[: CSV_ROWS + 1], note=note)
-    if suffix == ".json" and not partial:
-        try:
-            pretty = json.dumps(json.loads(raw), indent=2)
-            return PreviewContent("syntax", strip_escapes(pretty), "json", note=note)
-        except ValueError:
-            pass
-    lexer = _LEXERS.get(suffix, "text")
-    return PreviewContent("syntax" if lexer != "text" else "text", text, lexer, note=note)
 
 
 class ArtifactsScreen(Screen[None]):
@@ -86,6 +34,8 @@ class ArtifactsScreen(Screen[None]):
         Binding("o", "open_external", "Open in $PAGER", id="artifacts.open_external"),
         Binding("e", "open_editor", "Open in $EDITOR", id="artifacts.open_editor"),
     ]
+
+    app = getters.app(SessionApp)
 
     class Listed(Message):
         def __init__(self, run_dir: Path | None, artifacts: list[Artifact],
@@ -126,7 +76,7 @@ class ArtifactsScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="list")
     def list_files(self) -> None:
-        run = self.app.services.store.get(self.run_id)  # type: ignore[attr-defined]
+        run = self.app.services.store.get(self.run_id)
         if run is None:
             self.post_message(self.Listed(None, []))
             return
@@ -208,20 +158,20 @@ class ArtifactsScreen(Screen[None]):
 
     def _open_with(self, variable: str, fallback: str) -> None:
         if self.current is None:
-            self.app.say("Choose a file first", severity="warning")  # type: ignore[attr-defined]
+            self.app.say("Choose a file first", severity="warning")
             return
         command = os.environ.get(variable) or os.environ.get(
             "EDITOR" if variable == "PAGER" else "PAGER") or fallback
         argv = shlex.split(command)
         if not argv or shutil.which(argv[0]) is None:
-            self.app.say(f"${variable} program {command!r} not found",  # type: ignore[attr-defined]
+            self.app.say(f"${variable} program {command!r} not found",
                          severity="error")
             return
         try:
             with self.app.suspend():
                 subprocess.run([*argv, str(self.current)], check=False)
         except Exception as exc:  # suspend is unavailable in some environments (tests)
-            self.app.say(f"cannot open {self.current.name}: {exc}",  # type: ignore[attr-defined]
+            self.app.say(f"cannot open {self.current.name}: {exc}",
                          severity="error")
 
     def action_open_external(self) -> None:

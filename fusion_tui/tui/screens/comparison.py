@@ -4,29 +4,26 @@ export by key. Live: it re-reads results while runs go."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
-from rich.text import Text
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header
 
 from fusion_tui.comparison.compare import Comparison, RunData, compare, default_keys, load_runs
 from fusion_tui.comparison.export import write_export
 from fusion_tui.runs.results import METRICS
-from fusion_tui.tui.format import safe
-from fusion_tui.tui.widgets.comparison_chart import ComparisonChart
+from fusion_tui.tui.session import SessionApp
+from fusion_tui.tui.widgets.comparison.chart import ComparisonChart
+from fusion_tui.tui.widgets.comparison.status import ComparisonStatus
+from fusion_tui.tui.widgets.comparison.tables import NumbersTable, ParamsTable
 from fusion_tui.tui.widgets.key_bar import KeyBar
 
 RELOAD_SECONDS = 2.0
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
 
 
 class ComparisonScreen(Screen[None]):
@@ -38,39 +35,46 @@ class ComparisonScreen(Screen[None]):
         Binding("e", "export", "Export CSV", id="comparison.export"),
     ]
 
+    app = getters.app(SessionApp)
+    chart = getters.query_one(ComparisonChart)
+    numbers = getters.query_one(NumbersTable)
+
+    comparison: var[Comparison | None] = var(None, always_update=True)
+    """The latest comparison read (None until the first); the widgets follow it."""
+
     class Loaded(Message):
-        def __init__(self, comparison: Comparison, title: str, options: list[list[str]],
-                     data: list[RunData]) -> None:
+        def __init__(self, comparison: Comparison, title: str, data: list[RunData],
+                     asked: tuple[str, int]) -> None:
             super().__init__()
-            self.comparison, self.title, self.options = comparison, title, options
-            self.data = data
+            self.comparison, self.title, self.data = comparison, title, data
+            self.asked = asked  # the metric and grouping it was computed for
 
     def __init__(self, *, sweep_id: str | None = None, run_ids: list[str] | None = None) -> None:
         super().__init__()
         self.sweep_id, self.run_ids = sweep_id, run_ids or []
         self.metric = "blocking"
         self.grouping = 0
-        self.comparison: Comparison | None = None
         self.data: list[RunData] = []
         self.title_text = ""
-        self._shown: dict[str | None, list[list[str]]] = {}
+        self.shown: tuple[str, int] | None = None  # the metric and grouping on screen
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="cmp-status")
+        yield ComparisonStatus(id="cmp-status")
         yield ComparisonChart(id="cmp-chart")
-        yield DataTable(id="cmp-numbers", zebra_stripes=True, cursor_type="row")
-        yield DataTable(id="cmp-params", zebra_stripes=True, cursor_type="row")
+        yield NumbersTable(id="cmp-numbers")
+        yield ParamsTable(id="cmp-params")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#cmp-numbers").display = False
+        self.numbers.display = False
         self.reload()
         self.set_interval(RELOAD_SECONDS, self.reload)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="compare")
     def reload(self) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
+        asked = (self.metric, self.grouping)
+        services = self.app.services
         grid_keys: list[str] | None = None
         if self.sweep_id is not None:
             detail = services.sweeps.detail(self.sweep_id)
@@ -83,68 +87,24 @@ class ComparisonScreen(Screen[None]):
         first = default_keys(data, grid_keys)
         options = [first] + ([[k] for k in first] if len(first) > 1 else []) + \
             ([[]] if first else [])
-        keys = options[self.grouping % len(options)]
-        self.post_message(self.Loaded(compare(data, metric=self.metric, keys=keys), title,
-                                      options, data))
+        keys = options[asked[1] % len(options)]
+        self.post_message(self.Loaded(compare(data, metric=asked[0], keys=keys), title, data,
+                                      asked))
 
     def on_comparison_screen_loaded(self, message: Loaded) -> None:
-        self.comparison, self.data, self.title_text = message.comparison, message.data, \
-            message.title
-        comparison = message.comparison
-        by = ", ".join(k.partition(".")[2] or k for k in comparison.keys) or "one group"
-        status = safe(message.title, 60)
-        status.append(f"   {comparison.metric}   by {by}   {len(comparison.groups)} group(s), "
-                      f"{len(message.data)} run(s)")
-        for warning in comparison.warnings:
-            status.append("\n")
-            status.append_text(Text("warning: ", style="bold yellow"))
-            status.append_text(safe(warning, 200))
-        self.query_one("#cmp-status", Static).update(status)
-        self.query_one(ComparisonChart).show(comparison)
-        if self.query_one("#cmp-numbers").display:
-            self._fill_numbers(comparison)
-        self._fill_params(comparison)
+        if message.asked != (self.metric, self.grouping):
+            return  # read before the metric or grouping changed; a newer read follows
+        self.data, self.title_text, self.shown = message.data, message.title, message.asked
+        self.comparison = message.comparison
 
-    def _fill_numbers(self, comparison: Comparison) -> None:
-        rows: list[tuple[Text | str, ...]] = []
-        for group in comparison.groups:
-            for point in group.points:
-                s = point.summary
-                interval = "-" if s.low is None else f"[{_number(s.low)}, {_number(s.high)}]"
-                rows.append((safe(group.label, 50), f"{point.erlang:g}", _number(s.mean),
-                             interval, f"{s.n}" + (" iter" if point.basis == "iterations"
-                                                   else "")))
-        if len(comparison.groups) == 2:
-            for test in comparison.tests:
-                rows.append((Text("G1 - G2", style="bold"), f"{test.erlang:g}",
-                             _number(test.difference),
-                             f"p = {_number(test.p_value)} (Welch)", test.basis))
-        self._show_rows(self.query_one("#cmp-numbers", DataTable),
-                        ["group", "Erlang", "mean", "95% interval", "n"], rows)
-
-    def _fill_params(self, comparison: Comparison) -> None:
-        """One row per group, one column per parameter that differs between groups."""
-        table = self.query_one("#cmp-params", DataTable)
-        columns: list[Text | str] = ["group", *(safe(k, 40) for k, _ in comparison.differing)]
-        rows = [(safe(group.label, 40), *(safe(values[i], 24)
-                                          for _, values in comparison.differing))
-                for i, group in enumerate(comparison.groups)]
-        self._show_rows(table, columns, rows)
-        table.display = bool(comparison.differing)
-
-    def _show_rows(self, table: DataTable[Text | str], columns: Sequence[Text | str],
-                   rows: Sequence[Sequence[Text | str]]) -> None:
-        """Refill `table` only when what it shows changes: a live reload that finds the
-        same numbers must not reset the reader's place (or flicker)."""
-        shown = [[str(c) for c in columns], *([str(c) for c in row] for row in rows)]
-        if self._shown.get(table.id) == shown:
+    def watch_comparison(self, comparison: Comparison | None) -> None:
+        if comparison is None:
             return
-        self._shown[table.id] = shown
-        table.clear(columns=True)
-        table.add_columns(*columns)
-        table.add_rows(rows)
-        # A table sized by its rows (height: auto) does not always ask for a new layout.
-        table.call_after_refresh(table.refresh, layout=True)
+        self.query_one(ComparisonStatus).show(self.title_text, comparison, len(self.data))
+        self.chart.show(comparison)
+        if self.numbers.display:
+            self.numbers.show(comparison)
+        self.query_one(ParamsTable).show(comparison)
 
     def action_next_metric(self) -> None:
         names = list(METRICS)
@@ -156,10 +116,10 @@ class ComparisonScreen(Screen[None]):
         self.reload()
 
     def action_toggle_table(self) -> None:
-        chart, numbers = self.query_one(ComparisonChart), self.query_one("#cmp-numbers")
+        chart, numbers = self.chart, self.numbers
         chart.display, numbers.display = numbers.display, chart.display
         if numbers.display and self.comparison is not None:
-            self._fill_numbers(self.comparison)
+            self.numbers.show(self.comparison)
 
     def action_export(self) -> None:
         if self.data:
@@ -167,8 +127,6 @@ class ComparisonScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="export")
     def _export(self, data: list[RunData]) -> None:
-        settings = self.app.settings  # type: ignore[attr-defined]
         stem = f"sweep-{self.sweep_id}" if self.sweep_id else "runs"
-        path = write_export(data, Path(settings.home) / "exports", stem)
-        self.app.call_from_thread(self.app.say,  # type: ignore[attr-defined]
-                                  f"exported {path}", title="Export")
+        path = write_export(data, Path(self.app.settings.home) / "exports", stem)
+        self.app.call_from_thread(self.app.say, f"exported {path}", title="Export")

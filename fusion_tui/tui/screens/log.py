@@ -5,17 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static
+from textual.widgets import Header, Input
 
 from fusion_tui.base.rundir import RunPaths, folder_readable
 from fusion_tui.tui.format import closed_folder
+from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
-from fusion_tui.tui.widgets.log_view import LogView
+from fusion_tui.tui.widgets.log.status import LogStatus
+from fusion_tui.tui.widgets.log.view import LogView
 
 
 class LogScreen(Screen[None]):
@@ -31,6 +33,8 @@ class LogScreen(Screen[None]):
         Binding("w", "toggle_wrap", "Wrap", id="log.toggle_wrap"),
     ]
 
+    app = getters.app(SessionApp)
+
     class Located(Message):
         def __init__(self, path: Path | None, owner: str | None = None) -> None:
             super().__init__()
@@ -43,7 +47,7 @@ class LogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="log-status")
+        yield LogStatus(id="log-status")
         yield Input(placeholder="search (enter: find, escape: close)", id="search")
         yield KeyBar()
 
@@ -54,7 +58,7 @@ class LogScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False)
     def locate(self) -> None:
-        run = self.app.services.store.get(self.run_id)  # type: ignore[attr-defined]
+        run = self.app.services.store.get(self.run_id)
         if run is not None and not folder_readable(Path(run.run_dir)):
             self.post_message(self.Located(None, run.owner or "-"))
             return
@@ -65,7 +69,7 @@ class LogScreen(Screen[None]):
             text = Text("This run no longer exists.")
             if message.owner is not None:
                 text = closed_folder("The log is", message.owner)
-            self.query_one("#log-status", Static).update(text)
+            self.query_one(LogStatus).update(text)
             return
         view = LogView(message.path, id="log")
         self.mount(view, after=self.query_one("#log-status"))
@@ -77,18 +81,8 @@ class LogScreen(Screen[None]):
         return views.first() if views else None
 
     def on_log_view_state_changed(self) -> None:
-        view = self.view
-        if view is None:
-            return
-        text = Text()
-        text.append("FOLLOWING" if view.follow else "PAUSED", style="bold green"
-                    if view.follow else "bold yellow")
-        text.append(f"   {view.index.line_count:,} lines   wrap {'on' if view.wrap else 'off'}")
-        if view.term:
-            text.append("   search: ")
-            text.append(view.term, style="bold")
-            text.append(f" (line {view.hit + 1:,})" if view.hit is not None else " (no match)")
-        self.query_one("#log-status", Static).update(text)
+        if self.view is not None:
+            self.query_one(LogStatus).show(self.view)
 
     def action_back(self) -> None:
         box = self.query_one("#search", Input)

@@ -1,66 +1,60 @@
 """Start a run: pick a template, name it, edit the common fields (errors shown next to
-each field) or the whole INI (advanced), and submit. `r` elsewhere clones a run here."""
+each field) or the whole INI (advanced), and submit. `r` elsewhere clones a run here.
+
+Everything that reads files (the templates, the chosen template, the check of the whole
+configuration, which reads its topology) runs in workers that post messages back; a
+keystroke only starts the check."""
 
 from __future__ import annotations
 
 import json
-import re
+from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Checkbox, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Header, Input, Label, Select, Static, TextArea
 
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import describe
 from fusion_tui.base.settings import BUILTIN_SIMULATOR, FUSION_SIMULATOR
-from fusion_tui.config.templates import RunConfig as _RunConfig
 from fusion_tui.config.templates import (
+    RunConfig,
     SectionDict,
     Template,
     list_templates,
     load_template,
     parse_ini,
 )
-from fusion_tui.kinds.kind import RunKind
-from fusion_tui.kinds.registry import kind_for
 from fusion_tui.store.models import Run
 from fusion_tui.sweeps.grid import Grid, overrides_between, parse_axes, parse_seeds
+from fusion_tui.tui import navigation
+from fusion_tui.tui.actions import check_fusion_setup
 from fusion_tui.tui.format import safe
+from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
-
-FIELDS = (
-    ("general_settings", "erlang_start", "Erlang start"),
-    ("general_settings", "erlang_stop", "Erlang stop"),
-    ("general_settings", "erlang_step", "Erlang step"),
-    ("general_settings", "max_iters", "Iterations"),
-    ("general_settings", "num_requests", "Requests"),
-    ("topology_settings", "network", "Network"),
-    ("routing_settings", "k_paths", "k paths"),
-    ("general_settings", "allocation_method", "Allocation"),
-)
-
-_WHERE = re.compile(r"^\[(?P<section>[^\]]+)\] (?P<key>[^:]+): (?P<problem>.*)$")
+from fusion_tui.tui.widgets.new_run.check import FormCheck, check_form
+from fusion_tui.tui.widgets.new_run.config_fields import ConfigFields
+from fusion_tui.tui.widgets.new_run.rows import error_label, field_row, set_error
+from fusion_tui.tui.widgets.new_run.slurm_fields import SlurmFields
+from fusion_tui.tui.widgets.new_run.sweep_fields import SweepFields, SweepSpec
 
 
-# What a Slurm run may ask for here (empty: the template's or the settings' value).
-SLURM_FIELDS = (
-    ("partition", "Partition", "default partition"),
-    ("time", "Time limit", "e.g. 4:00:00 (default: the partition's)"),
-    ("cpus_per_task", "CPUs per task", "1"),
-    ("mem", "Memory", "e.g. 8G"),
-    ("account", "Account", "default account"),
-    ("qos", "QOS", "default QOS"),
-    ("extra_args", "sbatch args", "e.g. --constraint=avx2"),
-)
+@dataclass(frozen=True)
+class Submission:
+    """What the form sends to be created: one run, or a sweep when `sweep` asks."""
 
-
-def field_id(section: str, key: str) -> str:
-    return f"{section}--{key}"
+    template: str
+    name: str
+    text: str  # the configuration as INI
+    executor: str
+    slurm: dict[str, str | None]
+    sweep: SweepSpec
+    check: tuple[SectionDict, str] | None  # the fields and their simulator, to check first
 
 
 class NewRunScreen(Screen[None]):
@@ -71,10 +65,28 @@ class NewRunScreen(Screen[None]):
         Binding("f2", "toggle_advanced", "Advanced (INI)", id="new_run.toggle_advanced"),
     ]
 
+    app = getters.app(SessionApp)
+    fields = getters.query_one(ConfigFields)
+
     class TemplatesLoaded(Message):
         def __init__(self, templates: list[Template], clone: Run | None) -> None:
             super().__init__()
             self.templates, self.clone = templates, clone
+
+    class TemplateRead(Message):
+        """A chosen template's sections (or why it cannot be read)."""
+
+        def __init__(self, template: Template, sections: SectionDict | None,
+                     error: str = "") -> None:
+            super().__init__()
+            self.template, self.sections, self.error = template, sections, error
+
+    class Checked(Message):
+        """The check of what the form held when check number `number` started."""
+
+        def __init__(self, number: int, result: FormCheck) -> None:
+            super().__init__()
+            self.number, self.result = number, result
 
     class SweepCreated(Message):
         def __init__(self, sweep_id: str, runs: int) -> None:
@@ -89,56 +101,29 @@ class NewRunScreen(Screen[None]):
     def __init__(self, clone_of: str | None = None) -> None:
         super().__init__()
         self.clone_of = clone_of
+        self.templates: dict[str, Template] = {}
         self.base: SectionDict = {}
         self.advanced = False
+        self.template_shown: str | None = None  # whose values the fields hold
+        self._template_asked: str | None = None  # the template being read
         self._loading = False
+        self._checks = 0  # checks started; only the latest one's answer is shown
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="new-run"):
-            with Horizontal(classes="field-row"):
-                yield Label("Template", classes="field-label")
-                yield Select[str]([], id="template", prompt="choose a template", compact=True)
+            yield field_row("Template", Select[str]([], id="template",
+                                                    prompt="choose a template", compact=True))
             yield Static(id="template-about")
-            with Horizontal(classes="field-row"):
-                yield Label("Name", classes="field-label")
-                yield Input(placeholder="optional", id="name", compact=True)
-            yield Label("", id="err-name", classes="field-error")
-            with Horizontal(classes="field-row"):
-                yield Label("Executor", classes="field-label")
-                yield Select[str]([("local: this machine", "local"),
-                                   ("slurm: a Slurm job", "slurm")], id="executor",
-                                  allow_blank=False, compact=True)
-            with Vertical(id="slurm-fields"):
-                for key, label, hint in SLURM_FIELDS:
-                    with Horizontal(classes="field-row"):
-                        yield Label(label, classes="field-label")
-                        yield Input(placeholder=hint, id=f"slurm-{key}", compact=True)
-            with Vertical(id="form-fields"):
-                for section, key, label in FIELDS:
-                    with Horizontal(classes="field-row"):
-                        yield Label(label, classes="field-label")
-                        if key == "allocation_method":
-                            yield Select[str]([(m, m) for m in
-                                               kind_for(BUILTIN_SIMULATOR).allocation_methods],
-                                              id=field_id(section, key), allow_blank=False,
-                                              compact=True)
-                        else:
-                            yield Input(id=field_id(section, key), compact=True)
-                    yield Label("", id=f"err-{field_id(section, key)}", classes="field-error")
-            with Vertical(id="sweep-fields"):
-                yield Label("Sweep (optional): one run per grid point, seed and load",
-                            classes="section-title")
-                with Horizontal(classes="field-row"):
-                    yield Label("Grid", classes="field-label")
-                    yield Input(placeholder="routing_settings.k_paths=1,2; section.key=a,b",
-                                id="sweep-grid", compact=True)
-                with Horizontal(classes="field-row"):
-                    yield Label("Seeds", classes="field-label")
-                    yield Input(placeholder="e.g. 1-5 or 1,4,9", id="sweep-seeds", compact=True)
-                with Horizontal(classes="field-row"):
-                    yield Label("Split loads", classes="field-label")
-                    yield Checkbox("one run per Erlang value", id="sweep-split", compact=True)
+            yield field_row("Name", Input(placeholder="optional", id="name", compact=True))
+            yield error_label("err-name")
+            yield field_row("Executor", Select[str]([("local: this machine", "local"),
+                                                     ("slurm: a Slurm job", "slurm")],
+                                                    id="executor", allow_blank=False,
+                                                    compact=True))
+            yield SlurmFields(id="slurm-fields")
+            yield ConfigFields(id="form-fields")
+            yield SweepFields(id="sweep-fields")
             yield TextArea(language="toml", id="ini", show_line_numbers=True)
             yield Static(id="form-error")
         yield KeyBar()
@@ -146,14 +131,14 @@ class NewRunScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = f"clone of {self.clone_of}" if self.clone_of else "new run"
         self.query_one("#ini").display = False
-        self.query_one("#slurm-fields").display = False
-        for label in self.query(".field-error"):
-            label.display = False
+        self.query_one(SlurmFields).display = False
         self.load_templates()
+
+    # -- templates ---------------------------------------------------------------------
 
     @work(thread=True, exit_on_error=False)
     def load_templates(self) -> None:
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.app.services
         templates = [t for t in list_templates(services.settings.template_dirs)
                      if t.simulator != "?"]
         clone = services.store.get(self.clone_of) if self.clone_of else None
@@ -173,7 +158,8 @@ class NewRunScreen(Screen[None]):
                 select.value = clone.template
             self.query_one("#name", Input).value = f"{clone.name or clone.id} (copy)"
             self.query_one("#executor", Select).value = clone.executor
-            self._fill_fields(kind_for(clone.simulator))
+            self.template_shown = clone.template
+            self._fill_fields(clone.simulator)
         elif options:
             preferred = "minimal" if "minimal" in self.templates else options[0][1]
             select.value = preferred
@@ -181,44 +167,43 @@ class NewRunScreen(Screen[None]):
 
     def _use_template(self, name: str) -> None:
         template = self.templates.get(name)
-        if template is None:
-            return
+        if template is not None and name != self._template_asked:
+            self._template_asked = name
+            self.read_template(template)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="template")
+    def read_template(self, template: Template) -> None:
         try:
-            _, sections = load_template(name, self.app.services.settings.template_dirs)  # type: ignore[attr-defined]
+            _, sections = load_template(template.name, self.app.services.settings.template_dirs)
         except ConfigError as exc:
-            self._show_error(str(exc))
+            self.post_message(self.TemplateRead(template, None, str(exc)))
             return
-        self.base = sections
+        self.post_message(self.TemplateRead(template, sections))
+
+    def on_new_run_screen_template_read(self, message: TemplateRead) -> None:
+        template = message.template
+        if template.name != self._template_asked:
+            return  # another template was chosen since
+        if message.sections is None:
+            self._show_error(message.error)
+            return
+        self.base = message.sections
         about = Text(f"{template.simulator} simulator. ")
         about.append_text(safe(template.description, 200))
         self.query_one("#template-about", Static).update(about)
-        settings = self.app.services.settings  # type: ignore[attr-defined]
+        settings = self.app.services.settings
         self.query_one("#executor", Select).value = template.executor or settings.executor
-        for key, _, _ in SLURM_FIELDS:
-            value = template.slurm_options.get(key) or getattr(settings, f"slurm_{key}") or ""
-            self.query_one(f"#slurm-{key}", Input).value = str(value)
-        self._fill_fields(kind_for(template.simulator))
+        self.query_one(SlurmFields).fill(template, settings)
+        self.template_shown = template.name
+        self._fill_fields(template.simulator)
 
-    def _fill_fields(self, kind: RunKind) -> None:
-        for section, key, _ in FIELDS:
-            value = self.base.get(section, {}).get(key, "").strip()
-            widget = self.query_one(f"#{field_id(section, key)}")
-            if isinstance(widget, Select):
-                # The template's own value is always offered: a FUSION method the list
-                # lacks must not silently become first_fit.
-                choices = list(kind.allocation_methods)
-                if value and value not in choices:
-                    choices.append(value)
-                widget.set_options([(m, m) for m in choices])
-                if value:
-                    widget.value = value
-            elif isinstance(widget, Input):
-                widget.value = value
+    def _fill_fields(self, simulator: str) -> None:
+        self.fields.fill(self.base, simulator)
         self.validate_fields()
 
     @on(Select.Changed, "#executor")
     def executor_changed(self, event: Select.Changed) -> None:
-        self.query_one("#slurm-fields").display = event.value == "slurm"
+        self.query_one(SlurmFields).display = event.value == "slurm"
 
     @on(Select.Changed, "#template")
     def template_changed(self, event: Select.Changed) -> None:
@@ -228,65 +213,47 @@ class NewRunScreen(Screen[None]):
         if isinstance(event.value, str):
             self._use_template(event.value)
 
-    # -- values and validation ---------------------------------------------------------
+    # -- values and checks -------------------------------------------------------------
 
-    def _kind(self) -> RunKind:
+    def _simulator(self) -> str:
         chosen = self.templates.get(str(self.query_one("#template", Select).value))
-        return kind_for(chosen.simulator if chosen else None)
+        return chosen.simulator if chosen else BUILTIN_SIMULATOR
 
     def _values(self) -> SectionDict:
-        sections = {name: dict(values) for name, values in self.base.items()}
-        for section, key, _ in FIELDS:
-            widget = self.query_one(f"#{field_id(section, key)}")
-            value = widget.value if isinstance(widget, Input | Select) else ""
-            sections.setdefault(section, {})[key] = str(value) if value is not None else ""
-        return sections
+        return self.fields.values(self.base)
 
     @on(Input.Changed)
     @on(Select.Changed)
-    def validate_fields(self) -> bool:
-        """Check each field on its own, then the whole; show errors beside the fields."""
+    def validate_fields(self) -> None:
+        """Check what the form holds (in a worker); errors appear beside the fields."""
         if self.advanced or not self.base:
-            return True
-        sections = self._values()
-        kind = self._kind()
-        ok = True
-        for section, key, _ in FIELDS:
-            label = self.query_one(f"#err-{field_id(section, key)}", Label)
-            try:
-                kind.check_value(section, key, sections[section][key])
-                self._set_error(label, "")
-            except ConfigError as exc:
-                self._set_error(label, str(exc).split(": ", 1)[-1])
-                ok = False
-        name_label = self.query_one("#err-name", Label)
-        name = self.query_one("#name", Input).value
-        bad_name = any(ord(ch) < 32 or ord(ch) == 127 for ch in name) or len(name) > 255
-        self._set_error(name_label, "control characters are not allowed" if bad_name else "")
-        ok = ok and not bad_name
-        if ok:
-            runs_dir = self.app.services.settings.runs_dir  # type: ignore[attr-defined]
-            try:
-                kind.validate(sections, runs_dir / "new")
-                self._show_error("")
-            except ConfigError as exc:
-                ok = False
-                self._place_error(str(exc))
-        return ok
+            return
+        self._checks += 1
+        self.check(self._checks, self._values(), self._simulator(),
+                   self.query_one("#name", Input).value)
+
+    @work(thread=True, exit_on_error=False, group="check")
+    def check(self, number: int, sections: SectionDict, simulator: str, name: str) -> None:
+        result = check_form(sections, simulator, name, self.app.services.settings.runs_dir)
+        self.post_message(self.Checked(number, result))
+
+    def on_new_run_screen_checked(self, message: Checked) -> None:
+        if message.number == self._checks and not self.advanced:
+            self._show_check(message.result)
+
+    def _show_check(self, result: FormCheck) -> None:
+        self.fields.show_errors(result.fields)
+        set_error(self.query_one("#err-name", Label), result.name)
+        if result.fields or result.name:
+            return
+        if result.whole:
+            self._place_error(result.whole)
+        else:
+            self._show_error("")
 
     def _place_error(self, message: str) -> None:
-        match = _WHERE.match(message)
-        if match:
-            target = self.query(f"#err-{field_id(match['section'], match['key'])}")
-            if target:
-                self._set_error(target.first(Label), match["problem"])
-                return
-        self._show_error(message)
-
-    @staticmethod
-    def _set_error(label: Label, message: str) -> None:
-        label.update(Text(message))
-        label.display = bool(message)
+        if not self.fields.place(message):
+            self._show_error(message)
 
     def _show_error(self, message: str) -> None:
         self.query_one("#form-error", Static).update(Text(message, style="bold red"))
@@ -295,10 +262,10 @@ class NewRunScreen(Screen[None]):
 
     def action_toggle_advanced(self) -> None:
         area = self.query_one("#ini", TextArea)
-        fields = self.query_one("#form-fields")
+        fields = self.fields
         if not self.advanced:
-            config = _RunConfig(Template("edit", self.app.services.settings.home, "builtin", ""),  # type: ignore[attr-defined]
-                                self._values())
+            config = RunConfig(Template("edit", self.app.services.settings.home, "builtin", ""),
+                               self._values())
             area.text = config.to_ini()
             self.advanced = True
             fields.display, area.display = False, True
@@ -312,7 +279,7 @@ class NewRunScreen(Screen[None]):
         self.base = sections
         self.advanced = False
         fields.display, area.display = True, False
-        self._fill_fields(self._kind())
+        self._fill_fields(self._simulator())
 
     # -- submit ------------------------------------------------------------------------
 
@@ -321,30 +288,49 @@ class NewRunScreen(Screen[None]):
         if not isinstance(template, str):
             self._show_error("choose a template")
             return
-        if self.advanced:
-            text = self.query_one("#ini", TextArea).text
-        else:
-            if not self.validate_fields():
-                return
-            text = _RunConfig(self.templates[template], self._values()).to_ini()
         executor = str(self.query_one("#executor", Select).value)
-        slurm = {key: self.query_one(f"#slurm-{key}", Input).value for key, _, _ in SLURM_FIELDS} \
-            if executor == "slurm" else {}
+        slurm = self.query_one(SlurmFields).values() if executor == "slurm" else {}
         name = self.query_one("#name", Input).value
-        grid_text = self.query_one("#sweep-grid", Input).value.strip()
-        seeds = self.query_one("#sweep-seeds", Input).value.strip()
-        split = self.query_one("#sweep-split", Checkbox).value
-        if grid_text or seeds or split:
-            self.create_sweep(template, name, text, executor, slurm, (grid_text, seeds, split))
-            return
-        self.create(template, name, text, executor, slurm)
+        sweep = self.query_one(SweepFields).spec()
+        if self.advanced:
+            text, check = self.query_one("#ini", TextArea).text, None
+        else:
+            sections = self._values()
+            text = RunConfig(self.templates[template], sections).to_ini()
+            check = (sections, self._simulator())
+        self._checks += 1
+        self.create(self._checks, Submission(template, name, text, executor, slurm, sweep,
+                                             check))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="create")
-    def create(self, template: str, name: str, text: str, executor: str,
-               slurm: dict[str, str | None]) -> None:
+    def create(self, number: int, request: Submission) -> None:
+        """Check the fields first (as the form shows them), then create the run, or the
+        same sweep as `fusion-tui sweep new` (the form's changes to the template are its
+        overrides)."""
+        services = self.app.services
+        if request.check is not None:
+            sections, simulator = request.check
+            result = check_form(sections, simulator, request.name, services.settings.runs_dir)
+            if not result.ok:
+                self.post_message(self.Checked(number, result))
+                return
+        name = request.name or None
         try:
-            run = self.app.services.manager.create(  # type: ignore[attr-defined]
-                template, name=name or None, config_text=text, executor=executor, slurm=slurm)
+            if request.sweep.wanted:
+                _, base = load_template(request.template, services.settings.template_dirs)
+                edited, _meta = parse_ini(request.text, "config")
+                spec = request.sweep
+                grid = Grid(parse_axes(spec.grid), parse_seeds(spec.seeds) if spec.seeds
+                            else (), spec.split_loads)
+                detail = services.sweeps.create(request.template, grid, name=name,
+                                                overrides=overrides_between(base, edited),
+                                                executor=request.executor,
+                                                slurm=request.slurm)
+                self.post_message(self.SweepCreated(detail.sweep.id, len(detail.runs)))
+                return
+            run = services.manager.create(request.template, name=name,
+                                          config_text=request.text,
+                                          executor=request.executor, slurm=request.slurm)
         except ConfigError as exc:
             self.post_message(self.Created(None, str(exc)))
             return
@@ -353,33 +339,10 @@ class NewRunScreen(Screen[None]):
             return
         self.post_message(self.Created(run))
 
-    @work(thread=True, exit_on_error=False, exclusive=True, group="create")
-    def create_sweep(self, template: str, name: str, text: str, executor: str,
-                     slurm: dict[str, str | None], grid_spec: tuple[str, str, bool]) -> None:
-        """The same sweep as `fusion-tui sweep new`: the form's changes to the template
-        are its overrides."""
-        grid_text, seeds, split = grid_spec
-        services = self.app.services  # type: ignore[attr-defined]
-        try:
-            _, base = load_template(template, services.settings.template_dirs)
-            edited, _meta = parse_ini(text, "config")
-            grid = Grid(parse_axes(grid_text), parse_seeds(seeds) if seeds else (), split)
-            detail = services.sweeps.create(template, grid, name=name or None,
-                                            overrides=overrides_between(base, edited),
-                                            executor=executor, slurm=slurm)
-        except ConfigError as exc:
-            self.post_message(self.Created(None, str(exc)))
-            return
-        except OSError as exc:
-            self.post_message(self.Created(None, describe(exc)))
-            return
-        self.post_message(self.SweepCreated(detail.sweep.id, len(detail.runs)))
-
     def on_new_run_screen_sweep_created(self, message: SweepCreated) -> None:
-        self.app.say(f"Sweep {message.sweep_id}: {message.runs} runs",  # type: ignore[attr-defined]
-                     title="New sweep")
+        self.app.say(f"Sweep {message.sweep_id}: {message.runs} runs", title="New sweep")
         self.app.pop_screen()
-        self.app.open_sweep(message.sweep_id)  # type: ignore[attr-defined]
+        self.app.post_message(navigation.OpenSweep(message.sweep_id))
 
     def on_new_run_screen_created(self, message: Created) -> None:
         if message.run is None:
@@ -391,7 +354,7 @@ class NewRunScreen(Screen[None]):
         run = message.run
         state = "started" if run.status == "RUNNING" else \
             f"submitted as Slurm job {run.slurm.job_id}" if run.slurm else "queued"
-        self.app.say(f"Run {run.id} {state}", title="New run")  # type: ignore[attr-defined]
+        self.app.say(f"Run {run.id} {state}", title="New run")
         if run.simulator == FUSION_SIMULATOR:
-            self.app.check_fusion_setup(run.run_dir, run.template)  # type: ignore[attr-defined]
+            check_fusion_setup(self.app, run.run_dir, run.template)
         self.app.pop_screen()

@@ -8,8 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -22,8 +21,14 @@ from fusion_tui.base.rundir import RunPaths
 from fusion_tui.store.first_page import ListedRun, read_first_page
 from fusion_tui.store.query import SORTABLE_COLUMNS, RunQuery
 from fusion_tui.store.status import RunStatus
+from fusion_tui.tui import navigation
+from fusion_tui.tui.actions import change_queue
+from fusion_tui.tui.confirmations import confirm_cancel, confirm_delete
+from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
-from fusion_tui.tui.widgets.runs_table import PAGE, RowData, RunsTable
+from fusion_tui.tui.widgets.runs.rows import row_of
+from fusion_tui.tui.widgets.runs.status_line import RunsStatusLine
+from fusion_tui.tui.widgets.runs.table import PAGE, RunsTable
 
 if TYPE_CHECKING:
     from fusion_tui.runs.tail import RunSnapshot
@@ -75,6 +80,8 @@ class RunsScreen(Screen[None]):
         Binding("escape", "clear_filters", "Clear filters", show=False, id="runs.clear_filters"),
     ]
 
+    app = getters.app(SessionApp)
+
     class PageLoaded(Message):
         def __init__(self, runs: list[Run] | list[ListedRun], total: int, offset: int,
                      any_runs: bool, queue: Queue | None = None) -> None:
@@ -101,12 +108,13 @@ class RunsScreen(Screen[None]):
         self._watchers: dict[str, Worker[None]] = {}
         self._paths: dict[str, Path] = {}
         self.queue: Queue | None = None
+        self.tailed: set[str] = set()  # running rows whose folders have been read
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="filter by id, name or template (enter: keep, escape: clear)",
                     id="filter")
-        yield Static(id="runs-status")
+        yield RunsStatusLine(id="runs-status")
         yield RunsTable(id="runs")
         yield Static(EMPTY_TEXT, id="empty")
         yield KeyBar()
@@ -116,10 +124,10 @@ class RunsScreen(Screen[None]):
         return self.query_one(RunsTable)
 
     def on_mount(self) -> None:
-        self.table.now = self.app.now  # type: ignore[attr-defined]
+        self.table.now = self.app.now
         self.query_one("#filter").display = False
         self.query_one("#empty").display = False
-        if self.app.connected:  # type: ignore[attr-defined]
+        if self.app.connected:
             self._start_loading()
         else:
             self.watch(self.app, "connected", self._on_connected, init=False)
@@ -127,7 +135,7 @@ class RunsScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Every key here needs the store: shown but inactive until it is open."""
-        return True if self.app.connected else None  # type: ignore[attr-defined]
+        return True if self.app.connected else None
 
     def _on_connected(self, connected: bool) -> None:
         if connected:
@@ -139,7 +147,7 @@ class RunsScreen(Screen[None]):
         self.set_interval(REFRESH_SECONDS, self.load_page)
 
     def on_screen_resume(self) -> None:
-        if self.app.connected:  # type: ignore[attr-defined]
+        if self.app.connected:
             self.load_page()
 
     def on_unmount(self) -> None:
@@ -155,50 +163,40 @@ class RunsScreen(Screen[None]):
         is on screen, and a thread would wait behind compose for the GIL. The store opens
         only after the rows are painted, so SQLAlchemy's import does not delay them.
         """
-        url = self.app.settings.database_url  # type: ignore[attr-defined]
+        url = self.app.settings.database_url
         page = read_first_page(url, FIRST_ROWS, self.me)
         if page is None:
-            self.app.open_services()  # type: ignore[attr-defined]
+            self.app.open_services()
             return
         self.post_message(self.PageLoaded(page.runs, page.total, 0, page.total > 0))
         # Normally the painted rows open the store; an empty store shows no rows, and
         # the fallback makes sure the store opens even if the table is never drawn.
         delay = OPEN_AFTER_PAINT if not page.total else OPEN_FALLBACK
-        self.set_timer(delay, self.app.open_services)  # type: ignore[attr-defined]
+        self.set_timer(delay, self.app.open_services)
 
     def on_runs_table_painted(self) -> None:
         # Textual draws the first frame twice (once more after the terminal's size
         # arrives); wait for that before loading SQLAlchemy competes for the GIL.
-        self.set_timer(OPEN_AFTER_PAINT, self.app.open_services)  # type: ignore[attr-defined]
+        self.set_timer(OPEN_AFTER_PAINT, self.app.open_services)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="load")
     def load_page(self) -> None:
-        store = self.app.services.store  # type: ignore[attr-defined]
+        store = self.app.services.store
         total = store.count_runs(self.query_spec)
         offset = max(0, min(self.page_offset, total - PAGE)) if total > PAGE else 0
         runs = store.list_runs(self.query_spec, limit=PAGE, offset=offset)
         any_runs = bool(total) or store.count_runs() > 0
         self.post_message(self.PageLoaded(runs, total, offset, any_runs, store.queue()))
 
-    def _row(self, run: Run | ListedRun) -> RowData:
-        now = self.app.now()  # type: ignore[attr-defined]
-        limit = self.app.settings.stall_seconds  # type: ignore[attr-defined]
-        last = run.last_progress_at or run.started_at
-        stalled = run.status == RunStatus.RUNNING and last is not None and \
-            (now - last).total_seconds() > limit
-        return RowData(run.id, run.status, run.name, run.template, run.fraction_done,
-                       run.current_erlang, run.started_at, run.completed_at, stalled,
-                       where=_where(run),
-                       owner=run.owner if self.query_spec.owner is None else None)
-
     def on_runs_screen_page_loaded(self, message: PageLoaded) -> None:
         table = self.table
         self.page_offset = message.offset
         self.queue = message.queue or self.queue
         live = {r.id: r for r in message.runs}
+        now, stall = self.app.now(), self.app.settings.stall_seconds
         rows = []
         for run in message.runs:
-            row = self._row(run)
+            row = row_of(run, now, stall, with_owner=self.query_spec.owner is None)
             old = table.rows_data.get(run.id)
             if old is not None and run.status == RunStatus.RUNNING and old.fraction is not None \
                     and (row.fraction or 0) < old.fraction:
@@ -214,26 +212,7 @@ class RunsScreen(Screen[None]):
         self._sync_watchers({rid: r for rid, r in live.items() if r.status == RunStatus.RUNNING})
 
     def _update_status_line(self) -> None:
-        table, q = self.table, self.query_spec
-        parts = [f"runs {table.window_offset + 1 if table.total else 0}-"
-                 f"{table.window_offset + table.row_count} of {table.total:,}"]
-        parts.append("mine" if q.owner is not None else "everyone's")
-        if q.statuses:
-            parts.append("status: " + ",".join(sorted(s.value for s in q.statuses)))
-        if q.text:
-            parts.append("text: ")
-        parts.append(f"sort: {q.order_by.replace('_at', '')} {'↓' if q.descending else '↑'}")
-        if table.selected:
-            parts.append(f"{len(table.selected)} selected")
-        if self.queue is not None:
-            parts.append("queue PAUSED (p resumes)" if self.queue.paused
-                         else f"queue: {self.queue.max_concurrent} at once")
-        line = Text("   ".join(parts))
-        if q.text:
-            line = Text("   ".join(parts[: 3 if q.statuses else 2]) + "   text: ")
-            line.append(q.text, style="bold")
-            line.append("   " + "   ".join(parts[(4 if q.statuses else 3):]))
-        self.query_one("#runs-status", Static).update(line)
+        self.query_one(RunsStatusLine).show(self.table, self.query_spec, self.queue)
 
     # -- live progress of running rows -------------------------------------------------
 
@@ -241,6 +220,7 @@ class RunsScreen(Screen[None]):
         for run_id in list(self._watchers):
             if run_id not in running:
                 self._watchers.pop(run_id).cancel()
+                self.tailed.discard(run_id)
         for run_id, run in running.items():
             if run_id not in self._watchers:
                 paths = RunPaths(Path(run.run_dir))
@@ -259,13 +239,14 @@ class RunsScreen(Screen[None]):
             await asyncio.sleep(TAIL_SECONDS)
 
     def on_runs_screen_progress_changed(self, message: ProgressChanged) -> None:
+        self.tailed.add(message.run_id)
         self.table.apply_snapshot(message.run_id, message.snapshot)
 
     # -- paging, filtering, sorting ----------------------------------------------------
 
     @on(RunsTable.WindowRequest)
     def move_window(self, message: RunsTable.WindowRequest) -> None:
-        if not self.app.connected:  # type: ignore[attr-defined]
+        if not self.app.connected:
             return  # the full window arrives when the store opens
         step = PAGE // 2
         self.page_offset = max(0, self.page_offset + message.direction * step)
@@ -321,7 +302,7 @@ class RunsScreen(Screen[None]):
         self.load_page()
 
     def on_runs_table_header_selected(self, event: RunsTable.HeaderSelected) -> None:
-        if not self.app.connected:  # type: ignore[attr-defined]
+        if not self.app.connected:
             return  # clicks, like keys, wait for the store
         key = event.column
         column = {"started": "started_at", "name": "name", "status": "status",
@@ -348,60 +329,52 @@ class RunsScreen(Screen[None]):
         """The comparison of the runs marked with space (or of the one under the cursor)."""
         targets = self._targets()
         if targets:
-            self.app.open_comparison(run_ids=targets)  # type: ignore[attr-defined]
+            self.app.post_message(navigation.OpenComparison(run_ids=targets))
 
     def action_open_sweeps(self) -> None:
-        self.app.open_sweeps()  # type: ignore[attr-defined]
+        self.app.post_message(navigation.OpenSweeps())
 
     def action_open_detail(self) -> None:
         if (run_id := self.table.current_id) is not None:
-            self.app.open_detail(run_id)  # type: ignore[attr-defined]
+            self.app.post_message(navigation.OpenDetail(run_id))
 
     def on_runs_table_row_selected(self) -> None:
-        if self.app.connected:  # type: ignore[attr-defined]
+        if self.app.connected:
             self.action_open_detail()
 
     def action_open_log(self) -> None:
         if (run_id := self.table.current_id) is not None:
-            self.app.open_log(run_id)  # type: ignore[attr-defined]
+            self.app.post_message(navigation.OpenLog(run_id))
 
     def action_open_artifacts(self) -> None:
         if (run_id := self.table.current_id) is not None:
-            self.app.open_artifacts(run_id)  # type: ignore[attr-defined]
+            self.app.post_message(navigation.OpenArtifacts(run_id))
 
     def action_new_run(self) -> None:
-        self.app.open_new_run()  # type: ignore[attr-defined]
+        self.app.post_message(navigation.OpenNewRun())
 
     def action_clone_run(self) -> None:
         if (run_id := self.table.current_id) is not None:
-            self.app.open_new_run(clone_of=run_id)  # type: ignore[attr-defined]
+            self.app.post_message(navigation.OpenNewRun(clone_of=run_id))
 
     def action_cancel_runs(self) -> None:
         targets = self._targets()
         if targets:
-            self.app.confirm_cancel(targets, self._after_change)  # type: ignore[attr-defined]
+            confirm_cancel(self.app, targets, self._after_change)
 
     def action_delete_runs(self) -> None:
         targets = self._targets()
         if targets:
-            self.app.confirm_delete(targets, self._after_change)  # type: ignore[attr-defined]
+            confirm_delete(self.app, targets, self._after_change)
 
     def action_toggle_queue(self) -> None:
         paused = self.queue is not None and self.queue.paused
-        self.app.change_queue(paused=not paused, done=self.load_page)  # type: ignore[attr-defined]
+        change_queue(self.app, paused=not paused, done=self.load_page)
 
     def action_parallel(self, delta: int) -> None:
-        self.app.change_queue(delta=delta, done=self.load_page)  # type: ignore[attr-defined]
+        change_queue(self.app, delta=delta, done=self.load_page)
 
     def _after_change(self) -> None:
         self.table.selected.clear()
         self.load_page()
 
-
-def _where(run: Run | ListedRun) -> str:
-    """`local`, or `slurm:<node>` once a Slurm run has a node."""
-    if isinstance(run, ListedRun):
-        node = run.node
-    else:
-        node = run.slurm.node if run.slurm is not None else None
-    return f"{run.executor}:{node}" if node and run.executor != "local" else run.executor

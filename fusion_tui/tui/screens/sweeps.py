@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -14,9 +13,13 @@ from textual.widgets import DataTable, Header, Static
 
 from fusion_tui.store.models import Sweep
 from fusion_tui.sweeps.progress import SweepProgress, sweep_progress
-from fusion_tui.tui.format import STATUS_STYLE, STATUS_SYMBOL, duration, progress_bar, safe
+from fusion_tui.tui import navigation
+from fusion_tui.tui.confirmations import confirm_sweep
+from fusion_tui.tui.format import duration, progress_bar, safe
 from fusion_tui.tui.format import timestamp as time_text
+from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
+from fusion_tui.tui.widgets.sweeps.counts import counts_text
 
 RELOAD_SECONDS = 1.0
 EMPTY = ("No sweeps yet.\n\nFrom a shell: fusion-tui sweep new -t minimal "
@@ -30,18 +33,6 @@ class SweepLine:
     progress: SweepProgress
 
 
-def counts_text(counts: dict[str, int]) -> Text:
-    """`✔ 10  ▶ 2  … 4`: symbol and count per status, in the status's colour."""
-    text = Text()
-    for status in STATUS_SYMBOL:
-        if counts.get(status):
-            if text:
-                text.append("  ")
-            text.append(f"{STATUS_SYMBOL[status]} {counts[status]}",
-                        style=STATUS_STYLE.get(status, ""))
-    return text
-
-
 class SweepsScreen(Screen[None]):
     AUTO_FOCUS = "#sweeps"
     BINDINGS = [
@@ -52,6 +43,8 @@ class SweepsScreen(Screen[None]):
         Binding("t", "retry_sweep", "Retry failed", id="sweeps.retry"),
         Binding("d", "delete_sweep", "Delete", id="sweeps.delete"),
     ]
+
+    app = getters.app(SessionApp)
 
     class Loaded(Message):
         def __init__(self, lines: list[SweepLine]) -> None:
@@ -78,8 +71,8 @@ class SweepsScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="reload")
     def reload(self) -> None:
-        sweeps = self.app.services.sweeps  # type: ignore[attr-defined]
-        now = self.app.now()  # type: ignore[attr-defined]
+        sweeps = self.app.services.sweeps
+        now = self.app.now()
         lines = []
         for row in sweeps.listing():
             runs = sweeps.store.runs(row.sweep.id)
@@ -118,20 +111,20 @@ class SweepsScreen(Screen[None]):
 
     def action_open_sweep(self) -> None:
         if (sweep_id := self.current_id) is not None:
-            self.app.open_sweep(sweep_id)  # type: ignore[attr-defined]
+            self.app.post_message(navigation.OpenSweep(sweep_id))
 
     def action_compare(self) -> None:
         if (sweep_id := self.current_id) is not None:
-            self.app.open_comparison(sweep_id=sweep_id)  # type: ignore[attr-defined]
+            self.app.post_message(navigation.OpenComparison(sweep_id=sweep_id))
 
     def action_cancel_sweep(self) -> None:
         if (sweep_id := self.current_id) is not None:
-            self.app.confirm_sweep("cancel", sweep_id, self.reload)  # type: ignore[attr-defined]
+            confirm_sweep(self.app, "cancel", sweep_id, self.reload)
 
     def action_retry_sweep(self) -> None:
         if (sweep_id := self.current_id) is not None:
-            self.app.confirm_sweep("retry", sweep_id, self.reload)  # type: ignore[attr-defined]
+            confirm_sweep(self.app, "retry", sweep_id, self.reload)
 
     def action_delete_sweep(self) -> None:
         if (sweep_id := self.current_id) is not None:
-            self.app.confirm_sweep("delete", sweep_id, self.reload)  # type: ignore[attr-defined]
+            confirm_sweep(self.app, "delete", sweep_id, self.reload)

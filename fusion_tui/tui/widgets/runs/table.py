@@ -10,6 +10,7 @@ cheap (Textual's DataTable spends most of a first frame rendering cells one by o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -117,7 +118,7 @@ class RunsTable(ScrollView, can_focus=True):
         self.selected: set[str] = set()
         self.window_offset = 0
         self.total = 0
-        self.now = datetime.now
+        self.now: Callable[[], datetime] = datetime.now
         self.name_width = WIDTHS["name"]
         self._painted = False
         # run id -> (drawn under the cursor, striped, the line): redrawn when any differs

@@ -1,0 +1,1 @@
+"""A run's output files: how one is previewed."""

@@ -1,0 +1,1 @@
+"""The comparison, by part: status line, overlay chart, numbers and differing parameters."""

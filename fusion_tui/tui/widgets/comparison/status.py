@@ -1,0 +1,23 @@
+"""The comparison's status line: what is compared, the metric, the grouping, how many
+groups and runs, and any warning (a run without results, a group of one)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from fusion_tui.comparison.compare import Comparison
+from fusion_tui.tui.format import safe
+
+
+class ComparisonStatus(Static):
+    def show(self, title: str, comparison: Comparison, runs: int) -> None:
+        by = ", ".join(k.partition(".")[2] or k for k in comparison.keys) or "one group"
+        status = safe(title, 60)
+        status.append(f"   {comparison.metric}   by {by}   {len(comparison.groups)} group(s), "
+                      f"{runs} run(s)")
+        for warning in comparison.warnings:
+            status.append("\n")
+            status.append_text(Text("warning: ", style="bold yellow"))
+            status.append_text(safe(warning, 200))
+        self.update(status)

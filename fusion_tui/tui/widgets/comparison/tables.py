@@ -1,0 +1,71 @@
+"""The comparison's tables: the numbers (mean and 95% interval per group and load, and
+Welch's test between two groups) and the parameters that differ between groups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from fusion_tui.comparison.compare import Comparison
+from fusion_tui.tui.format import safe
+
+Cell = Text | str
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+class _ComparisonTable(DataTable[Cell]):
+    """A striped row table refilled only when what it shows changes: a live reload that
+    finds the same numbers must not reset the reader's place (or flicker)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, zebra_stripes=True, cursor_type="row")
+        self._shown: list[list[str]] | None = None
+
+    def _show_rows(self, columns: Sequence[Cell], rows: Sequence[Sequence[Cell]]) -> None:
+        shown = [[str(c) for c in columns], *([str(c) for c in row] for row in rows)]
+        if self._shown == shown:
+            return
+        self._shown = shown
+        self.clear(columns=True)
+        self.add_columns(*columns)
+        self.add_rows(rows)
+        # A table sized by its rows (height: auto) does not always ask for a new layout.
+        self.call_after_refresh(self.refresh, layout=True)
+
+
+class NumbersTable(_ComparisonTable):
+    """Mean and 95% interval per group and load; Welch's test when there are two groups."""
+
+    def show(self, comparison: Comparison) -> None:
+        rows: list[tuple[Cell, ...]] = []
+        for group in comparison.groups:
+            for point in group.points:
+                s = point.summary
+                interval = "-" if s.low is None else f"[{_number(s.low)}, {_number(s.high)}]"
+                rows.append((safe(group.label, 50), f"{point.erlang:g}", _number(s.mean),
+                             interval, f"{s.n}" + (" iter" if point.basis == "iterations"
+                                                   else "")))
+        if len(comparison.groups) == 2:
+            for test in comparison.tests:
+                rows.append((Text("G1 - G2", style="bold"), f"{test.erlang:g}",
+                             _number(test.difference),
+                             f"p = {_number(test.p_value)} (Welch)", test.basis))
+        self._show_rows(["group", "Erlang", "mean", "95% interval", "n"], rows)
+
+
+class ParamsTable(_ComparisonTable):
+    """One row per group, one column per parameter that differs between groups; hidden
+    when none differs."""
+
+    def show(self, comparison: Comparison) -> None:
+        columns: list[Cell] = ["group", *(safe(k, 40) for k, _ in comparison.differing)]
+        rows = [(safe(group.label, 40), *(safe(values[i], 24)
+                                          for _, values in comparison.differing))
+                for i, group in enumerate(comparison.groups)]
+        self._show_rows(columns, rows)
+        self.display = bool(comparison.differing)

@@ -1,0 +1,1 @@
+"""The log screen: its viewer for logs of any size."""

@@ -1,0 +1,1 @@
+"""The new-run form, by part: template, Slurm request, configuration fields, sweep."""

@@ -1,0 +1,55 @@
+"""The form's check of what it holds, by the rules that creating the run applies: each
+field on its own, the name, then the whole configuration (which reads files: the
+topology, so it runs in a worker, never on a keystroke's thread)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.config.templates import SectionDict
+from fusion_tui.kinds.registry import kind_for
+from fusion_tui.runs.naming import check_name
+from fusion_tui.tui.widgets.new_run.config_fields import FIELDS
+
+
+@dataclass(frozen=True)
+class FormCheck:
+    """Problems found: per field, with the name, with the whole configuration."""
+
+    fields: dict[tuple[str, str], str] = field(default_factory=dict)
+    name: str = ""
+    whole: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not (self.fields or self.name or self.whole)
+
+
+def _problem(exc: ConfigError) -> str:
+    return str(exc).split(": ", 1)[-1]
+
+
+def check_form(sections: SectionDict, simulator: str, name: str, runs_dir: Path) -> FormCheck:
+    """Field by field first; the whole configuration only once every field and the name
+    are right (its first problem is then the one to show)."""
+    kind = kind_for(simulator)
+    fields: dict[tuple[str, str], str] = {}
+    for section, key, _ in FIELDS:
+        try:
+            kind.check_value(section, key, sections[section][key])
+        except ConfigError as exc:
+            fields[(section, key)] = _problem(exc)
+    try:
+        check_name(name)
+        bad_name = ""
+    except ConfigError as exc:
+        bad_name = _problem(exc)
+    if fields or bad_name:
+        return FormCheck(fields, bad_name)
+    try:
+        kind.validate(sections, runs_dir / "new")
+    except ConfigError as exc:
+        return FormCheck(whole=str(exc))
+    return FormCheck()

@@ -1,0 +1,1 @@
+"""The run list: its table of runs."""

@@ -1,0 +1,31 @@
+"""A stored run (or a row of the first page) as a row of the run list: stalled by the
+domain's rule, where it runs, whose it is when everyone's runs are listed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from fusion_tui.runs.stall import is_stalled, silence
+from fusion_tui.store.first_page import ListedRun
+from fusion_tui.tui.widgets.runs.table import RowData
+
+if TYPE_CHECKING:
+    from fusion_tui.store.models import Run
+
+
+def row_of(run: Run | ListedRun, now: datetime, stall_seconds: float, *,
+           with_owner: bool) -> RowData:
+    return RowData(run.id, run.status, run.name, run.template, run.fraction_done,
+                   run.current_erlang, run.started_at, run.completed_at,
+                   is_stalled(run, silence(run, now), stall_seconds), where=where(run),
+                   owner=run.owner if with_owner else None)
+
+
+def where(run: Run | ListedRun) -> str:
+    """`local`, or `slurm:<node>` once a Slurm run has a node."""
+    if isinstance(run, ListedRun):
+        node = run.node
+    else:
+        node = run.slurm.node if run.slurm is not None else None
+    return f"{run.executor}:{node}" if node and run.executor != "local" else run.executor

@@ -1,0 +1,38 @@
+"""The line above the run list: which runs of how many, whose, the filters and sort in
+force, the selection, and the state of the user's queue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widgets import Static
+
+from fusion_tui.store.query import RunQuery
+from fusion_tui.tui.widgets.runs.table import RunsTable
+
+if TYPE_CHECKING:
+    from fusion_tui.store.runs_repo import Queue
+
+
+class RunsStatusLine(Static):
+    def show(self, table: RunsTable, q: RunQuery, queue: Queue | None) -> None:
+        parts = [f"runs {table.window_offset + 1 if table.total else 0}-"
+                 f"{table.window_offset + table.row_count} of {table.total:,}"]
+        parts.append("mine" if q.owner is not None else "everyone's")
+        if q.statuses:
+            parts.append("status: " + ",".join(sorted(s.value for s in q.statuses)))
+        if q.text:
+            parts.append("text: ")
+        parts.append(f"sort: {q.order_by.replace('_at', '')} {'↓' if q.descending else '↑'}")
+        if table.selected:
+            parts.append(f"{len(table.selected)} selected")
+        if queue is not None:
+            parts.append("queue PAUSED (p resumes)" if queue.paused
+                         else f"queue: {queue.max_concurrent} at once")
+        line = Text("   ".join(parts))
+        if q.text:
+            line = Text("   ".join(parts[: 3 if q.statuses else 2]) + "   text: ")
+            line.append(q.text, style="bold")
+            line.append("   " + "   ".join(parts[(4 if q.statuses else 3):]))
+        self.update(line)

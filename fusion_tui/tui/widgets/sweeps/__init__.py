@@ -1,0 +1,1 @@
+"""Sweeps: status counts and grid cells as text."""
