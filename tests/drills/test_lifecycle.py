@@ -180,8 +180,10 @@ _APP = textwrap.dedent("""
     import sys, time
     from fusion_tui.services import open_services
     from fusion_tui.base.settings import Settings
-    svc = open_services(Settings.load())
-    first = svc.manager.create("fake", overrides=["fake.sleep=0.4"])
+    settings = Settings.load()
+    svc = open_services(settings)
+    first = svc.manager.create("fake", overrides=[
+        "fake.sleep=0.4", "fake.behaviour=hold", f"fake.go={settings.home / 'go'}"])
     second = svc.manager.create("fake")
     print(first.id, second.id, flush=True)
     time.sleep(600)
@@ -213,6 +215,7 @@ def test_runs_survive_the_app_and_the_queue_moves_on(settings: Settings, how: st
             os.killpg(app.pid, signal.SIGHUP)
         app.wait(timeout=10)
         assert svc.store.get(first).status == RunStatus.RUNNING  # type: ignore[union-attr]
+        (settings.home / "go").write_text("")  # the first run may end only now
         done = poll_until(lambda: svc.manager.get(first), lambda r: r.status != "RUNNING",
                           timeout=30)
         assert (done.status, done.exit_code) == (RunStatus.COMPLETED, 0)
