@@ -135,7 +135,7 @@ def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
 def cmd_new(args: argparse.Namespace, svc: Services) -> int:
     slurm = {key: getattr(args, key) for key in SLURM_FLAGS}
     run = svc.manager.create(args.template, name=args.name, overrides=args.set or [],
-                             executor=args.executor, slurm=slurm)
+                             executor=args.executor, executor_options=slurm)
     if args.wait:
         run = svc.manager.wait(run.id)
     emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")

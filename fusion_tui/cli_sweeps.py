@@ -206,7 +206,7 @@ def _sweep_new(args: argparse.Namespace, svc: Services) -> int:
                 parse_seeds(args.seeds) if args.seeds is not None else (), args.split_loads)
     slurm = {key: getattr(args, key) for key in SLURM_FLAGS}
     detail = svc.sweeps.create(args.template, grid, name=args.name, overrides=args.set or [],
-                               executor=args.executor, slurm=slurm,
+                               executor=args.executor, executor_options=slurm,
                                array_limit=args.array_limit)
     progress = sweep_progress(detail.runs)
     first = detail.runs[0]

@@ -27,7 +27,6 @@ from fusion_tui.base import procs
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.base.settings import Settings
-from fusion_tui.executors.slurm.commands import SlurmClient
 from fusion_tui.runs.manager import RunManager
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.models import Run
@@ -111,7 +110,7 @@ def test_the_watcher_finds_the_job_by_name_and_tracks_it(
     settings, svc = settings_svc
     m = svc.manager
     run, job = killed_new(settings, tmp_path, svc)
-    m.watcher.cycle(force=True)  # a young run may still be getting sbatch's answer
+    m.watch(force=True)  # a young run may still be getting sbatch's answer
     assert m.get(run.id).slurm.job_id is None  # type: ignore[union-attr]
     seen = watch_until(m, run.id, lambda r: r.slurm is not None and r.slurm.job_id,
                        timeout=60)
@@ -169,7 +168,7 @@ def test_a_run_slurm_never_got_is_settled_after_a_while(
                    PATH=shim_path(tmp_path, submit=False))
     assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr)
     (run,) = svc.store.list_runs()
-    m.watcher.cycle(force=True)
+    m.watch(force=True)
     assert m.get(run.id).status == RunStatus.PENDING  # its submitter may still be at it
     with svc.store.session(write=True) as s:  # as if it had been made 10 minutes ago
         s.execute(update(Run).where(Run.id == run.id)
@@ -213,9 +212,9 @@ def test_a_job_sbatch_took_without_answering_in_time_is_cancelled(
         f'{real} "$@" > {tmp_path / "answer"}; exec sleep 30\n')
     (shim / "sbatch").chmod(0o755)
     env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}"}
-    m = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env, timeout=5))
+    m = RunManager(settings, svc.store, command_env=env, command_timeout=5)
     with pytest.raises(ConfigError) as refused:
-        m.create("fake", slurm={"extra_args": "--hold"})
+        m.create("fake", executor_options={"extra_args": "--hold"})
     job = (tmp_path / "answer").read_text().strip().split(";")[0]
     eventually(lambda: job not in queued_named("ft-"), timeout=60)
     eventually(lambda: accounted_state(job) == "CANCELLED", timeout=60)
@@ -244,7 +243,7 @@ def test_a_cancel_that_cannot_look_the_job_up_is_finished_by_the_watcher(
     run, job = killed_new(settings, tmp_path, svc)
     env = failing(tmp_path / "down", "squeue",
                   "squeue: error: Unable to contact slurm controller (connect failure)")
-    asked = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env)).cancel(run.id)
+    asked = RunManager(settings, svc.store, command_env=env).cancel(run.id)
     assert asked.status == RunStatus.PENDING
     assert job in queued_named("ft-")
     details = [e.detail or "" for e in svc.store.events(run.id)]
@@ -279,7 +278,7 @@ def test_an_id_the_folder_gives_is_not_looked_up_again(
                   .values(created_at=run.created_at - timedelta(minutes=10)))
     env = failing(tmp_path / "off", "sacct",
                   "sacct: error: Slurm accounting storage is disabled")
-    m = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env))
+    m = RunManager(settings, svc.store, command_env=env)
     done = watch_until(m, run.id, finished, timeout=90)
     assert done.slurm is not None and done.slurm.job_id == job
     assert done.status == RunStatus.FAILED

@@ -22,7 +22,7 @@ from typing import IO, Any
 from fusion_tui.base import procs
 from fusion_tui.base.rundir import ACTIVE_DIR, RunPaths, read_json, write_json_atomic
 from fusion_tui.base.settings import Settings
-from fusion_tui.executors.local import adopt_if_orphaned
+from fusion_tui.executors.spawn import adopt_if_orphaned
 from fusion_tui.kinds.fusion.mirror import ResultMirror
 from fusion_tui.kinds.fusion.tracker import ProgressTracker
 from fusion_tui.runs.attempts import SlurmJobInfo

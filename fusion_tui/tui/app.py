@@ -177,7 +177,7 @@ class FusionApp(App[None]):
     @work(thread=True, exit_on_error=False, group="slurm")
     def _watch_slurm(self) -> None:
         try:
-            self.services.manager.watch_slurm()
+            self.services.manager.watch()
             problem = self.services.manager.last_watch.problem
             if problem and problem != self._slurm_problem:
                 self.call_from_thread(self.say, problem, title="Slurm", severity="warning")

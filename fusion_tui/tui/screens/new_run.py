@@ -344,7 +344,8 @@ class NewRunScreen(Screen[None]):
                slurm: dict[str, str | None]) -> None:
         try:
             run = self.app.services.manager.create(  # type: ignore[attr-defined]
-                template, name=name or None, config_text=text, executor=executor, slurm=slurm)
+                template, name=name or None, config_text=text, executor=executor,
+                executor_options=slurm)
         except ConfigError as exc:
             self.post_message(self.Created(None, str(exc)))
             return
@@ -366,7 +367,7 @@ class NewRunScreen(Screen[None]):
             grid = Grid(parse_axes(grid_text), parse_seeds(seeds) if seeds else (), split)
             detail = services.sweeps.create(template, grid, name=name or None,
                                             overrides=overrides_between(base, edited),
-                                            executor=executor, slurm=slurm)
+                                            executor=executor, executor_options=slurm)
         except ConfigError as exc:
             self.post_message(self.Created(None, str(exc)))
             return

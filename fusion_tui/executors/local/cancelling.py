@@ -6,7 +6,7 @@ does not answer would leave the simulator running for as long as that lasts; the
 canceller stops the run's processes itself with the supervisor's escalation (SIGTERM,
 the grace period, SIGKILL, each process verified: `procs.stop_run`, which the supervisor
 uses for what a simulator leaves behind) and reads the exit status the waiter records.
-It touches no store: the run manager records what happened.
+It touches no store: the local executor records what happened.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from fusion_tui.base import procs
 from fusion_tui.base.rundir import RunPaths, read_json
-from fusion_tui.runs.evidence import recorded_exit
+from fusion_tui.executors.executor import Evidence
 
 # How long a cancel waits for a supervisor that is not stopped to take the cancel on; it
 # wakes on the signal, so an answer takes milliseconds on a machine that is not starved.
@@ -43,14 +43,14 @@ def unanswered(paths: RunPaths, supervisor: tuple[int, float], within: float) ->
 
 
 def stop_unanswered(run_id: str, paths: RunPaths, grace: float,
-                    send: Callable[[int], int]) -> int | None:
+                    send: Callable[[int], int], evidence: Evidence) -> int | None:
     """Stop the run's processes (see `procs.stop_run`; `send` signals and records) and
     return the simulator's exit status once its waiter has recorded it (None when it does
     not within a moment: the waiter is gone or stopped too)."""
     procs.stop_run(run_id, grace, send)
     deadline = time.monotonic() + EXIT_RECORD_SECONDS
     while True:
-        recorded = recorded_exit(paths)
+        recorded = evidence.exit_status(paths)
         if recorded is not None or time.monotonic() >= deadline:
             return recorded[0] if recorded is not None else None
         time.sleep(0.02)
