@@ -179,6 +179,8 @@ class Executor(ABC):
     options: ClassVar[tuple[Option, ...]] = ()
     # Whether its runs reach the store only through `watch` (nothing of theirs reports).
     polled: ClassVar[bool]
+    # What one submission of many runs is called on it (a sweep's), when it has one.
+    batch: ClassVar[str | None] = None
 
     @classmethod
     def describe(cls) -> Description:

@@ -57,6 +57,10 @@ class RunManager:
         """What the last watch cycle did (for the app's status line)."""
         return self._reconciler.last_watch
 
+    @property
+    def executors(self) -> Mapping[str, Executor]:
+        return self.ctx.executors
+
     def executor(self, name: str) -> Executor:
         return self.ctx.executor(name)
 

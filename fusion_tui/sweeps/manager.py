@@ -23,7 +23,6 @@ from fusion_tui.base.faults import FaultError
 from fusion_tui.base.ids import is_run_id, new_run_id
 from fusion_tui.base.settings import FUSION_SIMULATOR
 from fusion_tui.config.overrides import parse_overrides
-from fusion_tui.executors.executor import QueuedExecutor
 from fusion_tui.runs.creating import PlannedRun, check_name
 from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
 from fusion_tui.runs.manager import RunManager
@@ -189,9 +188,10 @@ class SweepManager:
         plans = self.plan(template, grid, name=name, overrides=overrides, executor=executor,
                           executor_options=executor_options)
         chosen = plans[0].executor
-        if array_limit is not None and isinstance(self.runs.executor(chosen), QueuedExecutor):
-            raise ConfigError(f"--array-limit is for a sweep submitted as one batch; the "
-                              f"{chosen} executor queues its runs instead")
+        if array_limit is not None and self.runs.executor(chosen).batch is None:
+            batched = [e for e in self.runs.executors.values() if e.batch is not None]
+            raise ConfigError("--array-limit is for a " + " or ".join(
+                f"{e.batch} (add --executor {e.name})" for e in batched))
         self.runs.executor(chosen).check(plans[0].options)
         sweep = Sweep(id=new_run_id(), name=name, template=plans[0].config.template.name,
                       overrides_json=json.dumps(list(overrides)),

@@ -45,6 +45,7 @@ class SlurmExecutor(Executor):
         Option("extra_args", "more sbatch options, e.g. '--gres=gpu:1 --constraint=avx2'"),
     )
     polled = True
+    batch = "Slurm job array"
 
     def __init__(self, settings: Settings, store: RunStore, support: Support, *,
                  env: Mapping[str, str] | None = None, timeout: float | None = None) -> None:
