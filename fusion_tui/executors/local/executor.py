@@ -9,16 +9,14 @@ settled from what it recorded, or given a new supervisor that adopts it.
 from __future__ import annotations
 
 import os
-import signal
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from fusion_tui.base import lock, procs
 from fusion_tui.base.errors import ConfigError
-from fusion_tui.base.faults import FaultError, describe_os_error
-from fusion_tui.base.rundir import RunPaths, read_json, write_atomic
+from fusion_tui.base.faults import describe_os_error
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.executor import (
     ADOPTED,
@@ -28,11 +26,11 @@ from fusion_tui.executors.executor import (
     RunOptions,
     Support,
 )
-from fusion_tui.executors.local import cancelling
+from fusion_tui.executors.local.cancelling import Canceller, recorded_supervisor
 from fusion_tui.executors.spawn import start_supervisor
-from fusion_tui.store.models import EventKind, Run
+from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore
-from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
+from fusion_tui.store.status import RunStatus, utcnow
 
 # A run this young without a status.json is still having its supervisor started.
 STARTUP_WINDOW = timedelta(seconds=10)
@@ -49,6 +47,7 @@ class LocalExecutor(QueuedExecutor):
         self.settings = settings
         self.store = store
         self.support = support
+        self.canceller = Canceller(settings, store, support, self._adopter)
 
     def supervisor_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FUSION_TUI_")}
@@ -118,89 +117,10 @@ class LocalExecutor(QueuedExecutor):
     # -- stopping and removing it --------------------------------------------------------
 
     def cancel(self, run: Run) -> Run | None:
-        """Ask the run's supervisor to stop it; it escalates to SIGKILL. A queued run is
-        cancelled where it waits.
-
-        Only the run's supervisor is signalled, and only after checking, at that moment,
-        that it is still that supervisor; a run whose supervisor is gone gets a new one
-        that carries out the cancel. A supervisor that is stopped or does not answer is
-        not waited for: the cancel is carried out here (`cancelling.py`).
-        """
-        if run.status == RunStatus.PENDING and self.store.finish(
-                run.id, RunStatus.CANCELLED, exit_code=None, expected=(RunStatus.PENDING,)):
-            return self.store.get(run.id)
-        run = self.store.get(run.id) or run
-        if run.status != RunStatus.RUNNING:
-            return None
-        paths = RunPaths(Path(run.run_dir))
-        try:
-            write_atomic(paths.cancel_request, utcnow().isoformat() + "\n")
-            written: OSError | None = None
-        except OSError as exc:
-            written = exc
-        # Only a supervisor that wrote status.json has its handlers installed; one that is
-        # still starting finds the cancel request itself.
-        pid, started = _recorded_supervisor(paths)
-        if procs.signal_verified(pid, signal.SIGTERM,
-                                 procs.marker(procs.SUPERVISOR_MARKER, run.id), started):
-            assert pid is not None and started is not None
-            asked = time.monotonic()
-            why = cancelling.unanswered(paths, (pid, started), within=min(
-                cancelling.ANSWER_SECONDS, max(self.settings.cancel_grace, 0.5)))
-            if why is None:
-                return run
-            # Within the grace period counted from the request, as the supervisor would.
-            grace = max(0.0, self.settings.cancel_grace - (time.monotonic() - asked))
-            return self._cancel_unanswered(run, paths, why, grace)
-        fd = lock.take(paths.lock) if paths.root.is_dir() else None
-        if fd is None:
-            if written is not None:  # a supervisor that is starting would not hear of it
-                raise FaultError(f"cannot cancel run {run.id}: "
-                                 f"{describe_os_error(written, str(paths.cancel_request))}")
-            return run
-        try:
-            if written is not None:
-                raise FaultError(f"cannot cancel run {run.id}: "
-                                 f"{describe_os_error(written, str(paths.cancel_request))}")
-            self._adopter(run.id, paths, fd)
-        finally:
-            os.close(fd)
-        return run
-
-    def _cancel_unanswered(self, run: Run, paths: RunPaths, why: str, grace: float) -> Run:
-        """Stop the run's processes here and record it CANCELLED; its supervisor, once
-        it runs again, finds the run ended and cancelled and agrees."""
-        user = self.support.user
-
-        def send(sig: int) -> int:
-            sent = procs.signal_run(run.id, sig)
-            if sent:
-                self.store.record_event(run.id, EventKind.SIGNALLED,
-                                        f"{procs.signal_name(sig)} to {sent} process(es) of "
-                                        f"the run (cancel by {user}; {why})")
-            return sent
-
-        code = cancelling.stop_unanswered(run.id, paths, grace, send, self.support.evidence)
-        if self.store.finish(run.id, RunStatus.CANCELLED, exit_code=code,
-                             recovered=f"cancelled by {user} without its supervisor: {why}"):
-            self.support.slot_freed()  # the stopped supervisor would not say so
-        return self.store.get(run.id) or run
+        return self.canceller.cancel(run)
 
     def cancel_many(self, runs: Sequence[Run]) -> Cancelled:
-        """One cancel per run: each has its own supervisor to ask."""
-        asked: list[str] = []
-        problems: list[str] = []
-        for run in runs:
-            if run.status in FINISHED_STATUSES:
-                continue
-            try:
-                if self.cancel(run) is None:
-                    continue  # it finished meanwhile
-            except FaultError as exc:
-                problems.append(str(exc))
-                continue
-            asked.append(run.id)
-        return Cancelled(asked, problems)
+        return self.canceller.cancel_many(runs)
 
     def release(self, run: Run) -> None:
         """Nothing holds a finished run: its supervisor has ended."""
@@ -231,7 +151,7 @@ class LocalExecutor(QueuedExecutor):
                               error=f"lost: its run directory {paths.root} is gone",
                               recovered="run directory missing")
             return RunStatus.FAILED.value
-        if procs.is_same_process(*_recorded_supervisor(paths)):
+        if procs.is_same_process(*recorded_supervisor(paths)):
             return None  # alive (a supervisor of an older fusion-tui holds no lock)
         try:
             fd = lock.take(paths.lock)
@@ -263,15 +183,6 @@ class LocalExecutor(QueuedExecutor):
             recovered=outcome.recovered, note=outcome.note)
         self.support.slot_freed()
         return outcome.status
-
-
-def _recorded_supervisor(paths: RunPaths) -> tuple[int | None, float | None]:
-    """The supervisor identity from status.json (written once it handles signals)."""
-    status = read_json(paths.status) or {}
-    pid, started = status.get("supervisor_pid"), status.get("supervisor_started")
-    if isinstance(pid, int) and isinstance(started, int | float):
-        return pid, float(started)
-    return None, None
 
 
 def _recently_started(run: Run) -> bool:
