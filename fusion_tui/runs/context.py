@@ -11,7 +11,7 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.ids import check_run_id, is_run_id
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
-from fusion_tui.executors.executor import Executor
+from fusion_tui.executors.executor import Executor, Support
 from fusion_tui.runs.errors import NotYours, RunNotFound
 from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore
@@ -21,9 +21,16 @@ from fusion_tui.store.runs_repo import RunStore
 class RunContext:
     settings: Settings
     store: RunStore
-    user: str
-    hostname: str
+    support: Support  # what the executors are lent: the calling user and host among it
     executors: Mapping[str, Executor]
+
+    @property
+    def user(self) -> str:
+        return self.support.user
+
+    @property
+    def hostname(self) -> str:
+        return self.support.hostname
 
     def executor(self, name: str) -> Executor:
         """The executor of that name; ConfigError naming those there are."""
@@ -40,7 +47,7 @@ class RunContext:
         processes: another user's folder may be closed to us (umask 077), and a supervisor
         we started for their run would be ours, not theirs.
         """
-        return run.owner is None or run.owner == self.user
+        return self.support.is_mine(run)
 
     def check_owner(self, run: Run, action: str) -> None:
         """Refuse to act on another user's run (we could not signal its processes)."""

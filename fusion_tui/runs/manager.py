@@ -44,7 +44,7 @@ class RunManager:
                           evidence=FolderEvidence(),
                           queue=lambda run_ids: self.start_queued(run_ids),
                           slot_freed=lambda: self.schedule())
-        self.ctx = RunContext(settings, store, self.user, self.hostname,
+        self.ctx = RunContext(settings, store, support,
                               registry.create(settings, store, support, env=command_env,
                                               timeout=command_timeout))
         self._creator = Creator(self.ctx)
