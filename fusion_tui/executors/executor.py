@@ -168,6 +168,7 @@ class Cancelled:
     problems: list[str]
 
 
+# What `Executor.adopt` answers for a run it gave a new supervisor.
 ADOPTED = "adopted"
 
 

@@ -17,10 +17,6 @@ EXECUTORS: dict[str, type[LocalExecutor] | type[SlurmExecutor]] = {
 }
 
 
-def names() -> list[str]:
-    return list(EXECUTORS)
-
-
 def describe() -> list[Description]:
     """What each executor is and which options it takes (for help texts and forms)."""
     return [cls.describe() for cls in EXECUTORS.values()]
