@@ -52,7 +52,7 @@ def _settings(root: Path) -> Settings:
 def _submit(svc: Services, count: int) -> float:
     start = time.perf_counter()
     for _ in range(count):
-        svc.manager.create("minimal", slurm={"extra_args": "--hold"})
+        svc.manager.create("minimal", executor_options={"extra_args": "--hold"})
     return time.perf_counter() - start
 
 

@@ -63,7 +63,7 @@ def _table(runs: Sequence[Run]) -> str:
 
 def cmd_new(args: argparse.Namespace, svc: Services) -> int:
     run = svc.manager.create(args.template, name=args.name, overrides=args.set or [],
-                             executor=args.executor, slurm=slurm_options(args))
+                             executor=args.executor, executor_options=slurm_options(args))
     if args.wait:
         run = svc.manager.wait(run.id)
     emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")

@@ -82,7 +82,7 @@ def sweep_new(args: argparse.Namespace, svc: Services) -> int:
     grid = Grid(tuple(parse_axis(g) for g in args.grid),
                 parse_seeds(args.seeds) if args.seeds is not None else (), args.split_loads)
     detail = svc.sweeps.create(args.template, grid, name=args.name, overrides=args.set or [],
-                               executor=args.executor, slurm=slurm_options(args),
+                               executor=args.executor, executor_options=slurm_options(args),
                                array_limit=args.array_limit)
     progress = sweep_progress(detail.runs)
     first = detail.runs[0]

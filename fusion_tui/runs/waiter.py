@@ -154,7 +154,7 @@ class Waiter:
         if self.in_job:
             self._end_with_the_job()
             return
-        from fusion_tui.executors.local import adopt_if_orphaned
+        from fusion_tui.executors.spawn import adopt_if_orphaned
 
         try:
             pid = adopt_if_orphaned(self.paths, self.run_id, dict(os.environ))

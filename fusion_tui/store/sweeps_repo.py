@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from fusion_tui.store.models import EventKind, Run, RunEvent, SlurmJob, Sweep, created_detail
+from fusion_tui.store.models import EventKind, Run, RunEvent, Sweep, created_detail
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.status import utcnow
 
@@ -41,15 +41,16 @@ class SweepStore:
     def __init__(self, store: RunStore) -> None:
         self._store = store
 
-    def add(self, sweep: Sweep | None, runs: Sequence[Run], jobs: Sequence[SlurmJob] = ()) -> None:
-        """A sweep (or only new runs of an existing one) with its runs, all or nothing."""
+    def add(self, sweep: Sweep | None, runs: Sequence[Run], rows: Sequence[object] = ()) -> None:
+        """A sweep (or only new runs of an existing one) with its runs and their
+        executor's rows (`Executor.records`), all or nothing."""
         with self._store.session(write=True) as s:
             if sweep is not None:
                 s.add(sweep)
                 s.flush()
             s.add_all(runs)
             s.flush()
-            s.add_all(jobs)
+            s.add_all(rows)
             now = utcnow()
             s.add_all([RunEvent(run_id=r.id, kind=EventKind.CREATED.value, at=now,
                                 detail=created_detail(r)) for r in runs])

@@ -1,8 +1,9 @@
 """SweepManager: make a sweep's runs from a grid, and list, cancel, retry and delete it.
 
 Every point is validated before anything exists; then all run folders are written, the
-sweep and its runs are stored in one transaction, and the runs are queued locally or
-submitted to Slurm as ONE job array. A failure half-way removes everything it made.
+sweep and its runs are stored in one transaction, and the runs are handed to their
+executor as ONE batch (queued, or one job array on a cluster). A failure half-way
+removes everything it made.
 """
 
 from __future__ import annotations
@@ -21,15 +22,13 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import FaultError
 from fusion_tui.base.ids import is_run_id, new_run_id
 from fusion_tui.config.overrides import parse_overrides
-from fusion_tui.executors.slurm.commands import SlurmError
-from fusion_tui.executors.slurm.options import SlurmOptions
 from fusion_tui.kinds.registry import kind_for
-from fusion_tui.runs.errors import InvalidState, NotYours, RunError, RunNotFound
-from fusion_tui.runs.manager import PlannedRun, RunManager
+from fusion_tui.runs.creating import PlannedRun
+from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
+from fusion_tui.runs.manager import RunManager
 from fusion_tui.runs.naming import check_name
 from fusion_tui.runs.staging import Batch
-from fusion_tui.store.models import Run, SlurmJob, Sweep
-from fusion_tui.store.slurm_jobs import SLURM
+from fusion_tui.store.models import Run, Sweep
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 from fusion_tui.store.sweeps_repo import SweepRow, SweepStore
 from fusion_tui.sweeps.grid import LOAD_KEY, Grid, erlang_text, load_overrides, point_label
@@ -135,7 +134,7 @@ class SweepManager:
 
     def plan(self, template: str, grid: Grid, *, name: str | None = None,
              overrides: Sequence[str] = (), executor: str | None = None,
-             slurm: Mapping[str, str | None] | None = None) -> list[PlannedRun]:
+             executor_options: Mapping[str, str | None] | None = None) -> list[PlannedRun]:
         """Every point's run, validated; nothing is created. The first bad point is named."""
         base = parse_overrides(list(overrides))
         swept = set(grid.keys)
@@ -147,7 +146,7 @@ class SweepManager:
         for combo in grid.combinations():
             where = f"grid point {point_label(combo)}"
             first = self._plan_point(template, name, [*map(str, base), *_sets(combo)],
-                                     combo, executor, slurm, where)
+                                     combo, executor, executor_options, where)
             if kind_for(first.config.simulator).seed_key is None and grid.seeds:
                 raise ConfigError(f"--seeds: template {template!r} runs FUSION, which has no "
                                   "seed setting ([builtin_settings] seed is the built-in "
@@ -159,18 +158,20 @@ class SweepManager:
                 point = {**combo, LOAD_KEY: erlang_text(erlang)}
                 plans.append(self._plan_point(
                     template, name, [*map(str, base), *_sets(combo), *load_overrides(erlang)],
-                    point, executor, slurm, f"{where} erlang={erlang_text(erlang)}"))
+                    point, executor, executor_options,
+                    f"{where} erlang={erlang_text(erlang)}"))
         if len(plans) > 10_000:
             raise ConfigError(f"the sweep would make {len(plans)} runs; at most 10000")
         return plans
 
     def _plan_point(self, template: str, name: str | None, overrides: list[str],
                     point: dict[str, str], executor: str | None,
-                    slurm: Mapping[str, str | None] | None, where: str) -> PlannedRun:
+                    executor_options: Mapping[str, str | None] | None,
+                    where: str) -> PlannedRun:
         try:
             plan = self.runs.plan(template, name=_run_name(name or template, point),
-                                  overrides=overrides, executor=executor, slurm=slurm,
-                                  check_slurm=False)
+                                  overrides=overrides, executor=executor,
+                                  executor_options=executor_options, check_executor=False)
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None
         plan.point = point
@@ -178,7 +179,7 @@ class SweepManager:
 
     def create(self, template: str, grid: Grid, *, name: str | None = None,
                overrides: Sequence[str] = (), executor: str | None = None,
-               slurm: Mapping[str, str | None] | None = None,
+               executor_options: Mapping[str, str | None] | None = None,
                array_limit: int | None = None) -> SweepDetail:
         """Validate every point, then make the sweep and all its runs, all or nothing."""
         name = check_name(name)
@@ -186,12 +187,13 @@ class SweepManager:
             raise ConfigError(f"--array-limit: expected a whole number of at least 1, got "
                               f"{array_limit}")
         plans = self.plan(template, grid, name=name, overrides=overrides, executor=executor,
-                          slurm=slurm)
+                          executor_options=executor_options)
         chosen = plans[0].executor
-        if array_limit is not None and chosen != SLURM:
-            raise ConfigError("--array-limit is for a Slurm job array (add --executor slurm)")
-        if plans[0].options is not None:
-            self.runs.slurm.check(plans[0].options)
+        if array_limit is not None and self.runs.executor(chosen).batch is None:
+            batched = [e for e in self.runs.executors.values() if e.batch is not None]
+            raise ConfigError("--array-limit is for a " + " or ".join(
+                f"{e.batch} (add --executor {e.name})" for e in batched))
+        self.runs.executor(chosen).check(plans[0].options)
         sweep = Sweep(id=new_run_id(), name=name, template=plans[0].config.template.name,
                       overrides_json=json.dumps(list(overrides)),
                       grid_json=json.dumps(grid.as_json()),
@@ -203,17 +205,18 @@ class SweepManager:
 
     def _launch(self, sweep: Sweep, plans: list[PlannedRun], *, new_sweep: bool) -> list[str]:
         """Build every run folder in a staging area and rename them into place, store the
-        runs (and a new sweep) in one transaction, then queue them or submit them as one
-        job array; undo everything on failure. The staging manifest lives until the rows
-        are stored (the job array submitted), so a kill at any moment leaves nothing that
-        the next command does not remove (`runs/staging.py`)."""
+        runs (and a new sweep) in one transaction, then hand them to their executor as
+        one batch (queued, or one job array); undo everything on failure. The staging
+        manifest lives until the rows are stored (the batch submitted), so a kill at any
+        moment leaves nothing that the next command does not remove (`runs/staging.py`)."""
         for plan in plans:
             plan.sweep_id = sweep.id
+        executor = self.runs.executor(plans[0].executor)
         options = plans[0].options
         runs_dir = self.runs.settings.runs_dir
         runs_dir.mkdir(parents=True, exist_ok=True)
-        array = self._array_folder(sweep.id) if options is not None else None
-        batch = Batch(runs_dir, [p.run_id for p in plans], [array] if array else [])
+        folder = self._batch_folder(sweep.id)
+        batch = Batch(runs_dir, [p.run_id for p in plans], [folder])
         try:
             with ThreadPoolExecutor(max_workers=8) as pool:  # file system calls wait, not
                 made = list(pool.map(lambda p: self.runs.materialize(  # compute: threads
@@ -222,91 +225,48 @@ class SweepManager:
             now = utcnow()
             for i, run in enumerate(made):  # the grid's order, in lists and the job array
                 run.created_at = now + timedelta(microseconds=i)
-            jobs = [SlurmJob(run_id=r.id, attempt=1, options_json=json.dumps(options.as_dict()),
-                             state="SUBMITTING", time_limit=options.time)
-                    for r in made] if options is not None else []
-            if options is not None and array is not None:
-                self.runs.slurm.write_array(sweep.id, sweep.name, array,
-                                            [(p.run_id, p.paths) for p in plans], options,
-                                            sweep.array_limit)
+            rows = executor.records(made, options)
+            executor.write_batch(sweep.id, sweep.name, folder, made, options, sweep.array_limit)
             os.sync()  # every folder on disk before any row points at it
-            self.store.add(sweep if new_sweep else None, made, jobs)
+            self.store.add(sweep if new_sweep else None, made, rows)
         except BaseException:
             batch.abandon()
             raise
-        ids = [r.id for r in made]
-        if options is None:
-            batch.done()
-            self.runs.start_queued(ids)
-            return ids
-        assert array is not None
-        try:
-            self._submit_array(sweep, ids, plans, array, options, new_sweep=new_sweep)
-        finally:
-            batch.done()  # a refused array's rows and folders are gone by now
-        return ids
 
-    def _array_folder(self, sweep_id: str) -> Path:
-        """A new folder for one job array of the sweep (a retry submits another)."""
+        def undo() -> None:
+            """A refused new sweep leaves no row and no folder of its own."""
+            if new_sweep:
+                self.store.delete(sweep.id)
+                with contextlib.suppress(OSError):
+                    folder.parent.rmdir()
+
+        try:
+            executor.submit_batch(made, folder, options, undo)
+        finally:
+            batch.done()  # a refused batch's rows and folders are gone by now
+        return [r.id for r in made]
+
+    def _batch_folder(self, sweep_id: str) -> Path:
+        """A new folder for one batch of the sweep (a retry submits another), made by
+        an executor that needs one (a job array's script)."""
         base = self.folder / sweep_id
         n = 1
         while (base / f"array-{n}").exists():
             n += 1
         return base / f"array-{n}"
 
-    def _submit_array(self, sweep: Sweep, ids: list[str], plans: list[PlannedRun],
-                      array: Path, options: SlurmOptions, *, new_sweep: bool) -> None:
-        try:
-            job_id = self.runs.slurm.submit_array(array / "array.sh")
-        except BaseException as exc:
-            withdrawn = self.runs.withdraw_unanswered(ids, exc)
-            self.runs.slurm_jobs.discard_many(ids)
-            if new_sweep:
-                self.store.delete(sweep.id)
-            for plan in plans:
-                shutil.rmtree(plan.paths.root, ignore_errors=True)
-            shutil.rmtree(array, ignore_errors=True)
-            if new_sweep:
-                with contextlib.suppress(OSError):
-                    array.parent.rmdir()
-            if isinstance(exc, SlurmError):
-                raise ConfigError(f"Slurm refused the sweep: {exc}{withdrawn}") from None
-            raise
-        self.runs.slurm_jobs.submitted_many(
-            [(rid, f"{job_id}_{i}") for i, rid in enumerate(ids)], options.time,
-            f"Slurm job array {job_id}")
-        for i, plan in enumerate(plans):  # cancelled while sbatch was answering
-            if plan.paths.cancel_request.exists():
-                with contextlib.suppress(SlurmError):
-                    self.runs.slurm.cancel(f"{job_id}_{i}")
-
     # -- act on a sweep ----------------------------------------------------------------
 
     def cancel(self, ref: str) -> list[str]:
-        """Cancel every unfinished run of the sweep; the ids of those asked to stop. On
-        Slurm one scancel per job array, not one per task."""
+        """Cancel every unfinished run of the sweep; the ids of those asked to stop. Each
+        executor cancels its runs at once (one cancel per job array, not one per task)."""
         detail = self.detail(ref)
         self.check_owner(detail.sweep, "cancel")
-        asked: list[str] = []
-        problems: list[str] = []
-        on_slurm = [r for r in detail.runs if r.executor == SLURM]
-        if on_slurm:
-            asked += self.runs.cancel_slurm_runs(on_slurm)
-        for run in detail.runs:
-            if run.status in FINISHED_STATUSES or run.executor == SLURM:
-                continue
-            try:
-                self.runs.cancel(run.id)
-            except InvalidState:
-                continue  # it finished meanwhile
-            except (RunError, FaultError) as exc:
-                problems.append(str(exc))
-                continue
-            asked.append(run.id)
-        if problems:
-            raise FaultError(f"{len(problems)} run(s) of sweep {detail.sweep.id} could not be "
-                             f"cancelled; the first: {problems[0]}")
-        return asked
+        cancelled = self.runs.cancel_many(detail.runs)
+        if cancelled.problems:
+            raise FaultError(f"{len(cancelled.problems)} run(s) of sweep {detail.sweep.id} "
+                             f"could not be cancelled; the first: {cancelled.problems[0]}")
+        return cancelled.asked
 
     def retry(self, ref: str) -> Retried:
         """A new run for every point of the grid that has no successful run: one linked to
@@ -317,23 +277,20 @@ class SweepManager:
         detail = self.detail(ref)
         self.check_owner(detail.sweep, "retry")
         failed = [r for r in detail.runs if r.run_status in RETRYABLE]
-        slurm_of = next((r.slurm.options_json for r in self.store.runs(detail.sweep.id,
-                                                                        current=False)
-                         if r.slurm is not None), None)
-        slurm = (SlurmOptions.from_dict(json.loads(slurm_of)).as_values()
-                 if slurm_of is not None else None)
+        options = next((found for r in self.store.runs(detail.sweep.id, current=False)
+                        if (found := self.runs.executor(r.executor).options_of(r)) is not None),
+                       None)
         plans: list[PlannedRun] = []
         for run in failed:
-            run_slurm = None
-            if run.slurm is not None:
-                run_slurm = SlurmOptions.from_dict(json.loads(run.slurm.options_json)).as_values()
             plan = self.runs.plan(run.template, name=run.name,
                                   config_text=self.runs.frozen_config(run, "retry"),
-                                  executor=run.executor, slurm=run_slurm, check_slurm=False)
+                                  executor=run.executor,
+                                  executor_options=self.runs.executor(run.executor)
+                                  .options_of(run), check_executor=False)
             plan.origin_id, plan.point = run.id, point_of(run)
             plans.append(plan)
         covered = {_key(point_of(r)) for r in detail.runs}
-        missing = self._missing(detail.sweep, covered, slurm)
+        missing = self._missing(detail.sweep, covered, options)
         if not plans and not missing:
             return Retried([], [])
         if len({p.executor for p in plans + missing}) != 1:
@@ -343,7 +300,7 @@ class SweepManager:
         return Retried(ids[:len(plans)], ids[len(plans):])
 
     def _missing(self, sweep: Sweep, covered: set[tuple[tuple[str, str], ...]],
-                 slurm: Mapping[str, str | None] | None) -> list[PlannedRun]:
+                 options: Mapping[str, str | None] | None) -> list[PlannedRun]:
         """Plans for the grid's points that have no run at all, as `create` made them."""
         grid = grid_of(sweep)
         overrides = [str(o) for o in json.loads(sweep.overrides_json)]
@@ -351,11 +308,11 @@ class SweepManager:
             if grid.split_loads:  # a point's loads come from its config: plan them all
                 return [p for p in self.plan(sweep.template, grid, name=sweep.name,
                                              overrides=overrides, executor=sweep.executor,
-                                             slurm=slurm)
+                                             executor_options=options)
                         if _key(p.point or {}) not in covered]
             base = [str(o) for o in parse_overrides(overrides)]
             return [self._plan_point(sweep.template, sweep.name, [*base, *_sets(combo)],
-                                     combo, sweep.executor, slurm,
+                                     combo, sweep.executor, options,
                                      f"grid point {point_label(combo)}")
                     for combo in grid.combinations() if _key(combo) not in covered]
         except ConfigError as exc:

@@ -58,7 +58,7 @@ class SlurmRuns:
     def _watch(self) -> None:
         app = self.app
         try:
-            app.services.manager.watch_slurm()
+            app.services.manager.watch()
             problem = app.services.manager.last_watch.problem
             if problem and problem != self.problem:
                 app.call_from_thread(app.say, problem, title="Slurm", severity="warning")

@@ -428,7 +428,7 @@ def test_the_slurm_watcher_never_settles_another_users_run(tmp_path: Path,
         eventually(lambda: supervisor_outcome(m.paths(run)) is not None
                    and not client.squeue([str(job.job_id)]), timeout=120, interval=0.5)
         for _ in range(2):
-            m.watch_slurm(force=True)
+            m.watch(force=True)
             m.reconcile()
         theirs = m.get(run.id)
         assert theirs.status in ("PENDING", "RUNNING")
@@ -441,7 +441,7 @@ def test_the_slurm_watcher_never_settles_another_users_run(tmp_path: Path,
             row.slurm.job_id = None
             row.created_at -= timedelta(hours=1)
         for _ in range(2):
-            m.watch_slurm(force=True)
+            m.watch(force=True)
         theirs = m.get(run.id)
         assert theirs.status in ("PENDING", "RUNNING")
         assert theirs.slurm is not None and theirs.slurm.job_id is None
@@ -451,7 +451,7 @@ def test_the_slurm_watcher_never_settles_another_users_run(tmp_path: Path,
         with svc.store.locked_run(run.id) as row:
             assert row is not None
             row.owner = m.user
-        m.watch_slurm(force=True)
+        m.watch(force=True)
         assert m.get(run.id).status == "COMPLETED"
     finally:
         svc.close()

@@ -24,8 +24,9 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.rundir import RunPaths, read_json, write_json_atomic
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm.commands import SlurmClient
-from fusion_tui.executors.slurm.executor import submit_env
 from fusion_tui.executors.slurm.settle import settle
+from fusion_tui.executors.slurm.submission import submit_env
+from fusion_tui.runs.lending import FolderEvidence, progress_of
 from fusion_tui.runs.manager import RunManager
 from fusion_tui.services import Services
 from fusion_tui.store.models import Run
@@ -59,7 +60,7 @@ def watch_until(manager: RunManager, run_id: str, accept: Callable[[Run], object
     """Poll Slurm (forced, as often as a test needs) until `accept(run)` holds."""
 
     def fetch() -> Run:
-        manager.watch_slurm(force=True)
+        manager.watch(force=True)
         return manager.get(run_id)
 
     return poll_until(fetch, accept, timeout=timeout, interval=0.5)
@@ -82,7 +83,7 @@ def test_submit_pending_with_reason_running_completed(svc: Services) -> None:
     assert first.slurm.job_id and first.executor == "slurm"
     assert (m.paths(first).root / "job.sh").is_file()
     first = watch_until(m, first.id, lambda r: r.status == RunStatus.RUNNING)
-    second = m.create("fake", name="needs both", slurm={"cpus_per_task": "2"})
+    second = m.create("fake", name="needs both", executor_options={"cpus_per_task": "2"})
     second = watch_until(m, second.id, lambda r: r.slurm is not None and r.slurm.reason)
     assert second.status == RunStatus.PENDING
     assert second.slurm is not None and second.slurm.reason in ("Resources", "Priority")
@@ -105,7 +106,7 @@ def test_submit_pending_with_reason_running_completed(svc: Services) -> None:
 
 def test_cancel_pending_and_running_leaves_nothing(sqlite_svc: Services) -> None:
     m = sqlite_svc.manager
-    running = m.create("fake", overrides=["fake.sleep=30"], slurm={"cpus_per_task": "2"})
+    running = m.create("fake", overrides=["fake.sleep=30"], executor_options={"cpus_per_task": "2"})
     running = watch_until(m, running.id, lambda r: r.status == RunStatus.RUNNING
                           and status_json(m, r).get("pid"))
     pending = m.create("fake")
@@ -143,7 +144,7 @@ def test_cancel_running_with_proctrack(sqlite_svc: Services, cluster: Cluster,  
 def test_time_limit_ends_as_timeout_with_partial_results(sqlite_svc: Services) -> None:
     m = sqlite_svc.manager
     run = m.create("fake", overrides=["fake.sleep=4", "general_settings.max_iters=40"],
-                   slurm={"time": "1"})
+                   executor_options={"time": "1"})
     done = watch_until(m, run.id, finished, timeout=150)
     assert done.status == RunStatus.TIMEOUT, done.error_message
     assert "time limit" in (done.error_message or "")
@@ -220,7 +221,7 @@ def test_controller_restarted_mid_run(sqlite_svc: Services, cluster: Cluster) ->
     watch_until(m, run.id, lambda r: r.status == RunStatus.RUNNING)
     cluster.control("--stop-controller")
     try:
-        report = m.watcher.cycle(force=True)
+        report = m.watch(force=True)
         assert report.problem is not None and "squeue" in report.problem
         assert m.get(run.id).status == RunStatus.RUNNING
     finally:
@@ -255,9 +256,9 @@ def test_one_squeue_call_per_cycle_for_fifty_jobs(sqlite_svc: Services, tmp_path
     m = sqlite_svc.manager
     runs = [m.create("fake", overrides=["fake.sleep=60"]) for _ in range(50)]
     env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}"}
-    watcher = RunManager(m.settings, m.store, slurm_client=SlurmClient(env=env)).watcher
+    watcher = RunManager(m.settings, m.store, command_env=env)
     for _ in range(3):
-        watcher.cycle(force=True)
+        watcher.watch(force=True)
     lines = calls.read_text().splitlines()
     assert len(lines) == 3
     job_ids = {r.slurm.job_id for r in runs if r.slurm is not None}
@@ -266,7 +267,7 @@ def test_one_squeue_call_per_cycle_for_fifty_jobs(sqlite_svc: Services, tmp_path
         listed = set(line.split("-j ", 1)[1].split(" ", 1)[0].split(","))
         assert listed == job_ids
     # Without force, clients of one store share one poll per interval.
-    assert watcher.cycle().polled is False
+    assert watcher.watch().polled is False
     assert len(calls.read_text().splitlines()) == 3
 
 
@@ -279,7 +280,7 @@ def test_bad_slurm_requests_leave_nothing(sqlite_svc: Services) -> None:
         ({"mem": "lots"}, "--mem: mem: expected a memory size"),
     ):
         with pytest.raises(ConfigError, match=message):
-            m.create("fake", slurm=slurm)
+            m.create("fake", executor_options=slurm)
     assert sqlite_svc.store.count_runs() == 0
     assert list(m.settings.runs_dir.iterdir()) == []
     assert not queue()
@@ -326,7 +327,7 @@ def test_preempted_job_ends_preempted_with_partial_results(sqlite_svc: Services)
     supervisor gets Slurm's SIGTERM, keeps what was done, and sacct says why."""
     m = sqlite_svc.manager
     run = m.create("fake", overrides=["fake.sleep=2", "general_settings.max_iters=30"],
-                   slurm={"cpus_per_task": "2"})
+                   executor_options={"cpus_per_task": "2"})
     run = watch_until(m, run.id, lambda r: (r.current_iteration or 0) >= 1
                       or (status_json(m, r).get("pid") and r.status == RunStatus.RUNNING))
     subprocess.run(["sbatch", "-p", "urgent", "-c", "2", "-o", "/dev/null", "--wrap",
@@ -342,7 +343,7 @@ def test_out_of_memory_ends_out_of_memory(sqlite_svc: Services) -> None:
     m = sqlite_svc.manager
     run = m.create("fake", overrides=["fake.behaviour=hog", "fake.sleep=0.5",
                                       "general_settings.max_iters=40"],
-                   slurm={"mem": "150M"})
+                   executor_options={"mem": "150M"})
     done = watch_until(m, run.id, finished)
     assert done.status == RunStatus.OUT_OF_MEMORY, done.error_message
     assert "memory" in (done.error_message or "")
@@ -351,7 +352,8 @@ def test_out_of_memory_ends_out_of_memory(sqlite_svc: Services) -> None:
 
 def test_node_failure_ends_node_fail(sqlite_svc: Services) -> None:
     m = sqlite_svc.manager
-    run = m.create("fake", overrides=["fake.sleep=30"], slurm={"extra_args": "--no-requeue"})
+    run = m.create("fake", overrides=["fake.sleep=30"],
+                   executor_options={"extra_args": "--no-requeue"})
     run = watch_until(m, run.id, lambda r: status_json(m, r).get("pid"))
     node = status_json(m, run)["node"]
     subprocess.run(["scontrol", "update", f"nodename={node}", "state=down",
@@ -407,7 +409,7 @@ def test_a_run_folder_the_node_cannot_see_is_named_as_the_cause(sqlite_svc: Serv
     """The job starts where the run folder is missing (as on a node that does not share
     it): Slurm fails it before anything runs, and the run says why."""
     m = sqlite_svc.manager
-    run = m.create("fake", slurm={"extra_args": "--hold"})
+    run = m.create("fake", executor_options={"extra_args": "--hold"})
     root = m.paths(run).root
     aside = root.with_name(root.name + ".aside")
     root.rename(aside)
@@ -427,7 +429,7 @@ def test_a_job_cancelled_in_slurm_before_it_started_is_cancelled(
     """A held job cancelled with scancel outside fusion-tui (by the user or an admin):
     the run is CANCELLED and says so; nothing blames the runs folder's filesystem."""
     m = sqlite_svc.manager
-    run = m.create("fake", slurm={"extra_args": "--hold"})
+    run = m.create("fake", executor_options={"extra_args": "--hold"})
     assert run.slurm is not None and run.slurm.job_id
     subprocess.run(["scancel", run.slurm.job_id], check=True, capture_output=True)
     done = watch_until(m, run.id, finished)
@@ -439,7 +441,7 @@ def test_a_job_cancelled_in_slurm_before_it_started_is_cancelled(
 def test_tmpfs_is_known_as_node_local(tmp_path: Path) -> None:
     from helpers import tmpfs
 
-    from fusion_tui.executors.slurm.executor import filesystem_type
+    from fusion_tui.executors.slurm.submission import filesystem_type
 
     with tmpfs(tmp_path / "mnt", "1m") as folder:
         assert filesystem_type(folder / "runs") == "tmpfs"
@@ -456,7 +458,7 @@ def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
     (shim / "sbatch").write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {real} "$@"\n')
     (shim / "sbatch").chmod(0o755)
     env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}"}
-    m = RunManager(sqlite_svc.settings, sqlite_svc.store, slurm_client=SlurmClient(env=env))
+    m = RunManager(sqlite_svc.settings, sqlite_svc.store, command_env=env)
     sweeps = SweepManager(m)
     grid = Grid((parse_axis("fake.behaviour=ok,fail"),
                  parse_axis("routing_settings.k_paths=1,2")), (1, 2, 3))
@@ -474,7 +476,7 @@ def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
     assert "ArrayTaskThrottle=2" in shown
 
     def settled() -> list[Run]:
-        m.watch_slurm(force=True)
+        m.watch(force=True)
         return sweeps.detail(detail.sweep.id).runs
 
     runs = poll_until(settled, lambda rs: all(finished(r) for r in rs), timeout=240,
@@ -507,12 +509,12 @@ def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
     (shim / "scancel").chmod(0o755)
     slow = sweeps.create("fake", Grid((), (1, 2, 3, 4, 5, 6)), overrides=["fake.sleep=30"],
                          executor="slurm")
-    poll_until(lambda: (m.watch_slurm(force=True), sweeps.detail(slow.sweep.id).runs)[1],
+    poll_until(lambda: (m.watch(force=True), sweeps.detail(slow.sweep.id).runs)[1],
                lambda rs: any(r.status == RunStatus.RUNNING for r in rs), timeout=120)
     assert len(sweeps.cancel(slow.sweep.id)) == 6
     first_job = slow.runs[0].slurm.job_id if slow.runs[0].slurm else None
     assert scancel.read_text().split() == [str(first_job).split("_")[0]]
-    gone = poll_until(lambda: (m.watch_slurm(force=True),
+    gone = poll_until(lambda: (m.watch(force=True),
                                sweeps.detail(slow.sweep.id).runs)[1],
                       lambda rs: all(r.status == RunStatus.CANCELLED for r in rs), timeout=120)
     assert len(gone) == 6
@@ -533,7 +535,8 @@ def test_slurms_exit_code_is_the_jobs_never_the_simulators(tmp_path: Path,
     script.write_text(f"#!/bin/sh\n#SBATCH --output={paths.root}/slurm-%j.out\nkill -9 $$\n")
     job = client.sbatch(script)
     left = utcnow()
-    settled = poll_until(lambda: settle(paths, job, client, left_queue_at=left),
+    settled = poll_until(lambda: settle(paths, job, client, FolderEvidence(),
+                                                progress_of, left_queue_at=left),
                          lambda s: s is not None, timeout=TIMEOUT, interval=0.5)
     assert settled is not None
     assert (settled.status, settled.exit_code) == (RunStatus.FAILED, None)

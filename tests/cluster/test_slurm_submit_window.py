@@ -27,7 +27,6 @@ from fusion_tui.base import procs
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.base.settings import Settings
-from fusion_tui.executors.slurm.commands import SlurmClient
 from fusion_tui.executors.slurm.watch import LOOKUP_AFTER
 from fusion_tui.runs.manager import RunManager
 from fusion_tui.services import Services
@@ -117,7 +116,7 @@ def test_the_watcher_finds_the_job_by_name_and_tracks_it(
     settings, svc = settings_svc
     m = svc.manager
     run, job = killed_new(cli, settings, tmp_path, svc)
-    m.watcher.cycle(force=True)  # a young run may still be getting sbatch's answer
+    m.watch(force=True)  # a young run may still be getting sbatch's answer
     assert m.get(run.id).slurm.job_id is None  # type: ignore[union-attr]
     made_earlier(svc, [run], LOOKUP_AFTER)
     seen = watch_until(m, run.id, lambda r: r.slurm is not None and r.slurm.job_id,
@@ -177,7 +176,7 @@ def test_a_run_slurm_never_got_is_settled_after_a_while(
                PATH=shim_path(tmp_path, submit=False))
     assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr)
     (run,) = svc.store.list_runs()
-    m.watcher.cycle(force=True)
+    m.watch(force=True)
     assert m.get(run.id).status == RunStatus.PENDING  # its submitter may still be at it
     made_earlier(svc, [run], timedelta(minutes=10))
     done = watch_until(m, run.id, finished, timeout=60)
@@ -219,9 +218,9 @@ def test_a_job_sbatch_took_without_answering_in_time_is_cancelled(
         f'{real} "$@" > {tmp_path / "answer"}; exec sleep 30\n')
     (shim / "sbatch").chmod(0o755)
     env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}"}
-    m = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env, timeout=5))
+    m = RunManager(settings, svc.store, command_env=env, command_timeout=5)
     with pytest.raises(ConfigError) as refused:
-        m.create("fake", slurm={"extra_args": "--hold"})
+        m.create("fake", executor_options={"extra_args": "--hold"})
     job = (tmp_path / "answer").read_text().strip().split(";")[0]
     eventually(lambda: job not in queued_named("ft-"), timeout=60)
     eventually(lambda: accounted_state(job) == "CANCELLED", timeout=60)
@@ -250,7 +249,7 @@ def test_a_cancel_that_cannot_look_the_job_up_is_finished_by_the_watcher(
     run, job = killed_new(cli, settings, tmp_path, svc)
     env = failing(tmp_path / "down", "squeue",
                   "squeue: error: Unable to contact slurm controller (connect failure)")
-    asked = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env)).cancel(run.id)
+    asked = RunManager(settings, svc.store, command_env=env).cancel(run.id)
     assert asked.status == RunStatus.PENDING
     assert job in queued_named("ft-")
     details = [e.detail or "" for e in svc.store.events(run.id)]
@@ -284,7 +283,7 @@ def test_an_id_the_folder_gives_is_not_looked_up_again(
     made_earlier(svc, [run], timedelta(minutes=10))
     env = failing(tmp_path / "off", "sacct",
                   "sacct: error: Slurm accounting storage is disabled")
-    m = RunManager(settings, svc.store, slurm_client=SlurmClient(env=env))
+    m = RunManager(settings, svc.store, command_env=env)
     done = watch_until(m, run.id, finished, timeout=90)
     assert done.slurm is not None and done.slurm.job_id == job
     assert done.status == RunStatus.FAILED

@@ -15,7 +15,7 @@ HEADLESS = [
     "fusion_tui.runs.artifacts",
     "fusion_tui.store.database", "fusion_tui.store.models", "fusion_tui.store.migrate",
     "fusion_tui.store.runs_repo", "fusion_tui.runs.manager", "fusion_tui.runs.supervisor",
-    "fusion_tui.executors.local", "fusion_tui.monitor.progress", "fusion_tui.kinds.fusion.tracker",
+    "fusion_tui.executors.registry", "fusion_tui.monitor.progress",
     "fusion_tui.monitor.log_stream", "fusion_tui.kinds.formats.loglines",
     "fusion_tui.kinds.registry", "fusion_tui.config.templates",
     "fusion_tui.cli.sweeps", "fusion_tui.sweeps.manager", "fusion_tui.sweeps.progress",

@@ -24,6 +24,7 @@ from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.executors.slurm.commands import SlurmClient
 from fusion_tui.executors.slurm.settle import settle
+from fusion_tui.runs.lending import FolderEvidence, progress_of
 from fusion_tui.store.status import RunStatus, utcnow
 
 MB = 1 << 20
@@ -123,7 +124,8 @@ def test_slurm_settles_exit_0_by_the_same_rule(cli: Cli, tmp_path: Path, sqlite_
     """executors/slurm/settle.py, for a job whose supervisor ended before recording the
     outcome: exit 0 is COMPLETED only with every planned load's result."""
     paths = _ended_run_folder(cli, tmp_path, sqlite_url, results=results)
-    settled = settle(paths, None, SlurmClient(), left_queue_at=utcnow())
+    settled = settle(paths, None, SlurmClient(), FolderEvidence(), progress_of,
+                     left_queue_at=utcnow())
     assert settled is not None and settled.exit_code == 0
     if results:
         assert settled.status == RunStatus.COMPLETED and settled.error is None

@@ -206,7 +206,7 @@ def test_slurm_options_on_a_local_run_are_refused(tmp_path: Path) -> None:
     svc = open_services(make_settings(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}"))
     try:
         with pytest.raises(ConfigError, match="the run's executor is local"):
-            svc.manager.create("fake", slurm={"partition": "compute"})
+            svc.manager.create("fake", executor_options={"partition": "compute"})
     finally:
         svc.close()
 

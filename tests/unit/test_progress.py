@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fusion_tui.kinds.formats.loglines import FusionLogParser
-from fusion_tui.kinds.fusion.tracker import ProgressTracker
 from fusion_tui.monitor.lines import LineReader
 from fusion_tui.monitor.progress import ProgressReader, ProgressState
+from fusion_tui.monitor.tracker import ProgressTracker
 
 GUI_EVENTS = [
     {"type": "start", "ts": "2024-01-15T10:00:00Z",
@@ -169,7 +169,7 @@ def test_fusion_log_parser_never_crashes(lines: list[str]) -> None:
 def test_tracker_prefers_progress_file_and_falls_back_to_log(tmp_path: Path) -> None:
     progress, log = tmp_path / "progress.jsonl", tmp_path / "sim.log"
     log.write_text(FUSION_LOG)
-    tracker = ProgressTracker(progress, log)
+    tracker = ProgressTracker(progress, log, None, FusionLogParser())
     assert tracker.poll() and tracker.source == "log"
     assert tracker.state.current_erlang == 900.0
     progress.write_text(json.dumps({"type": "iteration", "erlang": 5, "iteration": 1,

@@ -24,6 +24,7 @@ from fusion_tui.executors.slurm import states
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError, SlurmUnavailable
 from fusion_tui.executors.slurm.settle import PATIENCE, settle
 from fusion_tui.executors.slurm.watch import LOOKUP_AFTER
+from fusion_tui.runs.lending import FolderEvidence, progress_of
 from fusion_tui.services import Services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
@@ -49,7 +50,7 @@ def error(run: Run) -> str:
 
 
 def cycle(svc: Services, run: Run) -> Run:
-    svc.manager.watch_slurm(force=True)
+    svc.manager.watch(force=True)
     return svc.manager.get(run.id)
 
 
@@ -154,8 +155,8 @@ def test_the_watcher_follows_a_job_through_the_queue_to_its_end(svc: Services,
 def test_one_squeue_call_per_cycle_whatever_the_number_of_jobs(svc: Services,
                                                                fake_slurm: FakeSlurm) -> None:
     jobs = {submit(svc)[1] for _ in range(5)}
-    svc.manager.watch_slurm(force=True)
-    svc.manager.watch_slurm(force=True)
+    svc.manager.watch(force=True)
+    svc.manager.watch(force=True)
     calls = fake_slurm.calls("squeue")
     assert len(calls) == 2
     assert all(set(c[c.index("-j") + 1].split(",")) == jobs for c in calls)
@@ -203,7 +204,7 @@ def test_a_controller_that_does_not_answer_changes_nothing(svc: Services,
                                                            fake_slurm: FakeSlurm) -> None:
     run, job = submit(svc)
     fake_slurm.set(down=True)
-    svc.manager.watch_slurm(force=True)
+    svc.manager.watch(force=True)
     assert svc.manager.last_watch.problem is not None
     assert "Unable to contact slurm controller" in svc.manager.last_watch.problem
     assert svc.manager.get(run.id).status == RunStatus.PENDING
@@ -266,10 +267,11 @@ def test_a_job_no_one_knows_is_lost_only_after_patience(svc: Services,
     paths = RunPaths(Path(run.run_dir))
     left = utcnow()
     client = SlurmClient()
-    assert settle(paths, job, client, left_queue_at=left) is None
-    assert settle(paths, job, client, left_queue_at=left,
+    assert settle(paths, job, client, FolderEvidence(), progress_of, left_queue_at=left) is None
+    assert settle(paths, job, client, FolderEvidence(), progress_of, left_queue_at=left,
                   now=left + PATIENCE - timedelta(seconds=1)) is None
-    lost = settle(paths, job, client, left_queue_at=left, now=left + PATIENCE)
+    lost = settle(paths, job, client, FolderEvidence(), progress_of, left_queue_at=left,
+                  now=left + PATIENCE)
     assert lost is not None and lost.status == RunStatus.FAILED
     assert lost.error is not None and lost.error.startswith(f"lost: Slurm job {job} left")
     assert "the controller no longer remembers it" in lost.error

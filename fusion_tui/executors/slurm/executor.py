@@ -1,152 +1,177 @@
-"""Submit a run as one Slurm job, check a request before anything exists, cancel a job.
-
-Slurm is the queue for these runs: the local concurrency limit does not apply.
-"""
+"""The Slurm executor behind the executor interface: a run is one Slurm job (a sweep one
+job array) whose payload is the run's supervisor; Slurm is its queue."""
 
 from __future__ import annotations
 
-import os
-import socket
-import sys
-import tempfile
-from collections.abc import Sequence
+import contextlib
+import json
+import shutil
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from fusion_tui.base import procs
-from fusion_tui.base.atomic import write_atomic
 from fusion_tui.base.errors import ConfigError
-from fusion_tui.base.rundir import RunPaths, write_json_atomic
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
+from fusion_tui.executors.executor import (
+    Cancelled,
+    CycleReport,
+    Executor,
+    Option,
+    RunOptions,
+    Support,
+)
+from fusion_tui.executors.slurm.cancelling import Canceller
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
-from fusion_tui.executors.slurm.jobscript import render, render_array
-from fusion_tui.executors.slurm.options import SlurmOptions
-
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])
-# Filesystems that are local to one machine by nature.
-_NODE_LOCAL = ("tmpfs", "ramfs")
-
-
-def filesystem_type(path: Path) -> str | None:
-    """The type of the filesystem `path` is on, from /proc/mounts (None if unknown)."""
-    try:
-        mounts = Path("/proc/mounts").read_text().splitlines()
-    except OSError:
-        return None
-    best, kind = "", None
-    target = str(path.resolve())
-    for line in mounts:
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        point = parts[1].replace("\\040", " ")
-        if (target == point or target.startswith(point.rstrip("/") + "/")) \
-                and len(point) >= len(best):
-            best, kind = point, parts[2]
-    return kind
+from fusion_tui.executors.slurm.jobs import SlurmJobs
+from fusion_tui.executors.slurm.options import SlurmOptions, resolve
+from fusion_tui.executors.slurm.submission import ARRAY_SCRIPT, Submitter, submit_env
+from fusion_tui.executors.slurm.watch import SlurmWatcher
+from fusion_tui.store.models import Run, SlurmJob
+from fusion_tui.store.runs_repo import RunStore
 
 
-ARRAY_SCRIPT = "array.sh"
-
-
-class SlurmExecutor:
-    """Runs as Slurm jobs whose payload is the run's supervisor."""
+class SlurmExecutor(Executor):
+    """Runs as Slurm jobs, watched by polling the run folders and, when due, squeue."""
 
     name = "slurm"
+    description = "a Slurm job on the cluster (a sweep: one job array)"
+    options = (
+        Option("partition", "the partition (sinfo lists them)"),
+        Option("account", "the account the job is charged to"),
+        Option("qos", "the quality of service"),
+        Option("time", "time limit, e.g. 30, 4:00:00, 2-00:00:00"),
+        Option("mem", "memory per node, e.g. 8G"),
+        Option("cpus_per_task", "CPUs per task"),
+        Option("extra_args", "more sbatch options, e.g. '--gres=gpu:1 --constraint=avx2'"),
+    )
+    polled = True
+    batch = "Slurm job array"
 
-    def __init__(self, settings: Settings, client: SlurmClient | None = None) -> None:
+    def __init__(self, settings: Settings, store: RunStore, support: Support, *,
+                 env: Mapping[str, str] | None = None, timeout: float | None = None) -> None:
+        """`env` and `timeout` are for Slurm's commands (the caller's environment, and
+        the client's own limit, by default)."""
+        client = SlurmClient(env=submit_env(env)) if timeout is None else \
+            SlurmClient(env=submit_env(env), timeout=timeout)
         self.settings = settings
-        self.client = client or SlurmClient()
+        self.store = store
+        self.support = support
+        self.jobs = SlurmJobs(store)
+        self.submitter = Submitter(settings, client)
+        self.canceller = Canceller(store, client)
+        self.watcher = SlurmWatcher(settings, store, client, support)
 
-    def job_env(self) -> dict[str, str]:
-        """The settings as variables for the job (the same ones a local supervisor gets)."""
-        return self.settings.to_env()
+    # -- making a run --------------------------------------------------------------------
 
-    def check(self, options: SlurmOptions) -> None:
-        """Ask the cluster whether it would take this request; ConfigError with one line
-        if not. Nothing is submitted."""
-        fs = filesystem_type(self.settings.runs_dir)
-        if fs in _NODE_LOCAL and self._has_other_nodes():
-            raise ConfigError(f"the runs folder {self.settings.runs_dir} is on {fs}, which "
-                              "compute nodes cannot see: put it on a filesystem they share "
-                              "(FUSION_TUI_RUNS_DIR, e.g. under your home folder)")
+    def resolve(self, asked: Mapping[str, str | None], template: Mapping[str, str],
+                template_name: str) -> SlurmOptions:
+        return resolve(self.settings, template, asked, template_name)
+
+    def check(self, options: RunOptions | None) -> None:
+        self.submitter.check(_slurm(options))
+
+    def options_of(self, run: Run) -> dict[str, str | None] | None:
+        if run.slurm is None:
+            return None
+        return SlurmOptions.from_dict(json.loads(run.slurm.options_json)).as_values()
+
+    def add(self, run: Run, paths: RunPaths, options: RunOptions | None) -> None:
+        """Freeze the request and the job script into the folder; the run and its job
+        row together (the job not yet submitted)."""
+        self.submitter.write_job(run.id, run.name, paths, _slurm(options))
+        self.jobs.add(run, _job_row(run, _slurm(options)))
+
+    def records(self, runs: Sequence[Run], options: RunOptions | None) -> list[object]:
+        return [_job_row(r, _slurm(options)) for r in runs]
+
+    def write_batch(self, batch_id: str, name: str | None, folder: Path, runs: Sequence[Run],
+                    options: RunOptions | None, limit: int | None) -> None:
+        self.submitter.write_array(batch_id, name, folder,
+                                   [(r.id, RunPaths(Path(r.run_dir))) for r in runs],
+                                   _slurm(options), limit)
+
+    # -- handing it over -----------------------------------------------------------------
+
+    def submit(self, run: Run, paths: RunPaths, options: RunOptions | None) -> None:
+        """sbatch the frozen job script; a refusal removes the run entirely."""
         try:
-            if options.partition is not None:
-                known = self.client.partitions()
-                if options.partition not in known:
-                    raise ConfigError(f"partition {options.partition!r} does not exist on "
-                                      f"this cluster (sinfo lists: {', '.join(known) or 'none'})")
-            with tempfile.TemporaryDirectory(prefix="fusion-tui-check-") as folder:
-                script = Path(folder) / "check.sh"
-                lines = ["#!/bin/bash", *(f"#SBATCH {o}" for o in options.sbatch_options()),
-                         "true"]
-                script.write_text("\n".join(lines) + "\n")
-                self.client.sbatch(script, test_only=True)
-        except SlurmError as exc:
-            raise ConfigError(f"Slurm would not take this run: {exc}") from None
+            job_id = self.submitter.submit(paths)
+        except BaseException as exc:
+            withdrawn = self.canceller.withdraw([run.id], exc)
+            self.jobs.discard(run.id)
+            shutil.rmtree(paths.root, ignore_errors=True)
+            if isinstance(exc, SlurmError):
+                raise ConfigError(f"Slurm refused the run: {exc}{withdrawn}") from None
+            raise
+        self.jobs.submitted(run.id, job_id, _slurm(options).time)
+        if paths.cancel_request.exists():  # cancelled while sbatch was answering
+            self.canceller.scancel(run.id, job_id)
 
-    def _has_other_nodes(self) -> bool:
-        """Whether jobs may run on a machine other than this one."""
+    def submit_batch(self, runs: Sequence[Run], folder: Path, options: RunOptions | None,
+                     undo: Callable[[], None]) -> None:
+        """sbatch the job array; a refusal removes its runs and the array's folder."""
+        ids = [r.id for r in runs]
         try:
-            nodes = self.client.nodes()
-        except SlurmError:
-            return True
-        return any(n != socket.gethostname().split(".", 1)[0] for n in nodes)
+            job_id = self.submitter.submit_array(folder / ARRAY_SCRIPT)
+        except BaseException as exc:
+            withdrawn = self.canceller.withdraw(ids, exc)
+            self.jobs.discard_many(ids)
+            for run in runs:
+                shutil.rmtree(run.run_dir, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
+            undo()
+            if isinstance(exc, SlurmError):
+                raise ConfigError(f"Slurm refused the sweep: {exc}{withdrawn}") from None
+            raise
+        self.jobs.submitted_many([(rid, f"{job_id}_{i}") for i, rid in enumerate(ids)],
+                                 _slurm(options).time, f"Slurm job array {job_id}")
+        for i, run in enumerate(runs):  # cancelled while sbatch was answering
+            if RunPaths(Path(run.run_dir)).cancel_request.exists():
+                with contextlib.suppress(SlurmError):  # it stops on its cancel request
+                    self.canceller.client.scancel(f"{job_id}_{i}")
 
-    def freeze(self, paths: RunPaths, options: SlurmOptions, *, durable: bool = True,
-               array: Path | None = None) -> int:
-        """Write what is asked of Slurm into the run folder (slurm.json); the seconds
-        before the time limit at which the run is stopped."""
-        warning = options.warning_seconds(self.settings)
-        frozen: dict[str, object] = {
-            "options": options.as_dict(), "warning_seconds": warning,
-            "time_limit_seconds": options.time_limit_seconds,
-            "submitted_from": socket.gethostname()}
-        if array is not None:
-            frozen["array_script"] = str(array)
-        write_json_atomic(paths.slurm, frozen, durable=durable)
-        return warning
+    # -- stopping and removing it --------------------------------------------------------
 
-    def write_job(self, run_id: str, name: str | None, paths: RunPaths,
-                  options: SlurmOptions) -> None:
-        """Freeze what is asked of Slurm (slurm.json) and the job script into the folder."""
-        warning = self.freeze(paths, options)
-        env = {**self.job_env(), procs.SUPERVISOR_MARKER: run_id}
-        text = render(run_id, name, paths, options, warning_seconds=warning, env=env,
-                      python=sys.executable, package_parent=_PACKAGE_PARENT)
-        write_atomic(paths.job_script, text)  # 0600: it may hold the database password
+    def cancel(self, run: Run) -> Run | None:
+        return self.canceller.cancel(run)
 
-    def write_array(self, sweep_id: str, name: str | None, folder: Path,
-                    runs: Sequence[tuple[str, RunPaths]], options: SlurmOptions,
-                    limit: int | None) -> Path:
-        """One job array for `runs` (a sweep's): the script in `folder` (a new folder),
-        with `tasks/<i>` linking to each run's folder, and slurm.json in every run."""
-        folder.mkdir(parents=True)
-        (folder / "tasks").mkdir()
-        script = folder / ARRAY_SCRIPT
-        warning = 0
-        for i, (_run_id, paths) in enumerate(runs):
-            (folder / "tasks" / str(i)).symlink_to(paths.root, target_is_directory=True)
-            warning = self.freeze(paths, options, durable=False, array=script)
-        text = render_array(sweep_id, name, folder, [(rid, p.root) for rid, p in runs],
-                            options, limit=limit, warning_seconds=warning,
-                            env=self.job_env(), marker=procs.SUPERVISOR_MARKER,
-                            python=sys.executable, package_parent=_PACKAGE_PARENT)
-        write_atomic(script, text)
-        return script
+    def cancel_many(self, runs: Sequence[Run]) -> Cancelled:
+        return self.canceller.cancel_many(runs)
 
-    def submit_array(self, script: Path) -> str:
-        """sbatch an array script; the array's job id (its tasks are `<id>_<i>`)."""
-        return self.client.sbatch(script)
+    def release(self, run: Run) -> None:
+        self.canceller.release(run)
 
-    def submit(self, paths: RunPaths) -> str:
-        """sbatch the frozen job script; the job id. SlurmError with one line if refused."""
-        return self.client.sbatch(paths.job_script)
+    # -- watching it ---------------------------------------------------------------------
 
-    def cancel(self, job_id: str) -> None:
-        self.client.scancel(job_id)
+    def watch(self, *, force: bool = False) -> CycleReport:
+        """The run folders, and Slurm once per poll interval for all clients (`watch.py`)."""
+        return self.watcher.cycle(force=force)
+
+    def adopt(self, run: Run) -> str | None:
+        """A Slurm run has no supervisor of ours to replace: one watch cycle settles it
+        when its job has ended."""
+        if not self.support.is_mine(run):
+            return None
+        settled = [status for run_id, status in self.watch().settled if run_id == run.id]
+        return settled[0] if settled else None
+
+    def settle(self, run: Run) -> str | None:
+        """Settle a run whose job squeue no longer lists (None: Slurm cannot tell yet)."""
+        if run.slurm is None or run.slurm.job_id is None:
+            return None
+        report = CycleReport()
+        self.watcher.settle_left(run, run.slurm.job_id, report)
+        return report.settled[0][1] if report.settled else None
 
 
-def submit_env() -> dict[str, str]:
-    """The environment sbatch sees: ours without fusion-tui's variables (the job script
-    sets those itself, so what ran is what the script says)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("FUSION_TUI_")}
+def _job_row(run: Run, options: SlurmOptions) -> SlurmJob:
+    """A new run's job row, before its job is submitted."""
+    return SlurmJob(run_id=run.id, attempt=1, options_json=json.dumps(options.as_dict()),
+                    state="SUBMITTING", time_limit=options.time)
+
+
+def _slurm(options: RunOptions | None) -> SlurmOptions:
+    """A Slurm run's options (`resolve` made them)."""
+    if not isinstance(options, SlurmOptions):
+        raise TypeError(f"a Slurm run needs Slurm options, got {options!r}")
+    return options

@@ -12,22 +12,14 @@ queue and that neither knows yet is given a while before it is called lost.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fusion_tui.base.rundir import RunPaths, read_json
+from fusion_tui.executors.executor import Evidence, ProgressSource
 from fusion_tui.executors.slurm.commands import JobRecord, SlurmClient, SlurmError
 from fusion_tui.executors.slurm.states import ENDING_TEXT, final_status
-from fusion_tui.kinds.fusion.tracker import ProgressTracker
-from fusion_tui.runs.evidence import (
-    Outcome,
-    decide,
-    last_line,
-    recorded_exit,
-    supervisor_outcome,
-    tail_text,
-    with_results,
-)
 from fusion_tui.store.status import RunStatus, utcnow
 
 # How long a job may be gone from squeue, unknown to sacct and scontrol, before it is lost.
@@ -58,10 +50,10 @@ def parse_time(value: object) -> datetime | None:
         return None
 
 
-def from_folder(paths: RunPaths) -> Settlement | None:
+def from_folder(paths: RunPaths, evidence: Evidence) -> Settlement | None:
     """An outcome the job's supervisor recorded and that needs nothing from Slurm."""
     status = read_json(paths.status) or {}
-    recorded = supervisor_outcome(paths)
+    recorded = evidence.recorded(paths)
     if recorded is None or status.get("stopped_by_slurm"):
         return None
     outcome, completed = recorded
@@ -120,13 +112,14 @@ _SAID = (
 )
 
 
-def said_by_slurm(paths: RunPaths, job_id: str | None) -> RunStatus | None:
+def said_by_slurm(paths: RunPaths, job_id: str | None, evidence: Evidence) -> RunStatus | None:
     """How Slurm says it ended the job, in the job's own output (in the run folder, so
     it is known even with accounting off and after the controller forgot the job)."""
     if not job_id:
         return None
     own = paths.logs / f"slurm-{job_id}.out"  # an array task's output is slurm-<A>_<a>.out
-    tail = tail_text(own if own.exists() else paths.logs / f"slurm-{job_id.split('_', 1)[0]}.out")
+    tail = evidence.tail(own if own.exists()
+                         else paths.logs / f"slurm-{job_id.split('_', 1)[0]}.out")
     for pattern, status in _SAID:
         if pattern.search(tail):
             return status
@@ -148,11 +141,13 @@ def never_submitted(paths: RunPaths, name: str | None, notes: list[str]) -> Sett
                       "settled from Slurm's queue and accounting", None)
 
 
-def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
+def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, evidence: Evidence,
+           progress_of: Callable[[RunPaths], ProgressSource], *,
            left_queue_at: datetime, now: datetime | None = None) -> Settlement | None:
-    """The outcome of a run whose job `squeue` no longer lists; None to ask again later."""
+    """The outcome of a run whose job `squeue` no longer lists; None to ask again later.
+    `evidence` and `progress_of` judge the run folder as the runs layer does."""
     now = now or utcnow()
-    settled = from_folder(paths)
+    settled = from_folder(paths, evidence)
     if settled is not None:
         return settled
     status = read_json(paths.status) or {}
@@ -161,7 +156,7 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
     node = (record.node if record else None) or status.get("node")
     # Slurm's own words in the job's output are more specific than FAILED/CANCELLED
     # (a job killed for its memory by jobacct_gather ends FAILED in sacct).
-    said = said_by_slurm(paths, job_id)
+    said = said_by_slurm(paths, job_id, evidence)
     by_slurm = final_status(record.state) if record else None
     if said is not None and by_slurm in (None, RunStatus.FAILED, RunStatus.CANCELLED):
         by_slurm = said
@@ -177,7 +172,7 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
                           record.elapsed_seconds if record else None,
                           parse_time(status.get("started_at")), note)
 
-    recorded = supervisor_outcome(paths)
+    recorded = evidence.recorded(paths)
     if recorded is not None:  # the supervisor stopped the simulator on a signal from Slurm
         outcome, completed = recorded
         when = datetime.fromisoformat(completed) if completed else None
@@ -196,18 +191,18 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
         return make(RunStatus.CANCELLED, None, None, "cancelled before the job started")
     if not cancelled and by_slurm in ENDING_TEXT:
         assert by_slurm is not None
-        tail = last_line(paths.log)
+        tail = evidence.last_line(paths.log)
         return make(by_slurm, None,
                     f"{ENDING_TEXT[by_slurm]}; its supervisor was stopped with it"
                     + (f"; last log line: {tail}" if tail else ""), how)
-    code_and_error = recorded_exit(paths)
-    tracker = ProgressTracker(paths.progress, paths.log, paths.config)
+    code_and_error = evidence.exit_status(paths)
+    tracker = progress_of(paths)
     tracker.poll()
     progress = tracker.state
     if code_and_error is not None or progress.finished:
         code, spawn_error = code_and_error or (None, None)
-        outcome = decide(code=code, spawn_error=spawn_error, cancel_requested=cancelled,
-                         started=True, progress=progress, paths=paths)
+        outcome = evidence.ended(paths, code=code, spawn_error=spawn_error,
+                                 cancelled=cancelled, progress=progress)
         return make(RunStatus(outcome.status), outcome.exit_code, outcome.error,
                     "its supervisor ended before recording the outcome; taken from the "
                     "simulator's exit status or progress file")
@@ -227,12 +222,12 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, *,
             return make(RunStatus.CANCELLED if cancelled else RunStatus.FAILED,
                         None, detail, "settled from Slurm's account")
         final = RunStatus.CANCELLED if cancelled else by_slurm or RunStatus.FAILED
-        tail = last_line(paths.log)
+        tail = evidence.last_line(paths.log)
         error = (f"its supervisor ended without recording the outcome; {_how(record)}"
                  + (f"; last log line: {tail}" if tail else ""))
         # A job Slurm calls COMPLETED is held to the same rule as an exit status of 0.
         # Slurm's exit code is the batch script's (our supervisor's), not the simulator's.
-        held = with_results(Outcome(final.value, None, error), paths, progress)
+        held = evidence.held(final.value, error, paths, progress)
         return make(RunStatus(held.status), held.exit_code, held.error,
                     "settled from Slurm's account")
     if now - left_queue_at < PATIENCE:

@@ -11,13 +11,14 @@ watched like any other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.base.settings import Settings
+from fusion_tui.executors.executor import CycleReport, ProgressSource, Support
 from fusion_tui.executors.slurm.commands import TIMEOUT_SECONDS, SlurmClient, SlurmError
+from fusion_tui.executors.slurm.jobs import SlurmJobs
 from fusion_tui.executors.slurm.lookup import find_jobs
 from fusion_tui.executors.slurm.settle import (
     Settlement,
@@ -27,10 +28,8 @@ from fusion_tui.executors.slurm.settle import (
     settle,
 )
 from fusion_tui.executors.slurm.states import queued_status
-from fusion_tui.kinds.fusion.tracker import ProgressTracker
 from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore
-from fusion_tui.store.slurm_jobs import SlurmJobs
 from fusion_tui.store.status import RunStatus, utcnow
 
 # A run without a job id this old is looked up by its job's name: sbatch answers in well
@@ -41,26 +40,17 @@ LOOKUP_AFTER = timedelta(seconds=10)
 NEVER_SUBMITTED_AFTER = timedelta(seconds=TIMEOUT_SECONDS * 3)
 
 
-@dataclass
-class CycleReport:
-    """What one cycle did: for the app's status line and for tests."""
-
-    polled: bool = False
-    settled: list[tuple[str, str]] = field(default_factory=list)
-    problem: str | None = None
-
-
 class SlurmWatcher:
     """Folds the run folders and Slurm's queue into the store."""
 
-    def __init__(self, settings: Settings, store: RunStore, client: SlurmClient, *,
-                 owner: str | None = None) -> None:
+    def __init__(self, settings: Settings, store: RunStore, client: SlurmClient,
+                 support: Support) -> None:
         self.settings = settings
-        self.owner = owner  # settles only this user's runs (None: everyone's)
+        self.support = support  # settles only its user's runs
         self.store = store
         self.jobs = SlurmJobs(store)
         self.client = client
-        self._trackers: dict[str, ProgressTracker] = {}
+        self._trackers: dict[str, ProgressSource] = {}
 
     def cycle(self, *, force: bool = False) -> CycleReport:
         report = CycleReport()
@@ -95,9 +85,7 @@ class SlurmWatcher:
                 continue
             if not self._mine(run):
                 continue
-            left = self.jobs.left_queue(run.id)
-            self._settle(run, settle(RunPaths(Path(run.run_dir)), job.job_id, self.client,
-                                     left_queue_at=left), report)
+            self.settle_left(run, job.job_id, report)
         now = utcnow()
         unknown = [r for r in remaining if self._mine(r) and now - r.created_at >= LOOKUP_AFTER
                    and (r.slurm is None or r.slurm.job_id is None)]
@@ -109,7 +97,7 @@ class SlurmWatcher:
         return report
 
     def _mine(self, run: Run) -> bool:
-        return self.owner is None or run.owner in (None, self.owner)
+        return self.support.is_mine(run)
 
     def _by_name(self, runs: list[Run], report: CycleReport) -> None:
         """Runs whose submitter ended between sbatch's answer and recording it: the job
@@ -132,9 +120,7 @@ class SlurmWatcher:
             self.jobs.found(run.id, hit.job_id, hit.state, lookup.names[run.id])
             entry = hit.entry
             if entry is None:
-                left = self.jobs.left_queue(run.id)
-                self._settle(run, settle(paths, hit.job_id, self.client, left_queue_at=left),
-                             report)
+                self.settle_left(run, hit.job_id, report)
                 continue
             if paths.cancel_request.exists():
                 try:
@@ -159,7 +145,7 @@ class SlurmWatcher:
                               started_at=parse_time(status.get("started_at")))
         if status:
             self._progress(run)
-        settled = from_folder(paths)
+        settled = from_folder(paths, self.support.evidence)
         if settled is None:
             return False
         self._settle(run, settled, report)
@@ -176,13 +162,19 @@ class SlurmWatcher:
         return job.node != status.get("node") or job.job_id is None or \
             (isinstance(attempt, int) and attempt > job.attempt)
 
-    def _tracker(self, run: Run) -> ProgressTracker:
+    def settle_left(self, run: Run, job_id: str, report: CycleReport) -> None:
+        """Settle a run whose job squeue no longer lists, unless Slurm cannot tell its
+        end yet (then a later cycle asks again)."""
+        left = self.jobs.left_queue(run.id)
+        self._settle(run, settle(RunPaths(Path(run.run_dir)), job_id, self.client,
+                                 self.support.evidence, self.support.progress,
+                                 left_queue_at=left), report)
+
+    def _tracker(self, run: Run) -> ProgressSource:
         """The run's progress tracker, kept between cycles so each reads only what is new."""
         tracker = self._trackers.get(run.id)
         if tracker is None:
-            paths = RunPaths(Path(run.run_dir))
-            tracker = self._trackers[run.id] = ProgressTracker(paths.progress, paths.log,
-                                                               paths.config)
+            tracker = self._trackers[run.id] = self.support.progress(RunPaths(Path(run.run_dir)))
         return tracker
 
     def _progress(self, run: Run) -> None:

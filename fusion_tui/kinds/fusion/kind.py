@@ -17,7 +17,6 @@ from fusion_tui.kinds.formats import keys
 from fusion_tui.kinds.formats.loglines import FusionLogParser
 from fusion_tui.kinds.fusion import schema
 from fusion_tui.kinds.fusion.results import FusionResults, fusion_folder
-from fusion_tui.kinds.fusion.tracker import ProgressTracker
 from fusion_tui.kinds.kind import Check, RunKind, Say
 from fusion_tui.monitor.progress import ProgressState
 
@@ -56,9 +55,6 @@ class FusionKind(RunKind):
 
     def log_parser(self) -> FusionLogParser:
         return FusionLogParser()
-
-    def tracker(self, paths: RunPaths) -> ProgressTracker:
-        return ProgressTracker(paths.progress, paths.log, paths.config)
 
     def result_source(self, paths: RunPaths, progress: ProgressState) -> Path | None:
         return fusion_folder(paths, progress)

@@ -11,7 +11,7 @@ import time
 from fusion_tui.base import procs
 from fusion_tui.base.documents import ProcessRecord, StatusRecord
 from fusion_tui.base.rundir import ACTIVE_DIR, RunPaths
-from fusion_tui.executors.local import adopt_if_orphaned
+from fusion_tui.executors.spawn import adopt_if_orphaned
 from fusion_tui.runs.background import say
 from fusion_tui.runs.evidence import Outcome, supervisor_outcome
 from fusion_tui.runs.supervision.processes import Processes

@@ -325,12 +325,13 @@ class NewRunScreen(Screen[None]):
                 detail = services.sweeps.create(request.template, grid, name=name,
                                                 overrides=overrides_between(base, edited),
                                                 executor=request.executor,
-                                                slurm=request.slurm)
+                                                executor_options=request.slurm)
                 self.post_message(self.SweepCreated(detail.sweep.id, len(detail.runs)))
                 return
             run = services.manager.create(request.template, name=name,
                                           config_text=request.text,
-                                          executor=request.executor, slurm=request.slurm)
+                                          executor=request.executor,
+                                          executor_options=request.slurm)
         except ConfigError as exc:
             self.post_message(self.Created(None, str(exc)))
             return

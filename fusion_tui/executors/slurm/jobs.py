@@ -1,4 +1,4 @@
-"""Queries and transitions of runs on the Slurm executor and their `SlurmJob` rows.
+"""The Slurm executor's store access: runs on Slurm and their `SlurmJob` rows.
 
 Like `runs_repo`, every transition of a run's status is conditional, so the watcher of
 one client and a supervisor reporting from a compute node cannot both win.

@@ -1,9 +1,10 @@
-"""The local executor: starts a run's detached supervisor on this machine.
+"""Start a run's supervisor as a detached process on this machine.
 
 The supervisor is a session leader of its own (no controlling terminal, so no SIGHUP
 when an SSH connection drops) and outlives whoever started it. Whoever starts one first
-takes the run's supervisor lock and hands the locked descriptor to it. This is the seam
-where a Slurm executor will later submit a job instead.
+takes the run's supervisor lock and hands the locked descriptor to it. The local executor
+starts supervisors this way, and so do a supervisor and a waiter that find a run whose
+supervisor died (standard library and `base` only: a supervisor stays small).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pathlib import Path
 
 from fusion_tui.base import lock, procs
 from fusion_tui.base.rundir import RunPaths
-from fusion_tui.base.settings import Settings
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
@@ -59,45 +59,3 @@ def adopt_if_orphaned(paths: RunPaths, run_id: str, env: dict[str, str]) -> int 
         return start_supervisor(paths, run_id, fd, adopt=True, env=env)
     finally:
         os.close(fd)
-
-
-class LocalExecutor:
-    """Start supervisors as detached local processes."""
-
-    name = "local"
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-
-    def supervisor_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FUSION_TUI_")}
-        env.update(self._settings.to_env())
-        return env
-
-    def start(self, run_id: str, paths: RunPaths) -> tuple[int, float]:
-        """Lock the run and spawn its supervisor; returns its pid and start time.
-
-        Raises OSError when the run folder cannot be locked or the process not started.
-        """
-        fd = lock.take(paths.lock)
-        if fd is None:
-            raise OSError(f"run {run_id} already has a supervisor")
-        try:
-            _register(paths)
-            pid = start_supervisor(paths, run_id, fd, adopt=False, env=self.supervisor_env())
-        finally:
-            os.close(fd)
-        return pid, procs.start_time(pid) or 0.0
-
-    def adopt(self, run_id: str, paths: RunPaths, lock_fd: int) -> int:
-        """Start a supervisor that adopts a run whose supervisor is gone (we hold its lock)."""
-        _register(paths)
-        return start_supervisor(paths, run_id, lock_fd, adopt=True, env=self.supervisor_env())
-
-
-def _register(paths: RunPaths) -> None:
-    """Enter the run in the runs folder's register, where live supervisors look for
-    runs whose supervisor died."""
-    entry = paths.active_entry
-    entry.parent.mkdir(exist_ok=True)
-    entry.touch()

@@ -1,0 +1,182 @@
+"""Making runs: validate a template (and overrides, and what is asked of the executor),
+make the run's folder and row, and hand it to its executor.
+
+Any problem is a ConfigError (one line) before anything exists; a failure half-way
+removes what was made (`runs/staging.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fusion_tui.base.atomic import write_atomic
+from fusion_tui.base.documents import LaunchRecord
+from fusion_tui.base.faults import FaultError
+from fusion_tui.base.ids import new_run_id
+from fusion_tui.base.rundir import RunPaths, json_text, write_json_atomic, write_new
+from fusion_tui.base.safefile import read_text
+from fusion_tui.config.overrides import Override, parse_overrides
+from fusion_tui.config.templates import RunConfig, build_config, config_from_ini, load_template
+from fusion_tui.executors.executor import QueuedExecutor, RunOptions
+from fusion_tui.kinds.registry import kind_for
+from fusion_tui.runs.context import RunContext
+from fusion_tui.runs.naming import check_name
+from fusion_tui.runs.provenance import config_hash, provenance
+from fusion_tui.runs.staging import Batch
+from fusion_tui.store.models import Run
+from fusion_tui.store.status import RunStatus, utcnow
+
+
+@dataclass
+class PlannedRun:
+    """A validated run not yet made: everything `materialize` needs."""
+
+    run_id: str
+    name: str | None
+    config: RunConfig
+    executor: str
+    options: RunOptions | None
+    argv: list[str]
+    cwd: Path | None
+    paths: RunPaths
+    origin_id: str | None = None
+    sweep_id: str | None = None
+    point: dict[str, str] | None = None
+
+
+class Creator:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+
+    def prepare(self, template: str, *, overrides: Iterable[str | Override] = (),
+                config_text: str | None = None, run_id: str | None = None) -> RunConfig:
+        """Validate a template (+ overrides, or a whole edited INI); nothing is created.
+
+        The same validation as the simulator's own, for the simulator that will run it.
+        """
+        settings = self.ctx.settings
+        parsed = [o if isinstance(o, Override) else None for o in overrides]
+        texts = [o for o in overrides if isinstance(o, str)]
+        merged = [o for o in parsed if o is not None] + parse_overrides(texts)
+        run_dir = settings.runs_dir / (run_id or "new")
+        if config_text is not None:
+            tpl, _ = load_template(template, settings.template_dirs)
+            return config_from_ini(config_text, tpl, run_dir, kind_for(tpl.simulator))
+        return build_config(template, merged, settings.template_dirs, run_dir, kind_for)
+
+    def plan(self, template: str, *, name: str | None = None,
+             overrides: Sequence[str | Override] = (), config_text: str | None = None,
+             executor: str | None = None,
+             executor_options: Mapping[str, str | None] | None = None,
+             check_executor: bool = True) -> PlannedRun:
+        """Validate everything about a new run; nothing is created.
+
+        Any problem raises ConfigError (one line). `check_executor=False` skips asking
+        the executor's scheduler (a sweep asks once for all its runs).
+        """
+        settings = self.ctx.settings
+        name = check_name(name)
+        run_id = new_run_id()
+        config = self.prepare(template, overrides=overrides, config_text=config_text,
+                              run_id=run_id)
+        chosen = self.ctx.executor(executor or config.template.executor or settings.executor)
+        options = chosen.resolve(executor_options or {}, config.template.slurm_options,
+                                 config.template.name)
+        paths = RunPaths.for_run(settings.runs_dir, run_id)
+        launch = kind_for(config.simulator).launch(run_id, paths, settings)
+        if check_executor:
+            chosen.check(options)
+        return PlannedRun(run_id, name, config, chosen.name, options, launch.argv, launch.cwd,
+                          paths)
+
+    def materialize(self, plan: PlannedRun, *, durable: bool = True,
+                    at: RunPaths | None = None) -> Run:
+        """Make the run's folder (config.ini, launch.json) and its row object, not yet
+        stored; a failure removes the folder.
+
+        `at` builds the folder elsewhere (a staging area, `runs/staging.py`) to be renamed
+        into `plan.paths` later; the row points at `plan.paths`. `durable=False` is for a
+        batch (a sweep): the folder is new and unseen until the batch's rows are stored,
+        so its files are written directly, and the caller makes them durable once
+        (`os.sync()`) before storing the rows.
+        """
+        ctx = self.ctx
+        config, paths = plan.config, at or plan.paths
+        paths.create(parent_exists=at is not None or not durable)
+        ini = config.to_ini()
+        kind = kind_for(config.simulator)
+        launch = LaunchRecord(tuple(plan.argv), str(plan.cwd) if plan.cwd else None,
+                              config.simulator).to_json()
+        try:
+            if durable:
+                write_atomic(paths.config, ini)
+                write_json_atomic(paths.launch, launch)
+            else:
+                write_new(paths.config, ini)
+                write_new(paths.launch, json_text(launch))
+        except BaseException:
+            shutil.rmtree(paths.root, ignore_errors=True)
+            raise
+        # A queued run is given its host when it starts; another, the host it was sent from.
+        queued = isinstance(ctx.executor(plan.executor), QueuedExecutor)
+        return Run(
+            id=plan.run_id, name=plan.name, status=RunStatus.PENDING,
+            config_json=config.to_json(), template=config.template.name,
+            simulator=config.simulator, executor=plan.executor, run_dir=str(plan.paths.root),
+            created_at=utcnow(), total_erlangs=len(config.erlangs),
+            total_iterations=config.iterations, current_erlang_index=0, current_iteration=0,
+            owner=ctx.user, hostname=None if queued else ctx.hostname,
+            config_hash=config_hash(ini), seed=kind.seed(config.sections),
+            provenance_json=json.dumps(provenance(ctx.settings, kind, plan.executor,
+                                                  ctx.hostname)),
+            origin_id=plan.origin_id, sweep_id=plan.sweep_id,
+            point_json=json.dumps(plan.point) if plan.point is not None else None,
+        )
+
+    def create(self, template: str, *, name: str | None = None,
+               overrides: Sequence[str | Override] = (),
+               config_text: str | None = None, executor: str | None = None,
+               executor_options: Mapping[str, str | None] | None = None,
+               origin: Run | None = None) -> Run:
+        """Validate, make the run directory and row, and hand it to its executor (which
+        queues it, or submits it at once)."""
+        plan = self.plan(template, name=name, overrides=overrides, config_text=config_text,
+                         executor=executor, executor_options=executor_options)
+        plan.origin_id = origin.id if origin is not None else None
+        chosen = self.ctx.executor(plan.executor)
+        batch = Batch(self.ctx.settings.runs_dir, [plan.run_id])  # a kill leaves nothing
+        try:
+            run = self.materialize(plan, at=batch.staged(plan.run_id))
+            batch.place([plan.run_id])
+            chosen.add(run, plan.paths, plan.options)
+        except BaseException:
+            batch.abandon()
+            raise
+        try:
+            chosen.submit(run, plan.paths, plan.options)
+        finally:
+            batch.done()  # a refused run's row and folder are gone by now
+        return self.ctx.get(run.id)
+
+    def frozen_config(self, run: Run, action: str) -> str:
+        """A run's frozen config.ini, or FaultError naming what could not be read."""
+        try:
+            return read_text(self.ctx.paths(run).config, 1 << 20)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FaultError(f"cannot {action} run {run.id}: its config.ini cannot be read "
+                             f"({getattr(exc, 'strerror', None) or exc})") from None
+
+    def restart(self, run_id: str) -> Run:
+        """A new run with the same frozen config (and executor and its options) as
+        `run_id`, linked to it; the original is left as it is."""
+        run = self.ctx.get(run_id)
+        self.ctx.check_owner(run, "restart")
+        text = self.frozen_config(run, "restart")
+        return self.create(run.template, name=run.name, config_text=text,
+                           executor=run.executor,
+                           executor_options=self.ctx.executor(run.executor).options_of(run),
+                           origin=run)
