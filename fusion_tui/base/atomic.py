@@ -38,19 +38,24 @@ def replacing(path: Path, *, durable: bool = True, mode: int = FILE_MODE) -> Ite
         tmp.unlink(missing_ok=True)
         raise
     if durable:
-        _sync_folder(path.parent)
+        sync_folder(path.parent)
 
 
 def write_atomic(path: Path, data: str | bytes, *, durable: bool = True,
                  mode: int = FILE_MODE) -> None:
     """Replace `path` with `data` (text is written as UTF-8)."""
-    view = memoryview(data.encode("utf-8") if isinstance(data, str) else data)
     with replacing(path, durable=durable, mode=mode) as fd:
-        while view:
-            view = view[os.write(fd, view):]
+        write_all(fd, data.encode("utf-8") if isinstance(data, str) else data)
 
 
-def _sync_folder(folder: Path) -> None:
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` (os.write may take less than asked)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def sync_folder(folder: Path) -> None:
     """Make the new name durable too. The data is durable already, so a folder that
     cannot be synced (some network filesystems) is no failed write."""
     with contextlib.suppress(OSError):

@@ -17,7 +17,6 @@ failed (exit 1; a file is left as it was: nothing new at the path, an old file u
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import os
@@ -26,6 +25,7 @@ import time
 from enum import Enum
 from pathlib import Path
 
+from fusion_tui.base.atomic import sync_folder, write_all
 from fusion_tui.base.faults import FaultError, describe_os_error
 from fusion_tui.base.safefile import file_kind
 
@@ -103,12 +103,6 @@ def _problem(path: Path, exc: OSError, flag: str, after: str) -> Exception:
     return OutputFailed(f"{flag} {describe_os_error(exc, str(path))}{after}")
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
 def _write_file(path: Path, data: bytes, way: _Way, flag: str) -> None:
     after = ("; the file there is unchanged" if way is _Way.REPLACE
              else "; nothing was left there")
@@ -121,7 +115,7 @@ def _write_file(path: Path, data: bytes, way: _Way, flag: str) -> None:
         raise _problem(path, exc, flag, after) from None
     try:
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -129,7 +123,7 @@ def _write_file(path: Path, data: bytes, way: _Way, flag: str) -> None:
             os.replace(tmp, path)
         else:
             _link_new(tmp, path, flag)
-        _sync_folder(path.parent)
+        sync_folder(path.parent)
     except OSError as exc:
         raise _problem(path, exc, flag, after) from None
     finally:
@@ -149,17 +143,6 @@ def _link_new(tmp: Path, path: Path, flag: str) -> None:
         if os.path.lexists(path):
             raise _exists(path, flag) from None
         os.rename(tmp, path)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the new name durable too. The file is in place and its data durable already,
-    so a folder that cannot be synced (some network filesystems) is no failed write."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _open_stream(path: Path, way: _Way, flag: str) -> int:
@@ -189,7 +172,7 @@ def _write_stream(path: Path, data: bytes, way: _Way, flag: str) -> None:
             raise OutputRefused(f"{flag} {path}: changed while being opened; try again")
         # Blocking from here on, as `>` would: a slow reader slows us down.
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-        _write_all(fd, data)
+        write_all(fd, data)
     except OSError as exc:
         raise _problem(path, exc, flag, "") from None
     finally:

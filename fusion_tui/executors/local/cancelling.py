@@ -19,8 +19,9 @@ from pathlib import Path
 
 from fusion_tui.base import lock, procs
 from fusion_tui.base.atomic import write_atomic
+from fusion_tui.base.documents import EXITED, StatusRecord
 from fusion_tui.base.faults import FaultError, describe_os_error
-from fusion_tui.base.rundir import RunPaths, read_json
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.executor import Cancelled, Evidence, Support
 from fusion_tui.store.models import EventKind, Run
@@ -42,8 +43,8 @@ def unanswered(paths: RunPaths, supervisor: tuple[int, float], within: float) ->
     while True:
         if procs.is_stopped(*supervisor):
             return f"its supervisor (pid {supervisor[0]}) is stopped"
-        status = read_json(paths.status) or {}
-        if "cancel_seen_at" in status or status.get("state") == "exited" \
+        status = StatusRecord.read(paths.status)
+        if status.cancel_seen_at is not None or status.state == EXITED \
                 or not procs.is_same_process(*supervisor):
             return None
         if time.monotonic() >= deadline:
@@ -67,11 +68,7 @@ def stop_unanswered(run_id: str, paths: RunPaths, grace: float,
 
 def recorded_supervisor(paths: RunPaths) -> tuple[int | None, float | None]:
     """The supervisor identity from status.json (written once it handles signals)."""
-    status = read_json(paths.status) or {}
-    pid, started = status.get("supervisor_pid"), status.get("supervisor_started")
-    if isinstance(pid, int) and isinstance(started, int | float):
-        return pid, float(started)
-    return None, None
+    return StatusRecord.read(paths.status).supervisor or (None, None)
 
 
 class Canceller:

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fusion_tui.base.rundir import RunPaths, read_json
+from fusion_tui.base.documents import StatusRecord
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.executors.executor import Evidence, ProgressSource
 from fusion_tui.executors.slurm.commands import JobRecord, SlurmClient, SlurmError
 from fusion_tui.executors.slurm.states import ENDING_TEXT, final_status
@@ -52,15 +53,15 @@ def parse_time(value: object) -> datetime | None:
 
 def from_folder(paths: RunPaths, evidence: Evidence) -> Settlement | None:
     """An outcome the job's supervisor recorded and that needs nothing from Slurm."""
-    status = read_json(paths.status) or {}
+    status = StatusRecord.read(paths.status)
     recorded = evidence.recorded(paths)
-    if recorded is None or status.get("stopped_by_slurm"):
+    if recorded is None or status.stopped_by_slurm:
         return None
     outcome, completed = recorded
     return Settlement(RunStatus(outcome.status), outcome.exit_code, outcome.error, None,
                       datetime.fromisoformat(completed) if completed else None,
-                      node=status.get("node") if isinstance(status.get("node"), str) else None,
-                      started_at=parse_time(status.get("started_at")), note=outcome.note)
+                      node=status.node, started_at=parse_time(status.started_at),
+                      note=outcome.note)
 
 
 def _slurm_record(client: SlurmClient, job_id: str) -> tuple[JobRecord | None, list[str]]:
@@ -150,10 +151,10 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, evidence: E
     settled = from_folder(paths, evidence)
     if settled is not None:
         return settled
-    status = read_json(paths.status) or {}
+    status = StatusRecord.read(paths.status)
     cancelled = paths.cancel_request.exists()
     record, notes = _slurm_record(client, job_id) if job_id else (None, ["no job id"])
-    node = (record.node if record else None) or status.get("node")
+    node = (record.node if record else None) or status.node
     # Slurm's own words in the job's output are more specific than FAILED/CANCELLED
     # (a job killed for its memory by jobacct_gather ends FAILED in sacct).
     said = said_by_slurm(paths, job_id, evidence)
@@ -168,9 +169,8 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, evidence: E
              note: str | None = None) -> Settlement:
         return Settlement(run_status, code, error, recovered, when,
                           record.state if record else (said.value if said else None),
-                          node if isinstance(node, str) else None,
-                          record.elapsed_seconds if record else None,
-                          parse_time(status.get("started_at")), note)
+                          node, record.elapsed_seconds if record else None,
+                          parse_time(status.started_at), note)
 
     recorded = evidence.recorded(paths)
     if recorded is not None:  # the supervisor stopped the simulator on a signal from Slurm

@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from fusion_tui.base.rundir import RunPaths, read_json
+from fusion_tui.base.documents import StatusRecord
+from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.executor import CycleReport, ProgressSource, Support
 from fusion_tui.executors.slurm.commands import TIMEOUT_SECONDS, SlurmClient, SlurmError
@@ -134,16 +135,14 @@ class SlurmWatcher:
     def _from_folder(self, run: Run, report: CycleReport) -> bool:
         """Take what the run folder says; True when the run is settled by it."""
         paths = RunPaths(Path(run.run_dir))
-        status = read_json(paths.status) or {}
-        live = status.get("state") in ("starting", "running")  # not an ended attempt's
-        if live and isinstance(status.get("slurm_job_id"), str) and self._news(run, status):
-            attempt, node = status.get("attempt"), status.get("node")
+        status = StatusRecord.read(paths.status)
+        # `live`: not an ended attempt's record
+        if status.live and status.slurm_job_id is not None and self._news(run, status):
             self.jobs.observe(run.id, state="RUNNING", status=RunStatus.RUNNING, reason=None,
-                              node=node if isinstance(node, str) else None, elapsed=None,
-                              time_limit=None, job_id=status["slurm_job_id"],
-                              attempt=attempt if isinstance(attempt, int) else None,
-                              started_at=parse_time(status.get("started_at")))
-        if status:
+                              node=status.node, elapsed=None, time_limit=None,
+                              job_id=status.slurm_job_id, attempt=status.attempt,
+                              started_at=parse_time(status.started_at))
+        if status != StatusRecord():
             self._progress(run)
         settled = from_folder(paths, self.support.evidence)
         if settled is None:
@@ -152,15 +151,14 @@ class SlurmWatcher:
         return True
 
     @staticmethod
-    def _news(run: Run, status: dict[str, object]) -> bool:
+    def _news(run: Run, status: StatusRecord) -> bool:
         """Whether the folder says something the store does not know yet (a start, a
         node, a new attempt): only then is the store written."""
         job = run.slurm
         if job is None or run.status == RunStatus.PENDING:
             return True
-        attempt = status.get("attempt")
-        return job.node != status.get("node") or job.job_id is None or \
-            (isinstance(attempt, int) and attempt > job.attempt)
+        return job.node != status.node or job.job_id is None or \
+            (status.attempt is not None and status.attempt > job.attempt)
 
     def settle_left(self, run: Run, job_id: str, report: CycleReport) -> None:
         """Settle a run whose job squeue no longer lists, unless Slurm cannot tell its
