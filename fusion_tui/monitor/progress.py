@@ -13,7 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.safefile import read_text
+from fusion_tui.config import schema
+from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
 from fusion_tui.monitor.events import ProgressEvent, normalise
 from fusion_tui.monitor.lines import LineReader
 
@@ -26,8 +29,6 @@ def planned_totals(config_file: Path | None) -> tuple[int | None, int | None]:
     Progress starts from the plan, so it is never blank while a simulator sets up a load
     and has logged no iteration yet.
     """
-    from fusion_tui.config import schema
-
     plan = _read_plan(config_file, lambda sections: (len(schema.erlang_values(sections)),
                                                      schema.iterations(sections)))
     return plan if plan is not None else (None, None)
@@ -35,15 +36,10 @@ def planned_totals(config_file: Path | None) -> tuple[int | None, int | None]:
 
 def planned_loads(config_file: Path | None) -> list[float] | None:
     """The Erlang loads a run's frozen config.ini plans, or None when it cannot be read."""
-    from fusion_tui.config import schema
-
     return _read_plan(config_file, schema.erlang_values)
 
 
 def _read_plan(config_file: Path | None, take: Callable[[Any], T]) -> T | None:
-    from fusion_tui.base.errors import ConfigError
-    from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
-
     if config_file is None:
         return None
     try:
