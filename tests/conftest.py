@@ -42,10 +42,8 @@ IN_CI = bool(os.environ.get(CI_ENV))
 # tier (`pytest -m "not slow"`) leaves out.
 TIERS = {"unit": (), "tui": (), "drills": ("slow",), "cluster": ("slow",)}
 # Tests that share one thing of the machine run on one xdist worker, one after another
-# (`--dist loadgroup`): the Slurm cluster (its fixture cancels every job of the user) and
-# the snapshots' fixed folder (its path is part of the pictures).
+# (`--dist loadgroup`): the Slurm cluster (its fixture cancels every job of the user).
 SERIAL_FIXTURES = {"slurm_up": "slurm-cluster"}
-SERIAL_MODULES = {"test_tui_snapshots.py": "fixed-snapshot-root"}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -64,8 +62,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 # The timeout covers the case itself: its fixtures bound their own waits
                 # (the first waits for the cluster .ci/run is still starting).
                 item.add_marker(pytest.mark.timeout(func_only=True))
-        if item.path.name in SERIAL_MODULES:
-            item.add_marker(pytest.mark.xdist_group(SERIAL_MODULES[item.path.name]))
 
 
 @pytest.hookimpl(hookwrapper=True)

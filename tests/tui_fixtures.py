@@ -16,7 +16,6 @@ from fusion_tui.store.status import RunStatus
 from fusion_tui.store.sweeps_repo import SweepStore
 
 NOW = datetime(2026, 11, 22, 12, 0, 0)
-FIXED_ROOT = Path("/tmp/fusion-tui-snapshots")
 CONFIG = {
     "general_settings": {"erlang_start": "300", "erlang_stop": "500", "erlang_step": "100",
                          "max_iters": "4", "num_requests": "10000",
@@ -75,8 +74,9 @@ LOG_LINES = [
 ]
 
 
-def build(root: Path = FIXED_ROOT, *, empty: bool = False) -> Services:
-    """A store with one run in each status, their directories and files."""
+def build(root: Path, *, empty: bool = False) -> Services:
+    """A store with one run in each status, their directories and files, under `root`
+    (the test's HOME for the snapshots: the screens show paths under it as `~/...`)."""
     shutil.rmtree(root, ignore_errors=True)
     settings = Settings.load(env={"HOME": str(root)}, overrides={
         "home": root / "home", "database_url": f"sqlite:///{root / 'store.db'}",
@@ -140,7 +140,7 @@ def build(root: Path = FIXED_ROOT, *, empty: bool = False) -> Services:
 SWEEP_ID = "5eeb00000001"
 
 
-def build_sweep(root: Path = FIXED_ROOT / "sweep") -> Services:
+def build_sweep(root: Path) -> Services:
     """A store with one sweep (k_paths x allocation x 3 seeds, 12 runs in several
     states) whose completed runs have results, for the sweep and comparison screens."""
     services = build(root, empty=True)

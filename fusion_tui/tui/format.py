@@ -8,6 +8,7 @@ a run name are shown as typed.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from rich.console import Console
 from rich.segment import Segment
@@ -44,6 +45,15 @@ STATUS_SYMBOL = {
 def safe(text: str | None, limit: int = 200) -> Text:
     """Run-provided text as a literal Text: no markup, no escape sequences, one line."""
     return Text(one_line(text or "", limit))
+
+
+def beside_home(path: Path) -> str:
+    """`path` with the user's home shown as `~`, as a shell shows it: shorter on a narrow
+    screen, and the same on every machine for the same place in a home."""
+    try:
+        return f"~/{path.relative_to(Path.home())}"
+    except (ValueError, RuntimeError):  # elsewhere, or no home to speak of
+        return str(path)
 
 
 def closed_folder(what: str, owner: str) -> Text:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,9 +41,15 @@ def _utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
+def home() -> Path:
+    """The test's own HOME (conftest gives each test one): paths under it show as `~/...`,
+    so the pictures are the same wherever the test runs, and tests run side by side."""
+    return Path.home()
+
+
 @pytest.fixture
 def services() -> Iterator[Services]:
-    svc = build()
+    svc = build(home())
     yield svc
     svc.close()
 
@@ -126,7 +133,7 @@ def test_runs_list_every_status(snap_compare: Any, services: Services,
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_empty_state(snap_compare: Any, size: tuple[int, int]) -> None:
-    svc = build(empty=True)
+    svc = build(home(), empty=True)
     try:
         assert snap_compare(app_for(svc), terminal_size=size, run_before=keys())
     finally:
@@ -178,7 +185,7 @@ def test_cancel_confirmation(snap_compare: Any, services: Services,
 
 @pytest.fixture
 def sweep_services() -> Iterator[Services]:
-    svc = build_sweep()
+    svc = build_sweep(home() / "sweep")
     yield svc
     svc.close()
 

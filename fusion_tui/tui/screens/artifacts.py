@@ -22,7 +22,7 @@ from textual.widgets.tree import TreeNode
 
 from fusion_tui.base.rundir import folder_readable
 from fusion_tui.runs.artifacts import Artifact, UnsafePath, list_artifacts, resolve_artifact
-from fusion_tui.tui.format import closed_folder, safe
+from fusion_tui.tui.format import beside_home, closed_folder, safe
 from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.artifacts.preview import PreviewContent, human_size, load_preview
 from fusion_tui.tui.widgets.key_bar import KeyBar
@@ -128,7 +128,7 @@ class ArtifactsScreen(Screen[None]):
 
     def on_artifacts_screen_previewed(self, message: Previewed) -> None:
         self.current = message.path if message.content else None
-        self.query_one("#artifact-path", Static).update(safe(str(message.path), 1000))
+        self.query_one("#artifact-path", Static).update(safe(beside_home(message.path), 1000))
         note = self.query_one("#preview-note", Static)
         text = self.query_one("#preview-text", Static)
         table = self.query_one("#preview-table", DataTable)
