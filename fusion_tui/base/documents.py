@@ -77,6 +77,11 @@ class StatusRecord(NamedTuple):
         return _pair(self.supervisor_pid, self.supervisor_started)
 
     @property
+    def written(self) -> bool:
+        """Whether a supervisor has written anything here yet (no file reads as nothing)."""
+        return self != StatusRecord()
+
+    @property
     def live(self) -> bool:
         """Its supervisor is following a simulator (not an ended attempt's record)."""
         return self.state in (STARTING, RUNNING)

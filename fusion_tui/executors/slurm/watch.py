@@ -142,7 +142,7 @@ class SlurmWatcher:
                               node=status.node, elapsed=None, time_limit=None,
                               job_id=status.slurm_job_id, attempt=status.attempt,
                               started_at=parse_time(status.started_at))
-        if status != StatusRecord():
+        if status.written:
             self._progress(run)
         settled = from_folder(paths, self.support.evidence)
         if settled is None:
