@@ -26,6 +26,9 @@ from fusion_tui.store.database import make_engine, make_sessionmaker
 from fusion_tui.store.migrate import upgrade_database
 from fusion_tui.store.runs_repo import RunStore
 
+# The real Slurm cluster's fixtures (`slurm_up`, `cluster`), for every tier that has a case on it.
+pytest_plugins = ["slurm_cluster"]
+
 TESTS = Path(__file__).resolve().parent
 FAKE_SIM = TESTS / "fake_sim.py"
 PG_ENV = "FUSION_TUI_TEST_PG_URL"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 from helpers import eventually, poll_until
-from slurm_cluster import Cluster, cluster, queue, slurm_up  # noqa: F401  (fixtures)
+from slurm_cluster import Cluster, queue
 
 from fusion_tui.base import procs
 from fusion_tui.base.errors import ConfigError
@@ -42,14 +42,14 @@ def _slurm_settings(tmp_path: Path, url: str) -> Settings:
 
 
 @pytest.fixture
-def svc(tmp_path: Path, db_url: str, cluster: Cluster,  # noqa: F811
+def svc(tmp_path: Path, db_url: str, cluster: Cluster,
         services_with: Callable[[Settings], Services]) -> Services:
     """Slurm-executor services on SQLite, then on PostgreSQL."""
     return services_with(_slurm_settings(tmp_path, db_url))
 
 
 @pytest.fixture
-def sqlite_svc(tmp_path: Path, sqlite_url: str, cluster: Cluster,  # noqa: F811
+def sqlite_svc(tmp_path: Path, sqlite_url: str, cluster: Cluster,
                services_with: Callable[[Settings], Services]) -> Services:
     """Slurm-executor services on SQLite (where the login node settles every outcome)."""
     return services_with(_slurm_settings(tmp_path, sqlite_url))
@@ -125,7 +125,7 @@ def test_cancel_pending_and_running_leaves_nothing(sqlite_svc: Services) -> None
 
 
 @pytest.mark.parametrize("proctrack", ["cgroup"])
-def test_cancel_running_with_proctrack(sqlite_svc: Services, cluster: Cluster,  # noqa: F811
+def test_cancel_running_with_proctrack(sqlite_svc: Services, cluster: Cluster,
                                        proctrack: str) -> None:
     """With proctrack/cgroup scancel signals only the batch script (our supervisor),
     which must stop the simulator's group itself."""
@@ -184,7 +184,7 @@ def test_a_killed_waiter_inside_the_job_loses_no_exit_status(sqlite_svc: Service
 
 
 @pytest.mark.parametrize("accounting", ["on", "off"])
-def test_supervisor_killed_inside_the_job_is_settled(sqlite_svc: Services, cluster: Cluster,  # noqa: F811
+def test_supervisor_killed_inside_the_job_is_settled(sqlite_svc: Services, cluster: Cluster,
                                                      accounting: str) -> None:
     """Our supervisor dies with its job: the run folder has no outcome, so sacct (or,
     with accounting off, scontrol) says how the job ended."""
@@ -205,7 +205,7 @@ def test_supervisor_killed_inside_the_job_is_settled(sqlite_svc: Services, clust
 
 
 def test_accounting_off_settles_what_the_folder_can(sqlite_svc: Services,
-                                                    cluster: Cluster) -> None:  # noqa: F811
+                                                    cluster: Cluster) -> None:
     cluster.start("--accounting", "off")
     m = sqlite_svc.manager
     ok = m.create("fake")
@@ -215,7 +215,7 @@ def test_accounting_off_settles_what_the_folder_can(sqlite_svc: Services,
     assert failed.status == RunStatus.FAILED and failed.exit_code not in (None, 0)
 
 
-def test_controller_restarted_mid_run(sqlite_svc: Services, cluster: Cluster) -> None:  # noqa: F811
+def test_controller_restarted_mid_run(sqlite_svc: Services, cluster: Cluster) -> None:
     m = sqlite_svc.manager
     run = m.create("fake", overrides=["fake.sleep=4"])
     watch_until(m, run.id, lambda r: r.status == RunStatus.RUNNING)
@@ -231,7 +231,7 @@ def test_controller_restarted_mid_run(sqlite_svc: Services, cluster: Cluster) ->
 
 
 def test_requeue_is_a_new_attempt_in_the_audit_trail(sqlite_svc: Services,
-                                                     cluster: Cluster) -> None:  # noqa: F811
+                                                     cluster: Cluster) -> None:
     m = sqlite_svc.manager
     run = m.create("fake", overrides=["fake.sleep=1.5"])
     run = watch_until(m, run.id, lambda r: status_json(m, r).get("pid"))
@@ -368,7 +368,7 @@ def test_node_failure_ends_node_fail(sqlite_svc: Services) -> None:
 
 
 def test_the_app_killed_and_reopened_shows_the_right_states(tmp_path: Path,
-                                                           cluster: Cluster) -> None:  # noqa: F811
+                                                           cluster: Cluster) -> None:
     """In tmux, by keyboard: two Slurm runs (the second PENDING behind the first), the app
     killed with SIGKILL, the jobs finish unwatched, the reopened app shows both settled."""
     from conftest import FAKE_COMMAND, TESTS
@@ -522,7 +522,7 @@ def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
 
 
 def test_slurms_exit_code_is_the_jobs_never_the_simulators(tmp_path: Path,
-                                                          slurm_up: None) -> None:  # noqa: F811
+                                                          slurm_up: None) -> None:
     """A run whose supervisor left nothing in the folder is settled from Slurm's account
     alone; the exit code there is the batch script's (0:9 for a killed one), so the run
     records none and the message names it as the job's. (No queue clearing: this case

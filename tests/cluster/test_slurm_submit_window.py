@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 from helpers import Cli, eventually
-from slurm_cluster import Cluster, cluster  # noqa: F401  (cluster is a fixture)
+from slurm_cluster import Cluster
 from sqlalchemy import update
 from test_slurm import finished, watch_until
 
@@ -37,7 +37,7 @@ TIMEOUT = 120.0
 
 
 @pytest.fixture
-def settings_svc(tmp_path: Path, db_url: str, cluster: Cluster,  # noqa: F811
+def settings_svc(tmp_path: Path, db_url: str, cluster: Cluster,
                  services_with: Callable[[Settings], Services]) -> tuple[Settings, Services]:
     settings = make_settings(tmp_path, db_url, executor="slurm", slurm_poll_seconds=10.0)
     return settings, services_with(settings)

@@ -18,7 +18,7 @@ import pytest
 from conftest import make_settings
 from fusion_checkout import SMALL, make_checkout
 from helpers import Cli, tmpfs
-from slurm_cluster import Cluster, cluster  # noqa: F401  (cluster is a fixture)
+from slurm_cluster import Cluster
 
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
@@ -235,7 +235,7 @@ async def test_detail_screen_says_what_the_mirror_left(
 
 
 def test_slurm_run_exiting_0_without_results_is_failed(
-        tmp_path: Path, sqlite_url: str, cluster: Cluster) -> None:  # noqa: F811
+        tmp_path: Path, sqlite_url: str, cluster: Cluster) -> None:
     """On the real cluster (SQLite: the login node settles from the run folder): a job
     whose simulator exits 0 without its results is FAILED by the same rule."""
     from test_slurm import finished, watch_until
