@@ -81,8 +81,9 @@ class Description:
         return None
 
     def where(self, node: str | None) -> str:
-        """The run list's Where cell: the executor, and the node once there is one."""
-        return f"{self.name}:{node}" if node else self.name
+        """The run list's Where cell: the executor (one whose jobs run on nodes adds the
+        node once there is one)."""
+        return self.name
 
     def job_id(self, run: Run) -> str | None:
         return None

@@ -23,6 +23,9 @@ class SlurmDescription(Description):
     def node(self, run: Run) -> str | None:
         return run.slurm.node if run.slurm is not None else None
 
+    def where(self, node: str | None) -> str:
+        return f"{self.name}:{node}" if node else self.name
+
     def job_id(self, run: Run) -> str | None:
         return run.slurm.job_id if run.slurm is not None else None
 
