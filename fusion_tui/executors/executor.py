@@ -2,9 +2,10 @@
 
 In the style of ert's scheduler `Driver`: the run manager and the sweep manager speak only
 to this interface, never to a particular executor, so another executor is one new folder
-and one line in `registry.py`. An executor submits (or starts) a run, cancels it, watches
-its runs (one cycle), settles a run that has left it, adopts one whose supervisor is gone,
-and describes itself (`description.py`: name, what it is, which options it takes).
+and one line each in `registry.py` and `descriptions.py`. An executor submits (or starts)
+a run, cancels it, watches its runs (one cycle), settles a run that has left it, adopts
+one whose supervisor is gone, and describes itself (`description.py`: name, what it is,
+which options it takes, how its runs' jobs are shown).
 
 Executors sit below the run manager and beside the kinds of run: what they need from
 above (how a run's progress is read, how its folder's evidence is judged, who the calling
