@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from fusion_tui.base.faults import describe_os_error
 from fusion_tui.base.output_path import OutputFailed
 from fusion_tui.base.textsafe import strip_escapes
+from fusion_tui.executors.descriptions import DESCRIPTIONS, description_of
 from fusion_tui.store.status import iso_local
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
         "current_erlang_index": run.current_erlang_index, "total_erlangs": run.total_erlangs,
         "current_iteration": run.current_iteration, "total_iterations": run.total_iterations,
         "fraction_done": run.fraction_done, "duration_seconds": run.duration_seconds,
-        "owner": run.owner, "slurm": slurm_to_dict(run),
+        "owner": run.owner, **job_facts(run),
         "config_hash": run.config_hash, "seed": run.seed, "origin_id": run.origin_id,
         "provenance": json.loads(run.provenance_json) if run.provenance_json else None,
     }
@@ -48,22 +49,24 @@ def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
     return data
 
 
-def slurm_to_dict(run: Run) -> dict[str, Any] | None:
-    """The Slurm job of a run on the Slurm executor, as last seen."""
-    job = run.slurm
-    if job is None:
+def job_facts(run: Run) -> dict[str, Any]:
+    """The run's job on each executor that keeps one (under the key its description
+    names; None when the run has none there), as last seen."""
+    return {d.job_key: _json_times(d.job_facts(run)) for d in DESCRIPTIONS.values()
+            if d.job_key}
+
+
+def _json_times(facts: dict[str, Any] | None) -> dict[str, Any] | None:
+    if facts is None:
         return None
-    return {"job_id": job.job_id, "state": job.state, "reason": job.reason, "node": job.node,
-            "elapsed_seconds": job.elapsed_seconds, "time_limit": job.time_limit,
-            "attempt": job.attempt, "options": json.loads(job.options_json),
-            "submitted_at": iso(job.submitted_at), "checked_at": iso(job.checked_at)}
+    return {k: iso(v) if isinstance(v, datetime) else v for k, v in facts.items()}
 
 
 def where(run: Run) -> str:
-    """The run list's executor/node cell: `local`, or `slurm:<node>` once it has one."""
-    if run.slurm is None:
-        return run.executor
-    return f"slurm:{run.slurm.node}" if run.slurm.node else "slurm"
+    """The run list's executor/node cell: the executor, and its node once it has one
+    (`slurm:<node>`)."""
+    description = description_of(run.executor)
+    return description.where(description.node(run))
 
 
 def emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING
 from fusion_tui.base.rundir import NOT_READABLE, folder_readable
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli.command import Commands, OnStore
+from fusion_tui.cli.executor_flags import add_executor_flags, executor_options
 from fusion_tui.cli.follow import wait_exit_code
 from fusion_tui.cli.output import duration_text, emit, iso, progress_text, run_to_dict, where
-from fusion_tui.cli.slurm_flags import add_slurm_flags, slurm_options
+from fusion_tui.executors.description import Seconds
+from fusion_tui.executors.descriptions import description_of
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.status import RunStatus, local_text
 
@@ -32,7 +34,7 @@ def register(commands: Commands) -> None:
     s.add_argument("--template", "-t", required=True)
     s.add_argument("--name", "-n")
     s.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE")
-    add_slurm_flags(s)
+    add_executor_flags(s)
     s.add_argument("--wait", action="store_true", help="wait for the run to finish")
     commands.add("show", OnStore(cmd_show, schedule=False), help="show one run").add_argument(
         "id")
@@ -63,7 +65,7 @@ def _table(runs: Sequence[Run]) -> str:
 
 def cmd_new(args: argparse.Namespace, svc: Services) -> int:
     run = svc.manager.create(args.template, name=args.name, overrides=args.set or [],
-                             executor=args.executor, executor_options=slurm_options(args))
+                             executor=args.executor, executor_options=executor_options(args))
     if args.wait:
         run = svc.manager.wait(run.id)
     emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")
@@ -99,17 +101,8 @@ def _describe(run: Run, readable: bool = True, results: str | None = None) -> st
         ("executor", run.executor), ("directory", folder),
         ("config hash", run.config_hash or "-"), ("seed", "-" if run.seed is None else run.seed),
     )]
-    job = run.slurm
-    if job is not None:
-        lines += [f"{k:<16} {v}" for k, v in (
-            ("slurm job", job.job_id or "-"),
-            ("slurm state", job.state or "-"),
-            ("slurm reason", one_line(job.reason or "-")),
-            ("node", one_line(job.node or "-")),
-            ("elapsed", duration_text(job.elapsed_seconds)),
-            ("time limit", job.time_limit or "partition default"),
-            ("attempt", job.attempt),
-        )]
+    lines += [f"{k:<16} {duration_text(v.value) if isinstance(v, Seconds) else one_line(v)}"
+              for k, v in description_of(run.executor).show_lines(run)]
     if run.error_message:
         lines.append(f"{'error':<16} {one_line(run.error_message, 500)}")
     if results:

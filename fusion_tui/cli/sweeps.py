@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli.command import Commands, OnStore
+from fusion_tui.cli.executor_flags import add_executor_flags, batch_limit_help, executor_options
 from fusion_tui.cli.output import columns, duration_text, emit, iso, progress_text
-from fusion_tui.cli.slurm_flags import add_slurm_flags, slurm_options
+from fusion_tui.executors.descriptions import DESCRIPTIONS, description_of
 
 if TYPE_CHECKING:
     from fusion_tui.services import Services
@@ -31,8 +32,8 @@ def register(commands: Commands) -> None:
     v.add_argument("--split-loads", action="store_true",
                    help="one run per Erlang load as well, so loads run in parallel")
     v.add_argument("--array-limit", type=int, metavar="N",
-                   help="Slurm: at most N array tasks at once (sbatch --array=...%%N)")
-    add_slurm_flags(v)
+                   help=batch_limit_help())
+    add_executor_flags(v)
     v = verbs.add("list", OnStore(sweep_list, schedule=False), help="sweeps, newest first")
     v.add_argument("--all", "-a", action="store_true", help="every user's sweeps")
     for name, handler, text in (
@@ -63,7 +64,8 @@ def sweep_to_dict(detail: SweepDetail, progress: SweepProgress, *,
     if with_runs:
         data["runs"] = [{"id": r.id, "status": r.status, "point": point_of(r),
                          "fraction_done": r.fraction_done, "origin_id": r.origin_id,
-                         "slurm_job": r.slurm.job_id if r.slurm else None}
+                         **{f"{d.job_key}_job": d.job_id(r) for d in DESCRIPTIONS.values()
+                            if d.job_key}}
                         for r in detail.runs]
     return data
 
@@ -82,15 +84,16 @@ def sweep_new(args: argparse.Namespace, svc: Services) -> int:
     grid = Grid(tuple(parse_axis(g) for g in args.grid),
                 parse_seeds(args.seeds) if args.seeds is not None else (), args.split_loads)
     detail = svc.sweeps.create(args.template, grid, name=args.name, overrides=args.set or [],
-                               executor=args.executor, executor_options=slurm_options(args),
+                               executor=args.executor, executor_options=executor_options(args),
                                array_limit=args.array_limit)
     progress = sweep_progress(detail.runs)
     first = detail.runs[0]
 
     def text() -> str:
         head = f"sweep {detail.sweep.id}: {progress.total} runs"
-        if first.slurm is not None and first.slurm.job_id:
-            return f"{head} submitted as Slurm job array {first.slurm.job_id.split('_')[0]}"
+        submitted = description_of(first.executor).batch_submitted(first)
+        if submitted:
+            return f"{head} {submitted}"
         return f"{head} ({progress.counts_text()})"
 
     emit(args, sweep_to_dict(detail, progress), text)

@@ -63,7 +63,8 @@ class Template:
     slurm: tuple[tuple[str, str], ...] = ()
 
     @property
-    def slurm_options(self) -> dict[str, str]:
+    def executor_options(self) -> dict[str, str]:
+        """What the template asks of its executor (its `[fusion_tui]` option keys)."""
         return dict(self.slurm)
 
 

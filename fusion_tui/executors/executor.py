@@ -2,9 +2,10 @@
 
 In the style of ert's scheduler `Driver`: the run manager and the sweep manager speak only
 to this interface, never to a particular executor, so another executor is one new folder
-and one line in `registry.py`. An executor submits (or starts) a run, cancels it, watches
-its runs (one cycle), settles a run that has left it, adopts one whose supervisor is gone,
-and describes itself (name, what it is, which options it takes).
+and one line each in `registry.py` and `descriptions.py`. An executor submits (or starts)
+a run, cancels it, watches its runs (one cycle), settles a run that has left it, adopts
+one whose supervisor is gone, and describes itself (`description.py`: name, what it is,
+which options it takes, how its runs' jobs are shown).
 
 Executors sit below the run manager and beside the kinds of run: what they need from
 above (how a run's progress is read, how its folder's evidence is judged, who the calling
@@ -21,25 +22,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from fusion_tui.base.rundir import RunPaths
+from fusion_tui.executors.description import Description
 from fusion_tui.monitor.progress import ProgressState
 from fusion_tui.store.models import Run
-
-
-@dataclass(frozen=True)
-class Option:
-    """One option a run may give an executor (as `--<name>` on the command line)."""
-
-    name: str
-    help: str
-
-
-@dataclass(frozen=True)
-class Description:
-    """What an executor says of itself, for the CLI, the app's form and the docs."""
-
-    name: str
-    text: str
-    options: tuple[Option, ...] = ()
 
 
 class RunOptions(Protocol):
@@ -151,12 +136,14 @@ class CycleReport:
     polled: bool = False
     settled: list[tuple[str, str]] = field(default_factory=list)
     problem: str | None = None
+    problem_of: str | None = None  # the executor whose problem it is (its name)
 
-    def add(self, other: CycleReport) -> None:
-        """Fold another executor's cycle into this one."""
+    def add(self, other: CycleReport, executor: str) -> None:
+        """Fold `executor`'s cycle into this one."""
         self.polled = self.polled or other.polled
         self.settled += other.settled
-        self.problem = self.problem or other.problem
+        if self.problem is None and other.problem is not None:
+            self.problem, self.problem_of = other.problem, executor
 
 
 @dataclass(frozen=True)
@@ -175,17 +162,22 @@ ADOPTED = "adopted"
 class Executor(ABC):
     """Where runs execute. Every method acts on the calling user's runs only."""
 
-    name: ClassVar[str]
-    description: ClassVar[str]
-    options: ClassVar[tuple[Option, ...]] = ()
-    # Whether its runs reach the store only through `watch` (nothing of theirs reports).
-    polled: ClassVar[bool]
-    # What one submission of many runs is called on it (a sweep's), when it has one.
-    batch: ClassVar[str | None] = None
+    # What it says of itself (`description.py`); the run manager reads the name, whether
+    # its runs reach the store only through `watch` (`polled`), and what one submission of
+    # many runs is called on it (`batch`, when it has one) from here.
+    description: ClassVar[Description]
 
-    @classmethod
-    def describe(cls) -> Description:
-        return Description(cls.name, cls.description, cls.options)
+    @property
+    def name(self) -> str:
+        return self.description.name
+
+    @property
+    def polled(self) -> bool:
+        return self.description.polled
+
+    @property
+    def batch(self) -> str | None:
+        return self.description.batch
 
     # -- making a run --------------------------------------------------------------------
 

@@ -84,7 +84,7 @@ class Creator:
         config = self.prepare(template, overrides=overrides, config_text=config_text,
                               run_id=run_id)
         chosen = self.ctx.executor(executor or config.template.executor or settings.executor)
-        options = chosen.resolve(executor_options or {}, config.template.slurm_options,
+        options = chosen.resolve(executor_options or {}, config.template.executor_options,
                                  config.template.name)
         paths = RunPaths.for_run(settings.runs_dir, run_id)
         launch = kind_for(config.simulator).launch(run_id, paths, settings)

@@ -55,7 +55,7 @@ class Reconciler:
         report = CycleReport()
         for executor in self.ctx.executors.values():
             if executor.polled:
-                report.add(executor.watch(force=force))
+                report.add(executor.watch(force=force), executor.name)
         self.last_watch = report
         return report
 

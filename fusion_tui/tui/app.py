@@ -26,17 +26,19 @@ from textual.screen import Screen
 
 from fusion_tui.base.resources import styles_dir
 from fusion_tui.base.settings import Settings
+from fusion_tui.executors.descriptions import DESCRIPTIONS
 from fusion_tui.tui import navigation
 from fusion_tui.tui.keys import conflicts, unknown_ids
 from fusion_tui.tui.session import SessionApp
-from fusion_tui.tui.watchers import FinishedRuns, SlurmRuns
+from fusion_tui.tui.watchers import FinishedRuns, PolledRuns
 
 if TYPE_CHECKING:
     from fusion_tui.services import Services
 
-# Slurm runs: their folders are read this often; squeue is asked at most every
-# slurm_poll_seconds (shared by every client of the store).
-SLURM_WATCH_SECONDS = 2.0
+# The runs of executors that are polled: their folders are read this often; a scheduler
+# is asked only as often as its executor allows (Slurm: every slurm_poll_seconds, shared by
+# every client of the store).
+POLL_SECONDS = 2.0
 NOTIFY_SECONDS = 1.0
 
 
@@ -68,7 +70,8 @@ class FusionApp(SessionApp):
             self.call_after_refresh(self._check_keymap)
         if self._watch_notifications:
             self.set_interval(NOTIFY_SECONDS, FinishedRuns(self).check)
-        self.set_interval(SLURM_WATCH_SECONDS, SlurmRuns(self).check)
+        if any(d.polled for d in DESCRIPTIONS.values()):
+            self.set_interval(POLL_SECONDS, PolledRuns(self).check)
 
     def _check_keymap(self) -> None:
         """Say which remapped binding ids do not exist, and leave (exit 2) when the keymap

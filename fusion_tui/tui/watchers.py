@@ -1,11 +1,13 @@
 """What the app keeps an eye on while it is open, each tick in a thread worker: runs
-that ended (a toast each) and Slurm runs (their folders, and squeue when due)."""
+that ended (a toast each) and the runs of executors that are polled (their folders, and
+their scheduler when due: Slurm's squeue)."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.notifications import SeverityLevel
 
+from fusion_tui.executors.descriptions import description_of
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.status import FINISHED_STATUSES
 from fusion_tui.tui.format import safe
@@ -41,9 +43,9 @@ class FinishedRuns:
                                  severity=_SEVERITY.get(run.status, "warning"))
 
 
-class SlurmRuns:
-    """Folds Slurm runs' folders (and, when due, squeue) into the store; a new problem
-    with Slurm is one warning."""
+class PolledRuns:
+    """Folds the runs of executors that are polled (their folders, and their scheduler
+    when due) into the store; a new problem with one is one warning, titled by it."""
 
     def __init__(self, app: SessionApp) -> None:
         self.app = app
@@ -53,15 +55,17 @@ class SlurmRuns:
     def check(self) -> None:
         if not self.busy:
             self.busy = True
-            self.app.run_worker(self._watch, thread=True, exit_on_error=False, group="slurm")
+            self.app.run_worker(self._watch, thread=True, exit_on_error=False, group="polled")
 
     def _watch(self) -> None:
         app = self.app
         try:
             app.services.manager.watch()
-            problem = app.services.manager.last_watch.problem
+            report = app.services.manager.last_watch
+            problem = report.problem
             if problem and problem != self.problem:
-                app.call_from_thread(app.say, problem, title="Slurm", severity="warning")
+                title = description_of(report.problem_of or "").title
+                app.call_from_thread(app.say, problem, title=title, severity="warning")
             self.problem = problem
         finally:
             self.busy = False

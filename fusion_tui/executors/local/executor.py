@@ -27,6 +27,7 @@ from fusion_tui.executors.executor import (
     Support,
 )
 from fusion_tui.executors.local.cancelling import Canceller, recorded_supervisor
+from fusion_tui.executors.local.describe import LOCAL
 from fusion_tui.executors.spawn import start_supervisor
 from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore
@@ -39,9 +40,7 @@ STARTUP_WINDOW = timedelta(seconds=10)
 class LocalExecutor(QueuedExecutor):
     """Start supervisors as detached local processes."""
 
-    name = "local"
-    description = "a detached supervisor on this machine, started from your queue"
-    polled = False
+    description = LOCAL
 
     def __init__(self, settings: Settings, store: RunStore, support: Support) -> None:
         self.settings = settings

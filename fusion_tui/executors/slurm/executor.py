@@ -16,12 +16,12 @@ from fusion_tui.executors.executor import (
     Cancelled,
     CycleReport,
     Executor,
-    Option,
     RunOptions,
     Support,
 )
 from fusion_tui.executors.slurm.cancelling import Canceller
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
+from fusion_tui.executors.slurm.describe import SLURM
 from fusion_tui.executors.slurm.jobs import SlurmJobs
 from fusion_tui.executors.slurm.options import SlurmOptions, resolve
 from fusion_tui.executors.slurm.submission import ARRAY_SCRIPT, Submitter, submit_env
@@ -33,19 +33,7 @@ from fusion_tui.store.runs_repo import RunStore
 class SlurmExecutor(Executor):
     """Runs as Slurm jobs, watched by polling the run folders and, when due, squeue."""
 
-    name = "slurm"
-    description = "a Slurm job on the cluster (a sweep: one job array)"
-    options = (
-        Option("partition", "the partition (sinfo lists them)"),
-        Option("account", "the account the job is charged to"),
-        Option("qos", "the quality of service"),
-        Option("time", "time limit, e.g. 30, 4:00:00, 2-00:00:00"),
-        Option("mem", "memory per node, e.g. 8G"),
-        Option("cpus_per_task", "CPUs per task"),
-        Option("extra_args", "more sbatch options, e.g. '--gres=gpu:1 --constraint=avx2'"),
-    )
-    polled = True
-    batch = "Slurm job array"
+    description = SLURM
 
     def __init__(self, settings: Settings, store: RunStore, support: Support, *,
                  env: Mapping[str, str] | None = None, timeout: float | None = None) -> None:

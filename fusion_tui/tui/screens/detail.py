@@ -179,7 +179,7 @@ class DetailScreen(Screen[None]):
         live = self._liveness(run)
         self._show_progress()
         settings = self.app.services.settings
-        self.query_one(RunMeta).show(run, live, settings.slurm_poll_seconds)
+        self.query_one(RunMeta).show(run, live, settings)
         self.query_one(ActivityLine).show(run, live, self.readable, settings.stall_seconds)
 
     def _show_progress(self) -> None:

@@ -30,6 +30,7 @@ from fusion_tui.config.templates import (
     load_template,
     parse_ini,
 )
+from fusion_tui.executors.descriptions import DESCRIPTIONS, description_of
 from fusion_tui.store.models import Run
 from fusion_tui.sweeps.grid import Grid, overrides_between, parse_axes, parse_seeds
 from fusion_tui.tui import navigation
@@ -39,8 +40,8 @@ from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
 from fusion_tui.tui.widgets.new_run.check import FormCheck, check_form
 from fusion_tui.tui.widgets.new_run.config_fields import ConfigFields
+from fusion_tui.tui.widgets.new_run.executor_fields import ExecutorFields
 from fusion_tui.tui.widgets.new_run.rows import error_label, field_row, set_error
-from fusion_tui.tui.widgets.new_run.slurm_fields import SlurmFields
 from fusion_tui.tui.widgets.new_run.sweep_fields import SweepFields, SweepSpec
 
 
@@ -52,7 +53,7 @@ class Submission:
     name: str
     text: str  # the configuration as INI
     executor: str
-    slurm: dict[str, str | None]
+    options: dict[str, str | None]  # what the run asks of its executor
     sweep: SweepSpec
     check: tuple[SectionDict, str] | None  # the fields and their simulator, to check first
 
@@ -117,11 +118,13 @@ class NewRunScreen(Screen[None]):
             yield Static(id="template-about")
             yield field_row("Name", Input(placeholder="optional", id="name", compact=True))
             yield error_label("err-name")
-            yield field_row("Executor", Select[str]([("local: this machine", "local"),
-                                                     ("slurm: a Slurm job", "slurm")],
+            yield field_row("Executor", Select[str]([(f"{d.name}: {d.choice}", d.name)
+                                                     for d in DESCRIPTIONS.values()],
                                                     id="executor", allow_blank=False,
                                                     compact=True))
-            yield SlurmFields(id="slurm-fields")
+            for description in DESCRIPTIONS.values():
+                if description.options:
+                    yield ExecutorFields(description)
             yield ConfigFields(id="form-fields")
             yield SweepFields(id="sweep-fields")
             yield TextArea(language="toml", id="ini", show_line_numbers=True)
@@ -131,7 +134,8 @@ class NewRunScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = f"clone of {self.clone_of}" if self.clone_of else "new run"
         self.query_one("#ini").display = False
-        self.query_one(SlurmFields).display = False
+        for fields in self.query(ExecutorFields):
+            fields.display = False
         self.load_templates()
 
     # -- templates ---------------------------------------------------------------------
@@ -193,7 +197,8 @@ class NewRunScreen(Screen[None]):
         self.query_one("#template-about", Static).update(about)
         settings = self.app.services.settings
         self.query_one("#executor", Select).value = template.executor or settings.executor
-        self.query_one(SlurmFields).fill(template, settings)
+        for fields in self.query(ExecutorFields):
+            fields.fill(template, settings)
         self.template_shown = template.name
         self._fill_fields(template.simulator)
 
@@ -203,7 +208,8 @@ class NewRunScreen(Screen[None]):
 
     @on(Select.Changed, "#executor")
     def executor_changed(self, event: Select.Changed) -> None:
-        self.query_one(SlurmFields).display = event.value == "slurm"
+        for fields in self.query(ExecutorFields):
+            fields.display = event.value == fields.description.name
 
     @on(Select.Changed, "#template")
     def template_changed(self, event: Select.Changed) -> None:
@@ -289,7 +295,8 @@ class NewRunScreen(Screen[None]):
             self._show_error("choose a template")
             return
         executor = str(self.query_one("#executor", Select).value)
-        slurm = self.query_one(SlurmFields).values() if executor == "slurm" else {}
+        options = next((f.values() for f in self.query(ExecutorFields)
+                        if f.description.name == executor), {})
         name = self.query_one("#name", Input).value
         sweep = self.query_one(SweepFields).spec()
         if self.advanced:
@@ -299,7 +306,7 @@ class NewRunScreen(Screen[None]):
             text = RunConfig(self.templates[template], sections).to_ini()
             check = (sections, self._simulator())
         self._checks += 1
-        self.create(self._checks, Submission(template, name, text, executor, slurm, sweep,
+        self.create(self._checks, Submission(template, name, text, executor, options, sweep,
                                              check))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="create")
@@ -325,13 +332,13 @@ class NewRunScreen(Screen[None]):
                 detail = services.sweeps.create(request.template, grid, name=name,
                                                 overrides=overrides_between(base, edited),
                                                 executor=request.executor,
-                                                executor_options=request.slurm)
+                                                executor_options=request.options)
                 self.post_message(self.SweepCreated(detail.sweep.id, len(detail.runs)))
                 return
             run = services.manager.create(request.template, name=name,
                                           config_text=request.text,
                                           executor=request.executor,
-                                          executor_options=request.slurm)
+                                          executor_options=request.options)
         except ConfigError as exc:
             self.post_message(self.Created(None, str(exc)))
             return
@@ -354,7 +361,7 @@ class NewRunScreen(Screen[None]):
             return
         run = message.run
         state = "started" if run.status == "RUNNING" else \
-            f"submitted as Slurm job {run.slurm.job_id}" if run.slurm else "queued"
+            description_of(run.executor).submitted(run) or "queued"
         self.app.say(f"Run {run.id} {state}", title="New run")
         if run.simulator == FUSION_SIMULATOR:
             check_fusion_setup(self.app, run.run_dir, run.template)

@@ -1,4 +1,4 @@
-"""A run's metadata (status, name, times, ETA, host, executor, its Slurm job) and its
+"""A run's metadata (status, name, times, ETA, host, executor, its job there) and its
 activity line (how long it has been silent, STALLED, a folder closed to us)."""
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from fusion_tui.base.rundir import NOT_READABLE
+from fusion_tui.base.settings import Settings
+from fusion_tui.executors.description import Seconds
+from fusion_tui.executors.descriptions import description_of
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus
 from fusion_tui.tui.format import duration, eta, safe, status_text, timestamp
@@ -28,9 +31,10 @@ class Liveness:
 
 
 class RunMeta(Static):
-    """The run's facts, two pairs per line; a Slurm run's job below them."""
+    """The run's facts, two pairs per line; its job on its executor (a Slurm job) below
+    them, as the executor's description tells it."""
 
-    def show(self, run: Run, live: Liveness, slurm_poll_seconds: float) -> None:
+    def show(self, run: Run, live: Liveness, settings: Settings) -> None:
         now = live.now
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
@@ -52,22 +56,10 @@ class RunMeta(Static):
              safe(run.simulator)),
             ("Executor", safe(run.executor), "Owner", safe(run.owner or "-")),
         ]
-        job = run.slurm
-        if job is not None:
-            elapsed = job.elapsed_seconds
-            if run.status == RunStatus.RUNNING and run.started_at is not None:
-                elapsed = int((now - run.started_at).total_seconds())  # live between polls
-            reason = job.reason or ("not known yet (Slurm is asked every "
-                                    f"{slurm_poll_seconds:g} s)"
-                                    if run.status == RunStatus.PENDING else "-")
-            rows += [
-                ("Slurm job", safe(f"{job.job_id or '-'}"
-                                   + (f" (attempt {job.attempt})" if job.attempt > 1 else "")),
-                 "Slurm state", safe(job.state or "-")),
-                ("Reason", safe(reason, 60), "Node", safe(job.node or "-", 60)),
-                ("Elapsed", Text(duration(elapsed) if elapsed is not None else "-"),
-                 "Time limit", safe(job.time_limit or "partition default")),
-            ]
+        facts = [(label, Text(duration(value.value)) if isinstance(value, Seconds)
+                  else safe(value, 60))
+                 for label, value in description_of(run.executor).panel(run, now, settings)]
+        rows += [(*left, *right) for left, right in zip(facts[::2], facts[1::2], strict=True)]
         for row in rows:
             grid.add_row(*row)
         self.update(grid)

@@ -1,1 +1,2 @@
-"""The new-run form, by part: template, Slurm request, configuration fields, sweep."""
+"""The new-run form, by part: template, what the executor is asked (Slurm: its request),
+configuration fields, sweep."""

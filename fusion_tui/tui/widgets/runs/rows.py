@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from fusion_tui.executors.descriptions import description_of
 from fusion_tui.runs.stall import is_stalled, silence
 from fusion_tui.store.first_page import ListedRun
 from fusion_tui.tui.widgets.runs.table import RowData
@@ -23,9 +24,6 @@ def row_of(run: Run | ListedRun, now: datetime, stall_seconds: float, *,
 
 
 def where(run: Run | ListedRun) -> str:
-    """`local`, or `slurm:<node>` once a Slurm run has a node."""
-    if isinstance(run, ListedRun):
-        node = run.node
-    else:
-        node = run.slurm.node if run.slurm is not None else None
-    return f"{run.executor}:{node}" if node and run.executor != "local" else run.executor
+    """The executor, and its node once the run has one there (`slurm:<node>`)."""
+    description = description_of(run.executor)
+    return description.where(run.node if isinstance(run, ListedRun) else description.node(run))

@@ -69,7 +69,7 @@ class RowData:
     completed: datetime | None
     stalled: bool
     seconds_left: float | None = None
-    where: str = "local"  # the executor, and a Slurm run's node once it has one
+    where: str = "local"  # the executor, and the run's node there once it has one
     owner: str | None = None
     readable: bool = True  # False: the run's folder is closed to us (another user's)
 
