@@ -55,6 +55,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     the machine in one xdist group; before xdist reads the groups, hence tryfirst."""
     for item in items:
         tier = item.path.parent.name
+        assert tier in TIERS, f"{item.path}: a test belongs in a tier's folder ({', '.join(TIERS)})"
         for name in (tier, *TIERS.get(tier, ())):
             item.add_marker(name)
         for fixture, group in SERIAL_FIXTURES.items():  # `cluster` asks for `slurm_up`
