@@ -152,6 +152,7 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, evidence: E
     if settled is not None:
         return settled
     status = StatusRecord.read(paths.status)
+    written = status != StatusRecord()  # else nothing of the job reached the run folder
     cancelled = paths.cancel_request.exists()
     record, notes = _slurm_record(client, job_id) if job_id else (None, ["no job id"])
     node = (record.node if record else None) or status.node
@@ -187,7 +188,7 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, evidence: E
                         outcome.note)
         return make(RunStatus(outcome.status), outcome.exit_code, outcome.error,
                     "; ".join(notes) or None, when, outcome.note)
-    if cancelled and not status:
+    if cancelled and not written:
         return make(RunStatus.CANCELLED, None, None, "cancelled before the job started")
     if not cancelled and by_slurm in ENDING_TEXT:
         assert by_slurm is not None
@@ -210,13 +211,13 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, evidence: E
     # batch script's (our supervisor's, 0:9 when it was killed), never the simulator's:
     # the message gives it as the job's, and the run records no exit code.
     if record is not None:
-        if not status and by_slurm == RunStatus.CANCELLED and not record.elapsed_seconds:
+        if not written and by_slurm == RunStatus.CANCELLED and not record.elapsed_seconds:
             # Cancelled while it waited (scancel by the user, an admin, a reservation):
             # nothing ran, so nothing could reach the folder; no filesystem is to blame.
             return make(RunStatus.CANCELLED, None, None if cancelled else
                         f"{_how(record)} before it started (cancelled outside fusion-tui)",
                         "settled from Slurm's account")
-        if not status:
+        if not written:
             detail = (f"{_how(record)}, but nothing of it reached the run folder {paths.root}: "
                       "the runs folder must be on a filesystem the compute nodes share")
             return make(RunStatus.CANCELLED if cancelled else RunStatus.FAILED,
