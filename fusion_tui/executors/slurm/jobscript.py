@@ -28,8 +28,9 @@ ARRAY_LOG = "slurm-%A_%a.out"  # the task's id as squeue shows it: <array job>_<
 REQUEST = "slurm.json"  # what was asked of Slurm (options, warning), frozen at submission
 # Who may stop a job by signal, as the supervisor's message says it.
 STOP_CAUSES = "scancel, preemption, a requeue or the time limit"
-JOB_ID = '"${SLURM_JOB_ID:-?}"'
-ARRAY_TASK_ID = '"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"'  # as squeue shows it
+# The job's id as squeue shows it: a job's, or an array task's `<array job>_<task>`.
+_JOB_ID = '"${SLURM_JOB_ID:-?}"'
+_TASK_ID = '"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"'
 
 
 def job_name(run_id: str, name: str | None) -> str:
@@ -99,7 +100,7 @@ def render(run_id: str, name: str | None, paths: RunPaths, options: SlurmOptions
         "# when the run was submitted; the run's own files are in this folder.",
     ]
     lines += _environment(env, package_parent)
-    lines += _job(options, warning_seconds, JOB_ID)
+    lines += _job(options, warning_seconds, _JOB_ID)
     lines.append(_supervisor(python, shlex.quote(root), shlex.quote(run_id)))
     return "\n".join(lines) + "\n"
 
@@ -122,7 +123,7 @@ def render_array(sweep_id: str, name: str | None, folder: Path,
         "# Written once, when the runs were submitted.",
     ]
     lines += _environment(env, package_parent)
-    lines += _job(options, warning_seconds, ARRAY_TASK_ID)
+    lines += _job(options, warning_seconds, _TASK_ID)
     lines.append('case "$SLURM_ARRAY_TASK_ID" in')
     lines += [f"  {i}) run={shlex.quote(str(root))}; id={shlex.quote(run_id)} ;;"
               for i, (run_id, root) in enumerate(tasks)]
