@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 from helpers import Cli, eventually
-from slurm_cluster import Cluster, cluster  # noqa: F401  (cluster is a fixture)
+from slurm_cluster import Cluster, cluster, slurm_up  # noqa: F401  (fixtures)
 from sqlalchemy import update
 from test_slurm import finished, watch_until
 

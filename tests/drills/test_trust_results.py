@@ -18,7 +18,7 @@ import pytest
 from conftest import make_settings
 from fusion_checkout import SMALL, make_checkout
 from helpers import Cli, tmpfs
-from slurm_cluster import Cluster, cluster  # noqa: F401  (cluster is a fixture)
+from slurm_cluster import Cluster, cluster, slurm_up  # noqa: F401  (fixtures)
 
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
