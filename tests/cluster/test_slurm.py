@@ -373,7 +373,7 @@ def test_the_app_killed_and_reopened_shows_the_right_states(tmp_path: Path,
     killed with SIGKILL, the jobs finish unwatched, the reopened app shows both settled."""
     from conftest import FAKE_COMMAND, TESTS
     from helpers import alive
-    from tui.test_tmux_e2e import _app_pid, _close, _open, create_by_keys
+    from test_tmux_e2e import _app_pid, _close, _open, create_by_keys
 
     home = tmp_path / "home"
     (home / "templates").mkdir(parents=True)
