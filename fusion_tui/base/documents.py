@@ -48,6 +48,9 @@ def _pair(pid: int | None, started: float | None) -> Identity | None:
 STARTING, ADOPTING, RUNNING, EXITED = "starting", "adopting", "running", "exited"
 # Written whenever the run has ended, null or not: they are its outcome.
 _OUTCOME_KEYS = ("status", "exit_code", "error", "completed_at", "results_note")
+# The keys these fields have had on disk since the first scheduler, Slurm, and keep: a
+# login node reads the status of jobs started by another version during an upgrade.
+_STATUS_KEYS = {"stopped_by_scheduler": "stopped_by_slurm", "job_id": "slurm_job_id"}
 
 
 class StatusRecord(NamedTuple):
@@ -67,8 +70,8 @@ class StatusRecord(NamedTuple):
     error: str | None = None
     completed_at: str | None = None
     results_note: str | None = None
-    stopped_by_slurm: str | None = None
-    slurm_job_id: str | None = None
+    stopped_by_scheduler: str | None = None  # the signal a batch scheduler stopped it with
+    job_id: str | None = None  # the batch scheduler's job it runs in
     node: str | None = None
     attempt: int | None = None
 
@@ -87,7 +90,7 @@ class StatusRecord(NamedTuple):
         return self.state in (STARTING, RUNNING)
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self._asdict().items()
+        return {_STATUS_KEYS.get(k, k): v for k, v in self._asdict().items()
                 if v is not None or (self.state == EXITED and k in _OUTCOME_KEYS)}
 
     @classmethod
@@ -99,7 +102,8 @@ class StatusRecord(NamedTuple):
             _float(d.get("pid_started")), _str(d.get("started_at")),
             _str(d.get("cancel_seen_at")), _str(d.get("status")), _int(d.get("exit_code")),
             _str(d.get("error")), _str(d.get("completed_at")), _str(d.get("results_note")),
-            _str(d.get("stopped_by_slurm")), _str(d.get("slurm_job_id")), _str(d.get("node")),
+            _str(d.get(_STATUS_KEYS["stopped_by_scheduler"])),
+            _str(d.get(_STATUS_KEYS["job_id"])), _str(d.get("node")),
             _int(d.get("attempt")))
 
     @classmethod
@@ -221,21 +225,26 @@ class OutcomeRecord(NamedTuple):
                    _str(data.get("recovered")), _str(data.get("note")))
 
 
-class SlurmPlace(NamedTuple):
-    """Where a Slurm job's attempt at a run runs."""
+class JobPlace(NamedTuple):
+    """Where a batch scheduler's job's attempt at a run runs."""
 
     job_id: str
     node: str
     attempt: int
 
     @classmethod
-    def from_json(cls, data: Any) -> SlurmPlace | None:
+    def from_json(cls, data: Any) -> JobPlace | None:
         if not isinstance(data, dict):
             return None
         attempt = _int(data.get("attempt"))
         if attempt is None or data.get("job_id") is None or data.get("node") is None:
             return None
         return cls(str(data["job_id"]), str(data["node"]), attempt)
+
+
+# The report's key for the job, kept from the first scheduler: during an upgrade a
+# supervisor of one version may hand its report to a recorder helper of the other.
+_JOB_KEY = "slurm"
 
 
 class RecorderReport(NamedTuple):
@@ -249,8 +258,8 @@ class RecorderReport(NamedTuple):
     progress: Mapping[str, Any] | None = None  # ProgressState.cache()
     last_progress_at: str | None = None
     outcome: OutcomeRecord | None = None
-    slurm: SlurmPlace | None = None
-    schedule: bool = True  # start the queued runs that fit (not from inside a Slurm job)
+    job: JobPlace | None = None
+    schedule: bool = True  # start the queued runs that fit (not from inside a batch job)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -263,8 +272,8 @@ class RecorderReport(NamedTuple):
             doc["last_progress_at"] = self.last_progress_at
         if self.outcome is not None:
             doc["outcome"] = self.outcome._asdict()
-        if self.slurm is not None:
-            doc["slurm"] = self.slurm._asdict()
+        if self.job is not None:
+            doc[_JOB_KEY] = self.job._asdict()
         return doc
 
     @classmethod
@@ -280,4 +289,4 @@ class RecorderReport(NamedTuple):
                    progress if isinstance(progress, dict) else None,
                    _str(data.get("last_progress_at")),
                    OutcomeRecord.from_json(data.get("outcome")),
-                   SlurmPlace.from_json(data.get("slurm")), data.get("schedule", True) is not False)
+                   JobPlace.from_json(data.get(_JOB_KEY)), data.get("schedule", True) is not False)

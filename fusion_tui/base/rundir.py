@@ -13,11 +13,11 @@
         logs/sim.log      simulator stdout + stderr
         logs/supervisor.log  the supervisor's own messages
         output/           simulator results (artifacts)
-      on the Slurm executor also:
+      on an executor that submits to a batch scheduler also:
         job.sh            the job script, frozen at submission
-        slurm.json        what was asked of Slurm (options, warning), frozen at submission
-        logs/slurm-<job>.out  the job's own stdout and stderr (the supervisor's messages)
+        logs/             the job's own stdout and stderr (the supervisor's messages)
         attempts/<n>/     status, exit, process and progress files of a requeued attempt
+        and what that executor freezes of its own (see `executors/<name>/`)
 """
 
 from __future__ import annotations
@@ -102,10 +102,6 @@ class RunPaths(NamedTuple):
     @property
     def job_script(self) -> Path:
         return self.root / "job.sh"
-
-    @property
-    def slurm(self) -> Path:
-        return self.root / "slurm.json"
 
     @property
     def attempts(self) -> Path:

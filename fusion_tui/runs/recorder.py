@@ -51,10 +51,10 @@ def parse_report(report: RecorderReport) -> Any:
         outcome = ReportedOutcome(o.status, o.exit_code, o.error,
                                   datetime.fromisoformat(o.completed_at), o.recovered, o.note)
     signals = tuple((datetime.fromisoformat(at), detail) for at, detail in report.signals)
-    job = report.slurm
-    slurm = (job.job_id, job.node, job.attempt) if job is not None else None
+    place = report.job
+    job = (place.job_id, place.node, place.attempt) if place is not None else None
     return SupervisorReport(supervisor=report.supervisor, process=report.process,
-                            progress=progress, signals=signals, outcome=outcome, slurm=slurm)
+                            progress=progress, signals=signals, outcome=outcome, job=job)
 
 
 class Recorder:

@@ -46,8 +46,8 @@ class Remover:
         return done
 
     def cancel_many(self, runs: Sequence[Run]) -> Cancelled:
-        """Cancel many runs (a sweep's), each executor's at once (on Slurm one scancel
-        per job array); the ids asked to stop, and what could not be cancelled."""
+        """Cancel many runs (a sweep's), each executor's at once (a batch scheduler's in
+        one request per job array); the ids asked to stop, and what could not be cancelled."""
         for run in runs:
             self.ctx.check_owner(run, "cancel")
         asked: list[str] = []

@@ -15,12 +15,13 @@ No write failure of ours (log, status file, database) ends it: it keeps the outc
 memory and retries with back-off until it is recorded. It never imports the database
 layer, so one costs little memory.
 
-With `--slurm` it is a Slurm job's batch script (`exec`ed by the job script): it takes
-the lock itself, starts a new attempt after a requeue (the previous one's files go to
-`attempts/N/`), stops the simulator before the job's time limit (or on Slurm's USR1
-warning) and records TIMEOUT, and writes to the store only when the store is a server
-(never a SQLite file from a compute node) and only for a while: the outcome always
-stays in status.json for the login node to settle. It adopts no other runs.
+With `--job` it is a batch scheduler's job (`exec`ed by the job script, which describes
+the job in the variables of `base/batchjob.py`): it takes the lock itself, starts a new
+attempt after a requeue (the previous one's files go to `attempts/N/`), stops the
+simulator before the job's time limit (or on the scheduler's warning signal) and records
+TIMEOUT, and writes to the store only when the store is a server (never a SQLite file
+from a compute node) and only for a while: the outcome always stays in status.json for
+the login node to settle. It adopts no other runs.
 
 This module is only the entry: it forks a new run's waiter before it loads the rest
 (`runs/supervision/`), so in a queue of short runs the next simulator starts without
@@ -34,19 +35,19 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from fusion_tui.base import lock, procs
+from fusion_tui.base import batchjob, lock, procs
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.runs.background import say
 from fusion_tui.runs.waiter import start as start_waiter
 
-USAGE = ("usage: python -m fusion_tui.runs.supervisor (--lock-fd N [--adopt] | --slurm) "
-         "RUN_DIR RUN_ID")
+USAGE = ("usage: python -m fusion_tui.runs.supervisor "
+         f"(--lock-fd N [--adopt] | {batchjob.JOB_FLAG}) RUN_DIR RUN_ID")
 
 
 class Arguments(NamedTuple):
     lock_fd: int | None
     adopt: bool
-    slurm: bool
+    job: bool
     run_dir: str
     run_id: str
 
@@ -54,7 +55,7 @@ class Arguments(NamedTuple):
 def parse(argv: list[str]) -> Arguments | None:
     """The command line, or None when it is not one of ours (by hand: importing argparse
     would cost every run of a queue another 10 ms before its simulator starts)."""
-    lock_fd, adopt, slurm, words = None, False, False, []
+    lock_fd, adopt, job, words = None, False, False, []
     given = iter(argv)
     for word in given:
         if word == "--lock-fd":
@@ -62,15 +63,15 @@ def parse(argv: list[str]) -> Arguments | None:
             if not value.isdigit():
                 return None
             lock_fd = int(value)
-        elif word in ("--adopt", "--slurm"):
-            adopt, slurm = adopt or word == "--adopt", slurm or word == "--slurm"
+        elif word in ("--adopt", batchjob.JOB_FLAG):
+            adopt, job = adopt or word == "--adopt", job or word == batchjob.JOB_FLAG
         elif word.startswith("-"):
             return None
         else:
             words.append(word)
-    if len(words) != 2 or slurm == (lock_fd is not None) or (slurm and adopt):
+    if len(words) != 2 or job == (lock_fd is not None) or (job and adopt):
         return None
-    return Arguments(lock_fd, adopt, slurm, words[0], words[1])
+    return Arguments(lock_fd, adopt, job, words[0], words[1])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     # exit status is still ours to collect (see supervision/processes.py, collect_orphans).
     subreaper = procs.become_subreaper()
     try:
-        if args.slurm:
+        if args.job:
             return _in_job(paths, args.run_id, subreaper)
         assert args.lock_fd is not None
         os.set_inheritable(args.lock_fd, False)
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _in_job(paths: RunPaths, run_id: str, subreaper: bool) -> int:
-    """As a Slurm job's batch script: take the lock, begin this attempt, supervise."""
+    """As a batch scheduler's job: take the lock, begin this attempt, supervise."""
     import socket
 
     from fusion_tui.runs.attempts import begin_attempt

@@ -8,10 +8,11 @@ and exit status on its stdout to the supervisor and atomically into `process.jso
 on disk.
 
 It also watches the supervisor lock: when no supervisor holds it (killed, crashed), it
-takes the lock and starts a new supervisor that adopts the run. Inside a Slurm job
-(`in_job`) there is nothing to adopt: the job ended with its batch script, so the waiter
-ends the run's processes instead (with proctrack/linuxproc Slurm would not find them,
-since they live in a session of their own) and leaves the outcome to the login node.
+takes the lock and starts a new supervisor that adopts the run. Inside a batch
+scheduler's job (`in_job`) there is nothing to adopt: the job ended with its batch
+script, so the waiter ends the run's processes instead (a scheduler that tracks a job's
+processes by their parents would not find them, since they live in a session of their
+own) and leaves the outcome to the login node.
 Signals that reach it are ignored (it is not a member of the run; a cancel signals the
 simulator's processes).
 Standard library only, so a busy server can afford one per run.

@@ -79,7 +79,7 @@ class SupervisorReport:
     progress: dict[str, Any] | None = None
     signals: tuple[tuple[datetime, str], ...] = ()
     outcome: ReportedOutcome | None = None
-    slurm: tuple[str, str, int] | None = None  # (job id, node, attempt) inside a Slurm job
+    job: tuple[str, str, int] | None = None  # (job id, node, attempt) inside a batch job
 
 
 @dataclass(frozen=True)
@@ -350,8 +350,8 @@ class RunStore:
                 run.pid, run.pid_started = report.process
                 run.pgid = report.process[0]
                 self._event(s, run_id, EventKind.STARTED, f"pid {report.process[0]}")
-            if report.slurm:
-                self._slurm_start(s, run, *report.slurm)
+            if report.job:
+                self._slurm_start(s, run, *report.job)
             # A report written while the run was young may arrive after the run was
             # settled (by the Slurm watcher from its folder, say): its progress is then
             # stale. Only the outcome's own report still has a say on a finished run.

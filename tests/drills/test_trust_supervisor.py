@@ -134,7 +134,7 @@ def test_an_adopting_supervisor_knows_waiters_of_both_kinds(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("argv", [[], ["--adopt", "/x", "id"], ["--lock-fd", "x", "/x", "id"],
-                                  ["--slurm", "--lock-fd", "3", "/x", "id"],
+                                  ["--job", "--lock-fd", "3", "/x", "id"],
                                   ["--lock-fd", "3", "/x"], ["--bogus", "/x", "id"]])
 def test_the_supervisor_refuses_a_command_line_not_its_own(tmp_path: Path,
                                                            argv: list[str]) -> None:

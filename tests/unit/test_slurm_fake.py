@@ -2,12 +2,14 @@
 (tests/fake_slurm.py) that answer from a state each test sets. Covered here: the state
 mapping, SlurmClient's parsing of each tool's output, the watcher's one batched squeue
 per cycle, a job found by its name when its submitter died, and how a job that left the
-queue is settled from sacct, scontrol or nothing.
+queue is settled from sacct, scontrol or nothing; and the job script's translation of
+Slurm's environment into the batch job the supervisor reads.
 The same paths against a real cluster are tests/cluster/test_slurm.py.
 """
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -22,8 +24,11 @@ from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm import states
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError, SlurmUnavailable
+from fusion_tui.executors.slurm.jobscript import render, render_array
+from fusion_tui.executors.slurm.options import SlurmOptions
 from fusion_tui.executors.slurm.settle import PATIENCE, settle
 from fusion_tui.executors.slurm.watch import LOOKUP_AFTER
+from fusion_tui.runs.attempts import JobInfo, job_from
 from fusion_tui.runs.lending import FolderEvidence, progress_of
 from fusion_tui.services import Services
 from fusion_tui.store.models import Run
@@ -275,3 +280,53 @@ def test_a_job_no_one_knows_is_lost_only_after_patience(svc: Services,
     assert lost is not None and lost.status == RunStatus.FAILED
     assert lost.error is not None and lost.error.startswith(f"lost: Slurm job {job} left")
     assert "the controller no longer remembers it" in lost.error
+
+
+def _job_seen(tmp_path: Path, script: str, slurm_env: dict[str, str]) -> tuple[JobInfo, str]:
+    """Run a job script whose "python" records its environment and arguments; the job
+    the supervisor would read from them, and its command line."""
+    out = tmp_path / "seen"
+    (tmp_path / "job.sh").write_text(script)
+    result = subprocess.run(["bash", str(tmp_path / "job.sh")], capture_output=True,
+                            text=True, env={"PATH": "/usr/bin:/bin", "OUT": str(out),
+                                            **slurm_env}, timeout=30)
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text().split("\n")
+    env = dict(line.split("=", 1) for line in lines[1:] if "=" in line)
+    return job_from(env, 1000.0), lines[0]
+
+
+@pytest.fixture
+def recorder(tmp_path: Path) -> str:
+    python = tmp_path / "python"
+    python.write_text('#!/bin/sh\n{ echo "$*"; env; } > "$OUT"\n')
+    python.chmod(0o755)
+    return str(python)
+
+
+def test_the_job_script_gives_the_supervisor_a_batch_job_not_slurm(
+        tmp_path: Path, recorder: str) -> None:
+    """A requeued single job: its id, its attempt (restarts + 1), the time limit asked
+    and the stop before it; the scheduler's name and causes only for messages."""
+    paths = RunPaths(tmp_path / "0123456789ab")
+    script = render("0123456789ab", None, paths, SlurmOptions(time="10"), warning_seconds=60,
+                    env={}, python=recorder, package_parent="/opt/ft")
+    job, argv = _job_seen(tmp_path, script, {"SLURM_JOB_ID": "42", "SLURM_RESTART_COUNT": "2"})
+    assert argv == f"-m fusion_tui.runs.supervisor --job {paths.root} 0123456789ab"
+    assert (job.scheduler, job.job_id, job.attempt, job.time_limit, job.stop_at) == \
+        ("Slurm", "42", 3, "10", 1000.0 + 600 - 60)
+    assert job.stop_causes == "scancel, preemption, a requeue or the time limit"
+
+
+def test_an_array_task_is_the_job_squeue_shows(tmp_path: Path, recorder: str) -> None:
+    """Task 1 of array 7 is job `7_1`, on its first attempt, with no time limit of ours."""
+    runs = [("a" * 12, tmp_path / "a"), ("b" * 12, tmp_path / "b")]
+    for _, root in runs:
+        root.mkdir()
+    script = render_array("s" * 12, None, tmp_path, runs, SlurmOptions(), limit=None,
+                          warning_seconds=120, env={}, marker="MARK", python=recorder,
+                          package_parent="/opt/ft")
+    job, argv = _job_seen(tmp_path, script, {"SLURM_JOB_ID": "9", "SLURM_ARRAY_JOB_ID": "7",
+                                             "SLURM_ARRAY_TASK_ID": "1"})
+    assert argv == f"-m fusion_tui.runs.supervisor --job {runs[1][1]} {'b' * 12}"
+    assert (job.job_id, job.attempt, job.time_limit, job.stop_at) == ("7_1", 1, None, None)

@@ -5,6 +5,9 @@ Its payload is our supervisor, started with `exec` so that it IS the batch scrip
 Slurm signals the batch script (scancel with proctrack/cgroup, `--signal=B:...`), and the
 supervisor then stops the simulator's group as it does locally. The settings travel as
 exported variables, the same Python and fusion-tui installation as the submitting user's.
+The script also translates Slurm's environment (job id, restart count) and the time
+limit asked into the variables the supervisor reads (`base/batchjob.py`): the supervisor
+knows a batch job, not Slurm.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from fusion_tui.base import batchjob
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.executors.slurm.options import SlurmOptions
@@ -21,7 +25,12 @@ from fusion_tui.executors.slurm.options import SlurmOptions
 JOB_SCRIPT = "job.sh"
 JOB_LOG = "slurm-%j.out"
 ARRAY_LOG = "slurm-%A_%a.out"  # the task's id as squeue shows it: <array job>_<task>
-TIME_LIMIT_SIGNAL = "USR1"
+REQUEST = "slurm.json"  # what was asked of Slurm (options, warning), frozen at submission
+# Who may stop a job by signal, as the supervisor's message says it.
+STOP_CAUSES = "scancel, preemption, a requeue or the time limit"
+# The job's id as squeue shows it: a job's, or an array task's `<array job>_<task>`.
+_JOB_ID = '"${SLURM_JOB_ID:-?}"'
+_TASK_ID = '"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"'
 
 
 def job_name(run_id: str, name: str | None) -> str:
@@ -49,7 +58,7 @@ def _header(name: str, chdir: str, output: str, options: SlurmOptions,
         "#SBATCH --open-mode=append",
     ]
     if warning_seconds > 0:
-        lines.append(f"#SBATCH --signal=B:{TIME_LIMIT_SIGNAL}@{warning_seconds}")
+        lines.append(f"#SBATCH --signal=B:{batchjob.WARNING_SIGNAL}@{warning_seconds}")
     lines += [f"#SBATCH {_sbatch_value(opt, 'sbatch option')}"
               for opt in options.sbatch_options()]
     return lines
@@ -59,6 +68,24 @@ def _environment(env: Mapping[str, str], package_parent: str) -> list[str]:
     lines = [f"export {key}={shlex.quote(value)}" for key, value in sorted(env.items())]
     lines.append(f"export PYTHONPATH={shlex.quote(package_parent)}${{PYTHONPATH:+:$PYTHONPATH}}")
     return lines
+
+
+def _job(options: SlurmOptions, warning_seconds: int, job_id: str) -> list[str]:
+    """Slurm's environment and the time limit asked, as the supervisor reads them."""
+    fixed = {batchjob.SCHEDULER: "Slurm", batchjob.STOP_CAUSES: STOP_CAUSES,
+             batchjob.WARNING_SECONDS: str(warning_seconds)}
+    if options.time:
+        fixed[batchjob.TIME_LIMIT] = options.time
+    if (seconds := options.time_limit_seconds) is not None:
+        fixed[batchjob.TIME_LIMIT_SECONDS] = str(seconds)
+    lines = [f"export {key}={shlex.quote(value)}" for key, value in fixed.items()]
+    return [*lines, f"export {batchjob.JOB_ID}={job_id}",
+            f"export {batchjob.ATTEMPT}=$(( ${{SLURM_RESTART_COUNT:-0}} + 1 ))"]
+
+
+def _supervisor(python: str, run: str, run_id: str) -> str:
+    return f"exec {shlex.quote(python)} -m fusion_tui.runs.supervisor {batchjob.JOB_FLAG} " \
+        f"{run} {run_id}"
 
 
 def render(run_id: str, name: str | None, paths: RunPaths, options: SlurmOptions, *,
@@ -73,8 +100,8 @@ def render(run_id: str, name: str | None, paths: RunPaths, options: SlurmOptions
         "# when the run was submitted; the run's own files are in this folder.",
     ]
     lines += _environment(env, package_parent)
-    lines.append(f"exec {shlex.quote(python)} -m fusion_tui.runs.supervisor --slurm "
-                 f"{shlex.quote(root)} {shlex.quote(run_id)}")
+    lines += _job(options, warning_seconds, _JOB_ID)
+    lines.append(_supervisor(python, shlex.quote(root), shlex.quote(run_id)))
     return "\n".join(lines) + "\n"
 
 
@@ -96,6 +123,7 @@ def render_array(sweep_id: str, name: str | None, folder: Path,
         "# Written once, when the runs were submitted.",
     ]
     lines += _environment(env, package_parent)
+    lines += _job(options, warning_seconds, _TASK_ID)
     lines.append('case "$SLURM_ARRAY_TASK_ID" in')
     lines += [f"  {i}) run={shlex.quote(str(root))}; id={shlex.quote(run_id)} ;;"
               for i, (run_id, root) in enumerate(tasks)]
@@ -104,9 +132,13 @@ def render_array(sweep_id: str, name: str | None, folder: Path,
     lines.append("esac")
     lines.append(f'export {marker}="$id"')
     lines.append('cd "$run" || exit 1')
-    lines.append(f'exec {shlex.quote(python)} -m fusion_tui.runs.supervisor --slurm "$run" "$id"')
+    lines.append(_supervisor(python, '"$run"', '"$id"'))
     return "\n".join(lines) + "\n"
 
 
 def script_path(paths: RunPaths) -> Path:
     return paths.root / JOB_SCRIPT
+
+
+def request_path(paths: RunPaths) -> Path:
+    return paths.root / REQUEST

@@ -22,6 +22,7 @@ from pathlib import Path
 from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.base.safefile import read_text
 from fusion_tui.executors.slurm.commands import NamedJob, QueueEntry, SlurmClient
+from fusion_tui.executors.slurm.jobscript import request_path
 from fusion_tui.store.models import Run
 
 _NAME = re.compile(r"^#SBATCH --job-name=(\S+)$", re.M)
@@ -73,7 +74,7 @@ def submission(paths: RunPaths, run_id: str) -> Submission | None:
     """The name, working directory (and array task) of a run's job, from the job script
     frozen in its folder (or the sweep's array script that slurm.json names); None when
     it cannot be read."""
-    frozen = read_json(paths.slurm) or {}
+    frozen = read_json(request_path(paths)) or {}
     array = frozen.get("array_script")
     script = Path(array) if isinstance(array, str) else paths.job_script
     try:

@@ -55,7 +55,7 @@ def from_folder(paths: RunPaths, evidence: Evidence) -> Settlement | None:
     """An outcome the job's supervisor recorded and that needs nothing from Slurm."""
     status = StatusRecord.read(paths.status)
     recorded = evidence.recorded(paths)
-    if recorded is None or status.stopped_by_slurm:
+    if recorded is None or status.stopped_by_scheduler:
         return None
     outcome, completed = recorded
     return Settlement(RunStatus(outcome.status), outcome.exit_code, outcome.error, None,

@@ -19,7 +19,7 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.rundir import RunPaths, write_json_atomic
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
-from fusion_tui.executors.slurm.jobscript import render, render_array
+from fusion_tui.executors.slurm.jobscript import render, render_array, request_path
 from fusion_tui.executors.slurm.options import SlurmOptions
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])
@@ -102,7 +102,7 @@ class Submitter:
             "submitted_from": socket.gethostname()}
         if array is not None:
             frozen["array_script"] = str(array)
-        write_json_atomic(paths.slurm, frozen, durable=durable)
+        write_json_atomic(request_path(paths), frozen, durable=durable)
         return warning
 
     def write_job(self, run_id: str, name: str | None, paths: RunPaths,

@@ -137,10 +137,10 @@ class SlurmWatcher:
         paths = RunPaths(Path(run.run_dir))
         status = StatusRecord.read(paths.status)
         # `live`: not an ended attempt's record
-        if status.live and status.slurm_job_id is not None and self._news(run, status):
+        if status.live and status.job_id is not None and self._news(run, status):
             self.jobs.observe(run.id, state="RUNNING", status=RunStatus.RUNNING, reason=None,
                               node=status.node, elapsed=None, time_limit=None,
-                              job_id=status.slurm_job_id, attempt=status.attempt,
+                              job_id=status.job_id, attempt=status.attempt,
                               started_at=parse_time(status.started_at))
         if status.written:
             self._progress(run)

@@ -15,15 +15,15 @@ from fusion_tui.base.documents import (
     EXITED,
     RUNNING,
     STARTING,
+    JobPlace,
     OutcomeRecord,
     RecorderReport,
-    SlurmPlace,
 )
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.kinds.registry import kind_of_run
 from fusion_tui.monitor.progress import ProgressState
-from fusion_tui.runs.attempts import SlurmJobInfo
+from fusion_tui.runs.attempts import JobInfo
 from fusion_tui.runs.background import Wakeup, say
 from fusion_tui.runs.evidence import Outcome, decide
 from fusion_tui.runs.supervision.adoption import OrphanAdopter, reattach
@@ -45,7 +45,7 @@ from fusion_tui.runs.waiter import Forked
 from fusion_tui.store.first_page import sqlite_path
 
 STATUS_RETRY_SECONDS = 300.0
-# In a Slurm job: how long to keep trying to reach the store with the outcome before
+# In a batch scheduler's job: how long to keep trying to reach the store with the outcome before
 # leaving it to the login node (the job must end; status.json holds the outcome).
 JOB_REPORT_SECONDS = 20.0
 
@@ -56,7 +56,7 @@ def _say(message: str) -> None:
 
 class Supervisor:
     def __init__(self, paths: RunPaths, run_id: str, *, adopt: bool,
-                 job: SlurmJobInfo | None = None,
+                 job: JobInfo | None = None,
                  waiter: Forked | None = None, subreaper: bool = False) -> None:
         self.paths = paths
         self.run_id = run_id
@@ -142,9 +142,9 @@ class Supervisor:
             self.run_id, self.identity, self.processes.sim, tuple(self.sender.sent),
             state.cache() if has_progress else None,
             self._last_progress_at if has_progress else None, outcome,
-            SlurmPlace(self.job.job_id, self.job.node, self.job.attempt)
+            JobPlace(self.job.job_id, self.job.node, self.job.attempt)
             if self.job is not None else None,
-            # queued local runs start on the login node, not in a Slurm job
+            # queued local runs start on the login node, not in a scheduler's job
             schedule=self.job is None)
 
     def _sync(self) -> None:
@@ -203,8 +203,8 @@ class Supervisor:
         while self.reporter.busy:  # a progress report still in flight: let it finish
             self.reporter.poll()
             self._sleep(0.05)
-        if not self.reports or self.requests.stopped_by_slurm:
-            return  # the login node settles it from status.json (and Slurm's account)
+        if not self.reports or self.requests.stopped_by_scheduler:
+            return  # the login node settles it from status.json (and the scheduler's)
         report = self._report(OutcomeRecord(outcome.status, outcome.exit_code, outcome.error,
                                             completed_at, outcome.recovered, outcome.note))
         give_up = time.monotonic() + JOB_REPORT_SECONDS if self.job is not None else None
@@ -229,7 +229,7 @@ class Supervisor:
             return 0  # the run folder is gone; there is nothing to supervise
         self.requests.install(self._wakeup)
         if self.job is not None:
-            self.status.update(slurm_job_id=self.job.job_id, node=self.job.node,
+            self.status.update(job_id=self.job.job_id, node=self.job.node,
                                attempt=self.job.attempt)
         self.status.save(state=ADOPTING if self.adopt else STARTING)
         if self.adopt:
@@ -245,7 +245,7 @@ class Supervisor:
         requests, processes = self.requests, self.processes
         requests.cancel_requested = requests.cancel_requested or \
             self.paths.cancel_request.exists()
-        outcome = self.preset or self._slurm_outcome() or decide(
+        outcome = self.preset or self._job_outcome() or decide(
             code=processes.code, spawn_error=processes.spawn_error,
             cancel_requested=requests.cancel_requested, started=processes.sim is not None,
             progress=self.tracker.state, paths=self.paths)
@@ -254,8 +254,8 @@ class Supervisor:
                 outcome, note=self.results.note() if self.results is not None else None)
         _say(f"run ended: {outcome.status}"
              + (f", exit code {outcome.exit_code}" if outcome.exit_code is not None else ""))
-        if requests.stopped_by_slurm:
-            self.status.update(stopped_by_slurm=requests.stopped_by_slurm)
+        if requests.stopped_by_scheduler:
+            self.status.update(stopped_by_scheduler=requests.stopped_by_scheduler)
         self._settle(outcome)
         self.reporter.close()
         # The store has the outcome; status.json is its spare copy: keep trying for a
@@ -266,12 +266,12 @@ class Supervisor:
             self._sleep(1.0)
         with contextlib.suppress(OSError):
             self.paths.active_entry.unlink(missing_ok=True)
-        if self.job is not None:  # the job's own state in Slurm tells the run's
+        if self.job is not None:  # the job's own state tells the run's
             return 0 if outcome.status == "COMPLETED" else 1
         return 0
 
-    def _slurm_outcome(self) -> Outcome | None:
-        """A Slurm job stopped at its time limit or by a signal Slurm sent."""
+    def _job_outcome(self) -> Outcome | None:
+        """A scheduler's job stopped at its time limit or by a signal the scheduler sent."""
         if self.job is None or self.paths.cancel_request.exists():
             return None
         code = self.processes.code
@@ -280,8 +280,8 @@ class Supervisor:
             return Outcome("TIMEOUT", code,
                            f"stopped before the job's time limit ({limit}); the partial "
                            "results are kept")
-        if self.requests.stopped_by_slurm:
-            return Outcome("CANCELLED", code,
-                           f"stopped by Slurm ({self.requests.stopped_by_slurm}): scancel, "
-                           "preemption, a requeue or the time limit")
+        if self.requests.stopped_by_scheduler:
+            causes = f": {self.job.stop_causes}" if self.job.stop_causes else ""
+            return Outcome("CANCELLED", code, f"stopped by {self.job.scheduler} "
+                           f"({self.requests.stopped_by_scheduler}){causes}")
         return None
