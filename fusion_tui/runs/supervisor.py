@@ -30,6 +30,8 @@ waiting for that import; and it imports only what the waiter needs.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -75,8 +77,10 @@ def parse(argv: list[str]) -> Arguments | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(sys.argv[1:] if argv is None else argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = parse(words)
     if args is None:
+        _earlier_job_script(words)
         print(USAGE, file=sys.stderr)
         return 2
     paths = RunPaths(Path(args.run_dir))
@@ -103,6 +107,20 @@ def main(argv: list[str] | None = None) -> int:
 
         say("supervisor", "internal error:\n" + traceback.format_exc())
         return 1
+
+
+def _earlier_job_script(words: list[str]) -> None:
+    """A job script written by an earlier version starts us with `--<executor>` (a job
+    queued or requeued across an upgrade runs the script it was submitted with): that
+    executor's `job_env` translates its scheduler's environment and starts us again with
+    `--job`. Returns only when no executor of that name has one."""
+    name = words[0][2:] if len(words) == 3 and words[0].startswith("--") else ""
+    if not name.isidentifier():
+        return
+    module = f"fusion_tui.executors.{name}.job_env"
+    with contextlib.suppress(ImportError):  # checked without importing the executor
+        if importlib.util.find_spec(module) is not None:
+            os.execv(sys.executable, [sys.executable, "-m", module, *words[1:]])
 
 
 def _in_job(paths: RunPaths, run_id: str, subreaper: bool) -> int:

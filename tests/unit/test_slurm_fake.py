@@ -9,7 +9,10 @@ The same paths against a real cluster are tests/cluster/test_slurm.py.
 
 from __future__ import annotations
 
+import os
+import shlex
 import subprocess
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -20,10 +23,12 @@ from fake_slurm import FakeSlurm
 from helpers import Cli
 from sqlalchemy import update
 
+from fusion_tui.base.documents import StatusRecord
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm import states
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError, SlurmUnavailable
+from fusion_tui.executors.slurm.job_env import job_variables
 from fusion_tui.executors.slurm.jobscript import render, render_array
 from fusion_tui.executors.slurm.options import SlurmOptions
 from fusion_tui.executors.slurm.settle import PATIENCE, settle
@@ -330,3 +335,52 @@ def test_an_array_task_is_the_job_squeue_shows(tmp_path: Path, recorder: str) ->
                                              "SLURM_ARRAY_TASK_ID": "1"})
     assert argv == f"-m fusion_tui.runs.supervisor --job {runs[1][1]} {'b' * 12}"
     assert (job.job_id, job.attempt, job.time_limit, job.stop_at) == ("7_1", 1, None, None)
+
+
+def test_an_earlier_versions_job_script_is_translated_as_todays(
+        tmp_path: Path, recorder: str) -> None:
+    """Job scripts written before `--job` start the supervisor with `--slurm`; the
+    translation they then get (`executors/slurm/job_env.py`) is today's job script's."""
+    paths = RunPaths(tmp_path / "0123456789ab")
+    script = render("0123456789ab", None, paths, SlurmOptions(time="10"), warning_seconds=60,
+                    env={}, python=recorder, package_parent="/opt/ft")
+    request = {"options": {"time": "10"}, "time_limit_seconds": 600, "warning_seconds": 60}
+    for slurm_env in ({"SLURM_JOB_ID": "42", "SLURM_RESTART_COUNT": "2"},
+                      {"SLURM_JOB_ID": "42"}):
+        today, _ = _job_seen(tmp_path, script, slurm_env)
+        assert job_from(job_variables(slurm_env, request), 1000.0) == today
+    runs = [("a" * 12, tmp_path / "a"), ("b" * 12, tmp_path / "b")]
+    for _, root in runs:
+        root.mkdir()
+    array = render_array("s" * 12, None, tmp_path, runs, SlurmOptions(), limit=None,
+                         warning_seconds=120, env={}, marker="MARK", python=recorder,
+                         package_parent="/opt/ft")
+    task = {"SLURM_JOB_ID": "9", "SLURM_ARRAY_JOB_ID": "7", "SLURM_ARRAY_TASK_ID": "1"}
+    today, _ = _job_seen(tmp_path, array, task)
+    assert job_from(job_variables(task, {"options": {}, "time_limit_seconds": None,
+                                         "warning_seconds": 120}), 1000.0) == today
+
+
+def test_a_job_queued_before_an_upgrade_still_runs(svc: Services,
+                                                   fake_slurm: FakeSlurm) -> None:
+    """A job submitted by an earlier version runs its old script after an upgrade: the
+    supervisor, started with `--slurm`, becomes today's batch-job supervisor, runs the
+    simulator and records the outcome with the job's id and attempt, which the login node
+    then takes (SQLite: from the run folder)."""
+    run, job = submit(svc)
+    paths = RunPaths(Path(run.run_dir))
+    exported = dict(shlex.split(line)[1].split("=", 1)
+                    for line in paths.job_script.read_text().splitlines()
+                    if line.startswith("export ") and "$" not in line
+                    and not line.startswith("export FUSION_TUI_JOB_"))
+    done = subprocess.run(
+        [sys.executable, "-m", "fusion_tui.runs.supervisor", "--slurm", str(paths.root),
+         run.id], capture_output=True, text=True, timeout=120,
+        env={**exported, "PATH": os.environ["PATH"], "HOME": os.environ["HOME"],
+             "SLURM_JOB_ID": job, "SLURM_RESTART_COUNT": "0"})
+    assert done.returncode == 0, done.stderr
+    status = StatusRecord.read(paths.status)
+    assert (status.state, status.status, status.job_id, status.attempt) == \
+        ("exited", RunStatus.COMPLETED, job, 1)
+    fake_slurm.job(job, state="COMPLETED", queued=False, exit_code="0:0")
+    assert cycle(svc, run).status == RunStatus.COMPLETED
