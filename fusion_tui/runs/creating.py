@@ -15,12 +15,14 @@ from pathlib import Path
 
 from fusion_tui.base.atomic import write_atomic
 from fusion_tui.base.documents import LaunchRecord
+from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import FaultError
 from fusion_tui.base.ids import new_run_id
 from fusion_tui.base.rundir import RunPaths, json_text, write_json_atomic, write_new
 from fusion_tui.base.safefile import read_text
 from fusion_tui.config.overrides import Override, parse_overrides
 from fusion_tui.config.templates import RunConfig, build_config, config_from_ini, load_template
+from fusion_tui.executors.descriptions import DESCRIPTIONS
 from fusion_tui.executors.executor import QueuedExecutor, RunOptions
 from fusion_tui.kinds.registry import kind_for
 from fusion_tui.runs.context import RunContext
@@ -46,6 +48,17 @@ class PlannedRun:
     origin_id: str | None = None
     sweep_id: str | None = None
     point: dict[str, str] | None = None
+
+
+def _options_elsewhere(given: list[str], executor: str) -> str:
+    """One line for options the run's executor does not take: whose they are, and how to
+    ask for that executor."""
+    takers = [d for d in DESCRIPTIONS.values() if set(given) <= {o.name for o in d.options}]
+    if not takers:
+        return (f"executor options were given ({', '.join(given)}) but the run's executor "
+                f"is {executor}, which takes none")
+    return (f"{takers[0].title} options were given but the run's executor is {executor} "
+            f"(add --executor {takers[0].name})")
 
 
 class Creator:
@@ -84,6 +97,9 @@ class Creator:
         config = self.prepare(template, overrides=overrides, config_text=config_text,
                               run_id=run_id)
         chosen = self.ctx.executor(executor or config.template.executor or settings.executor)
+        given = sorted(k for k, v in (executor_options or {}).items() if v)
+        if given and not chosen.description.options:
+            raise ConfigError(_options_elsewhere(given, chosen.name))
         options = chosen.resolve(executor_options or {}, config.template.executor_options,
                                  config.template.name)
         paths = RunPaths.for_run(settings.runs_dir, run_id)

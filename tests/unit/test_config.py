@@ -205,7 +205,8 @@ def test_a_templates_executor_section_is_checked(tmp_path: Path, meta: str,
 def test_slurm_options_on_a_local_run_are_refused(tmp_path: Path) -> None:
     svc = open_services(make_settings(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}"))
     try:
-        with pytest.raises(ConfigError, match="the run's executor is local"):
+        with pytest.raises(ConfigError, match=r"^Slurm options were given but the run's "
+                           r"executor is local \(add --executor slurm\)$"):
             svc.manager.create("fake", executor_options={"partition": "compute"})
     finally:
         svc.close()
