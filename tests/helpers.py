@@ -29,7 +29,13 @@ T = TypeVar("T")
 TESTS = Path(__file__).resolve().parent
 
 
-def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.05) -> T:
+# How long a condition may take before a test fails: generous, since it only matters when
+# something is wrong, and a loaded CI machine (four workers on two cores, each case
+# starting supervisors, recorders and simulators) is slow at what takes a second here.
+DEADLINE = 60.0
+
+
+def eventually(check: Callable[[], T], timeout: float = DEADLINE, interval: float = 0.05) -> T:
     """Poll `check` until it returns something truthy; fail with its last value."""
     deadline = time.monotonic() + timeout
     value = check()
@@ -41,8 +47,8 @@ def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 
     return value
 
 
-def poll_until(fetch: Callable[[], T], accept: Callable[[T], object], timeout: float = 15.0,
-               interval: float = 0.05) -> T:
+def poll_until(fetch: Callable[[], T], accept: Callable[[T], object],
+               timeout: float = DEADLINE, interval: float = 0.05) -> T:
     """Fetch repeatedly until `accept` holds for the value; return that value."""
     deadline = time.monotonic() + timeout
     value = fetch()

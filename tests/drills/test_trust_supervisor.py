@@ -23,6 +23,7 @@ from helpers import Cli, alive, eventually, poll_until, worker_pids
 from fusion_tui.base import lock, procs
 from fusion_tui.base.atomic import write_atomic
 from fusion_tui.base.documents import RecorderReport
+from fusion_tui.base.ids import new_run_id
 from fusion_tui.base.rundir import RunPaths, read_json
 from fusion_tui.base.settings import Settings
 from fusion_tui.runs.supervision.reporter import Reporter, progress_sync_seconds
@@ -111,7 +112,7 @@ def test_an_adopting_supervisor_knows_waiters_of_both_kinds(tmp_path: Path) -> N
     not the run's waiter."""
     from fusion_tui.runs.supervision.supervisor import Supervisor
 
-    run_id = "0123456789ab"
+    run_id = new_run_id()  # its own: markers are seen machine-wide, by other workers too
     paths = RunPaths(tmp_path / run_id)
     paths.create()
     supervisor = Supervisor(paths, run_id, adopt=True)
@@ -303,7 +304,7 @@ def test_a_reused_supervisor_pid_is_not_signalled_by_cancel(
                                 start_new_session=True)
     try:
         started = eventually(lambda: procs.start_time(stranger.pid))
-        run_id = "0123456789ab"
+        run_id = new_run_id()  # its own: markers are seen machine-wide, by other workers too
         paths = RunPaths(services.settings.runs_dir / run_id)
         paths.create()
         paths.status.write_text(json.dumps({"state": "running", "supervisor_pid": stranger.pid,
