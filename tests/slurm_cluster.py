@@ -36,11 +36,20 @@ def _answers() -> bool:
     return out.returncode == 0 and bool(out.stdout.strip())
 
 
+_DOWN: list[bool] = []  # outside CI: the cluster did not answer once, so none of the cases ask
+
+
 def _up() -> bool:
-    """Whether the cluster answers; in CI, waiting for it up to CI_WAIT_SECONDS."""
+    """Whether the cluster answers; in CI, waiting for it up to CI_WAIT_SECONDS. Outside
+    CI a cluster that did not answer is not asked again by the next case (each asking
+    costs seconds when the controller is down)."""
+    if _DOWN:
+        return False
     deadline = time.monotonic() + (CI_WAIT_SECONDS if IN_CI else 0.0)
     while not _answers():
         if time.monotonic() >= deadline:
+            if not IN_CI:
+                _DOWN.append(True)
             return False
         time.sleep(2)
     return True
