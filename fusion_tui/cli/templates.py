@@ -33,13 +33,13 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     """Check the FUSION set-up (and a FUSION template's files); exit 1 on any problem."""
     # the config layer and FUSION's checks: not at start-up
     from fusion_tui.config.templates import load_template
-    from fusion_tui.kinds.fusion.doctor import diagnose
+    from fusion_tui.kinds.registry import kind_for
 
     template, sections = load_template(args.template, settings.template_dirs)
     if template.simulator != "fusion":
         raise UsageError(f"template {template.name!r} runs the built-in simulator, not FUSION; "
                          "name a FUSION template (-t fusion)")
-    checks = diagnose(settings, sections, template.name)
+    checks = kind_for(template.simulator).doctor(settings, sections, template.name)
     data = [{"check": c.name, "detail": c.detail, "ok": c.ok, "problem": c.problem}
             for c in checks]
     emit(args, data, lambda: "\n".join(

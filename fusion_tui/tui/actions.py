@@ -88,14 +88,15 @@ def check_fusion_setup(app: SessionApp, run_dir: str, template: str) -> None:
         # Imported here for start-up speed: this module is on the first frame's path
         # (the run list's keys), and these are needed only after a FUSION run is made.
         from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
-        from fusion_tui.kinds.fusion.doctor import diagnose
+        from fusion_tui.kinds.registry import kind_of_run
 
         try:
             sections, _ = parse_ini(read_text(RunPaths(Path(run_dir)).config, TEMPLATE_LIMIT),
                                     "config")
         except (OSError, UnicodeDecodeError, ConfigError):
             sections = None
-        problems = [c.problem for c in diagnose(app.settings, sections, template) if c.problem]
+        checks = kind_of_run(RunPaths(Path(run_dir))).doctor(app.settings, sections, template)
+        problems = [c.problem for c in checks if c.problem]
         if problems:
             more = f" (and {len(problems) - 1} more: run fusion-tui doctor)" \
                 if len(problems) > 1 else ""
