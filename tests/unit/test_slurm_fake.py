@@ -24,7 +24,7 @@ from helpers import Cli
 from sqlalchemy import update
 
 from fusion_tui.base.documents import StatusRecord
-from fusion_tui.base.rundir import RunPaths
+from fusion_tui.base.rundir import RunPaths, write_json_atomic
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.slurm import states
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError, SlurmUnavailable
@@ -384,3 +384,19 @@ def test_a_job_queued_before_an_upgrade_still_runs(svc: Services,
         ("exited", RunStatus.COMPLETED, job, 1)
     fake_slurm.job(job, state="COMPLETED", queued=False, exit_code="0:0")
     assert cycle(svc, run).status == RunStatus.COMPLETED
+
+
+def test_a_job_sacct_has_not_caught_up_with_is_settled_by_scontrol_saying_so(
+        svc: Services, fake_slurm: FakeSlurm) -> None:
+    """The supervisor died with its job and slurmdbd has not recorded the end yet: the
+    controller's word is taken, and the audit trail says why it was not sacct's."""
+    run, job = submit(svc)
+    paths = RunPaths(Path(run.run_dir))
+    write_json_atomic(paths.status, {"run_id": run.id, "state": "running"})
+    fake_slurm.job(job, state="FAILED", queued=False, accounted=False, exit_code="0:9")
+    settled = settle(paths, job, SlurmClient(), FolderEvidence(), progress_of,
+                     left_queue_at=utcnow())
+    assert settled is not None and settled.status == RunStatus.FAILED
+    assert settled.error is not None and "(from scontrol)" in settled.error
+    assert settled.recovered == ("settled from Slurm's account "
+                                 "(sacct has no final state for it yet)")

@@ -228,8 +228,9 @@ def settle(paths: RunPaths, job_id: str | None, client: SlurmClient, evidence: E
         # A job Slurm calls COMPLETED is held to the same rule as an exit status of 0.
         # Slurm's exit code is the batch script's (our supervisor's), not the simulator's.
         held = evidence.held(final.value, error, paths, progress)
+        why = f" ({'; '.join(notes)})" if notes else ""  # e.g. sacct had not caught up
         return make(RunStatus(held.status), held.exit_code, held.error,
-                    "settled from Slurm's account")
+                    f"settled from Slurm's account{why}")
     if now - left_queue_at < PATIENCE:
         return None
     return make(RunStatus.CANCELLED if cancelled else RunStatus.FAILED, None,
