@@ -185,7 +185,9 @@ class Executor(ABC):
     def resolve(self, asked: Mapping[str, str | None], template: Mapping[str, str],
                 template_name: str) -> RunOptions | None:
         """What a new run asks of this executor (the run's values over the template's
-        and the settings'), checked; ConfigError with one line. No scheduler is asked."""
+        and the settings'), checked; ConfigError with one line. No scheduler is asked.
+        Options given to an executor whose description lists none are refused before
+        this, by the run manager, for every such executor alike."""
 
     @abstractmethod
     def check(self, options: RunOptions | None) -> None:

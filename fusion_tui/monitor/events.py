@@ -7,6 +7,7 @@ unknown types are kept as `other`.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,3 +89,12 @@ def normalise(obj: Any) -> ProgressEvent | None:
         exit_code=_int(obj.get("exit_code")),
         ts=_str(obj.get("ts", obj.get("timestamp"))),
     )
+
+
+def decode(raw: bytes) -> ProgressEvent | None:
+    """One line of a progress file -> ProgressEvent, or None when it is not one (not
+    UTF-8, not JSON, nested too deep, or not an event)."""
+    try:
+        return normalise(json.loads(raw.decode("utf-8")))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None

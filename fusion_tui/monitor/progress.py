@@ -6,7 +6,6 @@ non-object values are skipped and counted; a half-written last line waits for it
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +16,7 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.safefile import read_text
 from fusion_tui.config import schema
 from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
-from fusion_tui.monitor.events import ProgressEvent, normalise
+from fusion_tui.monitor.events import ProgressEvent, decode
 from fusion_tui.monitor.lines import LineReader
 
 T = TypeVar("T")
@@ -66,10 +65,7 @@ class ProgressReader:
         for raw in self._lines.read_lines():
             if not raw.strip():
                 continue
-            try:
-                event = normalise(json.loads(raw.decode("utf-8")))
-            except (UnicodeDecodeError, ValueError, RecursionError):
-                event = None
+            event = decode(raw)
             if event is None:
                 self.skipped += 1
                 continue

@@ -8,7 +8,6 @@ Nothing is read when nothing changed, so polling many runs stays cheap.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import aiofiles
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.safefile import open_regular
 from fusion_tui.kinds.kind import RunKind
-from fusion_tui.monitor.events import normalise
+from fusion_tui.monitor.events import decode
 from fusion_tui.monitor.lines import LineSplitter
 from fusion_tui.monitor.progress import ErlangPoint, ProgressState, planned_totals
 
@@ -132,10 +131,7 @@ class RunTail:
         for raw in lines:
             if not raw.strip():
                 continue
-            try:
-                event = normalise(json.loads(raw.decode("utf-8")))
-            except (UnicodeDecodeError, ValueError, RecursionError):
-                event = None
+            event = decode(raw)
             if event is None:
                 self.skipped += 1
             else:

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from fusion_tui.base import lock, procs
-from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import describe_os_error
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
@@ -57,10 +56,8 @@ class LocalExecutor(QueuedExecutor):
 
     def resolve(self, asked: Mapping[str, str | None], template: Mapping[str, str],
                 template_name: str) -> RunOptions | None:
-        given = [k for k, v in asked.items() if v]
-        if given:
-            raise ConfigError(f"executor options were given ({', '.join(given)}) but the "
-                              "run's executor is local, which takes none")
+        """It takes none (the run manager refuses options given to it, by its
+        description, before asking)."""
         return None
 
     def check(self, options: RunOptions | None) -> None:
