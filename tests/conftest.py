@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from fusion_tui.base import procs
 from fusion_tui.base.ids import is_run_id
 from fusion_tui.base.settings import Settings
+from fusion_tui.executors.descriptions import TABLES
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.database import make_engine, make_sessionmaker
 from fusion_tui.store.migrate import upgrade_database
@@ -157,7 +158,7 @@ def make_settings(tmp_path: Path, db_url: str, **changes: object) -> Settings:
         "simulator_command": FAKE_COMMAND,
         "extra_template_dirs": (TESTS / "data" / "templates",),
         "cancel_grace": 2.0,
-    })
+    }, tables=TABLES)
     return settings.with_overrides(**changes) if changes else settings
 
 

@@ -13,12 +13,13 @@ import math
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from fusion_tui.base.resources import shipped_templates_dir
+from fusion_tui.base.setting_tables import Setting, Table
 from fusion_tui.base.settings_file import (
     CONFIG_VARIABLE,
     NO_FILE,
@@ -45,8 +46,6 @@ DEFAULT_FUSION_COMMAND = (
 # Where a FUSION checkout's own virtual environment usually lives (its README uses venv).
 FUSION_VENVS = ("venv", ".venv")
 
-EXECUTORS = ("local", "slurm")
-MIN_SLURM_POLL_SECONDS = 10.0
 
 
 class SettingsError(ValueError):
@@ -82,15 +81,12 @@ class Settings:
     environment: str = "production"
     extra_template_dirs: tuple[Path, ...] = field(default_factory=tuple)
     executor: str = "local"
-    slurm_partition: str | None = None
-    slurm_account: str | None = None
-    slurm_qos: str | None = None
-    slurm_time: str | None = None
-    slurm_mem: str | None = None
-    slurm_cpus_per_task: int | None = None
-    slurm_extra_args: str = ""
-    slurm_poll_seconds: float = 30.0
-    slurm_signal_seconds: float = 120.0
+    # The settings of the tables declared above `base` (`setting_tables`) that were
+    # given: name -> value; `Table.value` adds the declared defaults.
+    declared: tuple[tuple[str, Any], ...] = ()
+    # The tables read (each executor's, named like it): for `fusion-tui config` and the
+    # check of `executor`; none in a process that reads none.
+    tables: tuple[Table, ...] = field(default=(), compare=False, repr=False)
     # Where each setting came from ("default", the file, a variable, a flag): for
     # `fusion-tui config`; not a setting itself.
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
@@ -126,13 +122,18 @@ class Settings:
                     return candidate
         return Path(sys.executable)
 
+    def given(self, name: str) -> Any:
+        """A declared table's setting as given (file, variable, flag), else None."""
+        return dict(self.declared).get(name)
+
     @classmethod
     def load(
         cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None,
-        *, config: str | None = None,
+        *, config: str | None = None, tables: Sequence[Table] = (),
     ) -> Settings:
         """Resolve defaults, then the settings file (`config`, else `FUSION_TUI_CONFIG`,
-        else the XDG one), then `FUSION_TUI_*` variables, then `overrides` (CLI flags)."""
+        else the XDG one), then `FUSION_TUI_*` variables, then `overrides` (CLI flags).
+        The settings of `tables` are read too; then `executor` must name one of them."""
         env = os.environ if env is None else env
         if env.get(ENV_PREFIX + "MAX_CONCURRENT"):
             raise SettingsError(
@@ -142,6 +143,8 @@ class Settings:
             raise SettingsError(
                 f"{ENV_PREFIX}FUSION_CWD is no longer read: set {ENV_PREFIX}FUSION_HOME to your "
                 "FUSION checkout instead (fusion-tui doctor checks it)")
+        declared = {name: setting for table in tables for name, setting in table.named().items()}
+        names = _SETTING_NAMES | set(declared)
         values: dict[str, Any] = {}
         sources: dict[str, str] = {}
         keymap: dict[str, str] = {}
@@ -151,29 +154,32 @@ class Settings:
                 raise SettingsError(f"the settings file {path} does not exist "
                                     f"({'--config' if config else CONFIG_VARIABLE})")
             try:
-                from_file, keymap = read_settings_file(path, _SETTING_NAMES)
+                from_file, keymap = read_settings_file(path, _file_kinds(declared),
+                                                       [t.name for t in tables])
             except SettingsFileError as exc:
                 raise SettingsError(str(exc)) from None
             for key, raw in from_file.items():
-                values[key] = _parse(key, raw, where=f"{path}: {key}")
+                values[key] = _parse(key, raw, declared, where=f"{path}: {key}")
                 sources[key] = str(path)
         else:
             path = None
-        for name in _SETTING_NAMES:
+        for name in sorted(names):
             variable = env.get(ENV_PREFIX + name.upper())
             if variable is not None and variable != "":
-                values[name] = _parse(name, variable)
+                values[name] = _parse(name, variable, declared)
                 sources[name] = ENV_PREFIX + name.upper()
         for key, value in (overrides or {}).items():
             if value is not None:
-                values[key] = _parse(key, value) if isinstance(value, str) else value
+                values[key] = _parse(key, value, declared) if isinstance(value, str) else value
                 sources[key] = "--" + key.replace("_", "-")
         home = Path(values.pop("home", _default_home(env))).expanduser()
         values.setdefault("database_url", f"sqlite:///{home / 'fusion-tui.db'}")
         values.setdefault("runs_dir", home / "runs")
         values.setdefault("user_templates_dir", home / "templates")
-        settings = cls(home=home, **values, sources=tuple(sorted(sources.items())),
-                       config_file=path, keymap=tuple(sorted(keymap.items())))
+        given = tuple(sorted((k, values.pop(k)) for k in list(values) if k in declared))
+        settings = cls(home=home, **values, declared=given, tables=tuple(tables),
+                       sources=tuple(sorted(sources.items())), config_file=path,
+                       keymap=tuple(sorted(keymap.items())))
         settings.validate()
         return settings
 
@@ -185,16 +191,23 @@ class Settings:
         for name, low, high in _BOUNDS:
             value = getattr(self, name)
             if not math.isfinite(value) or not low <= value <= high:
-                raise SettingsError(f"{self._where(name)}: expected a number from "
+                raise SettingsError(f"{self.where(name)}: expected a number from "
                                     f"{low:g} to {high:g}, got {value!r}")
-        if self.executor not in EXECUTORS:
-            raise SettingsError(f"{self._where('executor')}: expected one of "
-                                f"{', '.join(EXECUTORS)}, got {self.executor!r}")
-        if self.slurm_cpus_per_task is not None and not 1 <= self.slurm_cpus_per_task <= 4096:
-            raise SettingsError(f"{self._where('slurm_cpus_per_task')}: expected 1 to 4096, "
-                                f"got {self.slurm_cpus_per_task}")
+        declared = {name: s for table in self.tables for name, s in table.named().items()}
+        for name, value in self.declared:
+            setting = declared.get(name)
+            if setting is None or setting.low is None or setting.high is None:
+                continue
+            if not math.isfinite(value) or not setting.low <= value <= setting.high:
+                what = "a number" if setting.kind == "float" else "a whole number"
+                raise SettingsError(f"{self.where(name)}: expected {what} from "
+                                    f"{setting.bounds()}, got {value!r}")
+        if self.tables and self.executor not in (t.name for t in self.tables):
+            raise SettingsError(f"{self.where('executor')}: expected one of "
+                                f"{', '.join(t.name for t in self.tables)}, "
+                                f"got {self.executor!r}")
 
-    def _where(self, name: str) -> str:
+    def where(self, name: str) -> str:
         """How a message names a setting: the variable, or the file and key it came from."""
         source = self.source_of(name)
         if source == "default":
@@ -202,7 +215,12 @@ class Settings:
         return source if source.startswith((ENV_PREFIX, "--")) else f"{source}: {name}"
 
     def with_overrides(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
+        """These settings with some changed; a name that is no field of ours is a
+        declared table's setting (`slurm_poll_seconds`)."""
+        declared = dict(self.declared)
+        for name in [n for n in changes if n not in _FIELD_NAMES]:
+            declared[name] = changes.pop(name)
+        return replace(self, **changes, declared=tuple(sorted(declared.items())))
 
     def to_env(self) -> dict[str, str]:
         """`FUSION_TUI_*` variables that reproduce these settings in a child process."""
@@ -214,31 +232,42 @@ class Settings:
             if isinstance(value, tuple):
                 value = os.pathsep.join(str(v) for v in value)
             out[ENV_PREFIX + name.upper()] = str(value)
+        for name, value in self.declared:
+            out[ENV_PREFIX + name.upper()] = str(value)
         return out
 
 
-_SETTING_NAMES = frozenset(f.name for f in fields(Settings) if f.compare)
+_FIELD_NAMES = frozenset(f.name for f in fields(Settings))
+_SETTING_NAMES = frozenset(f.name for f in fields(Settings) if f.compare) - {"declared"}
 _FLOAT_FIELDS = {"cancel_grace", "slow_query_seconds", "stall_seconds", "db_busy_seconds",
-                 "slurm_poll_seconds", "slurm_signal_seconds", "results_copy_mb"}
-_INT_FIELDS = {"slurm_cpus_per_task"}
+                 "results_copy_mb"}
 # (setting, lowest, highest): a NaN or an absurd value is refused, never half-applied.
-# Slurm is polled no more often than every 10 s: a controller serves a whole cluster.
 _BOUNDS = (("cancel_grace", 0.0, 3600.0), ("slow_query_seconds", 0.0, 3600.0),
            ("stall_seconds", 1.0, 30 * 86400.0), ("db_busy_seconds", 0.1, 3600.0),
-           ("slurm_poll_seconds", MIN_SLURM_POLL_SECONDS, 3600.0),
-           ("slurm_signal_seconds", 0.0, 86400.0), ("results_copy_mb", 0.0, 1024.0 * 1024))
+           ("results_copy_mb", 0.0, 1024.0 * 1024))
 _PATH_FIELDS = {"home", "runs_dir", "user_templates_dir", "simulator_cwd", "fusion_home",
                 "fusion_python"}
 
 
-def _parse(name: str, raw: str, *, where: str | None = None) -> Any:
+def _file_kinds(declared: Mapping[str, Setting]) -> dict[str, str]:
+    """Every setting the file may hold -> how a TOML list of text is joined for it
+    ("paths", "args"; "" where no list is taken)."""
+    kinds = {name: "" for name in _SETTING_NAMES}
+    kinds["extra_template_dirs"] = "paths"
+    kinds.update({name: "args" if s.kind == "args" else "" for name, s in declared.items()})
+    return kinds
+
+
+def _parse(name: str, raw: str, declared: Mapping[str, Setting], *,
+           where: str | None = None) -> Any:
     var = where or ENV_PREFIX + name.upper()
-    if name in _FLOAT_FIELDS:
+    kind = declared[name].kind if name in declared else None
+    if name in _FLOAT_FIELDS or kind == "float":
         try:
             return float(raw)
         except ValueError:
             raise SettingsError(f"{var}: expected a number, got {raw!r}") from None
-    if name in _INT_FIELDS:
+    if kind == "int":
         try:
             return int(raw)
         except ValueError:

@@ -3,7 +3,7 @@ environment, so a cluster user writes partition and account once.
 
     database_url = "postgresql://lab@db/fusion"
     executor = "slurm"
-    [slurm]                 # keys become slurm_<key>
+    [slurm]                 # an executor's table (declared by it): keys become slurm_<key>
     partition = "compute"
     time = "2-00:00:00"
     [fusion]                # keys become fusion_<key>
@@ -20,7 +20,7 @@ import os
 import re
 import shlex
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,9 @@ from fusion_tui.base.safefile import read_text
 
 CONFIG_VARIABLE = "FUSION_TUI_CONFIG"
 NO_FILE = "none"
-TABLES = ("slurm", "fusion")
+# Tables of this file whose keys are `<table>_<key>` settings; the executors' own
+# tables are declared by them (`setting_tables`) and named by the caller.
+TABLES = ("fusion",)
 KEYS_TABLE = "keys"
 _KEY = re.compile(r"[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*|[!-~]")
 _LIMIT = 1 << 20
@@ -54,16 +56,17 @@ def config_path(env: Mapping[str, str], flag: str | None = None) -> tuple[Path |
     return base / "fusion-tui" / "config.toml", False
 
 
-def _text(path: Path, key: str, value: Any) -> str:
-    """A TOML value in the form an environment variable would give it."""
+def _text(path: Path, key: str, value: Any, lists: str) -> str:
+    """A TOML value in the form an environment variable would give it; a list of text
+    where `lists` says how to join one ("paths", "args")."""
     if isinstance(value, bool):
         raise SettingsFileError(f"{path}: {key}: expected a number or text, got {value}")
     if isinstance(value, int | float | str):
         return str(value)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        if key == "extra_template_dirs":
+        if lists == "paths":
             return os.pathsep.join(value)
-        if key == "slurm_extra_args":
+        if lists == "args":
             return shlex.join(value)
     raise SettingsFileError(f"{path}: {key}: expected text or a number, got {type(value).__name__}")
 
@@ -88,9 +91,11 @@ def _keymap(path: Path, table: dict[str, Any], prefix: str = "") -> dict[str, st
     return out
 
 
-def read_settings_file(path: Path, known: frozenset[str]) -> tuple[dict[str, str],
-                                                                   dict[str, str]]:
+def read_settings_file(path: Path, known: Mapping[str, str],
+                       tables: Sequence[str] = ()) -> tuple[dict[str, str], dict[str, str]]:
     """Setting name -> its value as text, and the [keys] table, from the file at `path`.
+    `known`: every setting it may hold -> how a list is joined for it (see `_text`);
+    `tables`: the declared tables besides ours.
 
     Unknown keys are refused (a misspelt `partiton` must not be silently ignored); binding
     ids are checked by the app, which knows its screens.
@@ -110,14 +115,14 @@ def read_settings_file(path: Path, known: frozenset[str]) -> tuple[dict[str, str
     for key, value in data.items():
         if key == KEYS_TABLE and isinstance(value, dict):
             keys = _keymap(path, value)
-        elif key in TABLES and isinstance(value, dict):
+        elif key in (*TABLES, *tables) and isinstance(value, dict):
             for inner, inner_value in value.items():
                 name = f"{key}_{inner}"
                 if name not in known:
                     raise SettingsFileError(f"{path}: [{key}] {inner}: not a setting")
-                out[name] = _text(path, name, inner_value)
+                out[name] = _text(path, name, inner_value, known[name])
         elif key in known:
-            out[key] = _text(path, key, value)
+            out[key] = _text(path, key, value, known[key])
         else:
             raise SettingsFileError(f"{path}: {key}: not a setting")
     return out, keys

@@ -41,6 +41,7 @@ from fusion_tui.cli.command import (
 )
 from fusion_tui.cli.launch import run_tui
 from fusion_tui.cli.output import drop_stdout, write_out
+from fusion_tui.executors.descriptions import TABLES
 from fusion_tui.runs.errors import RunError
 
 # In the order `fusion-tui --help` lists their commands.
@@ -73,7 +74,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
         "runs_dir": Path(args.runs_dir).expanduser() if args.runs_dir else None,
         "simulator_command": args.simulator_command,
         "cancel_grace": args.cancel_grace,
-    }, config=args.config)
+    }, config=args.config, tables=TABLES)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

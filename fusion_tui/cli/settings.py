@@ -50,7 +50,7 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     """The resolved settings and where each came from (file, variable, flag or default)."""
     rows: list[dict[str, str | None]] = []
     for f in fields(settings):
-        if not f.compare:
+        if not f.compare or f.name == "declared":
             continue
         value = getattr(settings, f.name)
         if f.name == "database_url":
@@ -59,6 +59,12 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
             value = os.pathsep.join(str(v) for v in value)
         rows.append({"name": f.name, "value": None if value is None else str(value),
                      "source": settings.source_of(f.name)})
+    for table in settings.tables:  # each executor's own settings
+        for setting in table.settings:
+            value = table.value(settings, setting.key)
+            name = f"{table.name}_{setting.key}"
+            rows.append({"name": name, "value": None if value is None else str(value),
+                         "source": settings.source_of(name)})
     looked_at, _ = config_path(os.environ, args.config)
     data = {"settings_file": str(settings.config_file) if settings.config_file else None,
             "settings_file_looked_for": str(looked_at) if looked_at else None,

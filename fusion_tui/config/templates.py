@@ -1,10 +1,10 @@
 """INI templates: find them, read them, merge overrides, validate (by the rules of the
 kind of run, which the caller passes in: `kinds/`), freeze.
 
-A template may carry a `[fusion_tui]` section (`simulator`, `description`, `executor`
-and the Slurm options `partition`, `account`, `qos`, `time`, `mem`, `cpus_per_task`,
-`extra_args`) that tells fusion-tui how to run it; that section is not part of the
-frozen `config.ini`.
+A template may carry a `[fusion_tui]` section that tells fusion-tui how to run it:
+`simulator`, `description`, `executor`, and the options of an executor (each executor
+names its own: `executors/*/describe.py`; the run's executor checks them before anything
+is made). That section is not part of the frozen `config.ini`.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from typing import Protocol
 
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.safefile import read_text
-from fusion_tui.base.settings import BUILTIN_SIMULATOR, EXECUTORS, SIMULATORS
+from fusion_tui.base.settings import BUILTIN_SIMULATOR, SIMULATORS
 from fusion_tui.config import schema
 from fusion_tui.config.overrides import Override
 
 META_SECTION = "fusion_tui"
-SLURM_KEYS = ("partition", "account", "qos", "time", "mem", "cpus_per_task", "extra_args")
-META_KEYS = ("simulator", "description", "executor", *SLURM_KEYS)
+# Its own keys; any other is an executor's option.
+META_KEYS = ("simulator", "description", "executor")
 TEMPLATE_LIMIT = 1 << 20
 _TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
 
@@ -60,12 +60,12 @@ class Template:
     simulator: str
     description: str
     executor: str | None = None
-    slurm: tuple[tuple[str, str], ...] = ()
+    options: tuple[tuple[str, str], ...] = ()  # its other `[fusion_tui]` keys, as given
 
     @property
     def executor_options(self) -> dict[str, str]:
         """What the template asks of its executor (its `[fusion_tui]` option keys)."""
-        return dict(self.slurm)
+        return dict(self.options)
 
 
 @dataclass(frozen=True)
@@ -138,18 +138,10 @@ def _read_template(name: str, path: Path) -> tuple[Template, SectionDict]:
     if simulator not in SIMULATORS:
         raise ConfigError.at(META_SECTION, "simulator",
                              f"expected one of {', '.join(SIMULATORS)}, got {simulator!r}")
-    unknown = sorted(set(meta) - set(META_KEYS))
-    if unknown:
-        raise ConfigError.at(META_SECTION, unknown[0],
-                             f"template {name!r}: not a fusion-tui key (known: "
-                             f"{', '.join(META_KEYS)})")
     executor = meta.get("executor", "").strip() or None
-    if executor not in (None, *EXECUTORS):
-        raise ConfigError.at(META_SECTION, "executor",
-                             f"expected one of {', '.join(EXECUTORS)}, got {executor!r}")
-    slurm = tuple((k, meta[k].strip()) for k in SLURM_KEYS if meta.get(k, "").strip())
+    options = tuple((k, v.strip()) for k, v in meta.items() if k not in META_KEYS)
     template = Template(name, path, simulator, meta.get("description", "").strip(),
-                        executor, slurm)
+                        executor, options)
     return template, sections
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from fusion_tui.base.setting_tables import Setting, Table
 from fusion_tui.base.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class Option:
     name: str  # as `Executor.resolve` takes it
     label: str  # the form field's label
     hint: str  # the form field's placeholder
-    setting: str  # the Settings field that holds its default
+    setting: str  # the setting that holds its default (one of its executor's table)
     place: int  # the field's place on the form (the flags keep the order given)
     help: str | None = None  # the flag's help
     flags: tuple[str, ...] = ()  # the flag's spellings, when not just `--<name>`
@@ -42,7 +43,7 @@ class Option:
 
     def default(self, template: Mapping[str, str], settings: Settings) -> str:
         """What the form shows before it is edited: the template's, else the setting."""
-        return str(template.get(self.name) or getattr(settings, self.setting) or "")
+        return str(template.get(self.name) or settings.given(self.setting) or "")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,12 @@ class Description:
     batch: str | None = None  # what one submission of many runs is called on it
     batch_limit: str | None = None  # what a sweep's --array-limit means on it
     job_key: str | None = None  # the key of a run's job facts in JSON
+    # Its settings: the settings file's table named like it, `FUSION_TUI_<NAME>_<KEY>`.
+    settings: tuple[Setting, ...] = ()
+
+    @property
+    def table(self) -> Table:
+        return Table(self.name, self.settings)
 
     @property
     def fields(self) -> tuple[Option, ...]:

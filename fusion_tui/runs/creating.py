@@ -21,7 +21,15 @@ from fusion_tui.base.ids import new_run_id
 from fusion_tui.base.rundir import RunPaths, json_text, write_json_atomic, write_new
 from fusion_tui.base.safefile import read_text
 from fusion_tui.config.overrides import Override, parse_overrides
-from fusion_tui.config.templates import RunConfig, build_config, config_from_ini, load_template
+from fusion_tui.config.templates import (
+    META_KEYS,
+    META_SECTION,
+    RunConfig,
+    Template,
+    build_config,
+    config_from_ini,
+    load_template,
+)
 from fusion_tui.executors.descriptions import DESCRIPTIONS
 from fusion_tui.executors.executor import QueuedExecutor, RunOptions
 from fusion_tui.kinds.registry import kind_for
@@ -96,6 +104,7 @@ class Creator:
         run_id = new_run_id()
         config = self.prepare(template, overrides=overrides, config_text=config_text,
                               run_id=run_id)
+        self._check_template(config.template)
         chosen = self.ctx.executor(executor or config.template.executor or settings.executor)
         given = sorted(k for k, v in (executor_options or {}).items() if v)
         if given and not chosen.description.options:
@@ -108,6 +117,21 @@ class Creator:
             chosen.check(options)
         return PlannedRun(run_id, name, config, chosen.name, options, launch.argv, launch.cwd,
                           paths)
+
+    def _check_template(self, template: Template) -> None:
+        """Its `[fusion_tui]` keys: an executor that exists, options one of them takes."""
+        executors = self.ctx.executors
+        if template.executor is not None and template.executor not in executors:
+            raise ConfigError.at(META_SECTION, "executor",
+                                 f"expected one of {', '.join(executors)}, "
+                                 f"got {template.executor!r}")
+        known = list(dict.fromkeys([*META_KEYS, *(o.name for e in executors.values()
+                                                  for o in e.description.options)]))
+        for key, _ in template.options:
+            if key not in known:
+                raise ConfigError.at(META_SECTION, key,
+                                     f"template {template.name!r}: not a fusion-tui key "
+                                     f"(known: {', '.join(known)})")
 
     def materialize(self, plan: PlannedRun, *, durable: bool = True,
                     at: RunPaths | None = None) -> Run:

@@ -28,6 +28,7 @@ from typing import Any
 from fusion_tui.base.documents import RecorderReport
 from fusion_tui.base.faults import describe
 from fusion_tui.base.settings import Settings
+from fusion_tui.executors.descriptions import TABLES
 from fusion_tui.store.first_page import sqlite_path
 
 EXIT_RETRY = 75
@@ -155,7 +156,7 @@ def serve(recorder: Recorder, idle_seconds: float = SERVE_IDLE_SECONDS) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    settings = Settings.load()
+    settings = Settings.load(tables=TABLES)  # it may schedule runs on any executor
     recorder = Recorder(settings)
     if args == ["--serve"]:
         return serve(recorder)

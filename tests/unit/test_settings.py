@@ -8,6 +8,7 @@ import pytest
 from helpers import Cli
 
 from fusion_tui.base.settings import Settings, SettingsError
+from fusion_tui.executors.descriptions import TABLES
 
 
 def test_defaults_follow_xdg(tmp_path: Path) -> None:
@@ -70,10 +71,10 @@ def test_settings_file_sits_between_defaults_and_environment(tmp_path: Path) -> 
                                   '[fusion]\nhome = "~/FUSION"\n')
     env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
            "FUSION_TUI_SLURM_ACCOUNT": "other"}
-    s = Settings.load(env=env, overrides={"cancel_grace": 2.0})
-    assert (s.executor, s.slurm_partition, s.slurm_account, s.cancel_grace) == \
-        ("slurm", "compute", "other", 2.0)
-    assert s.slurm_extra_args == "--constraint=avx2 --exclusive"
+    s = Settings.load(env=env, overrides={"cancel_grace": 2.0}, tables=TABLES)
+    assert (s.executor, s.given("slurm_partition"), s.given("slurm_account"),
+            s.cancel_grace) == ("slurm", "compute", "other", 2.0)
+    assert s.given("slurm_extra_args") == "--constraint=avx2 --exclusive"
     assert s.results_copy_mb == 2048.0 and Settings.load(env={"HOME": "/x"}).results_copy_mb \
         == 1024.0
     assert s.fusion_home == Path("~/FUSION").expanduser()
@@ -82,7 +83,7 @@ def test_settings_file_sits_between_defaults_and_environment(tmp_path: Path) -> 
         (str(path), "FUSION_TUI_SLURM_ACCOUNT", "--cancel-grace", "default")
     # A child process gets everything through the variables and reads no file.
     again = Settings.load(env={"HOME": "/elsewhere", "XDG_CONFIG_HOME": "/elsewhere",
-                               **s.to_env()})
+                               **s.to_env()}, tables=TABLES)
     assert again == s and again.config_file is None
 
 
@@ -99,7 +100,7 @@ def test_bad_settings_files_are_one_line(tmp_path: Path, text: str, message: str
     path = _config_file(tmp_path, text)
     with pytest.raises(SettingsError, match=message) as caught:
         Settings.load(env={"HOME": str(tmp_path),
-                           "XDG_CONFIG_HOME": str(tmp_path / "xdg-config")})
+                           "XDG_CONFIG_HOME": str(tmp_path / "xdg-config")}, tables=TABLES)
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
 
 

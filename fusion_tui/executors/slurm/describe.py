@@ -1,5 +1,6 @@
-"""What the Slurm executor says of itself: its options (named like the settings' [slurm]
-keys), and a run's Slurm job as the front ends show it. Light: no database layer."""
+"""What the Slurm executor says of itself: its settings (the settings file's [slurm]
+table), its options (named like those settings), and a run's Slurm job as the front ends
+show it. Light: no database layer."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from fusion_tui.base.setting_tables import Setting
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.description import Description, Fact, Option, Seconds
 from fusion_tui.store.status import RunStatus
@@ -57,7 +59,7 @@ class SlurmDescription(Description):
         if run.status == RunStatus.RUNNING and run.started_at is not None:
             elapsed = int((now - run.started_at).total_seconds())  # live between polls
         reason = job.reason or ("not known yet (Slurm is asked every "
-                                f"{settings.slurm_poll_seconds:g} s)"
+                                f"{poll_seconds(settings):g} s)"
                                 if run.status == RunStatus.PENDING else "-")
         attempt = f" (attempt {job.attempt})" if job.attempt > 1 else ""
         return [("Slurm job", f"{job.job_id or '-'}{attempt}"),
@@ -71,6 +73,23 @@ class SlurmDescription(Description):
     def batch_submitted(self, run: Run) -> str | None:
         job_id = self.job_id(run)
         return f"submitted as {self.batch} {job_id.split('_')[0]}" if job_id else None
+
+
+# Slurm is polled no more often than every 10 s: a controller serves a whole cluster.
+MIN_POLL_SECONDS = 10.0
+SETTINGS = (
+    Setting("partition"), Setting("account"), Setting("qos"), Setting("time"),
+    Setting("mem"), Setting("cpus_per_task", "int", low=1, high=4096),
+    Setting("extra_args", "args", default=""),
+    # how often Slurm is asked about our jobs, by all clients of a store together
+    Setting("poll_seconds", "float", 30.0, MIN_POLL_SECONDS, 3600.0),
+    # how long before a job's time limit its run is stopped, its results saved
+    Setting("signal_seconds", "float", 120.0, 0.0, 86400.0),
+)
+
+
+def poll_seconds(settings: Settings) -> float:
+    return float(SLURM.table.value(settings, "poll_seconds"))
 
 
 def _option(name: str, label: str, hint: str, place: int, help: str | None = None,
@@ -96,4 +115,5 @@ SLURM = SlurmDescription(
     ),
     polled=True, batch="Slurm job array",
     batch_limit="at most N array tasks at once (sbatch --array=...%N)", job_key="slurm",
+    settings=SETTINGS,
 )

@@ -15,7 +15,9 @@ from typing import Any
 
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.settings import Settings
-from fusion_tui.config.templates import SLURM_KEYS as KEYS
+from fusion_tui.executors.slurm.describe import SLURM
+
+KEYS = ("partition", "account", "qos", "time", "mem", "cpus_per_task", "extra_args")
 
 _NAME = re.compile(r"[A-Za-z0-9_.\-+]{1,128}\Z")
 _MEM = re.compile(r"\d{1,9}[KMGT]?\Z", re.IGNORECASE)
@@ -67,7 +69,7 @@ class SlurmOptions:
         """How long before the time limit the run is stopped (its results saved): the
         setting, but never more than a quarter of the limit."""
         limit = self.time_limit_seconds
-        wanted = int(settings.slurm_signal_seconds)
+        wanted = int(SLURM.table.value(settings, "signal_seconds"))
         return wanted if limit is None else min(wanted, limit // 4)
 
     def sbatch_options(self) -> list[str]:
@@ -145,7 +147,7 @@ def resolve(settings: Settings, template: Mapping[str, str],
     each checked by form, the first bad one a ConfigError saying where it came from."""
     values: dict[str, Any] = {}
     for key in KEYS:
-        setting = getattr(settings, f"slurm_{key}")
+        setting = settings.given(f"slurm_{key}")
         if setting not in (None, ""):
             values[key] = _check(key, str(setting), settings.source_of(f"slurm_{key}"))
         if template.get(key, "").strip():

@@ -19,6 +19,7 @@ from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.executor import CycleReport, ProgressSource, Support
 from fusion_tui.executors.slurm.commands import TIMEOUT_SECONDS, SlurmClient, SlurmError
+from fusion_tui.executors.slurm.describe import poll_seconds
 from fusion_tui.executors.slurm.jobs import SlurmJobs
 from fusion_tui.executors.slurm.lookup import find_jobs
 from fusion_tui.executors.slurm.settle import (
@@ -64,7 +65,7 @@ class SlurmWatcher:
         remaining = [r for r in runs if not (self._mine(r) and self._from_folder(r, report))]
         self._trackers = {k: v for k, v in self._trackers.items()
                           if k in {r.id for r in remaining}}
-        interval = 0.0 if force else self.settings.slurm_poll_seconds
+        interval = 0.0 if force else poll_seconds(self.settings)
         if not remaining or not self.jobs.claim_poll(interval):
             return report
         report.polled = True
