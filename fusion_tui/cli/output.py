@@ -64,7 +64,7 @@ def _json_times(facts: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def where(run: Run) -> str:
     """The run list's executor/node cell: the executor, and its node once it has one
-    (`slurm:<node>`)."""
+    (`<executor>:<node>`)."""
     description = description_of(run.executor)
     return description.where(description.node(run))
 

@@ -53,7 +53,7 @@ class Findings:
         if self.missing_folders:
             kinds = {"finished (`fusion-tui rm ID` deletes the row)": FINISHED_STATUSES,
                      "queued (`--repair` marks them FAILED)": {RunStatus.PENDING},
-                     "running (their supervisor or the Slurm watcher settles them)":
+                     "running (their supervisor or their executor's watcher settles them)":
                          {RunStatus.RUNNING}}
             parts = [f"{n} {kind}" for kind, statuses in kinds.items()
                      if (n := sum(r.run_status in statuses for r in self.missing_folders))]

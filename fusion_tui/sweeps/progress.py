@@ -1,7 +1,7 @@
 """How far a sweep is: counts by status, overall fraction and an ETA.
 
 The ETA extrapolates the sweep's own pace (work done since its first run started), so
-it accounts for however many runs go at once, locally or on Slurm.
+it accounts for however many runs go at once, locally or on a cluster.
 """
 
 from __future__ import annotations

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from fusion_tui.services import Services
 
 # The runs of executors that are polled: their folders are read this often; a scheduler
-# is asked only as often as its executor allows (Slurm: every slurm_poll_seconds, shared by
-# every client of the store).
+# is asked only as often as its executor allows (a setting of its own, shared by every
+# client of the store).
 POLL_SECONDS = 2.0
 NOTIFY_SECONDS = 1.0
 

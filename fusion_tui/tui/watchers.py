@@ -1,6 +1,6 @@
 """What the app keeps an eye on while it is open, each tick in a thread worker: runs
 that ended (a toast each) and the runs of executors that are polled (their folders, and
-their scheduler when due: Slurm's squeue)."""
+their batch scheduler when due)."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ class Liveness:
 
 
 class RunMeta(Static):
-    """The run's facts, two pairs per line; its job on its executor (a Slurm job) below
+    """The run's facts, two pairs per line; its job on its executor (a batch job) below
     them, as the executor's description tells it."""
 
     def show(self, run: Run, live: Liveness, settings: Settings) -> None:

@@ -1,2 +1,2 @@
-"""The new-run form, by part: template, what the executor is asked (Slurm: its request),
+"""The new-run form, by part: template, what the executor is asked (its options),
 configuration fields, sweep."""

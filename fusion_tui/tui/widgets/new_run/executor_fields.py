@@ -1,5 +1,5 @@
-"""What a run asks of one executor (for Slurm: partition, time, CPUs, memory, account,
-QOS, sbatch arguments), a field per option of its description; shown only while that
+"""What a run asks of one executor (a batch scheduler's partition, time limit, CPUs...),
+a field per option of its description; shown only while that
 executor is chosen. Empty: the template's or the settings' value."""
 
 from __future__ import annotations

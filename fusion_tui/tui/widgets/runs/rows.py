@@ -24,6 +24,6 @@ def row_of(run: Run | ListedRun, now: datetime, stall_seconds: float, *,
 
 
 def where(run: Run | ListedRun) -> str:
-    """The executor, and its node once the run has one there (`slurm:<node>`)."""
+    """The executor, and its node once the run has one there (`<executor>:<node>`)."""
     description = description_of(run.executor)
     return description.where(run.node if isinstance(run, ListedRun) else description.node(run))
