@@ -93,7 +93,8 @@ def _describe(run: Run, readable: bool = True, results: str | None = None) -> st
         ("progress", progress_text(run)),
         ("erlang", f"{run.current_erlang} ({(run.current_erlang_index or 0) + 1}"
                    f"/{run.total_erlangs})" if run.current_erlang is not None else "-"),
-        ("iteration", f"{run.current_iteration}/{run.total_iterations}"),
+        ("iteration", f"{run.current_iteration}/{run.total_iterations}"
+                      if run.current_iteration is not None else "-"),
         ("created", local_text(run.created_at)), ("started", local_text(run.started_at)),
         ("completed", local_text(run.completed_at)),
         ("exit code", "-" if run.exit_code is None else run.exit_code),

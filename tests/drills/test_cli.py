@@ -133,3 +133,16 @@ def test_a_store_that_cannot_open_is_one_line(
         assert result.returncode == 2
         assert result.stderr.startswith(f"fusion-tui: {message}"), result.stderr
         assert result.stderr.count("\n") == 1 and "secret" not in result.stderr
+
+
+def test_show_of_a_run_without_progress_says_so_and_never_none(cli: Cli,
+                                                               cli_settings: Settings) -> None:
+    """A run that ended before its first iteration has no iteration to show."""
+    run = cli.json(cli_settings, "new", "-t", "fake", "--set", "fake.behaviour=silent",
+                   "--set", "fake.sleep=0")
+    cli(cli_settings, "wait", run["id"])
+    shown = cli(cli_settings, "show", run["id"]).stdout
+    lines = dict(line.split(None, 1) for line in shown.splitlines()
+                 if line.startswith(("iteration", "erlang ")))
+    assert lines == {"iteration": "-", "erlang": "-"}, shown
+    assert "None" not in shown
