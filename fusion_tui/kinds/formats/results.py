@@ -32,7 +32,9 @@ def read_point(path: Path) -> tuple[float, float | None, float | None] | None:
 
     The interval is the 95% one (Student's t) over the iterations in `iter_stats`, the
     same the built-in simulator reports, so the chart means one thing for both; FUSION's
-    own `ci_rate_block` (a 90% normal half-width) is the fallback.
+    own `ci_rate_block` (a 90% normal half-width) is the fallback. Mean and interval
+    come from the same iterations: a file written while the run goes on may hold a
+    `blocking_mean` of other iterations than its list (or none at all).
     """
     try:
         data = json.loads(read_bytes(path, MAX_READ))
@@ -40,13 +42,15 @@ def read_point(path: Path) -> tuple[float, float | None, float | None] | None:
         return None
     if not isinstance(data, dict):
         return None
-    mean = _number(data.get("blocking_mean"))
     values = iteration_list(data.get("iter_stats"))
-    if mean is None and values:
+    if values:
         mean = sum(values) / len(values)
+        half = ci_half_width(values) if len(values) >= 2 else None
+    else:
+        mean = _number(data.get("blocking_mean"))
+        half = _number(data.get("ci_rate_block"))
     if mean is None:
         return None
-    half = ci_half_width(values) if len(values) >= 2 else _number(data.get("ci_rate_block"))
     if half is None:
         return mean, None, None
     return mean, max(0.0, mean - half), mean + half
