@@ -22,6 +22,7 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import FaultError
 from fusion_tui.base.ids import is_run_id, new_run_id
 from fusion_tui.config.overrides import parse_overrides
+from fusion_tui.config.templates import load_template
 from fusion_tui.kinds.registry import kind_for
 from fusion_tui.runs.creating import PlannedRun
 from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
@@ -136,6 +137,12 @@ class SweepManager:
              overrides: Sequence[str] = (), executor: str | None = None,
              executor_options: Mapping[str, str | None] | None = None) -> list[PlannedRun]:
         """Every point's run, validated; nothing is created. The first bad point is named."""
+        if grid.seeds:
+            simulator = load_template(template, self.runs.settings.template_dirs)[0].simulator
+            kind = kind_for(simulator)
+            if kind.seed_key is None:
+                raise ConfigError(f"--seeds: template {template!r} runs {kind.reader}, "
+                                  f"{kind.no_seed}")
         base = parse_overrides(list(overrides))
         swept = set(grid.keys)
         for override in base:
@@ -147,10 +154,6 @@ class SweepManager:
             where = f"grid point {point_label(combo)}"
             first = self._plan_point(template, name, [*map(str, base), *_sets(combo)],
                                      combo, executor, executor_options, where)
-            if kind_for(first.config.simulator).seed_key is None and grid.seeds:
-                raise ConfigError(f"--seeds: template {template!r} runs FUSION, which has no "
-                                  "seed setting ([builtin_settings] seed is the built-in "
-                                  "simulator's)")
             if not grid.split_loads:
                 plans.append(first)
                 continue

@@ -326,3 +326,17 @@ def test_compare_of_loose_runs_groups_by_what_differs(cli: Cli, lite_settings: S
     assert len(compared["tests"]) == 2
     missing = cli(lite_settings, "compare", a.id, "fffffffffff0")
     assert missing.returncode == 2 and "no run or sweep" in missing.stderr
+
+
+def test_seeds_on_a_fusion_template_are_refused_with_the_reason(
+        cli: Cli, lite_settings: Settings, lite_services: Services) -> None:
+    """FUSION 6.1 seeds every run's traffic alike: replicas of a FUSION template would be
+    the same run twice, so `--seeds` is refused before anything is made (and before
+    FUSION's checkout is even looked for)."""
+    out = cli.inline(lite_settings, "sweep", "new", "-t", "fusion", "--grid",
+                     "general_settings.allocation_method=first_fit,priority_first",
+                     "--seeds", "1-2")
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert "--seeds: template 'fusion' runs FUSION 6.1" in out.stderr
+    assert "replicas would be the same run" in out.stderr
+    assert lite_services.store.list_runs() == [] and lite_services.sweeps.listing() == []

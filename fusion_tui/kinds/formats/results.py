@@ -43,6 +43,7 @@ def read_point(path: Path) -> tuple[float, float | None, float | None] | None:
     if not isinstance(data, dict):
         return None
     values = iteration_list(data.get("iter_stats"))
+    mean: float | None
     if values:
         mean = sum(values) / len(values)
         half = ci_half_width(values) if len(values) >= 2 else None

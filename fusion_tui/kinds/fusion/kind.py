@@ -26,6 +26,12 @@ class FusionKind(RunKind):
     reader = "FUSION 6.1"
     command_setting = "FUSION_TUI_FUSION_COMMAND"
     allocation_methods = schema.ALLOCATION_METHODS
+    # fusion/core/simulation.py seeds NumPy with iteration + 1 before each iteration's
+    # requests; `seed`, `seeds`, `request_seeds` are in no section its config loader
+    # passes to the engine (read at 973983bc, and run).
+    no_seed = ("which seeds its traffic with the iteration number in every run whatever "
+               "the INI says (no key of its configuration reaches its request generator): "
+               "replicas would be the same run; sweep another setting instead")
 
     def validate(self, sections: Sections, run_dir: Path) -> None:
         schema.validate(sections)
