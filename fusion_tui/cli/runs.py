@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,8 +66,12 @@ def _table(runs: Sequence[Run]) -> str:
 
 
 def cmd_new(args: argparse.Namespace, svc: Services) -> int:
+    from fusion_tui.kinds.registry import kind_for  # loaded by create anyway
+
     run = svc.manager.create(args.template, name=args.name, overrides=args.set or [],
                              executor=args.executor, executor_options=executor_options(args))
+    for warning in kind_for(run.simulator).warnings(json.loads(run.config_json)):
+        print(f"fusion-tui: warning: {one_line(warning, 500)}", file=sys.stderr)
     if args.wait:
         run = svc.manager.wait(run.id)
     emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")

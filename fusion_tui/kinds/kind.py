@@ -89,6 +89,11 @@ class RunKind(ABC):
     def may_add(self, section: str, key: str) -> bool:
         """Whether `--set` may add `section.key` to a template that lacks it."""
 
+    def warnings(self, sections: Sections) -> list[str]:
+        """Settings the simulator accepts and is known to crash on, one line each (a
+        valid configuration may still hold them)."""
+        return []
+
     def seed(self, sections: Mapping[str, Mapping[str, str]]) -> int | None:
         """The run's seed, recorded with it; None when the kind has no seed setting."""
         if self.seed_key is None:

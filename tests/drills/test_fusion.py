@@ -89,6 +89,28 @@ def test_doctor_on_a_missing_or_wrong_checkout(fusion_settings: Settings,
     assert python.name == "python" and "cannot import FUSION" in (python.problem or "")
 
 
+def test_doctor_and_new_warn_of_a_setting_fusion_crashes_on(cli: Cli,
+                                                            fusion_settings: Settings) -> None:
+    """A template with guard_slots = 2: doctor -t names FUSION's error (exit 1, the run
+    would crash) and `new` still makes the run but says so on stderr, one line."""
+    from fusion_tui.base.resources import shipped_templates_dir
+
+    folder = fusion_settings.user_templates_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (shipped_templates_dir() / "fusion.ini").read_text()
+    (folder / "guard2.ini").write_text(text.replace("guard_slots = 1", "guard_slots = 2"))
+    done = cli(fusion_settings, "doctor", "-t", "guard2")
+    assert done.returncode == 1, done.stdout + done.stderr
+    crash = [line for line in done.stdout.splitlines() if line.split()[1] == "crash"]
+    assert len(crash) == 1 and crash[0].startswith("PROBLEM")
+    assert "guard_slots = 2 with first_fit" in crash[0] and "BufferError" in crash[0]
+    made = cli(fusion_settings, "new", "-t", "guard2", *[f"--set={s}" for s in SMALL])
+    assert made.returncode == 0, made.stderr
+    assert made.stderr.count("\n") == 1
+    assert made.stderr.startswith("fusion-tui: warning: [general_settings] guard_slots = 2")
+    assert cli(fusion_settings, "doctor", "-t", "fusion").returncode == 0
+
+
 # -- runs against the stand-in -------------------------------------------------------------
 
 

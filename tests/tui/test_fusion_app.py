@@ -72,3 +72,25 @@ async def test_form_keeps_a_fusion_allocation_method_the_builtin_lacks(
         assert "allocation_method = priority_first" in RunPaths(Path(run.run_dir)).config \
             .read_text()
         svc.manager.wait(run.id, timeout=60)
+
+
+async def test_form_warns_of_a_setting_fusion_crashes_on(fusion_services: Services) -> None:
+    """Choosing last_fit for a FUSION template: the form says, before anything is made,
+    that FUSION 6.1 crashes on it and with which error; first_fit brings no warning."""
+    from helpers import open_new_run, until, working
+
+    from fusion_tui.tui.app import create_app
+
+    app = create_app(fusion_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_new_run(pilot, "fusion")
+        warnings = screen.query_one("#form-warnings")
+        screen.query_one("#general_settings--max_iters").value = "3"
+        await until(pilot, lambda: not working(app, "check"))
+        assert str(warnings.render()).strip() == ""
+        screen.query_one("#general_settings--allocation_method").value = "last_fit"
+        await until(pilot, lambda: "Spectrum set cannot be empty" in str(warnings.render()))
+        text = str(warnings.render())
+        assert text.startswith("warning: [general_settings] allocation_method = last_fit: "
+                               "FUSION 6.1 crashes") and text.count("\n") == 0
+        assert fusion_services.store.list_runs() == []

@@ -136,3 +136,52 @@ def test_result_mirror_copies_only_regular_files_inside_the_checkout(tmp_path: P
     (folder / "300.0_erlang.json").write_text('{"blocking_mean": 0.25}')
     assert mirror.sync(folder) == 1
     assert json.loads((dest / "300.0_erlang.json").read_text()) == {"blocking_mean": 0.25}
+
+
+# -- settings FUSION 6.1 crashes on (kinds/fusion/crashes.py) --------------------------------
+
+_G, _T = "general_settings", "topology_settings"
+
+
+@pytest.mark.parametrize(("changes", "said"), [
+    ({(_G, "guard_slots"): "2"}, "guard_slots = 2 with first_fit: FUSION 6.1 crashes once "
+                                 "the spectrum fragments"),
+    ({(_G, "guard_slots"): "3", (_G, "allocation_method"): "priority_first",
+      (_T, "cores_per_link"): "7"}, "guard_slots = 3 with priority_first"),
+    ({(_G, "guard_slots"): "1", (_G, "allocation_method"): "best_fit"},
+     "guard_slots = 1 with best_fit: FUSION 6.1 crashes at its first one-slot lightpath"),
+    ({(_G, "allocation_method"): "last_fit"}, "ValueError: Spectrum set cannot be empty"),
+    ({(_G, "allocation_method"): "priority_first"}, "with cores_per_link = 3"),
+    ({(_G, "allocation_method"): "priority_last", (_T, "cores_per_link"): "7"},
+     "blocks every request"),
+    ({(_G, "route_method"): "foo"}, "route_method = foo: FUSION 6.1 crashes"),
+    ({(_G, "allocation_method"): "worst_fit"}, "Expected first_fit or best_fit"),
+    ({("snr_settings", "snr_type"): "none"}, "case-sensitive"),
+    ({(_G, "dynamic_lps"): "True"}, "dynamic_lps = True with snr_type = None"),
+    ({("file_settings", "file_type"): "csv"}, "it writes json only"),
+    ({(_G, "request_distribution"): '{"100": 1.0}'}, "without 25, 50, 200, 400 Gb/s"),
+])
+def test_each_setting_fusion_crashes_on_is_one_warning(changes: dict[tuple[str, str], str],
+                                                      said: str) -> None:
+    sections = fusion_sections()
+    for (section, key), value in changes.items():
+        sections[section][key] = value
+    warnings = kind_for("fusion").warnings(sections)
+    assert len(warnings) == 1 and said in warnings[0], warnings
+    assert "\n" not in warnings[0]
+
+
+@pytest.mark.parametrize("changes", [
+    {}, {(_G, "guard_slots"): "0"},
+    {(_G, "allocation_method"): "best_fit", (_G, "guard_slots"): "0"},
+    {(_G, "allocation_method"): "best_fit", (_G, "guard_slots"): "2"},
+    {(_G, "allocation_method"): "priority_first", (_T, "cores_per_link"): "7"},
+    {("snr_settings", "snr_type"): "gsnr"},
+    {(_G, "request_distribution"): '{"25": 0, "50": 0, "100": 1.0, "200": 0, "400": 0}'},
+])
+def test_settings_fusion_runs_bring_no_warning(changes: dict[tuple[str, str], str]) -> None:
+    sections = fusion_sections()
+    for (section, key), value in changes.items():
+        sections[section][key] = value
+    assert kind_for("fusion").warnings(sections) == []
+    assert kind_for("builtin").warnings(sections) == []

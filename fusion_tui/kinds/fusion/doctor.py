@@ -14,7 +14,7 @@ from pathlib import Path
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.settings import Settings
 from fusion_tui.kinds.command import check_runnable, expand_command
-from fusion_tui.kinds.fusion import schema
+from fusion_tui.kinds.fusion import crashes, schema
 from fusion_tui.kinds.kind import Check
 
 # FUSION's names for the networks it ships and the files it reads them from
@@ -98,6 +98,8 @@ def _template_files(sections: Mapping[str, Mapping[str, str]], home: Path,
         checks.append(Check("template", f"{template}: every key FUSION 6.1 requires"))
     except ConfigError as exc:
         checks.append(Check("template", template, f"template {template!r}: {exc}"))
+    checks += [Check("crash", template, f"template {template!r}: {warning}")
+               for warning in crashes.warnings(sections)]
     general = sections.get("general_settings", {})
     mods = general.get("mod_assumption_path", "").strip()
     if mods and mods != "None":

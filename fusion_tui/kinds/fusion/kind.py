@@ -15,7 +15,7 @@ from fusion_tui.base.settings import FUSION_SIMULATOR, Settings
 from fusion_tui.config.schema import Sections
 from fusion_tui.kinds.formats import keys
 from fusion_tui.kinds.formats.loglines import FusionLogParser
-from fusion_tui.kinds.fusion import schema
+from fusion_tui.kinds.fusion import crashes, schema
 from fusion_tui.kinds.fusion.results import FusionResults, fusion_folder
 from fusion_tui.kinds.kind import Check, RunKind, Say
 from fusion_tui.monitor.progress import ProgressState
@@ -38,6 +38,9 @@ class FusionKind(RunKind):
 
     def check_value(self, section: str, key: str, raw: str) -> None:
         schema.check_value(section, key, raw)
+
+    def warnings(self, sections: Sections) -> list[str]:
+        return crashes.warnings(sections)
 
     def may_add(self, section: str, key: str) -> bool:
         return keys.knows(section, key)

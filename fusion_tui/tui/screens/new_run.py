@@ -129,6 +129,7 @@ class NewRunScreen(Screen[None]):
             yield SweepFields(id="sweep-fields")
             yield TextArea(language="toml", id="ini", show_line_numbers=True)
             yield Static(id="form-error")
+            yield Static(id="form-warnings")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -248,6 +249,8 @@ class NewRunScreen(Screen[None]):
             self._show_check(message.result)
 
     def _show_check(self, result: FormCheck) -> None:
+        self.query_one("#form-warnings", Static).update(
+            Text("\n".join(f"warning: {w}" for w in result.warnings)))
         self.fields.show_errors(result.fields)
         set_error(self.query_one("#err-name", Label), result.name)
         if result.fields or result.name:

@@ -21,6 +21,9 @@ class FormCheck:
     fields: dict[tuple[str, str], str] = field(default_factory=dict)
     name: str = ""
     whole: str = ""
+    # Settings of a valid configuration the simulator is known to crash on (they do not
+    # stop the run being made: a later simulator may not crash).
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -52,4 +55,4 @@ def check_form(sections: SectionDict, simulator: str, name: str, runs_dir: Path)
         kind.validate(sections, runs_dir / "new")
     except ConfigError as exc:
         return FormCheck(whole=str(exc))
-    return FormCheck()
+    return FormCheck(warnings=tuple(kind.warnings(sections)))
