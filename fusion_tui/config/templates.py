@@ -90,10 +90,6 @@ class RunConfig:
         return json.dumps(self.sections, sort_keys=False)
 
     @property
-    def erlangs(self) -> list[float]:
-        return schema.erlang_values(self.sections)
-
-    @property
     def iterations(self) -> int:
         return schema.iterations(self.sections)
 

@@ -20,6 +20,7 @@ from typing import ClassVar, Protocol
 
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
+from fusion_tui.config import schema
 from fusion_tui.config.schema import Sections
 from fusion_tui.kinds.formats import results as result_files
 from fusion_tui.monitor.progress import ProgressState
@@ -94,6 +95,11 @@ class RunKind(ABC):
         valid configuration may still hold them)."""
         return []
 
+    def loads(self, sections: Sections) -> list[float]:
+        """The Erlang loads a valid configuration runs, in order, as the simulator
+        computes them (erlang_start to erlang_stop by erlang_step, both ends included)."""
+        return schema.erlang_values(sections)
+
     def seed(self, sections: Mapping[str, Mapping[str, str]]) -> int | None:
         """The run's seed, recorded with it; None when the kind has no seed setting."""
         if self.seed_key is None:
@@ -142,7 +148,8 @@ class RunKind(ABC):
 
     def tracker(self, paths: RunPaths) -> ProgressTracker:
         """A run's progress from its folder, kept by the caller between polls."""
-        return ProgressTracker(paths.progress, paths.log, paths.config, self.log_parser())
+        return ProgressTracker(paths.progress, paths.log, paths.config, self.log_parser(),
+                               self.loads)
 
     # -- results -----------------------------------------------------------------------
 

@@ -22,20 +22,27 @@ from fusion_tui.monitor.lines import LineReader
 T = TypeVar("T")
 
 
-def planned_totals(config_file: Path | None) -> tuple[int | None, int | None]:
+# A kind of run's load list from a configuration (`RunKind.loads`): FUSION 6.1 and the
+# built-in run erlang_start..erlang_stop inclusive, FUSION's 5.5 line leaves the stop out.
+Loads = Callable[[schema.Sections], list[float]]
+
+
+def planned_totals(config_file: Path | None, loads: Loads = schema.erlang_values,
+                   ) -> tuple[int | None, int | None]:
     """(loads, iterations per load) that a run's frozen config.ini plans, or Nones.
 
     Progress starts from the plan, so it is never blank while a simulator sets up a load
     and has logged no iteration yet.
     """
-    plan = _read_plan(config_file, lambda sections: (len(schema.erlang_values(sections)),
+    plan = _read_plan(config_file, lambda sections: (len(loads(sections)),
                                                      schema.iterations(sections)))
     return plan if plan is not None else (None, None)
 
 
-def planned_loads(config_file: Path | None) -> list[float] | None:
+def planned_loads(config_file: Path | None,
+                  loads: Loads = schema.erlang_values) -> list[float] | None:
     """The Erlang loads a run's frozen config.ini plans, or None when it cannot be read."""
-    return _read_plan(config_file, schema.erlang_values)
+    return _read_plan(config_file, loads)
 
 
 def _read_plan(config_file: Path | None, take: Callable[[Any], T]) -> T | None:

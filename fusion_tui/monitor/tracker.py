@@ -8,7 +8,8 @@ from typing import Protocol
 
 from fusion_tui.monitor.events import ProgressEvent
 from fusion_tui.monitor.lines import LineReader
-from fusion_tui.monitor.progress import ProgressReader, ProgressState, planned_totals
+from fusion_tui.config import schema
+from fusion_tui.monitor.progress import Loads, ProgressReader, ProgressState, planned_totals
 
 _LOG_CHUNK = 4 << 20
 
@@ -23,8 +24,8 @@ class ProgressTracker:
     """Folds new events from the run's files into `state` on each `poll()`."""
 
     def __init__(self, progress_file: Path, log_file: Path, config_file: Path | None,
-                 log_parser: LogParser | None) -> None:
-        self._totals = planned_totals(config_file)
+                 log_parser: LogParser | None, loads: Loads = schema.erlang_values) -> None:
+        self._totals = planned_totals(config_file, loads)
         self.state = ProgressState.planned(self._totals)
         self.source: str | None = None
         self._progress = ProgressReader(progress_file)

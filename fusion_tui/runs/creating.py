@@ -167,7 +167,7 @@ class Creator:
             id=plan.run_id, name=plan.name, status=RunStatus.PENDING,
             config_json=config.to_json(), template=config.template.name,
             simulator=config.simulator, executor=plan.executor, run_dir=str(plan.paths.root),
-            created_at=utcnow(), total_erlangs=len(config.erlangs),
+            created_at=utcnow(), total_erlangs=len(kind_for(config.simulator).loads(config.sections)),
             total_iterations=config.iterations, current_erlang_index=0, current_iteration=0,
             owner=ctx.user, hostname=None if queued else ctx.hostname,
             config_hash=config_hash(ini), seed=kind.seed(config.sections),

@@ -128,8 +128,8 @@ def loads_without_results(paths: RunPaths, progress: ProgressState) -> list[floa
     the simulator's own folder (where a bounded copy may have left them; its kind of run
     says where that is). Nothing when the plan cannot be read (then there is nothing to
     hold the run to)."""
-    loads = planned_loads(paths.config) or []
     kind = kind_of_run(paths)
+    loads = planned_loads(paths.config, kind.loads) or []
     found = {load for load, file in kind.result_files(paths.output).items() if _has_data(file)}
     folder = kind.result_source(paths, progress)
     if folder is not None:
@@ -159,7 +159,7 @@ def with_results(outcome: Outcome, paths: RunPaths, progress: ProgressState) -> 
     missing = loads_without_results(paths, progress)
     if not missing:
         return outcome
-    planned = planned_loads(paths.config) or []
+    planned = planned_loads(paths.config, kind_of_run(paths).loads) or []
     said = "exited 0" if outcome.exit_code == 0 else (
         f"exited with code {outcome.exit_code}" if outcome.exit_code is not None
         else "said it completed")

@@ -157,7 +157,7 @@ class SweepManager:
             if not grid.split_loads:
                 plans.append(first)
                 continue
-            for erlang in first.config.erlangs:
+            for erlang in kind_for(first.config.simulator).loads(first.config.sections):
                 point = {**combo, LOAD_KEY: erlang_text(erlang)}
                 plans.append(self._plan_point(
                     template, name, [*map(str, base), *_sets(combo), *load_overrides(erlang)],

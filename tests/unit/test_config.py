@@ -38,7 +38,7 @@ def test_erlang_list_is_inclusive() -> None:
                                     parse_override("general_settings.erlang_start=0.1"),
                                     parse_override("general_settings.erlang_stop=0.3")],
                         SHIPPED, RUN_DIR, kind_for)
-    assert len(half.erlangs) == 3
+    assert len(erlang_values(half.sections)) == 3
 
 
 def test_overrides_merge_and_freeze() -> None:

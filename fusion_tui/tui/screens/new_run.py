@@ -249,8 +249,9 @@ class NewRunScreen(Screen[None]):
             self._show_check(message.result)
 
     def _show_check(self, result: FormCheck) -> None:
-        self.query_one("#form-warnings", Static).update(
-            Text("\n".join(f"warning: {w}" for w in result.warnings)))
+        warnings = self.query_one("#form-warnings", Static)
+        warnings.update(Text("\n".join(f"warning: {w}" for w in result.warnings)))
+        warnings.display = bool(result.warnings)
         self.fields.show_errors(result.fields)
         set_error(self.query_one("#err-name", Label), result.name)
         if result.fields or result.name:
