@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from fusion_tui.config import schema
 from fusion_tui.monitor.events import ProgressEvent
 from fusion_tui.monitor.lines import LineReader
-from fusion_tui.config import schema
 from fusion_tui.monitor.progress import Loads, ProgressReader, ProgressState, planned_totals
 
 _LOG_CHUNK = 4 << 20
