@@ -72,6 +72,8 @@ class RunKind(ABC):
     command_setting: ClassVar[str]  # the setting that holds its command template
     allocation_methods: ClassVar[tuple[str, ...]]  # what the form offers
     seed_key: ClassVar[tuple[str, str] | None] = None  # (section, key) of its seed, if any
+    # What one Erlang of offered load means to it (the form and the README say so).
+    load_meaning: ClassVar[str] = "arrival rate = Erlang / holding_time"
     # Without a seed key: why its replicas cannot differ ("which ..."), for `--seeds`.
     no_seed: ClassVar[str] = "which has no seed setting"
 

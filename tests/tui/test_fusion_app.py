@@ -94,3 +94,21 @@ async def test_form_warns_of_a_setting_fusion_crashes_on(fusion_services: Servic
         assert text.startswith("warning: [general_settings] allocation_method = last_fit: "
                                "FUSION 6.1 crashes") and text.count("\n") == 0
         assert fusion_services.store.list_runs() == []
+
+
+async def test_form_shows_the_loads_the_simulator_will_run(fusion_services: Services) -> None:
+    """The plan line: the loads as the template's simulator computes them, updated as the
+    fields change, with what one Erlang means to it."""
+    from helpers import open_new_run, until
+
+    from fusion_tui.tui.app import create_app
+
+    app = create_app(fusion_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_new_run(pilot, "fusion")
+        plan = screen.query_one("#form-plan")
+        await until(pilot, lambda: str(plan.render()).startswith("Plan: 300, 600, 900, 1200"))
+        assert str(plan.render()) == ("Plan: 300, 600, 900, 1200 Erlang (4 loads x 4 "
+                                      "iterations; arrival rate = Erlang / holding_time)")
+        screen.query_one("#general_settings--erlang_stop").value = "600"
+        await until(pilot, lambda: str(plan.render()).startswith("Plan: 300, 600 Erlang (2"))

@@ -126,6 +126,7 @@ class NewRunScreen(Screen[None]):
                 if description.options:
                     yield ExecutorFields(description)
             yield ConfigFields(id="form-fields")
+            yield Static(id="form-plan")
             yield SweepFields(id="sweep-fields")
             yield TextArea(language="toml", id="ini", show_line_numbers=True)
             yield Static(id="form-error")
@@ -252,6 +253,9 @@ class NewRunScreen(Screen[None]):
         warnings = self.query_one("#form-warnings", Static)
         warnings.update(Text("\n".join(f"warning: {w}" for w in result.warnings)))
         warnings.display = bool(result.warnings)
+        plan = self.query_one("#form-plan", Static)
+        plan.update(Text(result.plan))
+        plan.display = bool(result.plan)
         self.fields.show_errors(result.fields)
         set_error(self.query_one("#err-name", Label), result.name)
         if result.fields or result.name:

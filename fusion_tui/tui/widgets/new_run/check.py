@@ -9,7 +9,9 @@ from pathlib import Path
 
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.config.templates import SectionDict
+from fusion_tui.kinds.kind import RunKind
 from fusion_tui.kinds.registry import kind_for
+from fusion_tui.runs.evidence import load_list
 from fusion_tui.runs.naming import check_name
 from fusion_tui.tui.widgets.new_run.config_fields import FIELDS
 
@@ -24,6 +26,7 @@ class FormCheck:
     # Settings of a valid configuration the simulator is known to crash on (they do not
     # stop the run being made: a later simulator may not crash).
     warnings: tuple[str, ...] = ()
+    plan: str = ""  # the loads it will run, as its simulator computes them
 
     @property
     def ok(self) -> bool:
@@ -55,4 +58,12 @@ def check_form(sections: SectionDict, simulator: str, name: str, runs_dir: Path)
         kind.validate(sections, runs_dir / "new")
     except ConfigError as exc:
         return FormCheck(whole=str(exc))
-    return FormCheck(warnings=tuple(kind.warnings(sections)))
+    return FormCheck(warnings=tuple(kind.warnings(sections)), plan=plan_text(kind, sections))
+
+
+def plan_text(kind: RunKind, sections: SectionDict) -> str:
+    """`Plan: 300, 600, 900 Erlang x 4 iterations (arrival rate = ...)`."""
+    loads = kind.loads(sections)
+    iterations = sections["general_settings"]["max_iters"].strip()
+    return (f"Plan: {load_list(loads)} Erlang ({len(loads)} load{'s' if len(loads) != 1 else ''}"
+            f" x {iterations} iterations; {kind.load_meaning})")
