@@ -31,8 +31,9 @@ from fusion_tui.base.settings_file import (
 ENV_PREFIX = "FUSION_TUI_"
 
 BUILTIN_SIMULATOR = "builtin"
-FUSION_SIMULATOR = "fusion"
-SIMULATORS = (BUILTIN_SIMULATOR, FUSION_SIMULATOR)
+FUSION_SIMULATOR = "fusion"  # FUSION 6.x: the `fusion` package's run_sim
+FUSION55_SIMULATOR = "fusion55"  # FUSION's 5.5 line (v5.5.1, feature/grooming-new)
+SIMULATORS = (BUILTIN_SIMULATOR, FUSION_SIMULATOR, FUSION55_SIMULATOR)
 
 DEFAULT_BUILTIN_COMMAND = (
     "{python} -m fusion_tui.sim --config_path {config_path} --run_id {run_id}"
@@ -43,6 +44,9 @@ DEFAULT_BUILTIN_COMMAND = (
 DEFAULT_FUSION_COMMAND = (
     "{fusion_python} -m fusion.cli.run_sim run_sim --config_path {config_path} --run_id {run_id}"
 )
+# FUSION's 5.5 line: a top-level script, run from its checkout; `-u` because its workers'
+# prints otherwise arrive only when a worker exits (they inherit the flag).
+DEFAULT_FUSION55_COMMAND = "{fusion_python} -u run_sim.py --config_path {config_path}"
 # Where a FUSION checkout's own virtual environment usually lives (its README uses venv).
 FUSION_VENVS = ("venv", ".venv")
 
@@ -69,6 +73,7 @@ class Settings:
     simulator_command: str = DEFAULT_BUILTIN_COMMAND
     simulator_cwd: Path | None = None
     fusion_command: str = DEFAULT_FUSION_COMMAND
+    fusion55_command: str = DEFAULT_FUSION55_COMMAND
     fusion_home: Path | None = None
     fusion_python: Path | None = None
     cancel_grace: float = 5.0

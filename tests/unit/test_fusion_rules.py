@@ -110,7 +110,7 @@ def test_template_paths_are_parsed_with_the_ini_reader() -> None:
 
 
 def test_result_mirror_copies_only_regular_files_inside_the_checkout(tmp_path: Path) -> None:
-    from fusion_tui.kinds.fusion.mirror import ResultMirror, allowed_source
+    from fusion_tui.kinds.formats.mirror import ResultMirror, allowed_source
 
     home = tmp_path / "FUSION"
     folder = home / "data" / "output" / "NSFNet" / "1123" / "10_00_00_000001" / "s1"

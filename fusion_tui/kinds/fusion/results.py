@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fusion_tui.base.documents import LaunchRecord
 from fusion_tui.base.rundir import RunPaths
-from fusion_tui.kinds.fusion.mirror import ResultMirror, allowed_source
+from fusion_tui.kinds.formats.mirror import ResultMirror, allowed_source
 from fusion_tui.kinds.kind import Say
 from fusion_tui.monitor.progress import ProgressState
 
