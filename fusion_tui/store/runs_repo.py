@@ -424,16 +424,22 @@ class RunStore:
         """True for the one client that may ask `executor`'s scheduler now: once per
         `interval`, shared by every client of the store; an interval of 0 always claims
         (a forced poll). The claim is one conditional update, so of clients racing for
-        it one wins; the executor's row is made first if it has none."""
+        it one wins; the executor's row is made first if it has none.
+
+        A poll time ahead of `now` by more than an interval means the clock went back:
+        that claims too. Not by less: a client racing for the same poll took its `now`
+        a moment before the winner took its own, and must not win as well.
+        """
         now = now or utcnow()
+        every = timedelta(seconds=interval)
         with self.session(write=True) as s:
             s.execute(_insert_missing(s, ExecutorPoll, executor=executor))
             result = s.execute(
                 update(ExecutorPoll).where(
                     ExecutorPoll.executor == executor,
                     (ExecutorPoll.polled_at.is_(None))
-                    | (ExecutorPoll.polled_at <= now - timedelta(seconds=interval))
-                    | (ExecutorPoll.polled_at > now))  # a clock that went back
+                    | (ExecutorPoll.polled_at <= now - every)
+                    | (ExecutorPoll.polled_at > now + every))
                 .values(polled_at=now).execution_options(synchronize_session=False))
             return bool(getattr(result, "rowcount", 0))
 
