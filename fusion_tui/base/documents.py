@@ -226,11 +226,17 @@ class OutcomeRecord(NamedTuple):
 
 
 class JobPlace(NamedTuple):
-    """Where a batch scheduler's job's attempt at a run runs."""
+    """Where a batch scheduler's job's attempt at a run runs, and which scheduler it is.
+
+    `scheduler` (its name as messages say it) came later than the rest: a reader that
+    does not know it ignores it, and a report without it (from an older supervisor)
+    reads as None.
+    """
 
     job_id: str
     node: str
     attempt: int
+    scheduler: str | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> JobPlace | None:
@@ -239,11 +245,12 @@ class JobPlace(NamedTuple):
         attempt = _int(data.get("attempt"))
         if attempt is None or data.get("job_id") is None or data.get("node") is None:
             return None
-        return cls(str(data["job_id"]), str(data["node"]), attempt)
+        return cls(str(data["job_id"]), str(data["node"]), attempt, _str(data.get("scheduler")))
 
 
-# The report's key for the job, kept from the first scheduler: during an upgrade a
-# supervisor of one version may hand its report to a recorder helper of the other.
+# The report's key for the job, kept from the first scheduler, Slurm, whatever the
+# scheduler: during an upgrade a supervisor of one version may hand its report to a
+# recorder helper of the other.
 _JOB_KEY = "slurm"
 
 

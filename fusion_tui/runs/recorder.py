@@ -40,7 +40,7 @@ _PROGRESS_KEYS = ("current_erlang", "current_erlang_index", "total_erlangs",
 
 def parse_report(report: RecorderReport) -> Any:
     """The store's `SupervisorReport` from the supervisor's report."""
-    from fusion_tui.store.runs_repo import ReportedOutcome, SupervisorReport
+    from fusion_tui.store.runs_repo import ReportedJob, ReportedOutcome, SupervisorReport
 
     progress = None
     if report.progress is not None:
@@ -53,7 +53,8 @@ def parse_report(report: RecorderReport) -> Any:
                                   datetime.fromisoformat(o.completed_at), o.recovered, o.note)
     signals = tuple((datetime.fromisoformat(at), detail) for at, detail in report.signals)
     place = report.job
-    job = (place.job_id, place.node, place.attempt) if place is not None else None
+    job = ReportedJob(place.job_id, place.node, place.attempt, place.scheduler) \
+        if place is not None else None
     return SupervisorReport(supervisor=report.supervisor, process=report.process,
                             progress=progress, signals=signals, outcome=outcome, job=job)
 

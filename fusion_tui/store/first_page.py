@@ -82,7 +82,7 @@ def read_first_page(database_url: str, limit: int, owner: str | None = None) -> 
         where, args = ("WHERE (r.owner = ? OR r.owner IS NULL)", (owner,)) \
             if owner is not None else ("", ())
         (total,) = conn.execute(f"SELECT count(*) FROM runs r {where}", args).fetchone()
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM runs r LEFT JOIN slurm_jobs j "
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM runs r LEFT JOIN batch_jobs j "
                             f"ON j.run_id = r.id {where} ORDER BY r.created_at DESC, r.id DESC "
                             "LIMIT ?", (*args, limit)).fetchall()
         runs = [ListedRun(

@@ -117,8 +117,9 @@ class Run(Base):
     total_iterations: Mapped[int | None] = mapped_column(Integer)
     last_progress_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    slurm: Mapped[SlurmJob | None] = relationship(lazy="selectin", uselist=False,
-                                                  passive_deletes=True)
+    # The batch job of a run on a batch scheduler's executor (None on the others).
+    job: Mapped[BatchJob | None] = relationship(lazy="selectin", uselist=False,
+                                                passive_deletes=True)
 
     @property
     def run_status(self) -> RunStatus:
@@ -152,7 +153,8 @@ class Sweep(Base):
     seeds_json: Mapped[str | None] = mapped_column(Text)  # [1, 2, 3] or null
     split_loads: Mapped[bool] = mapped_column(Boolean, default=False)
     executor: Mapped[str] = mapped_column(String(20))
-    array_limit: Mapped[int | None] = mapped_column(Integer)  # Slurm's `%` limit
+    # At most this many of a job array's tasks at once (a batch executor's sweep).
+    array_limit: Mapped[int | None] = mapped_column(Integer)
     owner: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
@@ -169,17 +171,17 @@ class RunEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-class QueueState(Base):
-    """The one row shared by every client of the store: when Slurm was last asked.
-
-    The queue's limit and pause are each user's own (`OwnerQueue`).
+class ExecutorPoll(Base):
+    """When a client of the store last asked an executor's scheduler about its jobs: one
+    row per executor that polls, shared by every client of the store, so together they
+    ask at most once per interval. The queue's limit and pause are each user's own
+    (`OwnerQueue`).
     """
 
-    __tablename__ = "queue_state"
+    __tablename__ = "executor_polls"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
-    slurm_polled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    executor: Mapped[str] = mapped_column(String(20), primary_key=True)
+    polled_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class OwnerQueue(Base):
@@ -199,18 +201,20 @@ class OwnerQueue(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class SlurmJob(Base):
-    """The Slurm job of a run on the Slurm executor, as last seen.
+class BatchJob(Base):
+    """The batch job of a run on a batch scheduler's executor (`executor`), as last seen.
 
-    `state`, `reason`, `node` and `elapsed_seconds` are what `squeue` (or, once the job
-    has left the queue, `sacct` or `scontrol`) last said; `attempt` counts requeues;
-    `left_queue_at` is when `squeue` first stopped listing it.
+    `state`, `reason`, `node` and `elapsed_seconds` are what the scheduler last said, in
+    its own words (its queue while the job is in it, then its accounting); `attempt`
+    counts requeues; `left_queue_at` is when the scheduler's queue first stopped listing
+    it; `options_json` holds the options the executor submitted it with.
     """
 
-    __tablename__ = "slurm_jobs"
+    __tablename__ = "batch_jobs"
 
     run_id: Mapped[str] = mapped_column(String(12), ForeignKey("runs.id", ondelete="CASCADE"),
                                         primary_key=True)
+    executor: Mapped[str] = mapped_column(String(20))
     job_id: Mapped[str | None] = mapped_column(String(32), index=True)
     state: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(String(255))

@@ -18,7 +18,8 @@ from fusion_tui.base.safefile import open_binary
 from fusion_tui.store.revision import HEAD_REVISION, KNOWN_REVISIONS
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-EXPECTED_TABLES = ("alembic_version", "queue_state", "run_events", "runs")
+# The tables of a store at every revision (a store behind is told so on its own).
+EXPECTED_TABLES = ("alembic_version", "run_events", "runs")
 
 
 def _connect_ro(path: Path) -> sqlite3.Connection:

@@ -12,12 +12,13 @@ import statistics
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Executable,
     Float,
     Select,
     delete,
@@ -34,11 +35,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from fusion_tui.base.owner import current_user
 from fusion_tui.store.database import session_scope
 from fusion_tui.store.models import (
+    Base,
+    BatchJob,
     EventKind,
+    ExecutorPoll,
     OwnerQueue,
     Run,
     RunEvent,
-    SlurmJob,
     created_detail,
     ending_event,
 )
@@ -71,6 +74,16 @@ class ReportedOutcome:
 
 
 @dataclass(frozen=True)
+class ReportedJob:
+    """The batch job a supervisor runs in, as it reports it."""
+
+    job_id: str
+    node: str
+    attempt: int
+    scheduler: str | None = None  # its name as messages say it (None: the executor's name)
+
+
+@dataclass(frozen=True)
 class SupervisorReport:
     """What a supervisor knows of its run; see `RunStore.apply_report`."""
 
@@ -79,7 +92,7 @@ class SupervisorReport:
     progress: dict[str, Any] | None = None
     signals: tuple[tuple[datetime, str], ...] = ()
     outcome: ReportedOutcome | None = None
-    job: tuple[str, str, int] | None = None  # (job id, node, attempt) inside a batch job
+    job: ReportedJob | None = None  # inside a batch job
 
 
 @dataclass(frozen=True)
@@ -351,9 +364,9 @@ class RunStore:
                 run.pgid = report.process[0]
                 self._event(s, run_id, EventKind.STARTED, f"pid {report.process[0]}")
             if report.job:
-                self._slurm_start(s, run, *report.job)
+                self._job_start(s, run, report.job)
             # A report written while the run was young may arrive after the run was
-            # settled (by the Slurm watcher from its folder, say): its progress is then
+            # settled (by its executor's watcher from its folder, say): its progress is then
             # stale. Only the outcome's own report still has a say on a finished run.
             if report.progress and (report.outcome is not None or run.status in
                                     (RunStatus.RUNNING, RunStatus.PENDING)):
@@ -379,9 +392,9 @@ class RunStore:
                 self._event(s, run_id, EventKind.RECOVERED, outcome.recovered)
             if outcome.note:
                 self._event(s, run_id, EventKind.RESULTS, outcome.note)
-            job = s.get(SlurmJob, run_id)
+            job = s.get(BatchJob, run_id)
             if job is not None:
-                # The Slurm watcher follows unfinished runs only: a job whose supervisor
+                # A batch executor's watcher follows unfinished runs only: a job whose supervisor
                 # recorded the outcome itself gets the last word here, as it would from
                 # the run folder (the job itself ends a moment later).
                 job.state, job.reason, job.checked_at = final.value, None, utcnow()
@@ -390,19 +403,45 @@ class RunStore:
                     job.elapsed_seconds = max(0, int((ended - run.started_at).total_seconds()))
             return True
 
-    def _slurm_start(self, s: Session, run: Run, job_id: str, node: str, attempt: int) -> None:
-        """A supervisor in a Slurm job says it runs: the run is RUNNING on its node."""
-        job = s.get(SlurmJob, run.id)
+    def _job_start(self, s: Session, run: Run, place: ReportedJob) -> None:
+        """A supervisor in a batch job says it runs: the run is RUNNING on its node."""
+        job = s.get(BatchJob, run.id)
         if job is None:
             return
-        job.node, job.job_id = node, job.job_id or job_id
-        if attempt > job.attempt:
-            self._event(s, run.id, EventKind.REQUEUED, f"attempt {attempt} of Slurm job {job_id}")
-            job.attempt = attempt
+        job.node, job.job_id = place.node, job.job_id or place.job_id
+        scheduler = place.scheduler or run.executor
+        if place.attempt > job.attempt:
+            self._event(s, run.id, EventKind.REQUEUED,
+                        f"attempt {place.attempt} of {scheduler} job {place.job_id}")
+            job.attempt = place.attempt
         if run.status == RunStatus.PENDING:
             run.status, run.started_at = RunStatus.RUNNING.value, utcnow()
             job.state = "RUNNING"
-            self._event(s, run.id, EventKind.STARTED, f"Slurm job {job_id} on {node}")
+            self._event(s, run.id, EventKind.STARTED,
+                        f"{scheduler} job {place.job_id} on {place.node}")
+
+    def claim_poll(self, executor: str, interval: float, *, now: datetime | None = None) -> bool:
+        """True for the one client that may ask `executor`'s scheduler now: once per
+        `interval`, shared by every client of the store; an interval of 0 always claims
+        (a forced poll). The claim is one conditional update, so of clients racing for
+        it one wins; the executor's row is made first if it has none.
+
+        A poll time ahead of `now` by more than an interval means the clock went back:
+        that claims too. Not by less: a client racing for the same poll took its `now`
+        a moment before the winner took its own, and must not win as well.
+        """
+        now = now or utcnow()
+        every = timedelta(seconds=interval)
+        with self.session(write=True) as s:
+            s.execute(_insert_missing(s, ExecutorPoll, executor=executor))
+            result = s.execute(
+                update(ExecutorPoll).where(
+                    ExecutorPoll.executor == executor,
+                    (ExecutorPoll.polled_at.is_(None))
+                    | (ExecutorPoll.polled_at <= now - every)
+                    | (ExecutorPoll.polled_at > now + every))
+                .values(polled_at=now).execution_options(synchronize_session=False))
+            return bool(getattr(result, "rowcount", 0))
 
     def update_progress(self, run_id: str, **values: Any) -> None:
         with self.session(write=True) as s:
@@ -471,3 +510,15 @@ def _outcome_detail(exit_code: int | None, error: str | None) -> str | None:
         parts.append(error.splitlines()[0][:200])
     return "; ".join(parts) or None
 
+
+def _insert_missing(s: Session, model: type[Base], **values: Any) -> Executable:
+    """INSERT of a row that does nothing when its primary key is taken, even by a client
+    inserting it at the same moment (ON CONFLICT DO NOTHING, which SQLite and PostgreSQL
+    each have in their own dialect; the engine has loaded that dialect already)."""
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(model).values(**values).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(model).values(**values).on_conflict_do_nothing()

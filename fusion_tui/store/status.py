@@ -18,7 +18,7 @@ class RunStatus(enum.StrEnum):
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
-    # Slurm's own endings (a Slurm job's outcome that is none of the above):
+    # A batch scheduler's own endings (a batch job's outcome that is none of the above):
     TIMEOUT = "TIMEOUT"
     OUT_OF_MEMORY = "OUT_OF_MEMORY"
     NODE_FAIL = "NODE_FAIL"

@@ -422,7 +422,7 @@ def test_the_slurm_watcher_never_settles_another_users_run(tmp_path: Path,
         with svc.store.locked_run(run.id) as row:
             assert row is not None
             row.owner = "ft-alice"  # as if she had submitted it
-        job = m.get(run.id).slurm
+        job = m.get(run.id).job
         assert job is not None and job.job_id is not None
         client = SlurmClient()
         eventually(lambda: supervisor_outcome(m.paths(run)) is not None
@@ -437,14 +437,14 @@ def test_the_slurm_watcher_never_settles_another_users_run(tmp_path: Path,
         # Her run as if her `new` had died before recording the job id, long ago: our
         # watcher neither looks her job up by name nor calls it never submitted.
         with svc.store.locked_run(run.id) as row:
-            assert row is not None and row.slurm is not None
-            row.slurm.job_id = None
+            assert row is not None and row.job is not None
+            row.job.job_id = None
             row.created_at -= timedelta(hours=1)
         for _ in range(2):
             m.watch(force=True)
         theirs = m.get(run.id)
         assert theirs.status in ("PENDING", "RUNNING")
-        assert theirs.slurm is not None and theirs.slurm.job_id is None
+        assert theirs.job is not None and theirs.job.job_id is None
         assert not any(e.kind in ("completed", "failed", "recovered")
                        or "found by its name" in (e.detail or "")
                        for e in svc.store.events(run.id))

@@ -79,22 +79,22 @@ def test_submit_pending_with_reason_running_completed(svc: Services) -> None:
     then RUNNING on the node, then COMPLETED with its exit code and results."""
     m = svc.manager
     first = m.create("fake", name="holds one CPU", overrides=["fake.sleep=1.5"])
-    assert first.status == RunStatus.PENDING and first.slurm is not None
-    assert first.slurm.job_id and first.executor == "slurm"
+    assert first.status == RunStatus.PENDING and first.job is not None
+    assert first.job.job_id and first.executor == "slurm"
     assert (m.paths(first).root / "job.sh").is_file()
     first = watch_until(m, first.id, lambda r: r.status == RunStatus.RUNNING)
     second = m.create("fake", name="needs both", executor_options={"cpus_per_task": "2"})
-    second = watch_until(m, second.id, lambda r: r.slurm is not None and r.slurm.reason)
+    second = watch_until(m, second.id, lambda r: r.job is not None and r.job.reason)
     assert second.status == RunStatus.PENDING
-    assert second.slurm is not None and second.slurm.reason in ("Resources", "Priority")
-    assert first.slurm is not None and first.slurm.node
+    assert second.job is not None and second.job.reason in ("Resources", "Priority")
+    assert first.job is not None and first.job.node
     second = watch_until(m, second.id, lambda r: r.status != RunStatus.PENDING)
     for run in (first, second):
         done = watch_until(m, run.id, finished)
         assert (done.status, done.exit_code, done.error_message) == \
             (RunStatus.COMPLETED, 0, None)
-        assert done.started_at is not None and done.slurm is not None
-        assert done.slurm.node and done.slurm.state == "COMPLETED"
+        assert done.started_at is not None and done.job is not None
+        assert done.job.node and done.job.state == "COMPLETED"
         assert (done.current_erlang_index, done.current_iteration) == (1, 2)
         assert (m.paths(done).output / "result.json").is_file() or \
             any(m.paths(done).output.iterdir())
@@ -110,9 +110,9 @@ def test_cancel_pending_and_running_leaves_nothing(sqlite_svc: Services) -> None
     running = watch_until(m, running.id, lambda r: r.status == RunStatus.RUNNING
                           and status_json(m, r).get("pid"))
     pending = m.create("fake")
-    pending = watch_until(m, pending.id, lambda r: r.slurm is not None and r.slurm.reason)
-    assert pending.slurm is not None
-    job = pending.slurm.job_id
+    pending = watch_until(m, pending.id, lambda r: r.job is not None and r.job.reason)
+    assert pending.job is not None
+    job = pending.job.job_id
     cancelled = m.cancel(pending.id)
     assert cancelled.status == RunStatus.CANCELLED
     eventually(lambda: job not in queue(), timeout=60)
@@ -241,11 +241,11 @@ def test_requeue_is_a_new_attempt_in_the_audit_trail(sqlite_svc: Services,
     m = sqlite_svc.manager
     run = m.create("fake", overrides=["fake.sleep=1.5"])
     run = watch_until(m, run.id, lambda r: status_json(m, r).get("pid"))
-    assert run.slurm is not None and run.slurm.job_id
-    cluster.requeue(run.slurm.job_id)
+    assert run.job is not None and run.job.job_id
+    cluster.requeue(run.job.job_id)
     done = watch_until(m, run.id, finished, timeout=240)
     assert done.status == RunStatus.COMPLETED
-    assert done.slurm is not None and done.slurm.attempt == 2
+    assert done.job is not None and done.job.attempt == 2
     events = sqlite_svc.store.events(done.id)
     assert any(e.kind == "requeued" and "attempt 2" in (e.detail or "") for e in events)
     assert (m.paths(done).root / "attempts" / "1" / "status.json").is_file()
@@ -267,7 +267,7 @@ def test_one_squeue_call_per_cycle_for_fifty_jobs(sqlite_svc: Services, tmp_path
         watcher.watch(force=True)
     lines = calls.read_text().splitlines()
     assert len(lines) == 3
-    job_ids = {r.slurm.job_id for r in runs if r.slurm is not None}
+    job_ids = {r.job.job_id for r in runs if r.job is not None}
     assert len(job_ids) == 50
     for line in lines:
         listed = set(line.split("-j ", 1)[1].split(" ", 1)[0].split(","))
@@ -312,12 +312,12 @@ async def test_new_run_form_submits_to_slurm_and_the_screens_show_the_job(
         await pilot.press("ctrl+s")
         await until(pilot, lambda: sqlite_svc.store.count_runs() == 1, timeout=30)
         run = sqlite_svc.store.list_runs()[0]
-        assert run.executor == "slurm" and run.slurm is not None
-        assert json.loads(run.slurm.options_json)["time"] == "10" and run.slurm.job_id
+        assert run.executor == "slurm" and run.job is not None
+        assert json.loads(run.job.options_json)["time"] == "10" and run.job.job_id
         await until(pilot, lambda: RunStatus(sqlite_svc.manager.get(run.id).status).is_finished,
                     timeout=90)
         table = app.screen.query_one(RunsTable)
-        node = (sqlite_svc.manager.get(run.id).slurm or run.slurm).node
+        node = (sqlite_svc.manager.get(run.id).job or run.job).node
         await until(pilot, lambda: table.rows_data.get(run.id) is not None
                     and table.rows_data[run.id].where == f"slurm:{node}", timeout=30)
         await pilot.press("enter")
@@ -325,7 +325,7 @@ async def test_new_run_form_submits_to_slurm_and_the_screens_show_the_job(
                     and "Time limit" in screen_text(app))
         text = screen_text(app)
         assert "Slurm job" in text and "Time limit" in text and "Node" in text
-        assert re.search(rf"^{run.slurm.job_id}\s*$", text, re.M), text
+        assert re.search(rf"^{run.job.job_id}\s*$", text, re.M), text
 
 
 def test_preempted_job_ends_preempted_with_partial_results(sqlite_svc: Services) -> None:
@@ -420,8 +420,8 @@ def test_a_run_folder_the_node_cannot_see_is_named_as_the_cause(sqlite_svc: Serv
     aside = root.with_name(root.name + ".aside")
     root.rename(aside)
     try:
-        assert run.slurm is not None and run.slurm.job_id
-        subprocess.run(["scontrol", "release", run.slurm.job_id], check=True,
+        assert run.job is not None and run.job.job_id
+        subprocess.run(["scontrol", "release", run.job.job_id], check=True,
                        capture_output=True)
         done = watch_until(m, run.id, finished)
     finally:
@@ -436,8 +436,8 @@ def test_a_job_cancelled_in_slurm_before_it_started_is_cancelled(
     the run is CANCELLED and says so; nothing blames the runs folder's filesystem."""
     m = sqlite_svc.manager
     run = m.create("fake", executor_options={"extra_args": "--hold"})
-    assert run.slurm is not None and run.slurm.job_id
-    subprocess.run(["scancel", run.slurm.job_id], check=True, capture_output=True)
+    assert run.job is not None and run.job.job_id
+    subprocess.run(["scancel", run.job.job_id], check=True, capture_output=True)
     done = watch_until(m, run.id, finished)
     assert done.status == RunStatus.CANCELLED, done.error_message
     assert "cancelled outside fusion-tui" in (done.error_message or "")
@@ -472,7 +472,7 @@ def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
     assert len(detail.runs) == 12
     submitted = [line for line in calls.read_text().splitlines() if "--test-only" not in line]
     assert len(submitted) == 1  # one sbatch for the whole sweep
-    jobs = [str(r.slurm.job_id) for r in detail.runs if r.slurm is not None]
+    jobs = [str(r.job.job_id) for r in detail.runs if r.job is not None]
     array_id = jobs[0].split("_")[0]
     assert jobs == [f"{array_id}_{i}" for i in range(12)]
     script = (sweeps.folder / detail.sweep.id / "array-1" / "array.sh").read_text()
@@ -501,7 +501,7 @@ def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
     submitted = [line for line in calls.read_text().splitlines() if "--test-only" not in line]
     assert len(submitted) == 2 and "array-2" in submitted[1]
     retried = [m.get(rid) for rid in new]
-    second = {r.slurm.job_id.split("_")[0] for r in retried if r.slurm and r.slurm.job_id}
+    second = {r.job.job_id.split("_")[0] for r in retried if r.job and r.job.job_id}
     assert len(second) == 1 and array_id not in second
     runs = poll_until(settled, lambda rs: all(finished(r) for r in rs), timeout=240,
                       interval=1.0)
@@ -518,7 +518,7 @@ def test_a_sweep_is_one_job_array(sqlite_svc: Services, tmp_path: Path) -> None:
     poll_until(lambda: (m.watch(force=True), sweeps.detail(slow.sweep.id).runs)[1],
                lambda rs: any(r.status == RunStatus.RUNNING for r in rs), timeout=120)
     assert len(sweeps.cancel(slow.sweep.id)) == 6
-    first_job = slow.runs[0].slurm.job_id if slow.runs[0].slurm else None
+    first_job = slow.runs[0].job.job_id if slow.runs[0].job else None
     assert scancel.read_text().split() == [str(first_job).split("_")[0]]
     gone = poll_until(lambda: (m.watch(force=True),
                                sweeps.detail(slow.sweep.id).runs)[1],

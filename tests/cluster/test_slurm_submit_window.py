@@ -88,8 +88,8 @@ def killed_new(cli: Cli, settings: Settings, tmp_path: Path, services: Services)
                "--sbatch-args=--hold", "--name", "window", PATH=shim_path(tmp_path))
     assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr)
     (run,) = services.store.list_runs()
-    assert run.status == RunStatus.PENDING and run.slurm is not None
-    assert (run.slurm.state, run.slurm.job_id) == ("SUBMITTING", None)
+    assert run.status == RunStatus.PENDING and run.job is not None
+    assert (run.job.state, run.job.job_id) == ("SUBMITTING", None)
     jobs = queued_named(f"ft-{run.id}")
     assert len(jobs) == 1, jobs
     return run, next(iter(jobs))
@@ -105,7 +105,7 @@ def test_cancel_finds_the_job_by_name_and_scancels_it(
     eventually(lambda: accounted_state(job) == "CANCELLED", timeout=60)
     done = svc.manager.get(run.id)
     assert done.status == RunStatus.CANCELLED
-    assert done.slurm is not None and done.slurm.job_id == job
+    assert done.job is not None and done.job.job_id == job
     details = [e.detail or "" for e in svc.store.events(run.id)]
     assert any("found by its name" in d for d in details), details
     assert f"scancel {job}" in details
@@ -117,18 +117,18 @@ def test_the_watcher_finds_the_job_by_name_and_tracks_it(
     m = svc.manager
     run, job = killed_new(cli, settings, tmp_path, svc)
     m.watch(force=True)  # a young run may still be getting sbatch's answer
-    assert m.get(run.id).slurm.job_id is None  # type: ignore[union-attr]
+    assert m.get(run.id).job.job_id is None  # type: ignore[union-attr]
     made_earlier(svc, [run], LOOKUP_AFTER)
-    seen = watch_until(m, run.id, lambda r: r.slurm is not None and r.slurm.job_id,
+    seen = watch_until(m, run.id, lambda r: r.job is not None and r.job.job_id,
                        timeout=60)
-    assert seen.slurm is not None
-    assert (seen.slurm.job_id, seen.slurm.state, seen.slurm.reason) == \
+    assert seen.job is not None
+    assert (seen.job.job_id, seen.job.state, seen.job.reason) == \
         (job, "PENDING", "JobHeldUser")
     assert seen.status == RunStatus.PENDING
     subprocess.run(["scontrol", "release", job], check=True, capture_output=True, timeout=60)
     done = watch_until(m, run.id, finished, timeout=TIMEOUT)
     assert (done.status, done.exit_code, done.error_message) == (RunStatus.COMPLETED, 0, None)
-    assert done.slurm is not None and done.slurm.state == "COMPLETED"
+    assert done.job is not None and done.job.state == "COMPLETED"
     assert (done.current_erlang_index, done.current_iteration) == (1, 2)
     assert any(m.paths(done).output.iterdir())
     eventually(lambda: job not in queued_named("ft-"), timeout=60)
@@ -144,21 +144,21 @@ def test_a_sweeps_array_is_found_by_its_name(cli: Cli, settings_svc: tuple[Setti
                "--executor", "slurm", "--sbatch-args=--hold", PATH=shim_path(tmp_path))
     assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr)
     runs = sorted(svc.store.list_runs(), key=lambda r: r.created_at)
-    assert len(runs) == 3 and all(r.slurm and r.slurm.job_id is None for r in runs)
+    assert len(runs) == 3 and all(r.job and r.job.job_id is None for r in runs)
     sweep = runs[0].sweep_id
     jobs = queued_named(f"ft-{sweep}")
     assert len(jobs) == 3, jobs
     array = next(iter(jobs)).split("_")[0]
     first = m.cancel(runs[0].id)
-    assert first.status == RunStatus.CANCELLED and first.slurm is not None
-    assert first.slurm.job_id == f"{array}_0"
+    assert first.status == RunStatus.CANCELLED and first.job is not None
+    assert first.job.job_id == f"{array}_0"
     eventually(lambda: set(queued_named(f"ft-{sweep}")) == {f"{array}_1", f"{array}_2"},
                timeout=60)
     made_earlier(svc, runs[1:], LOOKUP_AFTER)
     for i, run in enumerate(runs[1:], start=1):
-        seen = watch_until(m, run.id, lambda r: r.slurm is not None and r.slurm.job_id,
+        seen = watch_until(m, run.id, lambda r: r.job is not None and r.job.job_id,
                            timeout=60)
-        assert seen.slurm is not None and seen.slurm.job_id == f"{array}_{i}"
+        assert seen.job is not None and seen.job.job_id == f"{array}_{i}"
     from fusion_tui.sweeps.manager import SweepManager
 
     assert len(SweepManager(m).cancel(str(sweep))) == 2
@@ -256,8 +256,8 @@ def test_a_cancel_that_cannot_look_the_job_up_is_finished_by_the_watcher(
     assert any("cannot find its Slurm job by name" in d for d in details), details
     made_earlier(svc, [run], LOOKUP_AFTER)
     done = watch_until(svc.manager, run.id, finished, timeout=90)
-    assert done.status == RunStatus.CANCELLED and done.slurm is not None
-    assert done.slurm.job_id == job
+    assert done.status == RunStatus.CANCELLED and done.job is not None
+    assert done.job.job_id == job
     eventually(lambda: job not in queued_named("ft-"), timeout=60)
     eventually(lambda: accounted_state(job) == "CANCELLED", timeout=60)
 
@@ -285,7 +285,7 @@ def test_an_id_the_folder_gives_is_not_looked_up_again(
                   "sacct: error: Slurm accounting storage is disabled")
     m = RunManager(settings, svc.store, command_env=env)
     done = watch_until(m, run.id, finished, timeout=90)
-    assert done.slurm is not None and done.slurm.job_id == job
+    assert done.job is not None and done.job.job_id == job
     assert done.status == RunStatus.FAILED
     assert "supervisor ended without recording" in (done.error_message or ""), \
         done.error_message

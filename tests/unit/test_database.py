@@ -180,8 +180,8 @@ def test_migration_0003_from_0002_with_data(db_url: str) -> None:
         assert conn.execute(text("SELECT max_concurrent FROM owner_queues WHERE owner = "
                                  ":o"), {"o": getpass.getuser()}).scalar() == 3
         conn.execute(text("UPDATE runs SET status = 'TIMEOUT'"))
-        conn.execute(text("INSERT INTO slurm_jobs (run_id, job_id, attempt, options_json) "
-                          "VALUES ('bbbbbbbbbbbb', '42', 1, '{}')"))
+        conn.execute(text("INSERT INTO batch_jobs (run_id, executor, job_id, attempt, "
+                          "options_json) VALUES ('bbbbbbbbbbbb', 'slurm', '42', 1, '{}')"))
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(text("UPDATE runs SET status = 'BOGUS'"))
     with engine.begin() as conn:

@@ -11,7 +11,6 @@ from sqlalchemy import inspect, text
 
 from fusion_tui.base.owner import current_user
 from fusion_tui.store.database import make_engine
-from fusion_tui.store.migrate import upgrade_database
 from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.status import RunStatus, utcnow
@@ -35,7 +34,7 @@ def test_migration_0006_from_0005_with_data(db_url: str) -> None:
             "'local', '2026-11-02 10:00:00', 'carol')"))
         conn.execute(text("UPDATE queue_state SET max_concurrent = 4, paused = :p, "
                           "slurm_polled_at = '2026-11-03 10:00:00'"), {"p": True})
-    assert upgrade_database(engine)
+        migrate_to(conn, "0006")  # 0007 replaces queue_state (test_migrations_0007)
     with engine.begin() as conn:
         rows = conn.execute(text("SELECT owner, max_concurrent, paused FROM owner_queues "
                                  "ORDER BY owner")).all()

@@ -50,8 +50,8 @@ def svc(tmp_path: Path, sqlite_url: str, fake_slurm: FakeSlurm,
 def submit(svc: Services) -> tuple[Run, str]:
     """A run submitted through the real executor to the fake sbatch; it and its job id."""
     run = svc.manager.create("fake")
-    assert run.slurm is not None and run.slurm.job_id is not None
-    return run, run.slurm.job_id
+    assert run.job is not None and run.job.job_id is not None
+    return run, run.job.job_id
 
 
 def error(run: Run) -> str:
@@ -149,17 +149,17 @@ def test_the_watcher_follows_a_job_through_the_queue_to_its_end(svc: Services,
     assert [c[1] for c in fake_slurm.calls("sbatch")] == ["--test-only", "--parsable"]
     assert run.status == RunStatus.PENDING
     run = cycle(svc, run)
-    assert run.status == RunStatus.PENDING and run.slurm is not None
-    assert run.slurm.state == "PENDING" and run.slurm.reason == "Priority"
+    assert run.status == RunStatus.PENDING and run.job is not None
+    assert run.job.state == "PENDING" and run.job.reason == "Priority"
     fake_slurm.job(job, state="RUNNING", reason=None, elapsed="0:42")
     run = cycle(svc, run)
-    assert run.status == RunStatus.RUNNING and run.slurm is not None
-    assert run.slurm.node == "node1" and run.slurm.elapsed_seconds == 42
+    assert run.status == RunStatus.RUNNING and run.job is not None
+    assert run.job.node == "node1" and run.job.elapsed_seconds == 42
     fake_slurm.job(job, state="TIMEOUT", queued=False, exit_code="0:15")
     run = cycle(svc, run)
     assert run.status == RunStatus.TIMEOUT
     assert error(run).startswith(states.ENDING_TEXT[RunStatus.TIMEOUT])
-    assert run.slurm is not None and run.slurm.state == "TIMEOUT"
+    assert run.job is not None and run.job.state == "TIMEOUT"
 
 
 def test_one_squeue_call_per_cycle_whatever_the_number_of_jobs(svc: Services,
@@ -240,7 +240,7 @@ def _killed_submitter(cli: Cli, svc: Services, fake_slurm: FakeSlurm) -> tuple[R
     assert done.returncode == -9, (done.stdout, done.stderr)
     fake_slurm.set(kill_caller=False)
     (run,) = svc.store.list_runs()
-    assert run.slurm is not None and run.slurm.job_id is None
+    assert run.job is not None and run.job.job_id is None
     with svc.store.session(write=True) as s:
         s.execute(update(Run).where(Run.id == run.id)
                   .values(created_at=run.created_at - LOOKUP_AFTER))
@@ -252,7 +252,7 @@ def test_the_watcher_finds_a_job_by_its_name_and_follows_it(
         cli: Cli, svc: Services, fake_slurm: FakeSlurm) -> None:
     run, job = _killed_submitter(cli, svc, fake_slurm)
     run = cycle(svc, run)
-    assert run.slurm is not None and (run.slurm.job_id, run.status) == (job, RunStatus.PENDING)
+    assert run.job is not None and (run.job.job_id, run.status) == (job, RunStatus.PENDING)
     assert any(c[0] == "squeue" and "-n" in c for c in fake_slurm.calls())
     fake_slurm.job(job, state="PREEMPTED", queued=False)
     assert cycle(svc, run).status == RunStatus.PREEMPTED
@@ -264,7 +264,7 @@ def test_a_job_that_left_the_queue_is_found_by_name_in_accounting(
     fake_slurm.job(job, state="NODE_FAIL", queued=False, elapsed="0:10")
     run = cycle(svc, run)
     assert run.status == RunStatus.NODE_FAIL
-    assert run.slurm is not None and run.slurm.job_id == job
+    assert run.job is not None and run.job.job_id == job
     assert any(c[0] == "sacct" and "--name" in c for c in fake_slurm.calls())
 
 

@@ -79,7 +79,7 @@ class Canceller:
         if run.status not in (RunStatus.PENDING, RunStatus.RUNNING):
             return None
         _request(run)
-        job_id = run.slurm.job_id if run.slurm else None
+        job_id = run.job.job_id if run.job else None
         if job_id is None:  # its submitter ended before recording sbatch's answer
             try:
                 job_id = self.find([run]).get(run.id)
@@ -102,8 +102,8 @@ class Canceller:
                 continue
             _request(run)
             asked.append(run)
-        ids: dict[str, str] = {r.id: r.slurm.job_id for r in asked
-                               if r.slurm is not None and r.slurm.job_id}
+        ids: dict[str, str] = {r.id: r.job.job_id for r in asked
+                               if r.job is not None and r.job.job_id}
         unfound: str | None = None
         if len(ids) < len(asked):  # submitted by a command that ended before recording it
             try:
@@ -134,7 +134,7 @@ class Canceller:
         """A finished run whose job id was never recorded may still have a job in the
         queue (an earlier version's cancel did not look for it): scancel it before its
         folder goes, or change nothing if Slurm cannot be asked."""
-        if run.slurm is not None and run.slurm.job_id:
+        if run.job is not None and run.job.job_id:
             return
         try:
             for job_id in self.find([run]).values():

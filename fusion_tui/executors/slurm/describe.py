@@ -20,19 +20,19 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SlurmDescription(Description):
-    """A run's job is its Slurm job (`run.slurm`), as the last poll saw it."""
+    """A run's job is its Slurm job (`run.job`), as the last poll saw it."""
 
     def node(self, run: Run) -> str | None:
-        return run.slurm.node if run.slurm is not None else None
+        return run.job.node if run.job is not None else None
 
     def where(self, node: str | None) -> str:
         return f"{self.name}:{node}" if node else self.name
 
     def job_id(self, run: Run) -> str | None:
-        return run.slurm.job_id if run.slurm is not None else None
+        return run.job.job_id if run.job is not None else None
 
     def job_facts(self, run: Run) -> dict[str, Any] | None:
-        job = run.slurm
+        job = run.job
         if job is None:
             return None
         return {"job_id": job.job_id, "state": job.state, "reason": job.reason,
@@ -42,7 +42,7 @@ class SlurmDescription(Description):
                 "checked_at": job.checked_at}
 
     def show_lines(self, run: Run) -> list[Fact]:
-        job = run.slurm
+        job = run.job
         if job is None:
             return []
         return [("slurm job", job.job_id or "-"), ("slurm state", job.state or "-"),
@@ -52,7 +52,7 @@ class SlurmDescription(Description):
                 ("attempt", str(job.attempt))]
 
     def panel(self, run: Run, now: datetime, settings: Settings) -> list[Fact]:
-        job = run.slurm
+        job = run.job
         if job is None:
             return []
         elapsed = job.elapsed_seconds
@@ -68,7 +68,7 @@ class SlurmDescription(Description):
                 ("Time limit", job.time_limit or "partition default")]
 
     def submitted(self, run: Run) -> str | None:
-        return f"submitted as Slurm job {run.slurm.job_id}" if run.slurm is not None else None
+        return f"submitted as Slurm job {run.job.job_id}" if run.job is not None else None
 
     def batch_submitted(self, run: Run) -> str | None:
         job_id = self.job_id(run)

@@ -26,7 +26,7 @@ from fusion_tui.executors.slurm.jobs import SlurmJobs
 from fusion_tui.executors.slurm.options import SlurmOptions, resolve
 from fusion_tui.executors.slurm.submission import ARRAY_SCRIPT, Submitter, submit_env
 from fusion_tui.executors.slurm.watch import SlurmWatcher
-from fusion_tui.store.models import Run, SlurmJob
+from fusion_tui.store.models import BatchJob, Run
 from fusion_tui.store.runs_repo import RunStore
 
 
@@ -59,9 +59,9 @@ class SlurmExecutor(Executor):
         self.submitter.check(_slurm(options))
 
     def options_of(self, run: Run) -> dict[str, str | None] | None:
-        if run.slurm is None:
+        if run.job is None:
             return None
-        return SlurmOptions.from_dict(json.loads(run.slurm.options_json)).as_values()
+        return SlurmOptions.from_dict(json.loads(run.job.options_json)).as_values()
 
     def add(self, run: Run, paths: RunPaths, options: RunOptions | None) -> None:
         """Freeze the request and the job script into the folder; the run and its job
@@ -145,17 +145,18 @@ class SlurmExecutor(Executor):
 
     def settle(self, run: Run) -> str | None:
         """Settle a run whose job squeue no longer lists (None: Slurm cannot tell yet)."""
-        if run.slurm is None or run.slurm.job_id is None:
+        if run.job is None or run.job.job_id is None:
             return None
         report = CycleReport()
-        self.watcher.settle_left(run, run.slurm.job_id, report)
+        self.watcher.settle_left(run, run.job.job_id, report)
         return report.settled[0][1] if report.settled else None
 
 
-def _job_row(run: Run, options: SlurmOptions) -> SlurmJob:
+def _job_row(run: Run, options: SlurmOptions) -> BatchJob:
     """A new run's job row, before its job is submitted."""
-    return SlurmJob(run_id=run.id, attempt=1, options_json=json.dumps(options.as_dict()),
-                    state="SUBMITTING", time_limit=options.time)
+    return BatchJob(run_id=run.id, executor=SLURM.name, attempt=1,
+                    options_json=json.dumps(options.as_dict()), state="SUBMITTING",
+                    time_limit=options.time)
 
 
 def _slurm(options: RunOptions | None) -> SlurmOptions:

@@ -1,4 +1,4 @@
-"""The Slurm executor's store access: runs on Slurm and their `SlurmJob` rows.
+"""The Slurm executor's store access: runs on Slurm and their `BatchJob` rows.
 
 Like `runs_repo`, every transition of a run's status is conditional, so the watcher of
 one client and a supervisor reporting from a compute node cannot both win.
@@ -6,16 +6,15 @@ one client and a supervisor reporting from a compute node cannot both win.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
-from fusion_tui.store.models import EventKind, QueueState, Run, RunEvent, SlurmJob, created_detail
+from fusion_tui.store.models import BatchJob, EventKind, Run, RunEvent, created_detail
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.status import RunStatus, utcnow
 
 SLURM = "slurm"
-_QUEUE_ROW = 1
 
 
 class SlurmJobs:
@@ -24,7 +23,7 @@ class SlurmJobs:
     def __init__(self, store: RunStore) -> None:
         self._store = store
 
-    def add(self, run: Run, job: SlurmJob) -> None:
+    def add(self, run: Run, job: BatchJob) -> None:
         """The run and its job row together (the job not yet submitted)."""
         with self._store.session(write=True) as s:
             s.add(run)
@@ -35,14 +34,14 @@ class SlurmJobs:
     def discard(self, run_id: str) -> None:
         """Remove a run whose submission failed, as if it had never been made."""
         with self._store.session(write=True) as s:
-            s.execute(delete(SlurmJob).where(SlurmJob.run_id == run_id))
+            s.execute(delete(BatchJob).where(BatchJob.run_id == run_id))
             s.execute(delete(RunEvent).where(RunEvent.run_id == run_id))
             s.execute(delete(Run).where(Run.id == run_id))
 
     def discard_many(self, run_ids: list[str]) -> None:
         """Remove runs whose (array) submission failed, as if they had never been made."""
         with self._store.session(write=True) as s:
-            s.execute(delete(SlurmJob).where(SlurmJob.run_id.in_(run_ids)))
+            s.execute(delete(BatchJob).where(BatchJob.run_id.in_(run_ids)))
             s.execute(delete(RunEvent).where(RunEvent.run_id.in_(run_ids)))
             s.execute(delete(Run).where(Run.id.in_(run_ids)))
 
@@ -52,14 +51,14 @@ class SlurmJobs:
         now = utcnow()
         with self._store.session(write=True) as s:
             for run_id, job_id in jobs:
-                s.execute(update(SlurmJob).where(SlurmJob.run_id == run_id).values(
+                s.execute(update(BatchJob).where(BatchJob.run_id == run_id).values(
                     job_id=job_id, state="PENDING", submitted_at=now, time_limit=time_limit))
                 s.add(RunEvent(run_id=run_id, kind=EventKind.SUBMITTED.value, at=now,
                                detail=f"{detail}, task {job_id}"))
 
     def submitted(self, run_id: str, job_id: str, time_limit: str | None) -> None:
         with self._store.session(write=True) as s:
-            s.execute(update(SlurmJob).where(SlurmJob.run_id == run_id).values(
+            s.execute(update(BatchJob).where(BatchJob.run_id == run_id).values(
                 job_id=job_id, state="PENDING", submitted_at=utcnow(), time_limit=time_limit))
             s.add(RunEvent(run_id=run_id, kind=EventKind.SUBMITTED.value, at=utcnow(),
                            detail=f"Slurm job {job_id}"))
@@ -70,7 +69,7 @@ class SlurmJobs:
         now = utcnow()
         with self._store.session(write=True) as s:
             result = s.execute(
-                update(SlurmJob).where(SlurmJob.run_id == run_id, SlurmJob.job_id.is_(None))
+                update(BatchJob).where(BatchJob.run_id == run_id, BatchJob.job_id.is_(None))
                 .values(job_id=job_id, state=state, checked_at=now)
                 .execution_options(synchronize_session=False))
             if not getattr(result, "rowcount", 0):
@@ -91,19 +90,7 @@ class SlurmJobs:
     def claim_poll(self, interval: float, *, now: datetime | None = None) -> bool:
         """True for the one client that may ask Slurm now (once per `interval`, shared by
         every client of the store); an interval of 0 always claims (a forced poll)."""
-        now = now or utcnow()
-        with self._store.session(write=True) as s:
-            if s.get(QueueState, _QUEUE_ROW) is None:
-                s.add(QueueState(id=_QUEUE_ROW, updated_at=now))
-                s.flush()
-            result = s.execute(
-                update(QueueState).where(
-                    QueueState.id == _QUEUE_ROW,
-                    (QueueState.slurm_polled_at.is_(None))
-                    | (QueueState.slurm_polled_at <= now - timedelta(seconds=interval))
-                    | (QueueState.slurm_polled_at > now))  # a clock that went back
-                .values(slurm_polled_at=now).execution_options(synchronize_session=False))
-            return bool(getattr(result, "rowcount", 0))
+        return self._store.claim_poll(SLURM, interval, now=now)
 
     def observe(self, run_id: str, *, state: str, status: RunStatus, reason: str | None,
                 node: str | None, elapsed: int | None, time_limit: str | None,
@@ -114,7 +101,7 @@ class SlurmJobs:
         now = utcnow()
         with self._store.session(write=True) as s:
             run = s.scalars(select(Run).where(Run.id == run_id).with_for_update()).first()
-            job = s.get(SlurmJob, run_id)
+            job = s.get(BatchJob, run_id)
             if run is None or job is None or run.status not in (RunStatus.PENDING,
                                                                  RunStatus.RUNNING):
                 return
@@ -145,7 +132,7 @@ class SlurmJobs:
         """Note that squeue no longer lists the job; when it first did not."""
         now = utcnow()
         with self._store.session(write=True) as s:
-            job = s.get(SlurmJob, run_id)
+            job = s.get(BatchJob, run_id)
             if job is None:
                 return now
             if job.left_queue_at is None:
@@ -158,7 +145,7 @@ class SlurmJobs:
         """Slurm's last word on a job whose run has been settled; the start the run folder
         recorded, for a run that ended before anyone saw it running."""
         with self._store.session(write=True) as s:
-            job = s.get(SlurmJob, run_id)
+            job = s.get(BatchJob, run_id)
             if job is None:
                 return
             run = s.get(Run, run_id)

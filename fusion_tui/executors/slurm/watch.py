@@ -69,14 +69,14 @@ class SlurmWatcher:
         if not remaining or not self.jobs.claim_poll(interval):
             return report
         report.polled = True
-        ids = sorted({r.slurm.job_id for r in remaining if r.slurm and r.slurm.job_id})
+        ids = sorted({r.job.job_id for r in remaining if r.job and r.job.job_id})
         try:
             queue = self.client.squeue(ids)
         except SlurmError as exc:
             report.problem = f"cannot ask Slurm about {len(ids)} job(s): {exc}"
             return report
         for run in remaining:
-            job = run.slurm
+            job = run.job
             if job is None or job.job_id is None:
                 continue
             entry = queue.get(job.job_id)
@@ -90,10 +90,10 @@ class SlurmWatcher:
             self.settle_left(run, job.job_id, report)
         now = utcnow()
         unknown = [r for r in remaining if self._mine(r) and now - r.created_at >= LOOKUP_AFTER
-                   and (r.slurm is None or r.slurm.job_id is None)]
+                   and (r.job is None or r.job.job_id is None)]
         if unknown:  # as the store has them now: the folder may have given the id above
             unknown = [r for r in self.jobs.unfinished() if r.id in {u.id for u in unknown}
-                       and (r.slurm is None or r.slurm.job_id is None)]
+                       and (r.job is None or r.job.job_id is None)]
         if unknown:
             self._by_name(unknown, report)
         return report
@@ -155,7 +155,7 @@ class SlurmWatcher:
     def _news(run: Run, status: StatusRecord) -> bool:
         """Whether the folder says something the store does not know yet (a start, a
         node, a new attempt): only then is the store written."""
-        job = run.slurm
+        job = run.job
         if job is None or run.status == RunStatus.PENDING:
             return True
         return job.node != status.node or job.job_id is None or \

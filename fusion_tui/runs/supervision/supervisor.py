@@ -142,7 +142,7 @@ class Supervisor:
             self.run_id, self.identity, self.processes.sim, tuple(self.sender.sent),
             state.cache() if has_progress else None,
             self._last_progress_at if has_progress else None, outcome,
-            JobPlace(self.job.job_id, self.job.node, self.job.attempt)
+            JobPlace(self.job.job_id, self.job.node, self.job.attempt, self.job.scheduler)
             if self.job is not None else None,
             # queued local runs start on the login node, not in a scheduler's job
             schedule=self.job is None)
