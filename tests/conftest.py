@@ -222,6 +222,19 @@ def fusion_settings(tmp_path: Path, db_url: str) -> Settings:
 
 
 @pytest.fixture
+def fusion55_settings(tmp_path: Path, db_url: str) -> Settings:
+    """Settings that run FUSION's 5.5 line from a checkout of its stand-in."""
+    return make_settings(tmp_path, db_url, fusion_home=make_checkout(tmp_path, "5.5"),
+                         fusion_python=Path(sys.executable), cancel_grace=60.0)
+
+
+@pytest.fixture
+def fusion55_services(fusion55_settings: Settings,
+                      services_with: Callable[[Settings], Services]) -> Services:
+    return services_with(fusion55_settings)
+
+
+@pytest.fixture
 def fusion_services(fusion_settings: Settings,
                     services_with: Callable[[Settings], Services]) -> Services:
     """Services on `fusion_settings`."""

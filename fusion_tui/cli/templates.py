@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from fusion_tui.base.settings import Settings
+from fusion_tui.base.settings import BUILTIN_SIMULATOR, Settings
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli.command import Commands, OnSettings, UsageError
 from fusion_tui.cli.output import emit
@@ -36,9 +36,10 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     from fusion_tui.kinds.registry import kind_for
 
     template, sections = load_template(args.template, settings.template_dirs)
-    if template.simulator != "fusion":
+    if template.simulator == BUILTIN_SIMULATOR:
         raise UsageError(f"template {template.name!r} runs the built-in simulator, not FUSION; "
-                         "name a FUSION template (-t fusion)")
+                         "name a FUSION template (-t fusion, or -t fusion55 for FUSION's 5.5 "
+                         "line)")
     checks = kind_for(template.simulator).doctor(settings, sections, template.name)
     data = [{"check": c.name, "detail": c.detail, "ok": c.ok, "problem": c.problem}
             for c in checks]

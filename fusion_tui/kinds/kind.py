@@ -97,6 +97,11 @@ class RunKind(ABC):
         valid configuration may still hold them)."""
         return []
 
+    def keeps(self, section: str, key: str) -> tuple[str, str]:
+        """Where its configuration keeps a key the form shows under FUSION 6.1's name
+        (`routing_settings.k_paths`); most kinds keep it there."""
+        return section, key
+
     def loads(self, sections: Sections) -> list[float]:
         """The Erlang loads a valid configuration runs, in order, as the simulator
         computes them (erlang_start to erlang_stop by erlang_step, both ends included)."""

@@ -8,9 +8,11 @@ from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import BUILTIN_SIMULATOR
 from fusion_tui.kinds.builtin.kind import BuiltinKind
 from fusion_tui.kinds.fusion.kind import FusionKind
+from fusion_tui.kinds.fusion55.kind import Fusion55Kind
 from fusion_tui.kinds.kind import RunKind
 
-KINDS: dict[str, RunKind] = {kind.name: kind for kind in (BuiltinKind(), FusionKind())}
+KINDS: dict[str, RunKind] = {kind.name: kind
+                             for kind in (BuiltinKind(), FusionKind(), Fusion55Kind())}
 
 
 def kind_for(simulator: str | None) -> RunKind:

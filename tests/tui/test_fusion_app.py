@@ -112,3 +112,35 @@ async def test_form_shows_the_loads_the_simulator_will_run(fusion_services: Serv
                                       "iterations; arrival rate = Erlang / holding_time)")
         screen.query_one("#general_settings--erlang_stop").value = "600"
         await until(pilot, lambda: str(plan.render()).startswith("Plan: 300, 600 Erlang (2"))
+
+
+async def test_form_shows_the_5_5_lines_loads_and_load_meaning(
+        fusion55_services: Services) -> None:
+    """FUSION's 5.5 line: the plan leaves erlang_stop out, as that line does, and says
+    what one Erlang is to it, before the run is made; a run made from the form goes to
+    its run_sim.py."""
+    from helpers import open_new_run, until, working
+
+    from fusion_tui.tui.app import create_app
+    from fusion_tui.tui.screens.new_run import NewRunScreen
+
+    svc = fusion55_services
+    app = create_app(svc)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_new_run(pilot, "fusion55")
+        plan = screen.query_one("#form-plan")
+        await until(pilot, lambda: str(plan.render()).startswith("Plan: 300, 600, 900 Erlang"))
+        assert str(plan.render()) == (
+            "Plan: 300, 600, 900 Erlang (3 loads x 4 iterations; arrival rate = "
+            "cores_per_link x Erlang / holding_time, cores_per_link times FUSION 6.1's load)")
+        screen.query_one("#general_settings--erlang_stop").value = "900"
+        screen.query_one("#general_settings--max_iters").value = "2"
+        screen.query_one("#general_settings--num_requests").value = "100"
+        await until(pilot, lambda: str(plan.render()).startswith("Plan: 300, 600 Erlang (2"))
+        await until(pilot, lambda: not working(app, "check"))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, NewRunScreen))
+        run = svc.store.list_runs()[0]
+        assert (run.simulator, run.total_erlangs) == ("fusion55", 2)
+        done = svc.manager.wait(run.id, timeout=60)
+        assert done.status == RunStatus.COMPLETED, done.error_message

@@ -11,130 +11,64 @@ may fix them.
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-
 from fusion_tui.config.schema import Sections
+from fusion_tui.kinds.formats import crash_rules
+from fusion_tui.kinds.formats.crash_rules import (
+    SNR,
+    Crash,
+    G,
+    T,
+    Values,
+    file_type_not_json,
+    missing_bandwidth,
+    unknown_value,
+)
 from fusion_tui.kinds.fusion.schema import ALLOCATION_METHODS
-
-_G, _T, _SNR = "general_settings", "topology_settings", "snr_settings"
 
 # What FUSION 6.1's engine dispatches on; any other value raises on the first request.
 ROUTE_METHODS = ("shortest_path", "k_shortest_path", "least_congested", "cong_aware",
                  "congestion_aware", "frag_aware", "fragmentation_aware", "nli_aware",
                  "xt_aware", "external_ksp", "1plus1_protection")
 SNR_TYPES = ("None", "snr_calc_nli", "xt_calculation", "gsnr", "snr_e2e_external_resources")
-# The bandwidths of the DEFAULT modulation set FUSION 6.1 ships.
-DEFAULT_BANDWIDTHS = ("25", "50", "100", "200", "400")
+READER = "FUSION 6.1"
 
 
-class _Settings:
-    """Values of one configuration as FUSION reads them (text, stripped)."""
-
-    def __init__(self, sections: Sections) -> None:
-        self.sections = sections
-
-    def text(self, section: str, key: str) -> str:
-        return self.sections.get(section, {}).get(key, "").strip()
-
-    def number(self, section: str, key: str) -> int | None:
-        try:
-            return int(self.text(section, key))
-        except ValueError:
-            return None
-
-    def true(self, section: str, key: str) -> bool:
-        return self.text(section, key).lower() in ("true", "yes", "1")
-
-    @property
-    def allocation(self) -> str:
-        return self.text(_G, "allocation_method")
-
-    @property
-    def guard(self) -> int | None:
-        return self.number(_G, "guard_slots")
-
-
-@dataclass(frozen=True)
-class Crash:
-    """One setting FUSION 6.1 crashes on: when it applies, what FUSION says, how found."""
-
-    applies: Callable[[_Settings], str | None]  # the setting as the warning names it
-    error: str  # FUSION's error, and when it comes
-    found: str  # where in FUSION's code, and whether it was run
-
-    def warning(self, values: _Settings) -> str | None:
-        setting = self.applies(values)
-        return None if setting is None else f"{setting}: FUSION 6.1 {self.error}"
-
-
-def _guard_first_fit(v: _Settings) -> str | None:
+def _guard_first_fit(v: Values) -> str | None:
     if v.guard is not None and v.guard >= 2 and v.allocation in ("first_fit", "priority_first"):
-        return f"[{_G}] guard_slots = {v.guard} with {v.allocation}"
+        return f"[{G}] guard_slots = {v.guard} with {v.allocation}"
     return None
 
 
-def _guard_best_fit(v: _Settings) -> str | None:
+def _guard_best_fit(v: Values) -> str | None:
     if v.guard == 1 and v.allocation == "best_fit":
-        return f"[{_G}] guard_slots = 1 with best_fit"
+        return f"[{G}] guard_slots = 1 with best_fit"
     return None
 
 
-def _last_fit(v: _Settings) -> str | None:
-    return f"[{_G}] allocation_method = last_fit" if v.allocation == "last_fit" else None
+def _last_fit(v: Values) -> str | None:
+    return f"[{G}] allocation_method = last_fit" if v.allocation == "last_fit" else None
 
 
-def _priority_cores(v: _Settings) -> str | None:
-    cores = v.number(_T, "cores_per_link")
+def _priority_cores(v: Values) -> str | None:
+    cores = v.number(T, "cores_per_link")
     if v.allocation in ("priority_first", "priority_last") and cores is not None and cores < 7:
-        return f"[{_G}] allocation_method = {v.allocation} with cores_per_link = {cores}"
+        return f"[{G}] allocation_method = {v.allocation} with cores_per_link = {cores}"
     return None
 
 
-def _priority_last_blocks(v: _Settings) -> str | None:
-    cores = v.number(_T, "cores_per_link")
+def _priority_last_blocks(v: Values) -> str | None:
+    cores = v.number(T, "cores_per_link")
     if v.allocation == "priority_last" and cores is not None and cores >= 7:
-        return f"[{_G}] allocation_method = priority_last"
+        return f"[{G}] allocation_method = priority_last"
     return None
 
 
-def _unknown(section: str, key: str, known: tuple[str, ...]) -> Callable[[_Settings], str | None]:
-    def check(v: _Settings) -> str | None:
-        value = v.text(section, key)
-        if key in v.sections.get(section, {}) and value not in known:
-            return f"[{section}] {key} = {value or '(empty)'}"
-        return None
-    return check
-
-
-def _dynamic_slicing(v: _Settings) -> str | None:
-    segments = v.number(_G, "max_segments")
-    snr = v.text(_SNR, "snr_type")
-    if v.true(_G, "dynamic_lps") and segments is not None and segments > 1 \
+def _dynamic_slicing(v: Values) -> str | None:
+    segments = v.number(G, "max_segments")
+    snr = v.text(SNR, "snr_type")
+    if v.true(G, "dynamic_lps") and segments is not None and segments > 1 \
             and snr not in ("gsnr", "snr_e2e_external_resources"):
-        return f"[{_G}] dynamic_lps = True with snr_type = {snr or 'None'}"
-    return None
-
-
-def _file_type(v: _Settings) -> str | None:
-    value = v.text("file_settings", "file_type")
-    return None if value in ("", "json") else f"[file_settings] file_type = {value}"
-
-
-def _missing_bandwidth(v: _Settings) -> str | None:
-    if v.text(_G, "mod_assumption") != "DEFAULT":
-        return None
-    try:
-        mix = ast.literal_eval(v.text(_G, "request_distribution"))
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
-    if not isinstance(mix, Mapping):
-        return None
-    given = {str(k).strip() for k in mix}
-    missing = [bw for bw in DEFAULT_BANDWIDTHS if bw not in given]
-    if missing and given <= set(DEFAULT_BANDWIDTHS):
-        return f"[{_G}] request_distribution without {', '.join(missing)} Gb/s"
+        return f"[{G}] dynamic_lps = True with snr_type = {snr or 'None'}"
     return None
 
 
@@ -163,16 +97,16 @@ CRASHES: tuple[Crash, ...] = (
           "does not crash but blocks every request of two or more slots (it checks a "
           "reversed window with first fit's end)",
           "modules/spectrum/utils.py:140-143; run with 7 cores: blocking 1.0"),
-    Crash(_unknown(_G, "route_method", ROUTE_METHODS),
+    Crash(unknown_value(G, "route_method", ROUTE_METHODS),
           "crashes at its first request: NotImplementedError: Routing method ... not "
           "recognized",
           "routing.py:31-40,205 and modules/routing/registry.py:21-61; run: route_method "
           "= foo"),
-    Crash(_unknown(_G, "allocation_method", ALLOCATION_METHODS),
+    Crash(unknown_value(G, "allocation_method", ALLOCATION_METHODS),
           "crashes at its first request: NotImplementedError: Expected first_fit or "
           "best_fit",
           "spectrum_assignment.py:359-374 (read)"),
-    Crash(_unknown(_SNR, "snr_type", SNR_TYPES),
+    Crash(unknown_value(SNR, "snr_type", SNR_TYPES),
           "crashes at its first request that finds free spectrum: NotImplementedError: "
           "Unexpected snr_type flag (the names are case-sensitive: None, not none)",
           "snr_measurements.py:1131 via spectrum_assignment.py:744-747; run: snr_type = "
@@ -181,11 +115,11 @@ CRASHES: tuple[Crash, ...] = (
           "crashes at its first request it must slice: NotImplementedError: Unexpected "
           "snr_type flag got: None (dynamic slicing needs snr_type gsnr)",
           "spectrum_assignment.py:800,831 and snr_measurements.py:1389; run"),
-    Crash(_file_type,
+    Crash(file_type_not_json,
           "crashes at its first save, the end of iteration 0: NotImplementedError (it "
           "writes json only)",
           "persistence.py:55,127; run: file_type = csv"),
-    Crash(_missing_bandwidth,
+    Crash(missing_bandwidth,
           "crashes before its first request: KeyError (every bandwidth of the modulation "
           "set needs a share, 0 included)",
           "request.py:215; run: request_distribution = {\"100\": 1.0} gives KeyError: "
@@ -195,5 +129,4 @@ CRASHES: tuple[Crash, ...] = (
 
 def warnings(sections: Sections) -> list[str]:
     """One line per setting of `sections` FUSION 6.1 is known to crash on."""
-    values = _Settings(sections)
-    return [w for crash in CRASHES if (w := crash.warning(values)) is not None]
+    return crash_rules.warnings(CRASHES, sections, READER)

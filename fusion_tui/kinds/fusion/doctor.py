@@ -14,6 +14,7 @@ from pathlib import Path
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.settings import Settings
 from fusion_tui.kinds.command import check_runnable, expand_command
+from fusion_tui.kinds.formats.checkout import FIVE_FIVE, SIX, identify
 from fusion_tui.kinds.fusion import crashes, schema
 from fusion_tui.kinds.kind import Check
 
@@ -39,11 +40,17 @@ def _home(settings: Settings) -> tuple[Check, Path | None]:
         return Check("checkout", str(home),
                      f"FUSION_TUI_FUSION_HOME: {str(home)!r} is not a directory; clone FUSION "
                      "there or point the variable at your checkout"), None
-    if not (home / "fusion" / "__init__.py").is_file() or not (home / "data").is_dir():
+    found = identify(home)
+    if found.line == FIVE_FIVE:
+        return Check("checkout", str(home),
+                     f"FUSION_TUI_FUSION_HOME: {str(home)!r} is {found.describe()}, not FUSION "
+                     "6.x: use a template of that line (-t fusion55), or check out FUSION's "
+                     "main branch"), None
+    if found.line != SIX or not (home / "data").is_dir():
         return Check("checkout", str(home),
                      f"FUSION_TUI_FUSION_HOME: {str(home)!r} is not a FUSION checkout (it needs "
                      "fusion/__init__.py and data/); point it at the folder you cloned"), None
-    return Check("checkout", str(home)), home
+    return Check("checkout", f"{home}: {found.describe()}"), home
 
 
 def _python(settings: Settings, home: Path) -> tuple[Check, Path | None]:

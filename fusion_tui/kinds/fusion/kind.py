@@ -14,9 +14,11 @@ from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import FUSION_SIMULATOR, Settings
 from fusion_tui.config.schema import Sections
 from fusion_tui.kinds.formats import keys
+from fusion_tui.kinds.formats.checkout import FIVE_FIVE, identify
+from fusion_tui.kinds.formats.follower import FolderFollower
 from fusion_tui.kinds.formats.loglines import FusionLogParser
 from fusion_tui.kinds.fusion import crashes, schema
-from fusion_tui.kinds.fusion.results import FusionResults, fusion_folder
+from fusion_tui.kinds.fusion.results import follower, fusion_folder
 from fusion_tui.kinds.kind import Check, RunKind, Say
 from fusion_tui.monitor.progress import ProgressState
 
@@ -56,6 +58,11 @@ class FusionKind(RunKind):
         if settings.fusion_home is None:
             raise ConfigError("FUSION_TUI_FUSION_HOME is not set: point it at your FUSION "
                               "checkout (`fusion-tui doctor` checks the set-up)")
+        found = identify(settings.fusion_home)
+        if found.line == FIVE_FIVE:
+            raise ConfigError(f"FUSION_TUI_FUSION_HOME is {found.describe()}, which this "
+                              "template's FUSION 6.x command cannot run: use a template of "
+                              "that line (-t fusion55)")
 
     def version(self, settings: Settings) -> dict[str, str | None]:
         if settings.fusion_home is None:
@@ -69,8 +76,8 @@ class FusionKind(RunKind):
         return fusion_folder(paths, progress)
 
     def results_follower(self, paths: RunPaths, settings: Settings,
-                         say: Say) -> FusionResults:
-        return FusionResults(paths, int(settings.results_copy_mb * (1 << 20)), say)
+                         say: Say) -> FolderFollower:
+        return follower(paths, int(settings.results_copy_mb * (1 << 20)), say)
 
     def done_after_term(self, saves_at_term: int, progress: ProgressState) -> str | None:
         """FUSION's SIGTERM handler saves its statistics and carries on: once it has

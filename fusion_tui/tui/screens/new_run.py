@@ -21,7 +21,7 @@ from textual.widgets import Header, Input, Label, Select, Static, TextArea
 
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import describe
-from fusion_tui.base.settings import BUILTIN_SIMULATOR, FUSION_SIMULATOR
+from fusion_tui.base.settings import BUILTIN_SIMULATOR
 from fusion_tui.config.templates import (
     RunConfig,
     SectionDict,
@@ -371,6 +371,6 @@ class NewRunScreen(Screen[None]):
         state = "started" if run.status == "RUNNING" else \
             description_of(run.executor).submitted(run) or "queued"
         self.app.say(f"Run {run.id} {state}", title="New run")
-        if run.simulator == FUSION_SIMULATOR:
+        if run.simulator != BUILTIN_SIMULATOR:  # FUSION, either line
             check_fusion_setup(self.app, run.run_dir, run.template)
         self.app.pop_screen()

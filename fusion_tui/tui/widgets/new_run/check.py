@@ -43,8 +43,9 @@ def check_form(sections: SectionDict, simulator: str, name: str, runs_dir: Path)
     kind = kind_for(simulator)
     fields: dict[tuple[str, str], str] = {}
     for section, key, _ in FIELDS:
+        kept_section, kept_key = kind.keeps(section, key)
         try:
-            kind.check_value(section, key, sections[section][key])
+            kind.check_value(kept_section, kept_key, sections[kept_section][kept_key])
         except ConfigError as exc:
             fields[(section, key)] = _problem(exc)
     try:

@@ -45,10 +45,16 @@ class ConfigFields(Vertical):
             yield field_row(label, field)
             yield error_label(f"err-{field_id(section, key)}")
 
+    simulator = BUILTIN_SIMULATOR  # whose configuration the fields show
+
     def fill(self, sections: SectionDict, simulator: str) -> None:
-        """Show `sections`' values; the allocation list is `simulator`'s."""
+        """Show `sections`' values, each from where `simulator` keeps it; the allocation
+        list is `simulator`'s."""
+        self.simulator = simulator
+        kind = kind_for(simulator)
         for section, key, _ in FIELDS:
-            value = sections.get(section, {}).get(key, "").strip()
+            kept = kind.keeps(section, key)
+            value = sections.get(kept[0], {}).get(kept[1], "").strip()
             widget = self.query_one(f"#{field_id(section, key)}")
             if isinstance(widget, Select):
                 # The template's own value is always offered: a FUSION method the list
@@ -65,10 +71,13 @@ class ConfigFields(Vertical):
     def values(self, base: SectionDict) -> SectionDict:
         """`base` with the fields' values in it."""
         sections = {name: dict(values) for name, values in base.items()}
+        kind = kind_for(self.simulator)
         for section, key, _ in FIELDS:
             widget = self.query_one(f"#{field_id(section, key)}")
             value = widget.value if isinstance(widget, Input | Select) else ""
-            sections.setdefault(section, {})[key] = str(value) if value is not None else ""
+            kept_section, kept_key = kind.keeps(section, key)
+            sections.setdefault(kept_section, {})[kept_key] = \
+                str(value) if value is not None else ""
         return sections
 
     def show_errors(self, problems: dict[tuple[str, str], str]) -> None:
@@ -80,8 +89,12 @@ class ConfigFields(Vertical):
     def place(self, message: str) -> bool:
         """Show a "[section] key: problem" message beside its field, if the form has it."""
         match = _WHERE.match(message)
+        kind = kind_for(self.simulator)
+        shown = {kind.keeps(s, k): (s, k) for s, k, _ in FIELDS}
         if match:
-            target = self.query(f"#err-{field_id(match['section'], match['key'])}")
+            section, key = shown.get((match["section"], match["key"]),
+                                     (match["section"], match["key"]))
+            target = self.query(f"#err-{field_id(section, key)}")
             if target:
                 set_error(target.first(Label), match["problem"])
                 return True
