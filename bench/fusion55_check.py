@@ -20,6 +20,7 @@ line; a cancel after the first iteration ends CANCELLED with no process of the r
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -32,7 +33,7 @@ from typing import Any
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fusion_tui.kinds.formats.checkout import identify  # noqa: E402
+from fusion_tui.kinds.formats.checkout import identify
 
 ROOT = Path(__file__).resolve().parents[1]
 results: list[tuple[str, bool, str]] = []
@@ -105,9 +106,8 @@ def main() -> int:
         took = time.monotonic() - began
         check("run", shown["status"] == "COMPLETED" and shown["total_erlangs"] == 2,
               f"{shown['status']} in {took:.1f} s, {shown['total_erlangs']} loads planned")
-        check("progress", all(b >= a for a, b in zip(seen, seen[1:], strict=False)),
-              f"{len(seen)} samples, never backwards: "
-              f"{all(b >= a for a, b in zip(seen, seen[1:], strict=False))}")
+        onward = all(b >= a for a, b in itertools.pairwise(seen))
+        check("progress", onward, f"{len(seen)} samples, never backwards: {onward}")
         output = Path(shown["run_dir"]) / "output"
         ours = sorted(p.name for p in output.glob("*_erlang.json"))
         theirs = {p.name: p for p in Path(home, "data", "output").glob("*/*/*/**/*_erlang.json")
