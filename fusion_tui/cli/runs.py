@@ -38,6 +38,9 @@ def register(commands: Commands) -> None:
     s.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE")
     add_executor_flags(s)
     s.add_argument("--wait", action="store_true", help="wait for the run to finish")
+    s.add_argument("--plan", action="store_true",
+                   help="check everything and print the plan (loads, command, warnings); "
+                        "make nothing")
     commands.add("show", OnStore(cmd_show, schedule=False), help="show one run").add_argument(
         "id")
 
@@ -68,6 +71,8 @@ def _table(runs: Sequence[Run]) -> str:
 def cmd_new(args: argparse.Namespace, svc: Services) -> int:
     from fusion_tui.kinds.registry import kind_for  # loaded by create anyway
 
+    if args.plan:
+        return _print_plan(args, svc)
     run = svc.manager.create(args.template, name=args.name, overrides=args.set or [],
                              executor=args.executor, executor_options=executor_options(args))
     for warning in kind_for(run.simulator).warnings(json.loads(run.config_json)):
@@ -76,6 +81,31 @@ def cmd_new(args: argparse.Namespace, svc: Services) -> int:
         run = svc.manager.wait(run.id)
     emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")
     return wait_exit_code(run) if args.wait else 0
+
+
+def _print_plan(args: argparse.Namespace, svc: Services) -> int:
+    """What `new` would make, checked as `new` checks it; nothing is made."""
+    from fusion_tui.kinds.registry import kind_for
+    from fusion_tui.runs.evidence import load_list
+
+    plan = svc.manager.plan(args.template, name=args.name, overrides=args.set or [],
+                            executor=args.executor, executor_options=executor_options(args))
+    kind = kind_for(plan.config.simulator)
+    loads = kind.loads(plan.config.sections)
+    warnings = kind.warnings(plan.config.sections)
+    data = {"template": plan.config.template.name, "simulator": plan.config.simulator,
+            "loads": loads, "iterations": plan.config.iterations,
+            "load_meaning": kind.load_meaning, "executor": plan.executor,
+            "argv": plan.argv, "cwd": None if plan.cwd is None else str(plan.cwd),
+            "warnings": warnings}
+    emit(args, data, lambda: "\n".join([
+        f"loads       {load_list(loads)} Erlang ({len(loads)} x {plan.config.iterations} "
+        "iterations)",
+        f"load        {kind.load_meaning}",
+        f"executor    {plan.executor}",
+        f"command     {one_line(' '.join(plan.argv), 500)}",
+        *[f"warning     {one_line(w, 500)}" for w in warnings]]))
+    return 0
 
 
 def cmd_show(args: argparse.Namespace, svc: Services) -> int:

@@ -137,3 +137,22 @@ def test_cancel_stops_every_process_of_it(fusion55_services: Services) -> None:
     assert procs.run_processes(run.id) == []
     assert not any(p.info["environ"] and p.info["environ"].get(procs.RUN_MARKER) == run.id
                    for p in psutil.process_iter(["environ"]))
+
+
+def test_new_plan_shows_the_loads_before_anything_is_made(cli: Cli,
+                                                          fusion55_settings: Settings) -> None:
+    """`new --plan`: the loads as this line computes them (900 left out), what a load is
+    to it, its warnings; no run, folder or process."""
+    done = cli(fusion55_settings, "new", "-t", "fusion55", "--plan", "--json", "--set",
+               "general_settings.guard_slots=2", *[f"--set={o}" for o in SMALL55])
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    assert plan["loads"] == [300.0, 600.0] and plan["iterations"] == 3
+    assert plan["load_meaning"].startswith("arrival rate = cores_per_link x Erlang")
+    assert plan["argv"][1:3] == ["-u", "run_sim.py"]
+    assert [w.split(":")[0] for w in plan["warnings"]] == ["[general_settings] guard_slots = 2"]
+    text = cli(fusion55_settings, "new", "-t", "fusion55", "--plan",
+               *[f"--set={o}" for o in SMALL55]).stdout
+    assert text.splitlines()[0] == "loads       300, 600 Erlang (2 x 3 iterations)"
+    runs = fusion55_settings.runs_dir
+    assert not runs.exists() or not any(p for p in runs.iterdir() if not p.name.startswith("."))
