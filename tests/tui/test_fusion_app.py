@@ -122,7 +122,9 @@ async def test_form_shows_the_5_5_lines_loads_and_load_meaning(
     from helpers import open_new_run, until, working
 
     from fusion_tui.tui.app import create_app
+    from fusion_tui.tui.screens.detail import DetailScreen
     from fusion_tui.tui.screens.new_run import NewRunScreen
+    from fusion_tui.tui.widgets.detail.history import ConfigSummary
 
     svc = fusion55_services
     app = create_app(svc)
@@ -144,3 +146,7 @@ async def test_form_shows_the_5_5_lines_loads_and_load_meaning(
         assert (run.simulator, run.total_erlangs) == ("fusion55", 2)
         done = svc.manager.wait(run.id, timeout=60)
         assert done.status == RunStatus.COMPLETED, done.error_message
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        summary = app.screen.query_one(ConfigSummary)
+        await until(pilot, lambda: "k_paths=3" in str(summary.render()))  # where it reads it

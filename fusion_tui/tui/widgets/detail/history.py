@@ -8,6 +8,7 @@ import json
 from rich.text import Text
 from textual.widgets import Static
 
+from fusion_tui.kinds.registry import kind_for
 from fusion_tui.store.models import Run, RunEvent
 from fusion_tui.store.status import local_text
 from fusion_tui.tui.format import safe
@@ -28,7 +29,9 @@ class ConfigSummary(Static):
         except ValueError:
             sections = {}
         text = Text("Configuration: ", style="bold")
-        parts = [f"{key}={sections.get(sec, {}).get(key, '-')}" for sec, key in CONFIG_SUMMARY]
+        kind = kind_for(run.simulator)
+        kept = [kind.keeps(sec, key) for sec, key in CONFIG_SUMMARY]  # where its kind has it
+        parts = [f"{key}={sections.get(sec, {}).get(key, '-')}" for sec, key in kept]
         text.append_text(safe("  ".join(parts), 1000))
         self.update(text)
 
