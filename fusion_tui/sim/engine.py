@@ -151,7 +151,10 @@ def _slicings(modulation: ModulationTable, bandwidths: tuple[float, ...], bw: fl
               guard_slots: int, c_band: int, max_segments: int, mod_id: dict[str, int],
               nmods: int) -> list[Slicing]:
     """FUSION's static slicing of `bw` on one path: tiers largest first; a tier with no
-    reaching format is skipped; the first tier needing too many segments ends the list."""
+    reaching format is skipped; the first tier needing too many segments ends the list
+    (and counts as no try). A tier whose lightpath needs more slots than the band has is
+    kept: FUSION tries it and it fails at its first segment, which matters for bit-rate
+    blocking (see `_place_sliced`)."""
     out: list[Slicing] = []
     for t, tier in sorted(enumerate(bandwidths), key=lambda e: -e[1]):
         if int(tier) >= int(bw):
@@ -163,10 +166,8 @@ def _slicings(modulation: ModulationTable, bandwidths: tuple[float, ...], bw: fl
         if count > max_segments:
             break
         name, slots = formats[0]
-        need = slots + guard_slots
-        if need <= c_band:
-            out.append((_option(per_core, need, pid, hops, length, t * nmods + mod_id[name]),
-                        count))
+        out.append((_option(per_core, slots + guard_slots, pid, hops, length,
+                            t * nmods + mod_id[name]), count))
     return out
 
 
@@ -184,6 +185,7 @@ class IterationResult:
     hops_sum: int = 0
     length_sum: float = 0.0
     sliced: int = 0
+    sliced_late: int = 0  # served by slicing after a failed tier: bandwidth counted blocked
     mods_used: dict[str, dict[str, int]] = field(default_factory=dict)
     link_usage: list[int] = field(default_factory=list)
     link_throughput: list[float] = field(default_factory=list)
@@ -249,10 +251,15 @@ def _first_fit(spec: list[int], opt: Option, full: int) -> tuple[int, tuple[int,
     return -1, ()
 
 
-def _place_sliced(spec: list[int], slicings: tuple[tuple[Slicing, ...], ...],
-                  full: int) -> tuple[Option, list[tuple[tuple[int, ...], int]]] | None:
+def _place_sliced(spec: list[int], slicings: tuple[tuple[Slicing, ...], ...], full: int
+                  ) -> tuple[Option, list[tuple[tuple[int, ...], int]], bool] | None:
     """FUSION's static slicing: the first path and tier whose every segment fits (first
-    fit, one after another); a tier that fails is rolled back before the next is tried."""
+    fit, one after another); a tier that fails is rolled back before the next is tried.
+
+    Also says whether a tier failed before the one that succeeded (on this path or an
+    earlier one): FUSION 6.1 then leaves the request's full bandwidth in its bit-rate
+    blocking, although the request is served (its `remaining_bw` is never reset)."""
+    failed = False
     for per_path in slicings:
         for opt, count in per_path:
             taken: list[tuple[tuple[int, ...], int]] = []
@@ -265,7 +272,8 @@ def _place_sliced(spec: list[int], slicings: tuple[tuple[Slicing, ...], ...],
                     spec[i] |= mask
                 taken.append((idxs, mask))
             if len(taken) == count:
-                return opt, taken
+                return opt, taken, failed
+            failed = True
             for idxs, mask in taken:
                 for i in idxs:
                     spec[i] ^= mask
@@ -297,7 +305,7 @@ def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: floa
     path_count = [0] * len(table.path_links)
     path_bw = [0.0] * len(table.path_links)
     active: dict[int, list[tuple[tuple[int, ...], int]]] = {}
-    blocked = distance = sliced_count = 0
+    blocked = distance = sliced_count = sliced_late = 0
     offered_bw = blocked_bw = length_sum = 0.0
     hops_sum = 0
     now = 0.0
@@ -351,10 +359,11 @@ def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: floa
                 taken = [(best_idxs, mask)]
                 placed = opt
                 break
+        late = False
         if placed is None and slicings[pair][b]:
             found = _place_sliced(spec, slicings[pair][b], full)
             if found is not None:
-                placed, taken = found
+                placed, taken, late = found
                 if counted:
                     sliced_count += 1
         if placed is not None:
@@ -369,9 +378,12 @@ def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: floa
         if placed is None:
             blocked += 1
             blocked_bw += bw
-            if not opts and not any(slicings[pair][b]):
+            if not opts and not _can_slice(slicings[pair][b], table.c_band):
                 distance += 1
         else:
+            if late:  # served, yet its full bandwidth counts as blocked: FUSION 6.1's rule
+                blocked_bw += bw
+                sliced_late += 1
             hops_sum += placed[5]
             length_sum += placed[6]
             mod_counts[placed[7]] += 1 if len(taken) == 1 else len(taken)
@@ -380,7 +392,13 @@ def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: floa
     result = _summarise(table, num_requests, blocked, distance, offered_bw, blocked_bw,
                         hops_sum, length_sum, mod_counts, path_count, path_bw)
     result.sliced = sliced_count
+    result.sliced_late = sliced_late
     return result
+
+
+def _can_slice(slicings: tuple[tuple[Slicing, ...], ...], c_band: int) -> bool:
+    """Could slicing ever carry this request (a tier whose lightpath fits the band)?"""
+    return any(opt[2] <= c_band for per_path in slicings for opt, _ in per_path)
 
 
 def _fit_other(spec: list[int], opt: Option, full: int,

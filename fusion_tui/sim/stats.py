@@ -119,7 +119,8 @@ class PointStats:
                 "fusion_tui": {"requests": r.requests, "blocked": r.blocked,
                                "blocked_distance": r.distance_blocked,
                                "blocked_congestion": r.congestion_blocked,
-                               "sliced": r.sliced},
+                               "sliced": r.sliced,
+                               "sliced_after_failed_try": r.sliced_late},
             }
         return {
             "blocking_mean": mean,

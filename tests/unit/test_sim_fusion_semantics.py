@@ -15,7 +15,12 @@ from fusion_tui.base.resources import shipped_templates_dir
 from fusion_tui.config.templates import load_template
 from fusion_tui.kinds.registry import kind_for
 from fusion_tui.sim.config import sim_config
-from fusion_tui.sim.engine import RoutingTable, _place_sliced, simulate_iteration
+from fusion_tui.sim.engine import (
+    IterationResult,
+    RoutingTable,
+    _place_sliced,
+    simulate_iteration,
+)
 from fusion_tui.sim.modulation import DEFAULT_TABLE, ModulationTable
 from fusion_tui.sim.topology import load_topology
 
@@ -131,3 +136,82 @@ def test_unsupported_fusion_features_can_be_ignored_by_a_documented_setting(
     result = run_sim(config, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "general_settings.can_partially_serve" in result.stdout
+
+
+# Bit-rate blocking with slicing, FUSION 6.1's rule: 200 Gb/s requests on one link, whole
+# in 7 slots, or sliced into 2 x 100 Gb/s (`slots_100` slots each) or 4 x 50 Gb/s (1 slot
+# each). The first request takes slots 0-6 whole; the second finds the rest free.
+def _two_requests(c_band: int, slots_100: int = 3, max_segments: int = 4) -> IterationResult:
+    table = RoutingTable.build(
+        load_topology("single_link"),
+        ModulationTable({50: [("QPSK", 1e5, 1)], 100: [("QPSK", 1e5, slots_100)],
+                         200: [("QPSK", 1e5, 7)]}),
+        k_paths=1, cores=1, c_band=c_band, guard_slots=0, bandwidths=(50.0, 100.0, 200.0),
+        probabilities=(0.0, 0.0, 1.0), num_requests=2, max_segments=max_segments)
+    # Arrivals a microsecond apart, holding times of a second: nothing departs.
+    return simulate_iteration(table, erlang=1e6, holding_time=1.0, num_requests=2,
+                              allocation="first_fit", seed="two", check=True)
+
+
+def test_slicing_that_succeeds_at_its_first_try_blocks_no_bit_rate() -> None:
+    """6 free slots: 2 x 100 Gb/s (3 slots each), the first tier tried, fits."""
+    result = _two_requests(c_band=13)
+    assert (result.blocked, result.sliced, result.sliced_late) == (0, 1, 0)
+    assert result.blocked_bw == 0 and result.bit_rate_blocking == 0.0
+
+
+def test_slicing_after_a_failed_try_counts_the_full_bandwidth_as_blocked() -> None:
+    """4 free slots: 2 x 100 Gb/s fails at its second segment (rolled back), 4 x 50 Gb/s
+    fits. FUSION 6.1 serves the request and still counts its 200 Gb/s as blocked."""
+    result = _two_requests(c_band=11)
+    assert (result.blocked, result.sliced, result.sliced_late) == (0, 1, 1)
+    assert result.blocking == 0.0
+    assert result.offered_bw == 400 and result.blocked_bw == 200
+    assert result.bit_rate_blocking == 0.5
+
+
+def test_a_tier_wider_than_the_band_is_a_failed_try() -> None:
+    """100 Gb/s needs 5 slots, the band has 4: FUSION tries that tier (no window is
+    found), then places 4 x 50 Gb/s; the failed try counts, as in FUSION."""
+    table_result = _two_requests(c_band=4, slots_100=5)
+    # Neither request fits whole (7 > 4): the first is sliced after the failed 100 Gb/s
+    # tier, the second finds no room at all and is blocked.
+    assert (table_result.blocked, table_result.sliced, table_result.sliced_late) == (1, 1, 1)
+    assert table_result.blocked_bw == 400 and table_result.bit_rate_blocking == 1.0
+
+
+def test_too_many_segments_ends_the_tiers_without_a_try() -> None:
+    """max_segments = 2: 4 x 50 Gb/s is never tried. With 6 free slots 2 x 100 Gb/s fits
+    at the first try (no bit rate blocked); with 4 it fails and the request is blocked,
+    its 200 Gb/s counted once."""
+    first_try = _two_requests(c_band=13, max_segments=2)
+    assert (first_try.blocked, first_try.sliced, first_try.blocked_bw) == (0, 1, 0)
+    no_room = _two_requests(c_band=11, max_segments=2)
+    assert (no_room.blocked, no_room.sliced, no_room.sliced_late) == (1, 0, 0)
+    assert no_room.blocked_bw == 200 and no_room.bit_rate_blocking == 0.5
+
+
+def test_the_result_file_carries_fusions_bit_rate_blocking(tmp_path: Path) -> None:
+    """The case above through `fusion-tui-sim`: the per-iteration list and the mean
+    hold FUSION's numbers; our own count of such requests is under `fusion_tui`."""
+    mods = tmp_path / "mods.json"
+    mods.write_text(json.dumps({"TWO": {
+        "50": {"QPSK": {"max_length": 100000, "slots_needed": 1}},
+        "100": {"QPSK": {"max_length": 100000, "slots_needed": 3}},
+        "200": {"QPSK": {"max_length": 100000, "slots_needed": 7}}}}))
+    config = write_config(tmp_path, **{
+        "general_settings.erlang_start": "1000000", "general_settings.erlang_stop": "1000000",
+        "general_settings.max_iters": "2", "general_settings.num_requests": "2",
+        "general_settings.request_distribution": '{"200": 1.0}',
+        "general_settings.mod_assumption": "TWO",
+        "general_settings.mod_assumption_path": str(mods), "general_settings.guard_slots": "0",
+        "general_settings.max_segments": "4", "topology_settings.network": "single_link",
+        "spectrum_settings.c_band": "11", "builtin_settings.early_stop": "False"})
+    result = run_sim(config, tmp_path, "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((tmp_path / "output" / "1000000.0_erlang.json").read_text())
+    last = doc["iter_stats"]["1"]
+    assert last["sim_block_list"] == [0.0, 0.0]
+    assert last["sim_br_block_list"] == [0.5, 0.5]
+    assert doc["bit_rate_blocking_mean"] == 0.5 and doc["bit_rate_blocking_variance"] == 0.0
+    assert last["fusion_tui"]["sliced_after_failed_try"] == 1
