@@ -17,13 +17,13 @@ and eight of ours (NSFNet and USNet; k = 1..3; 1 and 3
 cores; slicing on and off; fallback formats on and off; 64-128 slots so that congestion,
 not distance, dominates; 500-request iterations; and USNet with `max_segments = 2`,
 k = 3, 256 slots, fallback formats and 30% of the requests at 400 Gb/s, where FUSION 6.1
-counts requests sliced after a failed try as bit-rate blocked). First fit throughout: FUSION 6.1's
-best_fit and last_fit crash on their first iteration. Both simulators run every
-iteration (FUSION with `rl_settings.is_training = True`, the only way to turn its early
-stop off; its per-iteration blocking is still in `iter_stats`; ours with
-`[builtin_settings] early_stop = False`), so each interval rests on the same number of
-iterations: 10 per load (30 where blocking near 1% needs them, 40 for 500-request
-iterations), so that where blocking is above 1% both intervals are narrower than 10% of
+counts requests sliced after a failed try as bit-rate blocked). First fit throughout:
+FUSION 6.1's best_fit and last_fit crash on their first iteration. The same INI goes to
+both, and both run every iteration (`rl_settings.is_training = True`, FUSION's only way
+to turn its early stop off, means the same to the built-in; the per-iteration values are
+in `iter_stats`), so each interval rests on the same number of iterations: 10 per load
+(30 where blocking near 1% needs them, 40 for 500-request iterations), so that where
+blocking is above 1% both intervals are narrower than 10% of
 the mean; the table flags any that is not ("wide"), and such a load counts as failed.
 
 Each metric (request blocking from each result file's `sim_block_list`, bit-rate
@@ -96,10 +96,10 @@ CONFIGS: dict[str, tuple[str, dict[str, str]]] = {
 # metric -> the per-iteration list in a result file's iter_stats
 METRICS = {"blocking": "sim_block_list", "bit-rate": "sim_br_block_list"}
 Points = dict[float, dict[str, list[float]]]  # Erlang -> metric -> per-iteration values
+# The same INI goes to both: `is_training = True` runs every iteration in both.
 COMMON = {"general_settings.max_iters": "10", "general_settings.save_step": "1",
-          "general_settings.print_step": "1", "general_settings.request_distribution": MIX}
-FUSION_ONLY = {"rl_settings.is_training": "True"}
-BUILTIN_ONLY = {"rl_settings.is_training": "False", "builtin_settings.early_stop": "False"}
+          "general_settings.print_step": "1", "general_settings.request_distribution": MIX,
+          "rl_settings.is_training": "True"}
 
 
 def write_config(home: Path, base: str, overrides: dict[str, str], path: Path) -> None:
@@ -193,7 +193,7 @@ def builtin_only(home: Path | None, only: list[str] | None) -> int:
                 continue
             stem = name.replace(" ", "_").replace("+", "_")
             config = Path(tmp) / f"{stem}-ours.ini"
-            write_config(home or Path("."), base, {**overrides, **BUILTIN_ONLY}, config)
+            write_config(home or Path("."), base, overrides, config)
             ours, seconds = run_builtin(home, config, Path(tmp) / f"{stem}-ours")
             print(f"# {name}: built-in {seconds:.2f} s", flush=True)
             for erlang in sorted(ours):
@@ -225,11 +225,10 @@ def main() -> int:
             if args.only and name not in args.only:
                 continue
             stem = name.replace(" ", "_").replace("+", "_")
-            config, ours_config = Path(tmp) / f"{stem}.ini", Path(tmp) / f"{stem}-ours.ini"
-            write_config(home, base, {**overrides, **FUSION_ONLY}, config)
-            write_config(home, base, {**overrides, **BUILTIN_ONLY}, ours_config)
+            config = Path(tmp) / f"{stem}.ini"
+            write_config(home, base, overrides, config)
             theirs, fusion_s = run_fusion(home, python, config)
-            ours, ours_s = run_builtin(home, ours_config, Path(tmp) / f"{stem}-ours")
+            ours, ours_s = run_builtin(home, config, Path(tmp) / f"{stem}-ours")
             for erlang in sorted(theirs):
                 for metric in METRICS:
                     f_values = theirs[erlang][metric]

@@ -72,15 +72,17 @@ class Results:
     """Per-Erlang JSON files and `summary.csv` under the output directory."""
 
     def __init__(self, output_dir: Path, link_names: tuple[str, ...],
-                 extras: dict[str, object] | None = None) -> None:
+                 extras: dict[str, object] | None = None, *, statistics: bool = True) -> None:
         self.output_dir = output_dir
         self.link_names = link_names
         self.extras = extras or {}
+        self.statistics = statistics  # False: FUSION's `is_training`, its statistics null
         output_dir.mkdir(parents=True, exist_ok=True)
 
     def write_point(self, point: PointStats) -> Path:
         path = self.output_dir / f"{erlang_label(point.erlang)}_erlang.json"
-        document = point.to_fusion_json(self.link_names, _now(), self.extras)
+        document = point.to_fusion_json(self.link_names, _now(), self.extras,
+                                        statistics=self.statistics)
         write_atomic(path, json.dumps(document, indent=2) + "\n", durable=False)
         return path
 

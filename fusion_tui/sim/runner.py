@@ -114,7 +114,8 @@ class SimulationRun:
             max_segments=config.max_segments)
         self.results = Results(output_dir, self.table.link_names, {
             "simulator": "fusion-tui built-in", "seed": config.seed,
-            "warmup_requests": config.warmup_requests, "early_stop": config.early_stop})
+            "warmup_requests": config.warmup_requests, "early_stop": config.stops_early},
+            statistics=not config.is_training)
         self.points = [PointStats(e) for e in config.erlangs]
         self.requests_simulated = 0
 
@@ -214,7 +215,7 @@ class SimulationRun:
                                    "mean_hops": result.hops_mean,
                                })
             done = iteration + 1 == cfg.max_iters
-            if cfg.early_stop and point.reached_fusion_target() and not done:
+            if cfg.stops_early and point.reached_fusion_target() and not done:
                 self.log.info("Confidence interval of %.2f%% reached. %d, ending for Erlang: %s",
                               point.fusion_ci[1], iteration + 1, erlang)
                 done = True

@@ -88,9 +88,12 @@ class PointStats:
             and percent <= FUSION_STOP_PERCENT
 
     def to_fusion_json(self, link_names: tuple[str, ...], end_time: str,
-                       extras: dict[str, object]) -> dict[str, object]:
+                       extras: dict[str, object], *,
+                       statistics: bool = True) -> dict[str, object]:
         """The per-Erlang result document: FUSION's keys with FUSION's meaning, and ours
-        under `fusion_tui`."""
+        under `fusion_tui`. Without `statistics` (FUSION's `is_training`) FUSION's eight
+        blocking statistics are null, as FUSION writes them; our means stay under
+        `fusion_tui`."""
         mean, var = mean_variance(self.blocking)
         br_mean, br_var = mean_variance(self.bit_rate_blocking)
         rate, percent = self.fusion_ci
@@ -122,7 +125,7 @@ class PointStats:
                                "sliced": r.sliced,
                                "sliced_after_failed_try": r.sliced_late},
             }
-        return {
+        fusion_statistics: dict[str, float | None] = {
             "blocking_mean": mean,
             "blocking_variance": var,
             "ci_rate_block": rate,
@@ -131,6 +134,11 @@ class PointStats:
             "bit_rate_blocking_variance": br_var,
             "ci_rate_bit_rate_block": br_rate,
             "ci_percent_bit_rate_block": br_percent,
+        }
+        if not statistics:
+            fusion_statistics = dict.fromkeys(fusion_statistics)
+        return {
+            **fusion_statistics,
             "lightpath_utilization": accepted / requests if requests else 0.0,
             "link_usage": {
                 name: {"usage_count": usage[i], "throughput": throughput[i], "link_num": i}
@@ -140,6 +148,7 @@ class PointStats:
             "iter_stats": iter_stats,
             "fusion_tui": {
                 "erlang": self.erlang, "iterations": len(self.results),
+                "blocking_mean": mean, "bit_rate_blocking_mean": br_mean,
                 "ci95_half_width": ci,
                 "ci95_low": None if ci is None else max(0.0, mean - ci),
                 "ci95_high": None if ci is None else mean + ci,

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sim_helpers import run_sim, write_config
+from sim_helpers import run_sim, summary, write_config
 
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.resources import shipped_templates_dir
@@ -215,3 +215,33 @@ def test_the_result_file_carries_fusions_bit_rate_blocking(tmp_path: Path) -> No
     assert last["sim_br_block_list"] == [0.5, 0.5]
     assert doc["bit_rate_blocking_mean"] == 0.5 and doc["bit_rate_blocking_variance"] == 0.0
     assert last["fusion_tui"]["sliced_after_failed_try"] == 1
+
+
+STATISTICS = ("blocking_mean", "blocking_variance", "ci_rate_block", "ci_percent_block",
+              "bit_rate_blocking_mean", "bit_rate_blocking_variance", "ci_rate_bit_rate_block",
+              "ci_percent_bit_rate_block")
+
+
+@pytest.mark.parametrize("value", ["True", "true", "yes", "1"])
+def test_is_training_runs_every_iteration_and_nulls_fusions_statistics(
+        tmp_path: Path, value: str) -> None:
+    """FUSION 6.1's `run_sim` without an RL module: no early stop (this configuration
+    stops after a few iterations otherwise, see test_sim.py) and its eight statistics
+    null; the per-iteration lists are written, our own means stay under `fusion_tui`."""
+    config = write_config(tmp_path, **{
+        "general_settings.max_iters": "8", "general_settings.erlang_stop": "300",
+        "topology_settings.cores_per_link": "1", "spectrum_settings.c_band": "128",
+        "rl_settings.is_training": value})
+    result = run_sim(config, tmp_path, "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    assert "Confidence interval" not in result.stdout
+    assert "rl_settings.is_training" not in result.stdout  # used, so not listed as unused
+    doc = json.loads((tmp_path / "output" / "300.0_erlang.json").read_text())
+    assert all(doc[key] is None for key in STATISTICS)
+    blocking = doc["iter_stats"]["7"]["sim_block_list"]
+    assert len(blocking) == 8 and min(blocking) > 0
+    assert doc["fusion_tui"]["iterations"] == 8
+    assert doc["fusion_tui"]["blocking_mean"] == pytest.approx(sum(blocking) / 8)
+    (row,) = summary(tmp_path)
+    assert row["iterations"] == "8" and float(row["blocking_mean"]) == pytest.approx(
+        sum(blocking) / 8)
