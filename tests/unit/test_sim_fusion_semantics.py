@@ -245,3 +245,20 @@ def test_is_training_runs_every_iteration_and_nulls_fusions_statistics(
     (row,) = summary(tmp_path)
     assert row["iterations"] == "8" and float(row["blocking_mean"]) == pytest.approx(
         sum(blocking) / 8)
+
+
+def test_spectrum_priority_is_accepted_and_changes_nothing_with_the_c_band(
+        tmp_path: Path) -> None:
+    """FUSION 6.1 tests only `== "BSC"`, and with one band both of its orders agree."""
+    lists = []
+    for value in ("BSC", "CSB", "None", "anything"):
+        config = write_config(tmp_path / value, **{
+            "general_settings.spectrum_priority": value, "general_settings.max_iters": "2",
+            "general_settings.erlang_stop": "300", "topology_settings.cores_per_link": "3",
+            "spectrum_settings.c_band": "64"})
+        result = run_sim(config, tmp_path / value, "--workers", "1")
+        assert result.returncode == 0, result.stderr
+        assert "spectrum_priority" not in result.stdout  # understood, not "not used"
+        doc = json.loads((tmp_path / value / "output" / "300.0_erlang.json").read_text())
+        lists.append(doc["iter_stats"]["1"]["sim_block_list"])
+    assert lists[0][0] > 0 and all(values == lists[0] for values in lists)
