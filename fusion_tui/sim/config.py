@@ -30,7 +30,12 @@ from fusion_tui.config import schema
 from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
 from fusion_tui.sim.keys import KEYS
 from fusion_tui.sim.modulation import DEFAULT_TABLE, ModulationError, ModulationTable
-from fusion_tui.sim.topology import Topology, TopologyError, load_topology
+from fusion_tui.sim.topology import (
+    Topology,
+    TopologyError,
+    load_topology,
+    with_fusion_numbers,
+)
 
 OURS = "builtin_settings"
 _G, _T = "general_settings", "topology_settings"
@@ -197,6 +202,7 @@ def sim_config(sections: dict[str, dict[str, str]], base: Path, *, seed: int | N
         topology = load_topology(str(_get(sections, _T, "network")), fusion_roots())
     except TopologyError as exc:
         raise ConfigError.at(_T, "network", str(exc)) from None
+    topology = with_fusion_numbers(topology, fusion_roots())
     modulation = _modulation(sections)
     num_requests = int(sections[_G]["num_requests"])
     bandwidths, shares = _traffic(sections, modulation, num_requests)

@@ -61,7 +61,7 @@ def test_fallback_formats_follow_the_best_one_on_each_path() -> None:
     best_only = nsfnet(fallback=False)
     pair = short.pairs.index((12, 13))  # 100 km: every format reaches
     b = MIX.index(100.0)
-    names = [short.mod_names[o[7] % len(short.mod_names)] for o in short.options[pair][b]]
+    names = [short.mod_names[short.info(o)[2]] for o in short.options[pair][b]]
     assert names[:3] == ["64-QAM", "16-QAM", "QPSK"]  # path 1, highest order first
     assert [o[4] for o in short.options[pair][b]][:3] == [short.options[pair][b][0][4]] * 3
     assert len(best_only.options[pair][b]) == 2  # one format on each of the 2 paths
@@ -79,10 +79,11 @@ def test_slicing_places_what_does_not_fit_whole() -> None:
     slicings = table.slicings[0][b]
     assert [count for _opt, count in slicings[0]] == [2]  # 50 x 2; 25 x 4 > max_segments
     spec = [0b010]
-    placed = _place_sliced(spec, slicings, 0b111)
-    assert placed is not None and [mask for _, mask in placed[1]] == [0b001, 0b100]
+    placed, taken, failed, rolled = _place_sliced(spec, slicings, 0b111)
+    assert placed is not None and [mask for _, mask in taken] == [0b001, 0b100]
+    assert (failed, rolled) == (False, [])
     assert spec == [0b111]
-    assert _place_sliced([0b010], table.slicings[0][b][:0], 0b111) is None
+    assert _place_sliced([0b010], table.slicings[0][b][:0], 0b111)[0] is None
     assert table.slicings[0][0] == ()  # FUSION never slices 25 Gb/s
 
 
