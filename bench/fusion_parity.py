@@ -125,7 +125,7 @@ def points(folder: Path) -> Points:
     out: Points = {}
     for path in folder.glob("*_erlang.json"):
         data = json.loads(path.read_text())
-        per_metric = {}
+        per_metric: dict[str, list[float]] = {}
         for metric, key in METRICS.items():
             lists = [v.get(key) for v in data["iter_stats"].values()]
             per_metric[metric] = max((x for x in lists if x), key=len, default=[])
