@@ -93,9 +93,7 @@ def _from_json(output: Path) -> dict[float, LoadResult]:
         data = _load_json(path)
         if data is None:
             continue
-        values = {m: v for m, key in METRICS.items()
-                  if (v := _number(data.get(key))) is not None
-                  and not isinstance(data.get(key), bool)}
+        values = {m: v for m in METRICS if (v := _mean(data, m)) is not None}
         if "blocking" not in values:
             continue
         extras = data.get("fusion_tui")
@@ -106,6 +104,17 @@ def _from_json(output: Path) -> dict[float, LoadResult]:
                                  (low, high) if low is not None and high is not None else None,
                                  len(lists) or None)
     return out
+
+
+def _mean(data: dict[str, Any], metric: str) -> float | None:
+    """The file's mean of `metric`, or, where FUSION wrote none (null under
+    `is_training`), the mean of its per-iteration list."""
+    raw = data.get(METRICS[metric])
+    value = None if isinstance(raw, bool) else _number(raw)
+    if value is not None:
+        return value
+    values = iteration_values(data, metric)
+    return sum(values) / len(values) if values else None
 
 
 def iteration_values(data: dict[str, Any], metric: str) -> list[float]:

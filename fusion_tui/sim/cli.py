@@ -113,7 +113,7 @@ def _simulate(args: argparse.Namespace, progress: Progress, log: logging.Logger)
         log.info("BATCH SIMULATION SUMMARY")
         for point in run.points:
             log.info("Erlang %s: blocking %.6g over %d iterations", float(point.erlang),
-                     point.mean, len(point.results))
+                     point.mean, point.iterations)
         log.info("Simulated %d requests in %.2f s (%.0f requests/s)", run.requests_simulated,
                  elapsed, rate)
         progress.emit("complete", exit_code=0, summary={

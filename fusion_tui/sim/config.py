@@ -6,7 +6,9 @@ meaning (no warm-up, exact bandwidth quotas, fallback formats unless
 modulation file format, its network names and the way it resolves relative paths
 (against the FUSION checkout, `FUSION_TUI_FUSION_HOME`, and then against the data
 fusion-tui ships, which holds FUSION's networks and DEFAULT modulation set under the same
-relative paths). Our extensions are keys of our own, in `[builtin_settings]`: `seed`,
+relative paths). `[rl_settings] is_training = True` means what it means to FUSION's
+`run_sim` without an RL module: every iteration runs and the eight blocking statistics
+of the result file are null. Our extensions are keys of our own, in `[builtin_settings]`: `seed`,
 `warmup_requests`, `early_stop` and `ignore_unsupported`. A FUSION key that changes
 FUSION's results but that this simulator does not implement is refused by name, unless
 `ignore_unsupported = True`. Any problem raises ConfigError with one line naming the
@@ -28,7 +30,12 @@ from fusion_tui.config import schema
 from fusion_tui.config.templates import TEMPLATE_LIMIT, parse_ini
 from fusion_tui.sim.keys import KEYS
 from fusion_tui.sim.modulation import DEFAULT_TABLE, ModulationError, ModulationTable
-from fusion_tui.sim.topology import Topology, TopologyError, load_topology
+from fusion_tui.sim.topology import (
+    Topology,
+    TopologyError,
+    load_topology,
+    with_fusion_numbers,
+)
 
 OURS = "builtin_settings"
 _G, _T = "general_settings", "topology_settings"
@@ -37,10 +44,14 @@ USED_KEYS = {
     _G: {"erlang_start", "erlang_stop", "erlang_step", "max_iters", "num_requests",
          "holding_time", "request_distribution", "mod_assumption", "mod_assumption_path",
          "guard_slots", "route_method", "allocation_method", "pre_calc_mod_selection",
-         "max_segments"},
+         "max_segments",
+         # FUSION 6.1 only tests `== "BSC"` (bands, then cores) against anything else
+         # (cores, then bands); with the C band alone both orders are the same.
+         "spectrum_priority"},
     _T: {"network", "cores_per_link"},
     "routing_settings": {"k_paths"},
     "spectrum_settings": {"c_band"},
+    "rl_settings": {"is_training"},
     OURS: {"seed", "warmup_requests", "early_stop", "ignore_unsupported"},
     "debug": {"check_invariants"},
 }
@@ -71,13 +82,10 @@ UNSUPPORTED: tuple[tuple[str, str, Callable[[str | None], bool], str], ...] = (
     (_G, "can_partially_serve", fusion_true, "partial service"),
     (_G, "dynamic_lps", fusion_true, "dynamic lightpath slicing"),
     (_G, "fixed_grid", fusion_true, "a fixed grid"),
-    (_G, "spectrum_priority", _set, "spectrum priorities"),
     (_T, "is_only_core_node", lambda v: v is not None and not fusion_true(v),
      "core-node lists (is_only_core_node = False)"),
     (_T, "multi_fiber", fusion_true, "multi-fibre links"),
     (_T, "const_link_weight", fusion_true, "constant link weights"),
-    ("rl_settings", "is_training", fusion_true,
-     "RL training (FUSION then skips its statistics and never stops a load early)"),
     ("ml_settings", "deploy_model", fusion_true, "ML models"),
     ("protection_settings", "protection_enabled", fusion_true, "protection"),
     ("failure_settings", "failure_type", _set, "failures"),
@@ -109,10 +117,18 @@ class SimConfig:
     early_stop: bool
     check_invariants: bool
     ignored_keys: tuple[str, ...]
+    is_training: bool = False
 
     @property
     def network(self) -> str:
         return self.topology.name
+
+    @property
+    def stops_early(self) -> bool:
+        """FUSION's early stop, unless our `early_stop = False` or FUSION's `is_training`
+        (without an RL module FUSION then runs every iteration and computes no
+        statistics: the result file's eight blocking statistics are null)."""
+        return self.early_stop and not self.is_training
 
 
 def _get(sections: dict[str, dict[str, str]], section: str, key: str) -> str | None:
@@ -186,6 +202,7 @@ def sim_config(sections: dict[str, dict[str, str]], base: Path, *, seed: int | N
         topology = load_topology(str(_get(sections, _T, "network")), fusion_roots())
     except TopologyError as exc:
         raise ConfigError.at(_T, "network", str(exc)) from None
+    topology = with_fusion_numbers(topology, fusion_roots())
     modulation = _modulation(sections)
     num_requests = int(sections[_G]["num_requests"])
     bandwidths, shares = _traffic(sections, modulation, num_requests)
@@ -217,6 +234,7 @@ def sim_config(sections: dict[str, dict[str, str]], base: Path, *, seed: int | N
         early_stop=early is None or early == "True",
         check_invariants=check_invariants or debug,
         ignored_keys=tuple(sorted(set(ignored) | set(ignored_features))),
+        is_training=fusion_true(_get(sections, "rl_settings", "is_training")),
     )
 
 

@@ -39,6 +39,10 @@ class ModulationTable:
         self.formats: dict[float, list[tuple[str, float, int]]] = {
             float(bw): sorted(entries, key=lambda e: e[1]) for bw, entries in table.items()
         }
+        # The formats as the file lists them: FUSION's result keys follow that order.
+        self.order: dict[float, tuple[str, ...]] = {
+            float(bw): tuple(name for name, _, _ in entries) for bw, entries in table.items()
+        }
 
     def reaching(self, bandwidth: float, length: float) -> list[tuple[str, int]]:
         """(format, slots) of every format whose reach covers `length`, highest order

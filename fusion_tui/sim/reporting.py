@@ -37,6 +37,11 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def fusion_time() -> str:
+    """A result file's `sim_end_time` as FUSION writes it: local time, `MMDD_HH_MM_SS_us`."""
+    return datetime.now().strftime("%m%d_%H_%M_%S_%f")
+
+
 def erlang_label(erlang: float) -> str:
     """How FUSION names an Erlang value in file names: `300.0`."""
     return repr(float(erlang))
@@ -71,17 +76,17 @@ class Progress:
 class Results:
     """Per-Erlang JSON files and `summary.csv` under the output directory."""
 
-    def __init__(self, output_dir: Path, link_names: tuple[str, ...],
-                 extras: dict[str, object] | None = None) -> None:
+    def __init__(self, output_dir: Path, extras: dict[str, object] | None = None, *,
+                 statistics: bool = True) -> None:
         self.output_dir = output_dir
-        self.link_names = link_names
         self.extras = extras or {}
+        self.statistics = statistics  # False: FUSION's `is_training`, its statistics null
         output_dir.mkdir(parents=True, exist_ok=True)
 
     def write_point(self, point: PointStats) -> Path:
         path = self.output_dir / f"{erlang_label(point.erlang)}_erlang.json"
-        document = point.to_fusion_json(self.link_names, _now(), self.extras)
-        write_atomic(path, json.dumps(document, indent=2) + "\n", durable=False)
+        text = point.fusion_text(fusion_time(), self.extras, statistics=self.statistics)
+        write_atomic(path, text + "\n", durable=False)
         return path
 
     def write_summary(self, points: list[PointStats]) -> Path:
@@ -90,7 +95,7 @@ class Results:
         writer.writerow(["erlang", "blocking_mean", "ci95_low", "ci95_high",
                          "bit_rate_blocking", "iterations"])
         for p in points:
-            if not p.results:
+            if not p.iterations:
                 continue
             ci = p.ci
             br = mean_variance(p.bit_rate_blocking)[0]  # as in the JSON file
@@ -98,7 +103,7 @@ class Results:
                 f"{p.erlang:g}", repr(p.mean),
                 "" if ci is None else repr(max(0.0, p.mean - ci)),
                 "" if ci is None else repr(p.mean + ci),
-                repr(br), len(p.results),
+                repr(br), p.iterations,
             ])
         path = self.output_dir / "summary.csv"
         write_atomic(path, out.getvalue(), durable=False)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from fusion_tui.sim.config import SimConfig
 from fusion_tui.sim.engine import IterationResult, RoutingTable, simulate_iteration
+from fusion_tui.sim.iteration_keys import entry_text, iteration_keys
 from fusion_tui.sim.reporting import Progress, Results
 from fusion_tui.sim.stats import PointStats
 
@@ -94,6 +95,11 @@ def _work(unit: Unit) -> tuple[int, int, IterationResult | None]:
         num_requests=cfg.num_requests, allocation=cfg.allocation,
         seed=f"{cfg.seed}:{iteration}", warmup=cfg.warmup_requests,
         check=cfg.check_invariants)
+    # FUSION's per-iteration keys are made here, in the worker; the counts they come
+    # from need not travel back to the parent.
+    result.fusion = entry_text(iteration_keys(job.table, result))
+    result.per_option, result.on_bw_core, result.routed_paths = {}, [], {}
+    result.link_usage, result.link_throughput = [], []
     return e_idx, iteration, result
 
 
@@ -112,9 +118,10 @@ class SimulationRun:
             bandwidths=config.bandwidths, probabilities=config.probabilities,
             num_requests=config.num_requests, fallback=config.fallback_formats,
             max_segments=config.max_segments)
-        self.results = Results(output_dir, self.table.link_names, {
+        self.results = Results(output_dir, {
             "simulator": "fusion-tui built-in", "seed": config.seed,
-            "warmup_requests": config.warmup_requests, "early_stop": config.early_stop})
+            "warmup_requests": config.warmup_requests, "early_stop": config.stops_early},
+            statistics=not config.is_training)
         self.points = [PointStats(e) for e in config.erlangs]
         self.requests_simulated = 0
 
@@ -214,7 +221,7 @@ class SimulationRun:
                                    "mean_hops": result.hops_mean,
                                })
             done = iteration + 1 == cfg.max_iters
-            if cfg.early_stop and point.reached_fusion_target() and not done:
+            if cfg.stops_early and point.reached_fusion_target() and not done:
                 self.log.info("Confidence interval of %.2f%% reached. %d, ending for Erlang: %s",
                               point.fusion_ci[1], iteration + 1, erlang)
                 done = True
@@ -229,7 +236,7 @@ class SimulationRun:
                 "mean_blocking": point.mean,
                 **({"ci_lower": max(0.0, point.mean - ci), "ci_upper": point.mean + ci}
                    if ci is not None else {}),
-                "iterations": len(point.results),
+                "iterations": point.iterations,
             })
             self.log.info("Simulation finished for Erlang: %s finished for simulation "
                           "number: %s.", erlang, cfg.thread_num)

@@ -8,10 +8,11 @@ is at most 5 (after two iterations or more, blocking above 0). Our own 95% inter
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 
-from fusion_tui.sim.engine import IterationResult
+from fusion_tui.sim.engine import EntryText, IterationResult
 from fusion_tui.sim.student_t import t_critical
 
 Z90 = 1.645  # FUSION's critical value (fusion/core/metrics.py)
@@ -53,21 +54,42 @@ def fusion_interval(values: list[float]) -> tuple[float, float]:
 
 @dataclass
 class PointStats:
-    """Accumulated results of one Erlang load."""
+    """Accumulated results of one Erlang load.
+
+    Each iteration's `iter_stats` entry is turned into JSON text once, when the iteration
+    is added (most of it in the worker, see `EntryText`): the file is rewritten after
+    every iteration, and re-serialising every earlier entry each time would cost more
+    than simulating. Only what the top level and our summary need is kept besides: the
+    per-iteration blocking values and the last iteration's link snapshot and lightpath
+    utilisation. The text has one line per top-level key and per iteration (json's C
+    encoder; indenting runs its Python one, four times slower).
+    """
 
     erlang: float
-    results: list[IterationResult] = field(default_factory=list)
+    blocking: list[float] = field(default_factory=list)
+    bit_rate_blocking: list[float] = field(default_factory=list)
+    entries: list[str] = field(default_factory=list)
+    link_usage: str = "{}"
+    utilisation: float | None = None
+
+    @property
+    def iterations(self) -> int:
+        return len(self.blocking)
 
     def add(self, result: IterationResult) -> None:
-        self.results.append(result)
-
-    @property
-    def blocking(self) -> list[float]:
-        return [r.blocking for r in self.results]
-
-    @property
-    def bit_rate_blocking(self) -> list[float]:
-        return [r.bit_rate_blocking for r in self.results]
+        self.blocking.append(result.blocking)
+        self.bit_rate_blocking.append(result.bit_rate_blocking)
+        text = result.fusion or EntryText("{", "", "{}", None)
+        ours = {"requests": result.requests, "blocked": result.blocked,
+                "blocked_distance": result.distance_blocked,
+                "blocked_congestion": result.congestion_blocked,
+                "sliced": result.sliced, "sliced_after_failed_try": result.sliced_late}
+        self.entries.append("".join((
+            text.head, ", " if len(text.head) > 1 else "",
+            '"sim_block_list": ', json.dumps(self.blocking),
+            ', "sim_br_block_list": ', json.dumps(self.bit_rate_blocking),
+            ", " if text.tail else "", text.tail, ', "fusion_tui": ', json.dumps(ours), "}")))
+        self.link_usage, self.utilisation = text.link_usage, text.utilisation
 
     @property
     def mean(self) -> float:
@@ -84,44 +106,22 @@ class PointStats:
     def reached_fusion_target(self) -> bool:
         """FUSION's early stop: its interval is at most 5% of the mean."""
         rate, percent = self.fusion_ci
-        return len(self.results) >= 2 and rate >= 0 and self.mean > 0 \
+        return self.iterations >= 2 and rate >= 0 and self.mean > 0 \
             and percent <= FUSION_STOP_PERCENT
 
-    def to_fusion_json(self, link_names: tuple[str, ...], end_time: str,
-                       extras: dict[str, object]) -> dict[str, object]:
-        """The per-Erlang result document: FUSION's keys with FUSION's meaning, and ours
-        under `fusion_tui`."""
+    def fusion_text(self, end_time: str, extras: dict[str, object], *,
+                    statistics: bool = True) -> str:
+        """The per-Erlang result file: FUSION's keys in FUSION's order, units and
+        meaning, and ours under `fusion_tui`. Without `statistics` (FUSION's `is_training`) FUSION's
+        eight blocking statistics are null, as FUSION writes them; our means stay under
+        `fusion_tui`. `lightpath_utilization` and `link_usage` are the last iteration's,
+        as in FUSION."""
         mean, var = mean_variance(self.blocking)
         br_mean, br_var = mean_variance(self.bit_rate_blocking)
         rate, percent = self.fusion_ci
         br_rate, br_percent = fusion_interval(self.bit_rate_blocking)
         ci = self.ci
-        usage = [0] * len(link_names)
-        throughput = [0.0] * len(link_names)
-        for r in self.results:
-            for i, count in enumerate(r.link_usage):
-                usage[i] += count
-                throughput[i] += r.link_throughput[i]
-        requests = sum(r.requests for r in self.results)
-        accepted = sum(r.accepted for r in self.results)
-        iter_stats: dict[str, dict[str, object]] = {}
-        for i, r in enumerate(self.results):
-            reasons = {"distance": r.distance_blocked / r.blocked if r.blocked else 0.0,
-                       "congestion": r.congestion_blocked / r.blocked if r.blocked else 0.0,
-                       "xt_threshold": 0.0}
-            iter_stats[str(i)] = {
-                "sim_block_list": self.blocking[: i + 1],
-                "sim_br_block_list": self.bit_rate_blocking[: i + 1],
-                "mods_used_dict": r.mods_used,
-                "block_reasons_dict": reasons,
-                "hops_mean": r.hops_mean,
-                "lengths_mean": r.lengths_mean,
-                "fusion_tui": {"requests": r.requests, "blocked": r.blocked,
-                               "blocked_distance": r.distance_blocked,
-                               "blocked_congestion": r.congestion_blocked,
-                               "sliced": r.sliced},
-            }
-        return {
+        fusion_statistics: dict[str, float | None] = {
             "blocking_mean": mean,
             "blocking_variance": var,
             "ci_rate_block": rate,
@@ -130,18 +130,24 @@ class PointStats:
             "bit_rate_blocking_variance": br_var,
             "ci_rate_bit_rate_block": br_rate,
             "ci_percent_bit_rate_block": br_percent,
-            "lightpath_utilization": accepted / requests if requests else 0.0,
-            "link_usage": {
-                name: {"usage_count": usage[i], "throughput": throughput[i], "link_num": i}
-                for i, name in enumerate(link_names)
-            },
+        }
+        if not statistics:
+            fusion_statistics = dict.fromkeys(fusion_statistics)
+        rest = {
+            **fusion_statistics,
+            "lightpath_utilization": self.utilisation,
             "sim_end_time": end_time,
-            "iter_stats": iter_stats,
             "fusion_tui": {
-                "erlang": self.erlang, "iterations": len(self.results),
+                "erlang": self.erlang, "iterations": self.iterations,
+                "blocking_mean": mean, "bit_rate_blocking_mean": br_mean,
                 "ci95_half_width": ci,
                 "ci95_low": None if ci is None else max(0.0, mean - ci),
                 "ci95_high": None if ci is None else mean + ci,
                 **extras,
             },
         }
+        iterations = ",\n".join(f'    "{i}": {entry}' for i, entry in enumerate(self.entries))
+        lines = ['  "iter_stats": ' + ("{\n" + iterations + "\n  }" if iterations else "{}"),
+                 '  "link_usage": ' + self.link_usage]
+        lines += [f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in rest.items()]
+        return "{\n" + ",\n".join(lines) + "\n}"

@@ -9,7 +9,7 @@ import heapq
 import itertools
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fusion_tui.base.resources import data_dir
@@ -27,6 +27,10 @@ class Topology:
     name: str
     labels: tuple[str, ...]
     links: tuple[tuple[int, int, float], ...]  # (u, v, length_km), u < v, undirected
+    # FUSION's number of each link (its result files' `link_num`), () when unknown: see
+    # `fusion_link_numbers`. `fusion_file` is where FUSION keeps a shipped network.
+    link_numbers: tuple[int, ...] = ()
+    fusion_file: str | None = None
 
     @property
     def num_nodes(self) -> int:
@@ -64,7 +68,8 @@ def shipped_topologies() -> dict[str, Path]:
     return out
 
 
-def _from_links(name: str, labels: list[str], raw: Iterable[tuple[int, int, float]]) -> Topology:
+def _from_links(name: str, labels: list[str], raw: Iterable[tuple[int, int, float]],
+                fusion_file: str | None = None) -> Topology:
     seen: dict[tuple[int, int], float] = {}
     for u, v, length in raw:
         if u == v:
@@ -75,7 +80,7 @@ def _from_links(name: str, labels: list[str], raw: Iterable[tuple[int, int, floa
     if not seen:
         raise TopologyError(f"topology {name!r} has no links")
     links = tuple((u, v, length) for (u, v), length in sorted(seen.items()))
-    return Topology(name, tuple(labels), links)
+    return Topology(name, tuple(labels), links, fusion_file=fusion_file)
 
 
 def load_shipped(path: Path) -> Topology:
@@ -83,7 +88,9 @@ def load_shipped(path: Path) -> Topology:
     nodes = data["nodes"]
     labels = [str(n.get("label", n["id"])) for n in sorted(nodes, key=lambda n: n["id"])]
     links = [(int(u), int(v), float(length)) for u, v, length in data["links"]]
-    return _from_links(str(data["name"]), labels, links)
+    fusion_file = data.get("fusion_file")
+    return _from_links(str(data["name"]), labels, links,
+                       str(fusion_file) if fusion_file else None)
 
 
 def load_fusion_file(path: Path) -> Topology:
@@ -109,7 +116,51 @@ def load_fusion_file(path: Path) -> Topology:
         u = ids.setdefault(parts[0], len(ids))
         v = ids.setdefault(parts[1], len(ids))
         raw.append((u, v, length))
-    return _from_links(path.stem, list(ids), raw)
+    topology = _from_links(path.stem, list(ids), raw)
+    return replace(topology, link_numbers=fusion_link_numbers(topology, raw))
+
+
+def fusion_link_numbers(topology: Topology, raw: list[tuple[int, int, float]]) -> tuple[int, ...]:
+    """FUSION's `link_num` of each link, from its file's lines in order (`raw`): FUSION
+    numbers the distinct directed lines 1, 2, ...; both directions of a link end up with
+    the number of the one it reads last."""
+    directed: dict[tuple[int, int], int] = {}
+    for u, v, _ in raw:
+        directed.setdefault((u, v), len(directed) + 1)
+    return tuple(max(directed.get((u, v), 0), directed.get((v, u), 0))
+                 for u, v, _ in topology.links)
+
+
+def with_fusion_numbers(topology: Topology, roots: tuple[Path, ...]) -> Topology:
+    """A shipped network with FUSION's link numbers, read from FUSION's own file in a
+    FUSION checkout among `roots` (we do not ship FUSION's files); unchanged when none
+    has it or its links differ from ours."""
+    if topology.link_numbers or not topology.fusion_file:
+        return topology
+    for root in roots:
+        path = root / topology.fusion_file
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        numbers = _numbers_by_label(str(path), stat.st_mtime_ns, stat.st_size)
+        found = tuple(numbers.get(frozenset((topology.labels[u], topology.labels[v])), 0)
+                      for u, v, _ in topology.links)
+        if numbers and len(numbers) == len(found) and all(found):
+            return replace(topology, link_numbers=found)
+    return topology
+
+
+@functools.lru_cache(maxsize=16)
+def _numbers_by_label(path: str, _mtime_ns: int, _size: int) -> dict[frozenset[str], int]:
+    """{link's two node names: FUSION's number} of a FUSION topology file ({} if it
+    cannot be read); cached per file version, as a sweep validates many configs."""
+    try:
+        fusion = load_fusion_file(Path(path))
+    except TopologyError:
+        return {}
+    return {frozenset((fusion.labels[u], fusion.labels[v])): number
+            for (u, v, _), number in zip(fusion.links, fusion.link_numbers, strict=True)}
 
 
 def load_topology(network: str, roots: tuple[Path, ...] = ()) -> Topology:

@@ -135,6 +135,38 @@ def test_fusion_run_completes_with_results_in_its_folder(fusion_services: Servic
         assert point.ci_lower <= point.blocking <= (point.ci_upper or 0)
 
 
+def test_results_without_fusions_statistics_are_read_from_their_iterations(
+        fusion_services: Services, cli: Cli, fusion_settings: Settings) -> None:
+    """`is_training = True`: FUSION writes its eight statistics as null. The run is
+    complete (every load has its file), and the chart, comparison and export show the
+    mean of each file's per-iteration lists."""
+    run = fusion_services.manager.create(
+        "fusion", overrides=[*SMALL, "rl_settings.is_training=True"])
+    done = fusion_services.manager.wait(run.id, timeout=60)
+    paths = RunPaths(Path(done.run_dir))
+    assert done.status == RunStatus.COMPLETED, paths.log.read_text()
+    doc = json.loads((paths.output / "300.0_erlang.json").read_text())
+    assert doc["blocking_mean"] is None and doc["bit_rate_blocking_mean"] is None
+    blocking = doc["iter_stats"]["3"]["sim_block_list"]
+    bit_rate = doc["iter_stats"]["3"]["sim_br_block_list"]
+    assert len(blocking) == 4  # no early stop under is_training
+    tail = RunTail(paths, kind_for("fusion"))
+    import asyncio
+    asyncio.run(tail.poll())
+    assert next(p.blocking for p in tail.snapshot().points) == pytest.approx(
+        sum(blocking) / 4)
+    compared = cli(fusion_settings, "compare", done.id, "--json")
+    assert compared.returncode == 0, compared.stderr
+    (group,) = json.loads(compared.stdout)["groups"]
+    assert group["points"][0]["erlang"] == 300.0
+    assert group["points"][0]["mean"] == pytest.approx(sum(blocking) / 4)
+    exported = cli(fusion_settings, "export", done.id, "--format", "json")
+    assert exported.returncode == 0, exported.stderr
+    rows = {(r["erlang"], r["metric"]): r["value"] for r in json.loads(exported.stdout)}
+    assert rows[(300.0, "blocking")] == pytest.approx(sum(blocking) / 4)
+    assert rows[(300.0, "bit_rate_blocking")] == pytest.approx(sum(bit_rate) / 4)
+
+
 def test_failed_run_shows_fusions_real_error(fusion_services: Services) -> None:
     """FUSION logs the cause first; its last line is only a consequence (KeyError)."""
     svc = fusion_services

@@ -3,6 +3,8 @@
 Environment knobs for tests: STANDIN_ITER_SECONDS (time per iteration, default 0.05),
 STANDIN_BLOCKING (blocking per iteration at every load; default grows with the load),
 STANDIN_SAVING_TO (a folder to announce instead of the real one).
+Like FUSION 6.1, `[rl_settings] is_training = True` runs every iteration and writes its
+blocking statistics as null (the per-iteration lists are still written).
 Like FUSION's 5.5 line (its grooming branch): STANDIN_CRASH_LOADS (`all`, or loads such
 as `600,900`) makes the worker for those loads crash before it saves anything, printing
 `CRITICAL ERROR ...`, and the process still exits 0; STANDIN_EXCLUSIVE_STOP=1 builds the
@@ -84,9 +86,13 @@ class Engine:
             half = 1.645 * statistics.stdev(self.blocking) / math.sqrt(len(self.blocking))
         log.info("Saving to: %s", os.environ.get("STANDIN_SAVING_TO", str(self.folder)))
         self.folder.mkdir(parents=True, exist_ok=True)
-        doc = {"blocking_mean": mean, "ci_rate_block": half,
-               "ci_percent_block": 200 * half / mean if mean else 0.0,
-               "iter_stats": {str(i): {"sim_block_list": self.blocking[: i + 1]}
+        training = self.cfg.get("is_training", "False").strip().lower() in ("true", "yes", "1")
+        doc = {"blocking_mean": None if training else mean,
+               "ci_rate_block": None if training else half,
+               "ci_percent_block": None if training else 200 * half / mean if mean else 0.0,
+               "bit_rate_blocking_mean": None if training else mean / 2,
+               "iter_stats": {str(i): {"sim_block_list": self.blocking[: i + 1],
+                                       "sim_br_block_list": [b / 2 for b in self.blocking[: i + 1]]}
                               for i in range(len(self.blocking))}}
         tmp = self.folder / ".tmp.json"
         with open(tmp, "w") as fh:
@@ -105,7 +111,8 @@ class Engine:
             value = float(fixed) if fixed else min(0.9, erlang / 10000) * (1 + 0.1 * (i % 3))
             self.blocking.append(value)
             stop = False
-            if len(self.blocking) > 1 and statistics.mean(self.blocking) > 0:
+            training = self.cfg.get("is_training", "False").strip().lower() in ("true", "yes", "1")
+            if not training and len(self.blocking) > 1 and statistics.mean(self.blocking) > 0:
                 mean = statistics.mean(self.blocking)
                 half = 1.645 * statistics.stdev(self.blocking) / math.sqrt(len(self.blocking))
                 percent = 200 * half / mean
