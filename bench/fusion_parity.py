@@ -89,7 +89,7 @@ CONFIGS: dict[str, tuple[str, dict[str, str]]] = {
     "USNet k2 1core 128 slicing": ours(2, 1, 128, 4, True, 2000, (150, 250, 100),
                                        topology_settings__network="USNet"),
     "USNet k3 1core 256 slicing2+fallback 400G": ours(
-        3, 1, 256, 2, True, 2000, (200, 400, 200), topology_settings__network="USNet",
+        3, 1, 256, 2, True, 2000, (400, 800, 400), topology_settings__network="USNet",
         general_settings__request_distribution=(
             '{"25": 0.1, "50": 0.1, "100": 0.3, "200": 0.2, "400": 0.3}')),
 }
