@@ -93,8 +93,10 @@ def cmd_wait(args: argparse.Namespace, svc: Services) -> int:
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
             done.append(svc.manager.wait(run.id, timeout=left))
-        except TimeoutError as exc:
-            print(f"fusion-tui: {exc}", file=sys.stderr)
+        except TimeoutError:  # said with the time asked for, not what was left of it
+            current = svc.manager.get(run.id)
+            print(f"fusion-tui: run {run.id} still {current.status} after --timeout "
+                  f"{args.timeout:g} s", file=sys.stderr)
             return 124
     data = [run_to_dict(r) for r in done]
     emit(args, data if len(done) > 1 else data[0],

@@ -30,7 +30,7 @@ def register(commands: Commands) -> None:
     s = commands.add("runs", OnStore(cmd_runs, schedule=False), help="list runs")
     s.add_argument("--status", action="append", default=[], type=str.upper,
                    choices=[x.value for x in RunStatus], help="only this status (repeatable)")
-    s.add_argument("--limit", type=int, default=100)
+    s.add_argument("--limit", type=positive, default=100, help="at most this many (1 or more)")
     s.add_argument("--all", "-a", action="store_true", help="every user's runs, not just yours")
     s = commands.add("new", OnStore(cmd_new), help="create (and start or queue) a run")
     s.add_argument("--template", "-t", required=True)
@@ -45,16 +45,29 @@ def register(commands: Commands) -> None:
         "id")
 
 
+def positive(text: str) -> int:
+    """A whole number of at least 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
 def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
     statuses = frozenset(RunStatus(s) for s in args.status)
     owner = None if args.all else svc.manager.user
     runs = svc.store.list_runs(RunQuery(statuses=statuses, owner=owner), limit=args.limit)
-    emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs))
+    emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs, bool(args.status)))
     return 0
 
 
-def _table(runs: Sequence[Run]) -> str:
+def _table(runs: Sequence[Run], filtered: bool = False) -> str:
     if not runs:
+        if filtered:
+            return "No runs with that status."
         return "No runs yet. Start one with: fusion-tui new --template minimal"
     rows = [("ID", "STATUS", "PROGRESS", "TEMPLATE", "WHERE", "OWNER", "CREATED", "NAME")]
     for r in runs:

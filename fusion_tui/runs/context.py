@@ -14,7 +14,11 @@ from fusion_tui.base.settings import Settings
 from fusion_tui.executors.executor import Executor, Support
 from fusion_tui.runs.errors import NotYours, RunNotFound
 from fusion_tui.store.models import Run
+from fusion_tui.store.query import RunQuery
 from fusion_tui.store.runs_repo import RunStore
+
+# What stands for the calling user's newest run (or sweep) wherever an id is taken.
+LAST = ("@last", "-")
 
 
 @dataclass
@@ -61,7 +65,13 @@ class RunContext:
         return run
 
     def resolve(self, ref: str) -> Run:
-        """A run by full id or unique id prefix (at least 4 characters)."""
+        """A run by full id, unique id prefix (at least 4 characters), or `@last` (also
+        `-`): the calling user's newest run."""
+        if ref in LAST:
+            newest = self.store.list_runs(RunQuery(owner=self.user), limit=1)
+            if not newest:
+                raise RunNotFound(f"{ref}: you have no runs yet")
+            return newest[0]
         if is_run_id(ref):
             return self.get(ref)
         if any(c not in "0123456789abcdef" for c in ref) or not ref:

@@ -24,6 +24,7 @@ from fusion_tui.base.ids import is_run_id, new_run_id
 from fusion_tui.config.overrides import parse_overrides
 from fusion_tui.config.templates import load_template
 from fusion_tui.kinds.registry import kind_for
+from fusion_tui.runs.context import LAST
 from fusion_tui.runs.creating import PlannedRun
 from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
 from fusion_tui.runs.manager import RunManager
@@ -102,7 +103,13 @@ class SweepManager:
     # -- lookup ------------------------------------------------------------------------
 
     def resolve(self, ref: str) -> Sweep:
-        """A sweep by full id or unique prefix of 4+ characters."""
+        """A sweep by full id, unique prefix of 4+ characters, or `@last` (also `-`): the
+        calling user's newest sweep."""
+        if ref in LAST:
+            newest = self.store.listing(self.runs.user, limit=1)
+            if not newest:
+                raise RunNotFound(f"{ref}: you have no sweeps yet")
+            return newest[0].sweep
         if any(c not in "0123456789abcdef" for c in ref) or not ref:
             raise RunNotFound(f"invalid sweep id {ref!r}: expected 12 hex characters")
         if len(ref) < 4:

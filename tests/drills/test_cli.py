@@ -57,7 +57,10 @@ def test_wait_mirrors_the_run(cli: Cli, cli_settings: Settings) -> None:
     failed = cli.json(cli_settings, "new", "-t", "fake", "--set", "fake.behaviour=fail")
     assert cli(cli_settings, "wait", failed["id"]).returncode == 3
     hanging = cli.json(cli_settings, "new", "-t", "fake", "--set", "fake.behaviour=hang")
-    assert cli(cli_settings, "wait", hanging["id"], "--timeout", "0.5").returncode == 124
+    waited = cli(cli_settings, "wait", hanging["id"], "--timeout", "0.5")
+    assert waited.returncode == 124
+    assert waited.stderr == (f"fusion-tui: run {hanging['id']} still RUNNING after --timeout "
+                             "0.5 s\n")
     cancelled = cli(cli_settings, "cancel", hanging["id"])
     assert cancelled.returncode == 0, cancelled.stderr
     assert cli(cli_settings, "wait", hanging["id"]).returncode == 130
@@ -146,3 +149,25 @@ def test_show_of_a_run_without_progress_says_so_and_never_none(cli: Cli,
                  if line.startswith(("iteration", "erlang ")))
     assert lines == {"iteration": "-", "erlang": "-"}, shown
     assert "None" not in shown
+
+
+def test_at_last_is_your_newest_run_wherever_an_id_is_taken(cli: Cli,
+                                                           cli_settings: Settings) -> None:
+    none = cli(cli_settings, "show", "@last")
+    assert none.returncode == 2 and none.stderr == "fusion-tui: @last: you have no runs yet\n"
+    cli.json(cli_settings, "new", "-t", "fake")
+    second = cli.json(cli_settings, "new", "-t", "fake", "--name", "second")
+    assert cli(cli_settings, "wait", "@last").stdout.split()[0] == second["id"]
+    assert cli.json(cli_settings, "show", "@last")["name"] == "second"
+    assert cli.json(cli_settings, "show", "-")["id"] == second["id"]
+    assert "Iteration 2 out of 2" in cli(cli_settings, "logs", "@last").stdout
+    no_sweep = cli(cli_settings, "sweep", "show", "@last")
+    assert no_sweep.returncode == 2 and "you have no sweeps yet" in no_sweep.stderr
+
+
+def test_runs_says_what_its_options_did(cli: Cli, cli_settings: Settings) -> None:
+    """A limit below 1 is refused; a status no run has is said as such, not "No runs yet"."""
+    cli.json(cli_settings, "new", "-t", "fake")
+    zero = cli(cli_settings, "runs", "--limit", "0")
+    assert zero.returncode == 2 and "--limit: expected 1 or more, got 0" in zero.stderr
+    assert cli(cli_settings, "runs", "--status", "FAILED").stdout == "No runs with that status.\n"
