@@ -14,9 +14,13 @@ from typing import TYPE_CHECKING
 from fusion_tui.base.faults import FaultError
 from fusion_tui.base.rundir import NOT_READABLE, folder_readable
 from fusion_tui.base.textsafe import strip_escapes
-from fusion_tui.cli.command import Commands, OnStore
+from fusion_tui.cli.command import Commands, OnStore, UsageError
 from fusion_tui.cli.output import emit, run_to_dict, write_out
+from fusion_tui.runs.errors import RunNotFound
+from fusion_tui.store.query import RunQuery
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus
+
+UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING)
 
 if TYPE_CHECKING:
     from fusion_tui.services import Services
@@ -32,7 +36,9 @@ def register(commands: Commands) -> None:
     s.add_argument("--lines", "-n", type=int, metavar="N",
                    help="only the last N lines (with --follow: start from them)")
     s = commands.add("wait", OnStore(cmd_wait), help="wait for runs; exit like they did")
-    s.add_argument("ids", nargs="+", metavar="ID")
+    s.add_argument("ids", nargs="*", metavar="ID",
+                   help="a run, or a sweep (its current runs)")
+    s.add_argument("--all", action="store_true", help="every unfinished run of yours")
     s.add_argument("--timeout", type=float)
 
 
@@ -84,9 +90,31 @@ def wait_exit_code(run: Run) -> int:
     return 128 - code if code < 0 else min(code, 255)
 
 
+def _runs_of(svc: Services, ref: str) -> list[Run]:
+    """The run `ref` names, else the current runs of the sweep it names."""
+    try:
+        return [svc.manager.resolve(ref)]
+    except RunNotFound as not_a_run:
+        try:
+            sweep = svc.sweeps.resolve(ref)
+        except RunNotFound:
+            raise not_a_run from None
+        return svc.sweeps.store.runs(sweep.id)
+
+
 def cmd_wait(args: argparse.Namespace, svc: Services) -> int:
-    """Wait for every given run; exit like the first that did not complete (0 if all did)."""
-    runs = [svc.manager.resolve(ref) for ref in args.ids]
+    """Wait for every given run (a sweep's id stands for its current runs; --all for every
+    unfinished run of yours); exit like the first that did not complete (0 if all did)."""
+    if bool(args.ids) == bool(args.all):
+        raise UsageError("wait: give run or sweep ids, or --all")
+    if args.all:
+        runs = svc.store.list_runs(RunQuery(statuses=frozenset(UNFINISHED),
+                                            owner=svc.manager.user), limit=100_000)
+        if not runs:
+            emit(args, [], lambda: "no unfinished runs")
+            return 0
+    else:
+        runs = [run for ref in args.ids for run in _runs_of(svc, ref)]
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     done = []
     for run in runs:

@@ -171,3 +171,23 @@ def test_runs_says_what_its_options_did(cli: Cli, cli_settings: Settings) -> Non
     zero = cli(cli_settings, "runs", "--limit", "0")
     assert zero.returncode == 2 and "--limit: expected 1 or more, got 0" in zero.stderr
     assert cli(cli_settings, "runs", "--status", "FAILED").stdout == "No runs with that status.\n"
+
+
+def test_wait_takes_a_sweep_or_all_of_your_runs(cli: Cli, cli_settings: Settings) -> None:
+    nothing = cli(cli_settings, "wait")
+    assert nothing.returncode == 2 and "give run or sweep ids, or --all" in nothing.stderr
+    assert cli(cli_settings, "wait", "--all").stdout == "no unfinished runs\n"
+    sweep = cli.json(cli_settings, "sweep", "new", "-t", "fake", "--grid", "fake.sleep=0,0.01")
+    waited = cli(cli_settings, "wait", sweep["id"], "--json")
+    assert waited.returncode == 0, waited.stderr
+    runs = json.loads(waited.stdout)
+    assert sorted(r["id"] for r in runs) == sorted(r["id"] for r in sweep["runs"])
+    assert {r["status"] for r in runs} == {"COMPLETED"}
+    go = cli_settings.home / "go"
+    held = cli.json(cli_settings, "new", "-t", "fake", "--set", "fake.behaviour=hold",
+                    "--set", f"fake.go={go}")
+    held_up = cli(cli_settings, "wait", "--all", "--timeout", "0.5")  # held until `go`
+    assert held_up.returncode == 124 and held["id"] in held_up.stderr, held_up.stderr
+    go.write_text("")
+    assert cli(cli_settings, "wait", "--all").returncode == 0
+    assert cli.json(cli_settings, "show", held["id"])["status"] == "COMPLETED"
