@@ -37,6 +37,10 @@ def config_diff(a: dict[str, dict[str, str]],
     return out
 
 
+# The widest value `diff` puts in a column; a longer one is written out whole.
+DIFF_COLUMN = 40
+
+
 def cmd_diff(args: argparse.Namespace, svc: Services) -> int:
     """The config keys that differ between two runs (their frozen configs)."""
     a, b = svc.manager.resolve(args.a), svc.manager.resolve(args.b)
@@ -46,13 +50,22 @@ def cmd_diff(args: argparse.Namespace, svc: Services) -> int:
             "differences": [{"key": k, "a": x, "b": y} for k, x, y in rows]}
 
     def text() -> str:
+        """A table while both values fit a column; a longer pair is written out whole
+        under its key, one line each, so the difference is never cut off."""
         if not rows:
             return f"{a.id} and {b.id}: no config key differs"
-        width = max(len(k) for k, _, _ in rows)
-        head = f"{'key':<{width}}  {a.id:<20}  {b.id}"
-        return "\n".join([head] + [
-            f"{k:<{width}}  {one_line('-' if x is None else x, 20):<20}  "
-            f"{one_line('-' if y is None else y, 60)}" for k, x, y in rows])
+        shown = [(k, one_line("-" if x is None else x, 2000),
+                  one_line("-" if y is None else y, 2000)) for k, x, y in rows]
+        width = max(len(k) for k, _, _ in shown)
+        fits = [x for _, x, y in shown if max(len(x), len(y)) <= DIFF_COLUMN]
+        column = max([len(a.id), *(len(x) for x in fits)])
+        lines = [f"{'key':<{width}}  {a.id:<{column}}  {b.id}"]
+        for k, x, y in shown:
+            if max(len(x), len(y)) <= DIFF_COLUMN:
+                lines.append(f"{k:<{width}}  {x:<{column}}  {y}")
+            else:
+                lines += [k, f"  {a.id}: {x}", f"  {b.id}: {y}"]
+        return "\n".join(lines)
 
     emit(args, data, text)
     return 0

@@ -90,6 +90,17 @@ def test_diff_shows_the_keys_that_differ(cli: Cli, settings: Settings, services:
     assert json.loads(cli(settings, "diff", a.id, c.id, "--json").stdout)["same_config"]
     bad = cli(settings, "diff", a.id, "ffffffffffff")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    # Long values on either side are written out whole: the difference is never cut off.
+    long_a = '{"25": 0.1, "50": 0.1, "100": 0.5, "200": 0.2, "400": 0.1, "800": 0.0}'
+    long_b = '{"25": 0.1, "50": 0.1, "100": 0.5, "200": 0.2, "400": 0.0, "800": 0.1}'
+    d = services.manager.create("fake", overrides=[f"fake.go={long_a}"])
+    e = services.manager.create("fake", overrides=[f"fake.go={long_b}"])
+    done = cli(settings, "diff", d.id, e.id)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.splitlines()
+    assert text[1:] == ["fake.go", f"  {d.id}: {long_a}", f"  {e.id}: {long_b}"], text
+    short = cli(settings, "diff", a.id, b.id).stdout.splitlines()
+    assert short[0].split() == ["key", a.id, b.id] and len(short) == 3
 
 
 @pytest.mark.parametrize("revision", ["0003"])
