@@ -112,7 +112,7 @@ class RunTail:
         self._progress = _FileTail(paths.progress)
         self._log = _FileTail(paths.log)
         self._parser = kind.log_parser()
-        self._totals = planned_totals(paths.config)
+        self._totals = planned_totals(paths.config, kind.loads)
         self.state = ProgressState.planned(self._totals)
         self.source: str | None = None
         self.skipped = 0

@@ -181,3 +181,20 @@ def test_a_hostile_folder_line_never_leaves_the_output_tree(tmp_path: Path) -> N
     logged = home / "data" / "output" / "NSFNet" / str(state.output_dir)
     assert Path(logged).resolve() == (home / "data" / "etc").resolve()
     assert allowed_source(str(logged), home) is None
+
+
+def test_the_live_view_plans_the_loads_this_line_runs(tmp_path: Path) -> None:
+    """The detail screen's tail counts 300 and 600 for 300..900 by 300, as the line does,
+    so its overall progress is not a third short."""
+    from fusion_tui.base.rundir import RunPaths
+    from fusion_tui.config.templates import RunConfig, Template
+    from fusion_tui.runs.tail import RunTail
+
+    sections = fusion_sections("fusion55")
+    sections["general_settings"]["erlang_stop"] = "900"
+    paths = RunPaths(tmp_path / "run")
+    paths.create()
+    paths.config.write_text(RunConfig(Template("fusion55", tmp_path, "fusion55", ""),
+                                      sections).to_ini())
+    tail = RunTail(paths, kind_for("fusion55"))
+    assert tail.state.total_erlangs == 2
