@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fusion_tui.base.rundir import NOT_READABLE, folder_readable
+from fusion_tui.base.rundir import NOT_READABLE, RunPaths, folder_readable
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli.command import Commands, OnStore
 from fusion_tui.cli.executor_flags import add_executor_flags, executor_options
@@ -20,8 +20,10 @@ from fusion_tui.executors.description import Seconds
 from fusion_tui.executors.descriptions import description_of
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.status import RunStatus, local_text
+from fusion_tui.sweeps.grid import point_label
 
 if TYPE_CHECKING:
+    from fusion_tui.runs.tail import RunSnapshot
     from fusion_tui.services import Services
     from fusion_tui.store.models import Run
 
@@ -130,20 +132,56 @@ def cmd_show(args: argparse.Namespace, svc: Services) -> int:
     data["events"] = [{"kind": e.kind, "at": iso(e.at), "detail": e.detail} for e in events]
     data["folder_readable"] = readable = folder_readable(Path(run.run_dir))
     data["results_note"] = note = results_note(events)
-    emit(args, data, lambda: _describe(run, readable, note))
+    live = _live(run) if readable and run.status == RunStatus.RUNNING else None
+    data["live"] = None if live is None else {
+        "fraction_done": live.fraction_done, "current_erlang": live.current_erlang,
+        "erlang_index": live.erlang_index, "current_iteration": live.current_iteration,
+        "seconds_left": live.seconds_left,
+        "loads": [{"erlang": p.erlang, "iterations_done": p.iterations_done,
+                   "blocking": p.blocking, "ci_lower": p.ci_lower, "ci_upper": p.ci_upper,
+                   "complete": p.complete} for p in live.points]}
+    emit(args, data, lambda: _describe(run, readable, note, live))
     return 0
 
 
-def _describe(run: Run, readable: bool = True, results: str | None = None) -> str:
+def _version(run: Run) -> str | None:
+    """What produced the numbers, from the run's provenance: a version or a commit."""
+    try:
+        provenance = json.loads(run.provenance_json) if run.provenance_json else {}
+    except ValueError:
+        return None
+    found = [f"{key} {provenance[key]}" for key in ("simulator_version", "fusion_commit")
+             if isinstance(provenance, dict) and provenance.get(key)]
+    return ", ".join(found) or None
+
+
+def _live(run: Run) -> RunSnapshot:
+    """A running run's progress as its folder holds it now (the store hears of it only
+    every so often), read as the app's detail screen reads it."""
+    from fusion_tui.kinds.registry import kind_of_run
+    from fusion_tui.runs.tail import RunTail
+
+    paths = RunPaths(Path(run.run_dir))
+    return RunTail(paths, kind_of_run(paths)).read_all()
+
+
+def _describe(run: Run, readable: bool = True, results: str | None = None,
+              live: RunSnapshot | None = None) -> str:
     folder = run.run_dir if readable else f"{run.run_dir} ({NOT_READABLE})"
+    erlang, index, iteration = (run.current_erlang, run.current_erlang_index,
+                                run.current_iteration)
+    progress = progress_text(run)
+    if live is not None and live.fraction_done is not None:
+        erlang, index, iteration = live.current_erlang, live.erlang_index, \
+            live.current_iteration
+        progress = f"{live.fraction_done * 100:5.1f}% (now, from the run folder)"
     lines = [f"{k:<16} {v}" for k, v in (
         ("id", run.id), ("name", one_line(run.name or "-")), ("status", run.status),
         ("template", run.template), ("simulator", run.simulator),
-        ("progress", progress_text(run)),
-        ("erlang", f"{run.current_erlang} ({(run.current_erlang_index or 0) + 1}"
-                   f"/{run.total_erlangs})" if run.current_erlang is not None else "-"),
-        ("iteration", f"{run.current_iteration}/{run.total_iterations}"
-                      if run.current_iteration is not None else "-"),
+        ("progress", progress),
+        ("erlang", f"{erlang} ({(index or 0) + 1}/{run.total_erlangs})"
+                   if erlang is not None else "-"),
+        ("iteration", f"{iteration}/{run.total_iterations}" if iteration is not None else "-"),
         ("created", local_text(run.created_at)), ("started", local_text(run.started_at)),
         ("completed", local_text(run.completed_at)),
         ("exit code", "-" if run.exit_code is None else run.exit_code),
@@ -153,6 +191,22 @@ def _describe(run: Run, readable: bool = True, results: str | None = None) -> st
     )]
     lines += [f"{k:<16} {duration_text(v.value) if isinstance(v, Seconds) else one_line(v)}"
               for k, v in description_of(run.executor).show_lines(run)]
+    if run.sweep_id:
+        point = json.loads(run.point_json) if run.point_json else {}
+        lines.append(f"{'sweep':<16} {run.sweep_id}"
+                     + (f" ({one_line(point_label(point), 200)})" if point else ""))
+    version = _version(run)
+    if version:
+        lines.append(f"{'version':<16} {one_line(version, 200)}")
+    if live is not None:
+        left = live.seconds_left
+        lines.append(f"{'eta':<16} " + ("-" if left is None else duration_text(int(left))))
+        lines += [f"{'load':<16} {p.erlang:g} Erlang: {p.iterations_done} iteration(s)"
+                  + (", done" if p.complete else "")
+                  + (f", blocking {p.blocking:.4g}" if p.blocking is not None else "")
+                  + (f" [{p.ci_lower:.4g}, {p.ci_upper:.4g}]"
+                     if p.ci_lower is not None and p.ci_upper is not None else "")
+                  for p in live.points]
     if run.error_message:
         lines.append(f"{'error':<16} {one_line(run.error_message, 500)}")
     if results:

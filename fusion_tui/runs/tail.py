@@ -8,6 +8,7 @@ Nothing is read when nothing changed, so polling many runs stays cheap.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +163,17 @@ class RunTail:
             if point is not None:
                 state_point = self.state.points.setdefault(erlang, ErlangPoint(erlang))
                 state_point.blocking, state_point.ci_lower, state_point.ci_upper = point
+
+    def read_all(self, rounds: int = 1000) -> RunSnapshot:
+        """Everything the files hold now, for a reader that is not an app (`show`): the
+        same state the detail screen reaches by polling."""
+        async def read() -> None:
+            for _ in range(rounds):
+                if not await self.poll():
+                    return
+
+        asyncio.run(read())
+        return self.snapshot()
 
     def snapshot(self) -> RunSnapshot:
         s = self.state

@@ -191,3 +191,27 @@ def test_wait_takes_a_sweep_or_all_of_your_runs(cli: Cli, cli_settings: Settings
     go.write_text("")
     assert cli(cli_settings, "wait", "--all").returncode == 0
     assert cli.json(cli_settings, "show", held["id"])["status"] == "COMPLETED"
+
+
+def test_show_of_a_running_run_reads_its_progress_from_the_folder(
+        cli: Cli, cli_settings: Settings) -> None:
+    """The store hears of progress only every so often; `show` reads the run folder, as the
+    app's detail screen does: its iteration, ETA and loads so far."""
+    from helpers import poll_until
+
+    run = cli.json(cli_settings, "new", "-t", "fake", "--set", "fake.sleep=0.2",
+                   "--set", "general_settings.max_iters=50")
+    shown = poll_until(lambda: cli.json(cli_settings, "show", run["id"]),
+                       lambda d: d["live"] is not None and
+                       (d["live"]["current_iteration"] or 0) >= 3)
+    live = shown["live"]
+    assert live["fraction_done"] == live["current_iteration"] / (50 * 2)
+    assert live["loads"][0]["erlang"] == 100.0 and live["loads"][0]["iterations_done"] >= 3
+    assert live["fraction_done"] >= (shown["fraction_done"] or 0.0)
+    text = cli(cli_settings, "show", run["id"]).stdout
+    assert "(now, from the run folder)" in text and "\neta " in text
+    assert "\nload             100 Erlang: " in text
+    cli(cli_settings, "cancel", run["id"])
+    done = poll_until(lambda: cli.json(cli_settings, "show", run["id"]),
+                      lambda d: d["status"] == "CANCELLED")
+    assert done["live"] is None
