@@ -237,3 +237,35 @@ async def test_log_and_screens_render_with_no_color(services: Services,
                     and app.screen.run_dir is not None)
         await pilot.press("down", "down")
         await until(pilot, lambda: "output/" in screen_text(app))
+
+
+LONG = ("2026-12-07 12:00:00,000 - fusion_tui.sim - INFO - "
+        + " ".join(f"word{i:03d}" for i in range(35)) + " END-OF-LONG-LINE")
+
+
+async def test_every_character_of_a_long_line_can_be_read(services: Services) -> None:
+    """A 310-character last line at 80 columns: wrapped, all its rows are on screen at the
+    tail (none under the scrollbar); unwrapped, scrolling sideways reaches its end."""
+    run = services.manager.create("fake", overrides=["fake.behaviour=hang"])
+    log = Path(run.run_dir) / "logs" / "sim.log"
+    app = create_app(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_log(run.id)
+        await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.query(LogView))
+        view = app.screen.query_one(LogView)
+        with open(log, "a") as fh:
+            fh.write("".join(f"line {i}\n" for i in range(40)) + LONG + "\n")
+        await until(pilot, lambda: view.index.line_count >= 41)
+        await pilot.press("w")
+        await until(pilot, lambda: view.wrap)
+        width = view.scrollable_content_region.width
+        rows = [view.render_line(y) for y in range(view.scrollable_content_region.height)]
+        shown = "".join(strip.text.rstrip() + " " for strip in rows)
+        assert " ".join(LONG.split()) in " ".join(shown.split())
+        assert all(strip.cell_length <= width for strip in rows)
+        assert view.virtual_size.width == width  # no sideways scrolling when wrapped
+        await pilot.press("w")
+        await until(pilot, lambda: not view.wrap)
+        await until(pilot, lambda: view.virtual_size.width >= len(LONG))
+        view.scroll_to(x=view.max_scroll_x, animate=False)
+        await until(pilot, lambda: "END-OF-LONG-LINE" in screen_text(app))

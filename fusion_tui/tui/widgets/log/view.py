@@ -61,7 +61,7 @@ class LogView(ScrollView, can_focus=True):
         self.hit: int | None = None
         self.indexed = False
         self._max_width = 0
-        self._layout_key: tuple[int, int, int, int, bool] | None = None
+        self._layout_key: tuple[int, int, int, int, bool, bool] | None = None
         self._layout: list[Strip] = []
 
     def on_mount(self) -> None:
@@ -84,8 +84,7 @@ class LogView(ScrollView, can_focus=True):
     def on_log_view_indexed(self, message: Indexed) -> None:
         self.indexed = True
         self._layout_key = None
-        width = max(self._max_width, self.size.width)
-        self.virtual_size = Size(width, self.index.line_count)
+        self.virtual_size = Size(self._virtual_width(), self.index.line_count)
         if self.follow:
             # After the refresh: the new virtual size is laid out by then.
             self.call_after_refresh(self._to_end)
@@ -105,8 +104,13 @@ class LogView(ScrollView, can_focus=True):
             text.highlight_words([self.term], style=hit_style, case_sensitive=False)
         return text
 
+    @property
+    def _width(self) -> int:
+        """The columns text may use: the scrollbar's are not ours."""
+        return max(1, self.scrollable_content_region.width)
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._width
         if self.wrap:
             return self._wrapped_row(y, width)
         scroll_x, scroll_y = self.scroll_offset
@@ -144,24 +148,44 @@ class LogView(ScrollView, can_focus=True):
         self._grow_width()
         return max(0, start - width // 3)
 
+    def _virtual_width(self) -> int:
+        """Wrapped, the view is as wide as it is; else as wide as its longest line seen."""
+        return self._width if self.wrap else max(self._max_width, self._width)
+
     def _grow_width(self) -> None:
-        if self._max_width > self.virtual_size.width:
+        if not self.wrap and self._max_width > self.virtual_size.width:
             self.virtual_size = Size(self._max_width, self.index.line_count)
 
     def _wrapped_row(self, y: int, width: int) -> Strip:
+        """Row `y` of the wrapped layout. Every line is wrapped whole; from the top line
+        down, except at the end of the log, which is laid out from its last line up, so
+        the tail (a long last line's rows included) is always on screen."""
         top = self.scroll_offset.y
-        key = (top, width, self.index.line_count, self.index.generation, self.hit is not None)
+        at_end = top >= self.max_scroll_y
+        key = (top, width, self.index.line_count, self.index.generation,
+               self.hit is not None, at_end)
         if key != self._layout_key:
             self._layout_key = key
-            self._layout = []
-            number = top
-            while len(self._layout) < self.size.height and number < self.index.line_count:
-                for part in self._text(number).wrap(self.app.console, max(1, width)):
-                    self._layout.append(self._strip(part))
-                number += 1
+            height = self.scrollable_content_region.height
+            if at_end:
+                rows: list[Strip] = []
+                number = self.index.line_count - 1
+                while len(rows) < height and number >= 0:
+                    rows[:0] = self._wrap(number, width)
+                    number -= 1
+                self._layout = rows[-height:] if height > 0 else []
+            else:
+                self._layout = []
+                number = top
+                while len(self._layout) < height and number < self.index.line_count:
+                    self._layout += self._wrap(number, width)
+                    number += 1
         if y < len(self._layout):
             return self._layout[y].crop_extend(0, width, self.rich_style)
         return Strip([Segment(" " * width, self.rich_style)], width)
+
+    def _wrap(self, number: int, width: int) -> list[Strip]:
+        return [self._strip(part) for part in self._text(number).wrap(self.app.console, width)]
 
     # -- following, wrapping, searching ------------------------------------------------
 
@@ -184,6 +208,7 @@ class LogView(ScrollView, can_focus=True):
 
     def watch_wrap(self, _wrap: bool) -> None:
         self._layout_key = None
+        self.virtual_size = Size(self._virtual_width(), self.index.line_count)
         if self.wrap:
             self.scroll_to(x=0, animate=False)
         self.refresh()
