@@ -267,5 +267,35 @@ async def test_every_character_of_a_long_line_can_be_read(services: Services) ->
         await pilot.press("w")
         await until(pilot, lambda: not view.wrap)
         await until(pilot, lambda: view.virtual_size.width >= len(LONG))
-        view.scroll_to(x=view.max_scroll_x, animate=False)
-        await until(pilot, lambda: "END-OF-LONG-LINE" in screen_text(app))
+
+
+        def at_the_right_end() -> bool:  # the scrollbar may lag its new width a frame
+            view.scroll_to(x=view.max_scroll_x, animate=False, force=True)
+            return "END-OF-LONG-LINE" in screen_text(app)
+
+        await until(pilot, at_the_right_end)
+
+
+async def test_the_form_starts_on_its_template_and_asks_before_discarding(
+        services: Services) -> None:
+    """Focus on the first choice, the template; escape leaves an untouched form at once
+    and asks before throwing away an edited one."""
+    from textual.widgets import Input, Select
+
+    app = create_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_new_run(pilot)
+        assert isinstance(app.focused, Select) and app.focused.id == "template"
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, NewRunScreen))
+        screen = await open_new_run(pilot)
+        screen.query_one("#name", Input).value = "my run"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
+        assert screen.query_one("#name", Input).value == "my run"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app.screen, (NewRunScreen, ConfirmScreen)))

@@ -143,7 +143,7 @@ def test_empty_state(snap_compare: Any, size: tuple[int, int]) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_new_run_form_with_validation_error(snap_compare: Any, services: Services,
                                             size: tuple[int, int]) -> None:
-    steps = keys("n", "ready", "tab", "tab", "tab", "backspace", "backspace", "backspace",
+    steps = keys("n", "ready", "tab", "tab", "tab", "tab", "backspace", "backspace", "backspace",
                  "type:-5")
     assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
 

@@ -37,6 +37,7 @@ from fusion_tui.tui import navigation
 from fusion_tui.tui.actions import check_fusion_setup
 from fusion_tui.tui.format import safe
 from fusion_tui.tui.session import SessionApp
+from fusion_tui.tui.widgets.confirm import ConfirmScreen
 from fusion_tui.tui.widgets.key_bar import KeyBar
 from fusion_tui.tui.widgets.new_run.check import FormCheck, check_form
 from fusion_tui.tui.widgets.new_run.config_fields import ConfigFields
@@ -59,9 +60,9 @@ class Submission:
 
 
 class NewRunScreen(Screen[None]):
-    AUTO_FOCUS = "#name"
+    AUTO_FOCUS = "#template"  # the first choice made; the name comes after
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Cancel", id="new_run.pop_screen"),
+        Binding("escape", "leave", "Cancel", id="new_run.pop_screen"),
         Binding("ctrl+s", "submit", "Create run", id="new_run.submit"),
         Binding("f2", "toggle_advanced", "Advanced (INI)", id="new_run.toggle_advanced"),
     ]
@@ -109,6 +110,7 @@ class NewRunScreen(Screen[None]):
         self._template_asked: str | None = None  # the template being read
         self._loading = False
         self._checks = 0  # checks started; only the latest one's answer is shown
+        self._pristine: object = None  # the form as its template (or clone) filled it
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -206,7 +208,31 @@ class NewRunScreen(Screen[None]):
 
     def _fill_fields(self, simulator: str) -> None:
         self.fields.fill(self.base, simulator)
+        self._pristine = self._state()
         self.validate_fields()
+
+    def _state(self) -> object:
+        """Everything the user may have typed or chosen, to tell an edited form."""
+        executors = tuple(tuple(sorted(f.values().items())) for f in self.query(ExecutorFields))
+        return (self.query_one("#template", Select).value, self.query_one("#name", Input).value,
+                self.query_one("#executor", Select).value, executors,
+                self.query_one(SweepFields).spec(), self.advanced,
+                self.query_one("#ini", TextArea).text if self.advanced else None,
+                tuple((k, tuple(sorted(v.items()))) for k, v in sorted(self._values().items())))
+
+    def action_leave(self) -> None:
+        """Escape: leave at once when nothing was changed, else ask first."""
+        if self._pristine is None or self._state() == self._pristine:
+            self.app.pop_screen()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.pop_screen()
+
+        self.app.push_screen(ConfirmScreen(
+            "Discard this form?", Text("The form has changes that are not saved anywhere. "
+                                       "Leave it and lose them?")), answered)
 
     @on(Select.Changed, "#executor")
     def executor_changed(self, event: Select.Changed) -> None:
@@ -272,6 +298,16 @@ class NewRunScreen(Screen[None]):
     def _show_error(self, message: str) -> None:
         self.query_one("#form-error", Static).update(Text(message, style="bold red"))
 
+    def _say_failed(self, message: str) -> None:
+        """A submission that failed says why where the eye is: beside its field, scrolled
+        into view, or below the form and in a toast (it may be below the fold)."""
+        if self.fields.place(message):
+            self.fields.scroll_to_error(message)
+            return
+        self._show_error(message)
+        self.query_one("#form-error", Static).scroll_visible(animate=False)
+        self.app.say(message, title="Not created", severity="error")
+
     # -- advanced mode -----------------------------------------------------------------
 
     def action_toggle_advanced(self) -> None:
@@ -300,7 +336,8 @@ class NewRunScreen(Screen[None]):
     def action_submit(self) -> None:
         template = self.query_one("#template", Select).value
         if not isinstance(template, str):
-            self._show_error("choose a template")
+            self.query_one("#template", Select).focus()
+            self._say_failed("choose a template first")
             return
         executor = str(self.query_one("#executor", Select).value)
         options = next((f.values() for f in self.query(ExecutorFields)
@@ -364,8 +401,9 @@ class NewRunScreen(Screen[None]):
         if message.run is None:
             if self.advanced:
                 self._show_error(message.error)
+                self.app.say(message.error, title="Not created", severity="error")
             else:
-                self._place_error(message.error)
+                self._say_failed(message.error)
             return
         run = message.run
         state = "started" if run.status == "RUNNING" else \

@@ -86,6 +86,20 @@ class ConfigFields(Vertical):
             set_error(self.query_one(f"#err-{field_id(section, key)}", Label),
                       problems.get((section, key), ""))
 
+    def scroll_to_error(self, message: str) -> None:
+        """Bring the field a "[section] key: problem" message names into view, focused."""
+        match = _WHERE.match(message)
+        if match is None:
+            return
+        kind = kind_for(self.simulator)
+        shown = {kind.keeps(s, k): (s, k) for s, k, _ in FIELDS}
+        section, key = shown.get((match["section"], match["key"]),
+                                 (match["section"], match["key"]))
+        found = self.query(f"#{field_id(section, key)}")
+        if found:
+            found.first().focus()
+            found.first().scroll_visible(animate=False)
+
     def place(self, message: str) -> bool:
         """Show a "[section] key: problem" message beside its field, if the form has it."""
         match = _WHERE.match(message)
