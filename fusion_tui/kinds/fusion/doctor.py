@@ -15,17 +15,10 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.settings import Settings
 from fusion_tui.kinds.command import check_runnable, expand_command
 from fusion_tui.kinds.formats.checkout import FIVE_FIVE, SIX, identify
+from fusion_tui.kinds.formats.networks import NETWORK_FILES
 from fusion_tui.kinds.fusion import crashes, schema
 from fusion_tui.kinds.kind import Check
 
-# FUSION's names for the networks it ships and the files it reads them from
-# (fusion/io/structure.py): `network` must be one of these names.
-NETWORK_FILES = {
-    "USNet": "us_network.txt", "NSFNet": "nsf_network.txt",
-    "Pan-European": "europe_network.txt", "USbackbone60": "USB6014.txt",
-    "Spainbackbone30": "SPNB3014.txt", "geant": "geant.txt", "toy_network": "toy_network.txt",
-    "metro_net": "metro_net.txt", "dt_network": "dt_network.txt",
-}
 SHIPPED_MODULATION = "data/json_input/example_mods/default_mod_formats.json"
 IMPORT_TIMEOUT = 120.0  # FUSION imports torch: 3-4 s warm, much longer on a cold disk
 

@@ -17,19 +17,11 @@ from fusion_tui.base.safefile import read_text
 from fusion_tui.base.settings import Settings
 from fusion_tui.kinds.command import check_runnable, expand_command
 from fusion_tui.kinds.formats.checkout import FIVE_FIVE, SIX, identify
+from fusion_tui.kinds.formats.networks import NETWORK_FILES
 from fusion_tui.kinds.fusion55 import crashes, schema
 from fusion_tui.kinds.kind import Check
 
 IMPORT_TIMEOUT = 60.0
-SHIPPED_MODULATION = "data/json_input/example_mods/default_mod_formats.json"
-# Its names for the networks it ships and their files (data_scripts/structure_data.py).
-NETWORK_FILES = {
-    "USNet": "us_network.txt", "NSFNet": "nsf_network.txt",
-    "Pan-European": "europe_network.txt", "USbackbone60": "USB6014.txt",
-    "Spainbackbone30": "SPNB3014.txt", "geant": "geant.txt",
-    "toy_network": "toy_network.txt", "metro_net": "metro_net.txt",
-    "dt_network": "dt_network.txt",
-}
 
 
 def _home(settings: Settings) -> tuple[Check, Path | None]:
