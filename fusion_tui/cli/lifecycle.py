@@ -25,11 +25,23 @@ if TYPE_CHECKING:
 
 def register(commands: Commands) -> None:
     for name, handler, text in (
-            ("cancel", cmd_cancel, "cancel runs"),
+            ("cancel", cmd_cancel, "cancel runs (by id, or all of yours with --status or "
+                                   "of a --sweep)"),
             ("rm", cmd_rm, "delete finished runs and their directories"),
-            ("restart", cmd_restart, "a new run with the same frozen config as each run")):
-        commands.add(name, OnStore(handler), help=text).add_argument("ids", nargs="+",
-                                                                     metavar="ID")
+            ("restart", cmd_restart, "a new run with the same frozen config as each run "
+                                     "(by id, or --failed of yours or of a --sweep)")):
+        s = commands.add(name, OnStore(handler), help=text)
+        s.add_argument("ids", nargs="+" if name == "rm" else "*", metavar="ID")
+        if name == "cancel":
+            s.add_argument("--status", action="append", default=[], type=str.upper,
+                           choices=[RunStatus.PENDING.value, RunStatus.RUNNING.value],
+                           help="every run of yours in this state (repeatable)")
+        if name == "restart":
+            s.add_argument("--failed", action="store_true",
+                           help="every failed run of yours (with --sweep: of that sweep)")
+        if name != "rm":
+            s.add_argument("--sweep", metavar="SWEEP",
+                           help="the runs of this sweep (cancel: its unfinished ones)")
     s = commands.add("clean", OnStore(cmd_clean), help="delete your finished runs in bulk")
     s.add_argument("--status", action="append", default=[], type=str.upper,
                    choices=sorted(x.value for x in FINISHED_STATUSES),
@@ -54,12 +66,42 @@ def _each(args: argparse.Namespace, act: Callable[[str], dict[str, Any]],
             results.append({"id": ref, "error": one_line(str(exc), 1000)})
     ok = [r for r in results if "error" not in r]
     if ok or args.json:
-        emit(args, results if len(args.ids) > 1 else results[0],
+        single = len(args.ids) == 1 and not getattr(args, "selected", False)
+        emit(args, results[0] if single else results,
              lambda: "\n".join(line(r) for r in ok))
     return EXIT_USAGE if failed else 0
 
 
+def _select(args: argparse.Namespace, svc: Services, statuses: frozenset[RunStatus],
+            what: str) -> bool:
+    """Fill `args.ids` from --sweep and the given statuses (your runs, or the sweep's
+    current ones); False when that selects nothing (said in one line). Ids and a selection
+    together are refused."""
+    chosen = bool(args.sweep) or bool(statuses)
+    if bool(args.ids) == chosen:
+        raise UsageError(f"{args.command}: give run ids, or {what}")
+    if args.ids:
+        return True
+    if args.sweep:
+        runs = [r for r in svc.sweeps.store.runs(svc.sweeps.resolve(args.sweep).id)
+                if r.status in statuses]
+    else:
+        runs = svc.store.list_runs(RunQuery(statuses=statuses, owner=svc.manager.user),
+                                   limit=100_000)
+    args.ids = [r.id for r in runs]
+    args.selected = True  # a list in JSON, however many it found
+    if not args.ids:
+        emit(args, [], lambda: "no runs match")
+        return False
+    return True
+
+
 def cmd_cancel(args: argparse.Namespace, svc: Services) -> int:
+    statuses = frozenset(RunStatus(s) for s in args.status) or (
+        frozenset({RunStatus.PENDING, RunStatus.RUNNING}) if args.sweep else frozenset())
+    if not _select(args, svc, statuses, "--status PENDING|RUNNING or --sweep SWEEP"):
+        return 0
+
     def act(ref: str) -> dict[str, Any]:
         run = svc.manager.cancel(svc.manager.resolve(ref).id)
         return run_to_dict(run)
@@ -79,6 +121,13 @@ def cmd_rm(args: argparse.Namespace, svc: Services) -> int:
 
 def cmd_restart(args: argparse.Namespace, svc: Services) -> int:
     """A new run with the same frozen config as each given run, linked to it."""
+    if args.sweep and not args.failed:
+        raise UsageError("restart: --sweep picks the sweep's --failed runs; add --failed "
+                         "(or name run ids)")
+    failed = frozenset({RunStatus.FAILED}) if args.failed else frozenset()
+    if not _select(args, svc, failed, "--failed [--sweep SWEEP]"):
+        return 0
+
     def act(ref: str) -> dict[str, Any]:
         return run_to_dict(svc.manager.restart(svc.manager.resolve(ref).id))
 

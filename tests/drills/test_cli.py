@@ -215,3 +215,30 @@ def test_show_of_a_running_run_reads_its_progress_from_the_folder(
     done = poll_until(lambda: cli.json(cli_settings, "show", run["id"]),
                       lambda d: d["status"] == "CANCELLED")
     assert done["live"] is None
+
+
+def test_cancel_and_restart_take_a_selection(cli: Cli, cli_settings: Settings) -> None:
+    """`cancel --status PENDING`, `cancel --sweep S`, `restart --failed --sweep S`: one
+    command for many runs; a selection and ids together, or neither, is one line, exit 2."""
+    assert cli(cli_settings, "pause").returncode == 0
+    queued = [cli.json(cli_settings, "new", "-t", "fake")["id"] for _ in range(3)]
+    neither = cli(cli_settings, "cancel")
+    assert neither.returncode == 2 and neither.stderr.count("\n") == 1
+    both = cli(cli_settings, "cancel", queued[0], "--status", "PENDING")
+    assert both.returncode == 2 and "give run ids, or" in both.stderr
+    done = cli.json(cli_settings, "cancel", "--status", "PENDING")
+    assert sorted(r["id"] for r in done) == sorted(queued)
+    assert {r["status"] for r in done} == {"CANCELLED"}
+    assert cli(cli_settings, "cancel", "--status", "PENDING").stdout == "no runs match\n"
+    sweep = cli.json(cli_settings, "sweep", "new", "-t", "fake", "--grid",
+                     "fake.behaviour=ok,fail")
+    cancelled = cli.json(cli_settings, "cancel", "--sweep", sweep["id"])
+    assert sorted(r["id"] for r in cancelled) == sorted(r["id"] for r in sweep["runs"])
+    assert cli(cli_settings, "start").returncode == 0
+    failing = cli.json(cli_settings, "sweep", "new", "-t", "fake", "--grid",
+                       "fake.behaviour=ok,fail")
+    cli(cli_settings, "wait", failing["id"])
+    failed = [r["id"] for r in failing["runs"]
+              if cli.json(cli_settings, "show", r["id"])["status"] == "FAILED"]
+    restarted = cli.json(cli_settings, "restart", "--failed", "--sweep", failing["id"])
+    assert [r["origin_id"] for r in restarted] == failed and len(failed) == 1
