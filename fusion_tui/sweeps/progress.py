@@ -37,14 +37,14 @@ def sweep_progress(runs: Sequence[Run], now: datetime | None = None) -> SweepPro
     now = now or utcnow()
     counts = Counter(r.status for r in runs)
     finished = sum(n for s, n in counts.items() if RunStatus(s) in FINISHED_STATUSES)
-    parts = [1.0 if r.run_status in FINISHED_STATUSES else (r.fraction_done or 0.0)
+    # A completed run counts whole; one that ended otherwise counts the part it did (a
+    # sweep whose runs were cancelled early is not "100%").
+    parts = [1.0 if r.run_status == RunStatus.COMPLETED else (r.fraction_done or 0.0)
              for r in runs]
     fraction = sum(parts) / len(parts) if parts else 0.0
     starts = [r.started_at for r in runs if r.started_at is not None]
-    eta: float | None = None
-    if finished == len(runs):
-        eta = 0.0 if runs else None
-    elif starts and fraction > 0:
+    eta: float | None = None  # none once nothing is left to run
+    if finished < len(runs) and starts and fraction > 0:
         elapsed = (now - min(starts)).total_seconds()
         eta = max(0.0, elapsed * (1 - fraction) / fraction)
     return SweepProgress(dict(counts), len(runs), finished, fraction, eta)
