@@ -278,6 +278,14 @@ class SweepManager:
                              f"could not be cancelled; the first: {cancelled.problems[0]}")
         return cancelled.asked
 
+    def to_retry(self, ref: str) -> int:
+        """How many points `retry` would re-create now (0: nothing to retry); asked before
+        a retry is confirmed, so nobody confirms one that does nothing."""
+        detail = self.detail(ref)
+        failed = sum(1 for r in detail.runs if r.run_status in RETRYABLE)
+        covered = {_key(point_of(r)) for r in detail.runs}
+        return failed + len(self._missing(detail.sweep, covered, None))
+
     def retry(self, ref: str) -> Retried:
         """A new run for every point of the grid that has no successful run: one linked to
         the run it replaces (same frozen config) where that run failed, was cancelled or

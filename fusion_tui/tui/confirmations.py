@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from rich.text import Text
 
+from fusion_tui.base.errors import ConfigError
+from fusion_tui.runs.errors import RunError
 from fusion_tui.tui import actions
 from fusion_tui.tui.format import safe
 from fusion_tui.tui.session import SessionApp
@@ -64,7 +66,25 @@ def confirm_sweep(app: SessionApp, action: actions.SweepAction, sweep_id: str,
         if yes:
             actions.sweep_action(app, action, sweep_id, done)
 
-    app.push_screen(ConfirmScreen(title, body), answered)
+    if action != "retry":
+        app.push_screen(ConfirmScreen(title, body), answered)
+        return
+
+    def ask() -> None:  # a retry that would do nothing is said, not asked
+        try:
+            count = app.services.sweeps.to_retry(sweep_id)
+        except (RunError, ConfigError) as exc:
+            app.call_from_thread(app.say, str(exc), title=title, severity="error")
+            return
+        if count == 0:
+            app.call_from_thread(app.say, f"sweep {sweep_id}: nothing to retry (every point "
+                                 "has a run that succeeded, is queued or is running)",
+                                 title=title)
+            return
+        body.append(f" {count} point(s) would be re-created.")
+        app.call_from_thread(app.push_screen, ConfirmScreen(title, body), answered)
+
+    app.run_worker(ask, thread=True, exit_on_error=False, exclusive=True, group="confirm")
 
 
 def _ask_about_runs(app: SessionApp, title: str, question: Text, run_ids: list[str],

@@ -98,6 +98,7 @@ async def test_retry_and_cancel_from_the_sweep_screen(services: Services) -> Non
         await until(pilot, lambda: "✘ 1" in screen_text(app), timeout=60)
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "1 point(s) would be re-created" in screen_text(app)
         await pilot.press("y")
         await until(pilot, lambda: len(services.sweeps.store.runs(detail.sweep.id,
                                                                    current=False)) == 3)
@@ -160,3 +161,17 @@ async def test_the_new_run_form_builds_a_sweep(services: Services) -> None:
         runs = services.sweeps.store.runs(row.sweep.id)
         assert {json.loads(r.config_json)["general_settings"]["max_iters"] for r in runs} == \
             {"3"}
+
+
+async def test_a_retry_with_nothing_to_retry_is_said_not_asked(services: Services) -> None:
+    detail = services.sweeps.create("fake", Grid((parse_axis("fake.sleep=0,0.01"),), ()))
+    for run in detail.runs:
+        services.manager.wait(run.id, timeout=60)
+    app = create_app(services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_sweep(detail.sweep.id)
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen))
+        await pilot.press("t")
+        await until(pilot, lambda: any("nothing to retry" in str(n.message)
+                                       for n in app._notifications))
+        assert not isinstance(app.screen, ConfirmScreen)
