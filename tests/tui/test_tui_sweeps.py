@@ -175,3 +175,24 @@ async def test_a_retry_with_nothing_to_retry_is_said_not_asked(services: Service
         await until(pilot, lambda: any("nothing to retry" in str(n.message)
                                        for n in app._notifications))
         assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_home_and_end_move_the_cursor_on_the_sweeps_list(services: Services) -> None:
+    from textual.widgets import DataTable
+
+    from fusion_tui.tui.screens.sweeps import SweepsScreen
+
+    services.store.set_queue(paused=True)
+    for _ in range(3):
+        services.sweeps.create("fake", Grid((parse_axis("fake.sleep=0,0.01"),), ()))
+    app = create_app(services)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.open_sweeps()
+        await until(pilot, lambda: isinstance(app.screen, SweepsScreen)
+                    and bool(app.screen.query("#sweeps")))
+        table = app.screen.query_one("#sweeps", DataTable)
+        await until(pilot, lambda: table.row_count == 3)
+        await pilot.press("end")
+        await until(pilot, lambda: table.cursor_row == 2)
+        await pilot.press("home")
+        await until(pilot, lambda: table.cursor_row == 0)

@@ -42,6 +42,10 @@ class SweepsScreen(Screen[None]):
         Binding("c", "cancel_sweep", "Cancel", id="sweeps.cancel"),
         Binding("t", "retry_sweep", "Retry failed", id="sweeps.retry"),
         Binding("d", "delete_sweep", "Delete", id="sweeps.delete"),
+        # Before the table's own home/end, which scroll without moving the cursor.
+        Binding("home", "first_row", "First sweep", show=False, priority=True,
+                id="sweeps.first"),
+        Binding("end", "last_row", "Last sweep", show=False, priority=True, id="sweeps.last"),
     ]
 
     app = getters.app(SessionApp)
@@ -68,6 +72,13 @@ class SweepsScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.reload()
+
+    def action_first_row(self) -> None:
+        self.query_one("#sweeps", DataTable).move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        table = self.query_one("#sweeps", DataTable)
+        table.move_cursor(row=max(0, table.row_count - 1))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="reload")
     def reload(self) -> None:
