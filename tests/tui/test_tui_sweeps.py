@@ -196,3 +196,20 @@ async def test_home_and_end_move_the_cursor_on_the_sweeps_list(services: Service
         await until(pilot, lambda: table.cursor_row == 2)
         await pilot.press("home")
         await until(pilot, lambda: table.cursor_row == 0)
+
+
+async def test_the_matrix_cursor_starts_on_a_point_that_enter_opens(tmp_path: Path) -> None:
+    from tui_fixtures import SWEEP_ID, build_sweep
+
+    from fusion_tui.tui.screens.detail import DetailScreen
+    from fusion_tui.tui.widgets.sweeps.matrix import SweepMatrix
+
+    services = build_sweep(tmp_path)
+    app = create_app(services, watch_notifications=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_sweep(SWEEP_ID)
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen)
+                    and bool(app.screen.query(SweepMatrix))
+                    and app.screen.query_one(SweepMatrix).current_cell() is not None)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))

@@ -34,6 +34,8 @@ class SweepMatrix(DataTable[Text]):
             for i, row in enumerate(matrix.rows):
                 cells = [cell_text(matrix.cells[(row, col)]) for col in matrix.columns]
                 self.add_row(safe(" / ".join(row), 30), *cells, key=str(i))
+            if matrix.columns:  # on the first point, not its row's name: enter opens it
+                self.move_cursor(row=0, column=1)
             return
         for i, row in enumerate(matrix.rows):
             for col in matrix.columns:
