@@ -72,6 +72,15 @@ def unknown_value(section: str, key: str,
     return check
 
 
+def priority_without_seven_cores(v: Values) -> str | None:
+    """priority_first/last with fewer than 7 cores: both lines fix their core order at
+    0, 2, 4, 1, 3, 5, 6."""
+    cores = v.number(T, "cores_per_link")
+    if v.allocation in ("priority_first", "priority_last") and cores is not None and cores < 7:
+        return f"[{G}] allocation_method = {v.allocation} with cores_per_link = {cores}"
+    return None
+
+
 def file_type_not_json(v: Values) -> str | None:
     value = v.text("file_settings", "file_type")
     return None if value in ("", "json") else f"[file_settings] file_type = {value}"

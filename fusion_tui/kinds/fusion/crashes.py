@@ -21,6 +21,7 @@ from fusion_tui.kinds.formats.crash_rules import (
     Values,
     file_type_not_json,
     missing_bandwidth,
+    priority_without_seven_cores,
     unknown_value,
 )
 from fusion_tui.kinds.fusion.schema import ALLOCATION_METHODS
@@ -47,13 +48,6 @@ def _guard_best_fit(v: Values) -> str | None:
 
 def _last_fit(v: Values) -> str | None:
     return f"[{G}] allocation_method = last_fit" if v.allocation == "last_fit" else None
-
-
-def _priority_cores(v: Values) -> str | None:
-    cores = v.number(T, "cores_per_link")
-    if v.allocation in ("priority_first", "priority_last") and cores is not None and cores < 7:
-        return f"[{G}] allocation_method = {v.allocation} with cores_per_link = {cores}"
-    return None
 
 
 def _priority_last_blocks(v: Values) -> str | None:
@@ -89,7 +83,7 @@ CRASHES: tuple[Crash, ...] = (
           "crashes at its first request on a path of three or more nodes: ValueError: "
           "Spectrum set cannot be empty",
           "modules/spectrum/utils.py:57-69,140-141; run: ValueError in iteration 0"),
-    Crash(_priority_cores,
+    Crash(priority_without_seven_cores,
           "crashes at its first request: IndexError (its core order is fixed at "
           "0, 2, 4, 1, 3, 5, 6, so it needs 7 cores)",
           "spectrum_assignment.py:157-161,188-194; run with 1 core: IndexError"),

@@ -14,8 +14,8 @@ from pathlib import Path
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.settings import Settings
 from fusion_tui.kinds.command import check_runnable, expand_command
+from fusion_tui.kinds.file_checks import crash_checks, modulation_check, network_check
 from fusion_tui.kinds.formats.checkout import FIVE_FIVE, SIX, identify
-from fusion_tui.kinds.formats.networks import NETWORK_FILES
 from fusion_tui.kinds.fusion import crashes, schema
 from fusion_tui.kinds.kind import Check
 
@@ -98,29 +98,11 @@ def _template_files(sections: Mapping[str, Mapping[str, str]], home: Path,
         checks.append(Check("template", f"{template}: every key FUSION 6.1 requires"))
     except ConfigError as exc:
         checks.append(Check("template", template, f"template {template!r}: {exc}"))
-    checks += [Check("crash", template, f"template {template!r}: {warning}")
-               for warning in crashes.warnings(sections)]
-    general = sections.get("general_settings", {})
-    mods = general.get("mod_assumption_path", "").strip()
-    if mods and mods != "None":
-        path = Path(mods).expanduser()
-        path = path if path.is_absolute() else home / path
-        hint = ("is this a FUSION 6.1 checkout?" if mods == SHIPPED_MODULATION else
-                f"FUSION 6.1 ships {SHIPPED_MODULATION}")
-        checks.append(Check("modulation", str(path)) if path.is_file() else Check(
-            "modulation", str(path),
-            f"template {template!r}: mod_assumption_path {mods!r} does not exist in the "
-            f"checkout ({path}); {hint}"))
-    network = sections.get("topology_settings", {}).get("network", "").strip()
-    name = NETWORK_FILES.get(network)
-    if name is None:
-        checks.append(Check("network", network,
-                            f"template {template!r}: FUSION 6.1 knows no network {network!r} "
-                            f"(it knows {', '.join(NETWORK_FILES)})"))
-    else:
-        topo = home / "data" / "raw" / name
-        checks.append(Check("network", f"{network}: {topo}") if topo.is_file() else Check(
-            "network", str(topo), f"template {template!r}: {topo} is missing from the checkout"))
+    checks += crash_checks(crashes.warnings, sections, template)
+    checks += modulation_check(sections, home, template, lambda mods: (
+        "is this a FUSION 6.1 checkout?" if mods == SHIPPED_MODULATION else
+        f"FUSION 6.1 ships {SHIPPED_MODULATION}"))
+    checks.append(network_check(sections, home, template, "FUSION 6.1"))
     return checks
 
 

@@ -19,6 +19,7 @@ from fusion_tui.kinds.formats.crash_rules import (
     Values,
     file_type_not_json,
     missing_bandwidth,
+    priority_without_seven_cores,
     unknown_value,
 )
 from fusion_tui.kinds.fusion55.schema import ALLOCATION_METHODS
@@ -36,13 +37,6 @@ def _guard(v: Values) -> str | None:
 def _best_fit(v: Values) -> str | None:
     if v.allocation == "best_fit" and v.guard is not None and v.guard >= 1:
         return f"[{G}] allocation_method = best_fit with guard_slots = {v.guard}"
-    return None
-
-
-def _priority_cores(v: Values) -> str | None:
-    cores = v.number(T, "cores_per_link")
-    if v.allocation in ("priority_first", "priority_last") and cores is not None and cores < 7:
-        return f"[{G}] allocation_method = {v.allocation} with cores_per_link = {cores}"
     return None
 
 
@@ -87,8 +81,9 @@ CRASHES: tuple[Crash, ...] = (
     Crash(_best_fit, "crashes in its first iteration: BufferError: Attempted to allocate a "
                      "taken spectrum (its end slot drops the guard)",
           "src/spectrum_assignment.py:45-46, src/sdn_controller.py:89-90; run on both"),
-    Crash(_priority_cores, "crashes at its first request: IndexError (its core order is "
-                           "fixed at 0, 2, 4, 1, 3, 5, 6, so it needs 7 cores)",
+    Crash(priority_without_seven_cores,
+          "crashes at its first request: IndexError (its core order is fixed at 0, 2, 4, "
+          "1, 3, 5, 6, so it needs 7 cores)",
           "src/spectrum_assignment.py:88; run on both with 1 core"),
     Crash(_route_without_formats, "crashes at its first request: AttributeError: 'SDNProps' "
                                   "object has no attribute 'mod_formats'",

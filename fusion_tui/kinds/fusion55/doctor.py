@@ -16,8 +16,8 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.safefile import read_text
 from fusion_tui.base.settings import Settings
 from fusion_tui.kinds.command import check_runnable, expand_command
+from fusion_tui.kinds.file_checks import crash_checks, modulation_check, network_check
 from fusion_tui.kinds.formats.checkout import FIVE_FIVE, SIX, identify
-from fusion_tui.kinds.formats.networks import NETWORK_FILES
 from fusion_tui.kinds.fusion55 import crashes, schema
 from fusion_tui.kinds.kind import Check
 
@@ -142,8 +142,7 @@ def _template(sections: Mapping[str, Mapping[str, str]], home: Path, template: s
         checks.append(Check("template", f"{template}: every key FUSION's 5.5 line requires"))
     except ConfigError as exc:
         checks.append(Check("template", template, f"template {template!r}: {exc}"))
-    checks += [Check("crash", template, f"template {template!r}: {warning}")
-               for warning in crashes.warnings(sections)]
+    checks += crash_checks(crashes.warnings, sections, template)
     general = sections.get("general_settings", {})
     pre_calc = general.get("pre_calc_mod_selection", "").strip().lower() in ("true", "yes", "1")
     if pre_calc_reach_checked is not None and pre_calc != pre_calc_reach_checked:
@@ -153,23 +152,8 @@ def _template(sections: Mapping[str, Mapping[str, str]], home: Path, template: s
                             "snr_type = None, checks no reach (it means the opposite on "
                             "v5.5.1 and on feature/grooming-new); set it to "
                             f"{pre_calc_reach_checked} here"))
-    mods = general.get("mod_assumption_path", "").strip()
-    if mods and mods != "None":
-        path = Path(mods).expanduser()
-        path = path if path.is_absolute() else home / path
-        checks.append(Check("modulation", str(path)) if path.is_file() else Check(
-            "modulation", str(path), f"template {template!r}: mod_assumption_path {mods!r} "
-                                     f"does not exist in the checkout ({path})"))
-    network = sections.get("topology_settings", {}).get("network", "").strip()
-    name = NETWORK_FILES.get(network)
-    if name is None:
-        checks.append(Check("network", network,
-                            f"template {template!r}: FUSION's 5.5 line knows no network "
-                            f"{network!r} (it knows {', '.join(NETWORK_FILES)})"))
-    else:
-        topo = home / "data" / "raw" / name
-        checks.append(Check("network", f"{network}: {topo}") if topo.is_file() else Check(
-            "network", str(topo), f"template {template!r}: {topo} is missing from the checkout"))
+    checks += modulation_check(sections, home, template)
+    checks.append(network_check(sections, home, template, schema.READER))
     return checks
 
 
