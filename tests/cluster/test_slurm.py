@@ -238,13 +238,25 @@ def test_controller_restarted_mid_run(sqlite_svc: Services, cluster: Cluster) ->
 
 def test_requeue_is_a_new_attempt_in_the_audit_trail(sqlite_svc: Services,
                                                      cluster: Cluster) -> None:
+    """A requeue signals every process of the job at once, and the simulator may end
+    before its supervisor handles its own signal (CI saw it). That order is made certain
+    here: the simulator alone is stopped, the job ends, and only then is it requeued. The
+    run's first attempt is not taken for its outcome: Slurm is asked, and the second
+    attempt completes it."""
     m = sqlite_svc.manager
-    run = m.create("fake", overrides=["fake.sleep=1.5"])
+    run = m.create("fake", overrides=["fake.sleep=3"])
     run = watch_until(m, run.id, lambda r: status_json(m, r).get("pid"))
     assert run.job is not None and run.job.job_id
-    cluster.requeue(run.job.job_id)
+    job_id = run.job.job_id
+    pid = status_json(m, run)["pid"]
+    assert isinstance(pid, int)
+    os.kill(pid, signal.SIGTERM)
+    eventually(lambda: status_json(m, run).get("state") == "exited" and job_id not in queue(),
+               timeout=TIMEOUT)
+    assert status_json(m, run).get("stopped_by_slurm") == "SIGTERM to the simulator"
+    cluster.requeue(job_id)
     done = watch_until(m, run.id, finished, timeout=240)
-    assert done.status == RunStatus.COMPLETED
+    assert done.status == RunStatus.COMPLETED, done.error_message
     assert done.job is not None and done.job.attempt == 2
     events = sqlite_svc.store.events(done.id)
     assert any(e.kind == "requeued" and "attempt 2" in (e.detail or "") for e in events)

@@ -14,6 +14,10 @@ from fusion_tui.base.rundir import RunPaths
 from fusion_tui.runs.attempts import JobInfo
 from fusion_tui.runs.background import Wakeup, say
 
+# A simulator that handles the signal and exits the shell's way: 128 + the signal.
+_SHELL_SIGNAL_CODES = frozenset(128 + s for s in (signal.SIGTERM, signal.SIGINT,
+                                                 signal.SIGKILL))
+
 
 class SignalRequests:
     def __init__(self, paths: RunPaths, job: JobInfo | None) -> None:
@@ -49,6 +53,18 @@ class SignalRequests:
         if self.job.stop_at is None:
             self.time_limit_reached = True
             self.cancel_requested = True
+
+    def scheduler_may_have_stopped(self, code: int | None) -> str | None:
+        """Inside a batch job, the signal that ended the simulator when no cancel of ours
+        sent one: the scheduler signals every process of a job at once (a requeue, a
+        preemption), and the simulator may end before our own signal is handled. The
+        outcome is then left to the login node, which asks the scheduler (a requeued
+        job is still queued; a job killed by hand ends FAILED there)."""
+        if self.stopped_by_scheduler or self.job is None or self.cancel_requested \
+                or code is None:
+            return self.stopped_by_scheduler
+        signum = -code if code < 0 else code - 128 if code in _SHELL_SIGNAL_CODES else None
+        return None if signum is None else f"{procs.signal_name(signum)} to the simulator"
 
     def check_time_limit(self) -> None:
         """Stop the run ourselves before its time limit (the scheduler's warning may come late)."""

@@ -194,8 +194,9 @@ class Supervisor:
 
     # -- settling ----------------------------------------------------------------------
 
-    def _settle(self, outcome: Outcome) -> None:
-        """Record the outcome in status.json and the store; retry until both hold."""
+    def _settle(self, outcome: Outcome, *, leave_to_login_node: bool) -> None:
+        """Record the outcome in status.json and the store; retry until both hold. A run
+        a scheduler may have stopped is left to the login node, which asks the scheduler."""
         completed_at = now_iso()
         self.status.save(state=EXITED, status=outcome.status, exit_code=outcome.exit_code,
                          error=outcome.error, completed_at=completed_at,
@@ -203,7 +204,7 @@ class Supervisor:
         while self.reporter.busy:  # a progress report still in flight: let it finish
             self.reporter.poll()
             self._sleep(0.05)
-        if not self.reports or self.requests.stopped_by_scheduler:
+        if not self.reports or leave_to_login_node:
             return  # the login node settles it from status.json (and the scheduler's)
         report = self._report(OutcomeRecord(outcome.status, outcome.exit_code, outcome.error,
                                             completed_at, outcome.recovered, outcome.note))
@@ -254,9 +255,10 @@ class Supervisor:
                 outcome, note=self.results.note() if self.results is not None else None)
         _say(f"run ended: {outcome.status}"
              + (f", exit code {outcome.exit_code}" if outcome.exit_code is not None else ""))
-        if requests.stopped_by_scheduler:
-            self.status.update(stopped_by_scheduler=requests.stopped_by_scheduler)
-        self._settle(outcome)
+        stopped = requests.scheduler_may_have_stopped(processes.code)
+        if stopped:
+            self.status.update(stopped_by_scheduler=stopped)
+        self._settle(outcome, leave_to_login_node=stopped is not None)
         self.reporter.close()
         # The store has the outcome; status.json is its spare copy: keep trying for a
         # while, but not for ever, and not for a run folder that was deleted.
