@@ -116,10 +116,23 @@ class Run(Base):
     current_iteration: Mapped[int | None] = mapped_column(Integer)
     total_iterations: Mapped[int | None] = mapped_column(Integer)
     last_progress_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The mean blocking at the run's last load and its interval, cached for the run list.
+    result_load: Mapped[float | None] = mapped_column(Float)
+    result_blocking: Mapped[float | None] = mapped_column(Float)
+    result_low: Mapped[float | None] = mapped_column(Float)
+    result_high: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)  # the user's own words about it
+    start_after: Mapped[datetime | None] = mapped_column(DateTime)  # queued, not before
 
     # The batch job of a run on a batch scheduler's executor (None on the others).
     job: Mapped[BatchJob | None] = relationship(lazy="selectin", uselist=False,
                                                 passive_deletes=True)
+    tags: Mapped[list[RunTag]] = relationship(lazy="selectin", passive_deletes=True,
+                                              cascade="all, delete-orphan",
+                                              order_by="RunTag.tag")
+    # The runs that must have COMPLETED before this one starts.
+    needs: Mapped[list[RunDependency]] = relationship(lazy="selectin", passive_deletes=True,
+                                                      cascade="all, delete-orphan")
 
     @property
     def run_status(self) -> RunStatus:
@@ -157,6 +170,59 @@ class Sweep(Base):
     array_limit: Mapped[int | None] = mapped_column(Integer)
     owner: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[SweepTag]] = relationship(lazy="selectin", passive_deletes=True,
+                                                cascade="all, delete-orphan",
+                                                order_by="SweepTag.tag")
+
+
+class RunTag(Base):
+    """One tag of a run (a word the user groups and filters runs by)."""
+
+    __tablename__ = "run_tags"
+
+    run_id: Mapped[str] = mapped_column(String(12), ForeignKey("runs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class SweepTag(Base):
+    """One tag of a sweep."""
+
+    __tablename__ = "sweep_tags"
+
+    sweep_id: Mapped[str] = mapped_column(String(12),
+                                          ForeignKey("sweeps.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class RunDependency(Base):
+    """A run that must have COMPLETED before `run_id` may start (`new --after`)."""
+
+    __tablename__ = "run_dependencies"
+
+    run_id: Mapped[str] = mapped_column(String(12), ForeignKey("runs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    needs_id: Mapped[str] = mapped_column(String(12), primary_key=True, index=True)
+
+
+class Schedule(Base):
+    """A recurring start: a cron expression and what it starts (`spec_json`: a run's or a
+    sweep's arguments), checked by `fusion-tui schedule tick`; `last_due_at` is the last
+    due time it started, so a missed tick is caught up once."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    cron: Mapped[str] = mapped_column(String(100))
+    spec_json: Mapped[str] = mapped_column(Text)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_started_id: Mapped[str | None] = mapped_column(String(12))
 
 
 class RunEvent(Base):
