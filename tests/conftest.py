@@ -111,13 +111,19 @@ def _started_under(pid: int, tmp_path: Path) -> bool:
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No FUSION_TUI_* setting of the developer's shell leaks into a test, and no test
-    reads or writes the developer's real store or settings: HOME is the test's own."""
+    reads or writes the developer's real store or settings: HOME is the test's own; nor
+    does the shell's terminal decide the app's colours."""
     for key in list(os.environ):
         if key.startswith("FUSION_TUI_") and key not in (PG_ENV, CI_ENV):
             monkeypatch.delenv(key)
     monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    # The app's colours follow the terminal (16 colours take the ANSI theme, NO_COLOR
+    # greys): the tests' pictures are in full colour whatever terminal runs them; the
+    # tests of the other cases set these themselves.
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.delenv("NO_COLOR", raising=False)
 
 
 def _postgres_database() -> Iterator[str]:

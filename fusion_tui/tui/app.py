@@ -17,11 +17,12 @@ the first frame's path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
+from textual.filter import LineFilter
 from textual.screen import Screen
 
 from fusion_tui.base.resources import styles_dir
@@ -30,6 +31,7 @@ from fusion_tui.executors.descriptions import DESCRIPTIONS
 from fusion_tui.tui import navigation
 from fusion_tui.tui.keys import conflicts, unknown_ids
 from fusion_tui.tui.session import SessionApp
+from fusion_tui.tui.terminal_colors import ANSI_THEME, few_colors, readable_filters
 from fusion_tui.tui.watchers import FinishedRuns, PolledRuns
 
 if TYPE_CHECKING:
@@ -53,6 +55,12 @@ class FusionApp(SessionApp):
                  watch_notifications: bool = True) -> None:
         super().__init__(source, now=now)
         self._watch_notifications = watch_notifications
+        self.register_theme(ANSI_THEME)
+        if few_colors(self.console.color_system):
+            self.theme = ANSI_THEME.name
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return readable_filters(super().get_line_filters(), self.native_ansi_color)
 
     def on_mount(self) -> None:
         from fusion_tui.tui.screens.runs import RunsScreen

@@ -18,16 +18,19 @@ from fusion_tui.base.rundir import NOT_READABLE
 from fusion_tui.base.textsafe import one_line, strip_escapes
 from fusion_tui.store.status import local_text
 
+# ANSI colour names, so a 16-colour terminal shows its own (readable) colours; no blue
+# (dark on black in 16 colours) and no red beside magenta (one colour in the default
+# dark theme). A status never rests on its colour: each has its own symbol and word.
 STATUS_STYLE = {
-    "PENDING": "bold blue",
+    "PENDING": "bold cyan",
     "RUNNING": "bold yellow",
     "COMPLETED": "bold green",
     "FAILED": "bold red",
-    "CANCELLED": "bold magenta",
+    "CANCELLED": "bold",
     "TIMEOUT": "bold red",
     "OUT_OF_MEMORY": "bold red",
     "NODE_FAIL": "bold red",
-    "PREEMPTED": "bold magenta",
+    "PREEMPTED": "bold",
 }
 STATUS_SYMBOL = {
     "PENDING": "…",
@@ -36,9 +39,9 @@ STATUS_SYMBOL = {
     "FAILED": "✘",
     "CANCELLED": "■",
     "TIMEOUT": "⌛",
-    "OUT_OF_MEMORY": "✘",
-    "NODE_FAIL": "✘",
-    "PREEMPTED": "■",
+    "OUT_OF_MEMORY": "⊘",
+    "NODE_FAIL": "⚠",
+    "PREEMPTED": "↻",
 }
 
 

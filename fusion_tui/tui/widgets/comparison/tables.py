@@ -1,5 +1,6 @@
 """The comparison's tables: the numbers (mean and 95% interval per group and load, and
-Welch's test between two groups) and the parameters that differ between groups."""
+Welch's test between two groups) and the parameters that differ between groups, with
+each group's line as the chart draws it (the chart's legend)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from textual.widgets import DataTable
 from fusion_tui.base.numbers import difference_text, interval_text, p_statement, value_text
 from fusion_tui.comparison.compare import Comparison
 from fusion_tui.tui.format import safe
+from fusion_tui.tui.widgets.comparison.chart import MAX_LINES, series_style
 
 Cell = Text | str
 
@@ -58,11 +60,14 @@ class NumbersTable(_ComparisonTable):
 
 class ParamsTable(_ComparisonTable):
     """One row per group, one column per parameter that differs between groups; hidden
-    when none differs."""
+    when none differs. Its first column draws each group's line as the chart does, so it
+    is the chart's legend (beside the data, never over it)."""
 
     def show(self, comparison: Comparison) -> None:
-        columns: list[Cell] = ["group", *(safe(k, 40) for k, _ in comparison.differing)]
-        rows = [(safe(group.label, 40), *(safe(values[i], 24)
+        columns: list[Cell] = ["line", "group",
+                               *(safe(k, 40) for k, _ in comparison.differing)]
+        rows = [(series_style(i).sample() if i < MAX_LINES else Text(""),
+                 safe(group.label, 40), *(safe(values[i], 24)
                                           for _, values in comparison.differing))
                 for i, group in enumerate(comparison.groups)]
         self._show_rows(columns, rows)
