@@ -30,6 +30,7 @@ from fusion_tui.base.settings import Settings
 from fusion_tui.executors.descriptions import DESCRIPTIONS
 from fusion_tui.tui import navigation
 from fusion_tui.tui.keys import conflicts, unknown_ids
+from fusion_tui.tui.palette import IdsProvider, palette_commands
 from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.terminal_colors import ANSI_THEME, few_colors, readable_filters
 from fusion_tui.tui.watchers import FinishedRuns, PolledRuns
@@ -155,22 +156,12 @@ class FusionApp(SessionApp):
     def on_open_comparison(self, message: navigation.OpenComparison) -> None:
         self.open_comparison(sweep_id=message.sweep_id, run_ids=message.run_ids)
 
-    # -- command palette: every key binding of the screen is a command ------------------
+    # -- command palette: every action of the app (tui.palette) ----------------------
+
+    COMMANDS = SessionApp.COMMANDS | {IdsProvider}
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        seen = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if not binding.description or binding.action in seen:
-                continue
-            seen.add(binding.action)
-            key = binding.key_display or binding.key
-            yield SystemCommand(
-                binding.description, f"key: {key}",
-                lambda node=active.node, action=binding.action: self.call_later(
-                    node.run_action, action),
-            )
+        return palette_commands(self, screen, super().get_system_commands(screen))
 
 
 def create_app(source: Services | Settings, *, now: Callable[[], datetime] | None = None,

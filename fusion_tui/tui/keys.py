@@ -1,6 +1,7 @@
 """Every key binding of the app by id, for remapping (`[keys]` in the settings file, applied
-with Textual's keymap) and for `fusion-tui keys`, which lists them; the rules that check a
-keymap are `base.keymap`'s, applied here with Textual's key names."""
+with Textual's keymap), for `fusion-tui keys`, which lists them, and for the command
+palette, which offers them as commands; the rules that check a keymap are
+`base.keymap`'s, applied here with Textual's key names."""
 
 from __future__ import annotations
 
@@ -41,6 +42,32 @@ def bindings() -> Iterator[tuple[str, Binding]]:
         for binding in owner.BINDINGS:
             if isinstance(binding, Binding):
                 yield where, binding
+
+
+# Cursor moves are keys, not commands: the command palette leaves them out.
+CURSOR_MOVES = frozenset({"runs_table.up", "runs_table.down", "runs_table.page_up",
+                          "runs_table.page_down", "runs_table.first", "runs_table.last",
+                          "sweeps.first", "sweeps.last"})
+# Commands of the run list that need no run under its cursor: the palette offers them on
+# every screen, and runs them on the run list (always at the bottom of the screens).
+ANYWHERE = frozenset({"runs.new_run", "runs.open_sweeps", "runs.toggle_queue",
+                      "runs.more_at_once", "runs.fewer_at_once"})
+RUNS = "runs"
+
+
+def where_of(screen: type[DOMNode]) -> str | None:
+    """The name bindings give `screen` ("runs", "comparison", ...)."""
+    return next((where for where, owner in _owners() if owner is screen), None)
+
+
+def commands(where: str | None) -> Iterator[tuple[str, Binding]]:
+    """(where, binding) for each command of the palette on the screen named `where`:
+    the app's, that screen's, and those of `ANYWHERE`; never a cursor move."""
+    for owner_where, binding in bindings():
+        if binding.id in CURSOR_MOVES or not binding.description:
+            continue
+        if owner_where in (EVERYWHERE, where) or binding.id in ANYWHERE:
+            yield owner_where, binding
 
 
 def key_table(keymap: Mapping[str, str]) -> list[KeyInfo]:
