@@ -241,11 +241,13 @@ async def test_log_and_screens_render_with_no_color(services: Services,
 
 LONG = ("2026-12-07 12:00:00,000 - fusion_tui.sim - INFO - "
         + " ".join(f"word{i:03d}" for i in range(35)) + " END-OF-LONG-LINE")
+LONG_SHORT = "12:00:00 " + LONG.split(" - INFO - ")[1]  # as a narrow screen starts
 
 
 async def test_every_character_of_a_long_line_can_be_read(services: Services) -> None:
     """A 310-character last line at 80 columns: wrapped, all its rows are on screen at the
-    tail (none under the scrollbar); unwrapped, scrolling sideways reaches its end."""
+    tail (none under the scrollbar); unwrapped, scrolling sideways reaches its end. So
+    with its prefix cut to the time (the narrow screen's start) and whole (key p)."""
     run = services.manager.create("fake", overrides=["fake.behaviour=hang"])
     log = Path(run.run_dir) / "logs" / "sim.log"
     app = create_app(services)
@@ -256,24 +258,63 @@ async def test_every_character_of_a_long_line_can_be_read(services: Services) ->
         with open(log, "a") as fh:
             fh.write("".join(f"line {i}\n" for i in range(40)) + LONG + "\n")
         await until(pilot, lambda: view.index.line_count >= 41)
-        await pilot.press("w")
-        await until(pilot, lambda: view.wrap)
-        width = view.scrollable_content_region.width
-        rows = [view.render_line(y) for y in range(view.scrollable_content_region.height)]
-        shown = "".join(strip.text.rstrip() + " " for strip in rows)
-        assert " ".join(LONG.split()) in " ".join(shown.split())
-        assert all(strip.cell_length <= width for strip in rows)
-        assert view.virtual_size.width == width  # no sideways scrolling when wrapped
-        await pilot.press("w")
-        await until(pilot, lambda: not view.wrap)
-        await until(pilot, lambda: view.virtual_size.width >= len(LONG))
+        assert view.short_prefix
+        for line in (LONG_SHORT, LONG):
+            await pilot.press("w")
+            await until(pilot, lambda: view.wrap)
+            width = view.scrollable_content_region.width
+            await until(pilot, lambda: view.render_line(0).cell_length > 0)
+            rows = [view.render_line(y) for y in range(view.scrollable_content_region.height)]
+            shown = "".join(strip.text.rstrip() + " " for strip in rows)
+            assert " ".join(line.split()) in " ".join(shown.split())
+            assert all(strip.cell_length <= width for strip in rows)
+            assert view.virtual_size.width == width  # no sideways scrolling when wrapped
+            await pilot.press("w")
+            await until(pilot, lambda: not view.wrap)
+            await until(pilot, lambda: view.virtual_size.width >= len(line))  # noqa: B023
+
+            def at_the_right_end() -> bool:  # the scrollbar may lag its new width a frame
+                view.scroll_to(x=view.max_scroll_x, animate=False, force=True)
+                return "END-OF-LONG-LINE" in screen_text(app)
+
+            await until(pilot, at_the_right_end)
+            if line is LONG_SHORT:
+                view.scroll_to(x=0, animate=False, force=True)
+                await pilot.press("p")  # the whole prefix next
+                await until(pilot, lambda: not view.short_prefix)
 
 
-        def at_the_right_end() -> bool:  # the scrollbar may lag its new width a frame
-            view.scroll_to(x=view.max_scroll_x, animate=False, force=True)
-            return "END-OF-LONG-LINE" in screen_text(app)
-
-        await until(pilot, at_the_right_end)
+async def test_at_80_columns_a_log_line_shows_its_message_from_column_9(
+        services: Services) -> None:
+    """Narrow, a line's prefix is its time (and level when not INFO), so the message
+    starts at column 9; `p` shows the whole prefix, and the choice stays on a resize."""
+    run = services.manager.create("fake", overrides=["fake.behaviour=hang"])
+    log = Path(run.run_dir) / "logs" / "sim.log"
+    message = "Starting simulation for 300.0 Erlang (load 1/3)"
+    with open(log, "a") as fh:
+        fh.write(f"2026-12-07 12:00:00,000 - fusion_tui.sim - INFO - {message}\n"
+                 "2026-12-07 12:00:01,000 - fusion_tui.sim - WARNING - careful\n")
+    app = create_app(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_log(run.id)
+        await until(pilot, lambda: isinstance(app.screen, LogScreen)
+                    and message in screen_text(app))
+        rows = screen_text(app).splitlines()
+        row = next(r for r in rows if message in r)
+        assert row.index(message) <= 9 and row.startswith("12:00:00 ")
+        assert any(r.startswith("12:00:01 WARNING careful") for r in rows)
+        await pilot.press("p")
+        await until(pilot, lambda: "2026-12-07 12:00:00,000 - fusion_tui.sim - INFO - Starting"
+                    in screen_text(app))
+        await pilot.resize_terminal(160, 30)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not app.screen.query_one(LogView).short_prefix
+    wide = create_app(services)
+    async with wide.run_test(size=(140, 30)) as pilot:
+        wide.open_log(run.id)
+        await until(pilot, lambda: f"2026-12-07 12:00:00,000 - fusion_tui.sim - INFO - {message}"
+                    in screen_text(wide))  # wide: the whole prefix
 
 
 async def test_the_form_starts_on_its_template_and_asks_before_discarding(

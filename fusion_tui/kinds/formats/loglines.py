@@ -48,6 +48,19 @@ def split_line(line: str) -> tuple[str | None, str]:
     return match.group("level"), line[match.end():].strip()
 
 
+def short_prefix(line: str) -> str:
+    """The line with its prefix cut to the time of day, and the level when it is not
+    INFO, for a narrow screen: `11:10:01 WARNING Not used ...` for
+    `2026-11-22 11:10:01,000 - fusion_tui.sim - WARNING - Not used ...`. A line without
+    the prefix (a traceback's) is returned as it is."""
+    match = _PREFIX.match(line)
+    if match is None:
+        return line
+    clock = match.group("ts")[11:19]
+    level = match.group("level")
+    return f"{clock} {'' if level == 'INFO' else level + ' '}{line[match.end():]}"
+
+
 def _timestamp(line: str) -> str | None:
     """The line's time as ISO 8601 (FUSION logs local time with a comma), or None."""
     match = _PREFIX.match(line)

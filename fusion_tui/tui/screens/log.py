@@ -1,4 +1,5 @@
-"""The log of one run, live: follow (f), search (/ n N), top/bottom (g G), wrap (w)."""
+"""The log of one run, live: follow (f), search (/ n N), top/bottom (g G), wrap (w),
+each line's whole prefix or its time only (p)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class LogScreen(Screen[None]):
         Binding("g", "top", "Top", id="log.top"),
         Binding("G", "bottom", "Bottom", id="log.bottom"),
         Binding("w", "toggle_wrap", "Wrap", id="log.toggle_wrap"),
+        Binding("p", "toggle_prefix", "Prefix", id="log.toggle_prefix"),
     ]
 
     app = getters.app(SessionApp)
@@ -100,6 +102,10 @@ class LogScreen(Screen[None]):
     def action_toggle_wrap(self) -> None:
         if self.view:
             self.view.wrap = not self.view.wrap
+
+    def action_toggle_prefix(self) -> None:
+        if self.view:
+            self.view.choose_prefix(not self.view.short_prefix)
 
     def action_top(self) -> None:
         if self.view:

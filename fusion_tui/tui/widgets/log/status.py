@@ -1,5 +1,5 @@
-"""The log's status line: following or paused, how many lines, wrap, and where the
-search stands."""
+"""The log's status line: following or paused, how many lines, wrap, the prefix shown,
+and where the search stands."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ class LogStatus(Static):
         text = Text()
         text.append("FOLLOWING" if view.follow else "PAUSED", style="bold green"
                     if view.follow else "bold yellow")
-        text.append(f"   {view.index.line_count:,} lines   wrap {'on' if view.wrap else 'off'}")
+        text.append(f"   {view.index.line_count:,} lines   wrap {'on' if view.wrap else 'off'}"
+                    f"   prefix {'time' if view.short_prefix else 'full'}")
         if view.term:
             text.append("   search: ")
             text.append(view.term, style="bold")

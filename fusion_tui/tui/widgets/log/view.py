@@ -3,7 +3,10 @@ through a bounded-memory LogIndex, rendered line by line (Line API), followed li
 
 Following pauses when the user scrolls up and resumes with `follow()` (keys f / G).
 Wrapping lays out only the visible lines. Text is shown literally: escape sequences
-are made visible, markup is never interpreted.
+are made visible, markup is never interpreted. Narrower than `FULL_PREFIX_FROM`
+columns, each line's prefix (date, time, logger, level) is cut to its time of day (and
+its level when not INFO), so that the message starts at column 9; `short_prefix`
+switches it (key p), and the file is never changed.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from fusion_tui.kinds.formats.loglines import short_prefix
 from fusion_tui.monitor.log_index import LogIndex
 from fusion_tui.tui.format import safe_line, text_segments
 
 POLL_SECONDS = 0.2
+FULL_PREFIX_FROM = 120  # columns: the full prefix takes 50 of them
 _LEVELS = (
     (re.compile(r"\b(ERROR|CRITICAL|Traceback)\b"), Style(color="red", bold=True)),
     (re.compile(r"\bWARNING\b"), Style(color="yellow")),
@@ -37,6 +42,9 @@ class LogView(ScrollView, can_focus=True):
 
     follow: reactive[bool] = reactive(True)
     wrap: reactive[bool] = reactive(False)
+    short_prefix: reactive[bool] = reactive(False, init=False)
+    """Lines start with their time of day, not their whole prefix; set by the width
+    until the user chooses (`choose_prefix`)."""
 
     class StateChanged(Message):
         """Line count, follow, wrap or search position changed (for the status line)."""
@@ -63,10 +71,21 @@ class LogView(ScrollView, can_focus=True):
         self._max_width = 0
         self._layout_key: tuple[int, int, int, int, bool, bool] | None = None
         self._layout: list[Strip] = []
+        self._prefix_chosen = False
 
     def on_mount(self) -> None:
+        self.set_reactive(LogView.short_prefix, self.app.size.width < FULL_PREFIX_FROM)
         self.poll()
         self.set_interval(POLL_SECONDS, self._tick)
+
+    def on_resize(self) -> None:
+        if not self._prefix_chosen:
+            self.short_prefix = self.size.width < FULL_PREFIX_FROM
+
+    def choose_prefix(self, short: bool) -> None:
+        """The user's choice: kept whatever the width."""
+        self._prefix_chosen = True
+        self.short_prefix = short
 
     def _tick(self) -> None:
         """Index new bytes; while following, also catch up with late layout changes
@@ -94,7 +113,8 @@ class LogView(ScrollView, can_focus=True):
     # -- rendering ---------------------------------------------------------------------
 
     def _text(self, number: int) -> Text:
-        text = safe_line(self.index.line(number))
+        line = self.index.line(number)
+        text = safe_line(short_prefix(line) if self.short_prefix else line)
         for pattern, style in _LEVELS:
             if pattern.search(text.plain):
                 text.stylize(style)
@@ -205,6 +225,10 @@ class LogView(ScrollView, can_focus=True):
         if following:
             self.call_after_refresh(self._to_end)
         self.post_message(self.StateChanged())
+
+    def watch_short_prefix(self, _short: bool) -> None:
+        self._max_width = 0  # lines change length: measured again as they are drawn
+        self.watch_wrap(self.wrap)
 
     def watch_wrap(self, _wrap: bool) -> None:
         self._layout_key = None
