@@ -264,3 +264,124 @@ def test_runs_survive_the_real_app_and_the_queue_moves_on(tmp_path: Path, how: s
         assert [outcome(r) for r in runs] == ["COMPLETED", "COMPLETED"]
     finally:
         _close(terminal)
+
+
+def _xterm_256(index: int) -> tuple[int, int, int]:
+    """xterm's colour `index` (0-255) as RGB."""
+    base = [(0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205),
+            (0, 205, 205), (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0),
+            (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255)]
+    if index < 16:
+        return base[index]
+    if index >= 232:
+        grey = 8 + (index - 232) * 10
+        return (grey, grey, grey)
+    index -= 16
+    steps = [0, 95, 135, 175, 215, 255]
+    return (steps[index // 36], steps[index // 6 % 6], steps[index % 6])
+
+
+def _contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    def lum(rgb: tuple[int, int, int]) -> float:
+        r, g, b = ((v / 255 / 12.92 if v / 255 <= 0.04045 else ((v / 255 + 0.055) / 1.055)
+                    ** 2.4) for v in rgb)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    low, high = sorted((lum(a), lum(b)))
+    return (high + 0.05) / (low + 0.05)
+
+
+Colours = tuple[tuple[int, int, int], tuple[int, int, int], list[int]]
+
+
+def _pieces(line: str) -> Iterator[tuple[str, Colours]]:
+    """Each run of text of `line` (capture-pane -e output) with its (text, background)
+    colours as seen and the SGR parameters in force; the terminal's defaults are light
+    on black."""
+    fg, bg, params, reverse = (229, 229, 229), (0, 0, 0), [], False
+    for part in re.split(r"(\x1b\[[\d;]*m)", line):
+        if not part.startswith("\x1b["):
+            if part:
+                yield part, ((bg, fg, params) if reverse else (fg, bg, params))
+            continue
+        codes = [int(c) for c in part[2:-1].split(";") if c] or [0]
+        params = list(params)
+        i = 0
+        while i < len(codes):
+            code = codes[i]
+            if code == 0:
+                fg, bg, reverse, params = (229, 229, 229), (0, 0, 0), False, []
+            elif code == 7:
+                reverse = True
+            elif code in (38, 48) and codes[i + 1] == 5:
+                colour = _xterm_256(codes[i + 2])
+                fg, bg = (colour, bg) if code == 38 else (fg, colour)
+                i += 2
+            elif code in (38, 48) and codes[i + 1] == 2:
+                colour = (codes[i + 2], codes[i + 3], codes[i + 4])
+                fg, bg = (colour, bg) if code == 38 else (fg, colour)
+                i += 4
+            elif 30 <= code <= 37 or 90 <= code <= 97:
+                fg = _xterm_256(code - 30 if code < 90 else code - 82)
+            elif 40 <= code <= 47 or 100 <= code <= 107:
+                bg = _xterm_256(code - 40 if code < 100 else code - 92)
+            elif code == 39:
+                fg = (229, 229, 229)
+            elif code == 49:
+                bg = (0, 0, 0)
+            if code:
+                params.append(code)
+            i += 1
+
+
+def _colours_at(screen: str, text: str) -> Colours:
+    """The colours where `text` starts on `screen`."""
+    line = next(x for x in screen.splitlines() if text in re.sub(r"\x1b\[[\d;]*m", "", x))
+    return next(colours for piece, colours in _pieces(line) if text[:1] in piece)
+
+
+def test_statuses_read_without_colour_and_in_16_colours_in_a_real_terminal(
+        tmp_path: Path) -> None:
+    """A cancelled run in a real terminal: with NO_COLOR (a 256-colour terminal: greys)
+    its status is readable on its row (the report was grey 237 on 233); in 16 colours
+    (TERM=linux) each status is the terminal's own colour, readable on black; with both,
+    no colour at all."""
+    home = tmp_path / "home"
+    (home / "templates").mkdir(parents=True)
+    slow = (TESTS / "data" / "templates" / "fake.ini").read_text()
+    (home / "templates" / "minimal.ini").write_text(
+        slow.replace("max_iters = 2", "max_iters = 30").replace("sleep = 0.05", "sleep = 0.3"))
+    env = {"FUSION_TUI_HOME": str(home), "FUSION_TUI_SIMULATOR_COMMAND": FAKE_COMMAND}
+    terminal = _open({**env, "NO_COLOR": "1"}, size=(80, 24))
+    try:
+        create_by_keys(terminal, 2, "RUNNING")
+        terminal.keys("c")
+        terminal.wait_for("Cancel run")
+        terminal.keys("y")
+        terminal.wait_for("CANCELLED", timeout=30)
+        screen = terminal.tmux("capture-pane", "-e", "-t", terminal.name, "-p").stdout
+        for line in screen.splitlines():  # every character, the statuses among them
+            for piece, (fg, bg, _) in _pieces(line):
+                if piece.strip():
+                    assert fg[0] == fg[1] == fg[2] and bg[0] == bg[1] == bg[2], piece
+                    assert _contrast(fg, bg) >= 4.0, (piece, fg, bg)
+        assert "■ CANCELLED" in screen and "▶ RUNNING" in screen
+    finally:
+        _close(terminal)
+    for extra, coloured in (({"TERM": "linux"}, True), ({"TERM": "linux", "NO_COLOR": "1"},
+                                                        False)):
+        terminal = _open({**env, **extra}, size=(80, 24))
+        try:
+            terminal.wait_for("CANCELLED")
+            terminal.wait_for(r"runs \d+-\d+ of \d+")
+            screen = terminal.tmux("capture-pane", "-e", "-t", terminal.name, "-p").stdout
+            for status in ("■ CANCELLED", "▶ RUNNING"):
+                fg, bg, params = _colours_at(screen, status)
+                assert _contrast(fg, bg) >= 3.0, (extra, status, fg, bg)
+                assert not {38, 48} & set(params)  # 16 colours at most
+            if not coloured:
+                codes = {int(c) for s in re.findall(r"\x1b\[([\d;]*)m", screen)
+                         for c in s.split(";") if c}
+                assert not codes & {*range(30, 38), *range(40, 48), *range(90, 98),
+                                    *range(100, 108), 38, 48}, codes
+        finally:
+            _close(terminal)
