@@ -297,7 +297,8 @@ def _pieces(line: str) -> Iterator[tuple[str, Colours]]:
     """Each run of text of `line` (capture-pane -e output) with its (text, background)
     colours as seen and the SGR parameters in force; the terminal's defaults are light
     on black."""
-    fg, bg, params, reverse = (229, 229, 229), (0, 0, 0), [], False
+    fg, bg, reverse = (229, 229, 229), (0, 0, 0), False
+    params: list[int] = []
     for part in re.split(r"(\x1b\[[\d;]*m)", line):
         if not part.startswith("\x1b["):
             if part:
