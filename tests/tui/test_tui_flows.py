@@ -313,8 +313,11 @@ async def test_each_section_of_the_form_is_one_key_away(services: Services) -> N
         for key, wanted in (("alt+g", "sweep-grid"), ("alt+n", "name"),
                             ("alt+x", "executor"), ("alt+t", "template")):
             await pilot.press(key)
-            await until(pilot, lambda w=wanted: app.focused is not None
-                        and app.focused.id == w)
+
+            def focused(w: str = wanted) -> bool:
+                return app.focused is not None and app.focused.id == w
+
+            await until(pilot, focused)
         await pilot.press("alt+g")  # far below the fold at 80x24: scrolled into view
         await until(pilot, lambda: app.focused is not None and app.focused.id == "sweep-grid"
                     and app.screen.find_widget(app.focused).region.height > 0)
