@@ -304,6 +304,7 @@ async def test_the_form_starts_on_its_template_and_asks_before_discarding(
 async def test_each_section_of_the_form_is_one_key_away(services: Services) -> None:
     """alt+g reaches the sweep grid from the template (ten tabs before), alt+n the name,
     alt+f the first field, alt+t back to the template; the keys are written on the form."""
+    from textual import events
     from textual.widgets import Input, Select
 
     app = create_app(services)
@@ -324,3 +325,11 @@ async def test_each_section_of_the_form_is_one_key_away(services: Services) -> N
         await pilot.press("alt+f")
         await until(pilot, lambda: isinstance(app.focused, Input | Select)
                     and "--" in (app.focused.id or ""))  # a field of section--key
+        # A terminal's alt+t reaches a focused Input with the printable "t": it must not
+        # be typed into the field.
+        typed = app.focused
+        assert isinstance(typed, Input)
+        before = typed.value
+        app.post_message(events.Key("alt+t", "t"))
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "template")
+        assert typed.value == before

@@ -77,7 +77,8 @@ class NewRunScreen(Screen[None]):
         Binding("f2", "toggle_advanced", "Advanced (INI)", id="new_run.toggle_advanced"),
         # Each section a key away, in the order the choices are made (the fields between
         # are many: the sweep grid was ten tabs from the top).
-        *(Binding(key, f"jump('{target}')", f"Go to {what}", show=False,
+        # Priority: a terminal's alt+t reaches a focused Input as a printable "t".
+        *(Binding(key, f"jump('{target}')", f"Go to {what}", show=False, priority=True,
                   id=f"new_run.go_{what.replace(' ', '_')}")
           for key, target, what in SECTIONS),
     ]
