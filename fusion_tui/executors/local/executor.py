@@ -63,6 +63,14 @@ class LocalExecutor(QueuedExecutor):
     def check(self, options: RunOptions | None) -> None:
         """Nothing to ask: the queue takes every run."""
 
+    def follow_problem(self, needed: Run) -> str | None:
+        """The queue sees a local run end at once (its recorder starts the queue); a run
+        elsewhere is known to have ended only when someone polls it, so it is refused."""
+        if needed.executor != self.name:
+            return (f"run {needed.id} runs on {needed.executor}; a local run can wait only "
+                    "for local runs")
+        return None
+
     def options_of(self, run: Run) -> dict[str, str | None] | None:
         return None
 
