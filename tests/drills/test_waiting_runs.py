@@ -24,8 +24,10 @@ from fusion_tui.store.status import RunStatus, utcnow
 def _status(services: Services, run_id: str, *statuses: RunStatus) -> Run:
     """The run once its status is one of `statuses`, read from the store (reading never
     starts a queued run)."""
-    return poll_until(lambda: services.store.get(run_id),
-                      lambda r: r is not None and r.status in statuses, timeout=60)
+    run = poll_until(lambda: services.store.get(run_id),
+                     lambda r: r is not None and r.status in statuses, timeout=60)
+    assert run is not None
+    return run
 
 
 def _new(cli: Cli, settings: Settings, *args: str) -> dict[str, object]:
