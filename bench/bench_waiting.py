@@ -4,11 +4,10 @@ nothing.
     python bench/bench_waiting.py [--rows N] [--rounds N] [--pg URL]
 
 One queue pass (as `Scheduler.schedule` makes it: end the runs that can never start, then
-claim) over
-a store holding N PENDING runs of which all but the last wait (half for a run that is
-still running, half for a start time tomorrow), against the same pass over N PENDING runs
-that wait for nothing behind a full queue (the baseline: the pass before runs could
-wait). Each pass claims one run, which is put back before the next. Medians of --rounds.
+claim) over a store holding N PENDING runs of which all but the last wait (half for a run
+that is still running, half for a start time tomorrow), against the same pass over N
+PENDING runs that wait for nothing (the baseline: the pass before runs could wait). Each
+pass claims one run, which is put back before the next. Medians of --rounds.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 
 from fusion_tui.base.owner import current_user
 from fusion_tui.base.settings import Settings
@@ -79,8 +78,8 @@ def main() -> None:
             finally:
                 if a.pg:
                     with svc.store.session(write=True) as s:
-                        s.execute(RunDependency.__table__.delete())
-                        s.execute(Run.__table__.delete())
+                        s.execute(delete(RunDependency))
+                        s.execute(delete(Run))
                 svc.close()
     print(f"queue pass, {a.rows} PENDING runs waiting for nothing     "
           f"median {results[False]:8.2f} ms")
