@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.owner import current_user
 from fusion_tui.base.start_time import after_delay, parse_at, parse_duration
 from fusion_tui.runs.waiting import short_waiting, waiting_text
+from fusion_tui.services import Services
 from fusion_tui.store.models import Run, RunDependency
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.status import RunStatus, to_local, utcnow
@@ -146,3 +148,13 @@ def test_a_start_time_after_now_is_due_later_not_now(store: RunStore) -> None:
     store.set_queue(max_concurrent=5)
     _run(store, 1, start_after=utcnow() + timedelta(days=1))
     assert store.claim_pending("local", "here", current_user()) == []
+
+
+def test_a_local_run_waits_only_for_local_runs_of_its_owner(services: Services) -> None:
+    services.store.set_queue(paused=True)
+    theirs = services.manager.create("fake")
+    services.store.update_progress(theirs.id, owner="someone-else")
+    with pytest.raises(ConfigError, match=f"--after: run {theirs.id} is someone-else's; a "
+                                          "local run can wait only for your own runs"):
+        services.manager.create("fake", after=[services.manager.get(theirs.id)])
+    assert services.store.count_runs() == 1
