@@ -26,6 +26,7 @@ from fusion_tui.cli import (
     lifecycle,
     queue,
     runs,
+    schedules,
     sweeps,
     templates,
 )
@@ -46,7 +47,7 @@ from fusion_tui.runs.errors import RunError
 
 # In the order `fusion-tui --help` lists their commands.
 GROUPS = (runs, lifecycle, follow, queue, templates, history, settings_group, db, sweeps,
-          comparison)
+          schedules, comparison)
 
 
 def build_parser() -> argparse.ArgumentParser:

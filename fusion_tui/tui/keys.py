@@ -24,6 +24,7 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     from fusion_tui.tui.screens.log import LogScreen
     from fusion_tui.tui.screens.new_run import NewRunScreen
     from fusion_tui.tui.screens.runs import RunsScreen
+    from fusion_tui.tui.screens.schedules import SchedulesScreen
     from fusion_tui.tui.screens.sweep import SweepScreen
     from fusion_tui.tui.screens.sweeps import SweepsScreen
     from fusion_tui.tui.session import SessionApp
@@ -33,7 +34,8 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     return [(EVERYWHERE, SessionApp), ("runs", RunsScreen), ("runs", RunsTable),
             ("detail", DetailScreen), ("log", LogScreen), ("artifacts", ArtifactsScreen),
             ("new run", NewRunScreen), ("sweeps", SweepsScreen), ("sweep", SweepScreen),
-            ("comparison", ComparisonScreen), ("confirm", ConfirmScreen)]
+            ("comparison", ComparisonScreen), ("schedules", SchedulesScreen),
+            ("confirm", ConfirmScreen)]
 
 
 def bindings() -> Iterator[tuple[str, Binding]]:
@@ -50,8 +52,8 @@ CURSOR_MOVES = frozenset({"runs_table.up", "runs_table.down", "runs_table.page_u
                           "sweeps.first", "sweeps.last"})
 # Commands of the run list that need no run under its cursor: the palette offers them on
 # every screen, and runs them on the run list (always at the bottom of the screens).
-ANYWHERE = frozenset({"runs.new_run", "runs.open_sweeps", "runs.toggle_queue",
-                      "runs.more_at_once", "runs.fewer_at_once"})
+ANYWHERE = frozenset({"runs.new_run", "runs.open_sweeps", "runs.open_schedules",
+                      "runs.toggle_queue", "runs.more_at_once", "runs.fewer_at_once"})
 RUNS = "runs"
 
 

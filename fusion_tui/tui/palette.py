@@ -42,13 +42,17 @@ def palette_commands(app: SessionApp, screen: Screen[object],
     yield from (c for c in textual if c.title in TEXTUAL_KEPT)
     where = where_of(type(screen))
     keymap = dict(app.settings.keymap)
+    offered = list(commands(where))
+    # An action this screen has too (Schedules on the sweeps list) is offered once, here.
+    actions_here = {b.action for owner, b in offered if owner in (EVERYWHERE, where)}
     seen: set[tuple[str, str]] = set()
-    for owner, binding in commands(where):
+    for owner, binding in offered:
+        here = owner in (EVERYWHERE, where)
         node = _node(app, screen, owner, where)
-        if node is None or (owner, binding.action) in seen:
+        if node is None or (owner, binding.action) in seen or \
+                (not here and binding.action in actions_here):
             continue
         seen.add((owner, binding.action))
-        here = owner in (EVERYWHERE, where)
         title = binding.description if here else f"{binding.description} ({owner})"
         yield SystemCommand(title, f"key {_keys(app, keymap.get(binding.id or '', binding.key))}",
                             _runner(app, node, binding.action))
