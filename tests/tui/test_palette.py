@@ -101,6 +101,10 @@ async def test_the_palette_has_no_cursor_moves_and_keeps_each_screens_commands(
         assert {"Metric", "Grouping", "Export CSV", "New (runs)", "Sweeps (runs)",
                 "Pause/resume queue (runs)", "Quit", "Help"} <= set(titles)
         assert "Cancel (runs)" not in titles  # needs a run under the run list's cursor
+        app.open_sweeps()
+        await until(pilot, lambda: isinstance(app.screen, SweepsScreen))
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Schedules" in titles and "Schedules (runs)" not in titles  # its own, once
 
 
 async def test_the_palette_opens_a_run_by_the_start_of_its_id(services: Services) -> None:
