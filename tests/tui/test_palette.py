@@ -102,7 +102,8 @@ async def test_the_palette_has_no_cursor_moves_and_keeps_each_screens_commands(
                 "Pause/resume queue (runs)", "Quit", "Help"} <= set(titles)
         assert "Cancel (runs)" not in titles  # needs a run under the run list's cursor
         app.open_sweeps()
-        await until(pilot, lambda: isinstance(app.screen, SweepsScreen))
+        await until(pilot, lambda: isinstance(app.screen, SweepsScreen)
+                    and bool(app.screen.query("#sweeps")) and app.screen.current_id is not None)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Schedules" in titles and "Schedules (runs)" not in titles  # its own, once
 
