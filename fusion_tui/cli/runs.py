@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fusion_tui.base.numbers import blocking_numbers
 from fusion_tui.base.rundir import NOT_READABLE, RunPaths, folder_readable
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli.command import Commands, OnStore
@@ -19,8 +20,9 @@ from fusion_tui.cli.output import duration_text, emit, iso, progress_text, run_t
 from fusion_tui.executors.description import Seconds
 from fusion_tui.executors.descriptions import description_of
 from fusion_tui.store.query import RunQuery
+from fusion_tui.store.result_cache import cached_result
 from fusion_tui.store.status import RunStatus, local_text
-from fusion_tui.sweeps.grid import point_label
+from fusion_tui.sweeps.grid import compact_label, name_without_point, point_label
 
 if TYPE_CHECKING:
     from fusion_tui.runs.tail import RunSnapshot
@@ -61,7 +63,14 @@ def positive(text: str) -> int:
 def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
     statuses = frozenset(RunStatus(s) for s in args.status)
     owner = None if args.all else svc.manager.user
-    runs = svc.store.list_runs(RunQuery(statuses=statuses, owner=owner), limit=args.limit)
+    query = RunQuery(statuses=statuses, owner=owner)
+    runs = svc.store.list_runs(query, limit=args.limit)
+    if any(r.run_status.is_finished and r.result_load is None for r in runs):
+        # the results of finished runs nobody has listed yet, read once and cached
+        from fusion_tui.comparison.run_result import ResultFiller
+
+        if ResultFiller(svc.store).fill([r.id for r in runs], limit=len(runs)):
+            runs = svc.store.list_runs(query, limit=args.limit)
     emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs, bool(args.status)))
     return 0
 
@@ -71,16 +80,31 @@ def _table(runs: Sequence[Run], filtered: bool = False) -> str:
         if filtered:
             return "No runs with that status."
         return "No runs yet. Start one with: fusion-tui new --template minimal"
-    rows = [("ID", "STATUS", "PROGRESS", "TEMPLATE", "WHERE", "OWNER", "CREATED", "NAME")]
+    rows = [("ID", "STATUS", "PROGRESS", "BLOCKING", "INTERVAL", "TEMPLATE", "WHERE", "OWNER",
+             "CREATED", "RUN")]
     for r in runs:
-        rows.append((r.id, r.status, progress_text(r), one_line(r.template, 20),
-                     one_line(where(r), 24), one_line(r.owner or "-", 16),
-                     local_text(r.created_at, "%Y-%m-%d %H:%M:%S"), one_line(r.name or "", 40)))
+        result = cached_result(r.result_load, r.result_blocking, r.result_low, r.result_high)
+        blocking, interval = ("-", "-") if result is None else \
+            blocking_numbers(result.blocking, result.low, result.high)
+        rows.append((r.id, r.status, progress_text(r), blocking, interval,
+                     one_line(r.template, 20), one_line(where(r), 24),
+                     one_line(r.owner or "-", 16), local_text(r.created_at, "%Y-%m-%d %H:%M:%S"),
+                     _run_text(r)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
         for row in rows
     )
+
+
+def _run_text(run: Run) -> str:
+    """A sweep's run by its point (`k=2 ff s=3`) and its sweep's name, any other by its
+    name (cut at 40 characters)."""
+    point = json.loads(run.point_json) if run.point_json else None
+    if not isinstance(point, dict) or not point:
+        return one_line(run.name or "", 40)
+    point = {str(k): str(v) for k, v in point.items()}
+    return one_line(f"{compact_label(point)}  {name_without_point(run.name, point)}", 80)
 
 
 def cmd_new(args: argparse.Namespace, svc: Services) -> int:

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
 
+# The rule for a blocking probability and its interval (shared with the CLI's listings)
+from fusion_tui.base.numbers import blocking_numbers as blocking_numbers
 from fusion_tui.base.rundir import NOT_READABLE
 from fusion_tui.base.textsafe import one_line, strip_escapes
 from fusion_tui.store.status import local_text
@@ -134,3 +136,4 @@ def progress_bar(fraction: float | None, width: int = 10) -> Text:
 
 def ago(seconds: float | None) -> str:
     return "-" if seconds is None else duration(seconds) + " ago"
+
