@@ -4,6 +4,7 @@ point is written compactly; how a blocking probability and its interval are prin
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,9 @@ from fusion_tui.sweeps.grid import compact_label, name_without_point, point_labe
 
 
 @pytest.fixture
-def services(tmp_path: Path, sqlite_url: str) -> Services:
+def services(tmp_path: Path, sqlite_url: str) -> Iterator[Services]:
     svc = open_services(make_settings(tmp_path, sqlite_url))
-    yield svc  # type: ignore[misc]
+    yield svc
     svc.close()
 
 
