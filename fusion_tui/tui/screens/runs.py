@@ -101,10 +101,11 @@ class RunsScreen(Screen[None]):
 
     class PageLoaded(Message):
         def __init__(self, runs: Sequence[Listed], total: int, offset: int, any_runs: bool,
-                     queue: Queue | None = None, grouped: bool = False) -> None:
+                     queue: Queue | None = None, grouped: bool = False,
+                     expanded: frozenset[str] = frozenset()) -> None:
             super().__init__()
             self.runs, self.total, self.offset, self.any_runs = runs, total, offset, any_runs
-            self.queue, self.grouped = queue, grouped
+            self.queue, self.grouped, self.expanded = queue, grouped, expanded
 
     class ResultsRead(Message):
         """A pass of the result reader: how many runs it filled, and the folders closed
@@ -136,6 +137,7 @@ class RunsScreen(Screen[None]):
         self.tailed: set[str] = set()  # running rows whose folders have been read
         self.grouped = False  # each sweep one row (g)
         self.expanded: set[str] = set()  # sweeps whose runs are shown under them
+        self.shown_view: tuple[bool, frozenset[str]] = (False, frozenset())  # on screen
         self.shown_columns: tuple[str, ...] = ()
         self._filler: ResultFiller | None = None
         self._result_pass = False  # a pass of the result reader is under way
@@ -236,7 +238,7 @@ class RunsScreen(Screen[None]):
             runs.extend(store.list_runs(query, limit=PAGE, offset=offset))
         any_runs = bool(total) or store.count_runs() > 0
         self.post_message(self.PageLoaded(runs, total, offset, any_runs, store.queue(),
-                                          grouped))
+                                          grouped, expanded))
 
     def on_runs_screen_page_loaded(self, message: PageLoaded) -> None:
         if message.grouped != self.grouped:
@@ -244,6 +246,7 @@ class RunsScreen(Screen[None]):
         table = self.table
         self.page_offset = message.offset
         self.queue = message.queue or self.queue
+        self.shown_view = (message.grouped, message.expanded)
         rows = [self._row(item, message.grouped) for item in message.runs]
         table.show_window(rows, message.offset, message.total,
                           entries=sum(1 for r in rows if not r.child))

@@ -51,7 +51,7 @@ class ColumnPicker(ModalScreen[None]):
                           key in self.shown) for key in self.order]
 
     def _setting(self) -> Text:
-        return Text(f"to keep it, in the settings file:\n[columns]\nshown = "
+        return Text(f"to keep it, the settings file's [columns] shown = "
                     f"{json.dumps(list(self.shown))}")
 
     @property
