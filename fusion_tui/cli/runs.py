@@ -22,7 +22,7 @@ from fusion_tui.executors.descriptions import description_of
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.result_cache import cached_result
 from fusion_tui.store.status import RunStatus, local_text
-from fusion_tui.sweeps.grid import compact_label, name_without_point, point_label
+from fusion_tui.sweeps.labels import compact_label, name_without_point, point_label
 
 if TYPE_CHECKING:
     from fusion_tui.runs.tail import RunSnapshot

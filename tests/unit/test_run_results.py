@@ -18,7 +18,7 @@ from fusion_tui.services import Services, open_services
 from fusion_tui.store.models import Run
 from fusion_tui.store.result_cache import NONE_FOUND, CachedResult
 from fusion_tui.store.status import RunStatus, utcnow
-from fusion_tui.sweeps.grid import compact_label, name_without_point, point_label
+from fusion_tui.sweeps.labels import compact_label, name_without_point, point_label
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ from fusion_tui.tui.actions import change_queue
 from fusion_tui.tui.confirmations import confirm_cancel, confirm_delete
 from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
-from fusion_tui.tui.widgets.runs.column_picker import ColumnPicker
 from fusion_tui.tui.widgets.runs.columns import COLUMNS, ColumnsError, shown_columns
 from fusion_tui.tui.widgets.runs.row_data import RowData
 from fusion_tui.tui.widgets.runs.rows import row_of, sweep_row
@@ -457,6 +456,9 @@ class RunsScreen(Screen[None]):
         self._update_status_line()
 
     def action_pick_columns(self) -> None:
+        # Imported here for start-up speed: not needed for a first frame.
+        from fusion_tui.tui.widgets.runs.column_picker import ColumnPicker
+
         self.app.push_screen(ColumnPicker(self.shown_columns, self._show_columns))
 
     def _show_columns(self, keys: tuple[str, ...]) -> None:

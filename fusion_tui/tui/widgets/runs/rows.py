@@ -14,7 +14,7 @@ from fusion_tui.store.first_page import ListedRun
 from fusion_tui.store.query import SweepEntry
 from fusion_tui.store.result_cache import cached_result, looked
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus
-from fusion_tui.sweeps.grid import compact_label, name_without_point
+from fusion_tui.sweeps.labels import compact_label, name_without_point
 from fusion_tui.tui.widgets.runs.row_data import RowData, SweepCounts
 
 if TYPE_CHECKING:
