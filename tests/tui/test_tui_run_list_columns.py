@@ -12,6 +12,7 @@ import pytest
 from conftest import make_settings
 from helpers import Cli, screen_text, until
 from test_tui_flows import table
+from textual.widgets import Static
 
 from fusion_tui.base.numbers import blocking_numbers
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
@@ -120,7 +121,8 @@ async def test_columns_come_from_the_settings_file_and_the_picker(
             await until(pilot, lambda: shown(app) == ["progress", "id", "status"])
             await pilot.press("right_square_bracket")  # and down again
             await until(pilot, lambda: shown(app) == ["id", "progress", "status"])
-            assert 'shown = ["id", "progress", "status"]' in screen_text(app)
+            setting = picker.query_one("#columns-setting", Static).content
+            assert str(setting).endswith('[columns] shown = ["id", "progress", "status"]')
             await pilot.press("escape")
             await until(pilot, lambda: isinstance(app.screen, RunsScreen))
             assert header(app).split() == ["ID", "Progress", "Status"]
