@@ -22,6 +22,7 @@ from fusion_tui.store.result_cache import CachedResult
 from fusion_tui.store.status import RunStatus
 from fusion_tui.sweeps.grid import Grid, parse_axis
 from fusion_tui.tui.app import FusionApp, create_app
+from fusion_tui.tui.screens.comparison import ComparisonScreen
 from fusion_tui.tui.screens.runs import RunsScreen
 from fusion_tui.tui.widgets.confirm import ConfirmScreen
 from fusion_tui.tui.widgets.runs.column_picker import ColumnPicker
@@ -201,6 +202,11 @@ async def test_a_sweep_is_one_row_that_opens_into_its_runs(services: Services) -
         assert line_of(app, first.id).split("%", 1)[1].strip().startswith("k=1 ff")
         await pilot.press("enter")  # the cursor stayed on the sweep: closes it
         await until(pilot, lambda: table(app).row_count == 2)
+        await pilot.press("m")  # the sweep's comparison
+        await until(pilot, lambda: isinstance(app.screen, ComparisonScreen))
+        assert app.screen.sweep_id == detail.sweep.id  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, RunsScreen))
         await pilot.press("g")
         await until(pilot, lambda: table(app).row_count == 5)
 

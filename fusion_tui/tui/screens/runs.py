@@ -466,9 +466,12 @@ class RunsScreen(Screen[None]):
         self.table.show_columns(shown_columns(keys))
 
     def action_compare(self) -> None:
-        """The comparison of the runs marked with space (or of the one under the cursor)."""
-        targets = self._targets()
-        if targets:
+        """The comparison of the runs marked with space (or of the one under the cursor,
+        or of the sweep whose row it is on)."""
+        sweep_id = self._current_sweep()
+        if sweep_id is not None and not self.table.selected:
+            self.app.post_message(navigation.OpenComparison(sweep_id=sweep_id))
+        elif targets := self._targets():
             self.app.post_message(navigation.OpenComparison(run_ids=targets))
 
     def action_open_sweeps(self) -> None:
