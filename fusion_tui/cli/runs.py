@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fusion_tui.base.numbers import blocking_numbers
+from fusion_tui.base.numbers import interval_text, value_text
 from fusion_tui.base.rundir import NOT_READABLE, RunPaths, folder_readable
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli.command import Commands, OnStore
@@ -85,7 +85,8 @@ def _table(runs: Sequence[Run], filtered: bool = False) -> str:
     for r in runs:
         result = cached_result(r.result_load, r.result_blocking, r.result_low, r.result_high)
         blocking, interval = ("-", "-") if result is None else \
-            blocking_numbers(result.blocking, result.low, result.high)
+            (value_text(result.blocking, result.low, result.high),
+             interval_text(result.low, result.high))
         rows.append((r.id, r.status, progress_text(r), blocking, interval,
                      one_line(r.template, 20), one_line(where(r), 24),
                      one_line(r.owner or "-", 16), local_text(r.created_at, "%Y-%m-%d %H:%M:%S"),
@@ -227,8 +228,9 @@ def _describe(run: Run, readable: bool = True, results: str | None = None,
         lines.append(f"{'eta':<16} " + ("-" if left is None else duration_text(int(left))))
         lines += [f"{'load':<16} {p.erlang:g} Erlang: {p.iterations_done} iteration(s)"
                   + (", done" if p.complete else "")
-                  + (f", blocking {p.blocking:.4g}" if p.blocking is not None else "")
-                  + (f" [{p.ci_lower:.4g}, {p.ci_upper:.4g}]"
+                  + (f", blocking {value_text(p.blocking, p.ci_lower, p.ci_upper)}"
+                     if p.blocking is not None else "")
+                  + (f" {interval_text(p.ci_lower, p.ci_upper)}"
                      if p.ci_lower is not None and p.ci_upper is not None else "")
                   for p in live.points]
     if run.error_message:

@@ -14,8 +14,6 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
 
-# The rule for a blocking probability and its interval (shared with the CLI's listings)
-from fusion_tui.base.numbers import blocking_numbers as blocking_numbers
 from fusion_tui.base.rundir import NOT_READABLE
 from fusion_tui.base.textsafe import one_line, strip_escapes
 from fusion_tui.store.status import local_text

@@ -264,7 +264,7 @@ def test_runs_lists_results_and_sweep_points(cli: Cli, cli_settings: Settings) -
         k = run["point"]["routing_settings.k_paths"]
         fit = {"first_fit": "ff", "best_fit": "bf"}[
             run["point"]["general_settings.allocation_method"]]
-        assert by_id[run["id"]].split()[3:5] == ["0.01", "-"]
+        assert by_id[run["id"]].split()[3:5] == ["0.01000", "-"]  # 4 significant digits
         assert by_id[run["id"]].endswith(f"k={k} {fit}  [b]fits[/b]")
     # The failed run stopped after its first load (100): what it has is shown.
     assert by_id[failed["id"]].split()[1:4] == ["FAILED", "50.0%", "0"]

@@ -14,7 +14,7 @@ from helpers import Cli, screen_text, until
 from test_tui_flows import table
 from textual.widgets import Static
 
-from fusion_tui.base.numbers import blocking_numbers
+from fusion_tui.base.numbers import interval_text, value_text
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.comparison.compare import compare, load_runs
 from fusion_tui.services import Services, open_services
@@ -75,8 +75,8 @@ async def test_a_finished_builtin_run_shows_its_blocking_and_interval(
             assert row.result == CachedResult(600.0, point.summary.mean, point.summary.low,
                                               point.summary.high)
             assert point.summary.low is not None and point.summary.high is not None
-            mean, interval = blocking_numbers(point.summary.mean, point.summary.low,
-                                              point.summary.high)
+            mean = value_text(point.summary.mean, point.summary.low, point.summary.high)
+            interval = interval_text(point.summary.low, point.summary.high)
             line = line_of(app, run.id)
             assert f" {mean} " in line and f" {interval} " in line
             assert "[b]minimal[/b] [red]" in line

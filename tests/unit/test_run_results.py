@@ -1,5 +1,5 @@
 """A run's result for the run list, read from its real result files once; how a sweep's
-point is written compactly; how a blocking probability and its interval are printed."""
+point is written compactly."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 
-from fusion_tui.base.numbers import blocking_numbers
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.comparison.compare import compare, load_runs
 from fusion_tui.comparison.run_result import ResultFiller, last_load_result
@@ -99,16 +98,3 @@ def test_compact_label() -> None:
     name = f"fits {point_label(point)}"
     assert name_without_point(name, point) == "fits"
     assert name_without_point("renamed", point) == "renamed"
-
-
-@pytest.mark.parametrize(("numbers", "text"), [
-    ((0.11823, 0.1124, 0.1203), ("0.118", "[0.112, 0.120]")),  # width 0.008: 3 decimals
-    ((0.5, 0.4, 0.6), ("0.5", "[0.4, 0.6]")),
-    ((0.12, 0.1, 0.35), ("0.1", "[0.1, 0.3]")),
-    ((0.0123, None, None), ("0.0123", "-")),
-    ((0.0, 0.0, 0.0), ("0", "[0, 0]")),
-    ((1.23e-6, 1.1e-6, 1.4e-6), ("1.2e-06", "[1.1e-06, 1.4e-06]")),
-])
-def test_blocking_digits_follow_the_interval(numbers: tuple[float, float | None, float | None],
-                                             text: tuple[str, str]) -> None:
-    assert blocking_numbers(*numbers) == text

@@ -15,11 +15,11 @@ from datetime import datetime
 
 from rich.text import Text
 
+from fusion_tui.base.numbers import interval_text, value_text
 from fusion_tui.base.rundir import NOT_READABLE
 from fusion_tui.tui.format import (
     STATUS_STYLE,
     STATUS_SYMBOL,
-    blocking_numbers,
     duration,
     eta,
     progress_bar,
@@ -29,7 +29,7 @@ from fusion_tui.tui.format import (
 from fusion_tui.tui.widgets.runs.row_data import RowData
 
 FLEX_MAX = 64
-BAR = 7  # the progress bar's cells; with " 100%" the column is 12 wide
+BAR = 6  # the progress bar's cells; with " 100%" the column is 11 wide
 DEFAULT_SHOWN = ("id", "status", "progress", "params", "blocking", "interval", "where", "eta")
 
 Render = Callable[[RowData, datetime, int], Text]
@@ -90,12 +90,10 @@ def _params(row: RowData, _now: datetime, width: int) -> Text:
 
 def _blocking(row: RowData, _now: datetime, _width: int) -> Text:
     if row.sweep is not None:
-        best = row.sweep.best
-        return Text("-") if best is None else Text(blocking_numbers(best, None, None)[0])
+        return Text(value_text(row.sweep.best))
     if row.result is None:
         return Text("…" if row.reading else "-", style="dim")
-    return Text(blocking_numbers(row.result.blocking, row.result.low, row.result.high)[0],
-                style="bold")
+    return Text(value_text(row.result.blocking, row.result.low, row.result.high), style="bold")
 
 
 def _interval(row: RowData, _now: datetime, _width: int) -> Text:
@@ -103,7 +101,7 @@ def _interval(row: RowData, _now: datetime, _width: int) -> Text:
         return Text("lowest" if row.sweep.best is not None else "-", style="dim")
     if row.result is None:
         return Text("-", style="dim")
-    return Text(blocking_numbers(row.result.blocking, row.result.low, row.result.high)[1])
+    return Text(interval_text(row.result.low, row.result.high))
 
 
 def _where(row: RowData, _now: datetime, _width: int) -> Text:
@@ -131,7 +129,7 @@ COLUMNS: dict[str, Column] = {c.key: c for c in (
     Column("id", "ID", 12, lambda r, _n, _w: Text(r.run_id), "the run's id (a sweep's id on "
            "its row)", sort="id"),
     Column("status", "Status", 11, _status, "status; a sweep's runs by status", sort="status"),
-    Column("progress", "Progress", 12, _progress, "how far it is (a sweep: all its runs)"),
+    Column("progress", "Progress", 11, _progress, "how far it is (a sweep: all its runs)"),
     Column("params", "Run", 12, _params, "a sweep's run by its parameters (k=2 ff s=3), "
            "any other by its name", flexible=True, sort="name"),
     Column("name", "Name", 16, lambda r, _n, w: safe(r.name, w), "the name in full",
@@ -143,7 +141,7 @@ COLUMNS: dict[str, Column] = {c.key: c for c in (
            "the load it is simulating now"),
     Column("load", "Load", 7, lambda r, _n, _w: _number(r.result.load if r.result else None),
            "the load of its result (its last)"),
-    Column("blocking", "Blocking", 8, _blocking, "mean blocking at its last load (a sweep: "
+    Column("blocking", "Blocking", 10, _blocking, "mean blocking at its last load (a sweep: "
            "its lowest)"),
     Column("interval", "Interval", 16, _interval, "the 95% interval of that mean"),
     Column("eta", "ETA", 6, _eta, "time left"),
