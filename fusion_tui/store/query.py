@@ -8,7 +8,8 @@ from datetime import datetime
 
 from fusion_tui.store.status import RunStatus
 
-SORTABLE_COLUMNS = ("created_at", "started_at", "completed_at", "name", "status", "template", "id")
+SORTABLE_COLUMNS = ("created_at", "started_at", "completed_at", "name", "status", "template", "id",
+                    "result_blocking")
 
 
 @dataclass(frozen=True)

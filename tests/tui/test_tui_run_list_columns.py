@@ -107,6 +107,10 @@ async def test_columns_come_from_the_settings_file_and_the_picker(
             await until(pilot, lambda: run.id in table(app).rows_data)
             assert shown(app) == ["blocking", "id", "status"]
             assert header(app).split() == ["Blocking", "ID", "Status"]
+            await pilot.click("#runs", offset=(4, 0))  # a click on a title sorts by it
+            await until(pilot, lambda: runs_screen(app).query_spec.order_by ==
+                        "result_blocking")
+            assert "sort: blocking ↓" in screen_text(app)
             await pilot.press("C")
             await until(pilot, lambda: isinstance(app.screen, ColumnPicker))
             picker = app.screen

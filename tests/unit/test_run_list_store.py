@@ -71,6 +71,9 @@ def test_grouped_list_has_a_sweep_as_one_entry(store: RunStore) -> None:
 
 def test_every_run_a_query_keeps_and_their_statuses(store: RunStore) -> None:
     _store_with_a_sweep(store)
+    by_blocking = RunQuery(order_by="result_blocking", descending=False,
+                           statuses=frozenset({RunStatus.COMPLETED}))
+    assert [r.id for r in store.list_runs(by_blocking)] == [f"{3:012x}", f"{2:012x}"]
     assert sorted(store.run_ids(RunQuery(sweep_id=SWEEP))) == [f"{n:012x}" for n in (2, 3, 4)]
     assert store.run_ids(RunQuery(statuses=frozenset({RunStatus.PENDING}))) == [f"{5:012x}"]
     assert store.statuses([f"{1:012x}", f"{4:012x}", "ffffffffffff"]) == {

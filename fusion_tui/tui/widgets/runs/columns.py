@@ -142,7 +142,7 @@ COLUMNS: dict[str, Column] = {c.key: c for c in (
     Column("load", "Load", 7, lambda r, _n, _w: _number(r.result.load if r.result else None),
            "the load of its result (its last)"),
     Column("blocking", "Blocking", 10, _blocking, "mean blocking at its last load (a sweep: "
-           "its lowest)"),
+           "its lowest)", sort="result_blocking"),
     Column("interval", "Interval", 16, _interval, "the 95% interval of that mean"),
     Column("eta", "ETA", 6, _eta, "time left"),
     Column("started", "Started", 11, lambda r, _n, _w: Text(timestamp(r.started)),

@@ -27,7 +27,8 @@ class RunsStatusLine(Static):
             parts.append("status: " + ",".join(sorted(s.value for s in q.statuses)))
         if q.text:
             parts.append("text: ")
-        parts.append(f"sort: {q.order_by.replace('_at', '')} {'↓' if q.descending else '↑'}")
+        parts.append(f"sort: {q.order_by.replace('_at', '').replace('result_', '')} "
+                     f"{'↓' if q.descending else '↑'}")
         if table.selected:
             parts.append(f"{len(table.selected)} selected")
         if queue is not None:
