@@ -1,16 +1,18 @@
 """TUI benchmarks (issue 4): prints measured numbers; asserts nothing.
 
-    python bench/bench_tui.py [--writes 40] [--runs 10000]
+    python bench/bench_tui.py [--writes 40] [--runs 10000] [--rounds 7] [--only frame]
 
 1. Progress latency: a progress line appended to a RUNNING run's progress.jsonl, until
    the run list shows it (app driven headless by Pilot, real files); median and p95.
 2. Idle CPU: the real `fusion-tui` in tmux with 20 RUNNING runs (real processes) on
    screen and no progress being written, CPU% of one core over 10 s (psutil).
-3. First frame with 10,000 runs in the store: `python -m fusion_tui` in a real
-   pseudo-terminal (120x40), from spawning it until the newest run's id arrives on the
-   terminal, against the time Python takes just to import textual and sqlalchemy
-   (spawn until it prints), and the ratio; median of 7 each, runs interleaved. Also a
-   bare Textual app (header, 200-row DataTable, footer) measured the same way, for scale.
+3. First frame with 10,000 runs in the store, each with its cached result (the run
+   list's Blocking and Interval columns) and half of them in 12-point sweeps (shown by
+   their points): `python -m fusion_tui` in a real pseudo-terminal (120x40), from
+   spawning it until the newest run's id arrives on the terminal, against the time
+   Python takes just to import textual and sqlalchemy (spawn until it prints), and the
+   ratio; median of 7 each (`--rounds`), runs interleaved. Also a bare Textual app (header, 200-row
+   DataTable, footer) measured the same way, for scale.
 4. A 1 GB log: from pressing `l` until its last line is on screen (median of 3; the file
    is in the page cache after it is written), and the app's memory growth meanwhile.
 """
@@ -45,10 +47,11 @@ from sqlalchemy import insert
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.services import Services, open_services
-from fusion_tui.store.models import Run
+from fusion_tui.store.models import Run, Sweep
 from fusion_tui.store.status import RunStatus, utcnow
 
 HERE = Path(__file__).resolve().parent
+PARTS = ("latency", "idle", "frame", "log")
 SLEEPER = (f"{sys.executable} {HERE / 'sleeper_sim.py'} --config_path {{config_path}}"
            " --run_id {run_id} --progress_file {progress_file} --output_dir {output_dir}")
 
@@ -168,21 +171,29 @@ def _until_on_terminal(argv: list[str], env: dict[str, str], needle: bytes) -> f
     return elapsed
 
 
-def _first_frame(home: Path, rows: int) -> tuple[float, float, float]:
+def _first_frame(home: Path, rows: int, rounds: int) -> tuple[float, float, float]:
     svc = _services(home)
     base = utcnow() - timedelta(days=10)
+    sweeps = [{"id": f"5eeb{i:08x}", "name": f"alloc-k-sweep {i}", "template": "default",
+               "overrides_json": "[]", "grid_json": "[]", "executor": "local",
+               "created_at": base} for i in range(rows // 24)]
     batch = [{"id": f"{i:012x}", "name": f"run {i}", "status": "COMPLETED", "config_json": "{}",
               "template": "default", "simulator": "builtin", "executor": "local",
               "run_dir": f"/nonexistent/{i}", "created_at": base + timedelta(seconds=i),
               "started_at": base + timedelta(seconds=i),
-              "completed_at": base + timedelta(seconds=i + 60)} for i in range(rows)]
+              "completed_at": base + timedelta(seconds=i + 60),
+              "result_load": 600.0, "result_blocking": 0.1 + (i % 97) * 1e-4,
+              "result_low": 0.095, "result_high": 0.11 + (i % 97) * 1e-4,
+              **_sweep_point(i, rows)} for i in range(rows)]
     with svc.store.session(write=True) as s:
+        if sweeps:
+            s.execute(insert(Sweep), sweeps)
         s.execute(insert(Run), batch)
     svc.close()
     env = {**os.environ, "FUSION_TUI_HOME": str(home), "TERM": "xterm-256color"}
     newest = f"{rows - 1:012x}".encode()
     frames, floors, imports = [], [], []
-    for _ in range(7):
+    for _ in range(rounds):
         frames.append(_until_on_terminal([sys.executable, "-m", "fusion_tui"], env, newest))
         floors.append(_until_on_terminal([sys.executable, str(HERE / "textual_floor.py")],
                                          env, b"run 10"))
@@ -190,6 +201,17 @@ def _first_frame(home: Path, rows: int) -> tuple[float, float, float]:
             [sys.executable, "-c", "import textual, sqlalchemy; print('imported')"],
             env, b"imported"))
     return statistics.median(frames), statistics.median(floors), statistics.median(imports)
+
+
+def _sweep_point(i: int, rows: int) -> dict[str, object]:
+    """Every other run in a sweep of 12 points (k_paths x allocation x seed)."""
+    if i % 2 or i // 24 >= rows // 24:
+        return {"sweep_id": None, "point_json": None}
+    n = i // 2 % 12
+    point = {"routing_settings.k_paths": str(1 + n % 3),
+             "general_settings.allocation_method": ("first_fit", "best_fit")[n // 3 % 2],
+             "builtin_settings.seed": str(1 + n // 6)}
+    return {"sweep_id": f"5eeb{i // 24:08x}", "point_json": json.dumps(point)}
 
 
 async def _open_big_log(home: Path) -> tuple[float, float]:
@@ -248,29 +270,39 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=40)
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--log-gb", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="first frames timed (the median is printed)")
+    parser.add_argument("--only", choices=PARTS, action="append",
+                        help="measure only this (repeatable; default: all)")
     args = parser.parse_args()
+    parts = args.only or PARTS
     fusion_tui = str(Path(sys.executable).parent / "fusion-tui")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        samples = asyncio.run(_latency(folder / "latency", args.writes))
-        ms = [s * 1000 for s in samples]
-        print(f"progress line -> run list: median {statistics.median(ms):6.1f} ms, "
-              f"p95 {_p95(ms):6.1f} ms, max {max(ms):6.1f} ms (n={len(ms)}; target p95 < 250 ms)")
-        cpu = _idle_cpu(folder / "idle", fusion_tui)
-        if cpu is None:
-            print("idle CPU: skipped (tmux missing)")
-        else:
-            print(f"idle CPU with 20 RUNNING runs on screen: {cpu:5.2f}% of one core over 10 s "
-                  "(target < 3%)")
-        frame, floor, imports = _first_frame(folder / "frame", args.runs)
-        print(f"first frame with {args.runs:,} runs (real terminal): {frame * 1000:6.0f} ms; "
-              f"python -c 'import textual, sqlalchemy': {imports * 1000:6.0f} ms; "
-              f"ratio {frame / imports:4.2f} (target <= 1.3)")
-        print(f"  for scale: a bare Textual app (header, 200-row DataTable, footer): "
-              f"{floor * 1000:6.0f} ms, ratio {floor / imports:4.2f}")
-        opened, grown, size = _big_log(folder / "biglog", args.log_gb)
-        print(f"log of {size / 1024 ** 3:.2f} GiB: tail on screen {opened * 1000:6.0f} ms after "
-              f"`l` (target < 1 s); app memory +{grown / 1024 ** 2:.1f} MiB")
+        if "latency" in parts:
+            samples = asyncio.run(_latency(folder / "latency", args.writes))
+            ms = [s * 1000 for s in samples]
+            print(f"progress line -> run list: median {statistics.median(ms):6.1f} ms, "
+                  f"p95 {_p95(ms):6.1f} ms, max {max(ms):6.1f} ms (n={len(ms)}; "
+                  "target p95 < 250 ms)")
+        if "idle" in parts:
+            cpu = _idle_cpu(folder / "idle", fusion_tui)
+            if cpu is None:
+                print("idle CPU: skipped (tmux missing)")
+            else:
+                print(f"idle CPU with 20 RUNNING runs on screen: {cpu:5.2f}% of one core over "
+                      "10 s (target < 3%)")
+        if "frame" in parts:
+            frame, floor, imports = _first_frame(folder / "frame", args.runs, args.rounds)
+            print(f"first frame with {args.runs:,} runs and result columns (real terminal): "
+                  f"{frame * 1000:6.0f} ms; python -c 'import textual, sqlalchemy': "
+                  f"{imports * 1000:6.0f} ms; ratio {frame / imports:4.2f} (target <= 1.3)")
+            print(f"  for scale: a bare Textual app (header, 200-row DataTable, footer): "
+                  f"{floor * 1000:6.0f} ms, ratio {floor / imports:4.2f}")
+        if "log" in parts:
+            opened, grown, size = _big_log(folder / "biglog", args.log_gb)
+            print(f"log of {size / 1024 ** 3:.2f} GiB: tail on screen {opened * 1000:6.0f} ms "
+                  f"after `l` (target < 1 s); app memory +{grown / 1024 ** 2:.1f} MiB")
 
 
 if __name__ == "__main__":

@@ -98,6 +98,8 @@ class Settings:
     config_file: Path | None = field(default=None, compare=False, repr=False)
     # The app's key remapping ([keys] in the settings file): binding id -> keys.
     keymap: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    # The run list's columns in order ([columns] shown; None: the app's default).
+    columns: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def template_dirs(self) -> tuple[Path, ...]:
@@ -153,14 +155,15 @@ class Settings:
         values: dict[str, Any] = {}
         sources: dict[str, str] = {}
         keymap: dict[str, str] = {}
+        columns: tuple[str, ...] | None = None
         path, named = config_path(env, config)
         if path is not None and (named or path.exists()):
             if named and not path.exists():
                 raise SettingsError(f"the settings file {path} does not exist "
                                     f"({'--config' if config else CONFIG_VARIABLE})")
             try:
-                from_file, keymap = read_settings_file(path, _file_kinds(declared),
-                                                       [t.name for t in tables])
+                from_file, keymap, columns = read_settings_file(
+                    path, _file_kinds(declared), [t.name for t in tables])
             except SettingsFileError as exc:
                 raise SettingsError(str(exc)) from None
             for key, raw in from_file.items():
@@ -184,7 +187,7 @@ class Settings:
         given = tuple(sorted((k, values.pop(k)) for k in list(values) if k in declared))
         settings = cls(home=home, **values, declared=given, tables=tuple(tables),
                        sources=tuple(sorted(sources.items())), config_file=path,
-                       keymap=tuple(sorted(keymap.items())))
+                       keymap=tuple(sorted(keymap.items())), columns=columns)
         settings.validate()
         return settings
 

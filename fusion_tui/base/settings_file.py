@@ -10,6 +10,8 @@ environment, so a cluster user writes partition and account once.
     home = "~/FUSION"
     [keys]                  # the app's keys: binding id = key(s) (`fusion-tui keys`)
     "runs.cancel_runs" = "x"
+    [columns]               # the run list's columns, in order (the app checks the names)
+    shown = ["id", "status", "progress", "params", "blocking", "interval", "where"]
 
 `FUSION_TUI_CONFIG` (or `--config`) names another file; `none` reads no file.
 """
@@ -32,6 +34,7 @@ NO_FILE = "none"
 # tables are declared by them (`setting_tables`) and named by the caller.
 TABLES = ("fusion",)
 KEYS_TABLE = "keys"
+COLUMNS_TABLE = "columns"
 _KEY = re.compile(r"[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*|[!-~]")
 _LIMIT = 1 << 20
 # Binding ids are `screen.action`: [keys] nests at most that deep (a deeper file is refused
@@ -91,14 +94,29 @@ def _keymap(path: Path, table: dict[str, Any], prefix: str = "") -> dict[str, st
     return out
 
 
-def read_settings_file(path: Path, known: Mapping[str, str],
-                       tables: Sequence[str] = ()) -> tuple[dict[str, str], dict[str, str]]:
-    """Setting name -> its value as text, and the [keys] table, from the file at `path`.
+def _columns(path: Path, table: dict[str, Any]) -> tuple[str, ...] | None:
+    """The [columns] table's `shown`: column names, in order (None when not given)."""
+    for name in table:
+        if name != "shown":
+            raise SettingsFileError(f"{path}: [columns] {name}: not a setting (the table "
+                                    "has one: shown)")
+    shown = table.get("shown")
+    if shown is not None and not (isinstance(shown, list)
+                                  and all(isinstance(v, str) for v in shown)):
+        raise SettingsFileError(f"{path}: [columns] shown: expected a list of column names "
+                                f"such as [\"id\", \"status\", \"blocking\"], got {shown!r}")
+    return None if shown is None else tuple(shown)
+
+
+def read_settings_file(path: Path, known: Mapping[str, str], tables: Sequence[str] = ()
+                       ) -> tuple[dict[str, str], dict[str, str], tuple[str, ...] | None]:
+    """Setting name -> its value as text, the [keys] table and [columns] `shown`, from
+    the file at `path`.
     `known`: every setting it may hold -> how a list is joined for it (see `_text`);
     `tables`: the declared tables besides ours.
 
     Unknown keys are refused (a misspelt `partiton` must not be silently ignored); binding
-    ids are checked by the app, which knows its screens.
+    ids and column names are checked by the app, which knows its screens and columns.
     """
     try:
         data = tomllib.loads(read_text(path, limit=_LIMIT))
@@ -112,9 +130,12 @@ def read_settings_file(path: Path, known: Mapping[str, str],
         raise SettingsFileError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     out: dict[str, str] = {}
     keys: dict[str, str] = {}
+    columns: tuple[str, ...] | None = None
     for key, value in data.items():
         if key == KEYS_TABLE and isinstance(value, dict):
             keys = _keymap(path, value)
+        elif key == COLUMNS_TABLE and isinstance(value, dict):
+            columns = _columns(path, value)
         elif key in (*TABLES, *tables) and isinstance(value, dict):
             for inner, inner_value in value.items():
                 name = f"{key}_{inner}"
@@ -125,4 +146,4 @@ def read_settings_file(path: Path, known: Mapping[str, str],
             out[key] = _text(path, key, value, known[key])
         else:
             raise SettingsFileError(f"{path}: {key}: not a setting")
-    return out, keys
+    return out, keys, columns

@@ -12,7 +12,12 @@ def run_tui(settings: Settings) -> int:
     """The app opens the store itself, after its first frame (see `tui.app`), so this path
     imports neither SQLAlchemy nor the run manager."""
     from fusion_tui.tui.app import create_app  # Textual: only for the app, not at start-up
+    from fusion_tui.tui.widgets.runs.columns import ColumnsError, shown_columns
 
+    try:
+        shown_columns(settings.columns, f"{settings.config_file}: [columns] shown")
+    except ColumnsError as exc:
+        raise SettingsError(str(exc)) from None
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("the app needs a terminal (stdin and stdout are not a TTY); "
                          "for scripts use `fusion-tui runs`")

@@ -18,6 +18,7 @@ from fusion_tui.base.faults import describe_os_error
 from fusion_tui.base.output_path import OutputFailed
 from fusion_tui.base.textsafe import strip_escapes
 from fusion_tui.executors.descriptions import DESCRIPTIONS, description_of
+from fusion_tui.store.result_cache import cached_result
 from fusion_tui.store.status import iso_local
 
 if TYPE_CHECKING:
@@ -44,10 +45,23 @@ def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
         "config_hash": run.config_hash, "seed": run.seed, "origin_id": run.origin_id,
         "after": [n.needs_id for n in run.needs], "start_after": iso(run.start_after),
         "provenance": json.loads(run.provenance_json) if run.provenance_json else None,
+        "sweep_id": run.sweep_id, "point": json.loads(run.point_json) if run.point_json else None,
+        "result": result_dict(run),
     }
     if with_config:
         data["config"] = json.loads(run.config_json)
     return data
+
+
+def result_dict(run: Run) -> dict[str, Any] | None:
+    """The run list's cached result: the mean blocking at the run's last load with its
+    95% interval; None until its files are read, and when they hold none."""
+    result = cached_result(run.result_load, run.result_blocking, run.result_low,
+                           run.result_high)
+    if result is None:
+        return None
+    return {"erlang": result.load, "metric": "blocking", "mean": result.blocking,
+            "ci95_low": result.low, "ci95_high": result.high}
 
 
 def job_facts(run: Run) -> dict[str, Any]:

@@ -22,8 +22,9 @@ from fusion_tui.executors.description import Seconds
 from fusion_tui.executors.descriptions import description_of
 from fusion_tui.runs.waiting import short_waiting, waiting_text
 from fusion_tui.store.query import RunQuery
+from fusion_tui.store.result_cache import cached_result
 from fusion_tui.store.status import RunStatus, local_text, utcnow
-from fusion_tui.sweeps.grid import point_label
+from fusion_tui.sweeps.labels import compact_label, name_without_point, point_label
 
 if TYPE_CHECKING:
     from fusion_tui.runs.tail import RunSnapshot
@@ -65,7 +66,14 @@ def positive(text: str) -> int:
 def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
     statuses = frozenset(RunStatus(s) for s in args.status)
     owner = None if args.all else svc.manager.user
-    runs = svc.store.list_runs(RunQuery(statuses=statuses, owner=owner), limit=args.limit)
+    query = RunQuery(statuses=statuses, owner=owner)
+    runs = svc.store.list_runs(query, limit=args.limit)
+    if any(r.run_status.is_finished and r.result_load is None for r in runs):
+        # the results of finished runs nobody has listed yet, read once and cached
+        from fusion_tui.comparison.run_result import ResultFiller
+
+        if ResultFiller(svc.store).fill([r.id for r in runs], limit=len(runs)):
+            runs = svc.store.list_runs(query, limit=args.limit)
     needs = svc.store.waiting_on([r.id for r in runs if r.status == RunStatus.PENDING])
     emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs, bool(args.status), needs))
     return 0
@@ -77,18 +85,34 @@ def _table(runs: Sequence[Run], filtered: bool = False,
         if filtered:
             return "No runs with that status."
         return "No runs yet. Start one with: fusion-tui new --template minimal"
-    rows = [("ID", "STATUS", "PROGRESS", "TEMPLATE", "WHERE", "OWNER", "CREATED", "NAME")]
+    rows = [("ID", "STATUS", "PROGRESS", "BLOCKING", "INTERVAL", "TEMPLATE", "WHERE", "OWNER",
+             "CREATED", "RUN")]
     now = utcnow()
     for r in runs:
         why = short_waiting(r.status, r.start_after, (needs or {}).get(r.id, []), now)
-        rows.append((r.id, r.status, why or progress_text(r), one_line(r.template, 20),
-                     one_line(where(r), 24), one_line(r.owner or "-", 16),
-                     local_text(r.created_at, "%Y-%m-%d %H:%M:%S"), one_line(r.name or "", 40)))
+        result = cached_result(r.result_load, r.result_blocking, r.result_low, r.result_high)
+        blocking, interval = ("-", "-") if result is None else \
+            (value_text(result.blocking, result.low, result.high),
+             interval_text(result.low, result.high))
+        rows.append((r.id, r.status, why or progress_text(r), blocking, interval,
+                     one_line(r.template, 20), one_line(where(r), 24),
+                     one_line(r.owner or "-", 16), local_text(r.created_at, "%Y-%m-%d %H:%M:%S"),
+                     _run_text(r)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
         for row in rows
     )
+
+
+def _run_text(run: Run) -> str:
+    """A sweep's run by its point (`k=2 ff s=3`) and its sweep's name, any other by its
+    name (cut at 40 characters)."""
+    point = json.loads(run.point_json) if run.point_json else None
+    if not isinstance(point, dict) or not point:
+        return one_line(run.name or "", 40)
+    point = {str(k): str(v) for k, v in point.items()}
+    return one_line(f"{compact_label(point)}  {name_without_point(run.name, point)}", 80)
 
 
 def cmd_new(args: argparse.Namespace, svc: Services) -> int:

@@ -178,6 +178,16 @@ def compare(data: Sequence[RunData], *, metric: str = "blocking",
     return Comparison(metric, list(keys), ordered, _differing(ordered), tests, warnings)
 
 
+def run_point(data: RunData, erlang: float, metric: str = "blocking") -> GroupPoint | None:
+    """One run's mean and interval at one load, as a comparison of that run alone shows
+    them (the interval over its iterations); None when it has no value there."""
+    if erlang not in data.results:
+        return None
+    alone = Group("", {}, [RunData(data.run, data.settings, {erlang: data.results[erlang]})])
+    points = _points(alone, metric)
+    return points[0] if points else None
+
+
 def _sample(group: Group, erlang: float, metric: str) -> tuple[list[float], str]:
     values = [r.results[erlang].values[metric] for r in group.runs
               if erlang in r.results and metric in r.results[erlang].values]

@@ -39,11 +39,12 @@ def waiting_text(status: str, start_after: datetime | None, needs: Sequence[str]
 
 def short_waiting(status: str, start_after: datetime | None, needs: Sequence[str],
                   now: datetime) -> str | None:
-    """The same in a few characters, for a table cell: `after 1a2b3c4d` or `at 02:00`."""
+    """The same in a few characters, for the run list's 12-cell progress column:
+    `after 1a2b3c` (the first 6 of the id; `+` when it waits for more) or `at 02:00`."""
     if status != RunStatus.PENDING:
         return None
     if needs:
-        return f"after {needs[0][:8]}" + ("+" if len(needs) > 1 else "")
+        return f"after {needs[0][:6]}" + ("+" if len(needs) > 1 else "")
     if start_after is not None and start_after > now:
         return f"at {start_text(start_after, now)}"
     return None

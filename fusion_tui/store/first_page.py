@@ -20,7 +20,9 @@ from fusion_tui.store.status import fraction_done
 _SCHEMES = ("sqlite", "sqlite+pysqlite")
 _COLUMNS = ("r.id, r.name, r.status, r.template, r.run_dir, r.started_at, r.completed_at, "
             "r.last_progress_at, r.current_erlang, r.current_erlang_index, r.total_erlangs, "
-            "r.current_iteration, r.total_iterations, r.executor, r.owner, j.node")
+            "r.current_iteration, r.total_iterations, r.executor, r.owner, j.node, "
+            "r.sweep_id, r.point_json, r.result_load, r.result_blocking, r.result_low, "
+            "r.result_high")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,13 @@ class ListedRun:
     executor: str = "local"
     owner: str | None = None
     node: str | None = None
+    sweep_id: str | None = None
+    point_json: str | None = None
+    result_load: float | None = None
+    result_blocking: float | None = None
+    result_low: float | None = None
+    result_high: float | None = None
+    start_after: datetime | None = None  # not read for the first frame: no wait shown yet
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,8 @@ def read_first_page(database_url: str, limit: int, owner: str | None = None) -> 
             id=r[0], name=r[1], status=r[2], template=r[3], run_dir=r[4],
             started_at=_when(r[5]), completed_at=_when(r[6]), last_progress_at=_when(r[7]),
             current_erlang=r[8], fraction_done=fraction_done(r[2], r[9], r[10], r[11], r[12]),
-            executor=r[13], owner=r[14], node=r[15],
+            executor=r[13], owner=r[14], node=r[15], sweep_id=r[16], point_json=r[17],
+            result_load=r[18], result_blocking=r[19], result_low=r[20], result_high=r[21],
         ) for r in rows]
     except (sqlite3.Error, ValueError):
         return None

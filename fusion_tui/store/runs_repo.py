@@ -9,18 +9,19 @@ advisory lock) so the concurrency limit holds across processes.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Executable,
     Float,
     Select,
+    case,
     delete,
     extract,
     func,
@@ -43,11 +44,13 @@ from fusion_tui.store.models import (
     OwnerQueue,
     Run,
     RunEvent,
+    Sweep,
     created_detail,
     ending_event,
 )
-from fusion_tui.store.query import RunQuery
+from fusion_tui.store.query import Entry, RunQuery, SweepEntry
 from fusion_tui.store.queue import MAX_PARALLEL
+from fusion_tui.store.result_cache import NOTHING_FOUND_COLUMNS, CachedResult
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 
 FAILURES = (RunStatus.FAILED, RunStatus.TIMEOUT, RunStatus.OUT_OF_MEMORY, RunStatus.NODE_FAIL)
@@ -63,6 +66,7 @@ class Queue:
 
 
 DEFAULT_QUEUE = Queue(1, False)
+Listing = TypeVar("Listing", bound="Select[*tuple[Any, ...]]")  # a query of the run list
 
 @dataclass(frozen=True)
 class ReportedOutcome:
@@ -151,7 +155,9 @@ class RunStore:
             stmt = select(Run).where(Run.id.startswith(prefix, autoescape=True)).limit(5)
             return list(s.scalars(stmt))
 
-    def _filtered(self, stmt: Select[Any], query: RunQuery) -> Select[Any]:
+    def _filtered(self, stmt: Listing, query: RunQuery) -> Listing:
+        if query.sweep_id is not None:
+            stmt = stmt.where(Run.sweep_id == query.sweep_id)
         if query.statuses:
             stmt = stmt.where(Run.status.in_(sorted(query.statuses)))
         if query.owner is not None:  # a run with no recorded owner is everyone's
@@ -196,6 +202,133 @@ class RunStore:
                 or_(Run.created_at < run.created_at,
                     (Run.created_at == run.created_at) & (Run.id < run.id)))
             return int(s.scalar(stmt) or 0)
+
+    def run_ids(self, query: RunQuery) -> list[str]:
+        """The id of every run matching `query` (the run list's "select all")."""
+        with self.session() as s:
+            return list(s.scalars(self._filtered(select(Run.id), query)))
+
+    def statuses(self, run_ids: Iterable[str]) -> dict[str, str]:
+        """Run id -> status, for those of `run_ids` that have a row (in chunks)."""
+        wanted, found = list(run_ids), dict[str, str]()
+        with self.session() as s:
+            for i in range(0, len(wanted), 500):
+                found.update((str(k), str(v)) for k, v in s.execute(
+                    select(Run.id, Run.status).where(Run.id.in_(wanted[i:i + 500]))))
+        return found
+
+    # -- the run list grouped by sweep -------------------------------------------------
+
+    def list_entries(self, query: RunQuery, *, limit: int, offset: int = 0) -> list[Entry]:
+        """One page of the run list with each sweep as one entry: the runs matching
+        `query` grouped by their sweep (a run of none is its own group), ordered by the
+        query's column over each group (its greatest value first when descending)."""
+        key = func.coalesce(Run.sweep_id, Run.id)
+        value = (func.max if query.descending else func.min)(getattr(Run, query.order_by))
+        order = (value.desc(), key.desc()) if query.descending else (value.asc(), key.asc())
+        stmt = self._filtered(select(key, func.max(Run.sweep_id)), query).group_by(key) \
+            .order_by(*order).limit(limit).offset(offset)
+        with self.session() as s:
+            return [Entry(str(ident), sweep is not None) for ident, sweep in s.execute(stmt)]
+
+    def count_entries(self, query: RunQuery) -> int:
+        """How many entries `list_entries` has for `query`."""
+        key = func.coalesce(Run.sweep_id, Run.id)
+        stmt = self._filtered(select(func.count(func.distinct(key))).select_from(Run), query)
+        with self.session() as s:
+            return int(s.scalar(stmt) or 0)
+
+    def sweep_entries(self, sweep_ids: Sequence[str], query: RunQuery) -> list[SweepEntry]:
+        """Each sweep's runs that match `query`, summed up for its row of the run list."""
+        if not sweep_ids:
+            return []
+        done = sa_cast(func.coalesce(Run.current_erlang_index, 0) * Run.total_iterations
+                       + func.coalesce(Run.current_iteration, 0), Float)
+        part = case((Run.status == RunStatus.COMPLETED.value, 1.0),
+                    ((Run.total_erlangs > 0) & (Run.total_iterations > 0),
+                     done / (Run.total_erlangs * Run.total_iterations)), else_=0.0)
+        summed = select(
+            Run.sweep_id, Run.status, func.count(), func.sum(part), func.min(Run.started_at),
+            func.max(Run.completed_at), func.min(Run.result_blocking),
+            func.sum(case((Run.result_load.is_(None), 1), else_=0)),
+        ).where(Run.sweep_id.in_(list(sweep_ids)))
+        stmt = self._filtered(summed, query).group_by(Run.sweep_id, Run.status)
+        with self.session() as s:
+            sweeps = {w.id: w for w in s.scalars(select(Sweep).where(
+                Sweep.id.in_(list(sweep_ids))))}
+            rows = s.execute(stmt).all()
+        parts: dict[str, list[Any]] = {}
+        for sweep_id, status, n, fraction, started, completed, best, unread in rows:
+            parts.setdefault(str(sweep_id), []).append(
+                (str(status), int(n), float(fraction or 0.0), started, completed, best,
+                 int(unread or 0) if RunStatus(status) in FINISHED_STATUSES else 0))
+        out = []
+        for sweep_id in sweep_ids:
+            sweep, groups = sweeps.get(sweep_id), parts.get(sweep_id, [])
+            if sweep is None or not groups:
+                continue
+            counts = {status: n for status, n, *_ in groups}
+            starts = [g[3] for g in groups if g[3] is not None]
+            ends = [g[4] for g in groups if g[4] is not None]
+            bests = [g[5] for g in groups if g[5] is not None]
+            finished = all(RunStatus(status) in FINISHED_STATUSES for status in counts)
+            out.append(SweepEntry(
+                sweep_id=sweep_id, name=sweep.name, template=sweep.template,
+                executor=sweep.executor, owner=sweep.owner, counts=counts,
+                fraction=sum(g[2] for g in groups) / sum(counts.values()),
+                started_at=min(starts) if starts else None,
+                completed_at=max(ends) if finished and ends else None,
+                best_blocking=min(bests) if bests else None,
+                unread=sum(g[6] for g in groups)))
+        return out
+
+    def list_grouped(self, query: RunQuery, *, limit: int, offset: int = 0,
+                     expanded: Collection[str] = (), per_sweep: int = 200
+                     ) -> list[Run | SweepEntry]:
+        """One page of the grouped run list: each entry a run of no sweep or a sweep
+        summed up, an expanded sweep followed by (up to `per_sweep` of) its runs."""
+        entries = self.list_entries(query, limit=limit, offset=offset)
+        loose = [e.id for e in entries if not e.is_sweep]
+        with self.session() as s:
+            runs = {r.id: r for r in s.scalars(select(Run).where(Run.id.in_(loose)))} \
+                if loose else {}
+        sweeps = {e.sweep_id: e for e in self.sweep_entries(
+            [e.id for e in entries if e.is_sweep], query)}
+        out: list[Run | SweepEntry] = []
+        for entry in entries:
+            if not entry.is_sweep:
+                out.extend([runs[entry.id]] if entry.id in runs else [])
+            elif entry.id in sweeps:
+                out.append(sweeps[entry.id])
+                if entry.id in expanded:
+                    out.extend(self.list_runs(replace(query, sweep_id=entry.id),
+                                              limit=per_sweep))
+        return out
+
+    # -- the run list's cached results -------------------------------------------------
+
+    def runs_needing_results(self, run_ids: Sequence[str] = (),
+                             sweep_ids: Sequence[str] = (), *, limit: int) -> list[Run]:
+        """Finished runs among `run_ids` or of `sweep_ids` whose result files nobody has
+        read yet (newest first, at most `limit`)."""
+        which = [*([Run.id.in_(list(run_ids))] if run_ids else []),
+                 *([Run.sweep_id.in_(list(sweep_ids))] if sweep_ids else [])]
+        if not which:
+            return []
+        stmt = select(Run).where(Run.status.in_([s.value for s in FINISHED_STATUSES]),
+                                 Run.result_load.is_(None), or_(*which)) \
+            .order_by(Run.created_at.desc(), Run.id.desc()).limit(limit)
+        with self.session() as s:
+            return list(s.scalars(stmt))
+
+    def store_results(self, found: Mapping[str, CachedResult | None]) -> None:
+        """Cache each run's result (None: its folder had none), once: a run whose result
+        is cached already keeps it."""
+        with self.session(write=True) as s:
+            for run_id, result in found.items():
+                values = result.columns() if result is not None else NOTHING_FOUND_COLUMNS
+                s.execute(update(Run).where(Run.id == run_id, Run.result_load.is_(None))
+                          .values(**values).execution_options(synchronize_session=False))
 
     def runs_with_status(self, *statuses: RunStatus) -> list[Run]:
         stmt = select(Run).where(Run.status.in_(list(statuses))).order_by(Run.created_at)

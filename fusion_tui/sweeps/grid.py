@@ -189,7 +189,3 @@ def load_overrides(erlang: float) -> list[str]:
     text = erlang_text(erlang)
     return [f"general_settings.erlang_start={text}", f"general_settings.erlang_stop={text}"]
 
-
-def point_label(point: dict[str, str]) -> str:
-    """`k_paths=2 seed=3 erlang=300`: short keys, for run names and lists."""
-    return " ".join(f"{k.partition('.')[2] or k}={v}" for k, v in point.items())

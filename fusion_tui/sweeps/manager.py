@@ -33,7 +33,8 @@ from fusion_tui.runs.staging import Batch
 from fusion_tui.store.models import Run, Sweep
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 from fusion_tui.store.sweeps_repo import SweepRow, SweepStore
-from fusion_tui.sweeps.grid import LOAD_KEY, Grid, erlang_text, load_overrides, point_label
+from fusion_tui.sweeps.grid import LOAD_KEY, Grid, erlang_text, load_overrides
+from fusion_tui.sweeps.labels import point_label
 
 RETRYABLE = frozenset({RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMEOUT,
                        RunStatus.OUT_OF_MEMORY, RunStatus.NODE_FAIL, RunStatus.PREEMPTED})

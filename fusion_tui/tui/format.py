@@ -137,3 +137,4 @@ def progress_bar(fraction: float | None, width: int = 10) -> Text:
 
 def ago(seconds: float | None) -> str:
     return "-" if seconds is None else duration(seconds) + " ago"
+

@@ -29,13 +29,14 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     from fusion_tui.tui.screens.sweeps import SweepsScreen
     from fusion_tui.tui.session import SessionApp
     from fusion_tui.tui.widgets.confirm import ConfirmScreen
+    from fusion_tui.tui.widgets.runs.column_picker import ColumnPicker
     from fusion_tui.tui.widgets.runs.table import RunsTable
 
     return [(EVERYWHERE, SessionApp), ("runs", RunsScreen), ("runs", RunsTable),
             ("detail", DetailScreen), ("log", LogScreen), ("artifacts", ArtifactsScreen),
             ("new run", NewRunScreen), ("sweeps", SweepsScreen), ("sweep", SweepScreen),
             ("comparison", ComparisonScreen), ("schedules", SchedulesScreen),
-            ("confirm", ConfirmScreen)]
+            ("confirm", ConfirmScreen), ("columns", ColumnPicker)]
 
 
 def bindings() -> Iterator[tuple[str, Binding]]:

@@ -242,3 +242,35 @@ def test_cancel_and_restart_take_a_selection(cli: Cli, cli_settings: Settings) -
               if cli.json(cli_settings, "show", r["id"])["status"] == "FAILED"]
     restarted = cli.json(cli_settings, "restart", "--failed", "--sweep", failing["id"])
     assert [r["origin_id"] for r in restarted] == failed and len(failed) == 1
+
+
+def test_runs_lists_results_and_sweep_points(cli: Cli, cli_settings: Settings) -> None:
+    """`runs` reads each finished run's results once (the fake simulator blocks 0.01 at
+    its last load, 200) and shows a sweep's run by its point; `--json` carries both."""
+    cli(cli_settings, "parallel", "4")
+    sweep = cli.json(cli_settings, "sweep", "new", "-t", "fake", "-n", "[b]fits[/b]", "--grid",
+                     "routing_settings.k_paths=1,2", "--grid",
+                     "general_settings.allocation_method=first_fit,best_fit")
+    failed = cli.json(cli_settings, "new", "-t", "fake", "--set", "fake.behaviour=fail")
+    assert cli(cli_settings, "wait", sweep["id"]).returncode == 0
+    cli(cli_settings, "wait", failed["id"])
+    text = cli(cli_settings, "runs")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0].split() == ["ID", "STATUS", "PROGRESS", "BLOCKING", "INTERVAL", "TEMPLATE",
+                                "WHERE", "OWNER", "CREATED", "RUN"]
+    by_id = {line.split()[0]: line for line in lines[1:]}
+    for run in sweep["runs"]:
+        k = run["point"]["routing_settings.k_paths"]
+        fit = {"first_fit": "ff", "best_fit": "bf"}[
+            run["point"]["general_settings.allocation_method"]]
+        assert by_id[run["id"]].split()[3:5] == ["0.01000", "-"]  # 4 significant digits
+        assert by_id[run["id"]].endswith(f"k={k} {fit}  [b]fits[/b]")
+    # The failed run stopped after its first load (100): what it has is shown.
+    assert by_id[failed["id"]].split()[1:4] == ["FAILED", "50.0%", "0"]
+    listed = {r["id"]: r for r in cli.json(cli_settings, "runs")}
+    assert listed[sweep["runs"][0]["id"]]["result"] == {
+        "erlang": 200.0, "metric": "blocking", "mean": 0.01, "ci95_low": None,
+        "ci95_high": None}
+    assert listed[sweep["runs"][0]["id"]]["point"] == sweep["runs"][0]["point"]
+    assert listed[failed["id"]]["result"]["erlang"] == 100.0

@@ -60,7 +60,8 @@ def test_headless_modules_never_import_textual() -> None:
 # layer (SQLAlchemy's import alone takes longer than the frame) nor psutil or Alembic.
 FIRST_FRAME = ["fusion_tui.cli", "fusion_tui.tui.app", "fusion_tui.tui.screens.runs",
                "fusion_tui.tui.widgets.runs.table", "fusion_tui.tui.widgets.key_bar",
-               "fusion_tui.store.first_page"]
+               "fusion_tui.store.first_page", "fusion_tui.tui.widgets.runs.columns",
+               "fusion_tui.tui.widgets.runs.rows", "fusion_tui.cli.launch"]
 
 
 def test_first_frame_path_never_imports_the_database_layer() -> None:

@@ -50,7 +50,7 @@ def test_after_starts_a_run_once_the_first_has_completed(
     shown = cli.json(settings, "show", str(second["id"]))
     assert shown["waiting"] == f"waiting for run {first['id']}"
     listed = cli(settings, "runs").stdout
-    assert f"after {str(first['id'])[:8]}" in listed
+    assert f"after {str(first['id'])[:6]}" in listed
     queued = [e for e in shown["events"] if e["kind"] == "queued"]
     assert queued[-1]["detail"] == f"waiting for run {first['id']}"
     go.write_text("")

@@ -83,7 +83,7 @@ async def test_waiting_runs_say_why_they_wait(services: Services) -> None:
     timed = services.manager.create("fake", start_after=utcnow() + timedelta(hours=3))
     app = create_app(services)
     async with app.run_test(size=(140, 30)) as pilot:
-        await until(pilot, lambda: f"after {first.id[:8]}" in screen_text(app))
+        await until(pilot, lambda: f"after {first.id[:6]}" in screen_text(app))
         assert timed.start_after is not None
         assert f"at {start_text(timed.start_after, utcnow())}" in screen_text(app)
         app.open_detail(later.id)

@@ -26,6 +26,7 @@ from fusion_tui.tui.screens.sweep import SweepScreen
 from fusion_tui.tui.screens.sweeps import SweepsScreen
 from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.confirm import ConfirmScreen
+from fusion_tui.tui.widgets.runs.column_picker import ColumnPicker
 from fusion_tui.tui.widgets.runs.table import PAGE, RunsTable
 
 SIZES = [(80, 24), (120, 40)]
@@ -72,7 +73,9 @@ def ready(app: App[Any]) -> bool:
         table = screen.table
         running = {i for i, row in table.rows_data.items() if row.status == "RUNNING"}
         return isinstance(app, SessionApp) and app.connected and screen.queue is not None and \
-            table.row_count == min(table.total, PAGE) and running <= screen.tailed
+            table.window_entries == min(table.total, PAGE) and running <= screen.tailed and \
+            screen.results_read and screen.shown_view == (screen.grouped,
+                                                          frozenset(screen.expanded))
     if isinstance(screen, NewRunScreen):
         return screen.template_shown is not None and not working(app, "check")
     if isinstance(screen, DetailScreen):
@@ -88,7 +91,7 @@ def ready(app: App[Any]) -> bool:
         return screen.matrix is not None
     if isinstance(screen, ComparisonScreen):
         return _comparison_shown(screen)
-    return isinstance(screen, ConfirmScreen)
+    return isinstance(screen, ConfirmScreen | ColumnPicker)
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -183,6 +186,12 @@ def test_cancel_confirmation(snap_compare: Any, services: Services,
     assert snap_compare(app_for(services), terminal_size=size, run_before=steps)
 
 
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_column_picker(snap_compare: Any, services: Services, size: tuple[int, int]) -> None:
+    assert snap_compare(app_for(services), terminal_size=size, run_before=keys("C", "down",
+                                                                               "space"))
+
+
 @pytest.fixture
 def sweep_services() -> Iterator[Services]:
     svc = build_sweep(home() / "sweep")
@@ -194,6 +203,21 @@ def sweep_services() -> Iterator[Services]:
 def test_sweeps_list(snap_compare: Any, sweep_services: Services,
                      size: tuple[int, int]) -> None:
     assert snap_compare(app_for(sweep_services), terminal_size=size, run_before=keys("w"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_runs_list_of_a_sweep(snap_compare: Any, sweep_services: Services,
+                              size: tuple[int, int]) -> None:
+    """Each run by its point and its sweep's name, with its result."""
+    assert snap_compare(app_for(sweep_services), terminal_size=size, run_before=keys())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_runs_list_grouped_by_sweep(snap_compare: Any, sweep_services: Services,
+                                    size: tuple[int, int]) -> None:
+    """The sweep as one row, opened into its runs."""
+    assert snap_compare(app_for(sweep_services), terminal_size=size,
+                        run_before=keys("g", "ready", "enter"))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

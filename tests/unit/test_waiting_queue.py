@@ -115,7 +115,7 @@ def test_why_a_run_waits_in_words() -> None:
     assert waiting_text("RUNNING", at, ["a" * 12], NOW) is None
     tomorrow = to_local(NOW + timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
     assert waiting_text("PENDING", NOW + timedelta(days=1), [], NOW) == f"starts at {tomorrow}"
-    assert short_waiting("PENDING", at, ["a" * 12, "b" * 12], NOW) == "after aaaaaaaa+"
+    assert short_waiting("PENDING", at, ["a" * 12, "b" * 12], NOW) == "after aaaaaa+"
     assert short_waiting("PENDING", at, [], NOW) == f"at {clock}"
     assert short_waiting("PENDING", None, [], NOW) is None
 

@@ -1,5 +1,5 @@
-"""The line above the run list: which runs of how many, whose, the filters and sort in
-force, the selection, and the state of the user's queue."""
+"""The line above the run list: which runs (or entries, grouped by sweep) of how many,
+whose, the filters and sort in force, the selection, and the state of the user's queue."""
 
 from __future__ import annotations
 
@@ -16,15 +16,19 @@ if TYPE_CHECKING:
 
 
 class RunsStatusLine(Static):
-    def show(self, table: RunsTable, q: RunQuery, queue: Queue | None) -> None:
-        parts = [f"runs {table.window_offset + 1 if table.total else 0}-"
-                 f"{table.window_offset + table.row_count} of {table.total:,}"]
+    def show(self, table: RunsTable, q: RunQuery, queue: Queue | None, *,
+             grouped: bool = False) -> None:
+        parts = [f"{'entries' if grouped else 'runs'} "
+                 f"{table.window_offset + 1 if table.total else 0}-"
+                 f"{table.window_offset + table.window_entries} of {table.total:,}"
+                 + (" (by sweep)" if grouped else "")]
         parts.append("mine" if q.owner is not None else "everyone's")
         if q.statuses:
             parts.append("status: " + ",".join(sorted(s.value for s in q.statuses)))
         if q.text:
             parts.append("text: ")
-        parts.append(f"sort: {q.order_by.replace('_at', '')} {'↓' if q.descending else '↑'}")
+        parts.append(f"sort: {q.order_by.replace('_at', '').replace('result_', '')} "
+                     f"{'↓' if q.descending else '↑'}")
         if table.selected:
             parts.append(f"{len(table.selected)} selected")
         if queue is not None:

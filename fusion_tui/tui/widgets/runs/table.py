@@ -1,17 +1,18 @@
 """The run list: a line-drawn table that holds one window of rows, fetched by page.
 
-Only `PAGE` rows live in the table; moving the cursor past either end asks the screen
-for the neighbouring window (`RunsTable.WindowRequest`), so 100,000 runs cost no more
-than 200. Every column has a fixed width (the name alone grows with the terminal), so a
-row is drawn straight into one strip of segments and cached until its values change:
-no per-cell measuring or layout, which keeps the app's first frame and live updates
-cheap (Textual's DataTable spends most of a first frame rendering cells one by one).
+Only `PAGE` entries live in the table (a run, or a sweep with the runs shown under it);
+moving the cursor past either end asks the screen for the neighbouring window
+(`RunsTable.WindowRequest`), so 100,000 runs cost no more than 200. Every column has a
+fixed width (`columns.py`; a flexible one alone grows with the terminal), so a row is
+drawn straight into one strip of segments and cached until its values change: no
+per-cell measuring or layout, which keeps the app's first frame and live updates cheap
+(Textual's DataTable spends most of a first frame rendering cells one by one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -26,53 +27,15 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from fusion_tui.base.rundir import NOT_READABLE
-from fusion_tui.tui.format import (
-    duration,
-    eta,
-    progress_bar,
-    safe,
-    status_text,
-    text_segments,
-    timestamp,
-)
+from fusion_tui.tui.format import text_segments
+from fusion_tui.tui.widgets.runs.columns import FLEX_MAX, Column, shown_columns
+from fusion_tui.tui.widgets.runs.row_data import RowData
 
 if TYPE_CHECKING:
     from fusion_tui.runs.tail import RunSnapshot
 
 PAGE = 200
-COLUMNS = (
-    ("sel", " "), ("id", "ID"), ("status", "Status"), ("progress", "Progress"),
-    ("name", "Name"), ("template", "Template"), ("where", "Where"), ("erlang", "Erlang"),
-    ("eta", "ETA"), ("started", "Started"), ("duration", "Duration"),
-)
-# Fixed widths: live updates redraw one row without re-measuring the table.
-# The name column alone grows with the terminal, from its width here up to NAME_MAX.
-WIDTHS = {"sel": 1, "id": 12, "status": 19, "progress": 15, "name": 24, "template": 12,
-          "where": 10, "erlang": 7, "eta": 7, "started": 11, "duration": 8}
-NAME_MAX = 64
-# Everything but the name: other columns, one cell of padding each side, the scrollbar.
-FIXED = sum(w for key, w in WIDTHS.items() if key != "name") + 2 * len(WIDTHS) + 2
-
-
-@dataclass(frozen=True)
-class RowData:
-    """Everything shown in one row, as plain values (comparable, cheap to diff)."""
-
-    run_id: str
-    status: str
-    name: str | None
-    template: str
-    fraction: float | None
-    erlang: float | None
-    started: datetime | None
-    completed: datetime | None
-    stalled: bool
-    seconds_left: float | None = None
-    where: str = "local"  # the executor, and the run's node there once it has one
-    owner: str | None = None
-    readable: bool = True  # False: the run's folder is closed to us (another user's)
-    waiting: str | None = None  # a queued run's wait in short: `after 1a2b3c4d`, `at 02:00`
+SELECT_WIDTH = 1  # the selection mark, left of every shown column
 
 
 class RunsTable(ScrollView, can_focus=True):
@@ -114,18 +77,21 @@ class RunsTable(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows_data: dict[str, RowData] = {}
+        self.rows_data: dict[str, RowData] = {}  # by `RowData.key`
         self._order: list[str] = []
-        self.selected: set[str] = set()
-        self.window_offset = 0
+        self.selected: set[str] = set()  # run ids, also of runs outside the window
+        self.window_offset = 0  # in entries (a sweep's runs shown under it are not)
+        self.window_entries = 0
         self.total = 0
         self.now: Callable[[], datetime] = datetime.now
-        self.name_width = WIDTHS["name"]
+        self.columns: tuple[Column, ...] = shown_columns(None)
+        self._widths: dict[str, int] = {}
         self._painted = False
-        # run id -> (drawn under the cursor, striped, the line): redrawn when any differs
+        # row key -> (drawn under the cursor, striped, the line): redrawn when any differs
         self._cache: dict[str, tuple[bool, bool, Strip]] = {}
         self._header_strip: Strip | None = None
         self._styles: dict[str, Style] = {}
+        self._fit_widths()
 
     # -- the window of rows ------------------------------------------------------------
 
@@ -133,26 +99,35 @@ class RunsTable(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self._order)
 
-    def get_row_index(self, run_id: str) -> int:
-        return self._order.index(run_id)
+    def get_row_index(self, key: str) -> int:
+        return self._order.index(key)
+
+    @property
+    def current_row(self) -> RowData | None:
+        if 0 <= self.cursor_row < len(self._order):
+            return self.rows_data[self._order[self.cursor_row]]
+        return None
 
     @property
     def current_id(self) -> str | None:
-        if 0 <= self.cursor_row < len(self._order):
-            return self._order[self.cursor_row]
-        return None
+        """The run under the cursor (None on a sweep's row)."""
+        row = self.current_row
+        return row.run_id if row is not None and row.sweep is None else None
 
     def show_window(self, rows: list[RowData], offset: int, total: int,
-                    keep: str | None = None) -> None:
-        """Show `rows` (starting at `offset` of `total`); keep the cursor on `keep`."""
-        keep = keep or self.current_id
+                    keep: str | None = None, *, entries: int | None = None) -> None:
+        """Show `rows` (`entries` of them, all by default, starting at entry `offset` of
+        `total`); keep the cursor on the row keyed `keep` (by default the current one)."""
+        current = self.current_row
+        keep = keep or (current.key if current is not None else None)
         self.window_offset, self.total = offset, total
-        if self._order == [r.run_id for r in rows]:
+        self.window_entries = len(rows) if entries is None else entries
+        if self._order == [r.key for r in rows]:
             for row in rows:
                 self.update_row(row)
             return
-        self.rows_data = {r.run_id: r for r in rows}
-        self._order = [r.run_id for r in rows]
+        self.rows_data = {r.key: r for r in rows}
+        self._order = [r.key for r in rows]
         self._cache.clear()
         self._resize_virtual()
         if keep in self.rows_data:
@@ -162,12 +137,12 @@ class RunsTable(ScrollView, can_focus=True):
         self.refresh()
 
     def update_row(self, row: RowData, *, force: bool = False) -> None:
-        old = self.rows_data.get(row.run_id)
+        old = self.rows_data.get(row.key)
         if old is None or (old == row and not force):
             return
-        self.rows_data[row.run_id] = row
-        self._cache.pop(row.run_id, None)
-        self._refresh_row(self._order.index(row.run_id))
+        self.rows_data[row.key] = row
+        self._cache.pop(row.key, None)
+        self._refresh_row(self._order.index(row.key))
 
     def apply_snapshot(self, run_id: str, snapshot: RunSnapshot) -> None:
         old = self.rows_data.get(run_id)
@@ -186,6 +161,42 @@ class RunsTable(ScrollView, can_focus=True):
         self.selected ^= {run_id}
         self.update_row(self.rows_data[run_id], force=True)
 
+    def select(self, run_ids: Iterable[str], *, on: bool = True) -> None:
+        """Mark (or unmark) these runs, shown or not."""
+        if on:
+            self.selected |= set(run_ids)
+        else:
+            self.selected -= set(run_ids)
+        self._cache.clear()
+        self.refresh()
+
+    def clear_selection(self) -> None:
+        self.selected.clear()
+        self._cache.clear()
+        self.refresh()
+
+    # -- columns -----------------------------------------------------------------------
+
+    def show_columns(self, columns: tuple[Column, ...]) -> None:
+        """Show these columns, in this order (the picker, `[columns]`)."""
+        if columns == self.columns:
+            return
+        self.columns = columns
+        self._fit_widths()
+        self._forget_lines()
+        self._resize_virtual()
+        self.refresh()
+
+    def _fit_widths(self) -> None:
+        """Fixed widths; what the terminal has to spare goes to the flexible columns."""
+        flexible = [c for c in self.columns if c.flexible]
+        fixed = sum(c.width + 1 for c in self.columns if not c.flexible)
+        # one cell before each column, one after the last, and the scrollbar
+        spare = self.size.width - fixed - SELECT_WIDTH - 1 - 2 - len(flexible)
+        each = spare // len(flexible) if flexible else 0
+        self._widths = {c.key: max(c.width, min(FLEX_MAX, each)) if c.flexible else c.width
+                        for c in self.columns}
+
     # -- cursor and scrolling ----------------------------------------------------------
 
     def move_cursor(self, *, row: int) -> None:
@@ -195,7 +206,7 @@ class RunsTable(ScrollView, can_focus=True):
         self._refresh_row(old)
         self._refresh_row(new)
         self._scroll_to_cursor()
-        more_below = self.window_offset + self.row_count < self.total
+        more_below = self.window_offset + self.window_entries < self.total
         if new == self.row_count - 1 and more_below:
             self.post_message(self.WindowRequest(+1))
         elif new == 0 and self.window_offset > 0:
@@ -236,27 +247,24 @@ class RunsTable(ScrollView, can_focus=True):
             self.move_cursor(row=row)
 
     def _column_at(self, x: int) -> str | None:
-        left = 0
-        for key, _ in COLUMNS:
-            left += self._width(key) + 2
+        left = SELECT_WIDTH + 1
+        for column in self.columns:
+            left += self._widths[column.key] + 1
             if x < left:
-                return key
+                return column.key
         return None
 
     # -- drawing -----------------------------------------------------------------------
 
-    def _width(self, key: str) -> int:
-        return self.name_width if key == "name" else WIDTHS[key]
-
     def _resize_virtual(self) -> None:
-        width = sum(self._width(key) + 2 for key, _ in COLUMNS)
+        width = SELECT_WIDTH + 2 + sum(self._widths[c.key] + 1 for c in self.columns)
         self.virtual_size = Size(width, len(self._order) + 1)
 
     def on_resize(self) -> None:
-        """Give a wide terminal's spare columns to the name."""
-        width = max(WIDTHS["name"], min(NAME_MAX, self.size.width - FIXED))
-        if width != self.name_width:
-            self.name_width = width
+        """Give a wide terminal's spare columns to the flexible ones."""
+        widths = self._widths
+        self._fit_widths()
+        if widths != self._widths:
             self._forget_lines()
         self._resize_virtual()
         self._scroll_to_cursor()
@@ -280,50 +288,30 @@ class RunsTable(ScrollView, can_focus=True):
     def _refresh_row(self, index: int) -> None:
         self.refresh_line(index + 1)  # virtual line: the header takes line 0
 
-    def _cells(self, row: RowData) -> dict[str, Text]:
-        now = self.now()
-        end = row.completed or now
-        return {
-            "sel": Text("●" if row.run_id in self.selected else " ", style="bold"),
-            "id": Text(row.run_id),
-            "status": status_text(row.status, row.stalled),
-            "progress": Text(row.waiting, style="dim") if row.waiting
-            else progress_bar(row.fraction) if row.readable
-            else Text(NOT_READABLE, style="dim"),
-            "name": safe(row.name or "", self.name_width),
-            "template": safe(row.template, 20),
-            "where": safe(row.where if row.owner is None else f"{row.owner}@{row.where}", 40),
-            "erlang": Text("-" if row.erlang is None else f"{row.erlang:g}"),
-            "eta": Text(eta(row.started, row.fraction, now, row.seconds_left)
-                        if row.status == "RUNNING" else "-"),
-            "started": Text(timestamp(row.started)),
-            "duration": Text(duration((end - row.started).total_seconds()
-                                      if row.started else None)),
-        }
-
-    def _line(self, cells: dict[str, Text], base: Style) -> Strip:
-        """One line of fixed-width cells with a space either side, over `base`."""
+    def _line(self, mark: Text, cells: list[Text], base: Style) -> Strip:
+        """The selection mark, then one fixed-width cell per shown column, each after one
+        blank cell, over `base`."""
         console = self.app.console
-        segments: list[Segment] = []
-        for key, _ in COLUMNS:
-            text = cells[key]
-            text.truncate(self._width(key), overflow="ellipsis", pad=True)
+        segments: list[Segment] = [Segment(" ")]
+        segments.extend(text_segments(mark, console))
+        for column, text in zip(self.columns, cells, strict=True):
+            text.truncate(self._widths[column.key], overflow="ellipsis", pad=True)
             segments.append(Segment(" "))
             segments.extend(text_segments(text, console))
-            segments.append(Segment(" "))
+        segments.append(Segment(" "))
         return Strip(list(Segment.apply_style(segments, base)))
 
     def _header(self) -> Strip:
         if self._header_strip is None:
-            cells = {key: Text(label) for key, label in COLUMNS}
             base = self.rich_style + self._style("runs-table--header")
-            self._header_strip = self._line(cells, base)
+            self._header_strip = self._line(Text(" "), [Text(c.title) for c in self.columns],
+                                            base)
         return self._header_strip
 
     def _row_strip(self, index: int) -> Strip:
-        run_id = self._order[index]
+        key = self._order[index]
         cursor, even = index == self.cursor_row, index % 2 == 0
-        cached = self._cache.get(run_id)
+        cached = self._cache.get(key)
         if cached is not None and cached[:2] == (cursor, even):
             strip = cached[2]
         else:
@@ -332,8 +320,12 @@ class RunsTable(ScrollView, can_focus=True):
                 base += self._style("runs-table--cursor")
             elif even:
                 base += self._style("runs-table--even-row")
-            strip = self._line(self._cells(self.rows_data[run_id]), base)
-            self._cache[run_id] = (cursor, even, strip)
+            row, now = self.rows_data[key], self.now()
+            mark = Text("●" if row.sweep is None and row.run_id in self.selected else " ",
+                        style="bold")
+            cells = [c.render(row, now, self._widths[c.key]) for c in self.columns]
+            strip = self._line(mark, cells, base)
+            self._cache[key] = (cursor, even, strip)
         return strip
 
     def render_line(self, y: int) -> Strip:
