@@ -14,8 +14,17 @@ from fusion_tui.base.rundir import NOT_READABLE, RunPaths, folder_readable
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli.command import Commands, OnStore
 from fusion_tui.cli.executor_flags import add_executor_flags, executor_options
+from fusion_tui.cli.filters import add_filter_flags, filter_from
 from fusion_tui.cli.follow import wait_exit_code
-from fusion_tui.cli.output import duration_text, emit, iso, progress_text, run_to_dict, where
+from fusion_tui.cli.output import (
+    duration_text,
+    emit,
+    iso,
+    note_lines,
+    progress_text,
+    run_to_dict,
+    where,
+)
 from fusion_tui.executors.description import Seconds
 from fusion_tui.executors.descriptions import description_of
 from fusion_tui.store.query import RunQuery
@@ -30,8 +39,8 @@ if TYPE_CHECKING:
 
 def register(commands: Commands) -> None:
     s = commands.add("runs", OnStore(cmd_runs, schedule=False), help="list runs")
-    s.add_argument("--status", action="append", default=[], type=str.upper,
-                   choices=[x.value for x in RunStatus], help="only this status (repeatable)")
+    add_filter_flags(s, status_help="only runs in this status (repeatable, or a comma list: "
+                                    "any of them)")
     s.add_argument("--limit", type=positive, default=100, help="at most this many (1 or more)")
     s.add_argument("--all", "-a", action="store_true", help="every user's runs, not just yours")
     s = commands.add("new", OnStore(cmd_new), help="create (and start or queue) a run")
@@ -59,23 +68,27 @@ def positive(text: str) -> int:
 
 
 def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
-    statuses = frozenset(RunStatus(s) for s in args.status)
+    found = filter_from(args, svc)
     owner = None if args.all else svc.manager.user
-    runs = svc.store.list_runs(RunQuery(statuses=statuses, owner=owner), limit=args.limit)
-    emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs, bool(args.status)))
+    runs = svc.store.list_runs(RunQuery(filter=found, owner=owner), limit=args.limit)
+    emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs, bool(found)))
     return 0
 
 
 def _table(runs: Sequence[Run], filtered: bool = False) -> str:
     if not runs:
         if filtered:
-            return "No runs with that status."
+            return "No runs match."
         return "No runs yet. Start one with: fusion-tui new --template minimal"
-    rows = [("ID", "STATUS", "PROGRESS", "TEMPLATE", "WHERE", "OWNER", "CREATED", "NAME")]
+    tagged = any(r.tags for r in runs)  # a TAGS column once there is something to show
+    rows = [("ID", "STATUS", "PROGRESS", "TEMPLATE", "WHERE", "OWNER", "CREATED",
+             *(("TAGS",) if tagged else ()), "NAME")]
     for r in runs:
         rows.append((r.id, r.status, progress_text(r), one_line(r.template, 20),
                      one_line(where(r), 24), one_line(r.owner or "-", 16),
-                     local_text(r.created_at, "%Y-%m-%d %H:%M:%S"), one_line(r.name or "", 40)))
+                     local_text(r.created_at, "%Y-%m-%d %H:%M:%S"),
+                     *((one_line(" ".join(r.tag_names) or "-", 40),) if tagged else ()),
+                     one_line(r.name or "", 40)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
@@ -177,7 +190,8 @@ def _describe(run: Run, readable: bool = True, results: str | None = None,
         progress = f"{live.fraction_done * 100:5.1f}% (now, from the run folder)"
     lines = [f"{k:<16} {v}" for k, v in (
         ("id", run.id), ("name", one_line(run.name or "-")), ("status", run.status),
-        ("template", run.template), ("simulator", run.simulator),
+        ("template", run.template), ("tags", one_line(" ".join(run.tag_names) or "-", 2000)),
+        ("simulator", run.simulator),
         ("progress", progress),
         ("erlang", f"{erlang} ({(index or 0) + 1}/{run.total_erlangs})"
                    if erlang is not None else "-"),
@@ -211,4 +225,6 @@ def _describe(run: Run, readable: bool = True, results: str | None = None,
         lines.append(f"{'error':<16} {one_line(run.error_message, 500)}")
     if results:
         lines.append(f"{'results':<16} {one_line(results, 1500)}")
+    if run.note:
+        lines += note_lines("note", run.note, 16)
     return "\n".join(lines)

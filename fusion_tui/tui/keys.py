@@ -27,12 +27,14 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     from fusion_tui.tui.screens.sweeps import SweepsScreen
     from fusion_tui.tui.session import SessionApp
     from fusion_tui.tui.widgets.confirm import ConfirmScreen
+    from fusion_tui.tui.widgets.labels import NoteScreen, TagsScreen
     from fusion_tui.tui.widgets.runs.table import RunsTable
 
     return [(EVERYWHERE, SessionApp), ("runs", RunsScreen), ("runs", RunsTable),
             ("detail", DetailScreen), ("log", LogScreen), ("artifacts", ArtifactsScreen),
             ("new run", NewRunScreen), ("sweeps", SweepsScreen), ("sweep", SweepScreen),
-            ("comparison", ComparisonScreen), ("confirm", ConfirmScreen)]
+            ("comparison", ComparisonScreen), ("confirm", ConfirmScreen), ("tags", TagsScreen),
+            ("note", NoteScreen)]
 
 
 def bindings() -> Iterator[tuple[str, Binding]]:
