@@ -56,8 +56,6 @@ def read_run(output: Path) -> dict[float, LoadResult]:
     except (OSError, UnicodeDecodeError):
         return _from_json(output)
     rows = _rows(text)
-    if rows and _BIT_RATE_INTERVAL[0] not in rows[0]:
-        return _from_json(output)  # written before the summary held the bit-rate interval
     out: dict[float, LoadResult] = {}
     for row in rows:
         erlang, mean = _number(row.get("erlang")), _number(row.get("blocking_mean"))
@@ -72,6 +70,12 @@ def read_run(output: Path) -> dict[float, LoadResult]:
         iterations = _number(row.get("iterations"))
         out[erlang] = LoadResult(erlang, values, intervals,
                                  int(iterations) if iterations is not None else None)
+    if rows and _BIT_RATE_INTERVAL[0] not in rows[0]:
+        # written before the summary held the bit-rate interval: its result files have it
+        for erlang, found in _from_json(output).items():
+            if erlang in out and "bit_rate_blocking" in found.intervals:
+                out[erlang].intervals["bit_rate_blocking"] = \
+                    found.intervals["bit_rate_blocking"]
     return out
 
 
