@@ -23,6 +23,7 @@ simulator's events), those gaps, and the command's wall time.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -106,7 +107,7 @@ def main() -> None:
             subprocess.run([str(script), "wait", run["id"], "--timeout", "30"], env=env,
                            cwd=env["HOME"], capture_output=True, check=False)
         stamps = [_ts(e) for e in _events(progress)]
-        gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False) if b >= a]
+        gaps = [b - a for a, b in itertools.pairwise(stamps) if b >= a]
     print(f"fusion-tui show of a running run of the built-in simulator "
           f"({len(stamps)} iterations written), {len(ages)} calls")
     print(_summary("behind the file", behind))

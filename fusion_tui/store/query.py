@@ -49,7 +49,7 @@ class RunFilter:
 def _as_text(text: str) -> str:
     """Free text as the field reads it back as text: quoted when a word of it would
     otherwise read as a filter (`k=3`, `tag:x`)."""
-    filters = any("=" in w or w.partition(":")[0].lower() in FIELDS and ":" in w
+    filters = any("=" in w or (":" in w and w.partition(":")[0].lower() in FIELDS)
                   for w in text.split())
     if not filters:
         return text

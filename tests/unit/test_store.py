@@ -37,7 +37,8 @@ def test_list_filter_sort_and_page(store: RunStore) -> None:
     assert [r.id for r in store.list_runs(done)] == [f"{n:012x}" for n in (1, 3, 5, 7, 9)]
     assert store.count_runs(done) == 5
     assert store.count_runs(RunQuery(filter=RunFilter(text="MINIMAL"))) == 5
-    assert [r.name for r in store.list_runs(RunQuery(filter=RunFilter(text="sweep 7")))] == ["sweep 7"]
+    seventh = store.list_runs(RunQuery(filter=RunFilter(text="sweep 7")))
+    assert [r.name for r in seventh] == ["sweep 7"]
     by_name = store.list_runs(RunQuery(order_by="name", descending=False), limit=2)
     assert [r.name for r in by_name] == ["sweep 0", "sweep 1"]
 
@@ -45,7 +46,8 @@ def test_list_filter_sort_and_page(store: RunStore) -> None:
 def test_text_filter_treats_wildcards_literally(store: RunStore) -> None:
     _add(store, 1, RunStatus.COMPLETED, name="100% load")
     _add(store, 2, RunStatus.COMPLETED, name="1000 load")
-    assert [r.name for r in store.list_runs(RunQuery(filter=RunFilter(text="100%")))] == ["100% load"]
+    literal = store.list_runs(RunQuery(filter=RunFilter(text="100%")))
+    assert [r.name for r in literal] == ["100% load"]
     assert store.count_runs(RunQuery(filter=RunFilter(text="_"))) == 0
 
 

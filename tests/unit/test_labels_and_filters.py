@@ -54,8 +54,8 @@ def test_a_note_keeps_lines_and_tabs_and_refuses_other_control_characters() -> N
         check_note("x" * (MAX_NOTE + 1))
     with pytest.raises(ConfigError, match=re.escape("U+001B is not allowed")):
         check_note("red \x1b[31mtext")
-    with pytest.raises(ConfigError, match=re.escape("U+202E is not allowed")):  # right-to-left override
-        check_note("abc\u202edef")
+    with pytest.raises(ConfigError, match=re.escape("U+202E is not allowed")):
+        check_note("abc\u202edef")  # a right-to-left override
 
 
 def test_a_tag_edit_parses_plus_minus_and_bare_words() -> None:
@@ -64,7 +64,7 @@ def test_a_tag_edit_parses_plus_minus_and_bare_words() -> None:
     assert edit.text() == "+a +c -b" and not TagEdit.parse("  ")
     with pytest.raises(ConfigError, match="'a' is both added and removed"):
         TagEdit.parse("+a -a")
-    with pytest.raises(ConfigError, match="a space|'!' is not allowed"):
+    with pytest.raises(ConfigError, match=re.escape("'!' is not allowed")):
         TagEdit.parse("+ok +bad!")
 
 
