@@ -79,7 +79,10 @@ def main() -> None:
                "FUSION_TUI_CONFIG": "none"}
         run = _run(script, env, "new", "-t", "minimal", *(a for s in SETS for a in ("--set", s)))
         progress = Path(run["run_dir"]) / "progress.jsonl"
-        behind, ages, walls, direct = [], [], [], []
+        behind: list[float] = []
+        ages: list[float] = []
+        walls: list[float] = []
+        direct: list[float] = []
         try:
             while not progress.exists() or len(_events(progress)) < 5:
                 time.sleep(0.1)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from helpers import screen_text, until, working
 from test_tui_flows import table
+from textual.widgets import Input, TextArea
 
 from fusion_tui.services import Services
 from fusion_tui.store.labels import TagEdit
@@ -95,7 +96,7 @@ async def test_the_filter_field_takes_status_tag_template_sweep_and_parameters(
         assert "filter: status:completed tag:base sweep:5eed k_paths=3" in _shown(app)
         await _type(pilot, " template:nope")  # no such runs: none listed
         await until(pilot, lambda: _rows(app) == set())
-        box = screen.query_one("#filter")
+        box = screen.query_one("#filter", Input)
         box.value = "status:done"  # half typed: the list keeps the last filter that parsed
         await until(pilot, lambda: box.has_class("-bad-filter"))
         assert "status 'done': expected one of" in str(box.border_subtitle)
@@ -124,7 +125,7 @@ async def test_tags_and_notes_from_the_run_list_and_the_detail(services: Service
         await pilot.press("enter")  # refused in place: nothing changes, the modal stays
         await until(pilot, lambda: "'!' is not allowed" in _shown(app))
         assert isinstance(app.screen, TagsScreen)
-        app.screen.query_one("#tags-edit").value = "+paper +k3"  # type: ignore[attr-defined]
+        app.screen.query_one("#tags-edit", Input).value = "+paper +k3"
         await pilot.press("enter")
         await until(pilot, lambda: "2 runs: +paper +k3" in _toasts(app))
         for run_id in (a, b):
@@ -148,11 +149,11 @@ async def test_tags_and_notes_from_the_run_list_and_the_detail(services: Service
         await until(pilot, lambda: "Tags k3 paper" in _shown(app))
         await pilot.press("N")
         await until(pilot, lambda: isinstance(app.screen, NoteScreen))
-        area = app.screen.query_one("#note-text")
-        area.text = "bell \x07 here"  # type: ignore[attr-defined]
+        area = app.screen.query_one("#note-text", TextArea)
+        area.text = "bell \x07 here"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "U+0007 is not allowed" in _shown(app))
-        area.text = ""  # type: ignore[attr-defined]
+        area.text = ""
         await _type(pilot, "[bold]x[/] and [red]y")
         await pilot.press("enter")
         await _type(pilot, "second line")
