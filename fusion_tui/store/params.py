@@ -1,27 +1,35 @@
 """`key=value` filters on a run's parameters (its frozen config), and the one rule for
 when a config value equals the value asked for.
 
-The key is a setting's short name (`k_paths`: that key in any section) or its full
-`section.key`. Values are equal when both are decimal numbers of the same value (`3`,
-`3.0` and `3.00` are equal; `1e3` equals `1000`), or else when they are the same text,
-ignoring case and surrounding blanks (`first_fit` equals `First_Fit`, `True` equals
-`true`). The store compares in SQL (PostgreSQL's own `numeric`; on SQLite through
-`same_value`, registered as a function), so a filter pages like any other.
+The key is a setting's short name (`k_paths`: that key in any section; any case, as
+config keys are) or its full `section.key`. Values are equal when both are plain decimal
+numbers of the same value (`3`, `3.0` and `3.00` are equal; `-.5` equals `-0.5`), or
+else when they are the same text, ignoring surrounding blanks and the case of ASCII
+letters (`first_fit` equals `First_Fit`, `True` equals `true`). Other ways of writing a
+number (`1e3`, `+3`, `03`) are text: a config value is found by its text first (see
+`store/filter_sql.py`), so the rule keeps to forms that text can find.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from fusion_tui.base.errors import ConfigError
 
-# A decimal number as config files write one; the exponent is bounded so that both
-# databases read any match as a number.
-NUMBER_PATTERN = r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?$"
+# A plain decimal number: an optional minus, no leading zeros, no exponent.
+NUMBER_PATTERN = r"^-?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)$"
 _NUMBER = re.compile(NUMBER_PATTERN)
 _KEY = re.compile(r"([A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+\Z")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """`text` with ASCII capitals made small, and nothing else changed (what SQLite's
+    `lower` does, and what the filters' SQL does on both databases)."""
+    return text.translate(_ASCII_LOWER)
 MAX_VALUE = 500
 
 
@@ -44,7 +52,7 @@ def same_value(value: object, wanted: object) -> int:
     a, b = as_number(value), as_number(wanted)
     if a is not None and b is not None:
         return int(a == b)
-    return int(value.strip().lower() == wanted.strip().lower())
+    return int(ascii_lower(value.strip()) == ascii_lower(wanted.strip()))
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,25 @@ class ParamFilter:
     def number(self) -> Decimal | None:
         return as_number(self.value)
 
+    def texts(self) -> tuple[list[str], list[str]]:
+        """How a matching value can be written, as it stands after its key in a run's
+        `config_json` (`"k_paths": "3"`), in small ASCII letters: those that are a match
+        whatever follows, and the beginnings of those that may be (`"k_paths": "3.`: 3.0
+        is, 3.5 is not)."""
+        key = f"{json.dumps(self.name)}: "
+        number = self.number
+        if number is None:
+            return [ascii_lower(key + json.dumps(self.value.strip()))], []
+        plain = format(number.normalize(), "f")
+        forms = {plain, "-" + plain} if number == 0 else {plain}
+        for form in list(forms):  # 0.5 is also written .5
+            sign, digits = ("-", form[1:]) if form.startswith("-") else ("", form)
+            if digits.startswith("0."):
+                forms.add(sign + digits[1:])
+        exact = [f'{key}"{f}"' for f in sorted(forms)]
+        loose = [f'{key}"{f}' + ("" if "." in f else ".") for f in sorted(forms)]
+        return exact, loose
+
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
 
@@ -85,4 +112,5 @@ class ParamFilter:
                               f"{MAX_VALUE}")
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             raise ConfigError(f"where {key}: control characters are not allowed in the value")
-        return cls(key, value)
+        section, dot, name = key.rpartition(".")
+        return cls(f"{section}{dot}{name.lower()}", value)

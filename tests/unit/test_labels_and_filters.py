@@ -169,7 +169,8 @@ def test_filters_select_in_the_database(store: RunStore) -> None:
     _add(store, 3, config=_config(general_settings={"k_paths": "3.00", "erlang_start": "3e2"},
                                   routing_settings={"k_paths": "1"}), sweep="abcdef000001")
     _add(store, 4, config=_config(routing_settings={"k_paths": "3abc"},
-                                  general_settings={"allocation_method": "First_Fit"}),
+                                  general_settings={"allocation_method": "First_Fit",
+                                                    "ratio": "0.50"}),
          template="default", sweep="abcdef000001", name="odd k")
     _add(store, 5, status=RunStatus.RUNNING, config=_config(
         general_settings={"allocation_method": "best_fit", "note": '"k_paths": "3"'}))
@@ -178,11 +179,16 @@ def test_filters_select_in_the_database(store: RunStore) -> None:
     labels.edit_run_tags([f"{n:012x}" for n in (2, 3, 4)], TagEdit.of(["k3"]))
 
     assert _ids(store, where=["k_paths=3"]) == [1, 2, 3]  # 3 = 3.0 = 3.00, any section
+    assert _ids(store, where=["K_Paths=3.000"]) == [1, 2, 3]  # keys in any case
     assert _ids(store, where=["routing_settings.k_paths=3"]) == [1, 2]
-    assert _ids(store, where=["general_settings.k_paths=+3"]) == [3]
+    assert _ids(store, where=["general_settings.k_paths=3"]) == [3]
     assert _ids(store, where=["k_paths=3abc"]) == [4]  # text, not a number
-    assert _ids(store, where=["k_paths=1e0"]) == [3]
-    assert _ids(store, where=["erlang_start=300.0"]) == [1, 2, 3]  # 3e2 is 300
+    assert _ids(store, where=["k_paths=+3"]) == []  # not a plain decimal: text
+    assert _ids(store, where=["erlang_start=300.0"]) == [1, 2]  # 3e2 is text...
+    assert _ids(store, where=["erlang_start=3E2"]) == [3]  # ...in any case
+    assert _ids(store, where=["ratio=.5"]) == [4] == _ids(store, where=["ratio=0.5000"])
+    assert _ids(store, where=["general_settings.ratio=0.5"]) == [4]
+    assert _ids(store, where=["ratio=-0.5"]) == []
     assert _ids(store, where=["allocation_method=first_fit"]) == [4]  # any case
     assert _ids(store, where=["allocation_method=FIRST_FIT", "k_paths=3abc"]) == [4]
     assert _ids(store, where=["no_such_key=1"]) == []
