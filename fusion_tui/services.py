@@ -15,6 +15,7 @@ from fusion_tui.base.faults import FaultError, describe
 from fusion_tui.base.settings import Settings, SettingsError
 from fusion_tui.runs.manager import RunManager
 from fusion_tui.runs.staging import recover as recover_staging
+from fusion_tui.schedules.manager import ScheduleManager
 from fusion_tui.store.database import health_check, make_engine, make_sessionmaker
 from fusion_tui.store.first_page import sqlite_path
 from fusion_tui.store.migrate import current_revision, upgrade_database
@@ -32,6 +33,7 @@ class Services:
     store: RunStore
     manager: RunManager
     sweeps: SweepManager
+    schedules: ScheduleManager
 
     def close(self) -> None:
         self.engine.dispose()
@@ -100,7 +102,8 @@ def open_services(settings: Settings, *, migrate: bool = True) -> Services:
     manager = RunManager(settings, store)
     with contextlib.suppress(OSError):  # best effort: `db check` reports what is left
         recover_staging(settings.runs_dir, store.existing_ids)
-    return Services(settings, engine, store, manager, SweepManager(manager))
+    sweeps = SweepManager(manager)
+    return Services(settings, engine, store, manager, sweeps, ScheduleManager(sweeps))
 
 
 def _open_failure(exc: BaseException, settings: Settings) -> str:

@@ -24,7 +24,9 @@ SUPERVISOR_MARKER = "FUSION_TUI_SUPERVISOR_OF"
 # Waiters started before they were forked (fusion-tui up to 2026-12) carry this one; a
 # supervisor adopting such a run after an upgrade must still know its waiter.
 EXECUTED_WAITER_MARKER = "FUSION_TUI_WAITER_OF"
-MARKERS = (RUN_MARKER, SUPERVISOR_MARKER, EXECUTED_WAITER_MARKER)
+# A timer that starts the queue when delayed runs are due (`runs/timer.py`): their first run.
+TIMER_MARKER = "FUSION_TUI_TIMER_OF"
+MARKERS = (RUN_MARKER, SUPERVISOR_MARKER, EXECUTED_WAITER_MARKER, TIMER_MARKER)
 
 START_TIME_TOLERANCE = 0.05
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

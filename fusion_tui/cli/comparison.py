@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from fusion_tui.base import output_path
 from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.numbers import difference_text, interval_text, p_value_text, value_text
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli.command import Commands, OnStore
 from fusion_tui.cli.output import columns, emit, write_out
@@ -59,10 +60,6 @@ def _comparison(args: argparse.Namespace, svc: Services) -> tuple[Comparison, st
     return compare(data, metric=args.metric, keys=keys), title
 
 
-def _number(value: float | None, digits: int = 5) -> str:
-    return "-" if value is None else f"{value:.{digits}g}"
-
-
 def _compare_text(result: Comparison) -> str:
     by = ", ".join(k.partition(".")[2] or k for k in result.keys) or "nothing (one group)"
     lines = [f"{result.metric} by {by}; mean over runs with its 95% interval (n = runs; "
@@ -71,8 +68,8 @@ def _compare_text(result: Comparison) -> str:
     for i, group in enumerate(result.groups, 1):
         for point in group.points:
             s = point.summary
-            interval = "-" if s.low is None else f"[{_number(s.low)}, {_number(s.high)}]"
-            rows.append((f"G{i}", f"{point.erlang:g}", _number(s.mean), interval,
+            rows.append((f"G{i}", f"{point.erlang:g}", value_text(s.mean, s.low, s.high),
+                         interval_text(s.low, s.high),
                          f"{s.n}" + (" (iter)" if point.basis == "iterations" else "")))
     legend = [f"G{i}  {one_line(g.label, 200)}  ({len(g.runs)} runs)"
               + (f"  tags: {one_line(' '.join(g.tags), 300)}" if g.tags else "")
@@ -91,8 +88,9 @@ def _compare_text(result: Comparison) -> str:
     if result.tests:
         lines += ["", "G1 - G2 per load, Welch's t-test:"]
         test_rows: list[tuple[str, ...]] = [("ERLANG", "DIFFERENCE", "P-VALUE", "BASIS")]
-        test_rows += [(f"{t.erlang:g}", _number(t.difference), _number(t.p_value, 3), t.basis)
-                      for t in result.tests]
+        test_rows += [(f"{t.erlang:g}",
+                       difference_text(t.difference, *result.intervals_at(t.erlang)),
+                       p_value_text(t.p_value), t.basis) for t in result.tests]
         lines.append(columns(test_rows))
     lines += [f"warning: {one_line(w, 300)}" for w in result.warnings]
     return "\n".join(lines)

@@ -27,6 +27,7 @@ from fusion_tui.cli import (
     lifecycle,
     queue,
     runs,
+    schedules,
     sweeps,
     templates,
 )
@@ -47,7 +48,7 @@ from fusion_tui.runs.errors import RunError
 
 # In the order `fusion-tui --help` lists their commands.
 GROUPS = (runs, lifecycle, labels, follow, queue, templates, history, settings_group, db,
-          sweeps, comparison)
+          sweeps, schedules, comparison)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -42,6 +42,7 @@ def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
         "fraction_done": run.fraction_done, "duration_seconds": run.duration_seconds,
         "owner": run.owner, **job_facts(run),
         "config_hash": run.config_hash, "seed": run.seed, "origin_id": run.origin_id,
+        "after": [n.needs_id for n in run.needs], "start_after": iso(run.start_after),
         "provenance": json.loads(run.provenance_json) if run.provenance_json else None,
         "tags": run.tag_names, "note": run.note,
     }

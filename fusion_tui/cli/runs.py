@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fusion_tui.base.numbers import interval_text, value_text
 from fusion_tui.base.rundir import NOT_READABLE, RunPaths, folder_readable
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli.command import Commands, OnStore
@@ -25,10 +26,12 @@ from fusion_tui.cli.output import (
     run_to_dict,
     where,
 )
+from fusion_tui.cli.start_flags import add_start_flags, runs_after, start_after
 from fusion_tui.executors.description import Seconds
 from fusion_tui.executors.descriptions import description_of
+from fusion_tui.runs.waiting import short_waiting, waiting_text
 from fusion_tui.store.query import RunQuery
-from fusion_tui.store.status import RunStatus, local_text
+from fusion_tui.store.status import RunStatus, local_text, utcnow
 from fusion_tui.sweeps.grid import point_label
 
 if TYPE_CHECKING:
@@ -48,6 +51,7 @@ def register(commands: Commands) -> None:
     s.add_argument("--name", "-n")
     s.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE")
     add_executor_flags(s)
+    add_start_flags(s)
     s.add_argument("--wait", action="store_true", help="wait for the run to finish")
     s.add_argument("--plan", action="store_true",
                    help="check everything and print the plan (loads, command, warnings); "
@@ -71,11 +75,13 @@ def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
     found = filter_from(args, svc)
     owner = None if args.all else svc.manager.user
     runs = svc.store.list_runs(RunQuery(filter=found, owner=owner), limit=args.limit)
-    emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs, bool(found)))
+    needs = svc.store.waiting_on([r.id for r in runs if r.status == RunStatus.PENDING])
+    emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs, bool(found), needs))
     return 0
 
 
-def _table(runs: Sequence[Run], filtered: bool = False) -> str:
+def _table(runs: Sequence[Run], filtered: bool = False,
+           needs: dict[str, list[str]] | None = None) -> str:
     if not runs:
         if filtered:
             return "No runs match."
@@ -83,8 +89,10 @@ def _table(runs: Sequence[Run], filtered: bool = False) -> str:
     tagged = any(r.tags for r in runs)  # a TAGS column once there is something to show
     rows = [("ID", "STATUS", "PROGRESS", "TEMPLATE", "WHERE", "OWNER", "CREATED",
              *(("TAGS",) if tagged else ()), "NAME")]
+    now = utcnow()
     for r in runs:
-        rows.append((r.id, r.status, progress_text(r), one_line(r.template, 20),
+        why = short_waiting(r.status, r.start_after, (needs or {}).get(r.id, []), now)
+        rows.append((r.id, r.status, why or progress_text(r), one_line(r.template, 20),
                      one_line(where(r), 24), one_line(r.owner or "-", 16),
                      local_text(r.created_at, "%Y-%m-%d %H:%M:%S"),
                      *((one_line(" ".join(r.tag_names) or "-", 40),) if tagged else ()),
@@ -101,14 +109,23 @@ def cmd_new(args: argparse.Namespace, svc: Services) -> int:
 
     if args.plan:
         return _print_plan(args, svc)
+    at = start_after(args)
     run = svc.manager.create(args.template, name=args.name, overrides=args.set or [],
-                             executor=args.executor, executor_options=executor_options(args))
+                             executor=args.executor, executor_options=executor_options(args),
+                             after=runs_after(args, svc), start_after=at)
     for warning in kind_for(run.simulator).warnings(json.loads(run.config_json)):
         print(f"fusion-tui: warning: {one_line(warning, 500)}", file=sys.stderr)
     if args.wait:
         run = svc.manager.wait(run.id)
-    emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}")
+    why = None if args.wait else waiting(svc, run)
+    emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}" + (f" ({why})" if why else ""))
     return wait_exit_code(run) if args.wait else 0
+
+
+def waiting(svc: Services, run: Run) -> str | None:
+    """Why a queued run waits (for runs to complete, for its start time), in words."""
+    needs = svc.store.waiting_on([run.id]).get(run.id, [])
+    return waiting_text(run.status, run.start_after, needs, utcnow())
 
 
 def _print_plan(args: argparse.Namespace, svc: Services) -> int:
@@ -117,7 +134,8 @@ def _print_plan(args: argparse.Namespace, svc: Services) -> int:
     from fusion_tui.runs.evidence import load_list
 
     plan = svc.manager.plan(args.template, name=args.name, overrides=args.set or [],
-                            executor=args.executor, executor_options=executor_options(args))
+                            executor=args.executor, executor_options=executor_options(args),
+                            after=runs_after(args, svc), start_after=start_after(args))
     kind = kind_for(plan.config.simulator)
     loads = kind.loads(plan.config.sections)
     warnings = kind.warnings(plan.config.sections)
@@ -145,6 +163,7 @@ def cmd_show(args: argparse.Namespace, svc: Services) -> int:
     data["events"] = [{"kind": e.kind, "at": iso(e.at), "detail": e.detail} for e in events]
     data["folder_readable"] = readable = folder_readable(Path(run.run_dir))
     data["results_note"] = note = results_note(events)
+    data["waiting"] = why = waiting(svc, run)
     live = _live(run) if readable and run.status == RunStatus.RUNNING else None
     data["live"] = None if live is None else {
         "fraction_done": live.fraction_done, "current_erlang": live.current_erlang,
@@ -153,7 +172,7 @@ def cmd_show(args: argparse.Namespace, svc: Services) -> int:
         "loads": [{"erlang": p.erlang, "iterations_done": p.iterations_done,
                    "blocking": p.blocking, "ci_lower": p.ci_lower, "ci_upper": p.ci_upper,
                    "complete": p.complete} for p in live.points]}
-    emit(args, data, lambda: _describe(run, readable, note, live))
+    emit(args, data, lambda: _describe(run, readable, note, live, why))
     return 0
 
 
@@ -179,7 +198,7 @@ def _live(run: Run) -> RunSnapshot:
 
 
 def _describe(run: Run, readable: bool = True, results: str | None = None,
-              live: RunSnapshot | None = None) -> str:
+              live: RunSnapshot | None = None, why: str | None = None) -> str:
     folder = run.run_dir if readable else f"{run.run_dir} ({NOT_READABLE})"
     erlang, index, iteration = (run.current_erlang, run.current_erlang_index,
                                 run.current_iteration)
@@ -205,6 +224,12 @@ def _describe(run: Run, readable: bool = True, results: str | None = None,
     )]
     lines += [f"{k:<16} {duration_text(v.value) if isinstance(v, Seconds) else one_line(v)}"
               for k, v in description_of(run.executor).show_lines(run)]
+    if run.needs:
+        lines.append(f"{'after':<16} " + one_line(" ".join(n.needs_id for n in run.needs), 300))
+    if run.start_after is not None:
+        lines.append(f"{'not before':<16} {local_text(run.start_after)}")
+    if why:
+        lines.append(f"{'waiting':<16} {why}")
     if run.sweep_id:
         point = json.loads(run.point_json) if run.point_json else {}
         lines.append(f"{'sweep':<16} {run.sweep_id}"
@@ -217,8 +242,9 @@ def _describe(run: Run, readable: bool = True, results: str | None = None,
         lines.append(f"{'eta':<16} " + ("-" if left is None else duration_text(int(left))))
         lines += [f"{'load':<16} {p.erlang:g} Erlang: {p.iterations_done} iteration(s)"
                   + (", done" if p.complete else "")
-                  + (f", blocking {p.blocking:.4g}" if p.blocking is not None else "")
-                  + (f" [{p.ci_lower:.4g}, {p.ci_upper:.4g}]"
+                  + (f", blocking {value_text(p.blocking, p.ci_lower, p.ci_upper)}"
+                     if p.blocking is not None else "")
+                  + (f" {interval_text(p.ci_lower, p.ci_upper)}"
                      if p.ci_lower is not None and p.ci_upper is not None else "")
                   for p in live.points]
     if run.error_message:

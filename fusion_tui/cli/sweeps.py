@@ -17,6 +17,7 @@ from fusion_tui.cli.output import (
     note_lines,
     progress_text,
 )
+from fusion_tui.cli.start_flags import add_start_flags, runs_after, start_after
 from fusion_tui.executors.descriptions import DESCRIPTIONS, description_of
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def register(commands: Commands) -> None:
     v.add_argument("--array-limit", type=int, metavar="N",
                    help=batch_limit_help())
     add_executor_flags(v)
+    add_start_flags(v)
     v = verbs.add("list", OnStore(sweep_list, schedule=False), help="sweeps, newest first")
     v.add_argument("--all", "-a", action="store_true", help="every user's sweeps")
     for name, handler, text in (
@@ -90,9 +92,11 @@ def sweep_new(args: argparse.Namespace, svc: Services) -> int:
 
     grid = Grid(tuple(parse_axis(g) for g in args.grid),
                 parse_seeds(args.seeds) if args.seeds is not None else (), args.split_loads)
+    at = start_after(args)
     detail = svc.sweeps.create(args.template, grid, name=args.name, overrides=args.set or [],
                                executor=args.executor, executor_options=executor_options(args),
-                               array_limit=args.array_limit)
+                               array_limit=args.array_limit, after=runs_after(args, svc),
+                               start_after=at)
     progress = sweep_progress(detail.runs)
     first = detail.runs[0]
 

@@ -91,6 +91,12 @@ class Comparison:
     def erlangs(self) -> list[float]:
         return sorted({p.erlang for g in self.groups for p in g.points})
 
+    def intervals_at(self, erlang: float) -> list[tuple[float | None, float | None]]:
+        """Each group's 95% interval at `erlang` (where it has one): the decimals a
+        difference between groups is printed with come from them."""
+        return [(p.summary.low, p.summary.high) for g in self.groups for p in g.points
+                if p.erlang == erlang]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "metric": self.metric, "group_by": self.keys,

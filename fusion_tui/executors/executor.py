@@ -195,6 +195,11 @@ class Executor(ABC):
         Nothing is submitted."""
 
     @abstractmethod
+    def follow_problem(self, needed: Run) -> str | None:
+        """Why a new run here cannot be made to wait for the unfinished run `needed` to
+        COMPLETE (`new --after`), in one line; None when it can."""
+
+    @abstractmethod
     def options_of(self, run: Run) -> dict[str, str | None] | None:
         """The options `run` was made with, as `resolve` takes them."""
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from fusion_tui.base.atomic import write_atomic
@@ -31,14 +32,14 @@ from fusion_tui.config.templates import (
     load_template,
 )
 from fusion_tui.executors.descriptions import DESCRIPTIONS
-from fusion_tui.executors.executor import QueuedExecutor, RunOptions
+from fusion_tui.executors.executor import Executor, QueuedExecutor, RunOptions
 from fusion_tui.kinds.registry import kind_for
 from fusion_tui.runs.context import RunContext
 from fusion_tui.runs.naming import check_name
 from fusion_tui.runs.provenance import config_hash, provenance
 from fusion_tui.runs.staging import Batch
-from fusion_tui.store.models import Run
-from fusion_tui.store.status import RunStatus, utcnow
+from fusion_tui.store.models import Run, RunDependency
+from fusion_tui.store.status import RunStatus, local_text, utcnow
 
 
 @dataclass
@@ -56,6 +57,40 @@ class PlannedRun:
     origin_id: str | None = None
     sweep_id: str | None = None
     point: dict[str, str] | None = None
+    needs: list[str] = field(default_factory=list)  # runs that must COMPLETE first
+    start_after: datetime | None = None  # naive UTC: it starts no earlier
+
+
+@dataclass(frozen=True)
+class StartConditions:
+    """When a new run may start: after `needs` have COMPLETED, not before `start_after`."""
+
+    needs: list[str]
+    start_after: datetime | None
+
+
+def start_conditions(executor: Executor, after: Sequence[Run],
+                     start_after: datetime | None) -> StartConditions:
+    """Check what a new run on `executor` is to wait for; ConfigError with one line if
+    it could never start. A needed run that has COMPLETED is no condition at all; one
+    that ended otherwise is refused, and so is one the executor cannot wait for."""
+    now = utcnow()
+    if start_after is not None and start_after <= now:
+        raise ConfigError(f"the start time {local_text(start_after)} has passed (it is "
+                          f"{local_text(now)})")
+    needs: list[str] = []
+    for run in after:
+        status = run.run_status
+        if status == RunStatus.COMPLETED:
+            continue
+        if status.is_finished:
+            raise ConfigError(f"--after: run {run.id} ended {run.status}, so a run after it "
+                              "would never start")
+        problem = executor.follow_problem(run)
+        if problem is not None:
+            raise ConfigError(f"--after: {problem}")
+        needs.append(run.id)
+    return StartConditions(sorted(set(needs)), start_after)
 
 
 def _options_elsewhere(given: list[str], executor: str) -> str:
@@ -93,11 +128,13 @@ class Creator:
              overrides: Sequence[str | Override] = (), config_text: str | None = None,
              executor: str | None = None,
              executor_options: Mapping[str, str | None] | None = None,
-             check_executor: bool = True) -> PlannedRun:
+             check_executor: bool = True, after: Sequence[Run] = (),
+             start_after: datetime | None = None) -> PlannedRun:
         """Validate everything about a new run; nothing is created.
 
         Any problem raises ConfigError (one line). `check_executor=False` skips asking
-        the executor's scheduler (a sweep asks once for all its runs).
+        the executor's scheduler (a sweep asks once for all its runs). The run waits for
+        the runs `after` to COMPLETE and for `start_after` (`start_conditions`).
         """
         settings = self.ctx.settings
         name = check_name(name)
@@ -113,10 +150,11 @@ class Creator:
                                  config.template.name)
         paths = RunPaths.for_run(settings.runs_dir, run_id)
         launch = kind_for(config.simulator).launch(run_id, paths, settings)
+        when = start_conditions(chosen, after, start_after)
         if check_executor:
             chosen.check(options)
         return PlannedRun(run_id, name, config, chosen.name, options, launch.argv, launch.cwd,
-                          paths)
+                          paths, needs=when.needs, start_after=when.start_after)
 
     def _check_template(self, template: Template) -> None:
         """Its `[fusion_tui]` keys: an executor that exists, options one of them takes."""
@@ -163,7 +201,7 @@ class Creator:
             raise
         # A queued run is given its host when it starts; another, the host it was sent from.
         queued = isinstance(ctx.executor(plan.executor), QueuedExecutor)
-        return Run(
+        run = Run(
             id=plan.run_id, name=plan.name, status=RunStatus.PENDING,
             config_json=config.to_json(), template=config.template.name,
             simulator=config.simulator, executor=plan.executor, run_dir=str(plan.paths.root),
@@ -176,17 +214,22 @@ class Creator:
                                                   ctx.hostname)),
             origin_id=plan.origin_id, sweep_id=plan.sweep_id,
             point_json=json.dumps(plan.point) if plan.point is not None else None,
+            start_after=plan.start_after,
         )
+        run.needs = [RunDependency(run_id=plan.run_id, needs_id=n) for n in plan.needs]
+        return run
 
     def create(self, template: str, *, name: str | None = None,
                overrides: Sequence[str | Override] = (),
                config_text: str | None = None, executor: str | None = None,
                executor_options: Mapping[str, str | None] | None = None,
-               origin: Run | None = None) -> Run:
+               origin: Run | None = None, after: Sequence[Run] = (),
+               start_after: datetime | None = None) -> Run:
         """Validate, make the run directory and row, and hand it to its executor (which
         queues it, or submits it at once)."""
         plan = self.plan(template, name=name, overrides=overrides, config_text=config_text,
-                         executor=executor, executor_options=executor_options)
+                         executor=executor, executor_options=executor_options, after=after,
+                         start_after=start_after)
         plan.origin_id = origin.id if origin is not None else None
         chosen = self.ctx.executor(plan.executor)
         batch = Batch(self.ctx.settings.runs_dir, [plan.run_id])  # a kill leaves nothing

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from fusion_tui.base.owner import current_user
 from fusion_tui.base.rundir import RunPaths
@@ -20,7 +21,7 @@ from fusion_tui.config.templates import RunConfig
 from fusion_tui.executors import registry
 from fusion_tui.executors.executor import Cancelled, CycleReport, Executor, Support
 from fusion_tui.runs.context import RunContext
-from fusion_tui.runs.creating import Creator, PlannedRun
+from fusion_tui.runs.creating import Creator, PlannedRun, StartConditions, start_conditions
 from fusion_tui.runs.labelling import Labeller
 from fusion_tui.runs.lending import FolderEvidence, progress_of
 from fusion_tui.runs.reconciling import Reconciled, Reconciler
@@ -96,11 +97,18 @@ class RunManager:
              overrides: Sequence[str | Override] = (), config_text: str | None = None,
              executor: str | None = None,
              executor_options: Mapping[str, str | None] | None = None,
-             check_executor: bool = True) -> PlannedRun:
+             check_executor: bool = True, after: Sequence[Run] = (),
+             start_after: datetime | None = None) -> PlannedRun:
         return self._creator.plan(template, name=name, overrides=overrides,
                                   config_text=config_text, executor=executor,
                                   executor_options=executor_options,
-                                  check_executor=check_executor)
+                                  check_executor=check_executor, after=after,
+                                  start_after=start_after)
+
+    def start_conditions(self, executor: str, after: Sequence[Run],
+                         start_after: datetime | None) -> StartConditions:
+        """What new runs on `executor` wait for, checked (a sweep's runs all alike)."""
+        return start_conditions(self.executor(executor), after, start_after)
 
     def materialize(self, plan: PlannedRun, *, durable: bool = True,
                     at: RunPaths | None = None) -> Run:
@@ -110,10 +118,12 @@ class RunManager:
                overrides: Sequence[str | Override] = (),
                config_text: str | None = None, executor: str | None = None,
                executor_options: Mapping[str, str | None] | None = None,
-               origin: Run | None = None) -> Run:
+               origin: Run | None = None, after: Sequence[Run] = (),
+               start_after: datetime | None = None) -> Run:
         return self._creator.create(template, name=name, overrides=overrides,
                                     config_text=config_text, executor=executor,
-                                    executor_options=executor_options, origin=origin)
+                                    executor_options=executor_options, origin=origin,
+                                    after=after, start_after=start_after)
 
     def restart(self, run_id: str) -> Run:
         return self._creator.restart(run_id)
@@ -121,8 +131,8 @@ class RunManager:
     def frozen_config(self, run: Run, action: str) -> str:
         return self._creator.frozen_config(run, action)
 
-    def schedule(self) -> list[Run]:
-        return self._scheduler.schedule()
+    def schedule(self, now: datetime | None = None) -> list[Run]:
+        return self._scheduler.schedule(now)
 
     def start_queued(self, run_ids: Sequence[str]) -> None:
         self._scheduler.start_queued(run_ids)
@@ -130,10 +140,16 @@ class RunManager:
     # -- cancel and delete (`removing`) ------------------------------------------------
 
     def cancel(self, run_id: str) -> Run:
-        return self._remover.cancel(run_id)
+        """Cancel a run; a queued run ends at once, and so do the queued runs that were
+        to start after it."""
+        run = self._remover.cancel(run_id)
+        self._scheduler.end_blocked()
+        return run
 
     def cancel_many(self, runs: Sequence[Run]) -> Cancelled:
-        return self._remover.cancel_many(runs)
+        done = self._remover.cancel_many(runs)
+        self._scheduler.end_blocked()
+        return done
 
     def delete(self, run_id: str) -> None:
         self._remover.delete(run_id)

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fusion_tui.base.owner import current_user
 from fusion_tui.store.database import session_scope
+from fusion_tui.store.dependencies import Blocked, blocked, ready, waiting_on
 from fusion_tui.store.filter_sql import filter_clauses
 from fusion_tui.store.models import (
     Base,
@@ -276,8 +277,10 @@ class RunStore:
             return Queue(row.max_concurrent, row.paused)
 
     def claim_pending(self, executor: str = "local", hostname: str | None = None,
-                      owner: str | None = None) -> list[Run]:
-        """Move `owner`'s oldest PENDING runs to RUNNING while fewer than their limit run.
+                      owner: str | None = None, *, now: datetime | None = None) -> list[Run]:
+        """Move `owner`'s oldest PENDING runs that are due at `now` (their start time
+        come, every run they need COMPLETED: `dependencies.ready`) to RUNNING while fewer
+        than their limit run; a run that waits keeps its place and lets the next one by.
 
         Only the owner's own runs (by default the calling OS user's): a process of one
         user cannot make another user's supervisor, and one user's queue never waits on
@@ -302,11 +305,11 @@ class RunStore:
             free = limit - int(running)
             if free <= 0:
                 return []
+            now = now or utcnow()
             candidates = list(s.scalars(
-                select(Run).where(Run.status == RunStatus.PENDING, *mine)
+                select(Run).where(Run.status == RunStatus.PENDING, *mine, ready(now))
                 .order_by(Run.created_at, Run.id).limit(free)
             ))
-            now = utcnow()
             claimed = []
             for run in candidates:
                 if self._transition(s, run.id, [RunStatus.PENDING], status=RunStatus.RUNNING,
@@ -314,6 +317,28 @@ class RunStore:
                     run.status, run.started_at, run.hostname = RunStatus.RUNNING, now, hostname
                     claimed.append(run)
             return claimed
+
+    def cancel_blocked(self, executors: Iterable[str], owner: str | None = None) -> list[Blocked]:
+        """End CANCELLED every PENDING run of `owner` (the caller by default) on
+        `executors` that needs a run which ended other than COMPLETED or is gone, with an
+        error naming that run and how it ended; then the runs that needed those, and so
+        on down the chain. Returns what was ended, in that order."""
+        owner = owner or current_user()
+        ended: list[Blocked] = []
+        while True:
+            with self.session() as s:
+                found = blocked(s, executors, owner)
+            done = [b for b in found
+                    if self.finish(b.run_id, RunStatus.CANCELLED, exit_code=None,
+                                   error=b.reason, expected=(RunStatus.PENDING,))]
+            ended += done
+            if not done:
+                return ended
+
+    def waiting_on(self, run_ids: Iterable[str]) -> dict[str, list[str]]:
+        """For each of `run_ids` that needs runs not COMPLETED yet, their ids."""
+        with self.session() as s:
+            return waiting_on(s, run_ids)
 
     def record_supervisor(self, run_id: str, pid: int, started: float) -> None:
         with self.session(write=True) as s:

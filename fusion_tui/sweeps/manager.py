@@ -16,7 +16,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fusion_tui.base.errors import ConfigError
@@ -213,8 +213,10 @@ class SweepManager:
     def create(self, template: str, grid: Grid, *, name: str | None = None,
                overrides: Sequence[str] = (), executor: str | None = None,
                executor_options: Mapping[str, str | None] | None = None,
-               array_limit: int | None = None) -> SweepDetail:
-        """Validate every point, then make the sweep and all its runs, all or nothing."""
+               array_limit: int | None = None, after: Sequence[Run] = (),
+               start_after: datetime | None = None) -> SweepDetail:
+        """Validate every point, then make the sweep and all its runs, all or nothing.
+        Every run waits for the runs `after` to COMPLETE and for `start_after`."""
         name = check_name(name)
         if array_limit is not None and array_limit < 1:
             raise ConfigError(f"--array-limit: expected a whole number of at least 1, got "
@@ -226,6 +228,9 @@ class SweepManager:
             batched = [e for e in self.runs.executors.values() if e.batch is not None]
             raise ConfigError("--array-limit is for a " + " or ".join(
                 f"{e.batch} (add --executor {e.name})" for e in batched))
+        when = self.runs.start_conditions(chosen, after, start_after)
+        for plan in plans:
+            plan.needs, plan.start_after = when.needs, when.start_after
         self.runs.executor(chosen).check(plans[0].options)
         sweep = Sweep(id=new_run_id(), name=name, template=plans[0].config.template.name,
                       overrides_json=json.dumps(list(overrides)),

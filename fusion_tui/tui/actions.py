@@ -15,6 +15,7 @@ from fusion_tui.runs.errors import RunError
 from fusion_tui.tui.session import SessionApp
 
 SweepAction = Literal["cancel", "retry", "delete"]
+ScheduleAction = Literal["pause", "resume", "delete"]
 
 
 def cancel_runs(app: SessionApp, run_ids: list[str]) -> None:
@@ -57,6 +58,29 @@ def sweep_action(app: SessionApp, action: SweepAction, sweep_id: str,
         else:
             message = f"sweep {sweep_id} deleted with its {sweeps.delete(sweep_id)} run(s)"
         app.call_from_thread(app.say, message)
+        if done is not None:
+            app.call_from_thread(done)
+
+    app.run_worker(act, thread=True, exit_on_error=False, group="actions")
+
+
+def schedule_action(app: SessionApp, action: ScheduleAction, schedule_id: str,
+                    done: Callable[[], object] | None = None) -> None:
+    """Pause, resume or delete a schedule (what it started stays)."""
+    def act() -> None:
+        schedules = app.services.schedules
+        try:
+            if action == "pause":
+                schedules.pause(schedule_id)
+            elif action == "resume":
+                schedules.resume(schedule_id)
+            else:
+                schedules.remove(schedule_id)
+        except RunError as exc:
+            app.call_from_thread(app.say, str(exc), severity="warning")
+            return
+        past = {"pause": "paused", "resume": "resumed", "delete": "deleted"}[action]
+        app.call_from_thread(app.say, f"schedule {schedule_id} {past}")
         if done is not None:
             app.call_from_thread(done)
 

@@ -120,6 +120,11 @@ class FusionApp(SessionApp):
 
         self.push_screen(SweepScreen(sweep_id))
 
+    def open_schedules(self) -> None:
+        from fusion_tui.tui.screens.schedules import SchedulesScreen
+
+        self.push_screen(SchedulesScreen())
+
     def open_comparison(self, *, sweep_id: str | None = None,
                         run_ids: list[str] | None = None) -> None:
         from fusion_tui.tui.screens.comparison import ComparisonScreen
@@ -143,6 +148,9 @@ class FusionApp(SessionApp):
 
     def on_open_sweep(self, message: navigation.OpenSweep) -> None:
         self.open_sweep(message.sweep_id)
+
+    def on_open_schedules(self, _message: navigation.OpenSchedules) -> None:
+        self.open_schedules()
 
     def on_open_comparison(self, message: navigation.OpenComparison) -> None:
         self.open_comparison(sweep_id=message.sweep_id, run_ids=message.run_ids)

@@ -1,6 +1,7 @@
-"""Ask first, then act: the yes/no questions before cancelling or deleting runs and
-before changing a sweep, each followed by its action (`tui.actions`). The names of the
-runs asked about are read from the store in a worker; the question follows."""
+"""Ask first, then act: the yes/no questions before cancelling or deleting runs, before
+changing a sweep and before deleting a schedule, each followed by its action
+(`tui.actions`). The names of the runs asked about are read from the store in a worker;
+the question follows."""
 
 from __future__ import annotations
 
@@ -85,6 +86,19 @@ def confirm_sweep(app: SessionApp, action: actions.SweepAction, sweep_id: str,
         app.call_from_thread(app.push_screen, ConfirmScreen(title, body), answered)
 
     app.run_worker(ask, thread=True, exit_on_error=False, exclusive=True, group="confirm")
+
+
+def confirm_schedule_delete(app: SessionApp, schedule_id: str,
+                            done: Callable[[], object] | None = None) -> None:
+    """Ask, then delete a schedule (the runs and sweeps it started stay)."""
+    body = Text(f"Delete schedule {schedule_id}? What it started stays; nothing more will "
+                "be started by it.")
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            actions.schedule_action(app, "delete", schedule_id, done)
+
+    app.push_screen(ConfirmScreen("Delete schedule", body), answered)
 
 
 def _ask_about_runs(app: SessionApp, title: str, question: Text, run_ids: list[str],

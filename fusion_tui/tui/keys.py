@@ -23,6 +23,7 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     from fusion_tui.tui.screens.log import LogScreen
     from fusion_tui.tui.screens.new_run import NewRunScreen
     from fusion_tui.tui.screens.runs import RunsScreen
+    from fusion_tui.tui.screens.schedules import SchedulesScreen
     from fusion_tui.tui.screens.sweep import SweepScreen
     from fusion_tui.tui.screens.sweeps import SweepsScreen
     from fusion_tui.tui.session import SessionApp
@@ -33,8 +34,8 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     return [(EVERYWHERE, SessionApp), ("runs", RunsScreen), ("runs", RunsTable),
             ("detail", DetailScreen), ("log", LogScreen), ("artifacts", ArtifactsScreen),
             ("new run", NewRunScreen), ("sweeps", SweepsScreen), ("sweep", SweepScreen),
-            ("comparison", ComparisonScreen), ("confirm", ConfirmScreen), ("tags", TagsScreen),
-            ("note", NoteScreen)]
+            ("comparison", ComparisonScreen), ("schedules", SchedulesScreen),
+            ("confirm", ConfirmScreen), ("tags", TagsScreen), ("note", NoteScreen)]
 
 
 def bindings() -> Iterator[tuple[str, Binding]]:

@@ -58,3 +58,7 @@ class OpenComparison(Message):
                  run_ids: list[str] | None = None) -> None:
         super().__init__()
         self.sweep_id, self.run_ids = sweep_id, run_ids
+
+
+class OpenSchedules(Message):
+    """The recurring schedules."""

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import re
 import statistics
 from collections.abc import Callable
 from contextlib import closing
@@ -18,6 +19,7 @@ import pytest
 from conftest import make_settings
 from helpers import Cli, flaky_command, poll_until
 
+from fusion_tui.base.numbers import interval_text, value_text
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.status import RunStatus
@@ -117,6 +119,12 @@ def test_grid_sweep_completes_and_compare_and_export_match_the_result_files(
         assert test["difference"] == pytest.approx(means[0] - means[1])
     text = cli(sim_settings, "compare", made["id"], "--by", "k_paths")
     assert text.returncode == 0 and "Welch" in text.stdout and "G1  k_paths=1" in text.stdout
+    by_k = _json(cli, sim_settings, "compare", made["id"], "--by", "k_paths")
+    for group in by_k["groups"]:  # the numbers follow the one rule (base/numbers.py)
+        for p in group["points"]:
+            mean = value_text(p["mean"], p["ci95_low"], p["ci95_high"])
+            interval = interval_text(p["ci95_low"], p["ci95_high"])
+            assert re.search(rf"{re.escape(mean)} +{re.escape(interval)}", text.stdout)
 
     exported = cli(sim_settings, "export", made["id"], "--format", "csv")
     assert exported.returncode == 0, exported.stderr

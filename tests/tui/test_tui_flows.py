@@ -299,3 +299,37 @@ async def test_the_form_starts_on_its_template_and_asks_before_discarding(
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await until(pilot, lambda: not isinstance(app.screen, (NewRunScreen, ConfirmScreen)))
+
+
+async def test_each_section_of_the_form_is_one_key_away(services: Services) -> None:
+    """alt+g reaches the sweep grid from the template (ten tabs before), alt+n the name,
+    alt+f the first field, alt+t back to the template; the keys are written on the form."""
+    from textual import events
+    from textual.widgets import Input, Select
+
+    app = create_app(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_new_run(pilot)
+        assert "alt+g sweep grid" in " ".join(screen_text(app).split())
+        for key, wanted in (("alt+g", "sweep-grid"), ("alt+n", "name"),
+                            ("alt+x", "executor"), ("alt+t", "template")):
+            await pilot.press(key)
+
+            def focused(w: str = wanted) -> bool:
+                return app.focused is not None and app.focused.id == w
+
+            await until(pilot, focused)
+        await pilot.press("alt+g")  # far below the fold at 80x24: scrolled into view
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "sweep-grid"
+                    and app.screen.find_widget(app.focused).region.height > 0)
+        await pilot.press("alt+f")
+        await until(pilot, lambda: isinstance(app.focused, Input | Select)
+                    and "--" in (app.focused.id or ""))  # a field of section--key
+        # A terminal's alt+t reaches a focused Input with the printable "t": it must not
+        # be typed into the field.
+        typed = app.focused
+        assert isinstance(typed, Input)
+        before = typed.value
+        app.post_message(events.Key("alt+t", "t"))
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "template")
+        assert typed.value == before

@@ -76,7 +76,7 @@ async def test_sweep_screens_follow_a_live_sweep(services: Services) -> None:
         await until(pilot, lambda: screen.comparison is not None
                     and screen.comparison.metric == "bit_rate_blocking")
         await pilot.press("t")
-        await until(pilot, lambda: "p = " in screen_text(app))
+        await until(pilot, lambda: "(Welch)" in screen_text(app))
         await pilot.press("e")
         exports = Path(services.settings.home) / "exports"
         await until(pilot, lambda: exports.is_dir() and any(exports.iterdir()))

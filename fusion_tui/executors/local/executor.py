@@ -63,6 +63,18 @@ class LocalExecutor(QueuedExecutor):
     def check(self, options: RunOptions | None) -> None:
         """Nothing to ask: the queue takes every run."""
 
+    def follow_problem(self, needed: Run) -> str | None:
+        """The end of one of our local runs starts our queue at once (its recorder); a
+        run elsewhere is known to have ended only when someone polls it, and another
+        user's run starts their queue, not ours: both are refused."""
+        if needed.executor != self.name:
+            return (f"run {needed.id} runs on {needed.executor}; a local run can wait only "
+                    "for local runs")
+        if not self.support.is_mine(needed):
+            return (f"run {needed.id} is {needed.owner}'s; a local run can wait only for "
+                    "your own runs (theirs start their queue, not yours)")
+        return None
+
     def options_of(self, run: Run) -> dict[str, str | None] | None:
         return None
 

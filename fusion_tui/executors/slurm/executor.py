@@ -23,6 +23,7 @@ from fusion_tui.executors.slurm.cancelling import Canceller
 from fusion_tui.executors.slurm.commands import SlurmClient, SlurmError
 from fusion_tui.executors.slurm.describe import SLURM
 from fusion_tui.executors.slurm.jobs import SlurmJobs
+from fusion_tui.executors.slurm.jobscript import timing
 from fusion_tui.executors.slurm.options import SlurmOptions, resolve
 from fusion_tui.executors.slurm.submission import ARRAY_SCRIPT, Submitter, submit_env
 from fusion_tui.executors.slurm.watch import SlurmWatcher
@@ -58,6 +59,21 @@ class SlurmExecutor(Executor):
     def check(self, options: RunOptions | None) -> None:
         self.submitter.check(_slurm(options))
 
+    def follow_problem(self, needed: Run) -> str | None:
+        """Slurm holds the job itself (`--dependency=afterok:<job>`), so the needed run
+        must be a Slurm job whose id is known."""
+        if needed.executor != self.name:
+            return (f"run {needed.id} runs on {needed.executor}; a Slurm run can wait only "
+                    "for Slurm runs (Slurm holds it with --dependency=afterok)")
+        if needed.job is None or needed.job.job_id is None:
+            return (f"run {needed.id} has no Slurm job id yet (its submission is not "
+                    "confirmed); try again once `fusion-tui show` gives one")
+        return None
+
+    def _when(self, run: Run) -> tuple[str, ...]:
+        """The job's `#SBATCH` lines for what the run waits for."""
+        return timing(self.jobs.job_ids([n.needs_id for n in run.needs]), run.start_after)
+
     def options_of(self, run: Run) -> dict[str, str | None] | None:
         if run.job is None:
             return None
@@ -66,7 +82,7 @@ class SlurmExecutor(Executor):
     def add(self, run: Run, paths: RunPaths, options: RunOptions | None) -> None:
         """Freeze the request and the job script into the folder; the run and its job
         row together (the job not yet submitted)."""
-        self.submitter.write_job(run.id, run.name, paths, _slurm(options))
+        self.submitter.write_job(run.id, run.name, paths, _slurm(options), self._when(run))
         self.jobs.add(run, _job_row(run, _slurm(options)))
 
     def records(self, runs: Sequence[Run], options: RunOptions | None) -> list[object]:
@@ -76,7 +92,7 @@ class SlurmExecutor(Executor):
                     options: RunOptions | None, limit: int | None) -> None:
         self.submitter.write_array(batch_id, name, folder,
                                    [(r.id, RunPaths(Path(r.run_dir))) for r in runs],
-                                   _slurm(options), limit)
+                                   _slurm(options), limit, self._when(runs[0]))
 
     # -- handing it over -----------------------------------------------------------------
 

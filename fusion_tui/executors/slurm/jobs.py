@@ -79,6 +79,16 @@ class SlurmJobs:
                                   "command that submitted it ended before recording it)"))
             return True
 
+    def job_ids(self, run_ids: list[str]) -> list[str]:
+        """The Slurm job ids of `run_ids` that have one, in the order of `run_ids`."""
+        if not run_ids:
+            return []
+        with self._store.session() as s:
+            found = {run_id: job_id for run_id, job_id in s.execute(
+                select(BatchJob.run_id, BatchJob.job_id).where(
+                    BatchJob.run_id.in_(run_ids), BatchJob.job_id.is_not(None)))}
+        return [str(found[r]) for r in run_ids if found.get(r)]
+
     def unfinished(self) -> list[Run]:
         """Every PENDING or RUNNING run on the Slurm executor, oldest first."""
         stmt = (select(Run).where(Run.executor == SLURM,

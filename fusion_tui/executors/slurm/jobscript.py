@@ -15,12 +15,14 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from fusion_tui.base import batchjob
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.executors.slurm.options import SlurmOptions
+from fusion_tui.store.status import to_local
 
 JOB_SCRIPT = "job.sh"
 JOB_LOG = "slurm-%j.out"
@@ -45,6 +47,18 @@ def _sbatch_value(value: str, what: str) -> str:
         raise ConfigError(f"{what} {value!r}: a path for Slurm must not contain quotes or "
                           "line breaks")
     return f'"{value}"' if any(ch.isspace() for ch in value) else value
+
+
+def timing(after_jobs: Sequence[str], begin: datetime | None) -> tuple[str, ...]:
+    """`#SBATCH` lines that hold a job until `after_jobs` have COMPLETED (Slurm's
+    `afterok`) and until `begin` (naive UTC; written in local time, as sbatch reads it)."""
+    lines = []
+    if after_jobs:
+        lines.append(f"#SBATCH --dependency=afterok:{':'.join(after_jobs)}")
+    if begin is not None:
+        local = to_local(begin).replace(tzinfo=None, microsecond=0)
+        lines.append(f"#SBATCH --begin={local.isoformat()}")
+    return tuple(lines)
 
 
 def _header(name: str, chdir: str, output: str, options: SlurmOptions,
@@ -90,11 +104,11 @@ def _supervisor(python: str, run: str, run_id: str) -> str:
 
 def render(run_id: str, name: str | None, paths: RunPaths, options: SlurmOptions, *,
            warning_seconds: int, env: Mapping[str, str], python: str,
-           package_parent: str) -> str:
-    """The whole job script."""
+           package_parent: str, when: tuple[str, ...] = ()) -> str:
+    """The whole job script (`when`: the `timing` lines, if it waits)."""
     root = str(paths.root)
     lines = _header(job_name(run_id, name), root, str(paths.logs / JOB_LOG), options,
-                    warning_seconds)
+                    warning_seconds, when)
     lines += [
         f"# fusion-tui run {run_id}: the job's payload is the run's supervisor. Written once,",
         "# when the run was submitted; the run's own files are in this folder.",
@@ -108,7 +122,8 @@ def render(run_id: str, name: str | None, paths: RunPaths, options: SlurmOptions
 def render_array(sweep_id: str, name: str | None, folder: Path,
                  tasks: Sequence[tuple[str, Path]], options: SlurmOptions, *,
                  limit: int | None, warning_seconds: int, env: Mapping[str, str],
-                 marker: str, python: str, package_parent: str) -> str:
+                 marker: str, python: str, package_parent: str,
+                 when: tuple[str, ...] = ()) -> str:
     """One job array for many runs: task i is the supervisor of `tasks[i]`.
 
     `folder/tasks/<i>` is a link to run i's folder, so Slurm's `%a` in the output path
@@ -117,7 +132,7 @@ def render_array(sweep_id: str, name: str | None, folder: Path,
     spec = f"0-{len(tasks) - 1}" + (f"%{limit}" if limit else "")
     output = str(folder / "tasks" / "%a" / "logs" / ARRAY_LOG)
     lines = _header(job_name(sweep_id, name), str(folder), output, options, warning_seconds,
-                    (f"#SBATCH --array={spec}",))
+                    (f"#SBATCH --array={spec}", *when))
     lines += [
         f"# fusion-tui sweep {sweep_id}: array task i is the supervisor of the i-th run below.",
         "# Written once, when the runs were submitted.",

@@ -106,17 +106,18 @@ class Submitter:
         return warning
 
     def write_job(self, run_id: str, name: str | None, paths: RunPaths,
-                  options: SlurmOptions) -> None:
-        """Freeze what is asked of Slurm (slurm.json) and the job script into the folder."""
+                  options: SlurmOptions, when: tuple[str, ...] = ()) -> None:
+        """Freeze what is asked of Slurm (slurm.json) and the job script into the folder
+        (`when`: what it waits for, `jobscript.timing`)."""
         warning = self.freeze(paths, options)
         env = {**self.job_env(), procs.SUPERVISOR_MARKER: run_id}
         text = render(run_id, name, paths, options, warning_seconds=warning, env=env,
-                      python=sys.executable, package_parent=_PACKAGE_PARENT)
+                      python=sys.executable, package_parent=_PACKAGE_PARENT, when=when)
         write_atomic(paths.job_script, text)  # 0600: it may hold the database password
 
     def write_array(self, sweep_id: str, name: str | None, folder: Path,
                     runs: Sequence[tuple[str, RunPaths]], options: SlurmOptions,
-                    limit: int | None) -> Path:
+                    limit: int | None, when: tuple[str, ...] = ()) -> Path:
         """One job array for `runs` (a sweep's): the script in `folder` (a new folder),
         with `tasks/<i>` linking to each run's folder, and slurm.json in every run."""
         folder.mkdir(parents=True)
@@ -129,7 +130,7 @@ class Submitter:
         text = render_array(sweep_id, name, folder, [(rid, p.root) for rid, p in runs],
                             options, limit=limit, warning_seconds=warning,
                             env=self.job_env(), marker=procs.SUPERVISOR_MARKER,
-                            python=sys.executable, package_parent=_PACKAGE_PARENT)
+                            python=sys.executable, package_parent=_PACKAGE_PARENT, when=when)
         write_atomic(script, text)
         return script
 

@@ -30,9 +30,10 @@ from fusion_tui.executors.slurm.settle import (
     settle,
 )
 from fusion_tui.executors.slurm.states import queued_status
+from fusion_tui.store.dependencies import Blocked
 from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore
-from fusion_tui.store.status import RunStatus, utcnow
+from fusion_tui.store.status import UNSUCCESSFUL_STATUSES, RunStatus, utcnow
 
 # A run without a job id this old is looked up by its job's name: sbatch answers in well
 # under a second, so its submitter has ended before recording the answer.
@@ -40,6 +41,8 @@ LOOKUP_AFTER = timedelta(seconds=10)
 # A run without a job id that Slurm does not know by name this long after it was made was
 # never submitted: no sbatch (which gives up after TIMEOUT_SECONDS) can still be answering.
 NEVER_SUBMITTED_AFTER = timedelta(seconds=TIMEOUT_SECONDS * 3)
+# squeue's reason for a job whose dependency can never be satisfied.
+NEVER_SATISFIED = "DependencyNeverSatisfied"
 
 
 class SlurmWatcher:
@@ -80,6 +83,10 @@ class SlurmWatcher:
             if job is None or job.job_id is None:
                 continue
             entry = queue.get(job.job_id)
+            if entry is not None and entry.reason == NEVER_SATISFIED and self._mine(run) \
+                    and queued_status(entry.state) == RunStatus.PENDING:
+                self._never_satisfied(run, job.job_id, report)
+                continue
             if entry is not None:
                 self.jobs.observe(run.id, state=entry.state, status=queued_status(entry.state),
                                   reason=entry.reason, node=entry.node,
@@ -100,6 +107,32 @@ class SlurmWatcher:
 
     def _mine(self, run: Run) -> bool:
         return self.support.is_mine(run)
+
+    def _never_satisfied(self, run: Run, job_id: str, report: CycleReport) -> None:
+        """A job Slurm holds for a dependency that can never be met (a job it was to run
+        after ended other than COMPLETED): Slurm would keep it pending for ever (unless
+        the cluster sets kill_invalid_depend), so it is cancelled, and the run ends
+        CANCELLED naming the run it waited for and how that one ended."""
+        try:
+            self.client.scancel(job_id)
+        except SlurmError as exc:
+            report.problem = f"cannot cancel Slurm job {job_id}: {exc}"
+            return
+        self.jobs.final(run.id, state="CANCELLED", node=None, elapsed=None)
+        if self.store.finish(run.id, RunStatus.CANCELLED, exit_code=None,
+                             error=self._unmet(run), expected=(RunStatus.PENDING,)):
+            report.settled.append((run.id, RunStatus.CANCELLED.value))
+
+    def _unmet(self, run: Run) -> str:
+        """Which run a run Slurm will never start waited for, and how that one ended."""
+        for need in run.needs:
+            needed = self.store.get(need.needs_id)
+            if needed is None or needed.run_status in UNSUCCESSFUL_STATUSES:
+                return (Blocked(run.id, need.needs_id,
+                                None if needed is None else needed.status).reason
+                        + f" (Slurm: {NEVER_SATISFIED})")
+        return (f"not started: Slurm says a job it was to run after can never complete "
+                f"({NEVER_SATISFIED})")
 
     def _by_name(self, runs: list[Run], report: CycleReport) -> None:
         """Runs whose submitter ended between sbatch's answer and recording it: the job

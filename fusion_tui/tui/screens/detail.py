@@ -23,6 +23,7 @@ from fusion_tui.monitor.log_index import LogIndex
 from fusion_tui.monitor.proctree import TreeSampler
 from fusion_tui.runs.stall import is_stalled, silence
 from fusion_tui.runs.tail import RunSnapshot, RunTail
+from fusion_tui.runs.waiting import waiting_text
 from fusion_tui.store.models import Run, RunEvent, results_note
 from fusion_tui.store.status import RunStatus
 from fusion_tui.tui import navigation
@@ -63,10 +64,11 @@ class DetailScreen(Screen[None]):
 
     class Loaded(Message):
         def __init__(self, run: Run | None, events: list[RunEvent], last_lines: list[str],
-                     readable: bool = True) -> None:
+                     readable: bool = True, waiting: str | None = None) -> None:
             super().__init__()
             self.run, self.events, self.last_lines = run, events, last_lines
             self.readable = readable  # False: its folder is closed to us (another user's)
+            self.waiting = waiting  # why a queued run waits (`runs/waiting.py`)
 
     class ProgressChanged(Message):
         def __init__(self, snapshot: RunSnapshot) -> None:
@@ -86,6 +88,7 @@ class DetailScreen(Screen[None]):
         self.run_id = run_id
         self.run: Run | None = None
         self.readable = True  # its folder: False when closed to us (another user's run)
+        self.waiting: str | None = None
         self._sampler: TreeSampler | None = None
         self._tailing = False
 
@@ -126,7 +129,11 @@ class DetailScreen(Screen[None]):
             index.refresh()
             count = index.line_count
             last_lines = index.lines(max(0, count - LAST_LINES), LAST_LINES)
-        self.post_message(self.Loaded(run, events, last_lines, readable))
+        waiting = None
+        if run is not None and run.status == RunStatus.PENDING:
+            needs = services.store.waiting_on([run.id]).get(run.id, [])
+            waiting = waiting_text(run.status, run.start_after, needs, self.app.now())
+        self.post_message(self.Loaded(run, events, last_lines, readable, waiting))
 
     async def _tail(self, paths: RunPaths) -> None:
         tail = RunTail(paths, kind_of_run(paths))
@@ -151,7 +158,7 @@ class DetailScreen(Screen[None]):
         if run is None:
             self.query_one(RunMeta).update(Text(f"Run {self.run_id} no longer exists."))
             return
-        self.run, self.readable = run, message.readable
+        self.run, self.readable, self.waiting = run, message.readable, message.waiting
         if not self._tailing:
             self._tailing = True
             self.run_worker(self._tail(RunPaths(Path(run.run_dir))), group="tail")
@@ -186,7 +193,8 @@ class DetailScreen(Screen[None]):
         self._show_progress()
         settings = self.app.services.settings
         self.query_one(RunMeta).show(run, live, settings)
-        self.query_one(ActivityLine).show(run, live, self.readable, settings.stall_seconds)
+        self.query_one(ActivityLine).show(run, live, self.readable, settings.stall_seconds,
+                                          self.waiting)
 
     def _show_progress(self) -> None:
         self.query_one(OverallProgress).show(self._fraction())

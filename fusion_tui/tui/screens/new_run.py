@@ -45,6 +45,16 @@ from fusion_tui.tui.widgets.new_run.executor_fields import ExecutorFields
 from fusion_tui.tui.widgets.new_run.rows import error_label, field_row, set_error
 from fusion_tui.tui.widgets.new_run.sweep_fields import SweepFields, SweepSpec
 
+# (key, the widget it focuses, what it is called): the form's sections.
+SECTIONS = (
+    ("alt+t", "#template", "template"),
+    ("alt+n", "#name", "name"),
+    ("alt+x", "#executor", "executor"),
+    ("alt+f", "#form-fields", "fields"),
+    ("alt+g", "#sweep-grid", "sweep grid"),
+)
+JUMPS = "Jump: " + " · ".join(f"{key} {what}" for key, _, what in SECTIONS)
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -65,6 +75,12 @@ class NewRunScreen(Screen[None]):
         Binding("escape", "leave", "Cancel", id="new_run.pop_screen"),
         Binding("ctrl+s", "submit", "Create run", id="new_run.submit"),
         Binding("f2", "toggle_advanced", "Advanced (INI)", id="new_run.toggle_advanced"),
+        # Each section a key away, in the order the choices are made (the fields between
+        # are many: the sweep grid was ten tabs from the top).
+        # Priority: a terminal's alt+t reaches a focused Input as a printable "t".
+        *(Binding(key, f"jump('{target}')", f"Go to {what}", show=False, priority=True,
+                  id=f"new_run.go_{what.replace(' ', '_')}")
+          for key, target, what in SECTIONS),
     ]
 
     app = getters.app(SessionApp)
@@ -115,6 +131,7 @@ class NewRunScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="new-run"):
+            yield Static(JUMPS, id="form-jumps", markup=False)
             yield field_row("Template", Select[str]([], id="template",
                                                     prompt="choose a template", compact=True))
             yield Static(id="template-about")
@@ -233,6 +250,18 @@ class NewRunScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen(
             "Discard this form?", Text("The form has changes that are not saved anywhere. "
                                        "Leave it and lose them?")), answered)
+
+    def action_jump(self, target: str) -> None:
+        """Focus a section's first field (the INI editor stands for the fields in
+        advanced mode) and bring it into view."""
+        if target == "#form-fields":
+            widget = self.query_one("#ini", TextArea) if self.advanced else \
+                next(iter(self.fields.query("Input, Select")), None)
+        else:
+            widget = self.query_one(target)
+        if widget is not None and widget.focusable:
+            widget.focus()
+            widget.scroll_visible(animate=False)
 
     @on(Select.Changed, "#executor")
     def executor_changed(self, event: Select.Changed) -> None:

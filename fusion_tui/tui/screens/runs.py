@@ -21,6 +21,7 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.owner import current_user
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.textsafe import one_line
+from fusion_tui.runs.waiting import short_waiting
 from fusion_tui.store.filter_text import parse_filter
 from fusion_tui.store.first_page import ListedRun, read_first_page
 from fusion_tui.store.query import SORTABLE_COLUMNS, RunQuery
@@ -62,6 +63,7 @@ class RunsScreen(Screen[None]):
     BINDINGS = [
         Binding("n", "new_run", "New", id="runs.new_run"),
         Binding("w", "open_sweeps", "Sweeps", id="runs.open_sweeps"),
+        Binding("K", "open_schedules", "Schedules", show=False, id="runs.open_schedules"),
         Binding("enter", "open_detail", "Detail", show=False, id="runs.open_detail"),
         Binding("l", "open_log", "Log", id="runs.open_log"),
         Binding("a", "open_artifacts", "Artifacts", id="runs.open_artifacts"),
@@ -90,10 +92,12 @@ class RunsScreen(Screen[None]):
 
     class PageLoaded(Message):
         def __init__(self, runs: list[Run] | list[ListedRun], total: int, offset: int,
-                     any_runs: bool, queue: Queue | None = None) -> None:
+                     any_runs: bool, queue: Queue | None = None,
+                     waiting: dict[str, str] | None = None) -> None:
             super().__init__()
             self.runs, self.total, self.offset, self.any_runs = runs, total, offset, any_runs
             self.queue = queue
+            self.waiting = waiting or {}  # run id -> why it waits (`runs/waiting.py`)
 
     class ProgressChanged(Message):
         """New live progress of one run; a newer one for the same run replaces it."""
@@ -192,7 +196,12 @@ class RunsScreen(Screen[None]):
         offset = max(0, min(self.page_offset, total - PAGE)) if total > PAGE else 0
         runs = store.list_runs(self.query_spec, limit=PAGE, offset=offset)
         any_runs = bool(total) or store.count_runs() > 0
-        self.post_message(self.PageLoaded(runs, total, offset, any_runs, store.queue()))
+        needs = store.waiting_on([r.id for r in runs if r.status == RunStatus.PENDING])
+        now = self.app.now()
+        waiting = {r.id: why for r in runs
+                   if (why := short_waiting(r.status, r.start_after, needs.get(r.id, []), now))}
+        self.post_message(self.PageLoaded(runs, total, offset, any_runs, store.queue(),
+                                          waiting))
 
     def on_runs_screen_page_loaded(self, message: PageLoaded) -> None:
         table = self.table
@@ -202,7 +211,8 @@ class RunsScreen(Screen[None]):
         now, stall = self.app.now(), self.app.settings.stall_seconds
         rows = []
         for run in message.runs:
-            row = row_of(run, now, stall, with_owner=self.query_spec.owner is None)
+            row = row_of(run, now, stall, with_owner=self.query_spec.owner is None,
+                         waiting=message.waiting.get(run.id))
             old = table.rows_data.get(run.id)
             if old is not None and run.status == RunStatus.RUNNING and old.fraction is not None \
                     and (row.fraction or 0) < old.fraction:
@@ -350,6 +360,9 @@ class RunsScreen(Screen[None]):
 
     def action_open_sweeps(self) -> None:
         self.app.post_message(navigation.OpenSweeps())
+
+    def action_open_schedules(self) -> None:
+        self.app.post_message(navigation.OpenSchedules())
 
     def action_open_detail(self) -> None:
         if (run_id := self.table.current_id) is not None:

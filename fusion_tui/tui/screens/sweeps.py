@@ -45,6 +45,7 @@ class SweepsScreen(Screen[None]):
         Binding("d", "delete_sweep", "Delete", id="sweeps.delete"),
         Binding("number_sign", "edit_tags", "Tags", id="sweeps.edit_tags"),
         Binding("N", "edit_note", "Note", id="sweeps.edit_note"),
+        Binding("K", "open_schedules", "Schedules", id="sweeps.open_schedules"),
         # Before the table's own home/end, which scroll without moving the cursor.
         Binding("home", "first_row", "First sweep", show=False, priority=True,
                 id="sweeps.first"),
@@ -126,6 +127,9 @@ class SweepsScreen(Screen[None]):
     def action_open_sweep(self) -> None:
         if (sweep_id := self.current_id) is not None:
             self.app.post_message(navigation.OpenSweep(sweep_id))
+
+    def action_open_schedules(self) -> None:
+        self.app.post_message(navigation.OpenSchedules())
 
     def action_compare(self) -> None:
         if (sweep_id := self.current_id) is not None:

@@ -8,14 +8,11 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
+from fusion_tui.base.numbers import difference_text, interval_text, p_statement, value_text
 from fusion_tui.comparison.compare import Comparison
 from fusion_tui.tui.format import safe
 
 Cell = Text | str
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
 
 
 class _ComparisonTable(DataTable[Cell]):
@@ -46,15 +43,16 @@ class NumbersTable(_ComparisonTable):
         for group in comparison.groups:
             for point in group.points:
                 s = point.summary
-                interval = "-" if s.low is None else f"[{_number(s.low)}, {_number(s.high)}]"
-                rows.append((safe(group.label, 50), f"{point.erlang:g}", _number(s.mean),
-                             interval, f"{s.n}" + (" iter" if point.basis == "iterations"
+                rows.append((safe(group.label, 50), f"{point.erlang:g}",
+                             value_text(s.mean, s.low, s.high), interval_text(s.low, s.high),
+                             f"{s.n}" + (" iter" if point.basis == "iterations"
                                                    else "")))
         if len(comparison.groups) == 2:
             for test in comparison.tests:
                 rows.append((Text("G1 - G2", style="bold"), f"{test.erlang:g}",
-                             _number(test.difference),
-                             f"p = {_number(test.p_value)} (Welch)", test.basis))
+                             difference_text(test.difference,
+                                             *comparison.intervals_at(test.erlang)),
+                             f"{p_statement(test.p_value)} (Welch)", test.basis))
         self._show_rows(["group", "Erlang", "mean", "95% interval", "n"], rows)
 
 

@@ -66,12 +66,15 @@ class RunMeta(Static):
 
 
 class ActivityLine(Static):
-    """`last activity: 2m ago`, and what is wrong with that: STALLED, or a folder that is
-    another user's."""
+    """`last activity: 2m ago`, why a queued run waits (for runs to complete, for its
+    start time), and what is wrong: STALLED, or a folder that is another user's."""
 
-    def show(self, run: Run, live: Liveness, readable: bool, stall_seconds: float) -> None:
+    def show(self, run: Run, live: Liveness, readable: bool, stall_seconds: float,
+             waiting: str | None = None) -> None:
         silent = live.silent
         activity = Text(f"last activity: {'-' if silent is None else duration(silent) + ' ago'}")
+        if waiting:
+            activity.append(f"   queued, {waiting}", style="bold")
         if not readable:
             activity.append(f"   run folder {NOT_READABLE} (it belongs to ")
             activity.append_text(safe(run.owner or "-", 64))

@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
+from fusion_tui.base.numbers import interval_text, value_text
 from fusion_tui.runs.tail import RunSnapshot
 from fusion_tui.tui.format import progress_bar
 
@@ -33,9 +34,10 @@ class LoadPoints(Static):
                 text.append(f"{point.erlang:>8g} E  ")
                 text.append_text(progress_bar(frac, 20))
                 if point.blocking is not None:
-                    text.append(f"   blocking {point.blocking:.4g}")
+                    text.append("   blocking "
+                                + value_text(point.blocking, point.ci_lower, point.ci_upper))
                 if point.ci_lower is not None and point.ci_upper is not None:
-                    text.append(f"  [{point.ci_lower:.4g}, {point.ci_upper:.4g}]")
+                    text.append("  " + interval_text(point.ci_lower, point.ci_upper))
                 text.append("\n")
         else:
             text.append("no progress reported yet")

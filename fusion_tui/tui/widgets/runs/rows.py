@@ -16,11 +16,11 @@ if TYPE_CHECKING:
 
 
 def row_of(run: Run | ListedRun, now: datetime, stall_seconds: float, *,
-           with_owner: bool) -> RowData:
+           with_owner: bool, waiting: str | None = None) -> RowData:
     return RowData(run.id, run.status, run.name, run.template, run.fraction_done,
                    run.current_erlang, run.started_at, run.completed_at,
                    is_stalled(run, silence(run, now), stall_seconds), where=where(run),
-                   owner=run.owner if with_owner else None)
+                   owner=run.owner if with_owner else None, waiting=waiting)
 
 
 def where(run: Run | ListedRun) -> str:

@@ -72,6 +72,7 @@ class RowData:
     where: str = "local"  # the executor, and the run's node there once it has one
     owner: str | None = None
     readable: bool = True  # False: the run's folder is closed to us (another user's)
+    waiting: str | None = None  # a queued run's wait in short: `after 1a2b3c4d`, `at 02:00`
 
 
 class RunsTable(ScrollView, can_focus=True):
@@ -286,7 +287,8 @@ class RunsTable(ScrollView, can_focus=True):
             "sel": Text("●" if row.run_id in self.selected else " ", style="bold"),
             "id": Text(row.run_id),
             "status": status_text(row.status, row.stalled),
-            "progress": progress_bar(row.fraction) if row.readable
+            "progress": Text(row.waiting, style="dim") if row.waiting
+            else progress_bar(row.fraction) if row.readable
             else Text(NOT_READABLE, style="dim"),
             "name": safe(row.name or "", self.name_width),
             "template": safe(row.template, 20),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from fusion_tui.base.numbers import value_text
 from fusion_tui.sweeps.matrix import Cell
 from fusion_tui.tui.format import STATUS_STYLE, STATUS_SYMBOL
 
@@ -25,5 +26,5 @@ def cell_text(cell: Cell) -> Text:
     """Status counts, then the cell's mean blocking at its highest load reached."""
     text = counts_text(cell.counts) if cell.runs else Text("-", style="dim")
     if cell.blocking is not None:
-        text.append(f"  {cell.blocking:.3g}", style="bold")
+        text.append(f"  {value_text(cell.blocking)}", style="bold")
     return text
