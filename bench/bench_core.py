@@ -4,8 +4,9 @@
 
 1. create -> RUNNING (row) and create -> simulator process alive, median over N runs.
 2. cancel -> whole process tree gone, for a simulator that exits on SIGTERM.
-3. 100,000 runs in the store: one page of 100 filtered by status and ordered by
-   creation time; the stats query.
+3. 100,000 runs in the store (each with a real run's frozen config): one page of 100
+   filtered by status and ordered by creation time; the stats query; what the run list
+   does every second under a typed filter (a count and a page) by tag and by parameter.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from fusion_tui.base import procs
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.services import Services, open_services
-from fusion_tui.store.models import Run
+from fusion_tui.store.filter_text import parse_filter
+from fusion_tui.store.models import Run, RunTag
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.status import RunStatus, utcnow
 
@@ -95,12 +97,18 @@ def bench_lifecycle(svc: Services, rounds: int) -> None:
 def bench_queries(svc: Services, rows: int) -> None:
     base = utcnow() - timedelta(days=30)
     statuses = [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.COMPLETED]
+    config = svc.manager.prepare("minimal").sections  # a real run's frozen config, ~1 KB
+    configs = []
+    for k in range(1, 5):
+        config["routing_settings"]["k_paths"] = str(k)
+        configs.append(json.dumps(config))
     batch = []
     for i in range(rows):
         created = base + timedelta(seconds=i)
         status = statuses[i % len(statuses)]
         batch.append({
-            "id": f"{i:012x}", "name": f"bench {i}", "status": status.value, "config_json": "{}",
+            "id": f"{i:012x}", "name": f"bench {i}", "status": status.value,
+            "config_json": configs[i % len(configs)],
             "template": "default", "simulator": "builtin", "executor": "local",
             "run_dir": f"/nonexistent/{i}", "created_at": created, "started_at": created,
             "completed_at": created + timedelta(seconds=60 + i % 600),
@@ -109,7 +117,9 @@ def bench_queries(svc: Services, rows: int) -> None:
     with svc.store.session(write=True) as s:
         for start in range(0, rows, 10_000):
             s.execute(insert(Run), batch[start:start + 10_000])
-    print(f"inserted {rows:,} runs in {time.perf_counter() - began:.1f} s")
+        s.execute(insert(RunTag), [{"run_id": f"{i:012x}", "tag": "baseline"}
+                                   for i in range(0, rows, 10)])
+    print(f"inserted {rows:,} runs (every 10th tagged) in {time.perf_counter() - began:.1f} s")
     query = RunQuery(statuses=frozenset({RunStatus.COMPLETED}), order_by="created_at")
     page, deep, stats = [], [], []
     for _ in range(20):
@@ -126,6 +136,19 @@ def bench_queries(svc: Services, rows: int) -> None:
     _report(f"page of 100, status filter, {rows:,} runs", page, "< 20 ms")
     _report(f"  same, deep page (offset {rows // 4:,})", deep, "(informative)")
     _report(f"stats over {rows:,} runs", stats, "< 200 ms")
+    # What the run list does every second under a typed filter: count, then one page.
+    for label, typed in (("tag:baseline", "tag:baseline"), ("k_paths=3", "k_paths=3"),
+                         ("allocation_method=First_Fit", "allocation_method=First_Fit"),
+                         ("status, tag and k_paths=3", "status:completed tag:baseline k_paths=3")):
+        filtered = RunQuery(filter=parse_filter(typed))
+        took = []
+        for _ in range(5):
+            began = time.perf_counter()
+            svc.store.count_runs(filtered)
+            svc.store.list_runs(filtered, limit=100)
+            took.append(time.perf_counter() - began)
+        _report(f"count + page of 100, filter {label}", took, "(informative; the list "
+                "reloads every second)")
 
 
 def main() -> None:

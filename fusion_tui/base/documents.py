@@ -267,13 +267,15 @@ class RecorderReport(NamedTuple):
     outcome: OutcomeRecord | None = None
     job: JobPlace | None = None
     schedule: bool = True  # start the queued runs that fit (not from inside a batch job)
+    started_at: str | None = None  # ISO, naive UTC: when the supervisor saw the process start
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "run_id": self.run_id,
             "supervisor": list(self.supervisor) if self.supervisor else None,
             "process": list(self.process) if self.process else None,
-            "signals": [list(s) for s in self.signals], "schedule": self.schedule}
+            "signals": [list(s) for s in self.signals], "schedule": self.schedule,
+            "started_at": self.started_at}
         if self.progress is not None:
             doc["progress"] = dict(self.progress)
             doc["last_progress_at"] = self.last_progress_at
@@ -296,4 +298,5 @@ class RecorderReport(NamedTuple):
                    progress if isinstance(progress, dict) else None,
                    _str(data.get("last_progress_at")),
                    OutcomeRecord.from_json(data.get("outcome")),
-                   JobPlace.from_json(data.get(_JOB_KEY)), data.get("schedule", True) is not False)
+                   JobPlace.from_json(data.get(_JOB_KEY)), data.get("schedule", True) is not False,
+                   _str(data.get("started_at")))

@@ -72,8 +72,14 @@ def _compare_text(result: Comparison) -> str:
                          interval_text(s.low, s.high),
                          f"{s.n}" + (" (iter)" if point.basis == "iterations" else "")))
     legend = [f"G{i}  {one_line(g.label, 200)}  ({len(g.runs)} runs)"
+              + (f"  tags: {one_line(' '.join(g.tags), 300)}" if g.tags else "")
               for i, g in enumerate(result.groups, 1)]
     lines += [*legend, "", columns(rows)]
+    notes = [(i, run_id, note) for i, g in enumerate(result.groups, 1)
+             for run_id, note in g.notes.items()]
+    if notes:
+        lines += ["", "notes:"]
+        lines += [f"  G{i} {run_id}  {one_line(note, 300)}" for i, run_id, note in notes]
     if result.differing:
         lines += ["", "parameters that differ between groups:"]
         lines += [f"  {key}  " + "  ".join(f"G{i}={one_line(v, 40)}" for i, v in
@@ -97,13 +103,13 @@ def _compare_csv(result: Comparison) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["group", *result.keys, "erlang", "mean", "ci95_low", "ci95_high", "n",
-                     "basis"])
+                     "basis", "tags"])
     for group in result.groups:
         for p in group.points:
             writer.writerow([group.label, *(group.values[k] for k in result.keys), p.erlang,
                              repr(p.summary.mean), "" if p.summary.low is None else
                              repr(p.summary.low), "" if p.summary.high is None else
-                             repr(p.summary.high), p.summary.n, p.basis])
+                             repr(p.summary.high), p.summary.n, p.basis, " ".join(group.tags)])
     return buffer.getvalue().rstrip("\n")
 
 

@@ -23,6 +23,7 @@ from fusion_tui.cli import (
     db,
     follow,
     history,
+    labels,
     lifecycle,
     queue,
     runs,
@@ -46,8 +47,8 @@ from fusion_tui.executors.descriptions import TABLES
 from fusion_tui.runs.errors import RunError
 
 # In the order `fusion-tui --help` lists their commands.
-GROUPS = (runs, lifecycle, follow, queue, templates, history, settings_group, db, sweeps,
-          schedules, comparison)
+GROUPS = (runs, lifecycle, labels, follow, queue, templates, history, settings_group, db,
+          sweeps, schedules, comparison)
 
 
 def build_parser() -> argparse.ArgumentParser:

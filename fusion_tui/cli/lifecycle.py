@@ -7,6 +7,7 @@ import argparse
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,9 +15,10 @@ from fusion_tui.base.faults import FaultError
 from fusion_tui.base.ids import InvalidRunId
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli.command import EXIT_USAGE, Commands, OnStore, UsageError
+from fusion_tui.cli.filters import add_filter_flags, filter_from
 from fusion_tui.cli.output import emit, run_to_dict
 from fusion_tui.runs.errors import RunError
-from fusion_tui.store.query import RunQuery
+from fusion_tui.store.query import RunFilter, RunQuery
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 
 if TYPE_CHECKING:
@@ -25,27 +27,24 @@ if TYPE_CHECKING:
 
 def register(commands: Commands) -> None:
     for name, handler, text in (
-            ("cancel", cmd_cancel, "cancel runs (by id, or all of yours with --status or "
-                                   "of a --sweep)"),
+            ("cancel", cmd_cancel, "cancel runs (by id, or all of yours that the filters "
+                                   "select: --status, --sweep, --tag, --template, --where)"),
             ("rm", cmd_rm, "delete finished runs and their directories"),
             ("restart", cmd_restart, "a new run with the same frozen config as each run "
                                      "(by id, or --failed of yours or of a --sweep)")):
         s = commands.add(name, OnStore(handler), help=text)
         s.add_argument("ids", nargs="+" if name == "rm" else "*", metavar="ID")
         if name == "cancel":
-            s.add_argument("--status", action="append", default=[], type=str.upper,
-                           choices=[RunStatus.PENDING.value, RunStatus.RUNNING.value],
-                           help="every run of yours in this state (repeatable)")
+            add_filter_flags(s, status_help="every run of yours in this state, PENDING or "
+                                            "RUNNING (repeatable; default: both)",
+                             sweep_help="the unfinished runs of this sweep")
         if name == "restart":
             s.add_argument("--failed", action="store_true",
                            help="every failed run of yours (with --sweep: of that sweep)")
-        if name != "rm":
-            s.add_argument("--sweep", metavar="SWEEP",
-                           help="the runs of this sweep (cancel: its unfinished ones)")
+            s.add_argument("--sweep", metavar="SWEEP", help="the runs of this sweep")
     s = commands.add("clean", OnStore(cmd_clean), help="delete your finished runs in bulk")
-    s.add_argument("--status", action="append", default=[], type=str.upper,
-                   choices=sorted(x.value for x in FINISHED_STATUSES),
-                   help="only this status (repeatable; default: every finished status)")
+    add_filter_flags(s, status_help="only this status (repeatable; default: every finished "
+                                    "status)")
     s.add_argument("--older-than", type=_age, metavar="DURATION",
                    help="only runs that ended longer ago than this (30m, 12h, 7d, 2w)")
     s.add_argument("--yes", "-y", action="store_true", help="do not ask")
@@ -72,22 +71,21 @@ def _each(args: argparse.Namespace, act: Callable[[str], dict[str, Any]],
     return EXIT_USAGE if failed else 0
 
 
-def _select(args: argparse.Namespace, svc: Services, statuses: frozenset[RunStatus],
-            what: str) -> bool:
-    """Fill `args.ids` from --sweep and the given statuses (your runs, or the sweep's
-    current ones); False when that selects nothing (said in one line). Ids and a selection
-    together are refused."""
-    chosen = bool(args.sweep) or bool(statuses)
-    if bool(args.ids) == chosen:
+def _select(args: argparse.Namespace, svc: Services, chosen: RunFilter, what: str,
+            statuses: frozenset[RunStatus]) -> bool:
+    """Fill `args.ids` with your runs that `chosen` selects, in `statuses` unless it names
+    its own (a sweep's current runs only: not those a retry replaced); False when that
+    selects nothing (said in one line). Ids and a selection together are refused."""
+    if bool(args.ids) == bool(chosen):
         raise UsageError(f"{args.command}: give run ids, or {what}")
     if args.ids:
         return True
-    if args.sweep:
-        runs = [r for r in svc.sweeps.store.runs(svc.sweeps.resolve(args.sweep).id)
-                if r.status in statuses]
-    else:
-        runs = svc.store.list_runs(RunQuery(statuses=statuses, owner=svc.manager.user),
-                                   limit=100_000)
+    if not chosen.statuses:
+        chosen = replace(chosen, statuses=statuses)
+    runs = svc.store.list_runs(RunQuery(filter=chosen, owner=svc.manager.user), limit=100_000)
+    if chosen.sweep:
+        current = {r.id for r in svc.sweeps.store.runs(chosen.sweep)}
+        runs = [r for r in runs if r.id in current]
     args.ids = [r.id for r in runs]
     args.selected = True  # a list in JSON, however many it found
     if not args.ids:
@@ -97,9 +95,10 @@ def _select(args: argparse.Namespace, svc: Services, statuses: frozenset[RunStat
 
 
 def cmd_cancel(args: argparse.Namespace, svc: Services) -> int:
-    statuses = frozenset(RunStatus(s) for s in args.status) or (
-        frozenset({RunStatus.PENDING, RunStatus.RUNNING}) if args.sweep else frozenset())
-    if not _select(args, svc, statuses, "--status PENDING|RUNNING or --sweep SWEEP"):
+    unfinished = frozenset({RunStatus.PENDING, RunStatus.RUNNING})
+    chosen = filter_from(args, svc, allowed=unfinished)
+    if not _select(args, svc, chosen, "filters (--status PENDING|RUNNING, --sweep, --tag, "
+                   "--template, --where)", unfinished):
         return 0
 
     def act(ref: str) -> dict[str, Any]:
@@ -124,8 +123,10 @@ def cmd_restart(args: argparse.Namespace, svc: Services) -> int:
     if args.sweep and not args.failed:
         raise UsageError("restart: --sweep picks the sweep's --failed runs; add --failed "
                          "(or name run ids)")
-    failed = frozenset({RunStatus.FAILED}) if args.failed else frozenset()
-    if not _select(args, svc, failed, "--failed [--sweep SWEEP]"):
+    failed = frozenset({RunStatus.FAILED})
+    chosen = RunFilter(statuses=failed if args.failed else frozenset(),
+                       sweep=svc.sweeps.resolve(args.sweep).id if args.sweep else None)
+    if not _select(args, svc, chosen, "--failed [--sweep SWEEP]", failed):
         return 0
 
     def act(ref: str) -> dict[str, Any]:
@@ -145,12 +146,14 @@ def _age(text: str) -> float:
 
 
 def cmd_clean(args: argparse.Namespace, svc: Services) -> int:
-    """Delete your finished runs in bulk (by status, by age); asks unless --yes."""
-    statuses = frozenset(RunStatus(x) for x in args.status) or FINISHED_STATUSES
-    if not statuses <= FINISHED_STATUSES:
+    """Delete your finished runs in bulk (by status, tag, template, sweep, parameter, age);
+    asks unless --yes."""
+    chosen = filter_from(args, svc)
+    if not chosen.statuses <= FINISHED_STATUSES:
         raise UsageError("clean removes finished runs only; cancel running runs first")
+    chosen = replace(chosen, statuses=chosen.statuses or FINISHED_STATUSES)
     cutoff = utcnow() - timedelta(seconds=args.older_than) if args.older_than else None
-    runs = [r for r in svc.store.list_runs(RunQuery(statuses=statuses, owner=svc.manager.user),
+    runs = [r for r in svc.store.list_runs(RunQuery(filter=chosen, owner=svc.manager.user),
                                            limit=1_000_000)
             if r.owner == svc.manager.user
             and (cutoff is None or (r.completed_at or r.created_at) < cutoff)]

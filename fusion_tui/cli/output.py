@@ -47,6 +47,7 @@ def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
         "provenance": json.loads(run.provenance_json) if run.provenance_json else None,
         "sweep_id": run.sweep_id, "point": json.loads(run.point_json) if run.point_json else None,
         "result": result_dict(run),
+        "tags": run.tag_names, "note": run.note,
     }
     if with_config:
         data["config"] = json.loads(run.config_json)
@@ -123,6 +124,13 @@ def duration_text(seconds: int | None) -> str:
     days, rest = divmod(seconds, 86400)
     text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
     return f"{days}-{text}" if days else text
+
+
+def note_lines(label: str, note: str | None, width: int) -> list[str]:
+    """A note under its label, its own lines indented below the first (escape sequences
+    and control characters are made harmless where the text is written)."""
+    lines = (note or "-").splitlines() or ["-"]
+    return [f"{label if i == 0 else '':<{width}} {line}" for i, line in enumerate(lines)]
 
 
 def columns(rows: list[tuple[str, ...]]) -> str:

@@ -15,8 +15,17 @@ from fusion_tui.base.rundir import NOT_READABLE, RunPaths, folder_readable
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli.command import Commands, OnStore
 from fusion_tui.cli.executor_flags import add_executor_flags, executor_options
+from fusion_tui.cli.filters import add_filter_flags, filter_from
 from fusion_tui.cli.follow import wait_exit_code
-from fusion_tui.cli.output import duration_text, emit, iso, progress_text, run_to_dict, where
+from fusion_tui.cli.output import (
+    duration_text,
+    emit,
+    iso,
+    note_lines,
+    progress_text,
+    run_to_dict,
+    where,
+)
 from fusion_tui.cli.start_flags import add_start_flags, runs_after, start_after
 from fusion_tui.executors.description import Seconds
 from fusion_tui.executors.descriptions import description_of
@@ -34,8 +43,8 @@ if TYPE_CHECKING:
 
 def register(commands: Commands) -> None:
     s = commands.add("runs", OnStore(cmd_runs, schedule=False), help="list runs")
-    s.add_argument("--status", action="append", default=[], type=str.upper,
-                   choices=[x.value for x in RunStatus], help="only this status (repeatable)")
+    add_filter_flags(s, status_help="only runs in this status (repeatable, or a comma list: "
+                                    "any of them)")
     s.add_argument("--limit", type=positive, default=100, help="at most this many (1 or more)")
     s.add_argument("--all", "-a", action="store_true", help="every user's runs, not just yours")
     s = commands.add("new", OnStore(cmd_new), help="create (and start or queue) a run")
@@ -64,9 +73,9 @@ def positive(text: str) -> int:
 
 
 def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
-    statuses = frozenset(RunStatus(s) for s in args.status)
+    found = filter_from(args, svc)
     owner = None if args.all else svc.manager.user
-    query = RunQuery(statuses=statuses, owner=owner)
+    query = RunQuery(filter=found, owner=owner)
     runs = svc.store.list_runs(query, limit=args.limit)
     if any(r.run_status.is_finished and r.result_load is None for r in runs):
         # the results of finished runs nobody has listed yet, read once and cached
@@ -75,7 +84,7 @@ def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
         if ResultFiller(svc.store).fill([r.id for r in runs], limit=len(runs)):
             runs = svc.store.list_runs(query, limit=args.limit)
     needs = svc.store.waiting_on([r.id for r in runs if r.status == RunStatus.PENDING])
-    emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs, bool(args.status), needs))
+    emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs, bool(found), needs))
     return 0
 
 
@@ -83,10 +92,11 @@ def _table(runs: Sequence[Run], filtered: bool = False,
            needs: dict[str, list[str]] | None = None) -> str:
     if not runs:
         if filtered:
-            return "No runs with that status."
+            return "No runs match."
         return "No runs yet. Start one with: fusion-tui new --template minimal"
+    tagged = any(r.tags for r in runs)  # a TAGS column once there is something to show
     rows = [("ID", "STATUS", "PROGRESS", "BLOCKING", "INTERVAL", "TEMPLATE", "WHERE", "OWNER",
-             "CREATED", "RUN")]
+             "CREATED", *(("TAGS",) if tagged else ()), "RUN")]
     now = utcnow()
     for r in runs:
         why = short_waiting(r.status, r.start_after, (needs or {}).get(r.id, []), now)
@@ -97,6 +107,7 @@ def _table(runs: Sequence[Run], filtered: bool = False,
         rows.append((r.id, r.status, why or progress_text(r), blocking, interval,
                      one_line(r.template, 20), one_line(where(r), 24),
                      one_line(r.owner or "-", 16), local_text(r.created_at, "%Y-%m-%d %H:%M:%S"),
+                     *((one_line(" ".join(r.tag_names) or "-", 40),) if tagged else ()),
                      _run_text(r)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
@@ -220,7 +231,8 @@ def _describe(run: Run, readable: bool = True, results: str | None = None,
         progress = f"{live.fraction_done * 100:5.1f}% (now, from the run folder)"
     lines = [f"{k:<16} {v}" for k, v in (
         ("id", run.id), ("name", one_line(run.name or "-")), ("status", run.status),
-        ("template", run.template), ("simulator", run.simulator),
+        ("template", run.template), ("tags", one_line(" ".join(run.tag_names) or "-", 2000)),
+        ("simulator", run.simulator),
         ("progress", progress),
         ("erlang", f"{erlang} ({(index or 0) + 1}/{run.total_erlangs})"
                    if erlang is not None else "-"),
@@ -261,4 +273,6 @@ def _describe(run: Run, readable: bool = True, results: str | None = None,
         lines.append(f"{'error':<16} {one_line(run.error_message, 500)}")
     if results:
         lines.append(f"{'results':<16} {one_line(results, 1500)}")
+    if run.note:
+        lines += note_lines("note", run.note, 16)
     return "\n".join(lines)

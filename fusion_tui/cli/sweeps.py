@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.cli.command import Commands, OnStore
 from fusion_tui.cli.executor_flags import add_executor_flags, batch_limit_help, executor_options
-from fusion_tui.cli.output import columns, duration_text, emit, iso, progress_text
+from fusion_tui.cli.output import (
+    columns,
+    duration_text,
+    emit,
+    iso,
+    note_lines,
+    progress_text,
+)
 from fusion_tui.cli.start_flags import add_start_flags, runs_after, start_after
 from fusion_tui.executors.descriptions import DESCRIPTIONS, description_of
 
@@ -61,7 +68,7 @@ def sweep_to_dict(detail: SweepDetail, progress: SweepProgress, *,
         "overrides": json.loads(sweep.overrides_json), "array_limit": sweep.array_limit,
         "counts": progress.counts, "total": progress.total, "finished": progress.finished,
         "fraction_done": progress.fraction, "eta_seconds": progress.eta_seconds,
-        "replaced_runs": detail.replaced,
+        "replaced_runs": detail.replaced, "tags": sweep.tag_names, "note": sweep.note,
     }
     if with_runs:
         data["runs"] = [{"id": r.id, "status": r.status, "point": point_of(r),
@@ -107,16 +114,20 @@ def sweep_new(args: argparse.Namespace, svc: Services) -> int:
 def sweep_list(args: argparse.Namespace, svc: Services) -> int:
     from fusion_tui.sweeps.progress import sweep_progress  # SQLAlchemy: not at start-up
 
+    listing = svc.sweeps.listing(everyone=args.all)
+    tagged = any(row.sweep.tags for row in listing)  # a TAGS column once there are some
     rows: list[tuple[str, ...]] = [("ID", "NAME", "TEMPLATE", "RUNS", "PROGRESS", "ETA",
-                                    "STATUS")]
+                                    *(("TAGS",) if tagged else ()), "STATUS")]
     out = []
-    for row in svc.sweeps.listing(everyone=args.all):
+    for row in listing:
         detail = svc.sweeps.detail(row.sweep.id)
         progress = sweep_progress(detail.runs)
         out.append(sweep_to_dict(detail, progress, with_runs=False))
         rows.append((row.sweep.id, one_line(row.sweep.name or "-", 30), row.sweep.template,
                      str(progress.total), f"{progress.fraction * 100:.1f}%",
-                     _eta(progress), progress.counts_text()))
+                     _eta(progress),
+                     *((one_line(" ".join(row.sweep.tag_names) or "-", 40),) if tagged else ()),
+                     progress.counts_text()))
     emit(args, out, lambda: columns(rows) if out else
          "No sweeps yet. Make one with: fusion-tui sweep new -t minimal --seeds 1-3")
     return 0
@@ -136,7 +147,8 @@ def _show_text(detail: SweepDetail, progress: SweepProgress) -> str:
 
     sweep, grid = detail.sweep, detail.grid
     lines = [f"{'sweep':<11}{sweep.id}", f"{'name':<11}{one_line(sweep.name or '-')}",
-             f"{'template':<11}{sweep.template}  (executor {sweep.executor})"]
+             f"{'template':<11}{sweep.template}  (executor {sweep.executor})",
+             f"{'tags':<11}" + (one_line(" ".join(sweep.tag_names), 2000) or "-")]
     for i, axis in enumerate(grid.axes):
         lines.append(f"{'grid' if i == 0 else '':<11}{axis.key} = "
                      + one_line(", ".join(axis.values), 200))
@@ -150,6 +162,8 @@ def _show_text(detail: SweepDetail, progress: SweepProgress) -> str:
     replaced = f"  ({detail.replaced} replaced by retries)" if detail.replaced else ""
     lines.append(f"{'runs':<11}{progress.total}: {progress.counts_text()}{replaced}")
     lines.append(f"{'progress':<11}{progress.fraction * 100:.1f}%  ETA {_eta(progress)}")
+    if sweep.note:
+        lines += note_lines("note", sweep.note, 10)
     keys = grid.keys
     rows: list[tuple[str, ...]] = [(*(k.partition(".")[2].upper() or k.upper() for k in keys),
                                     "RUN", "STATUS", "PROGRESS")]

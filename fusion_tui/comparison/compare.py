@@ -59,6 +59,16 @@ class Group:
     def versions(self) -> list[str]:
         return sorted({r.version for r in self.runs})
 
+    @property
+    def tags(self) -> list[str]:
+        """Every tag any of its runs has."""
+        return sorted({t for r in self.runs for t in r.run.tag_names})
+
+    @property
+    def notes(self) -> dict[str, str]:
+        """The notes of its runs that have one, by run id."""
+        return {r.run.id: r.run.note for r in self.runs if r.run.note}
+
 
 @dataclass(frozen=True)
 class LoadTest:
@@ -92,7 +102,7 @@ class Comparison:
             "metric": self.metric, "group_by": self.keys,
             "groups": [{
                 "label": g.label, "values": g.values, "runs": [r.run.id for r in g.runs],
-                "simulator_versions": g.versions,
+                "simulator_versions": g.versions, "tags": g.tags, "notes": g.notes,
                 "points": [{"erlang": p.erlang, "mean": p.summary.mean,
                             "ci95_low": p.summary.low, "ci95_high": p.summary.high,
                             "n": p.summary.n, "basis": p.basis} for p in g.points],

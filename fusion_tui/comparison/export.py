@@ -1,5 +1,7 @@
 """A tidy long table of results: one row per run x Erlang load x metric, with the run's
-point, seed and provenance, so pandas (`read_csv`) or a spreadsheet reads it as is."""
+point, seed, provenance, tags and note, so pandas (`read_csv`) or a spreadsheet reads it
+as is. Every metric's row has the run's own 95% interval over its iterations where its
+result files give one (`runs/results.py`)."""
 
 from __future__ import annotations
 
@@ -14,25 +16,28 @@ from typing import Any
 from fusion_tui.base import output_path
 from fusion_tui.comparison.compare import RunData
 from fusion_tui.runs.results import METRICS
+from fusion_tui.sweeps.grid import SEED_KEY
 
 BASE_COLUMNS = ("run_id", "sweep_id", "run_name", "status", "template", "simulator",
-                "simulator_version", "config_hash", "host", "executor", "seed")
-VALUE_COLUMNS = ("erlang", "metric", "value", "ci95_low", "ci95_high", "iterations")
+                "simulator_version", "config_hash", "host", "executor", "seed", "tags")
+VALUE_COLUMNS = ("erlang", "metric", "value", "ci95_low", "ci95_high", "iterations", "note")
 FORMULA_STARTS = frozenset("=+@\t\r")
 
 
 def point_keys(data: Sequence[RunData]) -> list[str]:
-    """The sweep point keys of these runs, in first-seen order (one column each)."""
+    """The sweep point keys of these runs, in first-seen order (one column each); the
+    seed has its own column (the run's seed, whether a point or the template set it)."""
     keys: list[str] = []
     for d in data:
         for key in json.loads(d.run.point_json or "{}"):
-            if key not in keys:
+            if key not in keys and key != SEED_KEY:
                 keys.append(key)
     return keys
 
 
 def rows(data: Sequence[RunData]) -> tuple[list[str], list[dict[str, Any]]]:
-    """The columns and the rows (numbers as numbers, missing values as None)."""
+    """The columns and the rows (numbers as numbers, missing values as None; tags joined
+    by spaces in CSV, a list in JSON)."""
     keys = point_keys(data)
     columns = [*BASE_COLUMNS, *keys, *VALUE_COLUMNS]
     out: list[dict[str, Any]] = []
@@ -45,7 +50,7 @@ def rows(data: Sequence[RunData]) -> tuple[list[str], list[dict[str, Any]]]:
             "status": run.status, "template": run.template, "simulator": run.simulator,
             "simulator_version": prov.get("fusion_commit") or prov.get("simulator_version"),
             "config_hash": run.config_hash, "host": prov.get("host") or run.hostname,
-            "executor": run.executor, "seed": run.seed,
+            "executor": run.executor, "seed": run.seed, "tags": run.tag_names,
             **{k: point.get(k) for k in keys},
         }
         for erlang in sorted(d.results):
@@ -53,12 +58,12 @@ def rows(data: Sequence[RunData]) -> tuple[list[str], list[dict[str, Any]]]:
             for metric in METRICS:
                 if metric not in result.values:
                     continue
-                ci = result.ci95 if metric == "blocking" else None
+                ci = result.intervals.get(metric)
                 out.append({**base, "erlang": erlang, "metric": metric,
                             "value": result.values[metric],
                             "ci95_low": ci[0] if ci else None,
                             "ci95_high": ci[1] if ci else None,
-                            "iterations": result.iterations})
+                            "iterations": result.iterations, "note": run.note})
     return columns, out
 
 
@@ -69,6 +74,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, list):
+        value = " ".join(map(str, value))
     text = str(value)
     return "'" + text if text[:1] in FORMULA_STARTS else text
 

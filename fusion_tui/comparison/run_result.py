@@ -37,7 +37,7 @@ def last_load_result(run: Run) -> CachedResult | None:
     if point is None:
         return None
     low, high = point.summary.low, point.summary.high
-    own = data.results[top].ci95
+    own = data.results[top].intervals.get(METRIC)
     if (low is None or high is None) and own is not None:
         low, high = own
     return CachedResult(top, point.summary.mean, low, high)

@@ -18,7 +18,7 @@ class Targets:
     grid_keys: list[str] | None  # None unless every reference was a sweep
 
 
-def _lookup(sweeps: SweepManager, ref: str) -> Run | Sweep:
+def lookup(sweeps: SweepManager, ref: str) -> Run | Sweep:
     """A run or a sweep by id or unique 4+ character prefix; both matching is ambiguous."""
     found: list[Run | Sweep] = []
     errors = []
@@ -41,7 +41,7 @@ def resolve_targets(sweeps: SweepManager, refs: Sequence[str]) -> Targets:
     found_sweeps: list[Sweep] = []
     loose = False
     for ref in refs:
-        target = _lookup(sweeps, ref)
+        target = lookup(sweeps, ref)
         if isinstance(target, Sweep):
             found_sweeps.append(target)
             for run in sweeps.store.runs(target.id):

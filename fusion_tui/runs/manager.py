@@ -3,7 +3,8 @@
 The manager never waits on a simulator: a detached supervisor per run owns the process
 and records its outcome. Clients (the TUI, the CLI) only view and request. It speaks to
 executors only through their interface (`executors/executor.py`); this facade composes
-the parts, one job each: `creating`, `scheduling`, `removing`, `reconciling`.
+the parts, one job each: `creating`, `scheduling`, `removing`, `labelling`,
+`reconciling`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from fusion_tui.executors import registry
 from fusion_tui.executors.executor import Cancelled, CycleReport, Executor, Support
 from fusion_tui.runs.context import RunContext
 from fusion_tui.runs.creating import Creator, PlannedRun, StartConditions, start_conditions
+from fusion_tui.runs.labelling import Labeller
 from fusion_tui.runs.lending import FolderEvidence, progress_of
 from fusion_tui.runs.reconciling import Reconciled, Reconciler
 from fusion_tui.runs.removing import Remover
 from fusion_tui.runs.scheduling import Scheduler
+from fusion_tui.store.labels import TagEdit
 from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore
 
@@ -52,6 +55,7 @@ class RunManager:
         self._scheduler = Scheduler(self.ctx)
         self._remover = Remover(self.ctx)
         self._reconciler = Reconciler(self.ctx, self.schedule)
+        self._labeller = Labeller(self.ctx)
 
     @property
     def last_watch(self) -> CycleReport:
@@ -149,6 +153,14 @@ class RunManager:
 
     def delete(self, run_id: str) -> None:
         self._remover.delete(run_id)
+
+    # -- tags and notes (`labelling`) ---------------------------------------------------
+
+    def edit_tags(self, runs: Sequence[Run], edit: TagEdit) -> dict[str, list[str]]:
+        return self._labeller.edit_tags(runs, edit)
+
+    def set_note(self, run: Run, text: str | None) -> str | None:
+        return self._labeller.set_note(run, text)
 
     # -- reconcile and watch (`reconciling`) -------------------------------------------
 

@@ -55,8 +55,10 @@ def parse_report(report: RecorderReport) -> Any:
     place = report.job
     job = ReportedJob(place.job_id, place.node, place.attempt, place.scheduler) \
         if place is not None else None
+    started = datetime.fromisoformat(report.started_at) if report.started_at else None
     return SupervisorReport(supervisor=report.supervisor, process=report.process,
-                            progress=progress, signals=signals, outcome=outcome, job=job)
+                            progress=progress, signals=signals, outcome=outcome, job=job,
+                            started=started)
 
 
 class Recorder:

@@ -19,11 +19,16 @@ from typing import Any
 
 from fusion_tui.base.safefile import read_bytes, read_text
 from fusion_tui.kinds.formats.results import MAX_READ, iteration_list, result_files
+from fusion_tui.sim.stats import ci_half_width, mean_variance
 
 METRICS = {"blocking": "blocking_mean", "bit_rate_blocking": "bit_rate_blocking_mean"}
 _ITERATION_LISTS = {"blocking": "sim_block_list", "bit_rate_blocking": "sim_br_block_list"}
 SUMMARY = "summary.csv"
 MAX_SUMMARY = 1 << 20
+# Where each metric's interval is: the built-in's summary columns and `fusion_tui` keys.
+_BIT_RATE_INTERVAL = ("bit_rate_ci95_low", "bit_rate_ci95_high")
+_SUMMARY_INTERVALS = {"blocking": ("ci95_low", "ci95_high"),
+                      "bit_rate_blocking": _BIT_RATE_INTERVAL}
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class LoadResult:
 
     erlang: float
     values: dict[str, float]  # metric -> mean over the run's iterations
-    ci95: tuple[float, float] | None  # blocking only (the built-in's summary)
+    intervals: dict[str, tuple[float, float]]  # metric -> 95% interval (2+ iterations)
     iterations: int | None
 
 
@@ -50,8 +55,9 @@ def read_run(output: Path) -> dict[float, LoadResult]:
         text = read_text(output / SUMMARY, MAX_SUMMARY)
     except (OSError, UnicodeDecodeError):
         return _from_json(output)
+    rows = _rows(text)
     out: dict[float, LoadResult] = {}
-    for row in _rows(text):
+    for row in rows:
         erlang, mean = _number(row.get("erlang")), _number(row.get("blocking_mean"))
         if erlang is None or mean is None:
             continue
@@ -59,12 +65,23 @@ def read_run(output: Path) -> dict[float, LoadResult]:
         bit_rate = _number(row.get("bit_rate_blocking"))
         if bit_rate is not None:
             values["bit_rate_blocking"] = bit_rate
-        low, high = _number(row.get("ci95_low")), _number(row.get("ci95_high"))
+        intervals = {metric: interval for metric, columns in _SUMMARY_INTERVALS.items()
+                     if (interval := _interval(row, *columns)) is not None}
         iterations = _number(row.get("iterations"))
-        out[erlang] = LoadResult(erlang, values,
-                                 (low, high) if low is not None and high is not None else None,
+        out[erlang] = LoadResult(erlang, values, intervals,
                                  int(iterations) if iterations is not None else None)
+    if rows and _BIT_RATE_INTERVAL[0] not in rows[0]:
+        # written before the summary held the bit-rate interval: its result files have it
+        for erlang, found in _from_json(output).items():
+            if erlang in out and "bit_rate_blocking" in found.intervals:
+                out[erlang].intervals["bit_rate_blocking"] = \
+                    found.intervals["bit_rate_blocking"]
     return out
+
+
+def _interval(data: dict[str, Any], low_key: str, high_key: str) -> tuple[float, float] | None:
+    low, high = _number(data.get(low_key)), _number(data.get(high_key))
+    return (low, high) if low is not None and high is not None else None
 
 
 def _rows(text: str) -> list[dict[str, str]]:
@@ -98,12 +115,25 @@ def _from_json(output: Path) -> dict[float, LoadResult]:
             continue
         extras = data.get("fusion_tui")
         ours: dict[str, Any] = extras if isinstance(extras, dict) else {}
-        low, high = _number(ours.get("ci95_low")), _number(ours.get("ci95_high"))
+        intervals = {}
+        for metric, columns in _SUMMARY_INTERVALS.items():
+            interval = _interval(ours, *columns) or _over_iterations(data, metric)
+            if interval is not None and metric in values:
+                intervals[metric] = interval
         lists = iteration_values(data, "blocking")
-        out[erlang] = LoadResult(erlang, values,
-                                 (low, high) if low is not None and high is not None else None,
-                                 len(lists) or None)
+        out[erlang] = LoadResult(erlang, values, intervals, len(lists) or None)
     return out
+
+
+def _over_iterations(data: dict[str, Any], metric: str) -> tuple[float, float] | None:
+    """The 95% interval of a file's per-iteration values, as the built-in computes its
+    own (low end at 0: a probability); None below two iterations."""
+    values = iteration_values(data, metric)
+    half = ci_half_width(values)
+    if half is None:
+        return None
+    mean = mean_variance(values)[0]
+    return max(0.0, mean - half), mean + half
 
 
 def _mean(data: dict[str, Any], metric: str) -> float | None:

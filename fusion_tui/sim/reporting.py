@@ -93,17 +93,20 @@ class Results:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["erlang", "blocking_mean", "ci95_low", "ci95_high",
-                         "bit_rate_blocking", "iterations"])
+                         "bit_rate_blocking", "iterations", "bit_rate_ci95_low",
+                         "bit_rate_ci95_high"])
         for p in points:
             if not p.iterations:
                 continue
-            ci = p.ci
+            ci, br_ci = p.ci, p.bit_rate_ci
             br = mean_variance(p.bit_rate_blocking)[0]  # as in the JSON file
             writer.writerow([  # repr: every float exactly as in the JSON files
                 f"{p.erlang:g}", repr(p.mean),
                 "" if ci is None else repr(max(0.0, p.mean - ci)),
                 "" if ci is None else repr(p.mean + ci),
                 repr(br), p.iterations,
+                "" if br_ci is None else repr(max(0.0, br - br_ci)),
+                "" if br_ci is None else repr(br + br_ci),
             ])
         path = self.output_dir / "summary.csv"
         write_atomic(path, out.getvalue(), durable=False)

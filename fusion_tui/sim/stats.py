@@ -100,6 +100,10 @@ class PointStats:
         return ci_half_width(self.blocking)
 
     @property
+    def bit_rate_ci(self) -> float | None:
+        return ci_half_width(self.bit_rate_blocking)
+
+    @property
     def fusion_ci(self) -> tuple[float, float]:
         return fusion_interval(self.blocking)
 
@@ -120,7 +124,7 @@ class PointStats:
         br_mean, br_var = mean_variance(self.bit_rate_blocking)
         rate, percent = self.fusion_ci
         br_rate, br_percent = fusion_interval(self.bit_rate_blocking)
-        ci = self.ci
+        ci, br_ci = self.ci, self.bit_rate_ci
         fusion_statistics: dict[str, float | None] = {
             "blocking_mean": mean,
             "blocking_variance": var,
@@ -143,6 +147,9 @@ class PointStats:
                 "ci95_half_width": ci,
                 "ci95_low": None if ci is None else max(0.0, mean - ci),
                 "ci95_high": None if ci is None else mean + ci,
+                "bit_rate_ci95_half_width": br_ci,
+                "bit_rate_ci95_low": None if br_ci is None else max(0.0, br_mean - br_ci),
+                "bit_rate_ci95_high": None if br_ci is None else br_mean + br_ci,
                 **extras,
             },
         }

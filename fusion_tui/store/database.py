@@ -1,7 +1,8 @@
 """Engine and session factory (seed 002's factory pattern), tuned per backend.
 
-SQLite gets WAL, a busy timeout and foreign keys, and we issue `BEGIN` ourselves so a
-transaction really starts at its first statement. Writers ask for `BEGIN IMMEDIATE`
+SQLite gets WAL, a busy timeout, foreign keys and the parameter filters' value rule as a
+function, and we issue `BEGIN` ourselves so a transaction really starts at its first
+statement. Writers ask for `BEGIN IMMEDIATE`
 (`session_scope(..., write=True)`), which takes the write lock up front: two processes
 doing read-modify-write never hit SQLITE_BUSY_SNAPSHOT ("database is locked") and never
 lose an update. PostgreSQL gets the pool settings of seed 001 and psycopg 3.
@@ -19,7 +20,12 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from fusion_tui.store.params import same_value
+
 log = logging.getLogger("fusion_tui.db")
+# The parameter filters' value rule in SQL on SQLite (PostgreSQL does it in its own SQL;
+# see `store/filter_sql.py`).
+SAME_VALUE_FUNCTION = "fusion_tui_same_value"
 
 DEFAULT_BUSY_SECONDS = 30.0
 _WRITE_OPTION = "fusion_tui_write"
@@ -66,6 +72,8 @@ def _configure_sqlite(engine: Engine, busy_ms: int) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us emit BEGIN ourselves (pysqlite otherwise delays it until the first write).
         dbapi_connection.isolation_level = None
+        dbapi_connection.create_function(SAME_VALUE_FUNCTION, 2, same_value,
+                                         deterministic=True)
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")

@@ -42,6 +42,8 @@ class EventKind(enum.StrEnum):
     NODE_FAIL = "node_fail"
     PREEMPTED = "preempted"
     RESULTS = "results"  # what a bounded copy of FUSION's results left in its folder
+    TAGGED = "tagged"  # the user's tags changed (detail: `+a -b`)
+    NOTED = "noted"  # the user's note was set or cleared (its text is the run's, not here)
 
 
 def ending_event(status: RunStatus) -> EventKind:
@@ -139,6 +141,10 @@ class Run(Base):
         return RunStatus(self.status)
 
     @property
+    def tag_names(self) -> list[str]:
+        return [t.tag for t in self.tags]
+
+    @property
     def fraction_done(self) -> float | None:
         """Overall progress in [0, 1] from the progress cache, None when unknown."""
         return fraction_done(self.status, self.current_erlang_index, self.total_erlangs,
@@ -174,6 +180,10 @@ class Sweep(Base):
     tags: Mapped[list[SweepTag]] = relationship(lazy="selectin", passive_deletes=True,
                                                 cascade="all, delete-orphan",
                                                 order_by="SweepTag.tag")
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [t.tag for t in self.tags]
 
 
 class RunTag(Base):

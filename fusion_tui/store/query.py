@@ -1,25 +1,73 @@
-"""What the run list asks the store for: filters and order, as a plain value that screens
+"""What the run list asks the store for: filters and order, as plain values that screens
 can hold and change without importing the database layer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from fusion_tui.store.params import ParamFilter
 from fusion_tui.store.status import RunStatus
 
+FIELDS = ("status", "tag", "template", "sweep")  # the typed filter's `field:value` words
 SORTABLE_COLUMNS = ("created_at", "started_at", "completed_at", "name", "status", "template", "id",
                     "result_blocking")
 
 
 @dataclass(frozen=True)
-class RunQuery:
-    """Which runs to list and in what order; text matches id, name or template; `owner`
-    None means everyone's (a run with no recorded owner is listed for every owner);
-    `sweep_id` keeps one sweep's runs (an expanded sweep of the grouped run list)."""
+class RunFilter:
+    """What a user filters runs by (`runs --status --tag --template --sweep --where`, the
+    app's `/`); every part given must hold. `statuses`: any of them; `tags`: all of them;
+    `template`: that name (any case); `sweep`: a sweep id or its prefix; `params`: every
+    `key=value`; `text`: in the run's id, name or template (any case)."""
 
     statuses: frozenset[RunStatus] = frozenset()
+    tags: frozenset[str] = frozenset()
+    template: str | None = None
+    sweep: str | None = None
+    params: tuple[ParamFilter, ...] = ()
     text: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.statuses or self.tags or self.template or self.sweep or self.params
+                    or self.text)
+
+    def describe(self) -> str:
+        """The filter as the app's `/` field takes it back (`status:running tag:a k=3`)."""
+        parts = []
+        if self.statuses:
+            parts.append("status:" + ",".join(sorted(s.value.lower() for s in self.statuses)))
+        parts += [f"tag:{t}" for t in sorted(self.tags)]
+        if self.template:
+            parts.append(f"template:{self.template}")
+        if self.sweep:
+            parts.append(f"sweep:{self.sweep}")
+        parts += [str(p) for p in self.params]
+        if self.text:
+            parts.append(_as_text(self.text))
+        return " ".join(parts)
+
+
+def _as_text(text: str) -> str:
+    """Free text as the field reads it back as text: quoted when a word of it would
+    otherwise read as a filter (`k=3`, `tag:x`)."""
+    filters = any("=" in w or (":" in w and w.partition(":")[0].lower() in FIELDS)
+                  for w in text.split())
+    if not filters:
+        return text
+    quote = "'" if '"' in text else '"'
+    return quote + text.replace(quote, "") + quote
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """Which runs to list and in what order. `statuses` are the app's status keys (any of
+    them), `filter` what the user typed or asked for (both apply); `owner` None means
+    everyone's (a run with no recorded owner is listed for every owner); `sweep_id` keeps
+    one sweep's runs (an expanded sweep of the grouped run list)."""
+
+    statuses: frozenset[RunStatus] = frozenset()
+    filter: RunFilter = field(default_factory=RunFilter)
     owner: str | None = None
     sweep_id: str | None = None
     order_by: str = "created_at"

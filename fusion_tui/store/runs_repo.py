@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fusion_tui.base.owner import current_user
 from fusion_tui.store.database import session_scope
 from fusion_tui.store.dependencies import Blocked, blocked, ready, waiting_on
+from fusion_tui.store.filter_sql import filter_clauses
 from fusion_tui.store.models import (
     Base,
     BatchJob,
@@ -51,7 +52,7 @@ from fusion_tui.store.models import (
 from fusion_tui.store.query import Entry, RunQuery, SweepEntry
 from fusion_tui.store.queue import MAX_PARALLEL
 from fusion_tui.store.result_cache import NOTHING_FOUND_COLUMNS, CachedResult
-from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
+from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, naive_utc, utcnow
 
 FAILURES = (RunStatus.FAILED, RunStatus.TIMEOUT, RunStatus.OUT_OF_MEMORY, RunStatus.NODE_FAIL)
 _SCHEDULER_LOCK_KEY = 0x5155_4555  # "QUEU"
@@ -98,6 +99,7 @@ class SupervisorReport:
     signals: tuple[tuple[datetime, str], ...] = ()
     outcome: ReportedOutcome | None = None
     job: ReportedJob | None = None  # inside a batch job
+    started: datetime | None = None  # when the supervisor saw the simulator start
 
 
 @dataclass(frozen=True)
@@ -162,15 +164,9 @@ class RunStore:
             stmt = stmt.where(Run.status.in_(sorted(query.statuses)))
         if query.owner is not None:  # a run with no recorded owner is everyone's
             stmt = stmt.where(or_(Run.owner == query.owner, Run.owner.is_(None)))
-        if query.text:
-            needle = query.text.lower()
-            stmt = stmt.where(
-                or_(
-                    func.lower(Run.id).contains(needle, autoescape=True),
-                    func.lower(func.coalesce(Run.name, "")).contains(needle, autoescape=True),
-                    func.lower(Run.template).contains(needle, autoescape=True),
-                )
-            )
+        if query.filter:
+            dialect = self._factory.kw["bind"].dialect.name
+            stmt = stmt.where(*filter_clauses(query.filter, dialect))
         return stmt
 
     def list_runs(self, query: RunQuery = RunQuery(), *, limit: int = 100,
@@ -343,8 +339,10 @@ class RunStore:
     # -- writing -----------------------------------------------------------------------
 
     @staticmethod
-    def _event(s: Session, run_id: str, kind: EventKind, detail: str | None = None) -> None:
-        s.add(RunEvent(run_id=run_id, kind=kind.value, at=utcnow(), detail=detail))
+    def _event(s: Session, run_id: str, kind: EventKind, detail: str | None = None,
+               at: datetime | None = None) -> None:
+        """An audit event, at the moment it records (`at`), else now."""
+        s.add(RunEvent(run_id=run_id, kind=kind.value, at=at or utcnow(), detail=detail))
 
     def add(self, run: Run, *, queued: bool = False) -> Run:
         with self.session(write=True) as s:
@@ -491,13 +489,14 @@ class RunStore:
         what a bounded copy of the results left behind (a `results` event).
         """
         kind = ending_event(status)
+        ended = naive_utc(completed_at) if completed_at else utcnow()
         with self.session(write=True) as s:
             done = self._transition(
                 s, run_id, expected, status=status.value, exit_code=exit_code,
-                error_message=error, completed_at=completed_at or utcnow(),
+                error_message=error, completed_at=ended,
             )
             if done:
-                self._event(s, run_id, kind, _outcome_detail(exit_code, error))
+                self._event(s, run_id, kind, _outcome_detail(exit_code, error), ended)
                 if recovered:
                     self._event(s, run_id, EventKind.RECOVERED, recovered)
                 if note:
@@ -507,8 +506,12 @@ class RunStore:
     def apply_report(self, run_id: str, report: SupervisorReport) -> bool:
         """Apply a supervisor's account of its run in one transaction, idempotently.
 
-        Returns True when this call recorded the run's outcome.
+        Returns True when this call recorded the run's outcome. Events are dated when
+        what they record happened (the supervisor's clock), not when the report arrived,
+        and a run's start and end times are those of its `started` and ending events: a
+        local run's `started_at` moves from its claim to its simulator's start.
         """
+        started = naive_utc(report.started) if report.started else None
         with self.session(write=True) as s:
             run = s.scalars(select(Run).where(Run.id == run_id).with_for_update()).first()
             if run is None:
@@ -516,13 +519,16 @@ class RunStore:
             if report.supervisor and (run.supervisor_pid, run.supervisor_started) != \
                     report.supervisor:
                 run.supervisor_pid, run.supervisor_started = report.supervisor
+            if report.job:
+                self._job_start(s, run, report.job, started)
             if report.process and run.status == RunStatus.RUNNING and \
                     (run.pid, run.pid_started) != report.process:
+                at = started or utcnow()
+                if run.pid is None and report.job is None:
+                    run.started_at = at  # a batch job's run started with its job
                 run.pid, run.pid_started = report.process
                 run.pgid = report.process[0]
-                self._event(s, run_id, EventKind.STARTED, f"pid {report.process[0]}")
-            if report.job:
-                self._job_start(s, run, report.job)
+                self._event(s, run_id, EventKind.STARTED, f"pid {report.process[0]}", at)
             # A report written while the run was young may arrive after the run was
             # settled (by its executor's watcher from its folder, say): its progress is then
             # stale. Only the outcome's own report still has a say on a finished run.
@@ -542,10 +548,12 @@ class RunStore:
             if outcome is None or run.status not in (RunStatus.RUNNING, RunStatus.PENDING):
                 return False
             final = RunStatus(outcome.status)
+            ended = naive_utc(outcome.completed_at)
             run.status, run.exit_code = final.value, outcome.exit_code
-            run.error_message, run.completed_at = outcome.error, outcome.completed_at
+            run.error_message, run.completed_at = outcome.error, ended
             kind = ending_event(final)
-            self._event(s, run_id, kind, _outcome_detail(outcome.exit_code, outcome.error))
+            self._event(s, run_id, kind, _outcome_detail(outcome.exit_code, outcome.error),
+                        ended)
             if outcome.recovered:
                 self._event(s, run_id, EventKind.RECOVERED, outcome.recovered)
             if outcome.note:
@@ -556,13 +564,14 @@ class RunStore:
                 # recorded the outcome itself gets the last word here, as it would from
                 # the run folder (the job itself ends a moment later).
                 job.state, job.reason, job.checked_at = final.value, None, utcnow()
-                ended = outcome.completed_at.replace(tzinfo=None)
                 if run.started_at is not None:
                     job.elapsed_seconds = max(0, int((ended - run.started_at).total_seconds()))
             return True
 
-    def _job_start(self, s: Session, run: Run, place: ReportedJob) -> None:
-        """A supervisor in a batch job says it runs: the run is RUNNING on its node."""
+    def _job_start(self, s: Session, run: Run, place: ReportedJob,
+                   started: datetime | None) -> None:
+        """A supervisor in a batch job says it runs: the run is RUNNING on its node, since
+        `started` (when its simulator started, else now)."""
         job = s.get(BatchJob, run.id)
         if job is None:
             return
@@ -573,10 +582,11 @@ class RunStore:
                         f"attempt {place.attempt} of {scheduler} job {place.job_id}")
             job.attempt = place.attempt
         if run.status == RunStatus.PENDING:
-            run.status, run.started_at = RunStatus.RUNNING.value, utcnow()
+            at = started or utcnow()
+            run.status, run.started_at = RunStatus.RUNNING.value, at
             job.state = "RUNNING"
             self._event(s, run.id, EventKind.STARTED,
-                        f"{scheduler} job {place.job_id} on {place.node}")
+                        f"{scheduler} job {place.job_id} on {place.node}", at)
 
     def claim_poll(self, executor: str, interval: float, *, now: datetime | None = None) -> bool:
         """True for the one client that may ask `executor`'s scheduler now: once per

@@ -1,4 +1,5 @@
-"""SweepManager: make a sweep's runs from a grid, and list, cancel, retry and delete it.
+"""SweepManager: make a sweep's runs from a grid, and list, label, cancel, retry and
+delete it.
 
 Every point is validated before anything exists; then all run folders are written, the
 sweep and its runs are stored in one transaction, and the runs are handed to their
@@ -30,6 +31,8 @@ from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
 from fusion_tui.runs.manager import RunManager
 from fusion_tui.runs.naming import check_name
 from fusion_tui.runs.staging import Batch
+from fusion_tui.store.labels import TagEdit, check_note
+from fusion_tui.store.labels_repo import LabelStore
 from fusion_tui.store.models import Run, Sweep
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 from fusion_tui.store.sweeps_repo import SweepRow, SweepStore
@@ -96,6 +99,7 @@ class SweepManager:
     def __init__(self, runs: RunManager) -> None:
         self.runs = runs
         self.store = SweepStore(runs.store)
+        self.labels = LabelStore(runs.store)
 
     @property
     def folder(self) -> Path:
@@ -138,6 +142,25 @@ class SweepManager:
         if sweep.owner is not None and sweep.owner != self.runs.user:
             raise NotYours(f"sweep {sweep.id} belongs to {sweep.owner}; only they can "
                            f"{action} it")
+
+    # -- tags and notes ----------------------------------------------------------------
+
+    def edit_tags(self, sweeps: Sequence[Sweep], edit: TagEdit) -> dict[str, list[str]]:
+        """Each sweep's tags after adding and removing `edit`'s, all or nothing."""
+        for sweep in sweeps:
+            self.check_owner(sweep, "tag")
+        try:
+            return self.labels.edit_sweep_tags([w.id for w in sweeps], edit)
+        except LookupError as exc:
+            raise RunNotFound(str(exc)) from None
+
+    def set_note(self, sweep: Sweep, text: str | None) -> str | None:
+        """The sweep's note as stored (None: cleared)."""
+        self.check_owner(sweep, "write a note on")
+        note = check_note(text)
+        if self.labels.set_sweep_note(sweep.id, note) is None:
+            raise RunNotFound(f"no sweep with id {sweep.id!r} (deleted meanwhile?)")
+        return note
 
     # -- create ------------------------------------------------------------------------
 

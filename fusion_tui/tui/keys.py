@@ -29,6 +29,7 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     from fusion_tui.tui.screens.sweeps import SweepsScreen
     from fusion_tui.tui.session import SessionApp
     from fusion_tui.tui.widgets.confirm import ConfirmScreen
+    from fusion_tui.tui.widgets.labels import NoteScreen, TagsScreen
     from fusion_tui.tui.widgets.runs.column_picker import ColumnPicker
     from fusion_tui.tui.widgets.runs.table import RunsTable
 
@@ -36,7 +37,8 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
             ("detail", DetailScreen), ("log", LogScreen), ("artifacts", ArtifactsScreen),
             ("new run", NewRunScreen), ("sweeps", SweepsScreen), ("sweep", SweepScreen),
             ("comparison", ComparisonScreen), ("schedules", SchedulesScreen),
-            ("confirm", ConfirmScreen), ("columns", ColumnPicker)]
+            ("confirm", ConfirmScreen), ("columns", ColumnPicker), ("tags", TagsScreen),
+            ("note", NoteScreen)]
 
 
 def bindings() -> Iterator[tuple[str, Binding]]:

@@ -73,7 +73,7 @@ def test_wait_mirrors_the_run(cli: Cli, cli_settings: Settings) -> None:
     (["new"], "the following arguments are required: --template/-t"),
     (["new", "-t", "fake", "--set", "general_settings.erlang_step=0"],
      "[general_settings] erlang_step: must be greater than 0"),
-    (["runs", "--status", "DONE"], "invalid choice"),
+    (["runs", "--status", "DONE"], "status 'done': expected one of pending, running"),
     (["frobnicate"], "invalid choice"),
     (["db", "reset"], "refusing to reset the database"),
 ])
@@ -166,11 +166,12 @@ def test_at_last_is_your_newest_run_wherever_an_id_is_taken(cli: Cli,
 
 
 def test_runs_says_what_its_options_did(cli: Cli, cli_settings: Settings) -> None:
-    """A limit below 1 is refused; a status no run has is said as such, not "No runs yet"."""
+    """A limit below 1 is refused; a filter no run matches is said as such, not "No runs
+    yet"."""
     cli.json(cli_settings, "new", "-t", "fake")
     zero = cli(cli_settings, "runs", "--limit", "0")
     assert zero.returncode == 2 and "--limit: expected 1 or more, got 0" in zero.stderr
-    assert cli(cli_settings, "runs", "--status", "FAILED").stdout == "No runs with that status.\n"
+    assert cli(cli_settings, "runs", "--status", "FAILED").stdout == "No runs match.\n"
 
 
 def test_wait_takes_a_sweep_or_all_of_your_runs(cli: Cli, cli_settings: Settings) -> None:

@@ -6,6 +6,7 @@ tests/tui/test_fusion_app.py; bench/fusion_parity.py runs the real FUSION."""
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from fusion_tui.monitor.progress import ProgressState
 from fusion_tui.runs.tail import RunTail
 from fusion_tui.services import Services
 from fusion_tui.store.status import RunStatus
+
+T95_DF3 = 3.182446305284263  # Student's t, two-sided 95%, 3 degrees of freedom
 
 
 def test_cli_refuses_in_one_line_and_creates_nothing(cli: Cli, fusion_settings: Settings) -> None:
@@ -162,9 +165,16 @@ def test_results_without_fusions_statistics_are_read_from_their_iterations(
     assert group["points"][0]["mean"] == pytest.approx(sum(blocking) / 4)
     exported = cli(fusion_settings, "export", done.id, "--format", "json")
     assert exported.returncode == 0, exported.stderr
-    rows = {(r["erlang"], r["metric"]): r["value"] for r in json.loads(exported.stdout)}
-    assert rows[(300.0, "blocking")] == pytest.approx(sum(blocking) / 4)
-    assert rows[(300.0, "bit_rate_blocking")] == pytest.approx(sum(bit_rate) / 4)
+    table = {(r["erlang"], r["metric"]): r for r in json.loads(exported.stdout)}
+    assert table[(300.0, "blocking")]["value"] == pytest.approx(sum(blocking) / 4)
+    assert table[(300.0, "bit_rate_blocking")]["value"] == pytest.approx(sum(bit_rate) / 4)
+    # FUSION's files hold no 95% interval; both metrics get it from their iterations
+    for metric, values in (("blocking", blocking), ("bit_rate_blocking", bit_rate)):
+        half = T95_DF3 * statistics.stdev(values) / 2  # sqrt(4 iterations)
+        mean = statistics.fmean(values)
+        row = table[(300.0, metric)]
+        assert (row["ci95_low"], row["ci95_high"]) == pytest.approx(
+            (max(0.0, mean - half), mean + half))
 
 
 def test_failed_run_shows_fusions_real_error(fusion_services: Services) -> None:

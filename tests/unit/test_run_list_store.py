@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fusion_tui.store.models import Run, Sweep
-from fusion_tui.store.query import RunQuery, SweepEntry
+from fusion_tui.store.query import RunFilter, RunQuery, SweepEntry
 from fusion_tui.store.result_cache import NONE_FOUND, CachedResult, cached_result
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.status import RunStatus, utcnow
@@ -66,7 +66,7 @@ def test_grouped_list_has_a_sweep_as_one_entry(store: RunStore) -> None:
     (only,) = store.list_grouped(done, limit=10)
     assert isinstance(only, SweepEntry) and only.counts == {"COMPLETED": 2}
     assert only.completed_at == T0 + timedelta(seconds=3, minutes=5)
-    assert store.count_entries(RunQuery(text="run 1")) == 1
+    assert store.count_entries(RunQuery(filter=RunFilter(text="run 1"))) == 1
 
 
 def test_every_run_a_query_keeps_and_their_statuses(store: RunStore) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from fusion_tui.store.models import Run
-from fusion_tui.store.query import RunQuery
+from fusion_tui.store.query import RunFilter, RunQuery
 from fusion_tui.store.runs_repo import ReportedOutcome, RunStore, SupervisorReport
 from fusion_tui.store.status import RunStatus, utcnow
 
@@ -36,8 +36,9 @@ def test_list_filter_sort_and_page(store: RunStore) -> None:
     done = RunQuery(statuses=frozenset({RunStatus.COMPLETED}), descending=False)
     assert [r.id for r in store.list_runs(done)] == [f"{n:012x}" for n in (1, 3, 5, 7, 9)]
     assert store.count_runs(done) == 5
-    assert store.count_runs(RunQuery(text="MINIMAL")) == 5
-    assert [r.name for r in store.list_runs(RunQuery(text="sweep 7"))] == ["sweep 7"]
+    assert store.count_runs(RunQuery(filter=RunFilter(text="MINIMAL"))) == 5
+    seventh = store.list_runs(RunQuery(filter=RunFilter(text="sweep 7")))
+    assert [r.name for r in seventh] == ["sweep 7"]
     by_name = store.list_runs(RunQuery(order_by="name", descending=False), limit=2)
     assert [r.name for r in by_name] == ["sweep 0", "sweep 1"]
 
@@ -45,8 +46,9 @@ def test_list_filter_sort_and_page(store: RunStore) -> None:
 def test_text_filter_treats_wildcards_literally(store: RunStore) -> None:
     _add(store, 1, RunStatus.COMPLETED, name="100% load")
     _add(store, 2, RunStatus.COMPLETED, name="1000 load")
-    assert [r.name for r in store.list_runs(RunQuery(text="100%"))] == ["100% load"]
-    assert store.count_runs(RunQuery(text="_")) == 0
+    literal = store.list_runs(RunQuery(filter=RunFilter(text="100%")))
+    assert [r.name for r in literal] == ["100% load"]
+    assert store.count_runs(RunQuery(filter=RunFilter(text="_"))) == 0
 
 
 def test_unknown_sort_column_is_refused() -> None:

@@ -130,7 +130,7 @@ class SlurmJobs:
                 job.attempt = attempt
             if status == RunStatus.RUNNING and run.status == RunStatus.PENDING:
                 run.status, run.started_at = RunStatus.RUNNING.value, started_at or now
-                s.add(RunEvent(run_id=run_id, kind=EventKind.STARTED.value, at=now,
+                s.add(RunEvent(run_id=run_id, kind=EventKind.STARTED.value, at=run.started_at,
                                detail=f"Slurm job {job.job_id} on {job.node or '?'}"))
             elif status == RunStatus.PENDING and run.status == RunStatus.RUNNING:
                 run.status = RunStatus.PENDING.value

@@ -145,7 +145,7 @@ class Supervisor:
             JobPlace(self.job.job_id, self.job.node, self.job.attempt, self.job.scheduler)
             if self.job is not None else None,
             # queued local runs start on the login node, not in a scheduler's job
-            schedule=self.job is None)
+            schedule=self.job is None, started_at=self.status.record.started_at)
 
     def _sync(self) -> None:
         """Send what changed to the store: the start at once, progress now and then."""

@@ -1,5 +1,5 @@
-"""One run in depth: metadata, live progress per Erlang, ETA, chart, resources, timeline,
-and for a failed run its error and last log lines."""
+"""One run in depth: metadata, its tags and note, live progress per Erlang, ETA, chart,
+resources, timeline, and for a failed run its error and last log lines."""
 
 from __future__ import annotations
 
@@ -28,10 +28,12 @@ from fusion_tui.store.models import Run, RunEvent, results_note
 from fusion_tui.store.status import RunStatus
 from fusion_tui.tui import navigation
 from fusion_tui.tui.confirmations import confirm_cancel, confirm_delete
+from fusion_tui.tui.labelling import edit_note, edit_tags
 from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.detail.chart import BlockingChart
 from fusion_tui.tui.widgets.detail.failure import FailurePanel, ResultsNote
 from fusion_tui.tui.widgets.detail.history import ConfigSummary, Timeline
+from fusion_tui.tui.widgets.detail.labels import LabelsPanel
 from fusion_tui.tui.widgets.detail.meta import ActivityLine, Liveness, RunMeta
 from fusion_tui.tui.widgets.detail.progress import LoadPoints, OverallProgress
 from fusion_tui.tui.widgets.detail.resources import ResourceUse
@@ -51,6 +53,8 @@ class DetailScreen(Screen[None]):
         Binding("r", "clone", "Clone", id="detail.clone"),
         Binding("c", "cancel", "Cancel", id="detail.cancel"),
         Binding("d", "delete", "Delete", id="detail.delete"),
+        Binding("number_sign", "edit_tags", "Tags", id="detail.edit_tags"),
+        Binding("N", "edit_note", "Note", id="detail.edit_note"),
     ]
 
     app = getters.app(SessionApp)
@@ -92,6 +96,7 @@ class DetailScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="detail"):
             yield RunMeta(id="meta")
+            yield LabelsPanel(id="labels")
             yield FailurePanel(id="failure")
             yield ResultsNote(id="results-note")
             yield ActivityLine(id="activity")
@@ -160,6 +165,7 @@ class DetailScreen(Screen[None]):
         self.sub_title = f"run {run.id}"
         self._show_live(run)
         self.query_one(ConfigSummary).show(run)
+        self.query_one(LabelsPanel).show(run.tag_names, run.note)
         self.query_one(Timeline).show(message.events)
         self.query_one(FailurePanel).show(run, message.last_lines, message.readable)
         self.query_one(ResultsNote).show(results_note(message.events))
@@ -227,6 +233,12 @@ class DetailScreen(Screen[None]):
 
     def action_cancel(self) -> None:
         confirm_cancel(self.app, [self.run_id], self.reload)
+
+    def action_edit_tags(self) -> None:
+        edit_tags(self.app, "run", [self.run_id], self.reload)
+
+    def action_edit_note(self) -> None:
+        edit_note(self.app, "run", self.run_id, self.reload)
 
     def action_delete(self) -> None:
         def gone() -> None:

@@ -1,8 +1,9 @@
 """Home: the run list. Live (polls the store, tails the files of running rows on screen),
-filterable by text and status, sortable, paged, with bulk selection, cancel and delete;
-its columns chosen by `[columns]` and the column picker; optionally grouped by sweep
-(each sweep one row that opens into its runs). Finished runs' results are read once,
-in a worker, and cached in the store (`comparison.run_result`)."""
+filterable by status keys and by a typed filter (text, status, tag, template, sweep,
+key=value), sortable, paged, with bulk selection, cancel, delete and tagging; its columns
+chosen by `[columns]` and the column picker; optionally grouped by sweep (each sweep one
+row that opens into its runs). Finished runs' results are read once, in a worker, and
+cached in the store (`comparison.run_result`)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker
 
+from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.owner import current_user
 from fusion_tui.base.rundir import RunPaths
+from fusion_tui.base.textsafe import one_line
 from fusion_tui.runs.waiting import short_waiting
+from fusion_tui.store.filter_text import parse_filter
 from fusion_tui.store.first_page import ListedRun, read_first_page
 from fusion_tui.store.query import SORTABLE_COLUMNS, RunQuery, SweepEntry
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus
@@ -82,6 +86,8 @@ class RunsScreen(Screen[None]):
                 id="runs.select_all"),
         Binding("m", "compare", "Compare", id="runs.compare"),
         Binding("slash", "filter", "Filter", id="runs.filter"),
+        Binding("number_sign", "edit_tags", "Tags", show=False, id="runs.edit_tags"),
+        Binding("N", "edit_note", "Note", show=False, id="runs.edit_note"),
         Binding("p", "toggle_queue", "Pause/resume queue", id="runs.toggle_queue"),
         Binding("plus", "parallel(1)", "More at once", show=False, id="runs.more_at_once"),
         Binding("minus", "parallel(-1)", "Fewer at once", show=False, id="runs.fewer_at_once"),
@@ -148,8 +154,8 @@ class RunsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="filter by id, name or template (enter: keep, escape: clear)",
-                    id="filter")
+        yield Input(placeholder="text, status:running tag:T template:T sweep:ID key=value "
+                                "(enter: keep, escape: clear)", id="filter")
         yield RunsStatusLine(id="runs-status")
         yield RunsTable(id="runs")
         yield Static(EMPTY_TEXT, id="empty")
@@ -372,7 +378,18 @@ class RunsScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:
-        self.query_spec = replace(self.query_spec, text=event.value.strip())
+        """The typed filter (`store/filter_text.py`); while it does not parse (a word half
+        typed) the list keeps the last one that did, and the field says what is wrong."""
+        box = self.query_one("#filter", Input)
+        try:
+            typed = parse_filter(event.value)
+        except ConfigError as exc:
+            box.border_subtitle, box.tooltip = one_line(str(exc), 200), str(exc)
+            box.add_class("-bad-filter")
+            return
+        box.border_subtitle, box.tooltip = None, None
+        box.remove_class("-bad-filter")
+        self.query_spec = replace(self.query_spec, filter=typed)
         self.page_offset = 0
         self.load_page()
 
@@ -568,6 +585,20 @@ class RunsScreen(Screen[None]):
 
     def action_parallel(self, delta: int) -> None:
         change_queue(self.app, delta=delta, done=self.load_page)
+
+    def action_edit_tags(self) -> None:
+        """Tag the runs marked with space (or the one under the cursor)."""
+        from fusion_tui.tui.labelling import edit_tags  # its modals: not for a first frame
+
+        targets = self._targets()
+        if targets:
+            edit_tags(self.app, "run", targets, self.load_page)
+
+    def action_edit_note(self) -> None:
+        from fusion_tui.tui.labelling import edit_note  # its modals: not for a first frame
+
+        if (run_id := self.table.current_id) is not None:
+            edit_note(self.app, "run", run_id, self.load_page)
 
     def _after_change(self) -> None:
         self.table.clear_selection()

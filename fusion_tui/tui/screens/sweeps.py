@@ -17,6 +17,7 @@ from fusion_tui.tui import navigation
 from fusion_tui.tui.confirmations import confirm_sweep
 from fusion_tui.tui.format import duration, progress_bar, safe
 from fusion_tui.tui.format import timestamp as time_text
+from fusion_tui.tui.labelling import edit_note, edit_tags
 from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
 from fusion_tui.tui.widgets.sweeps.counts import counts_text
@@ -42,6 +43,8 @@ class SweepsScreen(Screen[None]):
         Binding("c", "cancel_sweep", "Cancel", id="sweeps.cancel"),
         Binding("t", "retry_sweep", "Retry failed", id="sweeps.retry"),
         Binding("d", "delete_sweep", "Delete", id="sweeps.delete"),
+        Binding("number_sign", "edit_tags", "Tags", id="sweeps.edit_tags"),
+        Binding("N", "edit_note", "Note", id="sweeps.edit_note"),
         Binding("K", "open_schedules", "Schedules", id="sweeps.open_schedules"),
         # Before the table's own home/end, which scroll without moving the cursor.
         Binding("home", "first_row", "First sweep", show=False, priority=True,
@@ -139,6 +142,14 @@ class SweepsScreen(Screen[None]):
     def action_retry_sweep(self) -> None:
         if (sweep_id := self.current_id) is not None:
             confirm_sweep(self.app, "retry", sweep_id, self.reload)
+
+    def action_edit_tags(self) -> None:
+        if (sweep_id := self.current_id) is not None:
+            edit_tags(self.app, "sweep", [sweep_id], self.reload)
+
+    def action_edit_note(self) -> None:
+        if (sweep_id := self.current_id) is not None:
+            edit_note(self.app, "sweep", sweep_id, self.reload)
 
     def action_delete_sweep(self) -> None:
         if (sweep_id := self.current_id) is not None:

@@ -59,16 +59,20 @@ class NumbersTable(_ComparisonTable):
 
 
 class ParamsTable(_ComparisonTable):
-    """One row per group, one column per parameter that differs between groups; hidden
-    when none differs. Its first column draws each group's line as the chart does, so it
-    is the chart's legend (beside the data, never over it)."""
+    """One row per group, one column per parameter that differs between groups, and the
+    tags of its runs once any has one; hidden when there is neither. Its first column
+    draws each group's line as the chart does, so it is the chart's legend (beside the
+    data, never over it)."""
 
     def show(self, comparison: Comparison) -> None:
+        tagged = any(group.tags for group in comparison.groups)
         columns: list[Cell] = ["line", "group",
-                               *(safe(k, 40) for k, _ in comparison.differing)]
+                               *(safe(k, 40) for k, _ in comparison.differing),
+                               *(["tags"] if tagged else [])]
         rows = [(series_style(i).sample() if i < MAX_LINES else Text(""),
                  safe(group.label, 40), *(safe(values[i], 24)
-                                          for _, values in comparison.differing))
+                                          for _, values in comparison.differing),
+                 *([safe(" ".join(group.tags) or "-", 60)] if tagged else []))
                 for i, group in enumerate(comparison.groups)]
         self._show_rows(columns, rows)
-        self.display = bool(comparison.differing)
+        self.display = bool(comparison.differing) or tagged

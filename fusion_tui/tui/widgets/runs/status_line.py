@@ -25,8 +25,9 @@ class RunsStatusLine(Static):
         parts.append("mine" if q.owner is not None else "everyone's")
         if q.statuses:
             parts.append("status: " + ",".join(sorted(s.value for s in q.statuses)))
-        if q.text:
-            parts.append("text: ")
+        typed = q.filter.describe()
+        if typed:
+            parts.append("filter: ")
         parts.append(f"sort: {q.order_by.replace('_at', '').replace('result_', '')} "
                      f"{'↓' if q.descending else '↑'}")
         if table.selected:
@@ -35,8 +36,8 @@ class RunsStatusLine(Static):
             parts.append("queue PAUSED (p resumes)" if queue.paused
                          else f"queue: {queue.max_concurrent} at once")
         line = Text("   ".join(parts))
-        if q.text:
-            line = Text("   ".join(parts[: 3 if q.statuses else 2]) + "   text: ")
-            line.append(q.text, style="bold")
+        if typed:
+            line = Text("   ".join(parts[: 3 if q.statuses else 2]) + "   filter: ")
+            line.append(typed, style="bold")
             line.append("   " + "   ".join(parts[(4 if q.statuses else 3):]))
         self.update(line)

@@ -1,5 +1,5 @@
 """What a sweep is and how far it got: its axes, seeds and overrides, its runs by
-status, a progress bar and ETA; and the legend of its matrix."""
+status, a progress bar and ETA, its tags and note; and the legend of its matrix."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fusion_tui.sweeps.grid import Grid
 from fusion_tui.sweeps.manager import SweepDetail
 from fusion_tui.sweeps.progress import SweepProgress
 from fusion_tui.tui.format import duration, progress_bar, safe
+from fusion_tui.tui.widgets.detail.labels import labels_text
 from fusion_tui.tui.widgets.sweeps.counts import counts_text
 
 
@@ -45,7 +46,8 @@ class SweepSummary(Static):
         meta.append("\n")
         meta.append_text(progress_bar(progress.fraction, 20))
         eta = duration(progress.eta_seconds) if progress.eta_seconds is not None else "-"
-        meta.append(f"   ETA {eta}")
+        meta.append(f"   ETA {eta}\n")
+        meta.append_text(labels_text(sweep.tag_names, sweep.note))
         self.update(meta)
 
 
