@@ -119,8 +119,14 @@ def test_bad_after_and_times_are_one_line_and_make_nothing(
             (["--after", f"{kept['id']},"], "--after: an empty id"),
             (["--at", past], f"--at {past}: that time has passed"),
             (["--at", "25:61"], "--at 25:61: not a clock time (HH:MM)"),
-            (["--delay", "soon"], "expected a duration such as 30s, 5m, 2h or 1d, got 'soon'"),
+            (["--delay", "soon"], "--delay soon: expected a duration such as 30s, 5m, 2h or "
+                                  "1d, got 'soon'"),
             (["--delay", "0s"], "--delay 0s: expected a duration of more than 0"),
+            (["--delay", "1000000d"], "--delay 1000000d: too far ahead (a run waits at most "
+                                      "366 days)"),
+            (["--delay", "9" * 20 + "d"], f"--delay {'9' * 20}d: too far ahead"),
+            (["--at", "9999-12-31T23:59-05:00"], "--at 9999-12-31T23:59-05:00: too far ahead"),
+            (["--at", "9999-12-31T23:59+14:00"], "--at 9999-12-31T23:59+14:00: too far ahead"),
             (["--at", "02:00", "--delay", "5m"], "argument --delay: not allowed with argument "
                                                  "--at")):
         done = cli(settings, "new", "-t", "fake", *args)
