@@ -153,6 +153,31 @@ def processes_with(mark: bytes) -> list[tuple[int, float]]:
     return found
 
 
+def setting(name: str) -> list[tuple[int, float, bytes, list[str]]]:
+    """(pid, start time, marker, command line) of every live process of this user whose
+    environment sets `name`, whatever its value."""
+    found = []
+    prefix, me, uid = f"{name}=".encode(), os.getpid(), os.getuid()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        pid = int(entry.name)
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+        except OSError:
+            continue
+        data = _read(f"/proc/{pid}/environ")
+        mark = next((m for m in (data or b"").split(b"\0") if m.startswith(prefix)), None)
+        fields = _stat_fields(pid)
+        if mark is None or fields is None or len(fields) < 20 or _is_zombie(fields):
+            continue
+        argv = [a.decode(errors="replace")
+                for a in (_read(f"/proc/{pid}/cmdline") or b"").split(b"\0") if a]
+        found.append((pid, boot_time() + int(fields[19]) / _CLOCK_TICKS, mark, argv))
+    return found
+
+
 def run_processes(run_id: str) -> list[tuple[int, float]]:
     """The simulator of `run_id` and everything it started that is still alive."""
     return processes_with(marker(RUN_MARKER, run_id))

@@ -141,14 +141,16 @@ class RunManager:
 
     def cancel(self, run_id: str) -> Run:
         """Cancel a run; a queued run ends at once, and so do the queued runs that were
-        to start after it."""
+        to start after it, and a timer left with no queued run."""
         run = self._remover.cancel(run_id)
         self._scheduler.end_blocked()
+        self._scheduler.end_idle_timers()
         return run
 
     def cancel_many(self, runs: Sequence[Run]) -> Cancelled:
         done = self._remover.cancel_many(runs)
         self._scheduler.end_blocked()
+        self._scheduler.end_idle_timers()
         return done
 
     def delete(self, run_id: str) -> None:

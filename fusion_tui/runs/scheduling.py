@@ -20,10 +20,10 @@ from fusion_tui.base.rundir import RunPaths
 from fusion_tui.executors.executor import QueuedExecutor
 from fusion_tui.runs.context import RunContext
 from fusion_tui.runs.waiting import waiting_text
-from fusion_tui.runs.wakeups import start_timer
+from fusion_tui.runs.wakeups import end_timer, start_timer, timers
 from fusion_tui.store.dependencies import Blocked
 from fusion_tui.store.models import EventKind, Run
-from fusion_tui.store.status import utcnow
+from fusion_tui.store.status import RunStatus, utcnow
 
 
 class Scheduler:
@@ -38,6 +38,17 @@ class Scheduler:
         COMPLETED, or is gone), and those that waited for them."""
         names = [e.name for e in self._queued_executors()]
         return self.ctx.store.cancel_blocked(names, self.ctx.user) if names else []
+
+    def end_idle_timers(self) -> None:
+        """End our timers none of whose runs is queued any more (cancelled): each would
+        sleep until its time, up to a year, to do nothing. A timer with a run this store
+        does not know (deleted, or another store's) is left to end by itself."""
+        store = self.ctx.store
+        for timer in timers():
+            runs = (store.get(i) for i in timer.run_ids)
+            if timer.run_ids and all(r is not None and r.status != RunStatus.PENDING
+                                     for r in runs):
+                end_timer(timer)
 
     def schedule(self, now: datetime | None = None) -> list[Run]:
         """Start our oldest due queued runs while our queue has free slots; returns them.

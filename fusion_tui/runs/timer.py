@@ -7,8 +7,9 @@ a run ends. With nothing else going on at the time, nobody would, so each such b
 runs gets one of these: a detached process (a session of its own, so a closed terminal or
 a dropped SSH connection does not reach it) that sleeps until the time, then asks the
 store to start the queue, as any command of the user's does (the due runs that fit the
-limit in force then), and ends. It does nothing at all when none of its runs is still
-queued (cancelled meanwhile), and never restarts anything. It sleeps in steps of at most
+limit in force then), and ends. A cancel that leaves none of its runs queued ends it
+(`RunManager.cancel`); should it wake with none queued all the same, it does nothing.
+It never restarts anything. It sleeps in steps of at most
 a minute by the wall clock, so a suspended machine wakes it on time, and it costs no CPU
 while it waits. A machine switched off before the time loses it: the next command, the
 app or `fusion-tui schedule tick` starts the run then.

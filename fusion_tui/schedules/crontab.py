@@ -1,7 +1,8 @@
 """`fusion-tui schedule install`: one line in the user's crontab that runs `fusion-tui
 schedule tick` every minute, marked by a comment at its end so it is found again
 (installing twice leaves one line; `--remove` takes it out; the user's other lines are
-kept as they are).
+kept as they are). Ours is the line that ends with this store's log and the marker: a
+commented-out line, or another store's tick line (another home), is kept.
 
 Cron runs it with a minimal environment (PATH=/usr/bin:/bin, no variables of the user's
 shell): the line names this Python by its absolute path, and carries the settings that
@@ -69,8 +70,16 @@ def tick_line(settings: Settings, env: Mapping[str, str] | None = None,
     words.append(f"PATH={_quote(env.get('PATH', '/usr/bin:/bin'))}")
     words.append(f"PYTHONPATH={_quote(_PACKAGE_PARENT)}")
     command = [_quote(sys.executable), "-m", "fusion_tui", "schedule", "tick"]
-    log = _quote(str(settings.home / LOG_NAME))
-    return f"* * * * * {' '.join(words)} {' '.join(command)} >>{log} 2>&1 {MARKER}"
+    return f"* * * * * {' '.join(words)} {' '.join(command)} {_tail(settings)}"
+
+
+def _tail(settings: Settings) -> str:
+    """How this store's line ends: its log (one per home) and the marker."""
+    return f">>{_quote(str(settings.home / LOG_NAME))} 2>&1 {MARKER}"
+
+
+def _ours(line: str, settings: Settings) -> bool:
+    return not line.lstrip().startswith("#") and line.rstrip().endswith(_tail(settings))
 
 
 def _crontab(*args: str, text: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -101,7 +110,7 @@ def install(settings: Settings, *, remove: bool = False,
     if shutil.which("crontab") is None:
         raise NoCrontab(line)
     current = _current()
-    kept = [x for x in current if not x.rstrip().endswith(MARKER)]
+    kept = [x for x in current if not _ours(x, settings)]
     wanted = kept if remove else [*kept, line]
     if wanted == current:
         return ("not installed" if remove else "already installed"), line
@@ -112,11 +121,11 @@ def install(settings: Settings, *, remove: bool = False,
     return ("removed" if remove else "installed"), line
 
 
-def installed() -> bool | None:
+def installed(settings: Settings) -> bool | None:
     """Whether our line is in the user's crontab (None when that cannot be told)."""
     if shutil.which("crontab") is None:
         return None
     try:
-        return any(x.rstrip().endswith(MARKER) for x in _current())
+        return any(_ours(x, settings) for x in _current())
     except FaultError:
         return None

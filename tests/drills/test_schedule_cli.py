@@ -189,3 +189,24 @@ def test_the_line_works_in_crons_minimal_environment(cli: Cli, settings: Setting
     [run] = services.store.list_runs()
     log = (settings.home / LOG_NAME).read_text()
     assert f"schedule {made['id']}: started run {run.id}" in log
+
+
+def test_install_and_remove_leave_lines_that_are_not_this_stores(
+        cli: Cli, settings: Settings, crontab_bin: Path) -> None:
+    """A commented-out line and another store's tick line (another home, its own log)
+    end with our marker too; neither is this store's, so both stay."""
+    env = cli.env(settings, PATH=f"{crontab_bin}{os.pathsep}{os.environ['PATH']}")
+    others = [f"# * * * * * an old line, switched off {MARKER}",
+              "* * * * * /opt/other/.venv/bin/python -m fusion_tui schedule tick "
+              f">>/scratch/other/{LOG_NAME} 2>&1 {MARKER}"]
+    subprocess.run(["crontab", "-"], input="".join(f"{x}\n" for x in others), text=True,
+                   env=env, check=True)
+    installed = cli.run("schedule", "install", env=env)
+    assert installed.returncode == 0, installed.stderr
+    table = _table(settings, env)
+    assert table[:2] == others and len(table) == 3
+    assert table[2].endswith(f">>{shlex.quote(str(settings.home / LOG_NAME))} 2>&1 {MARKER}")
+    assert cli.run("schedule", "install", env=env).stdout.startswith("already installed: ")
+    removed = cli.run("schedule", "install", "--remove", env=env)
+    assert (removed.returncode, removed.stdout) == (0, "removed\n")
+    assert _table(settings, env) == others

@@ -119,8 +119,14 @@ def test_bad_after_and_times_are_one_line_and_make_nothing(
             (["--after", f"{kept['id']},"], "--after: an empty id"),
             (["--at", past], f"--at {past}: that time has passed"),
             (["--at", "25:61"], "--at 25:61: not a clock time (HH:MM)"),
-            (["--delay", "soon"], "expected a duration such as 30s, 5m, 2h or 1d, got 'soon'"),
+            (["--delay", "soon"], "--delay soon: expected a duration such as 30s, 5m, 2h or "
+                                  "1d, got 'soon'"),
             (["--delay", "0s"], "--delay 0s: expected a duration of more than 0"),
+            (["--delay", "1000000d"], "--delay 1000000d: too far ahead (a run waits at most "
+                                      "366 days)"),
+            (["--delay", "9" * 20 + "d"], f"--delay {'9' * 20}d: too far ahead"),
+            (["--at", "9999-12-31T23:59-05:00"], "--at 9999-12-31T23:59-05:00: too far ahead"),
+            (["--at", "9999-12-31T23:59+14:00"], "--at 9999-12-31T23:59+14:00: too far ahead"),
             (["--at", "02:00", "--delay", "5m"], "argument --delay: not allowed with argument "
                                                  "--at")):
         done = cli(settings, "new", "-t", "fake", *args)
@@ -183,3 +189,26 @@ def test_a_sweep_after_a_run_at_a_time_waits_for_both(
     assert due is not None
     assert sorted(r.id for r in services.manager.schedule(now=due)) == sorted(ids)
     assert _timers(ids[0])  # an hour away: the test's fixture ends it
+
+
+def test_cancelling_all_of_a_timers_runs_ends_the_timer(
+        cli: Cli, settings: Settings, services: Services) -> None:
+    """A timer whose runs are no longer queued would sleep until their time (up to a
+    year) for nothing: cancelling the last of them ends it; one with a run still queued
+    stays."""
+    services.store.set_queue(max_concurrent=3)
+    sweep = cli.json(settings, "sweep", "new", "-t", "fake", "--seeds", "1-2",
+                     "--delay", "1h")
+    run_ids = [str(r["id"]) for r in sweep["runs"]]
+    lone = _new(cli, settings, "--delay", "1h")
+    [sweep_timer] = _timers(run_ids[0])
+    [lone_timer] = _timers(str(lone["id"]))
+    assert cli(settings, "cancel", run_ids[0]).returncode == 0  # the other still waits
+    assert sweep_timer.is_running() and sweep_timer.status() != psutil.STATUS_ZOMBIE
+    assert cli(settings, "cancel", run_ids[1]).returncode == 0
+    assert poll_until(lambda: not sweep_timer.is_running()
+                      or sweep_timer.status() == psutil.STATUS_ZOMBIE, bool, timeout=30)
+    assert lone_timer.is_running() and lone_timer.status() != psutil.STATUS_ZOMBIE
+    assert cli(settings, "cancel", str(lone["id"])).returncode == 0
+    assert poll_until(lambda: not lone_timer.is_running()
+                      or lone_timer.status() == psutil.STATUS_ZOMBIE, bool, timeout=30)

@@ -5,6 +5,7 @@ every front end shows for why a run waits; `--at` and `--delay` as people write 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -137,6 +138,15 @@ def test_delay_and_at_as_people_write_them() -> None:
     assert parse_at("2026-12-07T13:00+00:00", NOW) == NOW + timedelta(hours=1)
     with pytest.raises(ValueError, match="that time has passed"):
         parse_at("2026-12-07T11:00+00:00", NOW)
+    for passed in ("0001-01-01T00:00", "0001-01-01T00:00+05:00"):  # year 0 in UTC or local
+        with pytest.raises(ValueError, match=re.escape(f"--at {passed}: that time has passed")):
+            parse_at(passed, NOW)
+    for far in ("9999-12-31T23:59", "9999-12-31T23:59+14:00", "9999-12-31T23:59-12:00"):
+        with pytest.raises(ValueError, match=re.escape(f"--at {far}: too far ahead")):
+            parse_at(far, NOW)
+    assert parse_at("2027-12-07T12:00+00:00", NOW) == NOW + timedelta(days=365)
+    with pytest.raises(ValueError, match="--delay 367d: too far ahead"):
+        after_delay("367d", NOW)
     for bad in ("25:00", "tomorrow", "2026-13-01T00:00"):
         with pytest.raises(ValueError, match=f"--at {bad}"):
             parse_at(bad, NOW)
