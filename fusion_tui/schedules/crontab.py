@@ -119,13 +119,3 @@ def install(settings: Settings, *, remove: bool = False,
         said = " ".join(done.stderr.split())
         raise FaultError(f"crontab refused the new table: {said or done.returncode}")
     return ("removed" if remove else "installed"), line
-
-
-def installed(settings: Settings) -> bool | None:
-    """Whether our line is in the user's crontab (None when that cannot be told)."""
-    if shutil.which("crontab") is None:
-        return None
-    try:
-        return any(_ours(x, settings) for x in _current())
-    except FaultError:
-        return None

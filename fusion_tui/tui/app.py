@@ -122,7 +122,8 @@ class FusionApp(SessionApp):
     def open_sweeps(self) -> None:
         from fusion_tui.tui.screens.sweeps import SweepsScreen
 
-        self.push_screen(SweepsScreen())
+        if not isinstance(self.screen, SweepsScreen):  # the palette offers it there too
+            self.push_screen(SweepsScreen())
 
     def open_sweep(self, sweep_id: str) -> None:
         from fusion_tui.tui.screens.sweep import SweepScreen
@@ -132,7 +133,8 @@ class FusionApp(SessionApp):
     def open_schedules(self) -> None:
         from fusion_tui.tui.screens.schedules import SchedulesScreen
 
-        self.push_screen(SchedulesScreen())
+        if not isinstance(self.screen, SchedulesScreen):  # the palette offers it there too
+            self.push_screen(SchedulesScreen())
 
     def open_comparison(self, *, sweep_id: str | None = None,
                         run_ids: list[str] | None = None) -> None:

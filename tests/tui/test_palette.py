@@ -20,6 +20,7 @@ from fusion_tui.tui.screens.comparison import ComparisonScreen
 from fusion_tui.tui.screens.detail import DetailScreen
 from fusion_tui.tui.screens.new_run import NewRunScreen
 from fusion_tui.tui.screens.runs import RunsScreen
+from fusion_tui.tui.screens.schedules import SchedulesScreen
 from fusion_tui.tui.screens.sweeps import SweepsScreen
 
 
@@ -106,6 +107,16 @@ async def test_the_palette_has_no_cursor_moves_and_keeps_each_screens_commands(
                     and bool(app.screen.query("#sweeps")) and app.screen.current_id is not None)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Schedules" in titles and "Schedules (runs)" not in titles  # its own, once
+        # The palette offers the run list's Sweeps and Schedules everywhere: asked again on
+        # that screen, it stays one screen (the stack changes at once, no waiting needed).
+        depth = len(app.screen_stack)
+        app.open_sweeps()
+        assert len(app.screen_stack) == depth
+        app.open_schedules()
+        await until(pilot, lambda: isinstance(app.screen, SchedulesScreen))
+        app.open_schedules()
+        assert len(app.screen_stack) == depth + 1
+        await until(pilot, lambda: bool(app.screen.query("HeaderTitle")))  # mounted: may exit
 
 
 async def test_the_palette_opens_a_run_by_the_start_of_its_id(services: Services) -> None:
