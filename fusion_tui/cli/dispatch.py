@@ -18,20 +18,6 @@ from fusion_tui.base.ids import InvalidRunId
 from fusion_tui.base.output_path import OutputFailed
 from fusion_tui.base.settings import Settings, SettingsError
 from fusion_tui.base.textsafe import one_line
-from fusion_tui.cli import (
-    comparison,
-    db,
-    follow,
-    history,
-    labels,
-    lifecycle,
-    queue,
-    runs,
-    schedules,
-    sweeps,
-    templates,
-)
-from fusion_tui.cli import settings as settings_group
 from fusion_tui.cli.command import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -46,27 +32,58 @@ from fusion_tui.cli.output import drop_stdout, write_out
 from fusion_tui.executors.descriptions import TABLES
 from fusion_tui.runs.errors import RunError
 
-# In the order `fusion-tui --help` lists their commands.
-GROUPS = (runs, lifecycle, labels, follow, queue, templates, history, settings_group, db,
-          sweeps, schedules, comparison)
 
-
-def build_parser() -> argparse.ArgumentParser:
-    common = Parser(add_help=False)
-    common.add_argument("--json", action="store_true", help="machine-readable output")
-    p = Parser(prog="fusion-tui", description="Launch, watch and manage simulation runs.")
-    p.add_argument("--version", action="version", version=f"fusion-tui {__version__}")
+def _global_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="settings file (FUSION_TUI_CONFIG; 'none' for no file)")
     p.add_argument("--home", help="data directory (FUSION_TUI_HOME)")
     p.add_argument("--database-url", help="SQLAlchemy URL (FUSION_TUI_DATABASE_URL)")
     p.add_argument("--runs-dir", help="where run directories go (FUSION_TUI_RUNS_DIR)")
     p.add_argument("--simulator-command", help="built-in simulator command template")
     p.add_argument("--cancel-grace", type=float, help="seconds from SIGTERM to SIGKILL")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Every command group: imported here, not by the bare `fusion-tui` (see `_bare_app`).
+    from fusion_tui.cli import (
+        comparison,
+        db,
+        follow,
+        history,
+        labels,
+        lifecycle,
+        queue,
+        runs,
+        schedules,
+        sweeps,
+        templates,
+    )
+    from fusion_tui.cli import settings as settings_group
+
+    common = Parser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    p = Parser(prog="fusion-tui", description="Launch, watch and manage simulation runs.")
+    p.add_argument("--version", action="version", version=f"fusion-tui {__version__}")
+    _global_flags(p)
     p.set_defaults(handler=None)  # no command: the app
     commands = Commands(p.add_subparsers(dest="command", parser_class=Parser), common)
-    for group in GROUPS:
+    # In the order `fusion-tui --help` lists their commands.
+    for group in (runs, lifecycle, labels, follow, queue, templates, history, settings_group,
+                  db, sweeps, schedules, comparison):
         group.register(commands)
     return p
+
+
+def _bare_app(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The global flags when the command line asks for the app (no command, no --help or
+    --version): the app's first frame then does not wait for every command group's
+    import. None otherwise, and for anything the full parser must judge (its errors)."""
+    bare = Parser(prog="fusion-tui", add_help=False)
+    _global_flags(bare)
+    try:
+        args, rest = bare.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    except UsageError:
+        return None
+    return None if rest else args
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
@@ -82,6 +99,10 @@ def load_settings(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     settings: Settings | None = None
     try:
+        bare = _bare_app(argv)
+        if bare is not None:
+            settings = load_settings(bare)
+            return run_tui(settings)
         args = build_parser().parse_args(argv)
         settings = load_settings(args)
         handler: Handler | None = args.handler

@@ -73,6 +73,17 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _newest(of_owner: bool) -> str:
+    """The runs the page is taken from. One owner's (theirs and those of nobody) are the
+    newest `limit` of each, read down the (owner, created_at) index: with `owner = ? OR
+    owner IS NULL` SQLite sorts every run first (15 ms of a 10,000-run first frame)."""
+    if not of_owner:
+        return "runs"
+    newest = "SELECT * FROM (SELECT * FROM runs WHERE {} ORDER BY created_at DESC, id DESC " \
+             "LIMIT ?)"
+    return f"({newest.format('owner = ?')} UNION ALL {newest.format('owner IS NULL')})"
+
+
 def read_first_page(database_url: str, limit: int, owner: str | None = None) -> FirstPage | None:
     """The `limit` newest runs (created_at, then id, descending, as `RunStore.list_runs`
     orders them by default) of `owner` (None: everyone's) and their number; None when it
@@ -91,9 +102,11 @@ def read_first_page(database_url: str, limit: int, owner: str | None = None) -> 
         where, args = ("WHERE (r.owner = ? OR r.owner IS NULL)", (owner,)) \
             if owner is not None else ("", ())
         (total,) = conn.execute(f"SELECT count(*) FROM runs r {where}", args).fetchone()
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM runs r LEFT JOIN batch_jobs j "
-                            f"ON j.run_id = r.id {where} ORDER BY r.created_at DESC, r.id DESC "
-                            "LIMIT ?", (*args, limit)).fetchall()
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM {_newest(owner is not None)} r LEFT JOIN "
+                            "batch_jobs j ON j.run_id = r.id ORDER BY r.created_at DESC, "
+                            "r.id DESC LIMIT ?",
+                            (*((owner, limit, limit) if owner is not None else ()), limit)
+                            ).fetchall()
         runs = [ListedRun(
             id=r[0], name=r[1], status=r[2], template=r[3], run_dir=r[4],
             started_at=_when(r[5]), completed_at=_when(r[6]), last_progress_at=_when(r[7]),

@@ -36,6 +36,7 @@ def _fill(svc: Services, count: int) -> None:
                 current_erlang=300.0 + i if i % 3 else None, current_erlang_index=i % 3,
                 total_erlangs=3 if i % 5 else None, current_iteration=i % 4,
                 total_iterations=4, last_progress_at=started,
+                owner=("alice", "bob", None)[i % 3],  # a run of nobody is everyone's
             ))
 
 
@@ -50,12 +51,13 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_first_page_matches_the_store(store: Services) -> None:
+@pytest.mark.parametrize(("owner", "total"), [(None, 45), ("alice", 30)])
+def test_first_page_matches_the_store(store: Services, owner: str | None, total: int) -> None:
     url = store.settings.database_url
-    expected = store.store.list_runs(RunQuery(), limit=20)
+    expected = store.store.list_runs(RunQuery(owner=owner), limit=20)
     store.close()
-    page = read_first_page(url, 20)
-    assert page is not None and page.total == 45
+    page = read_first_page(url, 20, owner)
+    assert page is not None and page.total == total
     assert [r.id for r in page.runs] == [r.id for r in expected]
     for got, want in zip(page.runs, expected, strict=True):
         assert (got.name, got.status, got.template, got.run_dir) == \
