@@ -120,6 +120,9 @@ async def test_columns_come_from_the_settings_file_and_the_picker(
             await until(pilot, lambda: picker.listing.highlighted == 0)
             await pilot.press("space")  # hides Blocking: applied at once
             await until(pilot, lambda: shown(app) == ["id", "status"])
+            # said in words, not only by the check box's colour (NO_COLOR)
+            await until(pilot, lambda: "hidden Blocking" in " ".join(screen_text(app).split()))
+            assert "shown ID" in " ".join(screen_text(app).split())
             await pilot.press("down", "down", "down", "space")  # shows Progress, after them
             await until(pilot, lambda: shown(app) == ["id", "status", "progress"])
             await pilot.press("shift+up", "shift+up")  # Progress moves up, twice

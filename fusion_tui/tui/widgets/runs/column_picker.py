@@ -47,8 +47,16 @@ class ColumnPicker(ModalScreen[None]):
             yield Static(self._setting(), id="columns-setting")
 
     def _options(self) -> list[Selection[str]]:
-        return [Selection(Text(f"{COLUMNS[key].title:<9} {COLUMNS[key].about}"), key,
+        # The word, not only the check box's colour, says which are shown (NO_COLOR).
+        return [Selection(Text(f"{'shown' if key in self.shown else 'hidden':<6} "
+                               f"{COLUMNS[key].title:<9} {COLUMNS[key].about}"), key,
                           key in self.shown) for key in self.order]
+
+    def _rebuild(self, highlighted: int) -> None:
+        listing = self.listing
+        listing.clear_options()
+        listing.add_options(self._options())
+        listing.highlighted = highlighted
 
     def _setting(self) -> Text:
         return Text(f"to keep it, the settings file's [columns] shown = "
@@ -66,6 +74,7 @@ class ColumnPicker(ModalScreen[None]):
             self.notify("the run list shows at least one column", severity="warning")
             return
         self._changed([key for key in self.order if key in chosen])
+        self._rebuild(self.listing.highlighted or 0)
 
     def action_move(self, step: int) -> None:
         listing = self.listing
@@ -74,10 +83,8 @@ class ColumnPicker(ModalScreen[None]):
             return
         order = self.order
         order[index], order[index + step] = order[index + step], order[index]
-        listing.clear_options()
-        listing.add_options(self._options())
-        listing.highlighted = index + step
         self._changed([key for key in order if key in self.shown])
+        self._rebuild(index + step)
 
     def _changed(self, shown: list[str]) -> None:
         self.shown = tuple(shown)
