@@ -137,7 +137,7 @@ def test_filters_from_the_command_line_on_real_runs(cli: Cli, cli_settings: Sett
                "--status", "completed") == {k3, in_sweep["3"]}
     assert cli(cli_settings, "runs", "--tag", "nobody").stdout == "No runs match.\n"
     table = cli(cli_settings, "runs", "--tag", "other").stdout
-    assert table.splitlines()[0].split()[-2:] == ["TAGS", "NAME"]
+    assert table.splitlines()[0].split()[-2:] == ["TAGS", "RUN"]
     assert "baseline other" in table
     _refused(cli, cli_settings, "runs", "--where", "k_paths", message="expected key=value")
     _refused(cli, cli_settings, "runs", "--sweep", "ffffffffffff",
