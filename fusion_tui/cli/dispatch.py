@@ -120,20 +120,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             return status
         finally:
             svc.close()
-    except OutputFailed as exc:
-        return _fail(str(exc), argv, status=EXIT_FAILED)
-    except (UsageError, ConfigError, SettingsError, RunError, InvalidRunId, FaultError) as exc:
-        return _fail(str(exc), argv)
-    except BrokenPipeError:
-        return _quiet_broken_pipe()
+    except Exception as exc:
+        return failed(exc, argv, settings)
     except KeyboardInterrupt:
         return 130
-    except OSError as exc:
+
+
+def failed(exc: Exception, argv: Sequence[str] | None, settings: Settings | None) -> int:
+    """The exit status of a command that raised `exc`, after its one line; what is not
+    ours to explain (a bug) is raised again."""
+    if isinstance(exc, OutputFailed):
+        return _fail(str(exc), argv, status=EXIT_FAILED)
+    if isinstance(exc, UsageError | ConfigError | SettingsError | RunError | InvalidRunId
+                  | FaultError):
+        return _fail(str(exc), argv)
+    if isinstance(exc, BrokenPipeError):
+        return _quiet_broken_pipe()
+    if isinstance(exc, OSError):
         return _fail(describe(exc), argv)
-    except Exception as exc:
-        if not type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
-            raise
-        return _fail(describe(exc, settings.database_label if settings else None), argv)
+    if not type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
+        raise exc
+    return _fail(describe(exc, settings.database_label if settings else None), argv)
 
 
 def _fail(message: str, argv: Sequence[str] | None = None, status: int = EXIT_USAGE) -> int:

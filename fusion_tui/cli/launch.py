@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 from fusion_tui.base.settings import Settings, SettingsError
-from fusion_tui.cli.command import UsageError
 
 
 def run_tui(settings: Settings) -> int:
@@ -19,6 +18,8 @@ def run_tui(settings: Settings) -> int:
     except ColumnsError as exc:
         raise SettingsError(str(exc)) from None
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        from fusion_tui.cli.command import UsageError
+
         raise UsageError("the app needs a terminal (stdin and stdout are not a TTY); "
                          "for scripts use `fusion-tui runs`")
     app = create_app(settings)
@@ -29,3 +30,20 @@ def run_tui(settings: Settings) -> int:
     if app.services_error is not None:
         raise SettingsError(app.services_error)
     return 0
+
+
+def open_app() -> int:
+    """Bare `fusion-tui`: the settings from the environment and the settings file, then
+    the app. A failure is reported as every command's is (`dispatch.failed`)."""
+    from fusion_tui.executors.descriptions import TABLES
+
+    settings: Settings | None = None
+    try:
+        settings = Settings.load(tables=TABLES)
+        return run_tui(settings)
+    except Exception as exc:
+        from fusion_tui.cli.dispatch import failed
+
+        return failed(exc, [], settings)
+    except KeyboardInterrupt:
+        return 130
