@@ -122,6 +122,7 @@ def test_result_mirror_copies_only_regular_files_inside_the_checkout(tmp_path: P
     secret.write_text("not for the run folder")
     (folder / "900.0_erlang.json").symlink_to(secret)
     (folder / "sub").mkdir()
+    (folder / ".tmp.json").write_text('{"blocking_')  # being written, renamed when done
     assert allowed_source(str(folder), home) == folder
     assert allowed_source(str(home / "data" / "output" / ".." / ".."), home) is None
     assert allowed_source("/etc", home) is None

@@ -39,7 +39,9 @@ MAX_FILES = 10_000
 # A copy never leaves less than this share of the runs filesystem free: the store, logs
 # and status files of every run on it still need room.
 RESERVE_FRACTION = 0.05
-_NAME = re.compile(r"[A-Za-z0-9_.+-]{1,200}\Z")
+# Not a hidden file: a writer's temporary file (`.tmp.json`, renamed when complete) would
+# be copied half-written and then never seen again.
+_NAME = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]{0,199}\Z")
 _CHUNK = 1 << 20
 _NAMES_SHOWN = 10
 
