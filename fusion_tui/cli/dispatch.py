@@ -5,32 +5,23 @@ dispatch from a parsed command to its handler, with the errors every command sha
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from fusion_tui import __version__
-from fusion_tui.base.errors import ConfigError
-from fusion_tui.base.faults import FaultError, describe
-from fusion_tui.base.ids import InvalidRunId
-from fusion_tui.base.output_path import OutputFailed
-from fusion_tui.base.settings import Settings, SettingsError
-from fusion_tui.base.textsafe import one_line
+from fusion_tui.base.settings import Settings
 from fusion_tui.cli.command import (
-    EXIT_FAILED,
-    EXIT_USAGE,
     Commands,
     Handler,
     OnSettings,
     Parser,
     UsageError,
 )
+from fusion_tui.cli.failures import failed
 from fusion_tui.cli.launch import run_tui
-from fusion_tui.cli.output import drop_stdout, write_out
+from fusion_tui.cli.output import write_out
 from fusion_tui.executors.descriptions import TABLES
-from fusion_tui.runs.errors import RunError
 
 
 def _global_flags(p: argparse.ArgumentParser) -> None:
@@ -124,36 +115,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return failed(exc, argv, settings)
     except KeyboardInterrupt:
         return 130
-
-
-def failed(exc: Exception, argv: Sequence[str] | None, settings: Settings | None) -> int:
-    """The exit status of a command that raised `exc`, after its one line; what is not
-    ours to explain (a bug) is raised again."""
-    if isinstance(exc, OutputFailed):
-        return _fail(str(exc), argv, status=EXIT_FAILED)
-    if isinstance(exc, UsageError | ConfigError | SettingsError | RunError | InvalidRunId
-                  | FaultError):
-        return _fail(str(exc), argv)
-    if isinstance(exc, BrokenPipeError):
-        return _quiet_broken_pipe()
-    if isinstance(exc, OSError):
-        return _fail(describe(exc), argv)
-    if not type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
-        raise exc
-    return _fail(describe(exc, settings.database_label if settings else None), argv)
-
-
-def _fail(message: str, argv: Sequence[str] | None = None, status: int = EXIT_USAGE) -> int:
-    """One line on stderr; under --json also `{"error": ...}` on stdout, for scripts."""
-    line = one_line(message, 1000)
-    print(f"fusion-tui: {line}", file=sys.stderr)
-    if "--json" in (sys.argv[1:] if argv is None else argv):
-        with contextlib.suppress(OSError):  # stdout may be what failed (a full disk)
-            write_out(json.dumps({"error": line}) + "\n")
-    return status
-
-
-def _quiet_broken_pipe() -> int:
-    """The reader went away (`| head`): stop quietly, like other Unix tools (128+SIGPIPE)."""
-    drop_stdout()
-    return 141

@@ -42,7 +42,7 @@ def open_app() -> int:
         settings = Settings.load(tables=TABLES)
         return run_tui(settings)
     except Exception as exc:
-        from fusion_tui.cli.dispatch import failed
+        from fusion_tui.cli.failures import failed
 
         return failed(exc, [], settings)
     except KeyboardInterrupt:
