@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 from textual.filter import LineFilter
@@ -63,14 +63,17 @@ class FusionApp(SessionApp):
     def get_line_filters(self) -> Sequence[LineFilter]:
         return readable_filters(super().get_line_filters(), self.native_ansi_color)
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen[Any]:
+        """The run list is the bottom of the stack: no blank screen is drawn under it."""
         from fusion_tui.tui.screens.runs import RunsScreen
 
+        return RunsScreen()
+
+    def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
         if self._services is not None:
             self.connected = True
-        self.push_screen(RunsScreen())
 
     def watch_connected(self, connected: bool) -> None:
         if not connected:

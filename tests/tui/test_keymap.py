@@ -56,7 +56,7 @@ async def test_remapped_keys_work_and_show(tmp_path: Path, sqlite_url: str) -> N
             await pilot.press("w")  # the old key no longer opens it
             await pilot.press("f5")
             await until(pilot, lambda: isinstance(app.screen, SweepsScreen))
-            assert len(app.screen_stack) == 3
+            assert len(app.screen_stack) == 2  # the run list, then the sweeps
             await pilot.press("ctrl+b")
             await until(pilot, lambda: not isinstance(app.screen, SweepsScreen))
     finally:

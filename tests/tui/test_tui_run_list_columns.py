@@ -37,7 +37,7 @@ def services(tmp_path: Path, sqlite_url: str) -> Iterator[Services]:
 
 
 def runs_screen(app: FusionApp) -> RunsScreen:
-    screen = app.screen_stack[1]
+    screen = app.screen_stack[0]
     assert isinstance(screen, RunsScreen)
     return screen
 

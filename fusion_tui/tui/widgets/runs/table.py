@@ -91,6 +91,8 @@ class RunsTable(ScrollView, can_focus=True):
         self._cache: dict[str, tuple[bool, bool, Strip]] = {}
         self._header_strip: Strip | None = None
         self._styles: dict[str, Style] = {}
+        self._own_style: Style | None = None  # `rich_style`, kept: it walks the ancestors
+        self._fitted_width = -1  # the width `_widths` were fitted for
         self._fit_widths()
 
     # -- the window of rows ------------------------------------------------------------
@@ -196,6 +198,7 @@ class RunsTable(ScrollView, can_focus=True):
         each = spare // len(flexible) if flexible else 0
         self._widths = {c.key: max(c.width, min(FLEX_MAX, each)) if c.flexible else c.width
                         for c in self.columns}
+        self._fitted_width = self.size.width
 
     # -- cursor and scrolling ----------------------------------------------------------
 
@@ -273,11 +276,18 @@ class RunsTable(ScrollView, can_focus=True):
         """Theme or focus changed: styles of header, cursor and stripes with it."""
         super().notify_style_update()
         self._styles.clear()
+        self._own_style = None
         self._forget_lines()
 
     def _forget_lines(self) -> None:
         self._cache.clear()
         self._header_strip = None
+
+    @property
+    def _base_style(self) -> Style:
+        if self._own_style is None:
+            self._own_style = self.rich_style
+        return self._own_style
 
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
@@ -303,7 +313,7 @@ class RunsTable(ScrollView, can_focus=True):
 
     def _header(self) -> Strip:
         if self._header_strip is None:
-            base = self.rich_style + self._style("runs-table--header")
+            base = self._base_style + self._style("runs-table--header")
             self._header_strip = self._line(Text(" "), [Text(c.title) for c in self.columns],
                                             base)
         return self._header_strip
@@ -315,7 +325,7 @@ class RunsTable(ScrollView, can_focus=True):
         if cached is not None and cached[:2] == (cursor, even):
             strip = cached[2]
         else:
-            base = self.rich_style
+            base = self._base_style
             if cursor:
                 base += self._style("runs-table--cursor")
             elif even:
@@ -331,14 +341,17 @@ class RunsTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
+        if width != self._fitted_width:  # drawn before its resize event: fit now, once
+            self._fit_widths()
+            self._forget_lines()
         if y == 0:
             strip = self._header()
         else:
             index = scroll_y + y - 1
             if index >= len(self._order):
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, self._base_style)
             strip = self._row_strip(index)
             if not self._painted:
                 self._painted = True
                 self.post_message(self.Painted())
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return strip.crop_extend(scroll_x, scroll_x + width, self._base_style)
