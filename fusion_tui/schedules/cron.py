@@ -15,6 +15,7 @@ from fusion_tui.store.status import to_local
 
 NAMES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 FIELDS = "minute hour day-of-month month day-of-week"
+SPANS = ("0-59", "0-23", "1-31", "1-12 or jan-dec", "0-7 or sun-sat")
 
 
 def _local(value: datetime) -> datetime:
@@ -57,6 +58,22 @@ def _problem(expression: str) -> str | None:
             return f"expected one of {', '.join(NAMES)}"
     elif len(expression.split()) != 5:
         return f"expected 5 fields ({FIELDS}), got {len(expression.split())}"
+    problem = _croniter_problem(expression)
+    if problem is None or expression.startswith("@"):
+        return problem
+    if "never comes due" in problem:
+        return problem
+    fields = expression.split()
+    for i, (name, span) in enumerate(zip(FIELDS.split(), SPANS, strict=True)):
+        alone = " ".join(field if j == i else "*" for j, field in enumerate(fields))
+        if _croniter_problem(alone) is not None:
+            return (f"the {name} field {fields[i]!r} is not a number, range, list, step or "
+                    f"name within {span}")
+    return problem
+
+
+def _croniter_problem(expression: str) -> str | None:
+    """What croniter says of `expression`, in our words, or None."""
     try:
         croniter(expression, datetime(2000, 1, 1)).get_next(datetime)
     except CroniterError as exc:

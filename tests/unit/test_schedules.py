@@ -36,10 +36,15 @@ def berlin() -> Iterator[None]:
     time.tzset()
 
 
+WITHIN = "is not a number, range, list, step or name within"
+
+
 @pytest.mark.parametrize(("text", "problem"), [
-    ("61 * * * *", "out of range"),
-    ("0 25 * * *", "out of range"),
-    ("a b c d e", "a field is not a number, range, list, step or name"),
+    ("61 * * * *", f"the minute field '61' {WITHIN} 0-59"),
+    ("0 25 * * *", f"the hour field '25' {WITHIN} 0-23"),
+    ("0 0 * 13 *", f"the month field '13' {WITHIN} 1-12 or jan-dec"),
+    ("*/0 * * * *", f"the minute field '*/0' {WITHIN} 0-59"),
+    ("a b c d e", f"the minute field 'a' {WITHIN} 0-59"),
     ("* * *", "expected 5 fields (minute hour day-of-month month day-of-week), got 3"),
     ("* * * * * *", "expected 5 fields (minute hour day-of-month month day-of-week), got 6"),
     ("0 0 30 2 *", "it never comes due (no such date)"),
@@ -130,7 +135,7 @@ def test_paused_schedules_start_nothing_and_resume_from_now(services: Services) 
 
 def test_bad_input_stores_nothing(services: Services) -> None:
     for cron, spec, message in (
-            ("61 * * * *", StartSpec("fake"), "cron expression '61 * * * *': out of range"),
+            ("61 * * * *", StartSpec("fake"), "cron expression '61 * * * *': the minute field"),
             ("0 2 * * *", StartSpec("nope"), "unknown template 'nope'"),
             ("0 2 * * *", StartSpec("fake", overrides=("general_settings.max_iters=0",)),
              "max_iters"),
