@@ -1,0 +1,210 @@
+"""The paper figure: the metric against load, log-scale y, one series per group with its
+95% interval bars, drawn for print (`sizes.py`): vector PDF, PGF (for LaTeX) and SVG.
+
+What the figure fixes against a default matplotlib plot: each group's bars are dodged
+sideways so that two groups at one load never hide each other; the log axis is labelled
+10^-k at decades, or in plain decimals (0.02, 0.05) when the data spans less than two
+decades, never "2.2 x 10^-1"; the legend sits below the axes, outside them; no title
+unless one is asked for. matplotlib is an optional extra (`pip install
+'fusion-tui[plots]'`): without it `FiguresUnavailable` carries that one-line hint.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import shutil
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from fusion_tui.base.textsafe import one_line
+from fusion_tui.comparison.compare import Comparison, Group
+from fusion_tui.report.escape import latex_text
+from fusion_tui.report.sizes import Size, series_style
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+FORMATS = ("pdf", "png", "svg", "pgf")
+INSTALL_HINT = "pip install 'fusion-tui[plots]'"
+METRIC_LABELS = {"blocking": "Blocking probability",
+                 "bit_rate_blocking": "Bit-rate blocking probability"}
+# Each group's share of the gap between two loads when they are dodged: together they
+# take at most 40% of it, so neighbouring loads' bars stay apart.
+DODGE_SHARE = 0.4
+_HANDLE_EMS = 2.6  # the legend's line sample, long enough to show a dash pattern
+
+class FiguresUnavailable(Exception):
+    """matplotlib is not installed (the message says how to get it)."""
+
+
+def _mathtext_literal(text: str) -> str:
+    """Text from configs and names, shown as it is: `$` would start matplotlib's math."""
+    return one_line(text, 400).replace("$", r"\$")
+
+
+def pgf_available() -> bool:
+    """Whether a TeX engine is here: matplotlib measures a PGF figure's text with it."""
+    return shutil.which("pdflatex") is not None
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise FiguresUnavailable(f"figures need matplotlib: {INSTALL_HINT}") from None
+    return plt
+
+
+def dodge_offsets(erlangs: Sequence[float], groups: int) -> list[float]:
+    """Each group's sideways shift in Erlang: centred on the load, spread over
+    DODGE_SHARE of the smallest gap between two loads (or of 10% of the load when there
+    is one load only)."""
+    if groups < 2:
+        return [0.0] * groups
+    ordered = sorted(set(erlangs))
+    gaps = [b - a for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
+    gap = min(gaps) if gaps else max(abs(ordered[0]) * 0.1, 1.0) if ordered else 1.0
+    step = gap * DODGE_SHARE / (groups - 1)
+    return [(i - (groups - 1) / 2) * step for i in range(groups)]
+
+
+def decimal_text(value: float) -> str:
+    """A tick value in plain decimals: 0.02, 0.5, 1, never 2e-02."""
+    digits = max(0, -math.floor(math.log10(value)) + 1) if value > 0 else 0
+    text = f"{value:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _log_ticks(ax: Axes, low: float, high: float) -> None:
+    """Decades as 10^k when two or more fall in the data's range; otherwise 1-2-5 steps
+    (1-9 when fewer than three of those fall in it) in plain decimals."""
+    from matplotlib.ticker import (
+        FixedLocator,
+        FuncFormatter,
+        LogFormatterMathtext,
+        LogLocator,
+        NullFormatter,
+    )
+
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    decades = [10.0**k for k in range(first, last + 1) if low <= 10.0**k <= high]
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    if len(decades) >= 2:
+        ax.yaxis.set_major_locator(LogLocator(base=10))
+        ax.yaxis.set_major_formatter(LogFormatterMathtext(base=10))
+        ax.yaxis.set_minor_locator(LogLocator(base=10, subs=tuple(range(2, 10))))
+        return
+    for subs in ((1, 2, 5), tuple(range(1, 10))):
+        ticks = [m * 10.0**k for k in range(first - 1, last + 1) for m in subs
+                 if low <= m * 10.0**k <= high]
+        if len(ticks) >= 3:
+            break
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: decimal_text(v)))
+    ax.yaxis.set_minor_locator(LogLocator(base=10, subs=tuple(range(2, 10))))
+
+
+def legend_columns(labels: Sequence[str], size: Size) -> int:
+    """As many legend columns (at most 4) as the longest label lets fit in the figure's
+    width, so that no label is cut at the edge."""
+    em = size.font - 1  # the legend's font, in points: an average character is ~0.55 em
+    entry = (_HANDLE_EMS + 1.5) * em + 0.55 * em * max(map(len, labels))
+    return max(1, min(len(labels), 4, int(size.width * 72 // entry)))
+
+
+def _drawable(group: Group) -> list[tuple[float, float, float, float]]:
+    """(erlang, mean, down, up) of a group's points a log axis can show (mean above 0)."""
+    out = []
+    for p in group.points:
+        s = p.summary
+        if s.mean <= 0:
+            continue
+        down = max(0.0, s.mean - s.low) if s.low is not None else 0.0
+        up = max(0.0, s.high - s.mean) if s.high is not None else 0.0
+        out.append((p.erlang, s.mean, down, up))
+    return out
+
+
+def _draw(comparison: Comparison, size: Size, title: str | None,
+          literal: Callable[[str], str]) -> tuple[Any, int]:
+    """The figure object and the number of series drawn."""
+    plt = _pyplot()
+    from matplotlib.figure import Figure
+
+    series = [(g, _drawable(g)) for g in comparison.groups]
+    series = [(g, pts) for g, pts in series if pts]
+    fig: Figure = plt.figure(figsize=(size.width, size.height), layout="constrained")
+    ax = fig.add_subplot()
+    offsets = dodge_offsets([e for _, pts in series for e, *_ in pts], len(series))
+    for i, ((group, pts), offset) in enumerate(zip(series, offsets, strict=True)):
+        look = series_style(i)
+        ax.errorbar([e + offset for e, *_ in pts], [m for _, m, _, _ in pts],
+                    yerr=[[d for *_, d, _ in pts], [u for *_, u in pts]],
+                    color=look.color, marker=look.marker, linestyle=look.line,
+                    markerfacecolor=look.color if look.filled else "white",
+                    markersize=4, linewidth=1.0, elinewidth=0.8, capsize=2,
+                    label=literal(group.label))
+    ax.set_yscale("log", nonpositive="clip")
+    means = [m for _, pts in series for _, m, _, _ in pts]
+    if means:
+        lows = [m - d for _, pts in series for _, m, d, _ in pts if m - d > 0]
+        highs = [m + u for _, pts in series for _, m, _, u in pts]
+        low, high = min([*lows, *means]), max(highs)
+        ax.set_ylim(low / 1.25, high * 1.25)
+        _log_ticks(ax, low / 1.25, high * 1.25)
+    ax.set_xlabel("Traffic load (Erlang)")
+    ax.set_ylabel(METRIC_LABELS[comparison.metric])
+    if title:
+        ax.set_title(literal(title))
+    ax.grid(True, which="major", linewidth=0.4, alpha=0.5)
+    if series:
+        columns = legend_columns([g.label for g, _ in series], size)
+        fig.legend(loc="outside lower center", ncols=columns, frameon=False,
+                   handlelength=_HANDLE_EMS)
+    return fig, len(series)
+
+
+def render(comparison: Comparison, formats: Sequence[str], size: Size, *,
+           title: str | None = None) -> tuple[dict[str, bytes], int]:
+    """The figure in each format (the caller writes the files where the user asked) and
+    the number of series drawn. PGF is drawn apart, its labels escaped for LaTeX."""
+    plt = _pyplot()
+    style = {"font.size": size.font, "axes.labelsize": size.font,
+             "legend.fontsize": size.font - 1, "xtick.labelsize": size.font - 1,
+             "ytick.labelsize": size.font - 1, "pdf.fonttype": 42, "svg.fonttype": "none",
+             "pgf.rcfonts": False, "pgf.texsystem": "pdflatex"}
+    out: dict[str, bytes] = {}
+    drawn = 0
+    with plt.rc_context(style):
+        plain = [f for f in formats if f != "pgf"]
+        if plain:
+            fig, drawn = _draw(comparison, size, title, _mathtext_literal)
+            try:
+                for fmt in plain:
+                    buffer = io.BytesIO()
+                    fig.savefig(buffer, format=fmt, metadata=_metadata(fmt))
+                    out[fmt] = buffer.getvalue()
+            finally:
+                plt.close(fig)
+        if "pgf" in formats:
+            fig, drawn = _draw(comparison, size, title, latex_text)
+            try:
+                buffer = io.BytesIO()
+                fig.savefig(buffer, format="pgf", backend="pgf")
+                out["pgf"] = buffer.getvalue()
+            finally:
+                plt.close(fig)
+    return out, drawn
+
+
+def _metadata(fmt: str) -> dict[str, Any] | None:
+    """No creation date in PDF and SVG: the same comparison gives the same bytes."""
+    if fmt == "pdf":
+        return {"CreationDate": None, "Creator": "fusion-tui"}
+    if fmt == "svg":
+        return {"Date": None}
+    return None
