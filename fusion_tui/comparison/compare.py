@@ -1,15 +1,23 @@
 """Compare runs: group them, and per group and load give the mean over runs, its 95%
-interval and n; the parameters that differ between groups; Welch's test for two groups.
+interval (or another spread) and n; the parameters that differ between groups, and those a
+group pools; the difference of groups with its interval and test, paired over common seeds
+when the seeds match (else Welch), pairwise with Holm's correction for more than two groups
+or against a chosen baseline group.
 
 A group's sample at a load is its runs' means there (one per seed). A group of a single
 run has no spread across runs, so its interval and test use that run's own iterations
 instead (the basis is reported). Grouping keys are a sweep's grid keys (seed and load
-excluded) by default, or for loose runs the config keys that differ between them.
+excluded) by default, or for loose runs the config keys that differ between them; any
+config or point key can be asked for instead (`resolve_keys`).
+
+Holm's correction is over the tests at one load (all pairs, or each group against the
+baseline): a load is one question, "do these groups differ here?".
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +25,16 @@ from typing import Any
 
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.rundir import NOT_READABLE, folder_readable
-from fusion_tui.comparison.stats import Summary, summarize, welch
+from fusion_tui.comparison.stats import (
+    SPREADS,
+    Difference,
+    Summary,
+    holm,
+    paired,
+    spread_of,
+    summarize,
+    welch_difference,
+)
 from fusion_tui.runs.results import METRICS, LoadResult, read_run, run_iterations
 from fusion_tui.store.models import Run
 from fusion_tui.sweeps.grid import ERLANG_KEYS, LOAD_KEY, SEED_KEY
@@ -46,6 +63,8 @@ class GroupPoint:
     erlang: float
     summary: Summary
     basis: str  # "runs" or "iterations"
+    spread: tuple[float | None, float | None] = (None, None)
+    """The bounds shown around the mean: the comparison's spread (interval, sd, min-max)."""
 
 
 @dataclass
@@ -54,6 +73,20 @@ class Group:
     values: dict[str, str]
     runs: list[RunData] = field(default_factory=list)
     points: list[GroupPoint] = field(default_factory=list)
+    pools: list[tuple[str, list[str]]] = field(default_factory=list)
+    """Settings (not seed, not load) whose values differ between the group's runs: the
+    group's mean pools them, which a reader must be told."""
+
+    @property
+    def pools_text(self) -> str:
+        """`pools k_paths=1,3` (empty when the group pools nothing)."""
+        if not self.pools:
+            return ""
+        return "pools " + " ".join(f"{k.partition('.')[2] or k}={','.join(vs)}"
+                                   for k, vs in self.pools)
+
+    def point_at(self, erlang: float) -> GroupPoint | None:
+        return next((p for p in self.points if p.erlang == erlang), None)
 
     @property
     def versions(self) -> list[str]:
@@ -72,10 +105,35 @@ class Group:
 
 @dataclass(frozen=True)
 class LoadTest:
+    """Group `a` against group `b` (indexes into the comparison's groups) at one load:
+    mean(a) - mean(b) with its interval, the raw and Holm-adjusted p, the effect size."""
+
     erlang: float
-    difference: float
-    p_value: float | None
+    a: int
+    b: int
+    result: Difference
+    p_adjusted: float | None
     basis: str
+    pairing: str  # "paired (5 seeds)", "Welch", "Welch (seeds overlap partly: 3 of 5)"
+    reference: float  # mean(b): what the relative difference is relative to
+
+    @property
+    def difference(self) -> float:
+        return self.result.difference
+
+    @property
+    def p_value(self) -> float | None:
+        return self.result.p_value
+
+    @property
+    def relative(self) -> tuple[float, float | None, float | None] | None:
+        """The difference and its interval as fractions of mean(b) (the ratio minus 1,
+        b's mean taken as known); None when mean(b) is 0."""
+        if self.reference == 0:
+            return None
+        r, low, high = self.reference, self.result.low, self.result.high
+        return (self.difference / r, None if low is None else low / r,
+                None if high is None else high / r)
 
 
 @dataclass
@@ -86,6 +144,15 @@ class Comparison:
     differing: list[tuple[str, list[str]]]  # key, its value per group
     tests: list[LoadTest]
     warnings: list[str]
+    spread: str = "interval"
+    baseline: int | None = None  # the baseline group's index, when one was chosen
+
+    def tests_at(self, erlang: float) -> list[LoadTest]:
+        return [t for t in self.tests if t.erlang == erlang]
+
+    def test_between(self, a: int, b: int, erlang: float) -> LoadTest | None:
+        return next((t for t in self.tests if t.erlang == erlang and t.a == a and t.b == b),
+                    None)
 
     @property
     def erlangs(self) -> list[float]:
@@ -98,19 +165,29 @@ class Comparison:
                 if p.erlang == erlang]
 
     def as_dict(self) -> dict[str, Any]:
+        labels = [g.label for g in self.groups]
         return {
-            "metric": self.metric, "group_by": self.keys,
+            "metric": self.metric, "group_by": self.keys, "spread": self.spread,
+            "baseline": None if self.baseline is None else labels[self.baseline],
             "groups": [{
                 "label": g.label, "values": g.values, "runs": [r.run.id for r in g.runs],
                 "simulator_versions": g.versions, "tags": g.tags, "notes": g.notes,
+                "pools": dict(g.pools),
                 "points": [{"erlang": p.erlang, "mean": p.summary.mean,
                             "ci95_low": p.summary.low, "ci95_high": p.summary.high,
+                            "spread_low": p.spread[0], "spread_high": p.spread[1],
                             "n": p.summary.n, "basis": p.basis} for p in g.points],
             } for g in self.groups],
             "differing_parameters": [{"key": k, "values": dict(zip(
-                [g.label for g in self.groups], vs, strict=True))} for k, vs in self.differing],
-            "tests": [{"erlang": t.erlang, "difference": t.difference, "p_value": t.p_value,
-                       "basis": t.basis, "test": "welch"} for t in self.tests],
+                labels, vs, strict=True))} for k, vs in self.differing],
+            "tests": [{"erlang": t.erlang, "a": labels[t.a], "b": labels[t.b],
+                       "difference": t.difference, "ci95_low": t.result.low,
+                       "ci95_high": t.result.high,
+                       "relative": None if t.relative is None else list(t.relative),
+                       "p_value": t.p_value, "p_holm": t.p_adjusted,
+                       "effect": t.result.effect, "effect_name": t.result.effect_name,
+                       "n": t.result.n, "basis": t.basis, "test": t.result.test,
+                       "pairing": t.pairing} for t in self.tests],
             "warnings": self.warnings,
         }
 
@@ -165,10 +242,41 @@ def default_keys(data: Sequence[RunData], grid_keys: Sequence[str] | None) -> li
     return [k for k in keys if len({d.settings.get(k) for d in data}) > 1]
 
 
+def resolve_baseline(text: str, keys: Sequence[str], groups: Sequence[Group]) -> int:
+    """The index of the one group whose values match `key=value` pairs (comma or space
+    separated; a key by `section.key` or its unique short name among the grouping keys);
+    ConfigError when a key is not a grouping key or not exactly one group matches."""
+    wanted: dict[str, str] = {}
+    for pair in re.split(r"[ ,](?=[\w.-]+=)", text.strip()):
+        name, eq, value = pair.strip().partition("=")
+        if not eq or not name:
+            raise ConfigError(f"--baseline {text!r}: expected key=value (a grouping key)")
+        matches = [k for k in keys if name in (k, k.partition(".")[2])]
+        if len(matches) != 1:
+            by = ", ".join(k.partition(".")[2] or k for k in keys) or "nothing"
+            raise ConfigError(f"--baseline {text!r}: {name!r} is not a grouping key "
+                              f"(grouped by {by})")
+        wanted[matches[0]] = value.strip()
+    found = [i for i, g in enumerate(groups)
+             if all(g.values.get(k) == v for k, v in wanted.items())]
+    if len(found) != 1:
+        labels = "; ".join(groups[i].label for i in found) if found else \
+            "; ".join(g.label for g in groups)
+        what = (f"matches {len(found)} groups ({labels}): name more keys" if found
+                else f"matches no group (groups: {labels})")
+        raise ConfigError(f"--baseline {text!r}: {what}")
+    return found[0]
+
+
 def compare(data: Sequence[RunData], *, metric: str = "blocking",
-            keys: Sequence[str] = ()) -> Comparison:
+            keys: Sequence[str] = (), spread: str = "interval",
+            baseline: str | None = None) -> Comparison:
+    """Group `data` by `keys`; `baseline` (`key=value`) names the group every other one is
+    tested against, else all pairs are tested."""
     if metric not in METRICS:
         raise ConfigError(f"--metric {metric!r}: expected one of {', '.join(METRICS)}")
+    if spread not in SPREADS:
+        raise ConfigError(f"--spread {spread!r}: expected one of {', '.join(SPREADS)}")
     groups: dict[tuple[str | None, ...], Group] = {}
     for d in data:
         values = tuple(d.settings.get(k) for k in keys)
@@ -181,11 +289,18 @@ def compare(data: Sequence[RunData], *, metric: str = "blocking",
         group.runs.append(d)
     ordered = list(groups.values())
     for group in ordered:
-        group.points = _points(group, metric)
+        group.points = _points(group, metric, spread)
+        group.pools = _pooled(group, keys)
+    reference = None if baseline is None else resolve_baseline(baseline, keys, ordered)
     warnings = [f"group {g.label} mixes simulator versions: {', '.join(g.versions)}"
                 for g in ordered if len(g.versions) > 1] + unreadable(data)
-    tests = _tests(ordered, metric) if len(ordered) == 2 else []
-    return Comparison(metric, list(keys), ordered, _differing(ordered), tests, warnings)
+    if reference is not None:
+        pairs = [(i, reference) for i in range(len(ordered)) if i != reference]
+    else:
+        pairs = [(i, j) for i in range(len(ordered)) for j in range(i + 1, len(ordered))]
+    tests = _tests(ordered, pairs, metric)
+    return Comparison(metric, list(keys), ordered, _differing(ordered), tests, warnings,
+                      spread, reference)
 
 
 def run_point(data: RunData, erlang: float, metric: str = "blocking") -> GroupPoint | None:
@@ -194,7 +309,7 @@ def run_point(data: RunData, erlang: float, metric: str = "blocking") -> GroupPo
     if erlang not in data.results:
         return None
     alone = Group("", {}, [RunData(data.run, data.settings, {erlang: data.results[erlang]})])
-    points = _points(alone, metric)
+    points = _points(alone, metric, "interval")
     return points[0] if points else None
 
 
@@ -209,7 +324,19 @@ def _sample(group: Group, erlang: float, metric: str) -> tuple[list[float], str]
     return values, "runs"
 
 
-def _points(group: Group, metric: str) -> list[GroupPoint]:
+def _by_seed(group: Group, erlang: float, metric: str) -> dict[int, float] | None:
+    """The group's mean per seed at `erlang` (its runs of one seed averaged: they ran on
+    that seed's traffic); None when a run has no seed."""
+    per: dict[int, list[float]] = {}
+    for r in group.runs:
+        if erlang in r.results and metric in r.results[erlang].values:
+            if r.run.seed is None:
+                return None
+            per.setdefault(r.run.seed, []).append(r.results[erlang].values[metric])
+    return {seed: sum(vs) / len(vs) for seed, vs in per.items()}
+
+
+def _points(group: Group, metric: str, spread: str) -> list[GroupPoint]:
     erlangs = sorted({e for r in group.runs for e in r.results})
     out = []
     for erlang in erlangs:
@@ -222,22 +349,63 @@ def _points(group: Group, metric: str) -> list[GroupPoint]:
             mean, n = group.runs[0].results[erlang].values[metric], 1
         low = None if summary.low is None else max(0.0, summary.low)  # a probability
         high = None if summary.high is None else min(1.0, summary.high)
-        out.append(GroupPoint(erlang, Summary(mean, low, high, n), basis))
+        bounds = (low, high)
+        if spread != "interval":
+            s_low, s_high = spread_of(sample, spread)
+            bounds = (None if s_low is None else max(0.0, s_low),
+                      None if s_high is None else min(1.0, s_high))
+        out.append(GroupPoint(erlang, Summary(mean, low, high, n), basis, bounds))
     return out
 
 
-def _tests(groups: list[Group], metric: str) -> list[LoadTest]:
-    a, b = groups
-    common = sorted({p.erlang for p in a.points} & {p.erlang for p in b.points})
+def _difference(a: Group, b: Group, erlang: float, metric: str) -> tuple[Difference, str, str]:
+    """The test of a against b at one load, its basis and how it paired: per seed when
+    both groups' runs have the same seeds there (common random numbers), else Welch."""
+    sample_a, basis_a = _sample(a, erlang, metric)
+    sample_b, basis_b = _sample(b, erlang, metric)
+    basis = basis_a if basis_a == basis_b else f"{basis_a}/{basis_b}"
+    if basis == "runs":
+        seeds_a, seeds_b = _by_seed(a, erlang, metric), _by_seed(b, erlang, metric)
+        if seeds_a and seeds_b:
+            if seeds_a.keys() == seeds_b.keys() and len(seeds_a) >= 2:
+                order = sorted(seeds_a)
+                return (paired([seeds_a[s] for s in order], [seeds_b[s] for s in order]),
+                        basis, f"paired ({len(order)} seeds)")
+            common = len(seeds_a.keys() & seeds_b.keys())
+            if common:
+                return (welch_difference(sample_a, sample_b), basis,
+                        f"Welch (seeds overlap partly: {common} of "
+                        f"{len(seeds_a.keys() | seeds_b.keys())})")
+    return welch_difference(sample_a, sample_b), basis, "Welch"
+
+
+def _tests(groups: list[Group], pairs: list[tuple[int, int]], metric: str) -> list[LoadTest]:
     out = []
-    for erlang in common:
-        sample_a, basis_a = _sample(a, erlang, metric)
-        sample_b, basis_b = _sample(b, erlang, metric)
-        result = welch(sample_a, sample_b)
-        basis = basis_a if basis_a == basis_b else f"{basis_a}/{basis_b}"
-        mean_a = next(p.summary.mean for p in a.points if p.erlang == erlang)
-        mean_b = next(p.summary.mean for p in b.points if p.erlang == erlang)
-        out.append(LoadTest(erlang, mean_a - mean_b, result.p_value, basis))
+    erlangs = sorted({p.erlang for g in groups for p in g.points})
+    for erlang in erlangs:
+        found: list[tuple[int, int, Difference, str, str, float]] = []
+        for a, b in pairs:
+            point_a, point_b = groups[a].point_at(erlang), groups[b].point_at(erlang)
+            if point_a is None or point_b is None:
+                continue
+            result, basis, pairing = _difference(groups[a], groups[b], erlang, metric)
+            found.append((a, b, result, basis, pairing, point_b.summary.mean))
+        adjusted = holm([f[2].p_value for f in found])
+        out += [LoadTest(erlang, a, b, result, p, basis, pairing, reference)
+                for (a, b, result, basis, pairing, reference), p in zip(found, adjusted,
+                                                                        strict=True)]
+    return out
+
+
+def _pooled(group: Group, keys: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """Settings other than the grouping keys, seed and load whose values differ between
+    the group's runs."""
+    names = sorted({k for r in group.runs for k in r.settings} - NOT_GROUPING - set(keys))
+    out = []
+    for key in names:
+        values = sorted({r.settings.get(key, "-") for r in group.runs}, key=_natural)
+        if len(values) > 1:
+            out.append((key, values))
     return out
 
 
