@@ -37,8 +37,10 @@ def register(commands: Commands) -> None:
         if name == "compare":
             v.add_argument("--csv", action="store_true", help="the table as CSV")
         if name == "plot":
-            v.add_argument("-o", "--output", required=True, metavar="FIGURE.pdf|png|svg")
-            v.add_argument("--title")
+            v.add_argument("-o", "--output", required=True, metavar="FIGURE.pdf|png|svg|pgf")
+            v.add_argument("--size", choices=["column", "page"], default="column",
+                           help="an IEEE column (3.5 in wide) or a full page (7.16 in)")
+            v.add_argument("--title", help="a title over the figure (none by default)")
         if name == "export":
             v.add_argument("--format", choices=["csv", "json"], default="csv")
             v.add_argument("-o", "--output", metavar="FILE", help="write here (default stdout)")
@@ -47,7 +49,7 @@ def register(commands: Commands) -> None:
                            help="replace an existing file at -o (never a link or a device)")
 
 
-def _comparison(args: argparse.Namespace, svc: Services) -> tuple[Comparison, str]:
+def _comparison(args: argparse.Namespace, svc: Services) -> Comparison:
     # the comparison layer (SQLAlchemy): not at start-up
     from fusion_tui.comparison.compare import compare, default_keys, load_runs, resolve_keys
     from fusion_tui.comparison.targets import resolve_targets
@@ -56,8 +58,7 @@ def _comparison(args: argparse.Namespace, svc: Services) -> tuple[Comparison, st
     data = load_runs(targets.runs)
     keys = (resolve_keys([k.strip() for k in args.by.split(",") if k.strip()], data)
             if args.by else default_keys(data, targets.grid_keys))
-    title = " ".join(one_line(s.name or s.id, 60) for s in targets.sweeps) or "runs"
-    return compare(data, metric=args.metric, keys=keys), title
+    return compare(data, metric=args.metric, keys=keys)
 
 
 def _compare_text(result: Comparison) -> str:
@@ -121,7 +122,7 @@ def _warn(warnings: Sequence[str]) -> None:
 
 
 def cmd_compare(args: argparse.Namespace, svc: Services) -> int:
-    result, _ = _comparison(args, svc)
+    result = _comparison(args, svc)
     if args.json or args.csv:  # the text form ends with them already
         _warn(result.warnings)
     if args.csv and not args.json:
@@ -154,19 +155,20 @@ def cmd_export(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_plot(args: argparse.Namespace, svc: Services) -> int:
-    # the comparison layer (SQLAlchemy; matplotlib when drawing): not at start-up
-    from fusion_tui.comparison.plot import PlotUnavailable, figure_format, plot
+    # the report's figure code (matplotlib when drawing): not at start-up
+    from fusion_tui.report.figures import FiguresUnavailable, figure_format, render
+    from fusion_tui.report.sizes import size_named
 
     path = Path(args.output).expanduser()
     fmt = figure_format(path)
     output_path.check(path, force=args.force)
-    result, title = _comparison(args, svc)
+    result = _comparison(args, svc)
     _warn(result.warnings)
     try:
-        figure, lines = plot(result, fmt, title=args.title or title)
-    except PlotUnavailable as exc:
+        figures, lines = render(result, [fmt], size_named(args.size), title=args.title)
+    except FiguresUnavailable as exc:
         raise ConfigError(str(exc)) from None
-    output_path.write(path, figure, force=args.force)
+    output_path.write(path, figures[fmt], force=args.force)
     emit(args, {"path": str(path), "lines": lines},
          lambda: f"{path}: {lines} line(s)" + ("" if lines else
                                                " (no results with blocking above 0 yet)"))

@@ -1,5 +1,6 @@
 """The paper figure: the metric against load, log-scale y, one series per group with its
-95% interval bars, drawn for print (`sizes.py`): vector PDF, PGF (for LaTeX) and SVG.
+interval bars (or the spread asked for), drawn for print (`sizes.py`): vector PDF, PGF
+(for LaTeX) and SVG.
 
 What the figure fixes against a default matplotlib plot: each group's bars are dodged
 sideways so that two groups at one load never hide each other; the log axis is labelled
@@ -12,11 +13,14 @@ unless one is asked for. matplotlib is an optional extra (`pip install
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import shutil
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.textsafe import one_line
 from fusion_tui.comparison.compare import Comparison, Group
 from fusion_tui.report.escape import latex_text
@@ -43,6 +47,17 @@ def _mathtext_literal(text: str) -> str:
     return one_line(text, 400).replace("$", r"\$")
 
 
+def figure_format(path: Path) -> str:
+    """A figure's format from its suffix (`plot -o`); ConfigError when it is not one we
+    write here (PGF needs a TeX engine)."""
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ConfigError(f"-o {path}: the figure must end in .pdf, .png, .svg or .pgf")
+    if fmt == "pgf" and not pgf_available():
+        raise ConfigError(f"-o {path}: a PGF figure needs a TeX engine (pdflatex) here")
+    return fmt
+
+
 def pgf_available() -> bool:
     """Whether a TeX engine is here: matplotlib measures a PGF figure's text with it."""
     return shutil.which("pdflatex") is not None
@@ -66,7 +81,7 @@ def dodge_offsets(erlangs: Sequence[float], groups: int) -> list[float]:
     if groups < 2:
         return [0.0] * groups
     ordered = sorted(set(erlangs))
-    gaps = [b - a for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
+    gaps = [b - a for a, b in itertools.pairwise(ordered) if b > a]
     gap = min(gaps) if gaps else max(abs(ordered[0]) * 0.1, 1.0) if ordered else 1.0
     step = gap * DODGE_SHARE / (groups - 1)
     return [(i - (groups - 1) / 2) * step for i in range(groups)]
@@ -117,15 +132,16 @@ def legend_columns(labels: Sequence[str], size: Size) -> int:
 
 
 def _drawable(group: Group) -> list[tuple[float, float, float, float]]:
-    """(erlang, mean, down, up) of a group's points a log axis can show (mean above 0)."""
+    """(erlang, mean, down, up) of a group's points a log axis can show (mean above 0);
+    the bars are the comparison's spread (the 95% interval unless another was asked)."""
     out = []
     for p in group.points:
-        s = p.summary
-        if s.mean <= 0:
+        mean, (low, high) = p.summary.mean, p.spread
+        if mean <= 0:
             continue
-        down = max(0.0, s.mean - s.low) if s.low is not None else 0.0
-        up = max(0.0, s.high - s.mean) if s.high is not None else 0.0
-        out.append((p.erlang, s.mean, down, up))
+        down = max(0.0, mean - low) if low is not None else 0.0
+        up = max(0.0, high - mean) if high is not None else 0.0
+        out.append((p.erlang, mean, down, up))
     return out
 
 

@@ -298,7 +298,7 @@ def test_plot_draws_a_pdf(cli: Cli, lite_settings: Settings, lite_services: Serv
     assert out["lines"] == 2
     assert figure.read_bytes().startswith(b"%PDF") and figure.stat().st_size > 1000
     wrong = cli(lite_settings, "plot", made["id"], "-o", str(tmp_path / "figure.gif"))
-    assert wrong.returncode == 2 and ".pdf, .png or .svg" in wrong.stderr
+    assert wrong.returncode == 2 and ".pdf, .png, .svg or .pgf" in wrong.stderr
 
 
 def test_plot_without_matplotlib_says_how_to_get_it(cli: Cli, lite_settings: Settings,
@@ -313,7 +313,7 @@ def test_plot_without_matplotlib_says_how_to_get_it(cli: Cli, lite_settings: Set
     out = cli(lite_settings, "plot", made["id"], "-o", str(figure),
               PYTHONPATH=str(blocker.parent))
     assert out.returncode == 2
-    assert out.stderr == "fusion-tui: plot needs matplotlib: pip install " \
+    assert out.stderr == "fusion-tui: figures need matplotlib: pip install " \
                          "'fusion-tui[plots]'\n"
     assert not figure.exists()
 
