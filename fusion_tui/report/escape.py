@@ -11,7 +11,7 @@ from fusion_tui.base.textsafe import one_line
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                   "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
                   "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
-                  "|": r"\textbar{}", '"': r"\textquotedbl{}"}
+                  "|": r"\textbar{}", "-": "-{}"}  # `-{}`: no `--` dash ligature in commands
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 _BACKTICKS = re.compile(r"`+")
 

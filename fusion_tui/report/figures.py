@@ -36,6 +36,9 @@ METRIC_LABELS = {"blocking": "Blocking probability",
 # Each group's share of the gap between two loads when they are dodged: together they
 # take at most 40% of it, so neighbouring loads' bars stay apart.
 DODGE_SHARE = 0.4
+# matplotlib's PGF text uses \mathdefault, which a paper's preamble does not define: the
+# figure brings its own (a no-op where the paper has one), so `\input` alone works.
+PGF_PREAMBLE = b"\\providecommand{\\mathdefault}[1]{#1}%\n"
 _HANDLE_EMS = 2.6  # the legend's line sample, long enough to show a dash pattern
 
 class FiguresUnavailable(Exception):
@@ -211,7 +214,7 @@ def render(comparison: Comparison, formats: Sequence[str], size: Size, *,
             try:
                 buffer = io.BytesIO()
                 fig.savefig(buffer, format="pgf", backend="pgf")
-                out["pgf"] = buffer.getvalue()
+                out["pgf"] = PGF_PREAMBLE + buffer.getvalue()
             finally:
                 plt.close(fig)
     return out, drawn
