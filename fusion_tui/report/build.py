@@ -94,9 +94,10 @@ def build(manager: SweepManager, refs: Sequence[str], options: Options) -> Repor
     report.files["table.md"] = render_markdown(table).encode("utf-8")
     report.files["table.tex"] = render_latex(table, label=f"tab:{stem}").encode("utf-8")
     sweep_rows = [s for s, _ in sweeps]
-    report.files["provenance.md"] = provenance.markdown(comparison, sweep_rows,
+    facts = provenance.facts_of(comparison, sweep_rows)
+    report.files["provenance.md"] = provenance.markdown(facts, sweep_rows,
                                                         BUNDLE).encode("utf-8")
-    report.files["provenance.tex"] = provenance.latex(comparison, sweep_rows,
+    report.files["provenance.tex"] = provenance.latex(facts, sweep_rows,
                                                       BUNDLE).encode("utf-8")
     frozen = {r.id: manager.runs.frozen_config(r, "bundle") for _, rs in sweeps for r in rs}
     report.files[BUNDLE] = bundle.build(sweeps, frozen)

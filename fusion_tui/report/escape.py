@@ -12,13 +12,14 @@ _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
                   "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
                   "|": r"\textbar{}", "-": "-{}"}  # `-{}`: no `--` dash ligature in commands
+_LATEX_TABLE = str.maketrans(_LATEX_SPECIAL)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 _BACKTICKS = re.compile(r"`+")
 
 
 def latex_text(text: str, limit: int = 400) -> str:
     """One line of text as LaTeX that prints it literally."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in one_line(text, limit))
+    return one_line(text, limit).translate(_LATEX_TABLE)
 
 
 def markdown_text(text: str, limit: int = 400) -> str:

@@ -60,8 +60,13 @@ def group_facts(group: Group, sweeps: dict[str, Sweep]) -> GroupFacts:
         [shell_line(run_command(r, sweeps.get(r.sweep_id or ""))) for r in runs])
 
 
-def markdown(comparison: Comparison, sweeps: Sequence[Sweep], bundle: str) -> str:
+def facts_of(comparison: Comparison, sweeps: Sequence[Sweep]) -> list[GroupFacts]:
+    """Each group's facts, in the comparison's order (both renderings use them)."""
     by_id = {s.id: s for s in sweeps}
+    return [group_facts(g, by_id) for g in comparison.groups]
+
+
+def markdown(facts: Sequence[GroupFacts], sweeps: Sequence[Sweep], bundle: str) -> str:
     out = ["# Provenance", ""]
     if sweeps:
         out += ["## Sweeps", ""]
@@ -73,16 +78,16 @@ def markdown(comparison: Comparison, sweeps: Sequence[Sweep], bundle: str) -> st
         out += ["The same frozen configs (so the same config hashes), from the bundle:", "",
                 markdown_code_block([shell_line(reproduce_command(bundle))]), ""]
     out += ["## Groups", ""]
-    for facts in (group_facts(g, by_id) for g in comparison.groups):
-        out += [f"### {markdown_text(facts.label)}", "",
-                f"- runs: {facts.runs}",
-                f"- simulator: {', '.join(markdown_text(s) for s in facts.simulators)}",
-                f"- hosts: {', '.join(markdown_text(h) for h in facts.hosts)}",
-                f"- created: {facts.created}; last finished: {facts.finished}",
+    for group in facts:
+        out += [f"### {markdown_text(group.label)}", "",
+                f"- runs: {group.runs}",
+                f"- simulator: {', '.join(markdown_text(s) for s in group.simulators)}",
+                f"- hosts: {', '.join(markdown_text(h) for h in group.hosts)}",
+                f"- created: {group.created}; last finished: {group.finished}",
                 "- config hashes (sha256 of each run's frozen config.ini): "
-                + ", ".join(f"`{h}`" for h in facts.hashes), "",
+                + ", ".join(f"`{h}`" for h in group.hashes), "",
                 "Each run, re-created from its template:", "",
-                markdown_code_block(facts.commands), ""]
+                markdown_code_block(group.commands), ""]
     return "\n".join(out)
 
 
@@ -92,9 +97,8 @@ def _latex_commands(commands: list[str]) -> list[str]:
                                         for c in commands), r"\end{itemize}"]
 
 
-def latex(comparison: Comparison, sweeps: Sequence[Sweep], bundle: str) -> str:
+def latex(facts: Sequence[GroupFacts], sweeps: Sequence[Sweep], bundle: str) -> str:
     """The appendix as a LaTeX fragment (`\\input` it; needs no package)."""
-    by_id = {s.id: s for s in sweeps}
     out = [r"\section*{Provenance}"]
     for sweep in sweeps:
         out += [rf"\subsection*{{Sweep \texttt{{{sweep.id}}} {latex_text(sweep.name or '')}}}",
@@ -104,15 +108,15 @@ def latex(comparison: Comparison, sweeps: Sequence[Sweep], bundle: str) -> str:
     if sweeps:
         out += ["The same frozen configs (so the same config hashes), from the bundle:",
                 *_latex_commands([shell_line(reproduce_command(bundle))])]
-    for facts in (group_facts(g, by_id) for g in comparison.groups):
-        out += [rf"\subsection*{{{latex_text(facts.label)}}}", r"\begin{itemize}",
-                rf"\item runs: {facts.runs}",
-                rf"\item simulator: {latex_text(', '.join(facts.simulators))}",
-                rf"\item hosts: {latex_text(', '.join(facts.hosts))}",
-                rf"\item created: {facts.created}; last finished: {facts.finished}",
+    for group in facts:
+        out += [rf"\subsection*{{{latex_text(group.label)}}}", r"\begin{itemize}",
+                rf"\item runs: {group.runs}",
+                rf"\item simulator: {latex_text(', '.join(group.simulators))}",
+                rf"\item hosts: {latex_text(', '.join(group.hosts))}",
+                rf"\item created: {group.created}; last finished: {group.finished}",
                 r"\item config hashes (sha256 of each run's frozen config.ini):",
                 r"\begin{itemize}\footnotesize",
-                *(rf"\item \texttt{{{latex_text(h)}}}" for h in facts.hashes),
+                *(rf"\item \texttt{{{latex_text(h)}}}" for h in group.hashes),
                 r"\end{itemize}", r"\end{itemize}", "Each run, re-created from its template:",
-                *_latex_commands(facts.commands)]
+                *_latex_commands(group.commands)]
     return "\n".join(out) + "\n"
