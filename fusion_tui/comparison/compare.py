@@ -313,7 +313,9 @@ def run_point(data: RunData, erlang: float, metric: str = "blocking") -> GroupPo
     return points[0] if points else None
 
 
-def _sample(group: Group, erlang: float, metric: str) -> tuple[list[float], str]:
+def group_sample(group: Group, erlang: float, metric: str) -> tuple[list[float], str]:
+    """A group's sample at a load and its basis: its runs' means ("runs"), or a single
+    run's iterations ("iterations")."""
     values = [r.results[erlang].values[metric] for r in group.runs
               if erlang in r.results and metric in r.results[erlang].values]
     if len(values) == 1 and len(group.runs) == 1:
@@ -340,7 +342,7 @@ def _points(group: Group, metric: str, spread: str) -> list[GroupPoint]:
     erlangs = sorted({e for r in group.runs for e in r.results})
     out = []
     for erlang in erlangs:
-        sample, basis = _sample(group, erlang, metric)
+        sample, basis = group_sample(group, erlang, metric)
         if not sample:
             continue
         summary = summarize(sample)
@@ -361,8 +363,8 @@ def _points(group: Group, metric: str, spread: str) -> list[GroupPoint]:
 def _difference(a: Group, b: Group, erlang: float, metric: str) -> tuple[Difference, str, str]:
     """The test of a against b at one load, its basis and how it paired: per seed when
     both groups' runs have the same seeds there (common random numbers), else Welch."""
-    sample_a, basis_a = _sample(a, erlang, metric)
-    sample_b, basis_b = _sample(b, erlang, metric)
+    sample_a, basis_a = group_sample(a, erlang, metric)
+    sample_b, basis_b = group_sample(b, erlang, metric)
     basis = basis_a if basis_a == basis_b else f"{basis_a}/{basis_b}"
     if basis == "runs":
         seeds_a, seeds_b = _by_seed(a, erlang, metric), _by_seed(b, erlang, metric)
