@@ -17,6 +17,7 @@ from textual.widgets import Header
 from fusion_tui.comparison.compare import Comparison, RunData, compare, default_keys, load_runs
 from fusion_tui.comparison.export import write_export
 from fusion_tui.runs.results import METRICS
+from fusion_tui.tui.actions import write_report
 from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.comparison.chart import ComparisonChart
 from fusion_tui.tui.widgets.comparison.status import ComparisonStatus
@@ -33,6 +34,7 @@ class ComparisonScreen(Screen[None]):
         Binding("g", "next_grouping", "Grouping", id="comparison.grouping"),
         Binding("t", "toggle_table", "Chart/numbers", id="comparison.table"),
         Binding("e", "export", "Export CSV", id="comparison.export"),
+        Binding("p", "report", "Report", id="comparison.report"),
     ]
 
     app = getters.app(SessionApp)
@@ -130,3 +132,14 @@ class ComparisonScreen(Screen[None]):
         stem = f"sweep-{self.sweep_id}" if self.sweep_id else "runs"
         path = write_export(data, Path(self.app.settings.home) / "exports", stem)
         self.app.call_from_thread(self.app.say, f"exported {path}", title="Export")
+
+    def action_report(self) -> None:
+        """The sweep's report (figures, tables, appendix, bundle) as shown: this metric
+        and grouping; marked runs are no sweep, so they have none."""
+        if self.sweep_id is None:
+            self.app.say("a report is of a sweep: compare a sweep (m on the sweeps list) "
+                         "to write one", severity="warning")
+            return
+        shown = self.comparison
+        write_report(self.app, self.sweep_id, metric=self.metric,
+                     by=shown.keys if shown is not None else ())
