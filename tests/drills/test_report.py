@@ -71,7 +71,7 @@ def _refused(out: subprocess.CompletedProcess[str], *words: str) -> None:
 
 
 def _latex_document(body: str) -> str:
-    return "\n".join([r"\documentclass{article}", r"\usepackage[T1]{fontenc}",
+    return "\n".join([r"\documentclass{article}",
                       r"\usepackage{booktabs}", r"\usepackage{pgf}" if _has_pgf() else "",
                       r"\begin{document}", body, r"\end{document}", ""])
 
