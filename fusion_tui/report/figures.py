@@ -126,6 +126,16 @@ def _log_ticks(ax: Axes, low: float, high: float) -> None:
     ax.yaxis.set_minor_locator(LogLocator(base=10, subs=tuple(range(2, 10))))
 
 
+def legend_labels(keys: Sequence[str], groups: Sequence[Group]) -> tuple[str, list[str]]:
+    """The legend's heading (the grouping keys' short names) and each group's values
+    under it (`first_fit, 3` under `allocation_method, k_paths`): short enough for a
+    column-wide figure. Groups without values keep their labels."""
+    if not keys or any(set(g.values) != set(keys) for g in groups):
+        return "", [g.label for g in groups]
+    heading = ", ".join(k.partition(".")[2] or k for k in keys)
+    return heading, [", ".join(g.values[k] or "-" for k in keys) for g in groups]
+
+
 def legend_columns(labels: Sequence[str], size: Size) -> int:
     """As many legend columns (at most 4) as the longest label lets fit in the figure's
     width, so that no label is cut at the edge."""
@@ -156,17 +166,22 @@ def _draw(comparison: Comparison, size: Size, title: str | None,
 
     series = [(g, _drawable(g)) for g in comparison.groups]
     series = [(g, pts) for g, pts in series if pts]
-    fig: Figure = plt.figure(figsize=(size.width, size.height), layout="constrained")
+    heading, labels = legend_labels(comparison.keys, [g for g, _ in series])
+    columns = legend_columns(labels, size) if series else 1
+    rows = math.ceil(len(series) / columns)
+    # Legend rows beyond two make the figure taller, not the axes shorter.
+    height = size.height + max(0, rows - 2) * size.font * 1.5 / 72
+    fig: Figure = plt.figure(figsize=(size.width, height), layout="constrained")
     ax = fig.add_subplot()
     offsets = dodge_offsets([e for _, pts in series for e, *_ in pts], len(series))
-    for i, ((group, pts), offset) in enumerate(zip(series, offsets, strict=True)):
+    for i, ((_, pts), offset) in enumerate(zip(series, offsets, strict=True)):
         look = series_style(i)
         ax.errorbar([e + offset for e, *_ in pts], [m for _, m, _, _ in pts],
                     yerr=[[d for *_, d, _ in pts], [u for *_, u in pts]],
                     color=look.color, marker=look.marker, linestyle=look.line,
                     markerfacecolor=look.color if look.filled else "white",
                     markersize=4, linewidth=1.0, elinewidth=0.8, capsize=2,
-                    label=literal(group.label))
+                    label=literal(labels[i]))
     ax.set_yscale("log", nonpositive="clip")
     means = [m for _, pts in series for _, m, _, _ in pts]
     if means:
@@ -181,9 +196,9 @@ def _draw(comparison: Comparison, size: Size, title: str | None,
         ax.set_title(literal(title))
     ax.grid(True, which="major", linewidth=0.4, alpha=0.5)
     if series:
-        columns = legend_columns([g.label for g, _ in series], size)
         fig.legend(loc="outside lower center", ncols=columns, frameon=False,
-                   handlelength=_HANDLE_EMS)
+                   handlelength=_HANDLE_EMS, title=literal(heading) if heading else None,
+                   title_fontsize=size.font - 1)
     return fig, len(series)
 
 

@@ -136,7 +136,7 @@ def test_report_writes_figures_tables_appendix_and_bundle(
     text = subprocess.run(["pdftotext", str(paper / "blocking.pdf"), "-"], check=True,
                           capture_output=True, text=True).stdout
     assert "Traffic load (Erlang)" in text and "Blocking probability" in text
-    assert "k_paths=3 allocation_method=best_fit" in text
+    assert "k_paths, allocation_method" in text and "3, best_fit" in text  # the legend
     assert "\N{MULTIPLICATION SIGN}" not in text  # no 2.2x10^-1 ticks
     assert "fit study" not in text  # no title by default
     ElementTree.parse(paper / "blocking.svg")

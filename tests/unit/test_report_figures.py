@@ -17,6 +17,7 @@ from fusion_tui.report.figures import (
     decimal_text,
     dodge_offsets,
     legend_columns,
+    legend_labels,
 )
 from fusion_tui.report.sizes import SIZES, series_style
 
@@ -79,6 +80,16 @@ def test_series_differ_in_marker_and_line_style_not_only_colour() -> None:
     looks = [series_style(i) for i in range(8)]
     assert len({(s.marker, str(s.line)) for s in looks}) == 8
     assert len({s.marker for s in looks}) == 8
+
+
+def test_legend_shows_the_grouping_keys_once_and_each_groups_values() -> None:
+    groups = [Group("k_paths=1 allocation_method=a", {"r.k_paths": "1", "g.allocation_method":
+                                                      "a"}),
+              Group("k_paths=3 allocation_method=", {"r.k_paths": "3",
+                                                     "g.allocation_method": ""})]
+    assert legend_labels(["r.k_paths", "g.allocation_method"], groups) == (
+        "k_paths, allocation_method", ["1, a", "3, -"])
+    assert legend_labels([], [Group("all runs", {})]) == ("", ["all runs"])
 
 
 def test_legend_columns_fit_the_labels_in_the_width() -> None:
