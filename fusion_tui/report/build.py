@@ -86,6 +86,9 @@ def build(manager: SweepManager, refs: Sequence[str], options: Options) -> Repor
             drawn, report.series = render(comparison, formats, options.size,
                                           title=options.title)
             report.files.update({f"{stem}.{fmt}": data for fmt, data in drawn.items()})
+            if not report.series:
+                report.notes.append("the figure is empty: no run has a result with "
+                                    f"{options.metric} above 0 yet")
             if "pgf" not in formats:
                 report.notes.append("no PGF figure: it needs a TeX engine (pdflatex) here")
         except FiguresUnavailable:

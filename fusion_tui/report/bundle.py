@@ -114,7 +114,7 @@ def build(sweeps: Sequence[tuple[Sweep, Sequence[Run]]], frozen: dict[str, str])
                 "runs": runs_out, "files": {k: _sha256(v) for k, v in sorted(files.items())}}
     files[MANIFEST] = (json.dumps(manifest, indent=1) + "\n").encode("utf-8")
     raw = io.BytesIO()
-    with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz, \
+    with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) as gz, \
             tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name in [MANIFEST, *sorted(k for k in files if k != MANIFEST)]:
             info = tarfile.TarInfo(f"bundle/{name}")
