@@ -364,3 +364,42 @@ def test_without_matplotlib_the_report_has_its_tables_and_says_how_to_get_figure
                      "'fusion-tui[plots]')"]
     assert sorted(p.name for p in paper.iterdir()) == [
         "bundle.tar.gz", "provenance.md", "provenance.tex", "table.md", "table.tex"]
+
+
+def _retemplated(members: list[tuple[tarfile.TarInfo, bytes | None]], template: str,
+                 ) -> list[tuple[tarfile.TarInfo, bytes | None]]:
+    """A bundle made consistently (hashes and all) for another template name."""
+    import hashlib
+
+    def data(name: str) -> Any:
+        return json.loads(next(d for i, d in members if i.name.endswith(name)) or b"")
+
+    specs = data("sweeps.json")
+    for spec in specs:
+        spec["template"] = template
+    sweeps_text = json.dumps(specs).encode()
+    manifest = data("manifest.json")
+    for run in manifest["runs"]:
+        run["template"] = template
+    manifest["files"]["sweeps.json"] = hashlib.sha256(sweeps_text).hexdigest()
+    manifest_text = json.dumps(manifest).encode()
+    return [(i, sweeps_text if i.name.endswith("sweeps.json") else manifest_text
+             if i.name.endswith("manifest.json") else d) for i, d in members]
+
+
+def test_a_bundle_whose_template_is_not_here_is_refused_before_anything_is_made(
+        cli: Cli, lite: tuple[Settings, Services], tmp_path: Path) -> None:
+    settings, svc = lite
+    first, second = _sweep(svc, name="one"), _sweep(svc, name="two")
+    paper = tmp_path / "paper"
+    _ok(cli, settings, "report", first.sweep.id, second.sweep.id, "-o", str(paper),
+        "--no-figures")
+    elsewhere = _write(tmp_path / "elsewhere.tar.gz",
+                       _retemplated(_members(paper / "bundle.tar.gz"), "no_such_template"))
+    _refused(cli(settings, "reproduce", str(elsewhere)), "unknown template 'no_such_template'")
+    assert len(svc.sweeps.listing()) == 2
+
+    made = _ok(cli, settings, "reproduce", str(paper / "bundle.tar.gz"))
+    assert [m["from"] for m in made] == [first.sweep.id, second.sweep.id]
+    for old, new in zip((first, second), made, strict=True):
+        assert _frozen(svc, svc.sweeps.detail(new["sweep"])) == _frozen(svc, old)
