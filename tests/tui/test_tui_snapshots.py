@@ -63,7 +63,7 @@ def _comparison_shown(screen: object) -> bool:
     """The comparison on screen is the one for the metric and grouping asked (however
     slow CI is)."""
     return isinstance(screen, ComparisonScreen) and screen.comparison is not None and \
-        screen.shown == (screen.metric, screen.grouping)
+        screen.shown == screen.asked
 
 
 def ready(app: App[Any]) -> bool:
