@@ -18,7 +18,9 @@ class ComparisonStatus(Static):
         status = safe(title, 60)
         status.append(f"   {comparison.metric}   by {by}   {len(comparison.groups)} group(s), "
                       f"{runs} run(s)   spread: {SPREAD_NAMES[comparison.spread]}")
-        pairings = sorted({t.pairing for t in comparison.tests})
+        # "Welch (seeds overlap partly: 2 of 3)" -> "Welch (seeds overlap partly)": one line.
+        pairings = sorted({t.pairing.partition(":")[0] + (")" if ":" in t.pairing else "")
+                           for t in comparison.tests})
         if comparison.baseline is not None or pairings:
             status.append("\n")
         if comparison.baseline is not None:
@@ -26,7 +28,7 @@ class ComparisonStatus(Static):
             status.append_text(safe(comparison.groups[comparison.baseline].label, 60))
             status.append("   ")
         if pairings:
-            status.append(f"tests: {', '.join(pairings)}; Holm-adjusted per load")
+            status.append(f"tests: {', '.join(pairings)}; Holm per load")
         for warning in comparison.warnings:
             status.append("\n")
             status.append_text(Text("warning: ", style="bold yellow"))
