@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -234,18 +234,29 @@ def resolve_keys(requested: Sequence[str], data: Sequence[RunData]) -> list[str]
     return out
 
 
-def default_keys(data: Sequence[RunData], grid_keys: Sequence[str] | None) -> list[str]:
-    """A sweep's grid keys, or for loose runs the config keys whose values differ."""
-    if grid_keys is not None:
-        return [k for k in grid_keys if k not in NOT_GROUPING]
+def varying_keys(data: Sequence[RunData]) -> list[str]:
+    """The config and point keys (not seed, not load) whose values differ between these
+    runs: what a grouping can be made of."""
     keys = sorted({k for d in data for k in d.settings} - NOT_GROUPING)
     return [k for k in keys if len({d.settings.get(k) for d in data}) > 1]
 
 
-def resolve_baseline(text: str, keys: Sequence[str], groups: Sequence[Group]) -> int:
+def default_keys(data: Sequence[RunData], grid_keys: Sequence[str] | None) -> list[str]:
+    """A sweep's grid keys, or for loose runs the config keys whose values differ."""
+    if grid_keys is not None:
+        return [k for k in grid_keys if k not in NOT_GROUPING]
+    return varying_keys(data)
+
+
+def resolve_baseline(baseline: str | Mapping[str, str], keys: Sequence[str],
+                     groups: Sequence[Group]) -> int:
     """The index of the one group whose values match `key=value` pairs (comma or space
-    separated; a key by `section.key` or its unique short name among the grouping keys);
-    ConfigError when a key is not a grouping key or not exactly one group matches."""
+    separated; a key by `section.key` or its unique short name among the grouping keys),
+    or a group's own values (the app's choice); ConfigError when a key is not a grouping
+    key or not exactly one group matches."""
+    if not isinstance(baseline, str):
+        baseline = ",".join(f"{k}={v}" for k, v in baseline.items())
+    text = baseline
     wanted: dict[str, str] = {}
     for pair in re.split(r"[ ,](?=[\w.-]+=)", text.strip()):
         name, eq, value = pair.strip().partition("=")
@@ -270,7 +281,7 @@ def resolve_baseline(text: str, keys: Sequence[str], groups: Sequence[Group]) ->
 
 def compare(data: Sequence[RunData], *, metric: str = "blocking",
             keys: Sequence[str] = (), spread: str = "interval",
-            baseline: str | None = None) -> Comparison:
+            baseline: str | Mapping[str, str] | None = None) -> Comparison:
     """Group `data` by `keys`; `baseline` (`key=value`) names the group every other one is
     tested against, else all pairs are tested."""
     if metric not in METRICS:

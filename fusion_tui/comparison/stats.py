@@ -19,6 +19,7 @@ from fusion_tui.sim.stats import ci_half_width, mean_variance
 from fusion_tui.sim.student_t import t_critical, t_two_sided_p
 
 SPREADS = ("interval", "sd", "minmax")
+ROUNDING = 1e-12  # a spread this small relative to the values is float rounding, not data
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,9 @@ def paired(a: Sequence[float], b: Sequence[float]) -> Difference:
     diffs = [x - y for x, y in zip(a, b, strict=True)]
     mean, var = mean_variance(diffs)
     n = len(diffs)
-    if n < 2 or var == 0:
+    # Differences equal but for rounding (0.041 - 0.021 and 0.042 - 0.022) have no spread.
+    scale = max(max(map(abs, a), default=0.0), max(map(abs, b), default=0.0))
+    if n < 2 or math.sqrt(var) <= ROUNDING * scale:
         return Difference("paired", mean, None, None, None, None, n)
     se = math.sqrt(var / n)
     half = t_critical(n - 1) * se

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 
 from fusion_tui.base.numbers import (
     decimals_for,
+    default_decimals,
     difference_text,
     fixed,
     interval_text,
@@ -121,6 +122,9 @@ def percent_text(value: float, low: float | None, high: float | None) -> str:
     if lo is None or hi is None:
         return f"{value_text(v)}%"
     decimals = decimals_for(hi - lo)
+    plain = default_decimals(v)
+    if decimals is not None and plain is not None:
+        decimals = min(decimals, plain)  # a width of float noise: 4 significant digits
     if decimals is None:
         return f"{value_text(v)}% [{value_text(lo)}%, {value_text(hi)}%]"
     return f"{fixed(v, decimals)}% [{fixed(lo, decimals)}%, {fixed(hi, decimals)}%]"

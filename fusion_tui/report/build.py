@@ -5,7 +5,7 @@ in Markdown and LaTeX, and the reproduction bundle. Only reads; `folder.py` writ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fusion_tui.base.errors import ConfigError
@@ -35,7 +35,7 @@ class Options:
     size: Size
     metric: str = "blocking"
     by: Sequence[str] = ()
-    baseline: str | None = None
+    baseline: str | Mapping[str, str] | None = None  # `key=value`, or the values
     spread: str = "interval"
     figures: bool = True
     title: str | None = None

@@ -4,7 +4,7 @@ worker of the app (so it outlives the screen that asked) that ends in one toast.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -136,7 +136,8 @@ def check_fusion_setup(app: SessionApp, run_dir: str, template: str) -> None:
 
 
 def write_report(app: SessionApp, sweep_id: str, *, metric: str = "blocking",
-                 by: Sequence[str] = ()) -> None:
+                 by: Sequence[str] = (), baseline: Mapping[str, str] | None = None,
+                 spread: str = "interval") -> None:
     """`fusion-tui report` of a sweep into a new folder `<home>/reports/sweep-<id>-<local
     time>[-n]`: the same files, said in a toast (and what was left out, e.g. the figures
     without matplotlib)."""
@@ -155,7 +156,8 @@ def write_report(app: SessionApp, sweep_id: str, *, metric: str = "blocking",
             n += 1
             out = reports / f"{stem}-{n}"
         report = build(app.services.sweeps, [sweep_id],
-                       Options(SIZES["column"], metric=metric, by=list(by)))
+                       Options(SIZES["column"], metric=metric, by=list(by),
+                               baseline=baseline, spread=spread))
         folder.write(out, report.files, force=False)
         app.call_from_thread(app.say, "; ".join([f"report written to {out}", *report.notes]),
                              title="Report")
