@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fusion_tui.base.errors import ConfigError
+from fusion_tui.base.faults import FaultError
 from fusion_tui.comparison.compare import (
     Comparison,
     compare,
@@ -102,6 +103,10 @@ def build(manager: SweepManager, refs: Sequence[str], options: Options) -> Repor
                                                         BUNDLE).encode("utf-8")
     report.files["provenance.tex"] = provenance.latex(facts, sweep_rows,
                                                       BUNDLE).encode("utf-8")
-    frozen = {r.id: manager.runs.frozen_config(r, "bundle") for _, rs in sweeps for r in rs}
-    report.files[BUNDLE] = bundle.build(sweeps, frozen)
+    try:
+        frozen = {r.id: manager.runs.frozen_config(r, "bundle") for _, rs in sweeps
+                  for r in rs}
+        report.files[BUNDLE] = bundle.build(sweeps, frozen)
+    except FaultError as exc:  # a closed or changed run folder: the rest still stands
+        report.notes.append(f"no {BUNDLE}: {exc}")
     return report

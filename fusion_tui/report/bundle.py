@@ -29,6 +29,7 @@ from fusion_tui import __version__
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import FaultError
 from fusion_tui.base.safefile import read_bytes
+from fusion_tui.base.textsafe import one_line
 from fusion_tui.report.commands import shell_line, sweep_command
 from fusion_tui.runs.provenance import config_hash
 from fusion_tui.store.models import Run, Sweep
@@ -73,8 +74,7 @@ def sweep_spec(sweep: Sweep) -> dict[str, Any]:
 def _script(sweeps: Sequence[Sweep]) -> str:
     """The shell script: rebuild from the folder it sits in (every word quoted); the
     commands that made the sweeps from their templates are comments, one line each."""
-    made = [f"#   {shell_line(sweep_command(s))}".replace("\n", " ").replace("\r", " ")
-            for s in sweeps]
+    made = [f"#   {one_line(shell_line(sweep_command(s)), 100_000)}" for s in sweeps]
     return "\n".join([
         "#!/bin/sh",
         "# Rebuilds the sweeps of this bundle from their frozen configs (the same configs,",
@@ -126,13 +126,22 @@ def build(sweeps: Sequence[tuple[Sweep, Sequence[Run]]], frozen: dict[str, str])
 
 
 def _member_name(raw: str, where: str) -> str:
-    """A member's name inside the bundle (the top folder dropped), or ConfigError for a
-    name that would leave it."""
+    """A member's name as a relative path inside the bundle, or ConfigError for a name
+    that would leave it."""
     path = PurePosixPath(raw)
     if path.is_absolute() or ".." in path.parts or "\\" in raw or "\x00" in raw:
         raise ConfigError(f"{where}: member {raw!r} would leave the bundle; refused")
-    parts = [p for p in path.parts if p != "."]
-    return "/".join(parts[1:]) if len(parts) > 1 else "/".join(parts)
+    return "/".join(p for p in path.parts if p != ".")
+
+
+def _unwrapped(members: dict[str, bytes]) -> dict[str, bytes]:
+    """The members without the one folder they all sit in, if they do (`bundle/` as
+    `report` packs it, or whatever it was renamed to; a folder that holds the unpacked
+    one)."""
+    tops = {name.partition("/")[0] for name in members}
+    if len(tops) == 1 and all("/" in name for name in members):
+        return {name.partition("/")[2]: data for name, data in members.items()}
+    return members
 
 
 def _tar_members(path: Path, where: str) -> dict[str, bytes]:
@@ -200,9 +209,9 @@ def read(path: Path) -> list[BundledSweep]:
     if stat.S_ISLNK(mode):
         raise ConfigError(f"{where}: a symbolic link; name the bundle itself")
     if stat.S_ISDIR(mode):
-        members = _folder_members(path, where)
+        members = _unwrapped(_folder_members(path, where))
     elif stat.S_ISREG(mode):
-        members = _tar_members(path, where)
+        members = _unwrapped(_tar_members(path, where))
     else:
         raise ConfigError(f"{where}: neither a .tar.gz nor a folder")
     return _checked(members, where)

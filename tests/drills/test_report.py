@@ -33,6 +33,8 @@ from fusion_tui.sweeps.manager import SweepDetail, point_of
 LOADS = [100.0, 200.0, 300.0, 400.0, 500.0]
 BASELINE = "allocation_method=first_fit,k_paths=1"
 OKABE_ORANGE = (0xE6, 0x9F, 0x00)
+# Every character LaTeX, Markdown or a shell would take for markup, in a sweep's name.
+HOSTILE_NAME = "fit & study_1 50% #2 {x} ~y ^z \\end{document} $HOME `id` 'q' | <b>"
 
 
 def _level(point: dict[str, str], erlang: float) -> float:
@@ -111,7 +113,7 @@ def test_report_writes_figures_tables_appendix_and_bundle(
     if shutil.which("pdftoppm") is None:
         pytest.skip("needs poppler-utils (pdftoppm, pdftotext)")
     settings, svc = lite
-    detail = _sweep(svc)
+    detail = _sweep(svc, name=HOSTILE_NAME)
     paper = tmp_path / "paper"
     made = _ok(cli, settings, "report", detail.sweep.id, "-o", str(paper),
                "--baseline", BASELINE)
@@ -138,7 +140,7 @@ def test_report_writes_figures_tables_appendix_and_bundle(
     assert "Traffic load (Erlang)" in text and "Blocking probability" in text
     assert "k_paths, allocation_method" in text and "3, best_fit" in text  # the legend
     assert "\N{MULTIPLICATION SIGN}" not in text  # no 2.2x10^-1 ticks
-    assert "fit study" not in text  # no title by default
+    assert "study" not in text  # no title by default (the sweep's name)
     ElementTree.parse(paper / "blocking.svg")
 
     # The tables: a row per load (and one of differences under it), a column per group.
@@ -160,7 +162,7 @@ def test_report_writes_figures_tables_appendix_and_bundle(
     assert ["fusion-tui", "reproduce", "bundle.tar.gz"] in commands
     made_by = next(c for c in commands if c[1:3] == ["sweep", "new"])
     assert made_by[made_by.index("--grid") + 1] == "routing_settings.k_paths=1,3"
-    assert made_by[made_by.index("-n") + 1] == "fit study"
+    assert made_by[made_by.index("-n") + 1] == HOSTILE_NAME
 
     body = "\n".join([latex, (paper / "provenance.tex").read_text(),
                       *([r"\input{blocking.pgf}"] if (paper / "blocking.pgf").exists()
@@ -299,6 +301,8 @@ def test_an_unpacked_bundle_with_a_link_in_it_is_refused(
     _ok(cli, settings, "report", detail.sweep.id, "-o", str(paper), "--no-figures")
     with tarfile.open(paper / "bundle.tar.gz") as tar:
         tar.extractall(tmp_path / "unpacked", filter="data")
+    made = _ok(cli, settings, "reproduce", str(tmp_path / "unpacked"))  # the folder above
+    assert [m["from"] for m in made] == [detail.sweep.id]
     folder = tmp_path / "unpacked" / "bundle"
     config = next((folder / "configs").rglob("*.ini"))
     outside = tmp_path / "outside.ini"
@@ -307,7 +311,7 @@ def test_an_unpacked_bundle_with_a_link_in_it_is_refused(
     config.symlink_to(outside)  # same content, but through a link: never followed
     _refused(cli(settings, "reproduce", str(folder)), "a link or a special file")
     _refused(cli(settings, "reproduce", str(tmp_path / "missing.tar.gz")), "missing.tar.gz")
-    assert [s.sweep.id for s in svc.sweeps.listing()] == [detail.sweep.id]
+    assert len(svc.sweeps.listing()) == 2  # the original and the one rebuilt above
 
 
 def test_the_output_folder_is_new_empty_or_forced_and_never_a_link(
@@ -403,3 +407,18 @@ def test_a_bundle_whose_template_is_not_here_is_refused_before_anything_is_made(
     assert [m["from"] for m in made] == [first.sweep.id, second.sweep.id]
     for old, new in zip((first, second), made, strict=True):
         assert _frozen(svc, svc.sweeps.detail(new["sweep"])) == _frozen(svc, old)
+
+
+def test_a_run_folder_changed_since_leaves_the_bundle_out_and_says_why(
+        cli: Cli, lite: tuple[Settings, Services], tmp_path: Path) -> None:
+    settings, svc = lite
+    detail = _sweep(svc)
+    config = svc.manager.paths(detail.runs[0]).config
+    config.write_text(config.read_text() + "\n; edited by hand\n")
+    paper = tmp_path / "paper"
+    made = _ok(cli, settings, "report", detail.sweep.id, "-o", str(paper), "--no-figures")
+    assert "bundle.tar.gz" not in made["files"] and not (paper / "bundle.tar.gz").exists()
+    assert made["notes"] == [f"no bundle.tar.gz: run {detail.runs[0].id}: its config.ini no "
+                             "longer matches its config hash (changed after the run was "
+                             "made); not bundled"]
+    assert (paper / "table.md").is_file() and (paper / "provenance.md").is_file()

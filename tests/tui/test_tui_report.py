@@ -69,7 +69,9 @@ async def test_report_key_writes_the_report_and_says_where(services: Services) -
         await pilot.press("s")  # the spread shown: the report's table uses it too
         await until(pilot, lambda: screen.comparison is not None
                     and screen.comparison.spread != "interval")
-        spread = screen.comparison.spread
+        shown = screen.comparison
+        assert shown is not None
+        spread = shown.spread
         await pilot.press("p")
         await until(pilot, lambda: len(_reports(services)) == 2, timeout=60)
         second = _reports(services)[1]
