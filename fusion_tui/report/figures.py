@@ -12,6 +12,7 @@ unless one is asked for. matplotlib is an optional extra (`pip install
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import math
@@ -40,6 +41,7 @@ DODGE_SHARE = 0.4
 # figure brings its own (a no-op where the paper has one), so `\input` alone works.
 PGF_PREAMBLE = b"\\providecommand{\\mathdefault}[1]{#1}%\n"
 _HANDLE_EMS = 2.6  # the legend's line sample, long enough to show a dash pattern
+
 
 class FiguresUnavailable(Exception):
     """matplotlib is not installed (the message says how to get it)."""
@@ -97,6 +99,19 @@ def decimal_text(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def step_decimals(step: float) -> int:
+    """The decimals that write a tick step exactly (0.00025: 5), at most 12."""
+    digits = max(0, -math.floor(math.log10(step)))
+    while digits < 12 and abs(round(step, digits) - step) > step * 1e-9:
+        digits += 1
+    return digits
+
+
+def fixed_text(value: float, digits: int) -> str:
+    """A tick value with `digits` decimals (ticks closer than `decimal_text` tells)."""
+    return f"{value:.{digits}f}"
+
+
 def _log_ticks(ax: Axes, low: float, high: float) -> None:
     """Decades as 10^k when two or more fall in the data's range; otherwise 1-2-5 steps
     (1-9 when fewer than three of those fall in it) in plain decimals."""
@@ -105,6 +120,7 @@ def _log_ticks(ax: Axes, low: float, high: float) -> None:
         FuncFormatter,
         LogFormatterMathtext,
         LogLocator,
+        MaxNLocator,
         NullFormatter,
     )
 
@@ -121,8 +137,13 @@ def _log_ticks(ax: Axes, low: float, high: float) -> None:
                  if low <= m * 10.0**k <= high]
         if len(ticks) >= 3:
             break
+    text: Callable[[float], str] = decimal_text
+    if len(ticks) < 2:  # a narrow range (0.101-0.158): evenly spaced, as many decimals
+        ticks = [t for t in MaxNLocator(nbins=4).tick_values(low, high) if low <= t <= high]
+        text = functools.partial(fixed_text, digits=step_decimals(
+            ticks[1] - ticks[0] if len(ticks) > 1 else high - low))
     ax.yaxis.set_major_locator(FixedLocator(ticks))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: decimal_text(v)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: text(v)))
     ax.yaxis.set_minor_locator(LogLocator(base=10, subs=tuple(range(2, 10))))
 
 

@@ -18,6 +18,7 @@ from fusion_tui.report.figures import (
     dodge_offsets,
     legend_columns,
     legend_labels,
+    step_decimals,
 )
 from fusion_tui.report.sizes import SIZES, series_style
 
@@ -36,8 +37,8 @@ def _comparison(levels: list[float], groups: int = 3) -> Comparison:
     return Comparison("blocking", ["routing_settings.k_paths"], out, [], [], [])
 
 
-def _labels(levels: list[float]) -> tuple[list[str], Any]:
-    fig, _ = _draw(_comparison(levels), SIZES["column"], None, _mathtext_literal)
+def _labels(levels: list[float], groups: int = 3) -> tuple[list[str], Any]:
+    fig, _ = _draw(_comparison(levels, groups), SIZES["column"], None, _mathtext_literal)
     fig.canvas.draw()
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()
@@ -52,12 +53,18 @@ def test_ticks_over_decades_are_powers_of_ten() -> None:
 
 
 @pytest.mark.parametrize("levels", [[0.12, 0.15, 0.2, 0.25], [0.011, 0.013, 0.016],
-                                    [0.002, 0.005, 0.009, 0.015]])
+                                    [0.002, 0.005, 0.009, 0.015], [0.00126, 0.00127]])
 def test_ticks_within_two_decades_are_plain_decimals(levels: list[float]) -> None:
     labels, _ = _labels(levels)
     assert len(labels) >= 2, labels
     assert all("10^" not in t and "times" not in t and "e-" not in t for t in labels), labels
     assert all(float(t) > 0 for t in labels)
+
+
+def test_a_narrow_range_gets_even_ticks_written_exactly() -> None:
+    labels, _ = _labels([0.00126, 0.00127], groups=1)
+    assert labels == ["0.00100", "0.00125", "0.00150"]
+    assert step_decimals(0.00025) == 5 and step_decimals(0.1) == 1 and step_decimals(2) == 0
 
 
 def test_decimal_text_is_plain() -> None:
