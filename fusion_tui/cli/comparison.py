@@ -104,9 +104,8 @@ def _tests_text(result: Comparison) -> list[str]:
 
     if not result.tests:
         return []
-    against = ("each group - the baseline" if result.baseline is not None
-               else "each pair (Ga - Gb)")
-    lines = ["", f"tests per load, {against}; p Holm-adjusted over that load's tests:"]
+    lines = ["", f"tests per load (Ga - Gb), {result.family}; p Holm-adjusted over that "
+                 "load's tests:"]
     rows: list[tuple[str, ...]] = [("ERLANG", "PAIR", "DIFFERENCE", "95% INTERVAL",
                                     "RELATIVE", "TEST", "P", "P (HOLM)", "EFFECT")]
     for t in result.tests:
