@@ -106,9 +106,8 @@ def _tests_text(result: Comparison) -> list[str]:
 
     if not result.tests:
         return []
-    against = ("each group - the baseline" if result.baseline is not None
-               else "each pair (Ga - Gb)")
-    lines = ["", f"tests per load, {against}; p Holm-adjusted over that load's tests:"]
+    lines = ["", f"tests per load (Ga - Gb), {result.family}; p Holm-adjusted over that "
+                 "load's tests:"]
     rows: list[tuple[str, ...]] = [("ERLANG", "PAIR", "DIFFERENCE", "95% INTERVAL",
                                     "RELATIVE", "TEST", "P", "P (HOLM)", "EFFECT")]
     for t in result.tests:
@@ -117,7 +116,7 @@ def _tests_text(result: Comparison) -> list[str]:
         interval = "-" if r.low is None or r.high is None else \
             f"[{difference_text(r.low, *intervals)}, {difference_text(r.high, *intervals)}]"
         relative = "-" if t.relative is None else percent_text(*t.relative)
-        effect = "-" if r.effect is None else f"{r.effect_name} = {r.effect:.2f}"
+        effect = "-" if r.effect is None else f"{r.effect_name} = {value_text(r.effect)}"
         rows.append((f"{t.erlang:g}", f"G{t.a + 1} - G{t.b + 1}",
                      difference_text(t.difference, *intervals), interval, relative,
                      t.pairing, p_value_text(t.p_value), p_value_text(t.p_adjusted), effect))
@@ -185,7 +184,7 @@ def _seeds_text(result: Comparison, target: float) -> tuple[list[dict[str, objec
     index = {g.label: i for i, g in enumerate(result.groups, 1)}
     for s in sorted(found, key=lambda s: (s.erlang, index[s.label])):
         rows.append((f"{s.erlang:g}", f"G{index[s.label]}", str(s.have),
-                     "-" if s.width is None else f"{s.width:.1%}",
+                     "-" if s.width is None else f"{value_text(s.width * 100)}%",
                      "-" if s.needed is None else str(s.needed),
                      "-" if s.more is None else str(s.more)))
     text = "\n".join(["", "", f"seeds for a 95% interval under {target:g} x the mean "
@@ -256,7 +255,7 @@ def _series_text(series: list[Series], metric: str) -> str:
                                         "")]
         rows += [(str(p.iteration), str(p.n), value_text(p.mean, p.low, p.high),
                   interval_text(p.low, p.high),
-                  "-" if p.fusion_percent is None else f"{p.fusion_percent:.1f}%",
+                  "-" if p.fusion_percent is None else f"{value_text(p.fusion_percent)}%",
                   "<- stop" if p.iteration == stop else "") for p in s.steps]
         lines.append(columns(rows))
     return "\n".join(lines)

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ from fusion_tui.sweeps.grid import ERLANG_KEYS, LOAD_KEY, SEED_KEY
 
 # Keys that never define a group: what varies within one (seed) or is the x axis (load).
 NOT_GROUPING = frozenset({SEED_KEY, LOAD_KEY, *ERLANG_KEYS})
+# Groups up to which every pair is tested; beyond, each group against the first.
+MAX_PAIRWISE = 10
 
 
 @dataclass
@@ -50,6 +53,11 @@ class RunData:
     run: Run
     settings: dict[str, str]
     results: dict[float, LoadResult]
+
+    @cached_property
+    def seed(self) -> int | None:
+        """The run's seed (read once: pairing asks for it at every load of every test)."""
+        return self.run.seed
 
     @property
     def version(self) -> str:
@@ -76,6 +84,10 @@ class Group:
     pools: list[tuple[str, list[str]]] = field(default_factory=list)
     """Settings (not seed, not load) whose values differ between the group's runs: the
     group's mean pools them, which a reader must be told."""
+    samples: dict[tuple[float, str], tuple[list[float], str]] = field(
+        default_factory=dict, repr=False, compare=False)
+    """`group_sample`'s answers, read once for the points and every test (filled after
+    the runs are all in)."""
 
     @property
     def pools_text(self) -> str:
@@ -146,6 +158,7 @@ class Comparison:
     warnings: list[str]
     spread: str = "interval"
     baseline: int | None = None  # the baseline group's index, when one was chosen
+    family: str = "all pairs"  # which pairs were tested (Holm is over them, per load)
 
     def tests_at(self, erlang: float) -> list[LoadTest]:
         return [t for t in self.tests if t.erlang == erlang]
@@ -168,6 +181,7 @@ class Comparison:
         labels = [g.label for g in self.groups]
         return {
             "metric": self.metric, "group_by": self.keys, "spread": self.spread,
+            "tested": self.family,
             "baseline": None if self.baseline is None else labels[self.baseline],
             "groups": [{
                 "label": g.label, "values": g.values, "runs": [r.run.id for r in g.runs],
@@ -307,11 +321,17 @@ def compare(data: Sequence[RunData], *, metric: str = "blocking",
                 for g in ordered if len(g.versions) > 1] + unreadable(data)
     if reference is not None:
         pairs = [(i, reference) for i in range(len(ordered)) if i != reference]
-    else:
+        family = "each group against the baseline"
+    elif len(ordered) <= MAX_PAIRWISE:
         pairs = [(i, j) for i in range(len(ordered)) for j in range(i + 1, len(ordered))]
+        family = "all pairs"
+    else:  # n(n-1)/2 tests nobody reads, each costing power after Holm
+        pairs = [(i, 0) for i in range(1, len(ordered))]
+        family = (f"each group against G1 ({len(ordered)} groups: more than "
+                  f"{MAX_PAIRWISE} for all pairs; --baseline to choose)")
     tests = _tests(ordered, pairs, metric)
     return Comparison(metric, list(keys), ordered, _differing(ordered), tests, warnings,
-                      spread, reference)
+                      spread, reference, family)
 
 
 def run_point(data: RunData, erlang: float, metric: str = "blocking") -> GroupPoint | None:
@@ -327,14 +347,19 @@ def run_point(data: RunData, erlang: float, metric: str = "blocking") -> GroupPo
 def group_sample(group: Group, erlang: float, metric: str) -> tuple[list[float], str]:
     """A group's sample at a load and its basis: its runs' means ("runs"), or a single
     run's iterations ("iterations")."""
+    known = group.samples.get((erlang, metric))
+    if known is not None:
+        return known
     values = [r.results[erlang].values[metric] for r in group.runs
               if erlang in r.results and metric in r.results[erlang].values]
+    found = values, "runs"
     if len(values) == 1 and len(group.runs) == 1:
         run = group.runs[0]
         iterations = run_iterations(Path(run.run.run_dir) / "output", erlang, metric)
         if len(iterations) >= 2:
-            return iterations, "iterations"
-    return values, "runs"
+            found = iterations, "iterations"
+    group.samples[(erlang, metric)] = found
+    return found
 
 
 def _by_seed(group: Group, erlang: float, metric: str) -> dict[int, float] | None:
@@ -343,9 +368,10 @@ def _by_seed(group: Group, erlang: float, metric: str) -> dict[int, float] | Non
     per: dict[int, list[float]] = {}
     for r in group.runs:
         if erlang in r.results and metric in r.results[erlang].values:
-            if r.run.seed is None:
+            seed = r.seed
+            if seed is None:
                 return None
-            per.setdefault(r.run.seed, []).append(r.results[erlang].values[metric])
+            per.setdefault(seed, []).append(r.results[erlang].values[metric])
     return {seed: sum(vs) / len(vs) for seed, vs in per.items()}
 
 
@@ -371,37 +397,52 @@ def _points(group: Group, metric: str, spread: str) -> list[GroupPoint]:
     return out
 
 
-def _difference(a: Group, b: Group, erlang: float, metric: str) -> tuple[Difference, str, str]:
+@dataclass(frozen=True)
+class _Sample:
+    """A group's sample at a load, read once for all the tests it takes part in."""
+
+    values: list[float]
+    basis: str
+    seeds: dict[int, float] | None  # its mean per seed (runs basis, every run seeded)
+
+
+def _difference(a: _Sample, b: _Sample) -> tuple[Difference, str, str]:
     """The test of a against b at one load, its basis and how it paired: per seed when
     both groups' runs have the same seeds there (common random numbers), else Welch."""
-    sample_a, basis_a = group_sample(a, erlang, metric)
-    sample_b, basis_b = group_sample(b, erlang, metric)
-    basis = basis_a if basis_a == basis_b else f"{basis_a}/{basis_b}"
-    if basis == "runs":
-        seeds_a, seeds_b = _by_seed(a, erlang, metric), _by_seed(b, erlang, metric)
-        if seeds_a and seeds_b:
-            if seeds_a.keys() == seeds_b.keys() and len(seeds_a) >= 2:
-                order = sorted(seeds_a)
-                return (paired([seeds_a[s] for s in order], [seeds_b[s] for s in order]),
-                        basis, f"paired ({len(order)} seeds)")
-            common = len(seeds_a.keys() & seeds_b.keys())
-            if common:
-                return (welch_difference(sample_a, sample_b), basis,
-                        f"Welch (seeds overlap partly: {common} of "
-                        f"{len(seeds_a.keys() | seeds_b.keys())})")
-    return welch_difference(sample_a, sample_b), basis, "Welch"
+    basis = a.basis if a.basis == b.basis else f"{a.basis}/{b.basis}"
+    if basis == "runs" and a.seeds and b.seeds:
+        if a.seeds.keys() == b.seeds.keys() and len(a.seeds) >= 2:
+            order = sorted(a.seeds)
+            return (paired([a.seeds[s] for s in order], [b.seeds[s] for s in order]),
+                    basis, f"paired ({len(order)} seeds)")
+        common = len(a.seeds.keys() & b.seeds.keys())
+        if common:
+            return (welch_difference(a.values, b.values), basis,
+                    f"Welch (seeds overlap partly: {common} of "
+                    f"{len(a.seeds.keys() | b.seeds.keys())})")
+    return welch_difference(a.values, b.values), basis, "Welch"
 
 
 def _tests(groups: list[Group], pairs: list[tuple[int, int]], metric: str) -> list[LoadTest]:
     out = []
     erlangs = sorted({p.erlang for g in groups for p in g.points})
+    samples: dict[tuple[int, float], _Sample] = {}
+
+    def sample(index: int, erlang: float) -> _Sample:
+        found = samples.get((index, erlang))
+        if found is None:
+            values, basis = group_sample(groups[index], erlang, metric)
+            seeds = _by_seed(groups[index], erlang, metric) if basis == "runs" else None
+            found = samples[(index, erlang)] = _Sample(values, basis, seeds)
+        return found
+
     for erlang in erlangs:
         found: list[tuple[int, int, Difference, str, str, float]] = []
         for a, b in pairs:
             point_a, point_b = groups[a].point_at(erlang), groups[b].point_at(erlang)
             if point_a is None or point_b is None:
                 continue
-            result, basis, pairing = _difference(groups[a], groups[b], erlang, metric)
+            result, basis, pairing = _difference(sample(a, erlang), sample(b, erlang))
             found.append((a, b, result, basis, pairing, point_b.summary.mean))
         adjusted = holm([f[2].p_value for f in found])
         out += [LoadTest(erlang, a, b, result, p, basis, pairing, reference)

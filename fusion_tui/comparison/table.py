@@ -182,8 +182,7 @@ def build_table(comparison: Comparison, *, title: str = "") -> ResultTable:
         pairings = sorted({t.pairing for t in comparison.tests
                            if reference in (t.a, t.b)})
         against = groups[reference].label
-        family = ("each group against the baseline" if comparison.baseline is not None
-                  else "all pairs")
+        family = comparison.family
         legend.append(f"{MARK_LEGEND} vs {against}, Holm-adjusted over {family} at each "
                       f"load; tests: {', '.join(pairings) or 'none'}")
         if comparison.baseline is not None:

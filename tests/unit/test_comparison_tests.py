@@ -11,6 +11,7 @@ import shutil
 import statistics
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -211,3 +212,43 @@ def test_text_table_has_a_row_per_load_and_the_legend() -> None:
     assert lines[4].startswith("  vs baseline") and lines[4].endswith("-40% [-56%, -24%]")
     assert lines[5].startswith("300") and lines[5].rstrip().endswith("-")
     assert lines[-1] == "tests: paired (4 seeds)"
+
+
+@pytest.mark.parametrize("df", [1.0, 1.37, 2.5, 4.0, 7.93, 24.98, 120.4, 1e4 + 0.5])
+def test_critical_value_for_any_degrees_of_freedom(df: float) -> None:
+    from fusion_tui.comparison.stats import t95
+
+    assert t95(df) == pytest.approx(scipy_stats.t.ppf(0.975, df), rel=1e-12)
+
+
+def _runs(groups: int, seeds: tuple[int, ...]) -> list[Any]:
+    """In-memory runs (not stored) with results, `groups` values of k_paths x seeds."""
+    from fusion_tui.comparison.compare import RunData
+    from fusion_tui.runs.results import LoadResult
+    from fusion_tui.store.models import Run
+
+    out = []
+    for k in range(1, groups + 1):
+        for seed in seeds:
+            run = Run(id=f"{k:04d}{seed:08d}", seed=seed, run_dir="/nonexistent",
+                      config_json="{}", simulator="builtin", provenance_json=None)
+            value = 0.01 * k + 0.001 * seed + 0.0001 * ((k * seed) % 3)
+            out.append(RunData(run, {"routing_settings.k_paths": str(k)},
+                               {100.0: LoadResult(100.0, {"blocking": value}, {}, 2)}))
+    return out
+
+
+def test_many_groups_are_tested_against_the_first_and_few_in_all_pairs() -> None:
+    from fusion_tui.comparison.compare import MAX_PAIRWISE, compare
+
+    few = compare(_runs(4, (1, 2, 3)), keys=["routing_settings.k_paths"])
+    assert few.family == "all pairs" and len(few.tests) == 6
+    assert {(t.a, t.b) for t in few.tests} == {(a, b) for a in range(4) for b in range(a + 1, 4)}
+    many = compare(_runs(MAX_PAIRWISE + 2, (1, 2, 3)), keys=["routing_settings.k_paths"])
+    assert many.family.startswith(f"each group against G1 ({MAX_PAIRWISE + 2} groups")
+    assert [(t.a, t.b) for t in many.tests] == [(i, 0) for i in range(1, MAX_PAIRWISE + 2)]
+    assert [t.p_adjusted for t in many.tests] == holm([t.p_value for t in many.tests])
+    chosen = compare(_runs(MAX_PAIRWISE + 2, (1, 2, 3)), keys=["routing_settings.k_paths"],
+                     baseline="k_paths=3")
+    assert chosen.baseline == 2 and chosen.family == "each group against the baseline"
+    assert all(t.b == 2 for t in chosen.tests) and len(chosen.tests) == MAX_PAIRWISE + 1

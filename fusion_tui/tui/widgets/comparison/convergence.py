@@ -52,11 +52,12 @@ class ConvergenceTable(RefillingTable):
         for s in series:
             last = s.steps[-1]
             stop = s.first_stop
+            width = "-" if last.fusion_percent is None else f"{value_text(last.fusion_percent)}%"
             rows.append((f"G{labels.index(s.label) + 1}", safe(s.label, 40), f"{s.erlang:g}",
                          f"{s.over} ({last.n})", str(len(s.steps)),
                          value_text(last.mean, last.low, last.high),
                          interval_text(last.low, last.high),
-                         "-" if last.fusion_percent is None else f"{last.fusion_percent:.1f}%",
+                         width,
                          Text(f"iteration {stop}") if stop else Text("not met",
                                                                      style="bold")))
         self._show_rows(["", "group", "Erlang", "over", "iterations", "mean", "95% interval",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
-from fusion_tui.base.numbers import difference_text, p_value_text
+from fusion_tui.base.numbers import difference_text, p_value_text, value_text
 from fusion_tui.comparison.compare import Comparison
 from fusion_tui.comparison.table import build_table, cell_text, percent_text
 from fusion_tui.tui.format import safe
@@ -72,7 +72,7 @@ class TestsTable(RefillingTable):
             rows.append((f"{t.erlang:g}", f"G{t.a + 1} - G{t.b + 1}",
                          difference_text(t.difference, *intervals), interval,
                          p_value_text(t.p_adjusted), p_value_text(t.p_value),
-                         "-" if r.effect is None else f"{r.effect_name} = {r.effect:.2f}",
+                         "-" if r.effect is None else f"{r.effect_name} = {value_text(r.effect)}",
                          t.pairing, "-" if t.relative is None else percent_text(*t.relative)))
         self._show_rows(["Erlang", "pair", "difference", "95% interval", "p (Holm)", "p",
                          "effect", "test", "relative"], rows)
