@@ -48,6 +48,9 @@ def reproduce(sweeps: SweepManager, path: Path, *,
             raise ConfigError(f"{where}: sweep {b.spec.get('id')!r}: bad grid ({exc})"
                               ) from None
         planned.append((b, grid, _plans(sweeps, b, executor, where)))
+    for _, _, plans in planned:  # every sweep checked before the first is made
+        if plans:
+            sweeps.runs.executor(plans[0].executor).check(plans[0].options)
     return [(str(b.spec["id"]), sweeps.create_planned(
         str(b.spec["template"]), grid, plans, name=b.spec.get("name"),
         overrides=[str(o) for o in b.spec.get("overrides") or []]))

@@ -262,12 +262,13 @@ class SweepManager:
                        name: str | None = None,
                        overrides: Sequence[str] = ()) -> SweepDetail:
         """A new sweep of `grid` made of runs planned already (`plan_frozen`: a
-        reproduction bundle's frozen configs), all or nothing, as `create` makes one."""
+        reproduction bundle's frozen configs), all or nothing, as `create` makes one; the
+        caller has had their executor check their options (`Executor.check`), so that
+        several sweeps are all checked before the first is made."""
         if not plans:
             raise ConfigError("a sweep needs at least one run")
         name = check_name(name)
         chosen = plans[0].executor
-        self.runs.executor(chosen).check(plans[0].options)
         sweep = Sweep(id=new_run_id(), name=name, template=template,
                       overrides_json=json.dumps(list(overrides)),
                       grid_json=json.dumps(grid.as_json()),
