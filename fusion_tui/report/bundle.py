@@ -12,6 +12,7 @@ link in it is refused, never followed.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -33,7 +34,8 @@ from fusion_tui.base.textsafe import one_line
 from fusion_tui.report.commands import shell_line, sweep_command
 from fusion_tui.runs.provenance import config_hash
 from fusion_tui.store.models import Run, Sweep
-from fusion_tui.sweeps.manager import point_of
+from fusion_tui.sweeps.grid import Axis, Grid
+from fusion_tui.sweeps.manager import grid_of, point_of
 
 FORMAT = "fusion-tui reproduction bundle"
 VERSION = 1
@@ -65,10 +67,27 @@ class BundledSweep:
 
 
 def sweep_spec(sweep: Sweep) -> dict[str, Any]:
+    """What `reproduce` needs of a sweep: its name, template, overrides and executor, and
+    its grid field by field (all of `Grid`'s fields, so the bundle keeps what a grid
+    holds)."""
+    grid = grid_of(sweep)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(grid):
+        value = getattr(grid, f.name)
+        fields[f.name] = list(value) if isinstance(value, tuple) else value
+    fields["axes"] = [[a.key, list(a.values)] for a in grid.axes]
     return {"id": sweep.id, "name": sweep.name, "template": sweep.template,
-            "overrides": json.loads(sweep.overrides_json), "grid": json.loads(sweep.grid_json),
-            "seeds": json.loads(sweep.seeds_json or "null"), "split_loads": sweep.split_loads,
-            "executor": sweep.executor}
+            "overrides": json.loads(sweep.overrides_json), "executor": sweep.executor,
+            "grid": fields}
+
+
+def grid_from(fields: dict[str, Any]) -> Grid:
+    """The `Grid` of `sweep_spec`'s fields (validated as any grid is: ConfigError)."""
+    rest = dict(fields)
+    axes = tuple(Axis(str(k), tuple(str(v) for v in vs)) for k, vs in rest.pop("axes"))
+    options: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                               for k, v in rest.items()}
+    return Grid(axes, **options)
 
 
 def _script(sweeps: Sequence[Sweep]) -> str:

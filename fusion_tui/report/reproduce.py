@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fusion_tui.base.errors import ConfigError
-from fusion_tui.report.bundle import BundledSweep, read
+from fusion_tui.report.bundle import BundledSweep, grid_from, read
 from fusion_tui.runs.creating import PlannedRun
 from fusion_tui.runs.provenance import config_hash
-from fusion_tui.sweeps.grid import Grid
 from fusion_tui.sweeps.manager import SweepDetail, SweepManager
 
 
@@ -43,8 +42,8 @@ def reproduce(sweeps: SweepManager, path: Path, *,
     planned = []
     for b in bundled:
         try:
-            grid = Grid.from_json(b.spec["grid"], b.spec["seeds"], bool(b.spec["split_loads"]))
-        except (TypeError, ValueError, KeyError) as exc:
+            grid = grid_from(b.spec["grid"])
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise ConfigError(f"{where}: sweep {b.spec.get('id')!r}: bad grid ({exc})"
                               ) from None
         planned.append((b, grid, _plans(sweeps, b, executor, where)))
