@@ -77,6 +77,9 @@ def _comparison(sweeps: list[tuple[Sweep, list[Run]]], options: Options) -> Comp
 
 
 def build(manager: SweepManager, refs: Sequence[str], options: Options) -> Report:
+    """The report of the sweeps `refs` as named files; what cannot be made here (figures
+    without matplotlib, PGF without TeX, a bundle of a changed run folder) is a note,
+    and the rest is still made."""
     sweeps = _sweeps(manager, refs)
     comparison = _comparison(sweeps, options)
     report = Report(warnings=list(comparison.warnings))
