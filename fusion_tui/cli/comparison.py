@@ -131,12 +131,21 @@ def _legend(result: Comparison) -> list[str]:
             for i, g in enumerate(result.groups, 1)]
 
 
+def _notes(result: Comparison) -> list[str]:
+    notes = [(i, run_id, note) for i, g in enumerate(result.groups, 1)
+             for run_id, note in g.notes.items()]
+    if not notes:
+        return []
+    return ["", "notes:", *(f"  G{i} {run_id}  {one_line(note, 300)}"
+                            for i, run_id, note in notes)]
+
+
 def _compare_table(result: Comparison, title: str) -> str:
     """The default: the paper table (comparison/table.py), the groups' legend, the tests."""
     from fusion_tui.comparison.table import build_table, render_text
 
     lines = [render_text(build_table(result, title=f"{title}: " + _by(result))), "",
-             *_legend(result), *_tests_text(result)]
+             *_legend(result), *_notes(result), *_tests_text(result)]
     lines += [f"warning: {one_line(w, 300)}" for w in result.warnings]
     return "\n".join(lines)
 
@@ -159,12 +168,7 @@ def _compare_text(result: Comparison) -> str:
             rows.append((f"G{i}", f"{point.erlang:g}", value_text(s.mean, low, high),
                          interval_text(low, high),
                          f"{s.n}" + (" (iter)" if point.basis == "iterations" else "")))
-    lines += [*_legend(result), "", columns(rows)]
-    notes = [(i, run_id, note) for i, g in enumerate(result.groups, 1)
-             for run_id, note in g.notes.items()]
-    if notes:
-        lines += ["", "notes:"]
-        lines += [f"  G{i} {run_id}  {one_line(note, 300)}" for i, run_id, note in notes]
+    lines += [*_legend(result), "", columns(rows), *_notes(result)]
     if result.differing:
         lines += ["", "parameters that differ between groups:"]
         lines += [f"  {key}  " + "  ".join(f"G{i}={one_line(v, 40)}" for i, v in
