@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         labels,
         lifecycle,
         queue,
+        report,
         runs,
         schedules,
         sweeps,
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = Commands(p.add_subparsers(dest="command", parser_class=Parser), common)
     # In the order `fusion-tui --help` lists their commands.
     for group in (runs, lifecycle, labels, follow, queue, templates, history, settings_group,
-                  db, sweeps, schedules, comparison):
+                  db, sweeps, schedules, comparison, report):
         group.register(commands)
     return p
 

@@ -242,6 +242,42 @@ class SweepManager:
         self._launch(sweep, plans, new_sweep=True)
         return self.detail(sweep.id)
 
+    def plan_frozen(self, template: str, frozen: Sequence[tuple[dict[str, str], str,
+                                                                str | None]],
+                    *, executor: str | None = None) -> list[PlannedRun]:
+        """Each (point, frozen config.ini text, run name) planned as a run of `template`
+        from that config itself, not from the template's values; nothing is created."""
+        plans = []
+        for point, text, run_name in frozen:
+            try:
+                plan = self.runs.plan(template, name=run_name, config_text=text,
+                                      executor=executor, check_executor=False)
+            except ConfigError as exc:
+                raise ConfigError(f"grid point {point_label(point)}: {exc}") from None
+            plan.point = point
+            plans.append(plan)
+        return plans
+
+    def create_planned(self, template: str, grid: Grid, plans: list[PlannedRun], *,
+                       name: str | None = None,
+                       overrides: Sequence[str] = ()) -> SweepDetail:
+        """A new sweep of `grid` made of runs planned already (`plan_frozen`: a
+        reproduction bundle's frozen configs), all or nothing, as `create` makes one; the
+        caller has had their executor check their options (`Executor.check`), so that
+        several sweeps are all checked before the first is made."""
+        if not plans:
+            raise ConfigError("a sweep needs at least one run")
+        name = check_name(name)
+        chosen = plans[0].executor
+        sweep = Sweep(id=new_run_id(), name=name, template=template,
+                      overrides_json=json.dumps(list(overrides)),
+                      grid_json=json.dumps(grid.as_json()),
+                      seeds_json=json.dumps(list(grid.seeds)) if grid.seeds else None,
+                      split_loads=grid.split_loads, executor=chosen,
+                      owner=self.runs.user, created_at=utcnow())
+        self._launch(sweep, plans, new_sweep=True)
+        return self.detail(sweep.id)
+
     def _launch(self, sweep: Sweep, plans: list[PlannedRun], *, new_sweep: bool) -> list[str]:
         """Build every run folder in a staging area and rename them into place, store the
         runs (and a new sweep) in one transaction, then hand them to their executor as

@@ -3,7 +3,9 @@ worker of the app (so it outlives the screen that asked) that ends in one toast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -131,3 +133,33 @@ def check_fusion_setup(app: SessionApp, run_dir: str, template: str) -> None:
                                  title="FUSION set-up")
 
     app.run_worker(check, thread=True, exit_on_error=False, exclusive=True, group="doctor")
+
+
+def write_report(app: SessionApp, sweep_id: str, *, metric: str = "blocking",
+                 by: Sequence[str] = (), baseline: Mapping[str, str] | None = None,
+                 spread: str = "interval") -> None:
+    """`fusion-tui report` of a sweep into a new folder `<home>/reports/sweep-<id>-<local
+    time>[-n]`: the same files, said in a toast (and what was left out, e.g. the figures
+    without matplotlib)."""
+    def write() -> None:
+        # The report layer reads through SQLAlchemy (and draws with matplotlib): imported
+        # when asked for, not on the app's first frame.
+        from fusion_tui.report import folder
+        from fusion_tui.report.build import Options, build
+        from fusion_tui.report.sizes import SIZES
+
+        stem = f"sweep-{sweep_id}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        reports = Path(app.settings.home) / "reports"
+        reports.mkdir(parents=True, exist_ok=True)
+        out, n = reports / stem, 1
+        while os.path.lexists(out):  # two reports in one second: the second gets -2
+            n += 1
+            out = reports / f"{stem}-{n}"
+        report = build(app.services.sweeps, [sweep_id],
+                       Options(SIZES["column"], metric=metric, by=list(by),
+                               baseline=baseline, spread=spread))
+        folder.write(out, report.files, force=False)
+        app.call_from_thread(app.say, "; ".join([f"report written to {out}", *report.notes]),
+                             title="Report")
+
+    app.run_worker(write, thread=True, exit_on_error=False, group="actions")

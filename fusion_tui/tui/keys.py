@@ -20,6 +20,7 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     # and these are every screen.
     from fusion_tui.tui.screens.artifacts import ArtifactsScreen
     from fusion_tui.tui.screens.comparison import ComparisonScreen
+    from fusion_tui.tui.screens.convergence import ConvergenceScreen
     from fusion_tui.tui.screens.detail import DetailScreen
     from fusion_tui.tui.screens.log import LogScreen
     from fusion_tui.tui.screens.new_run import NewRunScreen
@@ -28,6 +29,7 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     from fusion_tui.tui.screens.sweep import SweepScreen
     from fusion_tui.tui.screens.sweeps import SweepsScreen
     from fusion_tui.tui.session import SessionApp
+    from fusion_tui.tui.widgets.comparison.pickers import BaselinePicker, GroupingPicker
     from fusion_tui.tui.widgets.confirm import ConfirmScreen
     from fusion_tui.tui.widgets.labels import NoteScreen, TagsScreen
     from fusion_tui.tui.widgets.runs.column_picker import ColumnPicker
@@ -36,7 +38,9 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     return [(EVERYWHERE, SessionApp), ("runs", RunsScreen), ("runs", RunsTable),
             ("detail", DetailScreen), ("log", LogScreen), ("artifacts", ArtifactsScreen),
             ("new run", NewRunScreen), ("sweeps", SweepsScreen), ("sweep", SweepScreen),
-            ("comparison", ComparisonScreen), ("schedules", SchedulesScreen),
+            ("comparison", ComparisonScreen), ("convergence", ConvergenceScreen),
+            ("grouping", GroupingPicker), ("baseline", BaselinePicker),
+            ("schedules", SchedulesScreen),
             ("confirm", ConfirmScreen), ("columns", ColumnPicker), ("tags", TagsScreen),
             ("note", NoteScreen)]
 

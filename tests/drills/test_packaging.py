@@ -20,7 +20,8 @@ HEADLESS = [
     "fusion_tui.kinds.registry", "fusion_tui.config.templates",
     "fusion_tui.cli.sweeps", "fusion_tui.sweeps.manager", "fusion_tui.sweeps.progress",
     "fusion_tui.comparison.compare", "fusion_tui.comparison.export",
-    "fusion_tui.comparison.plot", "fusion_tui.comparison.targets",
+    "fusion_tui.report.figures", "fusion_tui.report.build", "fusion_tui.report.reproduce",
+    "fusion_tui.comparison.targets", "fusion_tui.cli.report",
     "fusion_tui.store.sweeps_repo",
 ]
 

@@ -93,7 +93,8 @@ def test_grid_sweep_completes_and_compare_and_export_match_the_result_files(
     compared = _json(cli, sim_settings, "compare", made["id"][:6])
     assert compared["group_by"] == ["routing_settings.k_paths",
                                     "general_settings.allocation_method"]
-    assert len(compared["groups"]) == 4 and compared["tests"] == []
+    assert len(compared["groups"]) == 4
+    assert len(compared["tests"]) == 6 * 2  # every pair of groups, at each load
     for group in compared["groups"]:
         assert len(group["runs"]) == 3
         for point in group["points"]:
@@ -113,12 +114,16 @@ def test_grid_sweep_completes_and_compare_and_export_match_the_result_files(
     assert [g["label"] for g in two["groups"]] == ["k_paths=1", "k_paths=2"]
     assert [t["erlang"] for t in two["tests"]] == [300.0, 600.0]
     for test in two["tests"]:
-        assert 0.0 <= test["p_value"] <= 1.0
+        if test["p_value"] is None:  # paired over seeds, every seed's difference 0 here
+            assert test["pairing"] == "paired (3 seeds)" and test["difference"] == 0
+        else:
+            assert 0.0 <= test["p_value"] <= 1.0
         means = [next(p["mean"] for p in g["points"] if p["erlang"] == test["erlang"])
                  for g in two["groups"]]
         assert test["difference"] == pytest.approx(means[0] - means[1])
-    text = cli(sim_settings, "compare", made["id"], "--by", "k_paths")
-    assert text.returncode == 0 and "Welch" in text.stdout and "G1  k_paths=1" in text.stdout
+    text = cli(sim_settings, "compare", made["id"], "--by", "k_paths", "--long")
+    assert text.returncode == 0 and "paired (3 seeds)" in text.stdout
+    assert "G1  k_paths=1  (6 runs)  pools allocation_method=best_fit,first_fit" in text.stdout
     by_k = _json(cli, sim_settings, "compare", made["id"], "--by", "k_paths")
     for group in by_k["groups"]:  # the numbers follow the one rule (base/numbers.py)
         for p in group["points"]:
@@ -298,7 +303,7 @@ def test_plot_draws_a_pdf(cli: Cli, lite_settings: Settings, lite_services: Serv
     assert out["lines"] == 2
     assert figure.read_bytes().startswith(b"%PDF") and figure.stat().st_size > 1000
     wrong = cli(lite_settings, "plot", made["id"], "-o", str(tmp_path / "figure.gif"))
-    assert wrong.returncode == 2 and ".pdf, .png or .svg" in wrong.stderr
+    assert wrong.returncode == 2 and ".pdf, .png, .svg or .pgf" in wrong.stderr
 
 
 def test_plot_without_matplotlib_says_how_to_get_it(cli: Cli, lite_settings: Settings,
@@ -313,7 +318,7 @@ def test_plot_without_matplotlib_says_how_to_get_it(cli: Cli, lite_settings: Set
     out = cli(lite_settings, "plot", made["id"], "-o", str(figure),
               PYTHONPATH=str(blocker.parent))
     assert out.returncode == 2
-    assert out.stderr == "fusion-tui: plot needs matplotlib: pip install " \
+    assert out.stderr == "fusion-tui: figures need matplotlib: pip install " \
                          "'fusion-tui[plots]'\n"
     assert not figure.exists()
 

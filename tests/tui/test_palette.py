@@ -99,7 +99,7 @@ async def test_the_palette_has_no_cursor_moves_and_keeps_each_screens_commands(
         await until(pilot, lambda: isinstance(app.screen, ComparisonScreen)
                     and app.screen.comparison is not None)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert {"Metric", "Grouping", "Export CSV", "New (runs)", "Sweeps (runs)",
+        assert {"Metric", "Group by", "Export CSV", "New (runs)", "Sweeps (runs)",
                 "Pause/resume queue (runs)", "Quit", "Help"} <= set(titles)
         assert "Cancel (runs)" not in titles  # needs a run under the run list's cursor
         app.open_sweeps()

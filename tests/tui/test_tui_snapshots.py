@@ -25,6 +25,7 @@ from fusion_tui.tui.screens.runs import RunsScreen
 from fusion_tui.tui.screens.sweep import SweepScreen
 from fusion_tui.tui.screens.sweeps import SweepsScreen
 from fusion_tui.tui.session import SessionApp
+from fusion_tui.tui.widgets.comparison.pickers import GroupingPicker
 from fusion_tui.tui.widgets.confirm import ConfirmScreen
 from fusion_tui.tui.widgets.runs.column_picker import ColumnPicker
 from fusion_tui.tui.widgets.runs.table import PAGE, RunsTable
@@ -63,7 +64,7 @@ def _comparison_shown(screen: object) -> bool:
     """The comparison on screen is the one for the metric and grouping asked (however
     slow CI is)."""
     return isinstance(screen, ComparisonScreen) and screen.comparison is not None and \
-        screen.shown == (screen.metric, screen.grouping)
+        screen.shown == screen.asked
 
 
 def ready(app: App[Any]) -> bool:
@@ -91,7 +92,7 @@ def ready(app: App[Any]) -> bool:
         return screen.matrix is not None
     if isinstance(screen, ComparisonScreen):
         return _comparison_shown(screen)
-    return isinstance(screen, ConfirmScreen | ColumnPicker)
+    return isinstance(screen, ConfirmScreen | ColumnPicker | GroupingPicker)
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -238,5 +239,5 @@ def test_comparison_chart(snap_compare: Any, sweep_services: Services,
 def test_comparison_numbers_by_one_key(snap_compare: Any, sweep_services: Services,
                                        size: tuple[int, int]) -> None:
     assert snap_compare(app_for(sweep_services), terminal_size=size,
-                        run_before=keys("w", "ready", "m", "ready", "g", "ready",
-                                        "ready", "t"))
+                        run_before=keys("w", "ready", "m", "ready", "g", "ready", "down",
+                                        "space", "escape", "ready", "ready", "t"))

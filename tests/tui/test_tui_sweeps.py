@@ -20,6 +20,7 @@ from fusion_tui.tui.app import create_app
 from fusion_tui.tui.screens.comparison import ComparisonScreen
 from fusion_tui.tui.screens.sweep import SweepScreen
 from fusion_tui.tui.screens.sweeps import SweepsScreen
+from fusion_tui.tui.widgets.comparison.pickers import GroupingPicker
 from fusion_tui.tui.widgets.confirm import ConfirmScreen
 from fusion_tui.tui.widgets.runs.table import RunsTable
 
@@ -66,17 +67,19 @@ async def test_sweep_screens_follow_a_live_sweep(services: Services) -> None:
         assert isinstance(screen, ComparisonScreen)
         await until(pilot, lambda: screen.comparison is not None
                     and len(screen.comparison.groups) == 4)
-        await pilot.press("g")  # by k_paths only
+        await pilot.press("g")  # the grouping picker: k_paths only
+        await until(pilot, lambda: isinstance(app.screen, GroupingPicker))
+        await pilot.press("down", "space", "escape")
         await until(pilot, lambda: screen.comparison is not None
                     and screen.comparison.keys == ["routing_settings.k_paths"])
         by_k = screen.comparison
         assert by_k is not None and [len(g.runs) for g in by_k.groups] == [4, 4]
-        assert by_k.tests  # two groups: Welch's test per load
+        assert by_k.tests  # two groups: a test per load
         await pilot.press("b")
         await until(pilot, lambda: screen.comparison is not None
                     and screen.comparison.metric == "bit_rate_blocking")
         await pilot.press("t")
-        await until(pilot, lambda: "(Welch)" in screen_text(app))
+        await until(pilot, lambda: "p (Holm)" in screen_text(app))
         await pilot.press("e")
         exports = Path(services.settings.home) / "exports"
         await until(pilot, lambda: exports.is_dir() and any(exports.iterdir()))

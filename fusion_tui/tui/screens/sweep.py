@@ -15,6 +15,7 @@ from fusion_tui.sweeps.manager import SweepDetail
 from fusion_tui.sweeps.matrix import Matrix, build_matrix
 from fusion_tui.sweeps.progress import SweepProgress, sweep_progress
 from fusion_tui.tui import navigation
+from fusion_tui.tui.actions import write_report
 from fusion_tui.tui.confirmations import confirm_sweep
 from fusion_tui.tui.labelling import edit_note, edit_tags
 from fusion_tui.tui.session import SessionApp
@@ -31,6 +32,7 @@ class SweepScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back", id="sweep.back"),
         Binding("enter", "open_run", "Run detail", id="sweep.open_run"),
         Binding("m", "compare", "Compare", id="sweep.compare"),
+        Binding("p", "report", "Report", id="sweep.report"),
         Binding("t", "retry", "Retry failed", id="sweep.retry"),
         Binding("c", "cancel", "Cancel sweep", id="sweep.cancel"),
         Binding("number_sign", "edit_tags", "Tags", id="sweep.edit_tags"),
@@ -89,6 +91,9 @@ class SweepScreen(Screen[None]):
 
     def action_compare(self) -> None:
         self.app.post_message(navigation.OpenComparison(sweep_id=self.sweep_id))
+
+    def action_report(self) -> None:
+        write_report(self.app, self.sweep_id)
 
     def action_retry(self) -> None:
         confirm_sweep(self.app, "retry", self.sweep_id, self.reload)
