@@ -5,7 +5,9 @@ bit-identical result files, whatever is done to make the engine faster.
 with every bandwidth and a warm-up, slicing with best fit, last fit); `expected.json`
 holds the SHA-256 of every file each one writes, made by the engine of main 891aef9,
 before any speed work. The one value that is not the simulation's, `sim_end_time` (the
-wall clock), is blanked before hashing. Real `python -m fusion_tui.sim` processes."""
+wall clock), is blanked before hashing. Both engines must give them: the pure one, and
+the compiled one (sim/compiled.py) on every configuration it implements. Real
+`python -m fusion_tui.sim` processes."""
 
 from __future__ import annotations
 
@@ -30,8 +32,15 @@ def result_hashes(output: Path) -> dict[str, str]:
             for path in sorted(output.iterdir())}
 
 
-def simulate(config: Path, output: Path, workers: int) -> dict[str, str]:
-    """Run the real simulator on `config` and hash what it wrote."""
+def simulate(config: Path, output: Path, workers: int, engine: str = "python"
+             ) -> dict[str, str]:
+    """Run the real simulator on `config` with `[builtin_settings] engine` set, and hash
+    what it wrote."""
+    text = config.read_text().replace("[builtin_settings]\n",
+                                      f"[builtin_settings]\nengine = {engine}\n")
+    assert f"engine = {engine}" in text
+    config = output.parent / f"{config.stem}-{engine}.ini"
+    config.write_text(text)
     env = {k: v for k, v in os.environ.items() if k != "FUSION_TUI_FUSION_HOME"}
     done = subprocess.run(
         [sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config),
@@ -44,11 +53,23 @@ def simulate(config: Path, output: Path, workers: int) -> dict[str, str]:
 EXPECTED: dict[str, dict[str, str]] = json.loads((PINS / "expected.json").read_text())
 
 
+COMPILED = sorted(set(EXPECTED) - {"slicing_best_fit"})  # what the compiled engine runs
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_result_files_are_bit_identical_to_the_pin(tmp_path: Path, name: str,
                                                    workers: int) -> None:
     assert simulate(PINS / f"{name}.ini", tmp_path / "out", workers) == EXPECTED[name]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("name", COMPILED)
+def test_the_compiled_engine_writes_the_pinned_files(tmp_path: Path, name: str,
+                                                     workers: int) -> None:
+    pytest.importorskip("numba")
+    assert simulate(PINS / f"{name}.ini", tmp_path / "out", workers,
+                    "compiled") == EXPECTED[name]
 
 
 def test_every_pinned_configuration_has_its_hashes() -> None:
