@@ -9,8 +9,9 @@ Every simulator gets the same network (the built-in's NSFNet: 14 nodes, 22 links
 their lengths), the same formats (FUSION's DEFAULT set for 100 Gb/s: 64-QAM to 916 km in
 2 slots, 16-QAM to 2,375 km in 2, QPSK to 5,540 km in 4; one guard slot), the same
 routing (the 5 shortest paths by length), a network that starts empty, one process and one
-core, and the same Erlang loads, so the same load gives the same blocking up to chance:
-the blocking each one measured is printed next to its speed.
+core (each process is pinned to one CPU: XLA would otherwise spread over all), and the
+same Erlang loads, so the same load gives the same blocking up to chance: the blocking
+each one measured is printed next to its speed.
 
 The built-in runs as `python -m fusion_tui.sim --workers 1` on its pure engine and, when
 numba is installed, on its compiled one. The peers are optional, never dependencies of
@@ -20,11 +21,12 @@ venv's Python (README, "Side by side with its peers", says how to install them):
     FUSION_TUI_PEER_XLRON=/work/peers/xlron/bin/python        XLRON on CPU (JAX)
     FUSION_TUI_PEER_FLEXNETSIM=/work/peers/flexnetsim/bin/python   Flex Net Sim (Python)
 
-Printed per simulator and load: requests/s over the whole process (interpreter, imports,
-compilation included) and excluding start-up (the simulation loop alone, by each one's own
-clock: the built-in's progress events, XLRON's profiler's EXECUTION line, the time of
-Flex Net Sim's `run()`), the blocking, and both rates' ratios to the built-in's pure engine
-measured in the same run. Medians of `--runs` runs.
+Printed per simulator and load: requests/s excluding start-up (the simulation loop alone,
+by each one's own clock: the built-in's progress events, XLRON's profiler's EXECUTION
+line, the time of Flex Net Sim's `run()`), over the whole process (interpreter, imports,
+compilation included) and per CPU second of the whole process (less sensitive than wall
+time to a machine shared with other work), the blocking, and the rates' ratios to the
+built-in's pure engine measured in the same run. Medians of `--runs` runs.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,6 +44,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from fusion_tui.sim.config import load_config
 from fusion_tui.sim.engine import RoutingTable
@@ -82,12 +86,29 @@ engine = {{engine}}
 
 @dataclass(frozen=True)
 class Measure:
-    """One run: requests simulated, blocked, seconds of the loop, seconds of the process."""
+    """One run: requests simulated, blocked, seconds of the loop, of the process (wall
+    clock) and of the CPU the process used (user + system, its threads and children)."""
 
     requests: int
     blocked: int
     loop: float
     process: float
+    cpu: float
+
+
+def run_on_one_core(command: list[str], **kwargs: Any
+                    ) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """Run `command` pinned to one core (the protocol's; XLA would spread over all),
+    returning it with its wall-clock and CPU seconds."""
+    core = min(os.sched_getaffinity(0))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    done = subprocess.run(["taskset", "-c", str(core), *command], check=True,
+                          capture_output=True, text=True, **kwargs)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return done, wall, cpu
 
 
 def builtin(folder: Path, engine: str, erlang: float, requests: int) -> Measure:
@@ -95,17 +116,16 @@ def builtin(folder: Path, engine: str, erlang: float, requests: int) -> Measure:
     config = folder / f"builtin-{engine}-{erlang:g}.ini"
     config.write_text(PROTOCOL_INI.format(erlang=erlang, requests=requests, engine=engine))
     progress = folder / f"progress-{time.monotonic_ns()}.jsonl"
-    began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config),
-                    "--progress_file", str(progress), "--output_dir", str(folder / "out"),
-                    "--workers", "1"], check=True, stdout=subprocess.DEVNULL)
-    process = time.perf_counter() - began
+    _, process, cpu = run_on_one_core(
+        [sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config),
+         "--progress_file", str(progress), "--output_dir", str(folder / "out"),
+         "--workers", "1"])
     events = [json.loads(line) for line in progress.read_text().splitlines()]
     stamp = {e["type"]: datetime.fromisoformat(e["ts"].replace("Z", "+00:00"))
              for e in events}
     iteration = next(e for e in events if e["type"] == "iteration")
     return Measure(requests, round(iteration["metrics"]["blocking_prob"] * requests),
-                   (stamp["iteration"] - stamp["start"]).total_seconds(), process)
+                   (stamp["iteration"] - stamp["start"]).total_seconds(), process, cpu)
 
 
 def protocol_spec(erlang: float, requests: int) -> dict[str, object]:
@@ -131,12 +151,9 @@ def protocol_spec(erlang: float, requests: int) -> dict[str, object]:
 def flexnetsim(python: str, folder: Path, erlang: float, requests: int) -> Measure:
     spec = folder / f"flexnetsim-{erlang:g}.json"
     spec.write_text(json.dumps(protocol_spec(erlang, requests)))
-    began = time.perf_counter()
-    done = subprocess.run([python, str(HERE / "peer_flexnetsim.py"), str(spec)], check=True,
-                          capture_output=True, text=True)
-    process = time.perf_counter() - began
+    done, process, cpu = run_on_one_core([python, str(HERE / "peer_flexnetsim.py"), str(spec)])
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    return Measure(out["requests"], out["blocked"], out["seconds"], process)
+    return Measure(out["requests"], out["blocked"], out["seconds"], process, cpu)
 
 
 # Lowest order first, as XLRON's own files: it takes the last row whose reach covers a path.
@@ -165,8 +182,7 @@ def xlron_inputs(folder: Path) -> None:
 def xlron(python: str, folder: Path, erlang: float, requests: int) -> Measure:
     """XLRON's own heuristic evaluation (KSP-FF, paths sorted by length), one env on
     CPU; the loop's time and blocking from its profiler and metrics tables."""
-    began = time.perf_counter()
-    done = subprocess.run(
+    done, process, cpu = run_on_one_core(
         [python, "-m", "xlron.train.train", "--EVAL_HEURISTIC", "--path_heuristic=ksp_ff",
          "--env_type=rmsa", "--topology_name=nsfnet_fusion_tui",
          f"--topology_directory={folder}", f"--link_resources={SLOTS}", f"--k={K_PATHS}",
@@ -175,23 +191,26 @@ def xlron(python: str, folder: Path, erlang: float, requests: int) -> Measure:
          "--continuous_operation", f"--TOTAL_TIMESTEPS={requests}",
          f"--STEPS_PER_INCREMENT={requests}", "--NUM_ENVS=1", f"--load={erlang:g}",
          "--mean_service_holding_time=25", f"--SEED={SEED}"],
-        check=True, capture_output=True, text=True, cwd=folder,
-        env={**os.environ, "JAX_PLATFORMS": "cpu", "WANDB_MODE": "disabled",
-             "CUDA_VISIBLE_DEVICES": ""})
-    process = time.perf_counter() - began
+        cwd=folder, env={**os.environ, "JAX_PLATFORMS": "cpu", "WANDB_MODE": "disabled",
+                         "CUDA_VISIBLE_DEVICES": ""})
     text = done.stdout
     loop = re.search(r"^EXECUTION\s+\d+\s+([\d.]+)", text, re.M)
     blocking = re.search(r"^service_blocking_probability\s+([\d.]+)", text, re.M)
     if loop is None or blocking is None:
         raise RuntimeError(f"XLRON's output has no EXECUTION or blocking line:\n{text[-2000:]}")
     return Measure(requests, round(float(blocking.group(1)) * requests),
-                   float(loop.group(1)), process)
+                   float(loop.group(1)), process, cpu)
 
 
-def median(runs: list[Measure]) -> tuple[float, float, float]:
-    """(requests/s of the loop, requests/s of the process, blocking), medians."""
+Row = tuple[float, float, float, float]
+
+
+def median(runs: list[Measure]) -> Row:
+    """(requests/s of the loop, of the process, per CPU second of the process, blocking),
+    medians."""
     return (statistics.median(m.requests / m.loop for m in runs),
             statistics.median(m.requests / m.process for m in runs),
+            statistics.median(m.requests / m.cpu for m in runs),
             statistics.median(m.blocked / m.requests for m in runs))
 
 
@@ -222,7 +241,7 @@ def main() -> None:
         folder = Path(tmp)
         xlron_inputs(folder)
         for erlang in loads:
-            rows: dict[str, tuple[float, float, float]] = {}
+            rows: dict[str, Row] = {}
             for engine in engines:
                 rows[f"built-in ({engine})"] = median(
                     [builtin(folder, engine, erlang, args.requests) for _ in range(args.runs)])
@@ -233,11 +252,11 @@ def main() -> None:
                 rows[name] = median([run(python, folder, erlang, args.requests)
                                      for _ in range(args.runs)])
             base = rows["built-in (python)"]
-            print(f"\n{erlang:g} Erlang        {'requests/s loop':>16} {'whole process':>14} "
-                  f"{'blocking':>9}  {'vs built-in (python): loop, process':>36}")
-            for name, (loop, process, blocking) in rows.items():
-                print(f"{name:<22} {loop:16,.0f} {process:14,.0f} {blocking:9.2%}  "
-                      f"{loop / base[0]:17.3g}x {process / base[1]:17.3g}x")
+            print(f"\n{erlang:g} Erlang        {'requests/s: loop':>16} {'process':>9} "
+                  f"{'per CPU-s':>10} {'blocking':>9}   ratios to built-in (python)")
+            for name, (loop, process, cpu, blocking) in rows.items():
+                print(f"{name:<22} {loop:16,.0f} {process:9,.0f} {cpu:10,.0f} {blocking:9.2%}   "
+                      f"{loop / base[0]:.3g}x, {process / base[1]:.3g}x, {cpu / base[2]:.3g}x")
 
 
 if __name__ == "__main__":
