@@ -80,7 +80,7 @@ class _Arrays:
         self.spectra = table.num_links * table.cores
         self.counters = len(table.option_info) * table.cores
         self.paths = len(table.path_links)
-        self.capacity = self.spectra * table.c_band + 1  # lightpaths that can be active
+        self.slots = self.spectra * table.c_band  # no more lightpaths than slots are active
 
 
 _ARRAYS: dict[int, tuple[RoutingTable, _Arrays]] = {}
@@ -108,7 +108,8 @@ def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: floa
         mt, int(state[_N]), holding_time / erlang, holding_time, warmup, num_requests,
         len(table.pairs), table.cores, allocation == LAST_FIT, a.opt_ptr, a.need, a.pid,
         a.base, a.shift_ptr, a.shifts, a.link_ptr, a.links, a.full, a.bandwidths,
-        a.cumulative, a.quotas, a.spectra, a.capacity, whole, released, blocked_by_bw)
+        a.cumulative, a.quotas, a.spectra, min(a.slots, warmup + num_requests) + 1, whole,
+        released, blocked_by_bw)
     return tally_result(table, num_requests, whole.tolist(), released.tolist(),
                         blocked_by_bw.tolist(), blocked, blocked_bw, distance,
                         list(zip(since_pid[:since].tolist(), since_val[:since].tolist(),
@@ -251,8 +252,10 @@ def _iterate(mt: Ints, at0: int, mean_gap: float, holding_time: float, warmup: i
     h_core = np.zeros(capacity, dtype=np.int64)
     h_pos = np.zeros(capacity, dtype=np.int64)
     h_val = np.zeros(capacity)
-    since_pid = np.zeros(capacity + warmup + num_requests, dtype=np.int64)
-    since_val = np.zeros(capacity + warmup + num_requests)
+    # Departures since the last served arrival: each freed a lightpath active at that
+    # arrival, so there are never more of them than lightpaths can be active.
+    since_pid = np.zeros(capacity, dtype=np.int64)
+    since_val = np.zeros(capacity)
     since = 0
     blocked = distance = 0
     blocked_bw = 0.0
