@@ -1,6 +1,6 @@
 """Simulator throughput (issues 3 and 23): simulated requests per second.
 
-    python bench/bench_sim.py [--runs 5] [--requests 10000]
+    python bench/bench_sim.py [--runs 5] [--requests 10000] [--protocol]
 
 NSFNet, 320 slots, 3 cores, k=3, first fit, 300..900 Erlang (step 100), 10,000 requests
 per iteration (FUSION's semantics: no warm-up), 3 iterations per load, every one run.
@@ -9,7 +9,10 @@ engine and (when numba is installed) the compiled one, and prints the median of 
 the simulator reports (its own wall time, routing precomputation included) and of the
 whole command's wall time (interpreter start-up included), with the 2-worker / 1-worker
 ratio and the compiled / pure ratio. For scale: FUSION 6.1 did about 580 requests/s on
-this kind of machine. bench/peers.py compares with other simulators.
+this kind of machine. With `--protocol`, the peers' protocol of bench/peers.py instead
+(NSFNet, 100 slots, one core, k=5, 100 Gb/s) at its two loads, 4 iterations each,
+`--requests` per iteration (give 200000 there). bench/peers.py compares with other
+simulators.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from peers import PROTOCOL_INI
 
 CONFIG = """\
 [general_settings]
@@ -74,6 +79,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--requests", type=int, default=10_000, help="per iteration")
+    parser.add_argument("--protocol", action="store_true",
+                        help="the peers' protocol (bench/peers.py) instead")
     args = parser.parse_args()
     engines = ["python"] + (["compiled"] if importlib.util.find_spec("numba") else [])
     medians: dict[tuple[str, int], float] = {}
@@ -81,8 +88,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for engine in engines:
-            (folder / f"{engine}.ini").write_text(CONFIG.format(engine=engine,
-                                                                requests=args.requests))
+            text = CONFIG.format(engine=engine, requests=args.requests)
+            if args.protocol:  # its two loads, 4 iterations each
+                text = PROTOCOL_INI.format(erlang=118, requests=args.requests, engine=engine)
+                text = text.replace("erlang_stop = 118", "erlang_stop = 277").replace(
+                    "erlang_step = 1", "erlang_step = 159").replace("max_iters = 1",
+                                                                     "max_iters = 4")
+            (folder / f"{engine}.ini").write_text(text)
             for workers in (1, 2):
                 runs = [one_run(folder, engine, workers) for _ in range(args.runs)]
                 inner = statistics.median(r[0] for r in runs)
