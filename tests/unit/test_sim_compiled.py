@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,36 @@ def test_auto_compiles_long_runs_only(tmp_path: Path) -> None:
     assert not uses_compiled(short) and uses_compiled(long)
     assert not uses_compiled(best) and not uses_compiled(python)
     assert uses_compiled(load_config(_config(tmp_path / "compiled")))
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _sim_without_site_packages(config: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """The real simulator in an interpreter without site-packages (`-S`): no numba, and
+    no other installed package either (the simulator needs none)."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from fusion_tui.sim.cli import main; "
+            "sys.exit(main(sys.argv[2:]))")
+    return subprocess.run(
+        [sys.executable, "-S", "-c", code, str(ROOT), "--config_path", str(config),
+         "--output_dir", str(out / "output"), "--workers", "1"],
+        capture_output=True, text=True, timeout=120)
+
+
+def test_without_numba_compiled_is_refused_and_auto_runs_the_pure_engine(tmp_path: Path
+                                                                         ) -> None:
+    refused = _sim_without_site_packages(_config(tmp_path / "compiled"), tmp_path / "compiled")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "fusion-tui-sim: [builtin_settings] engine: compiled needs numba, which is not "
+        "installed (pip install 'fusion-tui[fast]')"]
+    assert not (tmp_path / "compiled" / "output").exists()
+    # Long enough for auto (2 loads x 1,000 iterations x 2,000 requests), and short:
+    # FUSION's early stop ends each load after a few iterations.
+    config = write_config(tmp_path / "auto", **{"general_settings.max_iters": "1000"})
+    assert uses_compiled(load_config(config))  # here, where numba is installed
+    done = _sim_without_site_packages(config, tmp_path / "auto")
+    assert done.returncode == 0, done.stderr
+    assert "Engine: compiled" not in done.stdout and "ending for Erlang" in done.stdout
+    assert sorted(p.name for p in (tmp_path / "auto" / "output").iterdir()) == [
+        "300.0_erlang.json", "600.0_erlang.json", "summary.csv"]
