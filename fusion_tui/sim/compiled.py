@@ -83,15 +83,13 @@ class _Arrays:
         self.slots = self.spectra * table.c_band  # no more lightpaths than slots are active
 
 
-_ARRAYS: dict[int, tuple[RoutingTable, _Arrays]] = {}
+_LAST: list[tuple[RoutingTable, _Arrays]] = []  # a run has one table: keep the last
 
 
 def _arrays(table: RoutingTable) -> _Arrays:
-    cached = _ARRAYS.get(id(table))
-    if cached is None or cached[0] is not table:
-        cached = (table, _Arrays(table))
-        _ARRAYS[id(table)] = cached
-    return cached[1]
+    if not _LAST or _LAST[0][0] is not table:
+        _LAST[:] = [(table, _Arrays(table))]
+    return _LAST[0][1]
 
 
 def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: float,
