@@ -19,7 +19,10 @@ engines' results on every supported shape; the pinned result files hold for both
 from __future__ import annotations
 
 import random
+import threading
+from collections.abc import Callable
 from math import log
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +34,7 @@ WORD = 62  # slots per int64 word: shifts and masks stay below 2**63
 _N, _M = 624, 397
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
+_Out = TypeVar("_Out")
 
 
 def supports(table: RoutingTable, allocation: str, check: bool) -> bool:
@@ -102,8 +106,8 @@ def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: floa
     whole = np.zeros(a.counters, dtype=np.int64)
     released = np.zeros(a.paths, dtype=np.float64)
     blocked_by_bw = np.zeros(len(table.bandwidths), dtype=np.int64)
-    blocked, distance, blocked_bw, since_pid, since_val, since = _iterate(
-        mt, int(state[_N]), holding_time / erlang, holding_time, warmup, num_requests,
+    blocked, distance, blocked_bw, since_pid, since_val, since = _off_main_thread(
+        _iterate, mt, int(state[_N]), holding_time / erlang, holding_time, warmup, num_requests,
         len(table.pairs), table.cores, allocation == LAST_FIT, a.opt_ptr, a.need, a.pid,
         a.base, a.shift_ptr, a.shifts, a.link_ptr, a.links, a.full, a.bandwidths,
         a.cumulative, a.quotas, a.spectra, min(a.slots, warmup + num_requests) + 1, whole,
@@ -112,6 +116,29 @@ def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: floa
                         blocked_by_bw.tolist(), blocked, blocked_bw, distance,
                         list(zip(since_pid[:since].tolist(), since_val[:since].tolist(),
                                  strict=True)))
+
+
+def _off_main_thread(kernel: Callable[..., _Out], *args: object) -> _Out:
+    """Run `kernel` (compiled with nogil) in a thread while this one waits: Python runs
+    signal handlers in the main thread only, between bytecodes, so a long compiled loop
+    on the main thread would hold SIGTERM back until it returned; waiting here, the
+    handler runs at once (fusion-tui-sim stops within a second, as with the pure engine)."""
+    out: list[_Out] = []
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            out.append(kernel(*args))
+        except BaseException as exc:  # handed to the waiting thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=work, name="compiled-iteration", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.1)
+    if failed:
+        raise failed[0]
+    return out[0]
 
 
 def prepare() -> None:

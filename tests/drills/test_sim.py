@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from helpers import alive, poll_until
 from sim_helpers import events, run_sim, summary, write_config
@@ -200,6 +201,36 @@ def test_signal_stops_within_a_second_and_keeps_results(
         return [int(p) for p in group.stdout.split() if alive(int(p))]
 
     poll_until(leftovers, lambda pids: not pids, timeout=1.0)
+
+
+def test_sigterm_stops_a_long_compiled_iteration_within_a_second(tmp_path: Path) -> None:
+    """One worker, the compiled engine, one iteration of 50 million requests (seconds of
+    machine code): SIGTERM is handled at once, not when the iteration ends."""
+    pytest.importorskip("numba")
+    config = write_config(tmp_path, **{"general_settings.max_iters": "1",
+                                       "general_settings.num_requests": "50000000",
+                                       "builtin_settings.engine": "compiled"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config),
+         "--progress_file", str(tmp_path / "progress.jsonl"), "--output_dir",
+         str(tmp_path / "output"), "--workers", "1"], stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, start_new_session=True)
+    # In the iteration: its load has started, and since then the process has spent
+    # half a second of CPU (the iteration needs many).
+    poll_until(lambda: (tmp_path / "progress.jsonl").exists()
+               and any(e["type"] == "erlang_start" for e in events(tmp_path)), bool,
+               timeout=120)
+    simulator = psutil.Process(proc.pid)
+    started = simulator.cpu_times().user
+    poll_until(lambda: simulator.cpu_times().user - started, lambda cpu: cpu >= 0.5,
+               timeout=60)
+    os.kill(proc.pid, signal.SIGTERM)
+    began = time.monotonic()
+    proc.wait(timeout=60)
+    assert time.monotonic() - began < 1.0
+    assert proc.returncode == 143
+    assert events(tmp_path)[-1] == {**events(tmp_path)[-1], "type": "error",
+                                    "message": "cancelled"}
 
 
 def test_outputs_and_progress_events(tmp_path: Path) -> None:
