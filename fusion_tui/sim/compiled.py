@@ -142,13 +142,16 @@ def _off_main_thread(kernel: Callable[..., _Out], *args: object) -> _Out:
 
 
 def prepare() -> None:
-    """Compile (or load from numba's cache) before workers fork, so each inherits it."""
-    _iterate(np.zeros(_N, dtype=np.int64), _N, 1.0, 1.0, 0, 0, 1, 1, False,
-             np.zeros(2, dtype=np.int64), *(np.zeros(0, dtype=np.int64),) * 3,
-             np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64),
-             np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64),
-             np.ones(1, dtype=np.int64), np.ones(1), np.ones(1), np.ones(1, dtype=np.int64),
-             1, 1, np.zeros(1, dtype=np.int64), np.zeros(1), np.zeros(1, dtype=np.int64))
+    """Compile (or load from numba's cache) before workers fork, so each inherits it; in
+    a thread, as a first compilation spends seconds in LLVM, where no signal handler
+    would run."""
+    _off_main_thread(
+        _iterate, np.zeros(_N, dtype=np.int64), _N, 1.0, 1.0, 0, 0, 1, 1, False,
+        np.zeros(2, dtype=np.int64), *(np.zeros(0, dtype=np.int64),) * 3,
+        np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64),
+        np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64),
+        np.ones(1, dtype=np.int64), np.ones(1), np.ones(1), np.ones(1, dtype=np.int64),
+        1, 1, np.zeros(1, dtype=np.int64), np.zeros(1), np.zeros(1, dtype=np.int64))
 
 
 @njit(cache=True, nogil=True)

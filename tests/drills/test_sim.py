@@ -233,6 +233,32 @@ def test_sigterm_stops_a_long_compiled_iteration_within_a_second(tmp_path: Path)
                                     "message": "cancelled"}
 
 
+def test_sigterm_stops_a_first_compilation_within_a_second(tmp_path: Path) -> None:
+    """The compiled engine's first compilation (an empty numba cache) takes seconds, much
+    of them in LLVM: SIGTERM during it is handled at once, at any of several moments."""
+    pytest.importorskip("numba")
+    config = write_config(tmp_path, **{"builtin_settings.engine": "compiled"})
+    slow = []
+    for cpu_seconds in (0.5, 1.0, 1.5, 2.0, 2.5):
+        out = tmp_path / f"at-{cpu_seconds}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config),
+             "--output_dir", str(out), "--workers", "1"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, start_new_session=True,
+            env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / f"cache-{cpu_seconds}")})
+        simulator = psutil.Process(proc.pid)
+        while sum(simulator.cpu_times()[:2]) < cpu_seconds:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGTERM)
+        began = time.monotonic()
+        proc.wait(timeout=60)
+        if time.monotonic() - began >= 1.0:
+            slow.append(cpu_seconds)
+        assert proc.returncode == 143, (cpu_seconds, proc.stderr.read() if proc.stderr else "")
+    assert slow == [], f"still running 1 s after SIGTERM at {slow} s of CPU"
+
+
 def test_outputs_and_progress_events(tmp_path: Path) -> None:
     config = write_config(tmp_path, **{"general_settings.max_iters": "3",
                                        "topology_settings.cores_per_link": "2",
