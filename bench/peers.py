@@ -235,6 +235,13 @@ def main() -> None:
     for name, python in peers.items():
         if not python:
             print(f"{name}: not measured (no venv given, see the docstring)")
+        else:
+            package = "xlron" if name.startswith("XLRON") else "flexnetsim"
+            found = subprocess.run([python, "-c", "import importlib.metadata as m, sys; "
+                                    "print(m.version(sys.argv[1]))", package],
+                                   capture_output=True, text=True)
+            print(f"{name}: {package} {found.stdout.strip() or found.stderr.strip()[-200:]}, "
+                  f"from {python}")
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1 and 5 min); "
           f"{args.requests:,} requests per run, median of {args.runs}")
     with tempfile.TemporaryDirectory() as tmp:
