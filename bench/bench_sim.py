@@ -21,6 +21,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -61,18 +62,22 @@ engine = {engine}
 """
 
 
-def one_run(folder: Path, engine: str, workers: int) -> tuple[float, float, int]:
-    """(requests/s reported by the simulator, requests/s over the whole command, requests)."""
+def one_run(folder: Path, engine: str, workers: int) -> tuple[float, float, int, float]:
+    """(requests/s reported by the simulator, requests/s over the whole command, requests,
+    CPU seconds of the command and its workers)."""
     progress = folder / f"progress-{workers}-{time.monotonic_ns()}.jsonl"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     subprocess.run([sys.executable, "-m", "fusion_tui.sim", "--config_path",
                     str(folder / f"{engine}.ini"), "--progress_file", str(progress),
                     "--output_dir", str(folder / "out"), "--workers", str(workers)],
                    check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     last = json.loads(progress.read_text().splitlines()[-1])
     requests = int(last["summary"]["requests"])
-    return float(last["summary"]["requests_per_second"]), requests / wall, requests
+    return float(last["summary"]["requests_per_second"]), requests / wall, requests, cpu
 
 
 def main() -> None:
@@ -84,6 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     engines = ["python"] + (["compiled"] if importlib.util.find_spec("numba") else [])
     medians: dict[tuple[str, int], float] = {}
+    cpus: dict[tuple[str, int], float] = {}
     print(f"load: {os.getloadavg()[0]:.2f} (1 min)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -100,11 +106,16 @@ def main() -> None:
                 inner = statistics.median(r[0] for r in runs)
                 outer = statistics.median(r[1] for r in runs)
                 medians[engine, workers] = inner
+                cpus[engine, workers] = statistics.median(r[3] for r in runs)
                 print(f"{engine:>8} --workers {workers}: {inner:12,.0f} requests/s "
-                      f"(simulator's own clock), {outer:12,.0f} requests/s (whole command); "
-                      f"{runs[0][2]:,} requests, median of {args.runs}")
+                      f"(simulator's own clock), {outer:12,.0f} requests/s (whole command), "
+                      f"{cpus[engine, workers]:.2f} CPU s; {runs[0][2]:,} requests, "
+                      f"median of {args.runs}")
             print(f"{engine:>8} speed-up with 2 workers: "
-                  f"{medians[engine, 2] / medians[engine, 1]:.2f}x (target: near 2x)")
+                  f"{medians[engine, 2] / medians[engine, 1]:.2f}x (target: near 2x); CPU "
+                  f"with 2 workers / with 1: {cpus[engine, 2] / cpus[engine, 1]:.2f} (the "
+                  f"work added by a second worker; on a busy machine, where a run's "
+                  f"processes share one slice of CPU, the speed-up cannot show)")
     if "compiled" in engines:
         print(f"compiled / python, 1 worker: "
               f"{medians['compiled', 1] / medians['python', 1]:.2f}x")
