@@ -18,6 +18,7 @@ section and key (the command exits 2).
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ USED_KEYS = {
     "routing_settings": {"k_paths"},
     "spectrum_settings": {"c_band"},
     "rl_settings": {"is_training"},
-    OURS: {"seed", "warmup_requests", "early_stop", "ignore_unsupported"},
+    OURS: {"seed", "warmup_requests", "early_stop", "ignore_unsupported", "engine"},
     "debug": {"check_invariants"},
 }
 MOVED = {"seed": "seed", "ci_target": "early_stop", "warmup_requests": "warmup_requests"}
@@ -118,6 +119,7 @@ class SimConfig:
     check_invariants: bool
     ignored_keys: tuple[str, ...]
     is_training: bool = False
+    engine: str = "auto"
 
     @property
     def network(self) -> str:
@@ -212,6 +214,9 @@ def sim_config(sections: dict[str, dict[str, str]], base: Path, *, seed: int | N
     ))
     debug = (_get(sections, "debug", "check_invariants") or "False") == "True"
     early = _get(sections, OURS, "early_stop")
+    allocation = sections[_G]["allocation_method"].strip()
+    max_segments = int(_get(sections, _G, "max_segments") or 1)
+    engine = _engine(sections, allocation, max_segments, check_invariants or debug)
     return SimConfig(
         erlangs=tuple(schema.erlang_values(sections)),
         max_iters=int(sections[_G]["max_iters"]),
@@ -220,12 +225,12 @@ def sim_config(sections: dict[str, dict[str, str]], base: Path, *, seed: int | N
         bandwidths=bandwidths,
         probabilities=shares,
         guard_slots=int(sections[_G]["guard_slots"]),
-        allocation=sections[_G]["allocation_method"].strip(),
+        allocation=allocation,
         k_paths=int(sections["routing_settings"]["k_paths"]),
         cores=int(sections[_T]["cores_per_link"]),
         c_band=int(sections["spectrum_settings"]["c_band"]),
         fallback_formats=not fusion_true(_get(sections, _G, "pre_calc_mod_selection")),
-        max_segments=int(_get(sections, _G, "max_segments") or 1),
+        max_segments=max_segments,
         topology=topology,
         modulation=modulation,
         thread_num=_get(sections, _G, "thread_num") or "s1",
@@ -235,7 +240,34 @@ def sim_config(sections: dict[str, dict[str, str]], base: Path, *, seed: int | N
         check_invariants=check_invariants or debug,
         ignored_keys=tuple(sorted(set(ignored) | set(ignored_features))),
         is_training=fusion_true(_get(sections, "rl_settings", "is_training")),
+        engine=engine,
     )
+
+
+COMPILED_ALLOCATIONS = ("first_fit", "last_fit")
+
+
+def compiled_fits(allocation: str, max_segments: int, check_invariants: bool) -> bool:
+    """Whether the compiled engine implements this run: first or last fit, no slicing,
+    no invariant checks (it has no other shape of loop)."""
+    return allocation in COMPILED_ALLOCATIONS and max_segments == 1 and not check_invariants
+
+
+def _engine(sections: dict[str, dict[str, str]], allocation: str, max_segments: int,
+            check_invariants: bool) -> str:
+    """`[builtin_settings] engine`: auto (the default), python, or compiled, which must be
+    installed (numba) and must implement the run, or the configuration is refused."""
+    engine = _get(sections, OURS, "engine") or "auto"
+    if engine != "compiled":
+        return engine
+    if importlib.util.find_spec("numba") is None:
+        raise ConfigError.at(OURS, "engine", "compiled needs numba, which is not installed "
+                                             "(pip install 'fusion-tui[fast]')")
+    if not compiled_fits(allocation, max_segments, check_invariants):
+        raise ConfigError.at(OURS, "engine", "the compiled engine runs first_fit or last_fit "
+                                             "without slicing (max_segments = 1) or invariant "
+                                             "checks; use engine = python or auto")
+    return engine
 
 
 def _modulation(sections: dict[str, dict[str, str]]) -> ModulationTable:

@@ -106,6 +106,11 @@ class RoutingTable:
     formats: tuple[tuple[str, ...], ...] = ()  # per bandwidth, the file's order
     k_paths: int = 1
 
+    @property
+    def offered_bw(self) -> float:
+        """Gb/s offered by an iteration's counted requests (its exact quotas)."""
+        return sum(q * bw for q, bw in zip(self.quotas, self.bandwidths, strict=True))
+
     def info(self, opt: Option) -> tuple[int, int, int]:
         """(path id, bandwidth index, format index) of one of this table's options."""
         return self.option_info[(opt[7] + opt[0][0][0]) // self.cores]
@@ -470,8 +475,21 @@ def simulate_iteration(table: RoutingTable, *, erlang: float, holding_time: floa
             elif counted:
                 tally.blocked_request(b, not opts and not _can_slice(slicings[pair][b],
                                                                      table.c_band))
-    offered_bw = sum(q * bw for q, bw in zip(table.quotas, bandwidths, strict=True))
-    return tally.result(num_requests, offered_bw, whole, since_served)
+    return tally.result(num_requests, table.offered_bw, whole, since_served)
+
+
+def tally_result(table: RoutingTable, requests: int, whole: list[int], released: list[float],
+                 blocked_by_bw: list[int], blocked: int, blocked_bw: float, distance: int,
+                 since_served: list[tuple[int, float]]) -> IterationResult:
+    """The result of an iteration counted elsewhere (the compiled engine, no slicing):
+    the same `_Tally.result` as `simulate_iteration`'s. `since_served`: (path id, Gb/s x
+    holding time) of the departures after the last served arrival, in order."""
+    tally = _Tally(table)
+    tally.released[:] = released
+    tally.blocked, tally.distance, tally.blocked_bw = blocked, distance, blocked_bw
+    tally.blocked_by_bw = blocked_by_bw
+    return tally.result(requests, table.offered_bw, whole,
+                        [(0.0, 0, [], pid, value) for pid, value in since_served])
 
 
 def _can_slice(slicings: tuple[tuple[Slicing, ...], ...], c_band: int) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fusion_tui.config.schema import Key, index
 
 ALLOCATION_METHODS = ("first_fit", "best_fit", "last_fit")
+ENGINES = ("auto", "python", "compiled")
 
 KEYS: tuple[Key, ...] = (
     Key("general_settings", "erlang_start", "float", minimum=0, maximum=1e7),
@@ -42,6 +43,7 @@ KEYS: tuple[Key, ...] = (
         maximum=100_000_000),
     Key("builtin_settings", "early_stop", "bool", required=False),
     Key("builtin_settings", "ignore_unsupported", "bool", required=False),
+    Key("builtin_settings", "engine", "choice", required=False, choices=ENGINES),
 )
 
 KNOWN = index(KEYS)

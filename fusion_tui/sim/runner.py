@@ -14,6 +14,7 @@ a worker that dies (killed, out of memory) breaks the pool at once: the run ends
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import signal
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fusion_tui.sim.config import SimConfig
+from fusion_tui.sim.config import SimConfig, compiled_fits
 from fusion_tui.sim.engine import IterationResult, RoutingTable, simulate_iteration
 from fusion_tui.sim.iteration_keys import entry_text, iteration_keys
 from fusion_tui.sim.reporting import Progress, Results
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
 Unit = tuple[int, int]  # (erlang index, iteration index)
+
+# `engine = auto` compiles from this many requests in a run: below it, numba's start-up
+# (0.3 s from its cache, about 5 s the first time) costs more than it saves.
+AUTO_COMPILED_FROM = 2_000_000
 
 
 class WorkerDied(Exception):
@@ -59,6 +64,7 @@ class _Job:
     config: SimConfig
     stopped: Any  # shared byte array, one flag per Erlang point
     parent: int
+    compiled: bool = False  # run iterations on the compiled engine (sim/compiled.py)
 
 
 _JOB: _Job | None = None
@@ -90,17 +96,38 @@ def _work(unit: Unit) -> tuple[int, int, IterationResult | None]:
         return e_idx, iteration, None
     cfg = job.config
     erlang = cfg.erlangs[e_idx]
-    result = simulate_iteration(
-        job.table, erlang=erlang, holding_time=cfg.holding_time,
-        num_requests=cfg.num_requests, allocation=cfg.allocation,
-        seed=f"{cfg.seed}:{iteration}", warmup=cfg.warmup_requests,
-        check=cfg.check_invariants)
+    if job.compiled:
+        from fusion_tui.sim import compiled
+
+        result = compiled.simulate_iteration(
+            job.table, erlang=erlang, holding_time=cfg.holding_time,
+            num_requests=cfg.num_requests, allocation=cfg.allocation,
+            seed=f"{cfg.seed}:{iteration}", warmup=cfg.warmup_requests)
+    else:
+        result = simulate_iteration(
+            job.table, erlang=erlang, holding_time=cfg.holding_time,
+            num_requests=cfg.num_requests, allocation=cfg.allocation,
+            seed=f"{cfg.seed}:{iteration}", warmup=cfg.warmup_requests,
+            check=cfg.check_invariants)
     # FUSION's per-iteration keys are made here, in the worker; the counts they come
     # from need not travel back to the parent.
     result.fusion = entry_text(iteration_keys(job.table, result))
     result.per_option, result.on_bw_core, result.routed_paths = {}, [], {}
     result.link_usage, result.link_throughput = [], []
     return e_idx, iteration, result
+
+
+def uses_compiled(config: SimConfig) -> bool:
+    """Which engine runs the iterations (`[builtin_settings] engine`): compiled when asked
+    (sim/config.py checked that it can), or with auto when numba is installed, the
+    engine implements the run and the run is long enough to repay numba's start-up."""
+    if config.engine != "auto":
+        return config.engine == "compiled"
+    requests = (len(config.erlangs) * config.max_iters
+                * (config.num_requests + config.warmup_requests))
+    return (requests >= AUTO_COMPILED_FROM
+            and compiled_fits(config.allocation, config.max_segments, config.check_invariants)
+            and importlib.util.find_spec("numba") is not None)
 
 
 class SimulationRun:
@@ -124,6 +151,8 @@ class SimulationRun:
             statistics=not config.is_training)
         self.points = [PointStats(e) for e in config.erlangs]
         self.requests_simulated = 0
+        self.compiled = uses_compiled(config)
+
 
     def _units(self) -> list[Unit]:
         return [(e, i) for e in range(len(self.config.erlangs))
@@ -143,7 +172,12 @@ class SimulationRun:
 
             ctx = multiprocessing.get_context("fork")
         stopped: Any = ctx.RawArray("b", len(cfg.erlangs)) if ctx else bytearray(len(cfg.erlangs))
-        job = _Job(self.table, cfg, stopped, os.getpid())
+        job = _Job(self.table, cfg, stopped, os.getpid(), self.compiled)
+        if self.compiled:  # compiled once here, before the workers fork
+            from fusion_tui.sim import compiled
+
+            compiled.prepare()
+            self.log.info("Engine: compiled (numba)")
         self.progress.emit("start", config={
             "total_erlangs": len(cfg.erlangs), "total_iterations": cfg.max_iters,
             "erlang_start": cfg.erlangs[0], "erlang_stop": cfg.erlangs[-1],

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from helpers import alive, poll_until
 from sim_helpers import events, run_sim, summary, write_config
@@ -200,6 +201,65 @@ def test_signal_stops_within_a_second_and_keeps_results(
         return [int(p) for p in group.stdout.split() if alive(int(p))]
 
     poll_until(leftovers, lambda pids: not pids, timeout=1.0)
+
+
+def test_sigterm_stops_a_long_compiled_iteration_within_a_second(tmp_path: Path) -> None:
+    """One worker, the compiled engine, one iteration of 50 million requests (seconds of
+    machine code): SIGTERM is handled at once, not when the iteration ends."""
+    pytest.importorskip("numba")
+    config = write_config(tmp_path, **{"general_settings.max_iters": "1",
+                                       "general_settings.num_requests": "50000000",
+                                       "builtin_settings.engine": "compiled"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config),
+         "--progress_file", str(tmp_path / "progress.jsonl"), "--output_dir",
+         str(tmp_path / "output"), "--workers", "1"], stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, start_new_session=True)
+    # In the iteration: its load has started, and since then the process has spent
+    # half a second of CPU (the iteration needs many).
+    poll_until(lambda: (tmp_path / "progress.jsonl").exists()
+               and any(e["type"] == "erlang_start" for e in events(tmp_path)), bool,
+               timeout=120)
+    simulator = psutil.Process(proc.pid)
+    started = simulator.cpu_times().user
+    poll_until(lambda: simulator.cpu_times().user - started, lambda cpu: cpu >= 0.5,
+               timeout=60)
+    os.kill(proc.pid, signal.SIGTERM)
+    began = time.monotonic()
+    proc.wait(timeout=60)
+    assert time.monotonic() - began < 1.0
+    assert proc.returncode == 143
+    assert events(tmp_path)[-1] == {**events(tmp_path)[-1], "type": "error",
+                                    "message": "cancelled"}
+
+
+def test_sigterm_stops_a_first_compilation_within_a_second(tmp_path: Path) -> None:
+    """The compiled engine's first compilation (an empty numba cache) takes seconds, much
+    of them in LLVM: SIGTERM during it is handled at once, at any of several moments
+    (then the iteration, of 50 million requests, is still running at the last ones)."""
+    pytest.importorskip("numba")
+    config = write_config(tmp_path, **{"builtin_settings.engine": "compiled",
+                                       "general_settings.max_iters": "1",
+                                       "general_settings.num_requests": "50000000"})
+    slow = []
+    for cpu_seconds in (0.5, 1.0, 1.5, 2.0, 2.5):
+        out = tmp_path / f"at-{cpu_seconds}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "fusion_tui.sim", "--config_path", str(config),
+             "--output_dir", str(out), "--workers", "1"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, start_new_session=True,
+            env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / f"cache-{cpu_seconds}")})
+        simulator = psutil.Process(proc.pid)
+        while sum(simulator.cpu_times()[:2]) < cpu_seconds:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGTERM)
+        began = time.monotonic()
+        proc.wait(timeout=60)
+        if time.monotonic() - began >= 1.0:
+            slow.append(cpu_seconds)
+        assert proc.returncode == 143, (cpu_seconds, proc.stderr.read() if proc.stderr else "")
+    assert slow == [], f"still running 1 s after SIGTERM at {slow} s of CPU"
 
 
 def test_outputs_and_progress_events(tmp_path: Path) -> None:
