@@ -252,3 +252,14 @@ def test_many_groups_are_tested_against_the_first_and_few_in_all_pairs() -> None
                      baseline="k_paths=3")
     assert chosen.baseline == 2 and chosen.family == "each group against the baseline"
     assert all(t.b == 2 for t in chosen.tests) and len(chosen.tests) == MAX_PAIRWISE + 1
+
+
+def test_text_table_shows_terminal_escapes_in_labels_as_text() -> None:
+    from dataclasses import replace
+
+    table = _table()
+    hostile = replace(table, columns=[TableColumn("k=\x1b[31mred\x1b]52;c;eA==\x07", "", True),
+                                      table.columns[1]])
+    text = render_text(hostile)
+    assert "\x1b" not in text and "\x07" not in text and "red" in text.splitlines()[1]
+    assert "\x1b" not in render_markdown(hostile) and "\x1b" not in render_latex(hostile)

@@ -1,5 +1,6 @@
 """The comparison's overlay chart: the metric against load, one line per group, log
-scale, each point's 95% interval as a bar (the spread across seeds).
+scale, each point's spread as a bar (its 95% interval across seeds by default; mean +- 1
+sd or min-max as the comparison's spread says).
 
 Each group has its own marker and line style as well as its colour, so the lines stay
 apart without colour (NO_COLOR) and where two colours look alike (16 colours).
@@ -77,7 +78,8 @@ class ComparisonChart(PlotextPlot):
         self._draw()  # dashes are spaced in cells
 
     def show(self, comparison: Comparison) -> None:
-        key = (comparison.metric, [(g.label, [(p.erlang, p.summary) for p in g.points])
+        key = (comparison.metric, [(g.label, [(p.erlang, p.summary, p.spread)
+                                               for p in g.points])
                                    for g in comparison.groups])
         if key != self._shown:
             self._shown, self._comparison = key, comparison
@@ -113,8 +115,8 @@ class ComparisonChart(PlotextPlot):
             ys = [math.log10(p.summary.mean) for p in points]
             lines.append((style, [p.erlang for p in points], ys))
             lows += ys
-            for p in points:  # the interval as a vertical bar
-                low, high = p.summary.low, p.summary.high
+            for p in points:  # the spread as a vertical bar
+                low, high = p.spread
                 if low is not None and high is not None and high > 0:
                     bottom = math.log10(max(low, p.summary.mean / 100))
                     bars.append((style, p.erlang, bottom, math.log10(high)))
