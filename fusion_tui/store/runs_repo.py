@@ -154,29 +154,16 @@ class RunStore:
     def find_by_prefix(self, prefix: str) -> list[Run]:
         """Runs whose id starts with `prefix` (the CLI accepts short ids)."""
         with self.session() as s:
-            stmt = select(Run).where(Run.id.startswith(prefix, autoescape=True)).limit(5)
-            return list(s.scalars(stmt))
+            return list(s.scalars(prefix_statement(prefix)))
 
     def _filtered(self, stmt: Listing, query: RunQuery) -> Listing:
-        if query.sweep_id is not None:
-            stmt = stmt.where(Run.sweep_id == query.sweep_id)
-        if query.statuses:
-            stmt = stmt.where(Run.status.in_(sorted(query.statuses)))
-        if query.owner is not None:  # a run with no recorded owner is everyone's
-            stmt = stmt.where(or_(Run.owner == query.owner, Run.owner.is_(None)))
-        if query.filter:
-            dialect = self._factory.kw["bind"].dialect.name
-            stmt = stmt.where(*filter_clauses(query.filter, dialect))
-        return stmt
+        return filtered(stmt, query, self._factory.kw["bind"].dialect.name)
 
     def list_runs(self, query: RunQuery = RunQuery(), *, limit: int = 100,
                   offset: int = 0) -> list[Run]:
         """One page of runs matching `query`."""
-        column = getattr(Run, query.order_by)
-        order = [column.desc() if query.descending else column.asc()]
-        if query.order_by != "id":
-            order.append(Run.id.desc() if query.descending else Run.id.asc())
-        stmt = self._filtered(select(Run), query).order_by(*order).limit(limit).offset(offset)
+        stmt = page_statement(select(Run), query, self._factory.kw["bind"].dialect.name,
+                              limit=limit, offset=offset)
         with self.session() as s:
             return list(s.scalars(stmt))
 
@@ -332,9 +319,8 @@ class RunStore:
             return list(s.scalars(stmt))
 
     def events(self, run_id: str) -> list[RunEvent]:
-        stmt = select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)
         with self.session() as s:
-            return list(s.scalars(stmt))
+            return list(s.scalars(events_statement(run_id)))
 
     # -- writing -----------------------------------------------------------------------
 
@@ -662,6 +648,40 @@ class RunStore:
             mean_duration=float(mean) if mean is not None else None,
             median_duration=median,
         )
+
+
+def filtered(stmt: Listing, query: RunQuery, dialect: str) -> Listing:
+    """`stmt` narrowed to the runs `query` selects: the one place that says so, for the
+    store and for the SQL the quick read path keeps (`store/read_sql.py`)."""
+    if query.sweep_id is not None:
+        stmt = stmt.where(Run.sweep_id == query.sweep_id)
+    if query.statuses:
+        stmt = stmt.where(Run.status.in_(sorted(query.statuses)))
+    if query.owner is not None:  # a run with no recorded owner is everyone's
+        stmt = stmt.where(or_(Run.owner == query.owner, Run.owner.is_(None)))
+    if query.filter:
+        stmt = stmt.where(*filter_clauses(query.filter, dialect))
+    return stmt
+
+
+def page_statement(stmt: Listing, query: RunQuery, dialect: str, *, limit: int,
+                   offset: int = 0) -> Listing:
+    """One page of the runs `query` selects, in its order (then by id)."""
+    column = getattr(Run, query.order_by)
+    order = [column.desc() if query.descending else column.asc()]
+    if query.order_by != "id":
+        order.append(Run.id.desc() if query.descending else Run.id.asc())
+    return filtered(stmt, query, dialect).order_by(*order).limit(limit).offset(offset)
+
+
+def prefix_statement(prefix: str) -> Select[Run]:
+    """The runs whose id starts with `prefix` (at most 5: enough to say it is ambiguous)."""
+    return select(Run).where(Run.id.startswith(prefix, autoescape=True)).limit(5)
+
+
+def events_statement(run_id: str) -> Select[RunEvent]:
+    """A run's audit trail, oldest first."""
+    return select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)
 
 
 def _duration_expr(dialect: str) -> ColumnElement[float]:

@@ -25,9 +25,9 @@ from fusion_tui.base.ids import is_run_id, new_run_id
 from fusion_tui.config.overrides import parse_overrides
 from fusion_tui.config.templates import load_template
 from fusion_tui.kinds.registry import kind_for
-from fusion_tui.runs.context import LAST
 from fusion_tui.runs.creating import PlannedRun
 from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
+from fusion_tui.runs.finding import LAST
 from fusion_tui.runs.manager import RunManager
 from fusion_tui.runs.naming import check_name
 from fusion_tui.runs.staging import Batch

@@ -1,0 +1,148 @@
+"""The store's read statements compiled once into SQL text for the quick read path.
+
+`fusion-tui runs`, `show` and the other commands that only look would spend most of
+their time importing SQLAlchemy. So the very statements `RunStore` runs (built by the
+same functions: `runs_repo.page_statement`, `prefix_statement`, ...) are compiled here,
+for SQLite and for PostgreSQL with psycopg, into `store/read_sql.py`, which the quick
+read path (`store/quick_read.py`) executes with the standard library's sqlite3 or psycopg.
+One query implementation, two ways to send it. A test regenerates the file and
+compares; after changing a statement: `python -m fusion_tui.store.read_statements`.
+
+Parameters: each statement is built with recognisable stand-in values; the compiled
+statement's positional parameters are written as the name of the value to put there
+(`("key", "owner")`) or, for a constant of the statement, the constant itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+import pprint
+import sys
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import ClauseElement, DateTime, Select, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from fusion_tui.store.dependencies import waiting_on_statement
+from fusion_tui.store.models import BatchJob, Run, RunDependency, RunEvent, RunTag
+from fusion_tui.store.query import RunFilter, RunQuery
+from fusion_tui.store.runs_repo import events_statement, page_statement, prefix_statement
+from fusion_tui.store.status import RunStatus
+
+TARGET = Path(__file__).resolve().parent / "read_sql.py"
+IN_CHUNK = 100  # ids per `IN (...)`: a page of the run list in one statement
+MAX_STATUSES = 3  # the filters a quick list takes (more: the store answers)
+MAX_TAGS = 2
+_STAND_IN = "@@"
+_LIMIT = 987_654_321
+UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING)
+DIALECTS: dict[str, Dialect] = {
+    "sqlite": sqlite.pysqlite.dialect(),  # qmark: ?
+    "postgresql": postgresql.psycopg.dialect(paramstyle="format"),  # type: ignore[no-untyped-call]  # %s
+}
+
+
+def stand_in(name: str) -> str:
+    return f"{_STAND_IN}{name}"
+
+
+def page_key(*, owner: bool, statuses: int, tags: int, template: bool) -> str:
+    """The name of the run list's statement for a query of this shape."""
+    return f"page:owner={int(owner)}:statuses={statuses}:tags={tags}:template={int(template)}"
+
+
+def _page(dialect: str, owner: bool, statuses: int, tags: int, template: bool) -> Select[Any]:
+    found = RunFilter(
+        statuses=cast(frozenset[RunStatus], frozenset(stand_in(f"status{i}")
+                                                      for i in range(statuses))),
+        tags=frozenset(stand_in(f"tag{i}") for i in range(tags)),
+        template=stand_in("template") if template else None)
+    query = RunQuery(filter=found, owner=stand_in("owner") if owner else None)
+    return page_statement(select(Run.id), query, dialect, limit=_LIMIT)
+
+
+def _ids() -> list[str]:
+    return [stand_in(f"id{i}") for i in range(IN_CHUNK)]
+
+
+def statements(dialect: str) -> dict[str, ClauseElement]:
+    """Every statement of the quick read path, by name."""
+    ids = _ids()
+    out: dict[str, ClauseElement] = {
+        "revision": text("SELECT version_num FROM alembic_version"),
+        "runs_by_id": select(Run).where(Run.id.in_(ids)),
+        "tags_of": select(RunTag.run_id, RunTag.tag).where(RunTag.run_id.in_(ids))
+        .order_by(RunTag.run_id, RunTag.tag),
+        "needs_of": select(RunDependency.run_id, RunDependency.needs_id)
+        .where(RunDependency.run_id.in_(ids))
+        .order_by(RunDependency.run_id, RunDependency.needs_id),
+        "jobs_of": select(BatchJob).where(BatchJob.run_id.in_(ids)),
+        "waiting_on": waiting_on_statement(ids),
+        "by_prefix": prefix_statement(stand_in("prefix")),
+        "events": events_statement(stand_in("run_id")),
+        # What the reconcile step at the start of a command would look at.
+        "unfinished": select(Run.id, Run.status, Run.executor, Run.owner, Run.hostname,
+                             Run.run_dir, Run.started_at)
+        .where(Run.status.in_([s.value for s in UNFINISHED])),
+    }
+    for owner, statuses, tags, template in itertools.product(
+            (False, True), range(MAX_STATUSES + 1), range(MAX_TAGS + 1), (False, True)):
+        out[page_key(owner=owner, statuses=statuses, tags=tags, template=template)] = \
+            _page(dialect, owner, statuses, tags, template)
+    return out
+
+
+def compiled(stmt: ClauseElement, dialect: Dialect) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """The statement's SQL and its positional parameters (`("key", name)` for a stand-in,
+    `("value", v)` for a constant)."""
+    done = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    assert isinstance(done, SQLCompiler)
+    params = done.params
+    out = []
+    for name in done.positiontup or ():
+        value = params[name]
+        if value == _LIMIT:
+            out.append(("key", "limit"))
+        elif isinstance(value, str) and value.startswith(_STAND_IN):
+            out.append(("key", value.removeprefix(_STAND_IN)))
+        else:
+            out.append(("value", value))
+    return done.string, tuple(out)
+
+
+def _columns(model: Any) -> tuple[str, ...]:
+    return tuple(c.name for c in model.__table__.columns)
+
+
+def _datetimes(*models: Any) -> tuple[str, ...]:
+    return tuple(sorted({c.name for m in models for c in m.__table__.columns
+                         if isinstance(c.type, DateTime)}))
+
+
+def generate() -> str:
+    """The text of `read_sql.py`."""
+    sql = {name: {key: compiled(stmt, DIALECTS[name]) for key, stmt in statements(name).items()}
+           for name in DIALECTS}
+    parts = [
+        '"""Generated by `python -m fusion_tui.store.read_statements` from the store\'s own '
+        "statements;\ndo not edit (a test regenerates it and compares).\"\"\"\n",
+        "from typing import Any\n",
+        f"IN_CHUNK = {IN_CHUNK}",
+        f"MAX_STATUSES = {MAX_STATUSES}",
+        f"MAX_TAGS = {MAX_TAGS}",
+        f"RUN_COLUMNS = {_columns(Run)!r}",
+        f"JOB_COLUMNS = {_columns(BatchJob)!r}",
+        f"EVENT_COLUMNS = {_columns(RunEvent)!r}",
+        f"DATETIME_COLUMNS = {_datetimes(Run, BatchJob, RunEvent)!r}",
+        "SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = "
+        + pprint.pformat(sql, width=100, sort_dicts=True),
+    ]
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    TARGET.write_text(generate())
+    sys.stdout.write(f"wrote {TARGET} ({len(statements('sqlite'))} statements per database)\n")
