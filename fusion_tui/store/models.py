@@ -100,9 +100,11 @@ class Run(Base):
     tags: Mapped[list[RunTag]] = relationship(lazy="selectin", passive_deletes=True,
                                               cascade="all, delete-orphan",
                                               order_by="RunTag.tag")
-    # The runs that must have COMPLETED before this one starts.
+    # The runs that must have COMPLETED before this one starts (by id: in the same order
+    # on every database and on the quick read path).
     needs: Mapped[list[RunDependency]] = relationship(lazy="selectin", passive_deletes=True,
-                                                      cascade="all, delete-orphan")
+                                                      cascade="all, delete-orphan",
+                                                      order_by="RunDependency.needs_id")
 
     @property
     def run_status(self) -> RunStatus:
