@@ -263,14 +263,58 @@ def test_a_run_row_has_the_tables_columns() -> None:
         [c.name for c in RunEvent.__table__.columns]
 
 
+@pytest.fixture
+def ended(settings: Settings, services: Services, tmp_path: Path
+          ) -> Iterator[tuple[Settings, list[Run]]]:
+    """The filled store with nothing queued (so `wait`, which also starts queued runs,
+    may go the quick way) and run 3 with a real log."""
+    runs = _fill(services)
+    folder = tmp_path / "run3"
+    (folder / "logs").mkdir(parents=True)
+    (folder / "logs" / "sim.log").write_text("".join(f"line {i} \x1b[31mred\n"
+                                                      for i in range(50)) + "no end")
+    with services.store.session(write=True) as s:
+        s.get(Run, runs[30].id).status = RunStatus.CANCELLED.value
+        s.get(Run, runs[3].id).run_dir = str(folder)
+    services.close()
+    yield settings, runs
+
+
+@pytest.mark.parametrize("argv", [
+    ["wait", "{0}"], ["wait", "{0}", "{1}", "--json"], ["wait", "{3}"], ["wait", "{2}"],
+    ["wait", "--all"], ["wait", "--all", "--json"], ["wait"],
+    ["logs", "{3}", "--lines", "5"], ["logs", "{3}", "--lines", "5", "--json"],
+    ["logs", "{3}", "--lines", "3", "--raw"], ["logs", "{3}"], ["logs", "{0}", "--lines", "2"],
+], ids=" ".join)
+def test_wait_and_logs_are_the_same_both_ways(ended: tuple[Settings, list[Run]],
+                                              argv: list[str]) -> None:
+    settings, runs = ended
+    argv = [a.format(*(r.id for r in runs)) for a in argv]
+    quick = _quick(settings, argv)
+    assert quick is not None
+    _same(quick, _usual(settings, argv))
+
+
+def test_wait_for_a_run_that_has_not_ended_goes_the_usual_way(
+        filled: tuple[Settings, list[Run]]) -> None:
+    settings, runs = filled
+    args = build_parser().parse_args(["wait", runs[30].id])
+    assert answer_quickly(dataclasses.replace(args.handler, schedule=False), args,
+                          settings) is None
+
+
 HEAVY = ("sqlalchemy", "alembic", "textual")
 
 
-@pytest.mark.parametrize("argv", [["runs"], ["runs", "--json", "--all"], ["show", "@last"],
-                                  ["show", "-", "--json"]], ids=" ".join)
-def test_a_read_command_imports_no_sqlalchemy(filled: tuple[Settings, list[Run]],
+@pytest.mark.parametrize("argv", [
+    ["runs"], ["runs", "--json", "--all"], ["runs", "--status", "failed", "--tag", "b"],
+    ["show", "@last"], ["show", "-", "--json"], ["wait", "{0}"], ["wait", "{0}", "--json"],
+    ["logs", "{3}", "--lines", "5"], ["logs", "{3}", "--lines", "5", "--json"],
+], ids=" ".join)
+def test_a_read_command_imports_no_sqlalchemy(ended: tuple[Settings, list[Run]],
                                               argv: list[str], cli: Cli) -> None:
-    settings, _runs = filled
+    settings, runs = ended
+    argv = [a.format(*(r.id for r in runs)) for a in argv]
     code = ("import sys\nfrom fusion_tui.cli import main\ncode = main(sys.argv[1:])\n"
             f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})\n"
             "print('HEAVY', heavy, code, file=sys.stderr)\n")
