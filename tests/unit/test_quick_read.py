@@ -274,8 +274,12 @@ def ended(settings: Settings, services: Services, tmp_path: Path
     (folder / "logs" / "sim.log").write_text("".join(f"line {i} \x1b[31mred\n"
                                                       for i in range(50)) + "no end")
     with services.store.session(write=True) as s:
-        s.get(Run, runs[30].id).status = RunStatus.CANCELLED.value
-        s.get(Run, runs[3].id).run_dir = str(folder)
+        cancelled = s.get(Run, runs[30].id)
+        assert cancelled is not None
+        cancelled.status, cancelled.result_load = RunStatus.CANCELLED.value, 600.0
+        with_log = s.get(Run, runs[3].id)
+        assert with_log is not None
+        with_log.run_dir = str(folder)
     services.close()
     yield settings, runs
 
