@@ -43,6 +43,9 @@ class Run(Base):
     __table_args__ = (
         Index("ix_runs_status_created_at", "status", "created_at"),
         Index("ix_runs_owner_created_at", "owner", "created_at"),
+        Index("ix_runs_owner_status_created_at", "owner", "status", "created_at"),
+        Index("ix_runs_status_owner_started_completed", "status", "owner", "started_at",
+              "completed_at"),
         CheckConstraint("status IN (" + ", ".join(f"'{s.value}'" for s in RunStatus) + ")",
                         name="ck_runs_status"),
     )

@@ -32,6 +32,7 @@ from fusion_tui.store.read_sql import (
 )
 from fusion_tui.store.revision import HEAD_REVISION
 from fusion_tui.store.run_row import EventRow, JobRow, NeedRow, RunRow, TagRow
+from fusion_tui.store.run_stats import RunStats, run_stats, status_counts
 
 _PG_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
 
@@ -154,6 +155,12 @@ class QuickStore:
     def events(self, run_id: str) -> list[EventRow]:
         return [EventRow(**self._record(EVENT_COLUMNS, r))
                 for r in self._rows("events", {"run_id": run_id})]
+
+    def stats(self, owner: str | None) -> RunStats:
+        """As `RunStore.stats`."""
+        whose, values = f"owner={int(owner is not None)}", {"owner": owner}
+        return run_stats(status_counts(self._rows(f"stats_counts:{whose}", values)),
+                         [r[0] for r in self._rows(f"stats_durations:{whose}", values)])
 
     def waiting_on(self, run_ids: Iterable[str]) -> dict[str, list[str]]:
         """As `RunStore.waiting_on`."""

@@ -685,88 +685,223 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                                                ('value', 0))),
                 'page:owner=1:statuses=0:tags=0:template=0': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL ORDER BY '
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.owner = %s::VARCHAR '
+                                                              'ORDER BY runs.created_at DESC, '
+                                                              'runs.id DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.owner IS NULL ORDER BY '
                                                               'runs.created_at DESC, runs.id '
                                                               'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
                                                               (('key', 'owner'),
+                                                               ('key', 'limit'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=0:tags=0:template=1': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND '
-                                                              'lower(runs.template) = %s::VARCHAR '
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE lower(runs.template) = '
+                                                              '%s::VARCHAR AND runs.owner = '
+                                                              '%s::VARCHAR ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE lower(runs.template) = '
+                                                              '%s::VARCHAR AND runs.owner IS NULL '
                                                               'ORDER BY runs.created_at DESC, '
                                                               'runs.id DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'template'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'template'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=0:tags=1:template=0': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND (EXISTS '
-                                                              '(SELECT * \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE (EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
-                                                              'run_tags.tag = %s::VARCHAR)) ORDER '
-                                                              'BY runs.created_at DESC, runs.id '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner = %s::VARCHAR ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
                                                               'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE (EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'tag0'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'tag0'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=0:tags=1:template=1': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND (EXISTS '
-                                                              '(SELECT * \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE (EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
                                                               'lower(runs.template) = %s::VARCHAR '
-                                                              'ORDER BY runs.created_at DESC, '
-                                                              'runs.id DESC \n'
+                                                              'AND runs.owner = %s::VARCHAR ORDER '
+                                                              'BY runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE (EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'lower(runs.template) = %s::VARCHAR '
+                                                              'AND runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'tag0'),
+                                                               ('key', 'template'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'tag0'),
                                                                ('key', 'template'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=0:tags=2:template=0': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND (EXISTS '
-                                                              '(SELECT * \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE (EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
                                                               '(EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
-                                                              'run_tags.tag = %s::VARCHAR)) ORDER '
-                                                              'BY runs.created_at DESC, runs.id '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner = %s::VARCHAR ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
                                                               'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE (EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              '(EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'tag0'),
+                                                               ('key', 'tag1'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'tag0'),
                                                                ('key', 'tag1'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=0:tags=2:template=1': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND (EXISTS '
-                                                              '(SELECT * \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE (EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
@@ -775,111 +910,284 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
                                                               'lower(runs.template) = %s::VARCHAR '
-                                                              'ORDER BY runs.created_at DESC, '
-                                                              'runs.id DESC \n'
+                                                              'AND runs.owner = %s::VARCHAR ORDER '
+                                                              'BY runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE (EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              '(EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'lower(runs.template) = %s::VARCHAR '
+                                                              'AND runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'tag0'),
+                                                               ('key', 'tag1'),
+                                                               ('key', 'template'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'tag0'),
                                                                ('key', 'tag1'),
                                                                ('key', 'template'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=1:tags=0:template=0': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR) ORDER BY '
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR) '
+                                                              'AND runs.owner = %s::VARCHAR ORDER '
+                                                              'BY runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR) '
+                                                              'AND runs.owner IS NULL ORDER BY '
                                                               'runs.created_at DESC, runs.id '
                                                               'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=1:tags=0:template=1': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR) AND '
-                                                              'lower(runs.template) = %s::VARCHAR '
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR) '
+                                                              'AND lower(runs.template) = '
+                                                              '%s::VARCHAR AND runs.owner = '
+                                                              '%s::VARCHAR ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR) '
+                                                              'AND lower(runs.template) = '
+                                                              '%s::VARCHAR AND runs.owner IS NULL '
                                                               'ORDER BY runs.created_at DESC, '
                                                               'runs.id DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'template'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'template'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=1:tags=1:template=0': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR) AND (EXISTS '
-                                                              '(SELECT * \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR) '
+                                                              'AND (EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
-                                                              'run_tags.tag = %s::VARCHAR)) ORDER '
-                                                              'BY runs.created_at DESC, runs.id '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner = %s::VARCHAR ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
                                                               'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR) '
+                                                              'AND (EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'tag0'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'tag0'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=1:tags=1:template=1': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR) AND (EXISTS '
-                                                              '(SELECT * \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR) '
+                                                              'AND (EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
                                                               'lower(runs.template) = %s::VARCHAR '
-                                                              'ORDER BY runs.created_at DESC, '
-                                                              'runs.id DESC \n'
+                                                              'AND runs.owner = %s::VARCHAR ORDER '
+                                                              'BY runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR) '
+                                                              'AND (EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'lower(runs.template) = %s::VARCHAR '
+                                                              'AND runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'tag0'),
+                                                               ('key', 'template'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'tag0'),
                                                                ('key', 'template'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=1:tags=2:template=0': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR) AND (EXISTS '
-                                                              '(SELECT * \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR) '
+                                                              'AND (EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
                                                               '(EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
-                                                              'run_tags.tag = %s::VARCHAR)) ORDER '
-                                                              'BY runs.created_at DESC, runs.id '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner = %s::VARCHAR ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
                                                               'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR) '
+                                                              'AND (EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              '(EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'tag0'),
+                                                               ('key', 'tag1'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'tag0'),
                                                                ('key', 'tag1'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=1:tags=2:template=1': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR) AND (EXISTS '
-                                                              '(SELECT * \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR) '
+                                                              'AND (EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
@@ -888,117 +1196,306 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
                                                               'lower(runs.template) = %s::VARCHAR '
-                                                              'ORDER BY runs.created_at DESC, '
-                                                              'runs.id DESC \n'
+                                                              'AND runs.owner = %s::VARCHAR ORDER '
+                                                              'BY runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR) '
+                                                              'AND (EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              '(EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'lower(runs.template) = %s::VARCHAR '
+                                                              'AND runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'tag0'),
+                                                               ('key', 'tag1'),
+                                                               ('key', 'template'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'tag0'),
                                                                ('key', 'tag1'),
                                                                ('key', 'template'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=2:tags=0:template=0': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR, %s::VARCHAR) ORDER '
-                                                              'BY runs.created_at DESC, runs.id '
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR) AND runs.owner = '
+                                                              '%s::VARCHAR ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
                                                               'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR) AND runs.owner IS NULL '
+                                                              'ORDER BY runs.created_at DESC, '
+                                                              'runs.id DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'status1'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'status1'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=2:tags=0:template=1': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR, %s::VARCHAR) AND '
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR) AND '
                                                               'lower(runs.template) = %s::VARCHAR '
-                                                              'ORDER BY runs.created_at DESC, '
-                                                              'runs.id DESC \n'
+                                                              'AND runs.owner = %s::VARCHAR ORDER '
+                                                              'BY runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR) AND '
+                                                              'lower(runs.template) = %s::VARCHAR '
+                                                              'AND runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'status1'),
+                                                               ('key', 'template'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'status1'),
                                                                ('key', 'template'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=2:tags=1:template=0': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR, %s::VARCHAR) AND '
-                                                              '(EXISTS (SELECT * \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR) AND (EXISTS (SELECT '
+                                                              '* \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
-                                                              'run_tags.tag = %s::VARCHAR)) ORDER '
-                                                              'BY runs.created_at DESC, runs.id '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner = %s::VARCHAR ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
                                                               'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR) AND (EXISTS (SELECT '
+                                                              '* \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'status1'),
+                                                               ('key', 'tag0'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'status1'),
                                                                ('key', 'tag0'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=2:tags=1:template=1': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR, %s::VARCHAR) AND '
-                                                              '(EXISTS (SELECT * \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR) AND (EXISTS (SELECT '
+                                                              '* \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
                                                               'lower(runs.template) = %s::VARCHAR '
-                                                              'ORDER BY runs.created_at DESC, '
-                                                              'runs.id DESC \n'
+                                                              'AND runs.owner = %s::VARCHAR ORDER '
+                                                              'BY runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR) AND (EXISTS (SELECT '
+                                                              '* \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'lower(runs.template) = %s::VARCHAR '
+                                                              'AND runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'status1'),
+                                                               ('key', 'tag0'),
+                                                               ('key', 'template'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'status1'),
                                                                ('key', 'tag0'),
                                                                ('key', 'template'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=2:tags=2:template=0': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR, %s::VARCHAR) AND '
-                                                              '(EXISTS (SELECT * \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR) AND (EXISTS (SELECT '
+                                                              '* \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
                                                               '(EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
-                                                              'run_tags.tag = %s::VARCHAR)) ORDER '
-                                                              'BY runs.created_at DESC, runs.id '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner = %s::VARCHAR ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
                                                               'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR) AND (EXISTS (SELECT '
+                                                              '* \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              '(EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'status1'),
+                                                               ('key', 'tag0'),
+                                                               ('key', 'tag1'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'status1'),
                                                                ('key', 'tag0'),
                                                                ('key', 'tag1'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=2:tags=2:template=1': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR, %s::VARCHAR) AND '
-                                                              '(EXISTS (SELECT * \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR) AND (EXISTS (SELECT '
+                                                              '* \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
@@ -1007,129 +1504,320 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
                                                               'lower(runs.template) = %s::VARCHAR '
-                                                              'ORDER BY runs.created_at DESC, '
-                                                              'runs.id DESC \n'
+                                                              'AND runs.owner = %s::VARCHAR ORDER '
+                                                              'BY runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR) AND (EXISTS (SELECT '
+                                                              '* \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              '(EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'lower(runs.template) = %s::VARCHAR '
+                                                              'AND runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'status1'),
+                                                               ('key', 'tag0'),
+                                                               ('key', 'tag1'),
+                                                               ('key', 'template'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'status1'),
                                                                ('key', 'tag0'),
                                                                ('key', 'tag1'),
                                                                ('key', 'template'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=3:tags=0:template=0': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR, %s::VARCHAR, '
-                                                              '%s::VARCHAR) ORDER BY '
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR, %s::VARCHAR) AND '
+                                                              'runs.owner = %s::VARCHAR ORDER BY '
                                                               'runs.created_at DESC, runs.id '
                                                               'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR, %s::VARCHAR) AND '
+                                                              'runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'status1'),
+                                                               ('key', 'status2'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'status1'),
                                                                ('key', 'status2'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=3:tags=0:template=1': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR, %s::VARCHAR, '
-                                                              '%s::VARCHAR) AND '
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR, %s::VARCHAR) AND '
                                                               'lower(runs.template) = %s::VARCHAR '
-                                                              'ORDER BY runs.created_at DESC, '
-                                                              'runs.id DESC \n'
+                                                              'AND runs.owner = %s::VARCHAR ORDER '
+                                                              'BY runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR, %s::VARCHAR) AND '
+                                                              'lower(runs.template) = %s::VARCHAR '
+                                                              'AND runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'status1'),
+                                                               ('key', 'status2'),
+                                                               ('key', 'template'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'status1'),
                                                                ('key', 'status2'),
                                                                ('key', 'template'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=3:tags=1:template=0': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR, %s::VARCHAR, '
-                                                              '%s::VARCHAR) AND (EXISTS (SELECT '
-                                                              '* \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR, %s::VARCHAR) AND '
+                                                              '(EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
-                                                              'run_tags.tag = %s::VARCHAR)) ORDER '
-                                                              'BY runs.created_at DESC, runs.id '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner = %s::VARCHAR ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
                                                               'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR, %s::VARCHAR) AND '
+                                                              '(EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'status1'),
+                                                               ('key', 'status2'),
+                                                               ('key', 'tag0'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'status1'),
                                                                ('key', 'status2'),
                                                                ('key', 'tag0'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=3:tags=1:template=1': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR, %s::VARCHAR, '
-                                                              '%s::VARCHAR) AND (EXISTS (SELECT '
-                                                              '* \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR, %s::VARCHAR) AND '
+                                                              '(EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
                                                               'lower(runs.template) = %s::VARCHAR '
-                                                              'ORDER BY runs.created_at DESC, '
-                                                              'runs.id DESC \n'
+                                                              'AND runs.owner = %s::VARCHAR ORDER '
+                                                              'BY runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR, %s::VARCHAR) AND '
+                                                              '(EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'lower(runs.template) = %s::VARCHAR '
+                                                              'AND runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'status1'),
+                                                               ('key', 'status2'),
+                                                               ('key', 'tag0'),
+                                                               ('key', 'template'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'status1'),
                                                                ('key', 'status2'),
                                                                ('key', 'tag0'),
                                                                ('key', 'template'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=3:tags=2:template=0': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR, %s::VARCHAR, '
-                                                              '%s::VARCHAR) AND (EXISTS (SELECT '
-                                                              '* \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR, %s::VARCHAR) AND '
+                                                              '(EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
                                                               '(EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
-                                                              'run_tags.tag = %s::VARCHAR)) ORDER '
-                                                              'BY runs.created_at DESC, runs.id '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner = %s::VARCHAR ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
                                                               'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR, %s::VARCHAR) AND '
+                                                              '(EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              '(EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'status1'),
+                                                               ('key', 'status2'),
+                                                               ('key', 'tag0'),
+                                                               ('key', 'tag1'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'status1'),
                                                                ('key', 'status2'),
                                                                ('key', 'tag0'),
                                                                ('key', 'tag1'),
                                                                ('key', 'limit'),
+                                                               ('key', 'limit'),
                                                                ('value', 0))),
                 'page:owner=1:statuses=3:tags=2:template=1': ('SELECT runs.id \n'
                                                               'FROM runs \n'
-                                                              'WHERE (runs.owner = %s::VARCHAR OR '
-                                                              'runs.owner IS NULL) AND runs.status '
-                                                              'IN (%s::VARCHAR, %s::VARCHAR, '
-                                                              '%s::VARCHAR) AND (EXISTS (SELECT '
-                                                              '* \n'
+                                                              'WHERE runs.id IN (SELECT '
+                                                              'anon_1.id \n'
+                                                              'FROM (SELECT anon_2.id AS id, '
+                                                              'anon_2.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR, %s::VARCHAR) AND '
+                                                              '(EXISTS (SELECT * \n'
                                                               'FROM run_tags \n'
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
@@ -1138,17 +1826,50 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                                               'WHERE run_tags.run_id = runs.id AND '
                                                               'run_tags.tag = %s::VARCHAR)) AND '
                                                               'lower(runs.template) = %s::VARCHAR '
-                                                              'ORDER BY runs.created_at DESC, '
-                                                              'runs.id DESC \n'
+                                                              'AND runs.owner = %s::VARCHAR ORDER '
+                                                              'BY runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_2 UNION '
+                                                              'ALL SELECT anon_3.id AS id, '
+                                                              'anon_3.key AS key \n'
+                                                              'FROM (SELECT runs.id AS id, '
+                                                              'runs.created_at AS key \n'
+                                                              'FROM runs \n'
+                                                              'WHERE runs.status IN (%s::VARCHAR, '
+                                                              '%s::VARCHAR, %s::VARCHAR) AND '
+                                                              '(EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              '(EXISTS (SELECT * \n'
+                                                              'FROM run_tags \n'
+                                                              'WHERE run_tags.run_id = runs.id AND '
+                                                              'run_tags.tag = %s::VARCHAR)) AND '
+                                                              'lower(runs.template) = %s::VARCHAR '
+                                                              'AND runs.owner IS NULL ORDER BY '
+                                                              'runs.created_at DESC, runs.id '
+                                                              'DESC \n'
+                                                              ' LIMIT %s::INTEGER) AS anon_3) AS '
+                                                              'anon_1 ORDER BY anon_1.key DESC, '
+                                                              'anon_1.id DESC \n'
                                                               ' LIMIT %s::INTEGER OFFSET '
-                                                              '%s::INTEGER',
-                                                              (('key', 'owner'),
+                                                              '%s::INTEGER) ORDER BY '
+                                                              'runs.created_at DESC, runs.id DESC',
+                                                              (('key', 'status0'),
+                                                               ('key', 'status1'),
+                                                               ('key', 'status2'),
+                                                               ('key', 'tag0'),
+                                                               ('key', 'tag1'),
+                                                               ('key', 'template'),
+                                                               ('key', 'owner'),
+                                                               ('key', 'limit'),
                                                                ('key', 'status0'),
                                                                ('key', 'status1'),
                                                                ('key', 'status2'),
                                                                ('key', 'tag0'),
                                                                ('key', 'tag1'),
                                                                ('key', 'template'),
+                                                               ('key', 'limit'),
                                                                ('key', 'limit'),
                                                                ('value', 0))),
                 'revision': ('SELECT version_num FROM alembic_version', ()),
@@ -1285,6 +2006,26 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                 ('key', 'id97'),
                                 ('key', 'id98'),
                                 ('key', 'id99'))),
+                'stats_counts:owner=0': ('SELECT runs.status, count(*) AS count_1 \n'
+                                         'FROM runs GROUP BY runs.status',
+                                         ()),
+                'stats_counts:owner=1': ('SELECT runs.status, count(*) AS count_1 \n'
+                                         'FROM runs \n'
+                                         'WHERE runs.owner = %s::VARCHAR GROUP BY runs.status',
+                                         (('key', 'owner'),)),
+                'stats_durations:owner=0': ('SELECT CAST(EXTRACT(epoch FROM runs.completed_at - '
+                                            'runs.started_at) AS FLOAT) AS anon_1 \n'
+                                            'FROM runs \n'
+                                            'WHERE runs.status = %s::VARCHAR AND runs.started_at '
+                                            'IS NOT NULL AND runs.completed_at IS NOT NULL',
+                                            (('value', 'COMPLETED'),)),
+                'stats_durations:owner=1': ('SELECT CAST(EXTRACT(epoch FROM runs.completed_at - '
+                                            'runs.started_at) AS FLOAT) AS anon_1 \n'
+                                            'FROM runs \n'
+                                            'WHERE runs.status = %s::VARCHAR AND runs.owner = '
+                                            '%s::VARCHAR AND runs.started_at IS NOT NULL AND '
+                                            'runs.completed_at IS NOT NULL',
+                                            (('value', 'COMPLETED'), ('key', 'owner'))),
                 'tags_of': ('SELECT run_tags.run_id, run_tags.tag \n'
                             'FROM run_tags \n'
                             'WHERE run_tags.run_id IN (%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
@@ -2122,74 +2863,211 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                                            ('value', 0))),
             'page:owner=1:statuses=0:tags=0:template=0': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE runs.owner = ? OR runs.owner IS '
-                                                          'NULL ORDER BY runs.created_at DESC, '
-                                                          'runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.owner = ? ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.owner IS NULL ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
                                                           (('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=0:tags=0:template=1': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND lower(runs.template) = ? '
-                                                          'ORDER BY runs.created_at DESC, runs.id '
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE lower(runs.template) = ? AND '
+                                                          'runs.owner = ? ORDER BY runs.created_at '
+                                                          'DESC, runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE lower(runs.template) = ? AND '
+                                                          'runs.owner IS NULL ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
                                                           'DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'template'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'template'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=0:tags=1:template=0': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND (EXISTS (SELECT * \n'
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE (EXISTS (SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
-                                                          'run_tags.tag = ?)) ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'run_tags.tag = ?)) AND runs.owner = ? '
+                                                          'ORDER BY runs.created_at DESC, runs.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE (EXISTS (SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND runs.owner IS '
+                                                          'NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'tag0'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'tag0'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=0:tags=1:template=1': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND (EXISTS (SELECT * \n'
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE (EXISTS (SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND '
-                                                          'lower(runs.template) = ? ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          '= ? ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE (EXISTS (SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          'IS NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'tag0'),
+                                                           ('key', 'template'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'tag0'),
                                                            ('key', 'template'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=0:tags=2:template=0': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND (EXISTS (SELECT * \n'
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE (EXISTS (SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND (EXISTS (SELECT '
                                                           '* \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
-                                                          'run_tags.tag = ?)) ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'run_tags.tag = ?)) AND runs.owner = ? '
+                                                          'ORDER BY runs.created_at DESC, runs.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE (EXISTS (SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND (EXISTS (SELECT '
+                                                          '* \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND runs.owner IS '
+                                                          'NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'tag0'),
+                                                           ('key', 'tag1'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'tag0'),
                                                            ('key', 'tag1'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=0:tags=2:template=1': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND (EXISTS (SELECT * \n'
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE (EXISTS (SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND (EXISTS (SELECT '
@@ -2197,94 +3075,272 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND '
-                                                          'lower(runs.template) = ? ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          '= ? ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE (EXISTS (SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND (EXISTS (SELECT '
+                                                          '* \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          'IS NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'tag0'),
+                                                           ('key', 'tag1'),
+                                                           ('key', 'template'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'tag0'),
                                                            ('key', 'tag1'),
                                                            ('key', 'template'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=1:tags=0:template=0': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?) ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?) AND runs.owner '
+                                                          '= ? ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?) AND runs.owner '
+                                                          'IS NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=1:tags=0:template=1': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?) AND '
-                                                          'lower(runs.template) = ? ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          '= ? ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          'IS NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'template'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'template'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=1:tags=1:template=0': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?) AND '
-                                                          '(EXISTS (SELECT * \n'
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?) AND (EXISTS '
+                                                          '(SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
-                                                          'run_tags.tag = ?)) ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'run_tags.tag = ?)) AND runs.owner = ? '
+                                                          'ORDER BY runs.created_at DESC, runs.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?) AND (EXISTS '
+                                                          '(SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND runs.owner IS '
+                                                          'NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'tag0'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'tag0'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=1:tags=1:template=1': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?) AND '
-                                                          '(EXISTS (SELECT * \n'
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?) AND (EXISTS '
+                                                          '(SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND '
-                                                          'lower(runs.template) = ? ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          '= ? ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?) AND (EXISTS '
+                                                          '(SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          'IS NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'tag0'),
+                                                           ('key', 'template'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'tag0'),
                                                            ('key', 'template'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=1:tags=2:template=0': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?) AND '
-                                                          '(EXISTS (SELECT * \n'
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?) AND (EXISTS '
+                                                          '(SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND (EXISTS (SELECT '
                                                           '* \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
-                                                          'run_tags.tag = ?)) ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'run_tags.tag = ?)) AND runs.owner = ? '
+                                                          'ORDER BY runs.created_at DESC, runs.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?) AND (EXISTS '
+                                                          '(SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND (EXISTS (SELECT '
+                                                          '* \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND runs.owner IS '
+                                                          'NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'tag0'),
+                                                           ('key', 'tag1'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'tag0'),
                                                            ('key', 'tag1'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=1:tags=2:template=1': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?) AND '
-                                                          '(EXISTS (SELECT * \n'
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?) AND (EXISTS '
+                                                          '(SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND (EXISTS (SELECT '
@@ -2292,100 +3348,285 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND '
-                                                          'lower(runs.template) = ? ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          '= ? ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?) AND (EXISTS '
+                                                          '(SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND (EXISTS (SELECT '
+                                                          '* \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          'IS NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'tag0'),
+                                                           ('key', 'tag1'),
+                                                           ('key', 'template'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'tag0'),
                                                            ('key', 'tag1'),
                                                            ('key', 'template'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=2:tags=0:template=0': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?, ?) ORDER '
-                                                          'BY runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?) AND '
+                                                          'runs.owner = ? ORDER BY runs.created_at '
+                                                          'DESC, runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?) AND '
+                                                          'runs.owner IS NULL ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'status1'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'status1'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=2:tags=0:template=1': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?, ?) AND '
-                                                          'lower(runs.template) = ? ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          '= ? ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          'IS NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'status1'),
+                                                           ('key', 'template'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'status1'),
                                                            ('key', 'template'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=2:tags=1:template=0': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?, ?) AND '
-                                                          '(EXISTS (SELECT * \n'
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?) AND (EXISTS '
+                                                          '(SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
-                                                          'run_tags.tag = ?)) ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'run_tags.tag = ?)) AND runs.owner = ? '
+                                                          'ORDER BY runs.created_at DESC, runs.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?) AND (EXISTS '
+                                                          '(SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND runs.owner IS '
+                                                          'NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'status1'),
+                                                           ('key', 'tag0'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'status1'),
                                                            ('key', 'tag0'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=2:tags=1:template=1': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?, ?) AND '
-                                                          '(EXISTS (SELECT * \n'
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?) AND (EXISTS '
+                                                          '(SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND '
-                                                          'lower(runs.template) = ? ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          '= ? ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?) AND (EXISTS '
+                                                          '(SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          'IS NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'status1'),
+                                                           ('key', 'tag0'),
+                                                           ('key', 'template'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'status1'),
                                                            ('key', 'tag0'),
                                                            ('key', 'template'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=2:tags=2:template=0': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?, ?) AND '
-                                                          '(EXISTS (SELECT * \n'
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?) AND (EXISTS '
+                                                          '(SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND (EXISTS (SELECT '
                                                           '* \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
-                                                          'run_tags.tag = ?)) ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'run_tags.tag = ?)) AND runs.owner = ? '
+                                                          'ORDER BY runs.created_at DESC, runs.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?) AND (EXISTS '
+                                                          '(SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND (EXISTS (SELECT '
+                                                          '* \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND runs.owner IS '
+                                                          'NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'status1'),
+                                                           ('key', 'tag0'),
+                                                           ('key', 'tag1'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'status1'),
                                                            ('key', 'tag0'),
                                                            ('key', 'tag1'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=2:tags=2:template=1': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?, ?) AND '
-                                                          '(EXISTS (SELECT * \n'
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?) AND (EXISTS '
+                                                          '(SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND (EXISTS (SELECT '
@@ -2393,84 +3634,238 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND '
-                                                          'lower(runs.template) = ? ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          '= ? ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?) AND (EXISTS '
+                                                          '(SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND (EXISTS (SELECT '
+                                                          '* \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          'IS NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'status1'),
+                                                           ('key', 'tag0'),
+                                                           ('key', 'tag1'),
+                                                           ('key', 'template'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'status1'),
                                                            ('key', 'tag0'),
                                                            ('key', 'tag1'),
                                                            ('key', 'template'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=3:tags=0:template=0': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?, ?, ?) '
-                                                          'ORDER BY runs.created_at DESC, runs.id '
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?, ?) AND '
+                                                          'runs.owner = ? ORDER BY runs.created_at '
+                                                          'DESC, runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?, ?) AND '
+                                                          'runs.owner IS NULL ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
                                                           'DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'status1'),
+                                                           ('key', 'status2'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'status1'),
                                                            ('key', 'status2'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=3:tags=0:template=1': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?, ?, ?) AND '
-                                                          'lower(runs.template) = ? ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?, ?) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          '= ? ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?, ?) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          'IS NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'status1'),
+                                                           ('key', 'status2'),
+                                                           ('key', 'template'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'status1'),
                                                            ('key', 'status2'),
                                                            ('key', 'template'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=3:tags=1:template=0': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?, ?, ?) AND '
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?, ?) AND '
                                                           '(EXISTS (SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
-                                                          'run_tags.tag = ?)) ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'run_tags.tag = ?)) AND runs.owner = ? '
+                                                          'ORDER BY runs.created_at DESC, runs.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?, ?) AND '
+                                                          '(EXISTS (SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND runs.owner IS '
+                                                          'NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'status1'),
+                                                           ('key', 'status2'),
+                                                           ('key', 'tag0'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'status1'),
                                                            ('key', 'status2'),
                                                            ('key', 'tag0'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=3:tags=1:template=1': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?, ?, ?) AND '
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?, ?) AND '
                                                           '(EXISTS (SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND '
-                                                          'lower(runs.template) = ? ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          '= ? ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?, ?) AND '
+                                                          '(EXISTS (SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          'IS NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'status1'),
+                                                           ('key', 'status2'),
+                                                           ('key', 'tag0'),
+                                                           ('key', 'template'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'status1'),
                                                            ('key', 'status2'),
                                                            ('key', 'tag0'),
                                                            ('key', 'template'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=3:tags=2:template=0': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?, ?, ?) AND '
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?, ?) AND '
                                                           '(EXISTS (SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
@@ -2478,21 +3873,57 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                                           '* \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
-                                                          'run_tags.tag = ?)) ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'run_tags.tag = ?)) AND runs.owner = ? '
+                                                          'ORDER BY runs.created_at DESC, runs.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?, ?) AND '
+                                                          '(EXISTS (SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND (EXISTS (SELECT '
+                                                          '* \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND runs.owner IS '
+                                                          'NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'status1'),
+                                                           ('key', 'status2'),
+                                                           ('key', 'tag0'),
+                                                           ('key', 'tag1'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'status1'),
                                                            ('key', 'status2'),
                                                            ('key', 'tag0'),
                                                            ('key', 'tag1'),
                                                            ('key', 'limit'),
+                                                           ('value', 0),
+                                                           ('key', 'limit'),
                                                            ('value', 0))),
             'page:owner=1:statuses=3:tags=2:template=1': ('SELECT runs.id \n'
                                                           'FROM runs \n'
-                                                          'WHERE (runs.owner = ? OR runs.owner IS '
-                                                          'NULL) AND runs.status IN (?, ?, ?) AND '
+                                                          'WHERE runs.id IN (SELECT anon_1.id \n'
+                                                          'FROM (SELECT anon_2.id AS id, '
+                                                          'anon_2."key" AS "key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?, ?) AND '
                                                           '(EXISTS (SELECT * \n'
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
@@ -2501,16 +3932,49 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                                           'FROM run_tags \n'
                                                           'WHERE run_tags.run_id = runs.id AND '
                                                           'run_tags.tag = ?)) AND '
-                                                          'lower(runs.template) = ? ORDER BY '
-                                                          'runs.created_at DESC, runs.id DESC\n'
-                                                          ' LIMIT ? OFFSET ?',
-                                                          (('key', 'owner'),
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          '= ? ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_2 UNION ALL '
+                                                          'SELECT anon_3.id AS id, anon_3."key" AS '
+                                                          '"key" \n'
+                                                          'FROM (SELECT runs.id AS id, '
+                                                          'runs.created_at AS "key" \n'
+                                                          'FROM runs \n'
+                                                          'WHERE runs.status IN (?, ?, ?) AND '
+                                                          '(EXISTS (SELECT * \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND (EXISTS (SELECT '
+                                                          '* \n'
+                                                          'FROM run_tags \n'
+                                                          'WHERE run_tags.run_id = runs.id AND '
+                                                          'run_tags.tag = ?)) AND '
+                                                          'lower(runs.template) = ? AND runs.owner '
+                                                          'IS NULL ORDER BY runs.created_at DESC, '
+                                                          'runs.id DESC\n'
+                                                          ' LIMIT ? OFFSET ?) AS anon_3) AS anon_1 '
+                                                          'ORDER BY anon_1."key" DESC, anon_1.id '
+                                                          'DESC\n'
+                                                          ' LIMIT ? OFFSET ?) ORDER BY '
+                                                          'runs.created_at DESC, runs.id DESC',
+                                                          (('key', 'status0'),
+                                                           ('key', 'status1'),
+                                                           ('key', 'status2'),
+                                                           ('key', 'tag0'),
+                                                           ('key', 'tag1'),
+                                                           ('key', 'template'),
+                                                           ('key', 'owner'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'status0'),
                                                            ('key', 'status1'),
                                                            ('key', 'status2'),
                                                            ('key', 'tag0'),
                                                            ('key', 'tag1'),
                                                            ('key', 'template'),
+                                                           ('key', 'limit'),
+                                                           ('value', 0),
                                                            ('key', 'limit'),
                                                            ('value', 0))),
             'revision': ('SELECT version_num FROM alembic_version', ()),
@@ -2631,6 +4095,28 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                             ('key', 'id97'),
                             ('key', 'id98'),
                             ('key', 'id99'))),
+            'stats_counts:owner=0': ('SELECT runs.status, count(*) AS count_1 \n'
+                                     'FROM runs GROUP BY runs.status',
+                                     ()),
+            'stats_counts:owner=1': ('SELECT runs.status, count(*) AS count_1 \n'
+                                     'FROM runs \n'
+                                     'WHERE runs.owner = ? GROUP BY runs.status',
+                                     (('key', 'owner'),)),
+            'stats_durations:owner=0': ('SELECT (julianday(runs.completed_at) - '
+                                        'julianday(runs.started_at)) * ? AS anon_1 \n'
+                                        'FROM runs \n'
+                                        'WHERE runs.status = ? AND runs.started_at IS NOT NULL AND '
+                                        'runs.completed_at IS NOT NULL',
+                                        (('value', 86400.0), ('value', 'COMPLETED'))),
+            'stats_durations:owner=1': ('SELECT (julianday(runs.completed_at) - '
+                                        'julianday(runs.started_at)) * ? AS anon_1 \n'
+                                        'FROM runs \n'
+                                        'WHERE runs.status = ? AND runs.owner = ? AND '
+                                        'runs.started_at IS NOT NULL AND runs.completed_at IS NOT '
+                                        'NULL',
+                                        (('value', 86400.0),
+                                         ('value', 'COMPLETED'),
+                                         ('key', 'owner'))),
             'tags_of': ('SELECT run_tags.run_id, run_tags.tag \n'
                         'FROM run_tags \n'
                         'WHERE run_tags.run_id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '

@@ -15,6 +15,7 @@ statement's positional parameters are written as the name of the value to put th
 
 from __future__ import annotations
 
+import enum
 import itertools
 import pprint
 import sys
@@ -29,7 +30,12 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from fusion_tui.store.dependencies import waiting_on_statement
 from fusion_tui.store.models import BatchJob, Run, RunDependency, RunEvent, RunTag
 from fusion_tui.store.query import RunFilter, RunQuery
-from fusion_tui.store.runs_repo import events_statement, page_statement, prefix_statement
+from fusion_tui.store.runs_repo import (
+    events_statement,
+    page_statement,
+    prefix_statement,
+    stats_statements,
+)
 from fusion_tui.store.status import RunStatus
 
 TARGET = Path(__file__).resolve().parent / "read_sql.py"
@@ -38,6 +44,7 @@ MAX_STATUSES = 3  # the filters a quick list takes (more: the store answers)
 MAX_TAGS = 2
 _STAND_IN = "@@"
 _LIMIT = 987_654_321
+_NUMBERS = {_LIMIT: "limit"}  # stand-ins of whole numbers
 UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING)
 DIALECTS: dict[str, Dialect] = {
     "sqlite": sqlite.pysqlite.dialect(),  # qmark: ?
@@ -88,6 +95,10 @@ def statements(dialect: str) -> dict[str, ClauseElement]:
                              Run.run_dir, Run.started_at)
         .where(Run.status.in_([s.value for s in UNFINISHED])),
     }
+    for owner in (False, True):
+        counts, durations = stats_statements(stand_in("owner") if owner else None, dialect)
+        out[f"stats_counts:owner={int(owner)}"] = counts
+        out[f"stats_durations:owner={int(owner)}"] = durations
     for owner, statuses, tags, template in itertools.product(
             (False, True), range(MAX_STATUSES + 1), range(MAX_TAGS + 1), (False, True)):
         out[page_key(owner=owner, statuses=statuses, tags=tags, template=template)] = \
@@ -104,12 +115,12 @@ def compiled(stmt: ClauseElement, dialect: Dialect) -> tuple[str, tuple[tuple[st
     out = []
     for name in done.positiontup or ():
         value = params[name]
-        if value == _LIMIT:
-            out.append(("key", "limit"))
+        if isinstance(value, int) and value in _NUMBERS:
+            out.append(("key", _NUMBERS[value]))
         elif isinstance(value, str) and value.startswith(_STAND_IN):
             out.append(("key", value.removeprefix(_STAND_IN)))
-        else:
-            out.append(("value", value))
+        else:  # an enum's member (a status) as the value the driver is sent
+            out.append(("value", value.value if isinstance(value, enum.Enum) else value))
     return done.string, tuple(out)
 
 

@@ -142,7 +142,7 @@ COMMANDS = [
     ["runs", "--tag", "b"], ["runs", "--all", "--tag", "a", "--tag", "b", "--json"],
     ["runs", "--all", "--template", "DEFAULT"], ["runs", "--status", "running"],
     ["show", "@last"], ["show", "-", "--json"], ["show", "zzz"], ["show", "12"],
-    ["show", "ffffffffffff"],
+    ["show", "ffffffffffff"], ["stats"], ["stats", "--json"], ["stats", "--all", "--json"],
 ]
 
 
@@ -314,6 +314,7 @@ HEAVY = ("sqlalchemy", "alembic", "textual")
     ["runs"], ["runs", "--json", "--all"], ["runs", "--status", "failed", "--tag", "b"],
     ["show", "@last"], ["show", "-", "--json"], ["wait", "{0}"], ["wait", "{0}", "--json"],
     ["logs", "{3}", "--lines", "5"], ["logs", "{3}", "--lines", "5", "--json"],
+    ["stats"], ["stats", "--all", "--json"],
 ], ids=" ".join)
 def test_a_read_command_imports_no_sqlalchemy(ended: tuple[Settings, list[Run]],
                                               argv: list[str], cli: Cli) -> None:
