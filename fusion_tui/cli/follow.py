@@ -17,9 +17,9 @@ from fusion_tui.base.rundir import NOT_READABLE, RunPaths, folder_readable
 from fusion_tui.base.textsafe import strip_escapes
 from fusion_tui.cli.command import Commands, OnStore, Quick, UsageError
 from fusion_tui.cli.output import emit, run_to_dict, write_out
+from fusion_tui.cli.quick import find_quickly
 from fusion_tui.runs.errors import RunNotFound
-from fusion_tui.runs.finding import find_run
-from fusion_tui.store.query import RunFilter, RunQuery
+from fusion_tui.store.query import RunQuery
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus
 
 UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING)
@@ -27,7 +27,7 @@ UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING)
 if TYPE_CHECKING:
     from fusion_tui.services import Services
     from fusion_tui.store.models import Run
-    from fusion_tui.store.run_row import AnyRun, RunRow
+    from fusion_tui.store.run_row import AnyRun
 
 
 def register(commands: Commands) -> None:
@@ -68,13 +68,8 @@ def quick_logs(args: argparse.Namespace, q: Quick) -> int | None:
     """`logs` without --follow, read the quick way (following needs the run manager)."""
     if args.follow:
         return None
-    _print_log(args, _find(q, args.id), lambda: True)
+    _print_log(args, find_quickly(q, args.id), lambda: True)
     return 0
-
-
-def _find(q: Quick, ref: str) -> RunRow:
-    return find_run(ref, newest=lambda: q.store.page(RunFilter(), q.user, 1) or [],
-                    get=q.store.get, by_prefix=q.store.find_by_prefix)
 
 
 def _print_log(args: argparse.Namespace, run: AnyRun, finished: Callable[[], bool]) -> None:
@@ -164,7 +159,7 @@ def quick_wait(args: argparse.Namespace, q: Quick) -> int | None:
     done = []
     for ref in args.ids:
         try:
-            run = _find(q, ref)
+            run = find_quickly(q, ref)
         except RunNotFound:
             return None
         if run.status not in FINISHED_STATUSES:

@@ -25,9 +25,12 @@ from fusion_tui.base.owner import current_user
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.cli.command import OnStore, Quick
+from fusion_tui.runs.finding import find_run
 from fusion_tui.store.first_page import sqlite_path
 from fusion_tui.store.preflight import preflight
+from fusion_tui.store.query import RunFilter
 from fusion_tui.store.quick_read import QuickStore, Unfinished, open_quick
+from fusion_tui.store.run_row import RunRow
 from fusion_tui.store.status import RunStatus
 
 STAGING_DIR = ".staging"  # `runs/staging.py`'s folder: what is in it is settled on open
@@ -50,6 +53,12 @@ def answer_quickly(handler: OnStore, args: argparse.Namespace, settings: Setting
         raise
     finally:
         store.close()
+
+
+def find_quickly(q: Quick, ref: str) -> RunRow:
+    """The run `ref` names, found as `RunManager.resolve` finds it (`runs/finding.py`)."""
+    return find_run(ref, newest=lambda: q.store.page(RunFilter(), q.user, 1) or [],
+                    get=q.store.get, by_prefix=q.store.find_by_prefix)
 
 
 def _is_database_error(exc: BaseException) -> bool:

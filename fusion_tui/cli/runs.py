@@ -26,10 +26,10 @@ from fusion_tui.cli.output import (
     run_to_dict,
     where,
 )
+from fusion_tui.cli.quick import find_quickly
 from fusion_tui.cli.start_flags import add_start_flags, runs_after, start_after
 from fusion_tui.executors.description import Seconds
 from fusion_tui.executors.descriptions import description_of
-from fusion_tui.runs.finding import find_run
 from fusion_tui.runs.waiting import short_waiting, waiting_text
 from fusion_tui.store.event_kinds import results_note
 from fusion_tui.store.query import RunFilter, RunQuery
@@ -51,6 +51,9 @@ def register(commands: Commands) -> None:
                                     "any of them)")
     s.add_argument("--limit", type=positive, default=100, help="at most this many (1 or more)")
     s.add_argument("--all", "-a", action="store_true", help="every user's runs, not just yours")
+    s.add_argument("--before", metavar="ID",
+                   help="only the runs listed after run ID (older): give a page's last id "
+                        "for the next page")
     s = commands.add("new", OnStore(cmd_new), help="create (and start or queue) a run")
     s.add_argument("--template", "-t", required=True)
     s.add_argument("--name", "-n")
@@ -79,7 +82,8 @@ def positive(text: str) -> int:
 def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
     found = filter_from(args, svc)
     owner = None if args.all else svc.manager.user
-    query = RunQuery(filter=found, owner=owner)
+    before = svc.manager.resolve(args.before).id if args.before else None
+    query = RunQuery(filter=found, owner=owner, before=before)
     runs = svc.store.list_runs(query, limit=args.limit)
     if any(r.run_status.is_finished and r.result_load is None for r in runs):
         # the results of finished runs nobody has listed yet, read once and cached
@@ -97,7 +101,8 @@ def quick_runs(args: argparse.Namespace, q: Quick) -> int | None:
     if args.sweep:
         return None  # a sweep prefix is resolved by the sweeps' manager
     found = flag_filter(args, sweep=None)
-    runs = q.store.page(found, None if args.all else q.user, args.limit)
+    before = find_quickly(q, args.before).id if args.before else None
+    runs = q.store.page(found, None if args.all else q.user, args.limit, before)
     if runs is None or any(r.run_status.is_finished and r.result_load is None for r in runs):
         return None
     _print_runs(args, runs, found, q.store.waiting_on)
@@ -207,8 +212,7 @@ def cmd_show(args: argparse.Namespace, svc: Services) -> int:
 
 def quick_show(args: argparse.Namespace, q: Quick) -> int:
     """`show` read the quick way."""
-    run = find_run(args.id, newest=lambda: q.store.page(RunFilter(), q.user, 1) or [],
-                   get=q.store.get, by_prefix=q.store.find_by_prefix)
+    run = find_quickly(q, args.id)
     _print_show(args, run, q.store.events(run.id), q.store.waiting_on)
     return 0
 

@@ -55,14 +55,15 @@ class Unfinished:
     started_at: datetime | None
 
 
-def page_shape(f: RunFilter, owner: str | None) -> str | None:
+def page_shape(f: RunFilter, owner: str | None, before: str | None = None) -> str | None:
     """The name of the kept statement that lists runs by `f` (None: not kept, such as a
     parameter or text filter; the store answers those)."""
     if f.sweep or f.params or f.text or len(f.statuses) > MAX_STATUSES \
             or len(f.tags) > MAX_TAGS:
         return None
     return (f"page:owner={int(owner is not None)}:statuses={len(f.statuses)}"
-            f":tags={len(f.tags)}:template={int(f.template is not None)}")
+            f":tags={len(f.tags)}:template={int(f.template is not None)}"
+            f":before={int(before is not None)}")
 
 
 class QuickStore:
@@ -108,14 +109,16 @@ class QuickStore:
                            run_dir=r[5], started_at=self._when(r[6]))
                 for r in self._rows("unfinished", {})]
 
-    def page(self, f: RunFilter, owner: str | None, limit: int) -> list[RunRow] | None:
+    def page(self, f: RunFilter, owner: str | None, limit: int,
+             before: str | None = None) -> list[RunRow] | None:
         """The first `limit` runs `f` selects, newest first (of `owner` and of nobody,
-        when given), as `RunStore.list_runs`; None for a filter it keeps no statement for."""
-        shape = page_shape(f, owner)
+        when given; listed after the run `before`, when given), as `RunStore.list_runs`;
+        None for a filter it keeps no statement for."""
+        shape = page_shape(f, owner, before)
         if shape is None:
             return None
-        values: dict[str, Any] = {"owner": owner, "limit": limit, "template": (
-            f.template or "").lower()}
+        values: dict[str, Any] = {"owner": owner, "limit": limit, "before": before,
+                                  "template": (f.template or "").lower()}
         values.update({f"status{i}": s for i, s in enumerate(sorted(s.value for s in f.statuses))})
         values.update({f"tag{i}": t for i, t in enumerate(sorted(f.tags))})
         return self.runs([r[0] for r in self._rows(shape, values)])

@@ -56,18 +56,21 @@ def stand_in(name: str) -> str:
     return f"{_STAND_IN}{name}"
 
 
-def page_key(*, owner: bool, statuses: int, tags: int, template: bool) -> str:
+def page_key(*, owner: bool, statuses: int, tags: int, template: bool, before: bool) -> str:
     """The name of the run list's statement for a query of this shape."""
-    return f"page:owner={int(owner)}:statuses={statuses}:tags={tags}:template={int(template)}"
+    return (f"page:owner={int(owner)}:statuses={statuses}:tags={tags}:template={int(template)}"
+            f":before={int(before)}")
 
 
-def _page(dialect: str, owner: bool, statuses: int, tags: int, template: bool) -> Select[Any]:
+def _page(dialect: str, owner: bool, statuses: int, tags: int, template: bool,
+          before: bool) -> Select[Any]:
     found = RunFilter(
         statuses=cast(frozenset[RunStatus], frozenset(stand_in(f"status{i}")
                                                       for i in range(statuses))),
         tags=frozenset(stand_in(f"tag{i}") for i in range(tags)),
         template=stand_in("template") if template else None)
-    query = RunQuery(filter=found, owner=stand_in("owner") if owner else None)
+    query = RunQuery(filter=found, owner=stand_in("owner") if owner else None,
+                     before=stand_in("before") if before else None)
     return page_statement(select(Run.id), query, dialect, limit=_LIMIT)
 
 
@@ -99,10 +102,11 @@ def statements(dialect: str) -> dict[str, ClauseElement]:
         counts, durations = stats_statements(stand_in("owner") if owner else None, dialect)
         out[f"stats_counts:owner={int(owner)}"] = counts
         out[f"stats_durations:owner={int(owner)}"] = durations
-    for owner, statuses, tags, template in itertools.product(
-            (False, True), range(MAX_STATUSES + 1), range(MAX_TAGS + 1), (False, True)):
-        out[page_key(owner=owner, statuses=statuses, tags=tags, template=template)] = \
-            _page(dialect, owner, statuses, tags, template)
+    for owner, statuses, tags, template, before in itertools.product(
+            (False, True), range(MAX_STATUSES + 1), range(MAX_TAGS + 1), (False, True),
+            (False, True)):
+        out[page_key(owner=owner, statuses=statuses, tags=tags, template=template,
+                     before=before)] = _page(dialect, owner, statuses, tags, template, before)
     return out
 
 

@@ -27,11 +27,12 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     union_all,
     update,
 )
 from sqlalchemy import cast as sa_cast
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from fusion_tui.base.owner import current_user
 from fusion_tui.store.database import session_scope
@@ -637,6 +638,10 @@ def filtered(stmt: Listing, query: RunQuery, dialect: str) -> Listing:
         stmt = stmt.where(or_(Run.owner == query.owner, Run.owner.is_(None)))
     if query.filter:
         stmt = stmt.where(*filter_clauses(query.filter, dialect))
+    if query.before is not None:  # after that run in the list: (created_at, id) below its
+        cursor = aliased(Run)
+        created = select(cursor.created_at).where(cursor.id == query.before).scalar_subquery()
+        stmt = stmt.where(tuple_(Run.created_at, Run.id) < tuple_(created, query.before))
     return stmt
 
 

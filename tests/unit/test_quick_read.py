@@ -328,3 +328,38 @@ def test_a_read_command_imports_no_sqlalchemy(ended: tuple[Settings, list[Run]],
     assert done.returncode == 0, done.stderr
     assert "HEAVY [] 0" in done.stderr, done.stderr
     assert done.stdout == cli(settings, *argv).stdout
+
+
+@pytest.mark.parametrize("flags", [["--all"], [], ["--all", "--status", "completed,failed"]],
+                         ids=" ".join)
+def test_pages_by_keyset_walk_the_whole_list_both_ways(filled: tuple[Settings, list[Run]],
+                                                       flags: list[str]) -> None:
+    """`runs --before ID` with each page's last id: every run once, in the list's order
+    (runs made in the same second included), the same both ways."""
+    settings, _runs = filled
+    whole = _quick(settings, ["runs", "--json", "--limit", "1000", *flags])
+    assert whole is not None
+    expected = [r["id"] for r in json.loads(whole[1])]
+    seen: list[str] = []
+    before: list[str] = []
+    while True:
+        argv = ["runs", "--json", "--limit", "4", *flags, *before]
+        quick = _quick(settings, argv)
+        assert quick is not None
+        _same(quick, _usual(settings, argv))
+        page = [r["id"] for r in json.loads(quick[1])]
+        if not page:
+            break
+        seen += page
+        before = ["--before", page[-1]]
+    assert seen == expected and len(expected) > 8
+
+
+def test_a_page_after_an_unknown_run_is_refused_both_ways(
+        filled: tuple[Settings, list[Run]]) -> None:
+    settings, _runs = filled
+    argv = ["runs", "--before", "abcdef"]
+    quick = _quick(settings, argv)
+    assert quick is not None and quick[0] == 2
+    _same(quick, _usual(settings, argv))
+    assert "no run with id 'abcdef'" in quick[2]
