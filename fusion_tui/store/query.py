@@ -10,6 +10,7 @@ from fusion_tui.store.params import ParamFilter
 from fusion_tui.store.status import RunStatus
 
 FIELDS = ("status", "tag", "template", "sweep")  # the typed filter's `field:value` words
+LISTED_SWEEPS = 200  # `sweep list`: the newest this many
 SORTABLE_COLUMNS = ("created_at", "started_at", "completed_at", "name", "status", "template", "id",
                     "result_blocking")
 

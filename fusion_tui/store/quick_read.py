@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from fusion_tui.store.first_page import sqlite_path
 from fusion_tui.store.query import RunFilter
 from fusion_tui.store.read_sql import (
+    BOOLEAN_COLUMNS,
     DATETIME_COLUMNS,
     EVENT_COLUMNS,
     IN_CHUNK,
@@ -29,9 +30,10 @@ from fusion_tui.store.read_sql import (
     MAX_TAGS,
     RUN_COLUMNS,
     SQL,
+    SWEEP_COLUMNS,
 )
 from fusion_tui.store.revision import HEAD_REVISION
-from fusion_tui.store.run_row import EventRow, JobRow, NeedRow, RunRow, TagRow
+from fusion_tui.store.run_row import EventRow, JobRow, NeedRow, RunRow, SweepRecord, TagRow
 from fusion_tui.store.run_stats import RunStats, run_stats, status_counts
 
 _PG_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
@@ -98,7 +100,8 @@ class QuickStore:
             else value
 
     def _record(self, columns: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
-        return {c: self._when(v) if c in DATETIME_COLUMNS else v
+        return {c: self._when(v) if c in DATETIME_COLUMNS else
+                (None if v is None else bool(v)) if c in BOOLEAN_COLUMNS else v
                 for c, v in zip(columns, row, strict=True)}
 
     def revision_is_current(self) -> bool:
@@ -164,6 +167,22 @@ class QuickStore:
         whose, values = f"owner={int(owner is not None)}", {"owner": owner}
         return run_stats(status_counts(self._rows(f"stats_counts:{whose}", values)),
                          [r[0] for r in self._rows(f"stats_durations:{whose}", values)])
+
+    def sweeps(self, owner: str | None, limit: int) -> list[SweepRecord]:
+        """As `SweepStore.listing`'s sweeps: the newest first, with their tags."""
+        found = [SweepRecord(**self._record(SWEEP_COLUMNS, r)) for r in self._rows(
+            f"sweeps:owner={int(owner is not None)}", {"owner": owner, "limit": limit})]
+        by_id = {w.id: w for w in found}
+        if by_id:
+            for sweep_id, tag in self._chunks("sweep_tags_of", list(by_id)):
+                by_id[sweep_id].tags.append(TagRow(tag))
+        return found
+
+    def sweep_runs(self, sweep_id: str) -> list[RunRow]:
+        """Every run of a sweep in creation order, as `SweepStore.runs(current=False)`;
+        their rows only (no job, tags or needed runs: what a sweep's progress reads)."""
+        return [RunRow(**self._record(RUN_COLUMNS, r))
+                for r in self._rows("sweep_runs", {"sweep_id": sweep_id})]
 
     def waiting_on(self, run_ids: Iterable[str]) -> dict[str, list[str]]:
         """As `RunStore.waiting_on`."""

@@ -9,7 +9,9 @@ MAX_TAGS = 2
 RUN_COLUMNS = ('id', 'name', 'status', 'config_json', 'template', 'simulator', 'executor', 'hostname', 'owner', 'config_hash', 'seed', 'provenance_json', 'origin_id', 'sweep_id', 'point_json', 'run_dir', 'pid', 'pgid', 'pid_started', 'supervisor_pid', 'supervisor_started', 'created_at', 'started_at', 'completed_at', 'exit_code', 'error_message', 'current_erlang', 'current_erlang_index', 'total_erlangs', 'current_iteration', 'total_iterations', 'last_progress_at', 'result_load', 'result_blocking', 'result_low', 'result_high', 'note', 'start_after')
 JOB_COLUMNS = ('run_id', 'executor', 'job_id', 'state', 'reason', 'node', 'elapsed_seconds', 'time_limit', 'attempt', 'options_json', 'submitted_at', 'checked_at', 'left_queue_at')
 EVENT_COLUMNS = ('id', 'run_id', 'kind', 'at', 'detail')
+SWEEP_COLUMNS = ('id', 'name', 'template', 'overrides_json', 'grid_json', 'seeds_json', 'split_loads', 'executor', 'array_limit', 'owner', 'created_at', 'note')
 DATETIME_COLUMNS = ('at', 'checked_at', 'completed_at', 'created_at', 'last_progress_at', 'left_queue_at', 'start_after', 'started_at', 'submitted_at')
+BOOLEAN_COLUMNS = ('split_loads',)
 SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresql': {'by_prefix': ('SELECT runs.id, runs.name, runs.status, runs.config_json, '
                               'runs.template, runs.simulator, runs.executor, runs.hostname, '
                               'runs.owner, runs.config_hash, runs.seed, runs.provenance_json, '
@@ -4745,6 +4747,166 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                             '%s::VARCHAR AND runs.started_at IS NOT NULL AND '
                                             'runs.completed_at IS NOT NULL',
                                             (('value', 'COMPLETED'), ('key', 'owner'))),
+                'sweep_runs': ('SELECT runs.id, runs.name, runs.status, runs.config_json, '
+                               'runs.template, runs.simulator, runs.executor, runs.hostname, '
+                               'runs.owner, runs.config_hash, runs.seed, runs.provenance_json, '
+                               'runs.origin_id, runs.sweep_id, runs.point_json, runs.run_dir, '
+                               'runs.pid, runs.pgid, runs.pid_started, runs.supervisor_pid, '
+                               'runs.supervisor_started, runs.created_at, runs.started_at, '
+                               'runs.completed_at, runs.exit_code, runs.error_message, '
+                               'runs.current_erlang, runs.current_erlang_index, '
+                               'runs.total_erlangs, runs.current_iteration, runs.total_iterations, '
+                               'runs.last_progress_at, runs.result_load, runs.result_blocking, '
+                               'runs.result_low, runs.result_high, runs.note, runs.start_after \n'
+                               'FROM runs \n'
+                               'WHERE runs.sweep_id = %s::VARCHAR ORDER BY runs.created_at, '
+                               'runs.id',
+                               (('key', 'sweep_id'),)),
+                'sweep_tags_of': ('SELECT sweep_tags.sweep_id, sweep_tags.tag \n'
+                                  'FROM sweep_tags \n'
+                                  'WHERE sweep_tags.sweep_id IN (%s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
+                                  '%s::VARCHAR, %s::VARCHAR) ORDER BY sweep_tags.sweep_id, '
+                                  'sweep_tags.tag',
+                                  (('key', 'id0'),
+                                   ('key', 'id1'),
+                                   ('key', 'id2'),
+                                   ('key', 'id3'),
+                                   ('key', 'id4'),
+                                   ('key', 'id5'),
+                                   ('key', 'id6'),
+                                   ('key', 'id7'),
+                                   ('key', 'id8'),
+                                   ('key', 'id9'),
+                                   ('key', 'id10'),
+                                   ('key', 'id11'),
+                                   ('key', 'id12'),
+                                   ('key', 'id13'),
+                                   ('key', 'id14'),
+                                   ('key', 'id15'),
+                                   ('key', 'id16'),
+                                   ('key', 'id17'),
+                                   ('key', 'id18'),
+                                   ('key', 'id19'),
+                                   ('key', 'id20'),
+                                   ('key', 'id21'),
+                                   ('key', 'id22'),
+                                   ('key', 'id23'),
+                                   ('key', 'id24'),
+                                   ('key', 'id25'),
+                                   ('key', 'id26'),
+                                   ('key', 'id27'),
+                                   ('key', 'id28'),
+                                   ('key', 'id29'),
+                                   ('key', 'id30'),
+                                   ('key', 'id31'),
+                                   ('key', 'id32'),
+                                   ('key', 'id33'),
+                                   ('key', 'id34'),
+                                   ('key', 'id35'),
+                                   ('key', 'id36'),
+                                   ('key', 'id37'),
+                                   ('key', 'id38'),
+                                   ('key', 'id39'),
+                                   ('key', 'id40'),
+                                   ('key', 'id41'),
+                                   ('key', 'id42'),
+                                   ('key', 'id43'),
+                                   ('key', 'id44'),
+                                   ('key', 'id45'),
+                                   ('key', 'id46'),
+                                   ('key', 'id47'),
+                                   ('key', 'id48'),
+                                   ('key', 'id49'),
+                                   ('key', 'id50'),
+                                   ('key', 'id51'),
+                                   ('key', 'id52'),
+                                   ('key', 'id53'),
+                                   ('key', 'id54'),
+                                   ('key', 'id55'),
+                                   ('key', 'id56'),
+                                   ('key', 'id57'),
+                                   ('key', 'id58'),
+                                   ('key', 'id59'),
+                                   ('key', 'id60'),
+                                   ('key', 'id61'),
+                                   ('key', 'id62'),
+                                   ('key', 'id63'),
+                                   ('key', 'id64'),
+                                   ('key', 'id65'),
+                                   ('key', 'id66'),
+                                   ('key', 'id67'),
+                                   ('key', 'id68'),
+                                   ('key', 'id69'),
+                                   ('key', 'id70'),
+                                   ('key', 'id71'),
+                                   ('key', 'id72'),
+                                   ('key', 'id73'),
+                                   ('key', 'id74'),
+                                   ('key', 'id75'),
+                                   ('key', 'id76'),
+                                   ('key', 'id77'),
+                                   ('key', 'id78'),
+                                   ('key', 'id79'),
+                                   ('key', 'id80'),
+                                   ('key', 'id81'),
+                                   ('key', 'id82'),
+                                   ('key', 'id83'),
+                                   ('key', 'id84'),
+                                   ('key', 'id85'),
+                                   ('key', 'id86'),
+                                   ('key', 'id87'),
+                                   ('key', 'id88'),
+                                   ('key', 'id89'),
+                                   ('key', 'id90'),
+                                   ('key', 'id91'),
+                                   ('key', 'id92'),
+                                   ('key', 'id93'),
+                                   ('key', 'id94'),
+                                   ('key', 'id95'),
+                                   ('key', 'id96'),
+                                   ('key', 'id97'),
+                                   ('key', 'id98'),
+                                   ('key', 'id99'))),
+                'sweeps:owner=0': ('SELECT sweeps.id, sweeps.name, sweeps.template, '
+                                   'sweeps.overrides_json, sweeps.grid_json, sweeps.seeds_json, '
+                                   'sweeps.split_loads, sweeps.executor, sweeps.array_limit, '
+                                   'sweeps.owner, sweeps.created_at, sweeps.note \n'
+                                   'FROM sweeps ORDER BY sweeps.created_at DESC \n'
+                                   ' LIMIT %s::INTEGER',
+                                   (('key', 'limit'),)),
+                'sweeps:owner=1': ('SELECT sweeps.id, sweeps.name, sweeps.template, '
+                                   'sweeps.overrides_json, sweeps.grid_json, sweeps.seeds_json, '
+                                   'sweeps.split_loads, sweeps.executor, sweeps.array_limit, '
+                                   'sweeps.owner, sweeps.created_at, sweeps.note \n'
+                                   'FROM sweeps \n'
+                                   'WHERE sweeps.owner = %s::VARCHAR OR sweeps.owner IS NULL ORDER '
+                                   'BY sweeps.created_at DESC \n'
+                                   ' LIMIT %s::INTEGER',
+                                   (('key', 'owner'), ('key', 'limit'))),
                 'tags_of': ('SELECT run_tags.run_id, run_tags.tag \n'
                             'FROM run_tags \n'
                             'WHERE run_tags.run_id IN (%s::VARCHAR, %s::VARCHAR, %s::VARCHAR, '
@@ -9018,6 +9180,144 @@ SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {'postgresq
                                         (('value', 86400.0),
                                          ('value', 'COMPLETED'),
                                          ('key', 'owner'))),
+            'sweep_runs': ('SELECT runs.id, runs.name, runs.status, runs.config_json, '
+                           'runs.template, runs.simulator, runs.executor, runs.hostname, '
+                           'runs.owner, runs.config_hash, runs.seed, runs.provenance_json, '
+                           'runs.origin_id, runs.sweep_id, runs.point_json, runs.run_dir, '
+                           'runs.pid, runs.pgid, runs.pid_started, runs.supervisor_pid, '
+                           'runs.supervisor_started, runs.created_at, runs.started_at, '
+                           'runs.completed_at, runs.exit_code, runs.error_message, '
+                           'runs.current_erlang, runs.current_erlang_index, runs.total_erlangs, '
+                           'runs.current_iteration, runs.total_iterations, runs.last_progress_at, '
+                           'runs.result_load, runs.result_blocking, runs.result_low, '
+                           'runs.result_high, runs.note, runs.start_after \n'
+                           'FROM runs \n'
+                           'WHERE runs.sweep_id = ? ORDER BY runs.created_at, runs.id',
+                           (('key', 'sweep_id'),)),
+            'sweep_tags_of': ('SELECT sweep_tags.sweep_id, sweep_tags.tag \n'
+                              'FROM sweep_tags \n'
+                              'WHERE sweep_tags.sweep_id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '
+                              '?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '
+                              '?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '
+                              '?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '
+                              '?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) '
+                              'ORDER BY sweep_tags.sweep_id, sweep_tags.tag',
+                              (('key', 'id0'),
+                               ('key', 'id1'),
+                               ('key', 'id2'),
+                               ('key', 'id3'),
+                               ('key', 'id4'),
+                               ('key', 'id5'),
+                               ('key', 'id6'),
+                               ('key', 'id7'),
+                               ('key', 'id8'),
+                               ('key', 'id9'),
+                               ('key', 'id10'),
+                               ('key', 'id11'),
+                               ('key', 'id12'),
+                               ('key', 'id13'),
+                               ('key', 'id14'),
+                               ('key', 'id15'),
+                               ('key', 'id16'),
+                               ('key', 'id17'),
+                               ('key', 'id18'),
+                               ('key', 'id19'),
+                               ('key', 'id20'),
+                               ('key', 'id21'),
+                               ('key', 'id22'),
+                               ('key', 'id23'),
+                               ('key', 'id24'),
+                               ('key', 'id25'),
+                               ('key', 'id26'),
+                               ('key', 'id27'),
+                               ('key', 'id28'),
+                               ('key', 'id29'),
+                               ('key', 'id30'),
+                               ('key', 'id31'),
+                               ('key', 'id32'),
+                               ('key', 'id33'),
+                               ('key', 'id34'),
+                               ('key', 'id35'),
+                               ('key', 'id36'),
+                               ('key', 'id37'),
+                               ('key', 'id38'),
+                               ('key', 'id39'),
+                               ('key', 'id40'),
+                               ('key', 'id41'),
+                               ('key', 'id42'),
+                               ('key', 'id43'),
+                               ('key', 'id44'),
+                               ('key', 'id45'),
+                               ('key', 'id46'),
+                               ('key', 'id47'),
+                               ('key', 'id48'),
+                               ('key', 'id49'),
+                               ('key', 'id50'),
+                               ('key', 'id51'),
+                               ('key', 'id52'),
+                               ('key', 'id53'),
+                               ('key', 'id54'),
+                               ('key', 'id55'),
+                               ('key', 'id56'),
+                               ('key', 'id57'),
+                               ('key', 'id58'),
+                               ('key', 'id59'),
+                               ('key', 'id60'),
+                               ('key', 'id61'),
+                               ('key', 'id62'),
+                               ('key', 'id63'),
+                               ('key', 'id64'),
+                               ('key', 'id65'),
+                               ('key', 'id66'),
+                               ('key', 'id67'),
+                               ('key', 'id68'),
+                               ('key', 'id69'),
+                               ('key', 'id70'),
+                               ('key', 'id71'),
+                               ('key', 'id72'),
+                               ('key', 'id73'),
+                               ('key', 'id74'),
+                               ('key', 'id75'),
+                               ('key', 'id76'),
+                               ('key', 'id77'),
+                               ('key', 'id78'),
+                               ('key', 'id79'),
+                               ('key', 'id80'),
+                               ('key', 'id81'),
+                               ('key', 'id82'),
+                               ('key', 'id83'),
+                               ('key', 'id84'),
+                               ('key', 'id85'),
+                               ('key', 'id86'),
+                               ('key', 'id87'),
+                               ('key', 'id88'),
+                               ('key', 'id89'),
+                               ('key', 'id90'),
+                               ('key', 'id91'),
+                               ('key', 'id92'),
+                               ('key', 'id93'),
+                               ('key', 'id94'),
+                               ('key', 'id95'),
+                               ('key', 'id96'),
+                               ('key', 'id97'),
+                               ('key', 'id98'),
+                               ('key', 'id99'))),
+            'sweeps:owner=0': ('SELECT sweeps.id, sweeps.name, sweeps.template, '
+                               'sweeps.overrides_json, sweeps.grid_json, sweeps.seeds_json, '
+                               'sweeps.split_loads, sweeps.executor, sweeps.array_limit, '
+                               'sweeps.owner, sweeps.created_at, sweeps.note \n'
+                               'FROM sweeps ORDER BY sweeps.created_at DESC\n'
+                               ' LIMIT ? OFFSET ?',
+                               (('key', 'limit'), ('value', 0))),
+            'sweeps:owner=1': ('SELECT sweeps.id, sweeps.name, sweeps.template, '
+                               'sweeps.overrides_json, sweeps.grid_json, sweeps.seeds_json, '
+                               'sweeps.split_loads, sweeps.executor, sweeps.array_limit, '
+                               'sweeps.owner, sweeps.created_at, sweeps.note \n'
+                               'FROM sweeps \n'
+                               'WHERE sweeps.owner = ? OR sweeps.owner IS NULL ORDER BY '
+                               'sweeps.created_at DESC\n'
+                               ' LIMIT ? OFFSET ?',
+                               (('key', 'owner'), ('key', 'limit'), ('value', 0))),
             'tags_of': ('SELECT run_tags.run_id, run_tags.tag \n'
                         'FROM run_tags \n'
                         'WHERE run_tags.run_id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '

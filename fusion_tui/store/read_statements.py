@@ -22,13 +22,21 @@ import sys
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import ClauseElement, DateTime, Select, select, text
+from sqlalchemy import Boolean, ClauseElement, DateTime, Select, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from fusion_tui.store.dependencies import waiting_on_statement
-from fusion_tui.store.models import BatchJob, Run, RunDependency, RunEvent, RunTag
+from fusion_tui.store.models import (
+    BatchJob,
+    Run,
+    RunDependency,
+    RunEvent,
+    RunTag,
+    Sweep,
+    SweepTag,
+)
 from fusion_tui.store.query import RunFilter, RunQuery
 from fusion_tui.store.runs_repo import (
     events_statement,
@@ -37,6 +45,7 @@ from fusion_tui.store.runs_repo import (
     stats_statements,
 )
 from fusion_tui.store.status import RunStatus
+from fusion_tui.store.sweeps_repo import listing_statement, sweep_runs_statement
 
 TARGET = Path(__file__).resolve().parent / "read_sql.py"
 IN_CHUNK = 100  # ids per `IN (...)`: a page of the run list in one statement
@@ -93,6 +102,11 @@ def statements(dialect: str) -> dict[str, ClauseElement]:
         "waiting_on": waiting_on_statement(ids),
         "by_prefix": prefix_statement(stand_in("prefix")),
         "events": events_statement(stand_in("run_id")),
+        "sweeps:owner=0": listing_statement(None, _LIMIT),
+        "sweeps:owner=1": listing_statement(stand_in("owner"), _LIMIT),
+        "sweep_tags_of": select(SweepTag.sweep_id, SweepTag.tag)
+        .where(SweepTag.sweep_id.in_(ids)).order_by(SweepTag.sweep_id, SweepTag.tag),
+        "sweep_runs": sweep_runs_statement(stand_in("sweep_id")),
         # What the reconcile step at the start of a command would look at.
         "unfinished": select(Run.id, Run.status, Run.executor, Run.owner, Run.hostname,
                              Run.run_dir, Run.started_at)
@@ -137,6 +151,11 @@ def _datetimes(*models: Any) -> tuple[str, ...]:
                          if isinstance(c.type, DateTime)}))
 
 
+def _booleans(*models: Any) -> tuple[str, ...]:
+    return tuple(sorted({c.name for m in models for c in m.__table__.columns
+                         if isinstance(c.type, Boolean)}))
+
+
 def generate() -> str:
     """The text of `read_sql.py`."""
     sql = {name: {key: compiled(stmt, DIALECTS[name]) for key, stmt in statements(name).items()}
@@ -151,7 +170,9 @@ def generate() -> str:
         f"RUN_COLUMNS = {_columns(Run)!r}",
         f"JOB_COLUMNS = {_columns(BatchJob)!r}",
         f"EVENT_COLUMNS = {_columns(RunEvent)!r}",
-        f"DATETIME_COLUMNS = {_datetimes(Run, BatchJob, RunEvent)!r}",
+        f"SWEEP_COLUMNS = {_columns(Sweep)!r}",
+        f"DATETIME_COLUMNS = {_datetimes(Run, BatchJob, RunEvent, Sweep)!r}",
+        f"BOOLEAN_COLUMNS = {_booleans(Run, BatchJob, RunEvent, Sweep)!r}",
         "SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = "
         + pprint.pformat(sql, width=100, sort_dicts=True),
     ]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from fusion_tui.store.status import RunStatus, fraction_done, utcnow
 
 if TYPE_CHECKING:
-    from fusion_tui.store.models import Run
+    from fusion_tui.store.models import Run, Sweep
 
 
 @dataclass(frozen=True)
@@ -120,5 +120,29 @@ class RunRow:
         return ((self.completed_at or utcnow()) - self.started_at).total_seconds()
 
 
-# What the commands that print runs take: a run from either read path.
+@dataclass
+class SweepRecord:
+    """One row of `sweeps` with its tags (the table's columns, in its order)."""
+
+    id: str
+    name: str | None
+    template: str
+    overrides_json: str
+    grid_json: str
+    seeds_json: str | None
+    split_loads: bool
+    executor: str
+    array_limit: int | None
+    owner: str | None
+    created_at: datetime
+    note: str | None
+    tags: list[TagRow] = field(default_factory=list)
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [t.tag for t in self.tags]
+
+
+# What the commands that print runs and sweeps take: one from either read path.
 AnyRun: TypeAlias = "Run | RunRow"
+AnySweep: TypeAlias = "Sweep | SweepRecord"

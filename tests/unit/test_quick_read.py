@@ -35,6 +35,7 @@ from fusion_tui.store.models import (
     RunEvent,
     RunTag,
     Sweep,
+    SweepTag,
 )
 from fusion_tui.store.quick_read import open_quick
 from fusion_tui.store.run_row import EventRow, JobRow, RunRow
@@ -72,10 +73,17 @@ def _fill(svc: Services) -> list[Run]:
     runs.append(_run(31, RunStatus.COMPLETED, executor="slurm", sweep_id="5eeb0000a1b2",
                      point_json=json.dumps({"general.k_paths": 3, "s": 1}),
                      error_message="a\nlong story"))
+    runs.append(_run(32, RunStatus.CANCELLED, sweep_id="5eeb0000a1b2", origin_id=runs[31].id,
+                     point_json=json.dumps({"general.k_paths": 3, "s": 1})))  # its retry
     with svc.store.session(write=True) as s:
-        s.add(Sweep(id="5eeb0000a1b2", name="a sweep", template="minimal",
-                    overrides_json="[]", grid_json="[]", executor="slurm", owner=ME,
-                    created_at=BASE))
+        s.add(Sweep(id="5eeb0000a1b2", name="a [b]sweep", template="minimal",
+                    overrides_json='["general.k=1"]',
+                    grid_json='[["general.k_paths", ["3", "4"]]]', seeds_json="[1, 2]",
+                    split_loads=True, executor="slurm", owner=ME, created_at=BASE,
+                    tags=[SweepTag(tag="x")], note="a note"))
+        s.add(Sweep(id="5eeb0000ffff", name=None, template="minimal", overrides_json="[]",
+                    grid_json="[]", seeds_json="[7]", executor="local", owner="someone-else",
+                    created_at=BASE + timedelta(hours=1)))
         s.flush()
         s.add_all(runs)
         s.flush()
@@ -143,6 +151,7 @@ COMMANDS = [
     ["runs", "--all", "--template", "DEFAULT"], ["runs", "--status", "running"],
     ["show", "@last"], ["show", "-", "--json"], ["show", "zzz"], ["show", "12"],
     ["show", "ffffffffffff"], ["stats"], ["stats", "--json"], ["stats", "--all", "--json"],
+    ["sweep", "list"], ["sweep", "list", "--json"], ["sweep", "list", "--all"],
 ]
 
 
@@ -233,7 +242,7 @@ def test_an_older_store_is_migrated_the_usual_way(settings: Settings, services: 
     assert _quick(settings, ["runs"]) is None
     done = cli(settings, "runs", "--all", "--json")
     assert done.returncode == 0, done.stderr
-    assert len(json.loads(done.stdout)) == 32
+    assert len(json.loads(done.stdout)) == 33
     store = open_quick(settings.database_url, 1.0)  # migrated: now the quick way answers
     assert store is not None
     store.close()
@@ -314,7 +323,7 @@ HEAVY = ("sqlalchemy", "alembic", "textual")
     ["runs"], ["runs", "--json", "--all"], ["runs", "--status", "failed", "--tag", "b"],
     ["show", "@last"], ["show", "-", "--json"], ["wait", "{0}"], ["wait", "{0}", "--json"],
     ["logs", "{3}", "--lines", "5"], ["logs", "{3}", "--lines", "5", "--json"],
-    ["stats"], ["stats", "--all", "--json"],
+    ["stats"], ["stats", "--all", "--json"], ["sweep", "list", "--all"],
 ], ids=" ".join)
 def test_a_read_command_imports_no_sqlalchemy(ended: tuple[Settings, list[Run]],
                                               argv: list[str], cli: Cli) -> None:
