@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,50 +96,69 @@ class Remover:
         transaction, then the folders removed. A kill at any moment leaves what `delete`
         killed would: folders aside whose rows stayed (`db check --repair` puts them
         back) or without rows (it removes them). A run that cannot be deleted is named
-        in one line and the others still are."""
+        in one line and the others still are. The file system calls of a chunk go on
+        8 threads: they wait on the disk, and overlapped they take a fraction of the time."""
         done = Deleted()
-        for first in range(0, len(runs), chunk):
-            ready: list[tuple[Run, bool]] = []  # each run, and whether it has a folder aside
-            for run in runs[first:first + chunk]:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for first in range(0, len(runs), chunk):
+                candidates: list[tuple[Run, bool]] = []  # each run, and whether it has a folder
+                for run in runs[first:first + chunk]:
+                    try:
+                        candidates.append((run, self._deletable(run)))
+                    except (RunError, FaultError) as exc:
+                        done.problems.append(str(exc))
+                ready = self._set_aside(pool, candidates, done.problems)
                 try:
-                    ready.append((run, self._set_aside(run)))
-                except (RunError, FaultError) as exc:
-                    done.problems.append(str(exc))
-            try:
-                gone = set(self.ctx.store.delete_finished_many([r.id for r, _ in ready]))
-            except BaseException:
+                    gone = set(self.ctx.store.delete_finished_many([r.id for r, _ in ready]))
+                except BaseException:
+                    for run, owned in ready:
+                        if owned:
+                            _put_back(run)
+                    raise
                 for run, owned in ready:
-                    if owned:
-                        _put_back(run)
-                raise
-            for run, owned in ready:
-                if run.id in gone:
-                    done.deleted.append(run.id)
-                    problem = _remove_aside(run) if owned else None
-                    if problem:
-                        done.problems.append(problem)
-                else:
-                    if owned:
-                        _put_back(run)
-                    done.problems.append(f"run {run.id} changed state; try again")
+                    if run.id not in gone:
+                        if owned:
+                            _put_back(run)
+                        done.problems.append(f"run {run.id} changed state; try again")
+                done.deleted += [r.id for r, _ in ready if r.id in gone]
+                removed = pool.map(_remove_aside, [r for r, owned in ready
+                                                   if owned and r.id in gone])
+                done.problems += [p for p in removed if p]
         return done
 
-    def _set_aside(self, run: Run) -> bool:
-        """Check that `run` may be deleted and rename its folder aside; whether it had one."""
+    def _deletable(self, run: Run) -> bool:
+        """Check that `run` may be deleted and let its executor release it; whether it has
+        a folder of its own to remove."""
         self.ctx.check_owner(run, "delete")
         if run.status not in FINISHED_STATUSES:
             raise InvalidState(f"run {run.id} is {run.status}; cancel it before deleting")
         self.ctx.executor(run.executor).release(run)
         root = Path(run.run_dir)
-        if not (root.name == run.id and root.is_dir() and not root.is_symlink()):
-            return False
-        _check_removable(run.id, root)
-        try:
-            os.rename(root, _aside(root))
-        except OSError as exc:
-            raise FaultError(f"cannot delete run {run.id}: {describe_os_error(exc)}; "
-                             "nothing was changed") from None
-        return True
+        return root.name == run.id and root.is_dir() and not root.is_symlink()
+
+    @staticmethod
+    def _set_aside(pool: ThreadPoolExecutor, candidates: list[tuple[Run, bool]],
+                   problems: list[str]) -> list[tuple[Run, bool]]:
+        """Rename the candidates' folders aside (in `pool`); those that may go on to
+        have their rows deleted. One that cannot be removed is left as it was."""
+        def move(item: tuple[Run, bool]) -> str | None:
+            run, owned = item
+            if not owned:
+                return None
+            root = Path(run.run_dir)
+            try:
+                _check_removable(run.id, root)
+                os.rename(root, _aside(root))
+            except FaultError as exc:
+                return str(exc)
+            except OSError as exc:
+                return (f"cannot delete run {run.id}: {describe_os_error(exc)}; "
+                        "nothing was changed")
+            return None
+
+        outcomes = list(pool.map(move, candidates))
+        problems += [p for p in outcomes if p]
+        return [c for c, problem in zip(candidates, outcomes, strict=True) if problem is None]
 
     def delete(self, run_id: str) -> None:
         """Remove a finished run's row and directory, all or nothing. Never signals a
