@@ -24,6 +24,7 @@ from sqlalchemy import (
     delete,
     extract,
     func,
+    insert,
     or_,
     select,
     text,
@@ -610,8 +611,9 @@ class RunStore:
                                                     Run.status.in_(finished))
                                   .returning(Run.id)).all()
             now = utcnow()
-            s.add_all([RunEvent(run_id=run_id, kind=EventKind.DELETED.value, at=now)
-                       for run_id in gone])
+            if gone:  # one statement for them all (Core: no unit of work for 25,000 objects)
+                s.execute(insert(RunEvent), [{"run_id": run_id, "kind": EventKind.DELETED.value,
+                                              "at": now, "detail": None} for run_id in gone])
         return gone
 
     # -- statistics --------------------------------------------------------------------
