@@ -39,7 +39,6 @@ class Quick:
     """What a command that only looks reads the store through when opening it would
     change nothing (see `cli/quick.py`): the store read without SQLAlchemy."""
 
-    settings: Settings
     store: QuickStore
     user: str
 

@@ -1,6 +1,6 @@
 """The quick way through a command that only looks (`runs`, `show`, `wait` on ended runs,
-`logs --lines`, `sweep list`): the store read without SQLAlchemy, Alembic or the run
-manager, which take longer to import than such a command takes to answer.
+`logs --lines`, `sweep list`, `stats`): the store read without SQLAlchemy, Alembic or the
+run manager, which take longer to import than such a command takes to answer.
 
 It is taken only when opening the store the usual way would change nothing: the store
 exists at the current schema (an older one is migrated, a foreign or newer one refused,
@@ -46,7 +46,7 @@ def answer_quickly(handler: OnStore, args: argparse.Namespace, settings: Setting
     if store is None:
         return None
     try:
-        return handler.quick(args, Quick(settings, store, current_user()))
+        return handler.quick(args, Quick(store, current_user()))
     except Exception as exc:
         if _is_database_error(exc):
             return None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import enum
 import itertools
-import pprint
 import sys
 from pathlib import Path
 from typing import Any, cast
@@ -173,10 +172,16 @@ def generate() -> str:
         f"SWEEP_COLUMNS = {_columns(Sweep)!r}",
         f"DATETIME_COLUMNS = {_datetimes(Run, BatchJob, RunEvent, Sweep)!r}",
         f"BOOLEAN_COLUMNS = {_booleans(Run, BatchJob, RunEvent, Sweep)!r}",
-        "SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = "
-        + pprint.pformat(sql, width=100, sort_dicts=True),
+        "SQL: dict[str, dict[str, tuple[str, tuple[tuple[str, Any], ...]]]] = {",
     ]
-    return "\n".join(parts) + "\n"
+    for name in sorted(sql):
+        parts.append(f"    {name!r}: {{")
+        for key in sorted(sql[name]):
+            text, params = sql[name][key]
+            parts += [f"        {key!r}: (", f"            {text!r},", f"            {params!r},",
+                      "        ),"]
+        parts.append("    },")
+    return "\n".join([*parts, "}"]) + "\n"
 
 
 if __name__ == "__main__":
