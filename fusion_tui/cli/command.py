@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from fusion_tui.base.settings import Settings
     from fusion_tui.services import Services
+    from fusion_tui.store.quick_read import QuickStore
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # a write that failed (disk full, I/O error): the input was fine
@@ -34,14 +35,26 @@ class OnSettings:
 
 
 @dataclass(frozen=True)
+class Quick:
+    """What a command that only looks reads the store through when opening it would
+    change nothing (see `cli/quick.py`): the store read without SQLAlchemy."""
+
+    store: QuickStore
+    user: str
+
+
+@dataclass(frozen=True)
 class OnStore:
     """A command on the store: the services are opened and orphaned runs adopted first.
     `schedule` says whether that first step also starts queued runs where there is room:
     not for commands that only look, nor for the queue commands, which schedule
-    themselves once their change is made."""
+    themselves once their change is made. `quick`, for a command that only looks, does
+    the same through `Quick` when that first step would do nothing; it returns None
+    when it cannot answer exactly, and `run` answers."""
 
     run: Callable[[argparse.Namespace, Services], int]
     schedule: bool = True
+    quick: Callable[[argparse.Namespace, Quick], int | None] | None = None
 
 
 Handler = OnSettings | OnStore

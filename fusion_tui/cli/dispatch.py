@@ -21,6 +21,7 @@ from fusion_tui.cli.command import (
 from fusion_tui.cli.failures import failed
 from fusion_tui.cli.launch import run_tui
 from fusion_tui.cli.output import write_out
+from fusion_tui.cli.quick import answer_quickly
 from fusion_tui.executors.descriptions import TABLES
 
 
@@ -102,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_tui(settings)
         if isinstance(handler, OnSettings):
             return handler.run(args, settings)
+        if handler.quick is not None:
+            quick = answer_quickly(handler, args, settings)
+            if quick is not None:
+                return quick
         from fusion_tui.services import open_services  # SQLAlchemy: not at start-up
 
         svc = open_services(settings)

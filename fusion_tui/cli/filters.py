@@ -32,13 +32,17 @@ def add_filter_flags(parser: argparse.ArgumentParser, *, status_help: str,
                              "repeatable")
 
 
+def flag_filter(args: argparse.Namespace, *, sweep: str | None) -> RunFilter:
+    """The filter the flags ask for, with the sweep's id as resolved."""
+    return build_filter(statuses=args.status, tags=args.tag, template=args.template,
+                        sweep=sweep, where=args.where)
+
+
 def filter_from(args: argparse.Namespace, svc: Services,
                 allowed: Collection[RunStatus] | None = None) -> RunFilter:
     """The filter the flags ask for (a sweep resolved to its id); a status outside
     `allowed` is refused naming those that are."""
-    sweep = svc.sweeps.resolve(args.sweep).id if args.sweep else None
-    found = build_filter(statuses=args.status, tags=args.tag, template=args.template,
-                         sweep=sweep, where=args.where)
+    found = flag_filter(args, sweep=svc.sweeps.resolve(args.sweep).id if args.sweep else None)
     if allowed is not None and not found.statuses <= set(allowed):
         names = ", ".join(sorted(s.value for s in allowed))
         raise ConfigError(f"{args.command}: --status takes {names} here")

@@ -8,11 +8,12 @@ import json
 from typing import TYPE_CHECKING
 
 from fusion_tui.base.textsafe import one_line
-from fusion_tui.cli.command import Commands, OnStore
+from fusion_tui.cli.command import Commands, OnStore, Quick
 from fusion_tui.cli.output import emit
 
 if TYPE_CHECKING:
     from fusion_tui.services import Services
+    from fusion_tui.store.run_stats import RunStats
 
 
 def register(commands: Commands) -> None:
@@ -20,7 +21,7 @@ def register(commands: Commands) -> None:
                      help="config keys that differ between two runs")
     s.add_argument("a")
     s.add_argument("b")
-    s = commands.add("stats", OnStore(cmd_stats, schedule=False),
+    s = commands.add("stats", OnStore(cmd_stats, schedule=False, quick=quick_stats),
                      help="run statistics (your runs)")
     s.add_argument("--all", "-a", action="store_true", help="every user's runs, not just yours")
 
@@ -72,8 +73,17 @@ def cmd_diff(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
-    stats = svc.store.stats(owner=None if args.all else svc.manager.user)
+    _print_stats(args, svc.store.stats(owner=None if args.all else svc.manager.user))
+    return 0
 
+
+def quick_stats(args: argparse.Namespace, q: Quick) -> int:
+    """`stats` read the quick way."""
+    _print_stats(args, q.store.stats(None if args.all else q.user))
+    return 0
+
+
+def _print_stats(args: argparse.Namespace, stats: RunStats) -> None:
     def text() -> str:
         counts = "  ".join(f"{k.lower()} {v}" for k, v in stats.counts.items())
         rate = "-" if stats.success_rate is None else f"{stats.success_rate * 100:.1f}%"
@@ -83,4 +93,3 @@ def cmd_stats(args: argparse.Namespace, svc: Services) -> int:
                 f"duration of completed runs: mean {mean}, median {median}")
 
     emit(args, stats.as_dict(), text)
-    return 0

@@ -52,7 +52,7 @@ class Target:
 def _target(svc: Services, ref: str) -> Target:
     # the comparison layer's lookup (SQLAlchemy): not at start-up
     from fusion_tui.comparison.targets import lookup
-    from fusion_tui.runs.context import LAST
+    from fusion_tui.runs.finding import LAST
     from fusion_tui.store.models import Run
 
     found = svc.manager.resolve(ref) if ref in LAST else lookup(svc.sweeps, ref)
@@ -65,7 +65,7 @@ def _labels(target: Target, tags: list[str] | None = None) -> dict[str, Any]:
 
 
 def cmd_tag(args: argparse.Namespace, svc: Services) -> int:
-    from fusion_tui.runs.context import LAST
+    from fusion_tui.runs.finding import LAST
     from fusion_tui.store.labels import TagEdit
     from fusion_tui.store.models import Run, Sweep
 

@@ -165,13 +165,8 @@ def cmd_clean(args: argparse.Namespace, svc: Services) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             emit(args, {"deleted": []}, lambda: "nothing deleted")
             return 0
-    deleted, failed = [], False
-    for run in runs:
-        try:
-            svc.manager.delete(run.id)
-            deleted.append(run.id)
-        except (RunError, FaultError) as exc:
-            failed = True
-            print(f"fusion-tui: {one_line(str(exc), 1000)}", file=sys.stderr)
-    emit(args, {"deleted": deleted}, lambda: f"deleted {len(deleted)} run(s)")
-    return EXIT_USAGE if failed else 0
+    done = svc.manager.delete_many(runs)
+    for problem in done.problems:
+        print(f"fusion-tui: {one_line(problem, 1000)}", file=sys.stderr)
+    emit(args, {"deleted": done.deleted}, lambda: f"deleted {len(done.deleted)} run(s)")
+    return EXIT_USAGE if done.problems else 0

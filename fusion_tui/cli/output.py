@@ -22,7 +22,7 @@ from fusion_tui.store.result_cache import cached_result
 from fusion_tui.store.status import iso_local
 
 if TYPE_CHECKING:
-    from fusion_tui.store.models import Run
+    from fusion_tui.store.run_row import AnyRun
 
 
 def iso(value: datetime | None) -> str | None:
@@ -30,7 +30,7 @@ def iso(value: datetime | None) -> str | None:
     return iso_local(value)
 
 
-def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
+def run_to_dict(run: AnyRun, *, with_config: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": run.id, "name": run.name, "status": run.status, "template": run.template,
         "simulator": run.simulator, "executor": run.executor, "hostname": run.hostname,
@@ -54,7 +54,7 @@ def run_to_dict(run: Run, *, with_config: bool = False) -> dict[str, Any]:
     return data
 
 
-def result_dict(run: Run) -> dict[str, Any] | None:
+def result_dict(run: AnyRun) -> dict[str, Any] | None:
     """The run list's cached result: the mean blocking at the run's last load with its
     95% interval; None until its files are read, and when they hold none."""
     result = cached_result(run.result_load, run.result_blocking, run.result_low,
@@ -65,7 +65,7 @@ def result_dict(run: Run) -> dict[str, Any] | None:
             "ci95_low": result.low, "ci95_high": result.high}
 
 
-def job_facts(run: Run) -> dict[str, Any]:
+def job_facts(run: AnyRun) -> dict[str, Any]:
     """The run's job on each executor that keeps one (under the key its description
     names; None when the run has none there), as last seen."""
     return {d.job_key: _json_times(d.job_facts(run)) for d in DESCRIPTIONS.values()
@@ -78,7 +78,7 @@ def _json_times(facts: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: iso(v) if isinstance(v, datetime) else v for k, v in facts.items()}
 
 
-def where(run: Run) -> str:
+def where(run: AnyRun) -> str:
     """The run list's executor/node cell: the executor, and its node once it has one
     (`<executor>:<node>`)."""
     description = description_of(run.executor)
@@ -113,7 +113,7 @@ def drop_stdout() -> None:
     os.close(devnull)
 
 
-def progress_text(run: Run) -> str:
+def progress_text(run: AnyRun) -> str:
     fraction = run.fraction_done
     return "-" if fraction is None else f"{fraction * 100:5.1f}%"
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fusion_tui.base.numbers import interval_text, value_text
 from fusion_tui.base.rundir import NOT_READABLE, RunPaths, folder_readable
 from fusion_tui.base.textsafe import one_line
-from fusion_tui.cli.command import Commands, OnStore
+from fusion_tui.cli.command import Commands, OnStore, Quick
 from fusion_tui.cli.executor_flags import add_executor_flags, executor_options
-from fusion_tui.cli.filters import add_filter_flags, filter_from
+from fusion_tui.cli.filters import add_filter_flags, filter_from, flag_filter
 from fusion_tui.cli.follow import wait_exit_code
 from fusion_tui.cli.output import (
     duration_text,
@@ -26,11 +26,13 @@ from fusion_tui.cli.output import (
     run_to_dict,
     where,
 )
+from fusion_tui.cli.quick import find_quickly
 from fusion_tui.cli.start_flags import add_start_flags, runs_after, start_after
 from fusion_tui.executors.description import Seconds
 from fusion_tui.executors.descriptions import description_of
 from fusion_tui.runs.waiting import short_waiting, waiting_text
-from fusion_tui.store.query import RunQuery
+from fusion_tui.store.event_kinds import results_note
+from fusion_tui.store.query import RunFilter, RunQuery
 from fusion_tui.store.result_cache import cached_result
 from fusion_tui.store.status import RunStatus, local_text, utcnow
 from fusion_tui.sweeps.labels import compact_label, name_without_point, point_label
@@ -38,15 +40,20 @@ from fusion_tui.sweeps.labels import compact_label, name_without_point, point_la
 if TYPE_CHECKING:
     from fusion_tui.runs.tail import RunSnapshot
     from fusion_tui.services import Services
-    from fusion_tui.store.models import Run
+    from fusion_tui.store.models import RunEvent
+    from fusion_tui.store.run_row import AnyRun, EventRow
 
 
 def register(commands: Commands) -> None:
-    s = commands.add("runs", OnStore(cmd_runs, schedule=False), help="list runs")
+    s = commands.add("runs", OnStore(cmd_runs, schedule=False, quick=quick_runs),
+                     help="list runs")
     add_filter_flags(s, status_help="only runs in this status (repeatable, or a comma list: "
                                     "any of them)")
     s.add_argument("--limit", type=positive, default=100, help="at most this many (1 or more)")
     s.add_argument("--all", "-a", action="store_true", help="every user's runs, not just yours")
+    s.add_argument("--before", metavar="ID",
+                   help="only the runs listed after run ID (older): give a page's last id "
+                        "for the next page")
     s = commands.add("new", OnStore(cmd_new), help="create (and start or queue) a run")
     s.add_argument("--template", "-t", required=True)
     s.add_argument("--name", "-n")
@@ -57,8 +64,8 @@ def register(commands: Commands) -> None:
     s.add_argument("--plan", action="store_true",
                    help="check everything and print the plan (loads, command, warnings); "
                         "make nothing")
-    commands.add("show", OnStore(cmd_show, schedule=False), help="show one run").add_argument(
-        "id")
+    commands.add("show", OnStore(cmd_show, schedule=False, quick=quick_show),
+                 help="show one run").add_argument("id")
 
 
 def positive(text: str) -> int:
@@ -75,7 +82,8 @@ def positive(text: str) -> int:
 def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
     found = filter_from(args, svc)
     owner = None if args.all else svc.manager.user
-    query = RunQuery(filter=found, owner=owner)
+    before = svc.manager.resolve(args.before).id if args.before else None
+    query = RunQuery(filter=found, owner=owner, before=before)
     runs = svc.store.list_runs(query, limit=args.limit)
     if any(r.run_status.is_finished and r.result_load is None for r in runs):
         # the results of finished runs nobody has listed yet, read once and cached
@@ -83,12 +91,31 @@ def cmd_runs(args: argparse.Namespace, svc: Services) -> int:
 
         if ResultFiller(svc.store).fill([r.id for r in runs], limit=len(runs)):
             runs = svc.store.list_runs(query, limit=args.limit)
-    needs = svc.store.waiting_on([r.id for r in runs if r.status == RunStatus.PENDING])
-    emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs, bool(found), needs))
+    _print_runs(args, runs, found, svc.store.waiting_on)
     return 0
 
 
-def _table(runs: Sequence[Run], filtered: bool = False,
+def quick_runs(args: argparse.Namespace, q: Quick) -> int | None:
+    """`runs` read the quick way; None for a filter it keeps no statement for, and when a
+    listed run's results are still to be read (the usual way reads and caches them)."""
+    if args.sweep:
+        return None  # a sweep prefix is resolved by the sweeps' manager
+    found = flag_filter(args, sweep=None)
+    before = find_quickly(q, args.before).id if args.before else None
+    runs = q.store.page(found, None if args.all else q.user, args.limit, before)
+    if runs is None or any(r.run_status.is_finished and r.result_load is None for r in runs):
+        return None
+    _print_runs(args, runs, found, q.store.waiting_on)
+    return 0
+
+
+def _print_runs(args: argparse.Namespace, runs: Sequence[AnyRun], found: RunFilter,
+                waiting_on: Callable[[Iterable[str]], dict[str, list[str]]]) -> None:
+    needs = waiting_on([r.id for r in runs if r.status == RunStatus.PENDING])
+    emit(args, [run_to_dict(r) for r in runs], lambda: _table(runs, bool(found), needs))
+
+
+def _table(runs: Sequence[AnyRun], filtered: bool = False,
            needs: dict[str, list[str]] | None = None) -> str:
     if not runs:
         if filtered:
@@ -116,7 +143,7 @@ def _table(runs: Sequence[Run], filtered: bool = False,
     )
 
 
-def _run_text(run: Run) -> str:
+def _run_text(run: AnyRun) -> str:
     """A sweep's run by its point (`k=2 ff s=3`) and its sweep's name, any other by its
     name (cut at 40 characters)."""
     point = json.loads(run.point_json) if run.point_json else None
@@ -139,14 +166,15 @@ def cmd_new(args: argparse.Namespace, svc: Services) -> int:
         print(f"fusion-tui: warning: {one_line(warning, 500)}", file=sys.stderr)
     if args.wait:
         run = svc.manager.wait(run.id)
-    why = None if args.wait else waiting(svc, run)
+    why = None if args.wait else waiting(run, svc.store.waiting_on)
     emit(args, run_to_dict(run), lambda: f"{run.id} {run.status}" + (f" ({why})" if why else ""))
     return wait_exit_code(run) if args.wait else 0
 
 
-def waiting(svc: Services, run: Run) -> str | None:
+def waiting(run: AnyRun, waiting_on: Callable[[Iterable[str]], dict[str, list[str]]]
+            ) -> str | None:
     """Why a queued run waits (for runs to complete, for its start time), in words."""
-    needs = svc.store.waiting_on([run.id]).get(run.id, [])
+    needs = waiting_on([run.id]).get(run.id, [])
     return waiting_text(run.status, run.start_after, needs, utcnow())
 
 
@@ -177,15 +205,25 @@ def _print_plan(args: argparse.Namespace, svc: Services) -> int:
 
 
 def cmd_show(args: argparse.Namespace, svc: Services) -> int:
-    from fusion_tui.store.models import results_note  # SQLAlchemy: not at start-up
-
     run = svc.manager.resolve(args.id)
+    _print_show(args, run, svc.store.events(run.id), svc.store.waiting_on)
+    return 0
+
+
+def quick_show(args: argparse.Namespace, q: Quick) -> int:
+    """`show` read the quick way."""
+    run = find_quickly(q, args.id)
+    _print_show(args, run, q.store.events(run.id), q.store.waiting_on)
+    return 0
+
+
+def _print_show(args: argparse.Namespace, run: AnyRun, events: Sequence[EventRow | RunEvent],
+                waiting_on: Callable[[Iterable[str]], dict[str, list[str]]]) -> None:
     data = run_to_dict(run, with_config=True)
-    events = svc.store.events(run.id)
     data["events"] = [{"kind": e.kind, "at": iso(e.at), "detail": e.detail} for e in events]
     data["folder_readable"] = readable = folder_readable(Path(run.run_dir))
     data["results_note"] = note = results_note(events)
-    data["waiting"] = why = waiting(svc, run)
+    data["waiting"] = why = waiting(run, waiting_on)
     live = _live(run) if readable and run.status == RunStatus.RUNNING else None
     data["live"] = None if live is None else {
         "fraction_done": live.fraction_done, "current_erlang": live.current_erlang,
@@ -195,10 +233,9 @@ def cmd_show(args: argparse.Namespace, svc: Services) -> int:
                    "blocking": p.blocking, "ci_lower": p.ci_lower, "ci_upper": p.ci_upper,
                    "complete": p.complete} for p in live.points]}
     emit(args, data, lambda: _describe(run, readable, note, live, why))
-    return 0
 
 
-def _version(run: Run) -> str | None:
+def _version(run: AnyRun) -> str | None:
     """What produced the numbers, from the run's provenance: a version or a commit."""
     try:
         provenance = json.loads(run.provenance_json) if run.provenance_json else {}
@@ -209,7 +246,7 @@ def _version(run: Run) -> str | None:
     return ", ".join(found) or None
 
 
-def _live(run: Run) -> RunSnapshot:
+def _live(run: AnyRun) -> RunSnapshot:
     """A running run's progress as its folder holds it now (the store hears of it only
     every so often), read as the app's detail screen reads it."""
     from fusion_tui.kinds.registry import kind_of_run
@@ -219,7 +256,7 @@ def _live(run: Run) -> RunSnapshot:
     return RunTail(paths, kind_of_run(paths)).read_all()
 
 
-def _describe(run: Run, readable: bool = True, results: str | None = None,
+def _describe(run: AnyRun, readable: bool = True, results: str | None = None,
               live: RunSnapshot | None = None, why: str | None = None) -> str:
     folder = run.run_dir if readable else f"{run.run_dir} ({NOT_READABLE})"
     erlang, index, iteration = (run.current_erlang, run.current_erlang_index,

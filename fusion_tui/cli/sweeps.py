@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fusion_tui.base.textsafe import one_line
-from fusion_tui.cli.command import Commands, OnStore
+from fusion_tui.cli.command import Commands, OnStore, Quick
 from fusion_tui.cli.executor_flags import add_executor_flags, batch_limit_help, executor_options
 from fusion_tui.cli.output import (
     columns,
@@ -19,9 +21,13 @@ from fusion_tui.cli.output import (
 )
 from fusion_tui.cli.start_flags import add_start_flags, runs_after, start_after
 from fusion_tui.executors.descriptions import DESCRIPTIONS, description_of
+from fusion_tui.store.query import LISTED_SWEEPS
+from fusion_tui.sweeps.detail import DetailView, current_runs, grid_of, point_of
+from fusion_tui.sweeps.grid import Grid
 
 if TYPE_CHECKING:
     from fusion_tui.services import Services
+    from fusion_tui.store.run_row import RunRow, SweepRecord
     from fusion_tui.sweeps.manager import SweepDetail
     from fusion_tui.sweeps.progress import SweepProgress
 
@@ -43,7 +49,8 @@ def register(commands: Commands) -> None:
                    help=batch_limit_help())
     add_executor_flags(v)
     add_start_flags(v)
-    v = verbs.add("list", OnStore(sweep_list, schedule=False), help="sweeps, newest first")
+    v = verbs.add("list", OnStore(sweep_list, schedule=False, quick=quick_sweep_list),
+                  help="sweeps, newest first")
     v.add_argument("--all", "-a", action="store_true", help="every user's sweeps")
     for name, handler, text in (
             ("show", OnStore(sweep_show, schedule=False),
@@ -55,10 +62,8 @@ def register(commands: Commands) -> None:
         verbs.add(name, handler, help=text).add_argument("id")
 
 
-def sweep_to_dict(detail: SweepDetail, progress: SweepProgress, *,
+def sweep_to_dict(detail: DetailView, progress: SweepProgress, *,
                   with_runs: bool = True) -> dict[str, Any]:
-    from fusion_tui.sweeps.manager import point_of  # SQLAlchemy: not at start-up
-
     sweep = detail.sweep
     data: dict[str, Any] = {
         "id": sweep.id, "name": sweep.name, "template": sweep.template,
@@ -112,25 +117,52 @@ def sweep_new(args: argparse.Namespace, svc: Services) -> int:
 
 
 def sweep_list(args: argparse.Namespace, svc: Services) -> int:
-    from fusion_tui.sweeps.progress import sweep_progress  # SQLAlchemy: not at start-up
-
     listing = svc.sweeps.listing(everyone=args.all)
-    tagged = any(row.sweep.tags for row in listing)  # a TAGS column once there are some
+    _print_sweep_list(args, [svc.sweeps.detail(row.sweep.id) for row in listing])
+    return 0
+
+
+@dataclass(frozen=True)
+class _QuickDetail:
+    """A sweep and its current runs as the quick read path has them (`DetailView`)."""
+
+    sweep: SweepRecord
+    runs: list[RunRow]
+    replaced: int
+
+    @property
+    def grid(self) -> Grid:
+        return grid_of(self.sweep)
+
+
+def quick_sweep_list(args: argparse.Namespace, q: Quick) -> int:
+    """`sweep list` read the quick way."""
+    details = []
+    for sweep in q.store.sweeps(None if args.all else q.user, LISTED_SWEEPS):
+        runs, replaced = current_runs(q.store.sweep_runs(sweep.id))
+        details.append(_QuickDetail(sweep, runs, replaced))
+    _print_sweep_list(args, details)
+    return 0
+
+
+def _print_sweep_list(args: argparse.Namespace, details: Sequence[DetailView]) -> None:
+    from fusion_tui.sweeps.progress import sweep_progress
+
+    tagged = any(d.sweep.tags for d in details)  # a TAGS column once there are some
     rows: list[tuple[str, ...]] = [("ID", "NAME", "TEMPLATE", "RUNS", "PROGRESS", "ETA",
                                     *(("TAGS",) if tagged else ()), "STATUS")]
     out = []
-    for row in listing:
-        detail = svc.sweeps.detail(row.sweep.id)
+    for detail in details:
         progress = sweep_progress(detail.runs)
         out.append(sweep_to_dict(detail, progress, with_runs=False))
-        rows.append((row.sweep.id, one_line(row.sweep.name or "-", 30), row.sweep.template,
-                     str(progress.total), f"{progress.fraction * 100:.1f}%",
-                     _eta(progress),
-                     *((one_line(" ".join(row.sweep.tag_names) or "-", 40),) if tagged else ()),
+        rows.append((detail.sweep.id, one_line(detail.sweep.name or "-", 30),
+                     detail.sweep.template, str(progress.total),
+                     f"{progress.fraction * 100:.1f}%", _eta(progress),
+                     *((one_line(" ".join(detail.sweep.tag_names) or "-", 40),)
+                       if tagged else ()),
                      progress.counts_text()))
     emit(args, out, lambda: columns(rows) if out else
          "No sweeps yet. Make one with: fusion-tui sweep new -t minimal --seeds 1-3")
-    return 0
 
 
 def sweep_show(args: argparse.Namespace, svc: Services) -> int:
@@ -143,8 +175,6 @@ def sweep_show(args: argparse.Namespace, svc: Services) -> int:
 
 
 def _show_text(detail: SweepDetail, progress: SweepProgress) -> str:
-    from fusion_tui.sweeps.manager import point_of  # SQLAlchemy: not at start-up
-
     sweep, grid = detail.sweep, detail.grid
     lines = [f"{'sweep':<11}{sweep.id}", f"{'name':<11}{one_line(sweep.name or '-')}",
              f"{'template':<11}{sweep.template}  (executor {sweep.executor})",

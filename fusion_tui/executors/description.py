@@ -20,7 +20,7 @@ from fusion_tui.base.setting_tables import Setting, Table
 from fusion_tui.base.settings import Settings
 
 if TYPE_CHECKING:
-    from fusion_tui.store.models import Run
+    from fusion_tui.store.run_row import AnyRun
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class Description:
         """The options in the form's order."""
         return tuple(sorted(self.options, key=lambda o: o.place))
 
-    def node(self, run: Run) -> str | None:
+    def node(self, run: AnyRun) -> str | None:
         """Where the run's job runs, once known."""
         return None
 
@@ -92,25 +92,25 @@ class Description:
         node once there is one)."""
         return self.name
 
-    def job_id(self, run: Run) -> str | None:
+    def job_id(self, run: AnyRun) -> str | None:
         return None
 
-    def job_facts(self, run: Run) -> dict[str, Any] | None:
+    def job_facts(self, run: AnyRun) -> dict[str, Any] | None:
         """The run's job as last seen, for JSON (times as datetimes); None without one."""
         return None
 
-    def show_lines(self, run: Run) -> list[Fact]:
+    def show_lines(self, run: AnyRun) -> list[Fact]:
         """The run's job for `fusion-tui show`, one fact a line."""
         return []
 
-    def panel(self, run: Run, now: datetime, settings: Settings) -> list[Fact]:
+    def panel(self, run: AnyRun, now: datetime, settings: Settings) -> list[Fact]:
         """The run's job for the app's detail panel, two facts a line."""
         return []
 
-    def submitted(self, run: Run) -> str | None:
+    def submitted(self, run: AnyRun) -> str | None:
         """What became of a new run that neither started nor queued ("submitted as ...")."""
         return None
 
-    def batch_submitted(self, run: Run) -> str | None:
+    def batch_submitted(self, run: AnyRun) -> str | None:
         """What became of a new sweep whose first run is `run` ("submitted as ...")."""
         return None

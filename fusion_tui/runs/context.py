@@ -8,17 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fusion_tui.base.errors import ConfigError
-from fusion_tui.base.ids import check_run_id, is_run_id
+from fusion_tui.base.ids import check_run_id
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.executor import Executor, Support
-from fusion_tui.runs.errors import NotYours, RunNotFound
+from fusion_tui.runs.errors import NotYours
+from fusion_tui.runs.finding import find_run, get_run
 from fusion_tui.store.models import Run
 from fusion_tui.store.query import RunQuery
 from fusion_tui.store.runs_repo import RunStore
-
-# What stands for the calling user's newest run (or sweep) wherever an id is taken.
-LAST = ("@last", "-")
 
 
 @dataclass
@@ -59,32 +57,14 @@ class RunContext:
             raise NotYours(f"run {run.id} belongs to {run.owner}; only they can {action} it")
 
     def get(self, run_id: str) -> Run:
-        run = self.store.get(check_run_id(run_id)) if is_run_id(run_id) else None
-        if run is None:
-            raise RunNotFound(f"no run with id {run_id!r}")
-        return run
+        return get_run(run_id, lambda found: self.store.get(check_run_id(found)))
 
     def resolve(self, ref: str) -> Run:
         """A run by full id, unique id prefix (at least 4 characters), or `@last` (also
         `-`): the calling user's newest run."""
-        if ref in LAST:
-            newest = self.store.list_runs(RunQuery(owner=self.user), limit=1)
-            if not newest:
-                raise RunNotFound(f"{ref}: you have no runs yet")
-            return newest[0]
-        if is_run_id(ref):
-            return self.get(ref)
-        if any(c not in "0123456789abcdef" for c in ref) or not ref:
-            raise RunNotFound(f"invalid run id {ref!r}: expected 12 hex characters")
-        if len(ref) < 4:
-            raise RunNotFound(f"run id prefix {ref!r} is too short: a prefix needs at least 4 "
-                              "characters")
-        matches = self.store.find_by_prefix(ref)
-        if not matches:
-            raise RunNotFound(f"no run with id {ref!r}")
-        if len(matches) > 1:
-            raise RunNotFound(f"run id prefix {ref!r} is ambiguous")
-        return matches[0]
+        return find_run(ref, newest=lambda: self.store.list_runs(RunQuery(owner=self.user),
+                                                                 limit=1),
+                        get=self.store.get, by_prefix=self.store.find_by_prefix)
 
     @staticmethod
     def paths(run: Run) -> RunPaths:

@@ -25,7 +25,7 @@ from fusion_tui.runs.creating import Creator, PlannedRun, StartConditions, start
 from fusion_tui.runs.labelling import Labeller
 from fusion_tui.runs.lending import FolderEvidence, progress_of
 from fusion_tui.runs.reconciling import Reconciled, Reconciler
-from fusion_tui.runs.removing import Remover
+from fusion_tui.runs.removing import Deleted, Remover
 from fusion_tui.runs.scheduling import Scheduler
 from fusion_tui.store.labels import TagEdit
 from fusion_tui.store.models import Run
@@ -155,6 +155,9 @@ class RunManager:
 
     def delete(self, run_id: str) -> None:
         self._remover.delete(run_id)
+
+    def delete_many(self, runs: Sequence[Run]) -> Deleted:
+        return self._remover.delete_many(runs)
 
     # -- tags and notes (`labelling`) ---------------------------------------------------
 

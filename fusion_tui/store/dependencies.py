@@ -6,11 +6,11 @@ here so the queue can end it, saying which run and how that one ended.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from fusion_tui.store.models import Run, RunDependency
@@ -68,15 +68,18 @@ def waiting_on(s: Session, run_ids: Iterable[str]) -> dict[str, list[str]]:
     """For each of `run_ids`, the runs it needs that have not COMPLETED (yet), by id;
     runs that wait for none are left out."""
     wanted = list(run_ids)
-    needed = aliased(Run)
     out: dict[str, list[str]] = {}
     for i in range(0, len(wanted), 500):
-        rows = s.execute(
-            select(RunDependency.run_id, RunDependency.needs_id)
-            .outerjoin(needed, needed.id == RunDependency.needs_id)
-            .where(RunDependency.run_id.in_(wanted[i:i + 500]),
-                   or_(needed.id.is_(None), needed.status != RunStatus.COMPLETED.value))
-            .order_by(RunDependency.run_id, RunDependency.needs_id)).all()
-        for run_id, needs_id in rows:
+        for run_id, needs_id in s.execute(waiting_on_statement(wanted[i:i + 500])).all():
             out.setdefault(run_id, []).append(needs_id)
     return out
+
+
+def waiting_on_statement(run_ids: Sequence[str]) -> Select[str, str]:
+    """(run, needed run) for each of `run_ids`' needed runs that has not COMPLETED."""
+    needed = aliased(Run)
+    return (select(RunDependency.run_id, RunDependency.needs_id)
+            .outerjoin(needed, needed.id == RunDependency.needs_id)
+            .where(RunDependency.run_id.in_(list(run_ids)),
+                   or_(needed.id.is_(None), needed.status != RunStatus.COMPLETED.value))
+            .order_by(RunDependency.run_id, RunDependency.needs_id))

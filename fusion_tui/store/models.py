@@ -5,8 +5,6 @@ Times are naive UTC throughout (SQLite keeps no zone); `status.utcnow()` makes t
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import (
@@ -22,46 +20,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from fusion_tui.store.event_kinds import EventKind, ending_event, results_note
 from fusion_tui.store.status import RunStatus, fraction_done, utcnow
 
-
-class EventKind(enum.StrEnum):
-    CREATED = "created"
-    QUEUED = "queued"
-    STARTED = "started"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    DELETED = "deleted"
-    RECOVERED = "recovered"
-    SIGNALLED = "signalled"
-    SUBMITTED = "submitted"
-    REQUEUED = "requeued"
-    TIMEOUT = "timeout"
-    OUT_OF_MEMORY = "out_of_memory"
-    NODE_FAIL = "node_fail"
-    PREEMPTED = "preempted"
-    RESULTS = "results"  # what a bounded copy of FUSION's results left in its folder
-    TAGGED = "tagged"  # the user's tags changed (detail: `+a -b`)
-    NOTED = "noted"  # the user's note was set or cleared (its text is the run's, not here)
-
-
-def ending_event(status: RunStatus) -> EventKind:
-    """The audit event that records a run ending with `status`."""
-    return EventKind(status.value.lower())
+__all__ = ["EventKind", "ending_event", "results_note"]  # kept where they always were
 
 
 def created_detail(run: Run) -> str:
     """The `created` event's detail: the template, its sweep, and the run it restarts."""
     return (f"template {run.template}" + (f"; sweep {run.sweep_id}" if run.sweep_id else "")
             + (f"; restart of {run.origin_id}" if run.origin_id else ""))
-
-
-def results_note(events: Iterable[RunEvent]) -> str | None:
-    """What a bounded copy of the run's results left behind (its last `results` event):
-    `show` and the detail screen say it next to the run's status."""
-    notes = [e.detail for e in events if e.kind == EventKind.RESULTS.value and e.detail]
-    return notes[-1] if notes else None
 
 
 class Base(DeclarativeBase):
@@ -75,6 +43,9 @@ class Run(Base):
     __table_args__ = (
         Index("ix_runs_status_created_at", "status", "created_at"),
         Index("ix_runs_owner_created_at", "owner", "created_at"),
+        Index("ix_runs_owner_status_created_at", "owner", "status", "created_at"),
+        Index("ix_runs_status_owner_started_completed", "status", "owner", "started_at",
+              "completed_at"),
         CheckConstraint("status IN (" + ", ".join(f"'{s.value}'" for s in RunStatus) + ")",
                         name="ck_runs_status"),
     )
@@ -132,9 +103,11 @@ class Run(Base):
     tags: Mapped[list[RunTag]] = relationship(lazy="selectin", passive_deletes=True,
                                               cascade="all, delete-orphan",
                                               order_by="RunTag.tag")
-    # The runs that must have COMPLETED before this one starts.
+    # The runs that must have COMPLETED before this one starts (by id: in the same order
+    # on every database and on the quick read path).
     needs: Mapped[list[RunDependency]] = relationship(lazy="selectin", passive_deletes=True,
-                                                      cascade="all, delete-orphan")
+                                                      cascade="all, delete-orphan",
+                                                      order_by="RunDependency.needs_id")
 
     @property
     def run_status(self) -> RunStatus:

@@ -10,6 +10,7 @@ from fusion_tui.store.params import ParamFilter
 from fusion_tui.store.status import RunStatus
 
 FIELDS = ("status", "tag", "template", "sweep")  # the typed filter's `field:value` words
+LISTED_SWEEPS = 200  # `sweep list`: the newest this many
 SORTABLE_COLUMNS = ("created_at", "started_at", "completed_at", "name", "status", "template", "id",
                     "result_blocking")
 
@@ -72,10 +73,15 @@ class RunQuery:
     sweep_id: str | None = None
     order_by: str = "created_at"
     descending: bool = True
+    # Only the runs listed after this one, newest first (the next page, by keyset: a
+    # page deep in the list is read as fast as the first).
+    before: str | None = None
 
     def __post_init__(self) -> None:
         if self.order_by not in SORTABLE_COLUMNS:
             raise ValueError(f"cannot sort by {self.order_by!r}; use one of {SORTABLE_COLUMNS}")
+        if self.before is not None and (self.order_by, self.descending) != ("created_at", True):
+            raise ValueError("a page after a run is of the list newest first")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ advisory lock) so the concurrency limit holds across processes.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -25,13 +24,16 @@ from sqlalchemy import (
     delete,
     extract,
     func,
+    insert,
     or_,
     select,
     text,
+    tuple_,
+    union_all,
     update,
 )
 from sqlalchemy import cast as sa_cast
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from fusion_tui.base.owner import current_user
 from fusion_tui.store.database import session_scope
@@ -52,9 +54,13 @@ from fusion_tui.store.models import (
 from fusion_tui.store.query import Entry, RunQuery, SweepEntry
 from fusion_tui.store.queue import MAX_PARALLEL
 from fusion_tui.store.result_cache import NOTHING_FOUND_COLUMNS, CachedResult
+from fusion_tui.store.run_stats import (
+    RunStats,
+    run_stats,
+    status_counts,
+)
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, naive_utc, utcnow
 
-FAILURES = (RunStatus.FAILED, RunStatus.TIMEOUT, RunStatus.OUT_OF_MEMORY, RunStatus.NODE_FAIL)
 _SCHEDULER_LOCK_KEY = 0x5155_4555  # "QUEU"
 
 
@@ -102,24 +108,6 @@ class SupervisorReport:
     started: datetime | None = None  # when the supervisor saw the simulator start
 
 
-@dataclass(frozen=True)
-class RunStats:
-    counts: dict[str, int]
-    total: int
-    success_rate: float | None
-    mean_duration: float | None
-    median_duration: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "counts": self.counts,
-            "total": self.total,
-            "success_rate": self.success_rate,
-            "mean_duration_seconds": self.mean_duration,
-            "median_duration_seconds": self.median_duration,
-        }
-
-
 class RunStore:
     """All database access for runs; holds a session factory, never a session."""
 
@@ -154,29 +142,16 @@ class RunStore:
     def find_by_prefix(self, prefix: str) -> list[Run]:
         """Runs whose id starts with `prefix` (the CLI accepts short ids)."""
         with self.session() as s:
-            stmt = select(Run).where(Run.id.startswith(prefix, autoescape=True)).limit(5)
-            return list(s.scalars(stmt))
+            return list(s.scalars(prefix_statement(prefix)))
 
     def _filtered(self, stmt: Listing, query: RunQuery) -> Listing:
-        if query.sweep_id is not None:
-            stmt = stmt.where(Run.sweep_id == query.sweep_id)
-        if query.statuses:
-            stmt = stmt.where(Run.status.in_(sorted(query.statuses)))
-        if query.owner is not None:  # a run with no recorded owner is everyone's
-            stmt = stmt.where(or_(Run.owner == query.owner, Run.owner.is_(None)))
-        if query.filter:
-            dialect = self._factory.kw["bind"].dialect.name
-            stmt = stmt.where(*filter_clauses(query.filter, dialect))
-        return stmt
+        return filtered(stmt, query, self._factory.kw["bind"].dialect.name)
 
     def list_runs(self, query: RunQuery = RunQuery(), *, limit: int = 100,
                   offset: int = 0) -> list[Run]:
         """One page of runs matching `query`."""
-        column = getattr(Run, query.order_by)
-        order = [column.desc() if query.descending else column.asc()]
-        if query.order_by != "id":
-            order.append(Run.id.desc() if query.descending else Run.id.asc())
-        stmt = self._filtered(select(Run), query).order_by(*order).limit(limit).offset(offset)
+        stmt = page_statement(select(Run), query, self._factory.kw["bind"].dialect.name,
+                              limit=limit, offset=offset)
         with self.session() as s:
             return list(s.scalars(stmt))
 
@@ -332,9 +307,8 @@ class RunStore:
             return list(s.scalars(stmt))
 
     def events(self, run_id: str) -> list[RunEvent]:
-        stmt = select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)
         with self.session() as s:
-            return list(s.scalars(stmt))
+            return list(s.scalars(events_statement(run_id)))
 
     # -- writing -----------------------------------------------------------------------
 
@@ -626,42 +600,105 @@ class RunStore:
             self._event(s, run_id, EventKind.DELETED)
             return True
 
+    def delete_finished_many(self, run_ids: Sequence[str]) -> list[str]:
+        """Delete the finished runs among `run_ids` in one transaction, each with its
+        `deleted` event; those deleted (a run missing or not finished is left alone)."""
+        finished = [s.value for s in FINISHED_STATUSES]
+        gone: list[str] = []
+        with self.session(write=True) as s:
+            for i in range(0, len(run_ids), 500):
+                gone += s.scalars(delete(Run).where(Run.id.in_(list(run_ids[i:i + 500])),
+                                                    Run.status.in_(finished))
+                                  .returning(Run.id)).all()
+            now = utcnow()
+            if gone:  # one statement for them all (Core: no unit of work for 25,000 objects)
+                s.execute(insert(RunEvent), [{"run_id": run_id, "kind": EventKind.DELETED.value,
+                                              "at": now, "detail": None} for run_id in gone])
+        return gone
+
     # -- statistics --------------------------------------------------------------------
 
     def stats(self, owner: str | None = None) -> RunStats:
         """Counts by status, success rate, mean and median duration of completed runs
-        (`owner`'s only, when given: a user's own, as the run list shows them).
-
-        Success rate is COMPLETED / (COMPLETED + FAILED + TIMEOUT + OUT_OF_MEMORY +
-        NODE_FAIL): cancelled and preempted runs were stopped by a decision (a user's, the
-        cluster's), not by the run's own fault.
-        """
-        whose = () if owner is None else (Run.owner == owner,)
+        (`owner`'s only, when given: a user's own, as the run list shows them); see
+        `run_stats.run_stats`."""
         with self.session() as s:
-            rows = s.execute(select(Run.status, func.count()).where(*whose)
-                             .group_by(Run.status)).all()
-            counts = {status.value: 0 for status in RunStatus}
-            counts.update({str(status): int(n) for status, n in rows})
-            duration = _duration_expr(s.get_bind().dialect.name)
-            done = (*whose, Run.status == RunStatus.COMPLETED, Run.started_at.is_not(None),
-                    Run.completed_at.is_not(None))
-            mean = s.scalar(select(func.avg(duration)).where(*done))
-            n = counts[RunStatus.COMPLETED]
-            median = None
-            if n:
-                middle = list(s.scalars(
-                    select(duration).where(*done).order_by(duration)
-                    .offset((n - 1) // 2).limit(2 - n % 2)
-                ))
-                median = statistics.fmean(float(x) for x in middle) if middle else None
-        ended = sum(counts[s] for s in (RunStatus.COMPLETED, *FAILURES))
-        return RunStats(
-            counts=counts,
-            total=sum(counts.values()),
-            success_rate=(counts[RunStatus.COMPLETED] / ended) if ended else None,
-            mean_duration=float(mean) if mean is not None else None,
-            median_duration=median,
-        )
+            counts_of, durations_of = stats_statements(owner, s.get_bind().dialect.name)
+            counts = status_counts(s.execute(counts_of).all())
+            durations = list(s.scalars(durations_of))
+        return run_stats(counts, durations)
+
+
+def filtered(stmt: Listing, query: RunQuery, dialect: str) -> Listing:
+    """`stmt` narrowed to the runs `query` selects: the one place that says so, for the
+    store and for the SQL the quick read path keeps (`store/read_sql.py`)."""
+    if query.sweep_id is not None:
+        stmt = stmt.where(Run.sweep_id == query.sweep_id)
+    if query.statuses:
+        stmt = stmt.where(Run.status.in_(sorted(query.statuses)))
+    if query.owner is not None:  # a run with no recorded owner is everyone's
+        stmt = stmt.where(or_(Run.owner == query.owner, Run.owner.is_(None)))
+    if query.filter:
+        stmt = stmt.where(*filter_clauses(query.filter, dialect))
+    if query.before is not None:  # after that run in the list: (created_at, id) below its
+        cursor = aliased(Run)
+        created = select(cursor.created_at).where(cursor.id == query.before).scalar_subquery()
+        stmt = stmt.where(tuple_(Run.created_at, Run.id) < tuple_(created, query.before))
+    return stmt
+
+
+def page_statement(stmt: Listing, query: RunQuery, dialect: str, *, limit: int,
+                   offset: int = 0) -> Listing:
+    """One page of the runs `query` selects, in its order (then by id).
+
+    One owner's runs (theirs and those of nobody) are the page's worth of each, read
+    down the (owner, created_at) index and merged: with `owner = ? OR owner IS NULL`
+    the databases sort every run first (0.13 s of a 100,000-run store on SQLite)."""
+    if query.owner is None:
+        return filtered(stmt, query, dialect).order_by(*_order(query, Run.id, Run)) \
+            .limit(limit).offset(offset)
+    anyone = replace(query, owner=None)
+    parts = []
+    for whose in (Run.owner == query.owner, Run.owner.is_(None)):
+        part = filtered(select(Run.id, getattr(Run, query.order_by).label("key")), anyone,
+                        dialect).where(whose).order_by(*_order(query, Run.id, Run)) \
+            .limit(limit + offset).subquery()
+        parts.append(select(part))
+    both = union_all(*parts).subquery()
+    ids = select(both.c.id).order_by(*_order(query, both.c.id, both.c.key)) \
+        .limit(limit).offset(offset)
+    return stmt.where(Run.id.in_(ids)).order_by(*_order(query, Run.id, Run))
+
+
+def _order(query: RunQuery, ident: Any, on: Any) -> list[Any]:
+    """The query's order (then by id) over `on`: the runs table, or a column."""
+    column = getattr(on, query.order_by) if on is Run else on
+    order = [column.desc() if query.descending else column.asc()]
+    if query.order_by != "id":
+        order.append(ident.desc() if query.descending else ident.asc())
+    return order
+
+
+def prefix_statement(prefix: str) -> Select[Run]:
+    """The runs whose id starts with `prefix` (at most 5: enough to say it is ambiguous)."""
+    return select(Run).where(Run.id.startswith(prefix, autoescape=True)).limit(5)
+
+
+def events_statement(run_id: str) -> Select[RunEvent]:
+    """A run's audit trail, oldest first."""
+    return select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)
+
+
+def stats_statements(owner: str | None, dialect: str) -> tuple[Select[str, int], Select[float]]:
+    """What `stats` asks: runs per status, and the durations of completed runs (their
+    mean and median are taken from them: sorting them in the database took longer than
+    reading them, at 60,000 completed runs). Both read an index alone."""
+    whose = () if owner is None else (Run.owner == owner,)
+    counts = select(Run.status, func.count()).where(*whose).group_by(Run.status)
+    durations = select(_duration_expr(dialect)).where(
+        Run.status == RunStatus.COMPLETED, *whose, Run.started_at.is_not(None),
+        Run.completed_at.is_not(None))
+    return counts, durations
 
 
 def _duration_expr(dialect: str) -> ColumnElement[float]:

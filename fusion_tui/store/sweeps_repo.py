@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from fusion_tui.store.models import EventKind, Run, RunEvent, Sweep, created_detail
+from fusion_tui.store.query import LISTED_SWEEPS
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.status import utcnow
 
@@ -33,6 +34,19 @@ def is_current() -> ColumnElement[bool]:
     """True for a run that no retry in the same sweep has replaced."""
     newer = aliased(Run)
     return ~exists().where(and_(newer.origin_id == Run.id, newer.sweep_id == Run.sweep_id))
+
+
+def listing_statement(owner: str | None, limit: int) -> Select[Sweep]:
+    """The newest `limit` sweeps (of `owner` and of nobody, when given)."""
+    stmt = select(Sweep).order_by(Sweep.created_at.desc()).limit(limit)
+    if owner is not None:
+        stmt = stmt.where(or_(Sweep.owner == owner, Sweep.owner.is_(None)))
+    return stmt
+
+
+def sweep_runs_statement(sweep_id: str) -> Select[Run]:
+    """Every run of a sweep (replaced ones too), in creation order."""
+    return select(Run).where(Run.sweep_id == sweep_id).order_by(Run.created_at, Run.id)
 
 
 class SweepStore:
@@ -75,21 +89,17 @@ class SweepStore:
 
     def runs(self, sweep_id: str, *, current: bool = True) -> list[Run]:
         """The sweep's runs in creation order (only the current ones unless asked)."""
-        stmt = select(Run).where(Run.sweep_id == sweep_id).order_by(Run.created_at, Run.id)
         with self._store.session() as s:
-            runs = list(s.scalars(stmt))
+            runs = list(s.scalars(sweep_runs_statement(sweep_id)))
         if not current:
             return runs
         replaced = {r.origin_id for r in runs if r.origin_id}
         return [r for r in runs if r.id not in replaced]
 
-    def listing(self, owner: str | None = None, *, limit: int = 200) -> list[SweepRow]:
+    def listing(self, owner: str | None = None, *, limit: int = LISTED_SWEEPS) -> list[SweepRow]:
         """Newest sweeps first, each with the status counts of its current runs."""
-        stmt = select(Sweep).order_by(Sweep.created_at.desc()).limit(limit)
-        if owner is not None:
-            stmt = stmt.where(or_(Sweep.owner == owner, Sweep.owner.is_(None)))
         with self._store.session() as s:
-            sweeps = list(s.scalars(stmt))
+            sweeps = list(s.scalars(listing_statement(owner, limit)))
             if not sweeps:
                 return []
             counted = (select(Run.sweep_id, Run.status, func.count())

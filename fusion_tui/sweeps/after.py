@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from fusion_tui.runs.context import LAST
 from fusion_tui.runs.errors import RunNotFound
+from fusion_tui.runs.finding import LAST
 from fusion_tui.store.models import Run
 from fusion_tui.sweeps.manager import SweepManager
 

@@ -25,9 +25,9 @@ from fusion_tui.base.ids import is_run_id, new_run_id
 from fusion_tui.config.overrides import parse_overrides
 from fusion_tui.config.templates import load_template
 from fusion_tui.kinds.registry import kind_for
-from fusion_tui.runs.context import LAST
 from fusion_tui.runs.creating import PlannedRun
 from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
+from fusion_tui.runs.finding import LAST
 from fusion_tui.runs.manager import RunManager
 from fusion_tui.runs.naming import check_name
 from fusion_tui.runs.staging import Batch
@@ -36,6 +36,9 @@ from fusion_tui.store.labels_repo import LabelStore
 from fusion_tui.store.models import Run, Sweep
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 from fusion_tui.store.sweeps_repo import SweepRow, SweepStore
+from fusion_tui.sweeps.detail import current_runs
+from fusion_tui.sweeps.detail import grid_of as grid_of  # where they always were
+from fusion_tui.sweeps.detail import point_of as point_of
 from fusion_tui.sweeps.grid import LOAD_KEY, Grid, erlang_text, load_overrides
 from fusion_tui.sweeps.labels import point_label
 
@@ -79,20 +82,6 @@ class Retried:
                 f"{len(self.recreated)} deleted and re-created")
 
 
-def grid_of(sweep: Sweep) -> Grid:
-    """The grid a sweep was made with."""
-    return Grid.from_json(json.loads(sweep.grid_json), json.loads(sweep.seeds_json or "null"),
-                          sweep.split_loads)
-
-
-def point_of(run: Run) -> dict[str, str]:
-    """A run's sweep point ({} for a run outside a sweep)."""
-    if not run.point_json:
-        return {}
-    value = json.loads(run.point_json)
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
-
-
 class SweepManager:
     """Sweeps over a `RunManager` (which makes, starts and stops each run)."""
 
@@ -130,10 +119,8 @@ class SweepManager:
 
     def detail(self, ref: str) -> SweepDetail:
         sweep = self.resolve(ref)
-        everything = self.store.runs(sweep.id, current=False)
-        replaced = {r.origin_id for r in everything if r.origin_id}
-        current = [r for r in everything if r.id not in replaced]
-        return SweepDetail(sweep, current, len(everything) - len(current))
+        current, replaced = current_runs(self.store.runs(sweep.id, current=False))
+        return SweepDetail(sweep, current, replaced)
 
     def listing(self, *, everyone: bool = False) -> list[SweepRow]:
         return self.store.listing(None if everyone else self.runs.user)

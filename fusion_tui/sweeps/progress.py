@@ -10,9 +10,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from fusion_tui.store.models import Run
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
+
+if TYPE_CHECKING:
+    from fusion_tui.store.run_row import AnyRun
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class SweepProgress:
         return ", ".join(f"{self.counts[s]} {s}" for s in order if self.counts.get(s))
 
 
-def sweep_progress(runs: Sequence[Run], now: datetime | None = None) -> SweepProgress:
+def sweep_progress(runs: Sequence[AnyRun], now: datetime | None = None) -> SweepProgress:
     """Progress of a sweep's current runs (one per point)."""
     now = now or utcnow()
     counts = Counter(r.status for r in runs)

@@ -15,23 +15,23 @@ from fusion_tui.executors.description import Description, Fact, Option, Seconds
 from fusion_tui.store.status import RunStatus
 
 if TYPE_CHECKING:
-    from fusion_tui.store.models import Run
+    from fusion_tui.store.run_row import AnyRun
 
 
 @dataclass(frozen=True)
 class SlurmDescription(Description):
     """A run's job is its Slurm job (`run.job`), as the last poll saw it."""
 
-    def node(self, run: Run) -> str | None:
+    def node(self, run: AnyRun) -> str | None:
         return run.job.node if run.job is not None else None
 
     def where(self, node: str | None) -> str:
         return f"{self.name}:{node}" if node else self.name
 
-    def job_id(self, run: Run) -> str | None:
+    def job_id(self, run: AnyRun) -> str | None:
         return run.job.job_id if run.job is not None else None
 
-    def job_facts(self, run: Run) -> dict[str, Any] | None:
+    def job_facts(self, run: AnyRun) -> dict[str, Any] | None:
         job = run.job
         if job is None:
             return None
@@ -41,7 +41,7 @@ class SlurmDescription(Description):
                 "options": json.loads(job.options_json), "submitted_at": job.submitted_at,
                 "checked_at": job.checked_at}
 
-    def show_lines(self, run: Run) -> list[Fact]:
+    def show_lines(self, run: AnyRun) -> list[Fact]:
         job = run.job
         if job is None:
             return []
@@ -51,7 +51,7 @@ class SlurmDescription(Description):
                 ("time limit", job.time_limit or "partition default"),
                 ("attempt", str(job.attempt))]
 
-    def panel(self, run: Run, now: datetime, settings: Settings) -> list[Fact]:
+    def panel(self, run: AnyRun, now: datetime, settings: Settings) -> list[Fact]:
         job = run.job
         if job is None:
             return []
@@ -67,10 +67,10 @@ class SlurmDescription(Description):
                 ("Node", job.node or "-"), ("Elapsed", Seconds(elapsed)),
                 ("Time limit", job.time_limit or "partition default")]
 
-    def submitted(self, run: Run) -> str | None:
+    def submitted(self, run: AnyRun) -> str | None:
         return f"submitted as Slurm job {run.job.job_id}" if run.job is not None else None
 
-    def batch_submitted(self, run: Run) -> str | None:
+    def batch_submitted(self, run: AnyRun) -> str | None:
         job_id = self.job_id(run)
         return f"submitted as {self.batch} {job_id.split('_')[0]}" if job_id else None
 

@@ -1,0 +1,157 @@
+"""The store at 100,000 runs (issue 23): prints medians; asserts nothing.
+
+    .venv/bin/python bench/bench_store_scale.py [--runs 100000] [--rounds 7]
+        [--clean 25000] [--pg ADMIN_URL]
+
+A store (SQLite, and with `--pg` a new PostgreSQL database made with that admin URL and
+dropped after) filled with `--runs` ended runs of the calling user through the store
+API (`bench/store_filler.py`, 5,000 per transaction). Then whole `fusion-tui` commands,
+median of `--rounds` wall and CPU seconds, against the floor `python -c "import
+sqlite3, json, argparse"` timed in the same rounds: `runs` (the first page), `runs
+--all`, `runs --status failed`, `runs --before ID` (a page deep in the list, by keyset:
+the 100 runs older than the one 90% of the way down), `stats`. Targets: 0.150 s wall on
+SQLite, 0.300 s on PostgreSQL, on an idle machine. Then `clean --status FAILED --yes`
+of `--clean` runs that have folders (made for it: a folder with three small files each),
+once, wall seconds (target under 10 s), next to the floor: the same number of such
+folders removed with shutil.rmtree on 8 threads and nothing else (the file system's
+speed varies between machines and days). The filler's runs have no folders, so `db
+check` afterwards reports the rows of those it did not clean as runs whose folder is
+gone; its exit status is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_cli_speed import FLOOR, TARGET, _env, _once, _pg_database
+from store_filler import fill
+
+from fusion_tui.base.owner import current_user
+from fusion_tui.base.settings import Settings
+from fusion_tui.executors.descriptions import TABLES
+from fusion_tui.services import Services, open_services
+from fusion_tui.store.models import Run
+from fusion_tui.store.status import RunStatus
+
+
+def _settings(home: Path, url: str) -> Settings:
+    return Settings.load(env={"HOME": str(home)}, overrides={
+        "home": home / "data", "database_url": url}, config="none", tables=TABLES)
+
+
+def _with_folders(svc: Services, count: int, start: int) -> None:
+    """`count` FAILED runs with real folders (three small files each)."""
+    ids = fill(svc, count, owner=current_user(), start=start)
+    with svc.store.session(write=True) as s:
+        for i in range(0, len(ids), 500):
+            for run in s.query(Run).filter(Run.id.in_(ids[i:i + 500])):
+                run.status = RunStatus.FAILED.value
+    for run_id in ids:
+        folder = svc.settings.runs_dir / run_id
+        (folder / "logs").mkdir(parents=True)
+        (folder / "config.ini").write_text("[general]\nk_paths = 3\n")
+        (folder / "logs" / "sim.log").write_text("a line\n" * 20)
+        (folder / "status.json").write_text("{}")
+
+
+def _removal_floor(folder: Path, count: int) -> float:
+    """Seconds to remove `count` folders like the runs' (plain rmtree, 8 threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from shutil import rmtree
+
+    dirs = [folder / f"{i:08d}" for i in range(count)]
+    for d in dirs:
+        (d / "logs").mkdir(parents=True)
+        (d / "config.ini").write_text("[general]\nk_paths = 3\n")
+        (d / "logs" / "sim.log").write_text("a line\n" * 20)
+        (d / "status.json").write_text("{}")
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(rmtree, dirs))
+    return time.perf_counter() - began
+
+
+def _measure(label: str, url: str, home: Path, opts: argparse.Namespace) -> None:
+    settings = _settings(home, url)
+    svc = open_services(settings)
+    began = time.perf_counter()
+    try:
+        ids = fill(svc, opts.runs, owner=current_user())
+    finally:
+        svc.close()
+    print(f"\n{label}: {opts.runs} runs made in {time.perf_counter() - began:.1f} s; "
+          f"median of {opts.rounds} (seconds, whole command); target "
+          f"{TARGET[label]:.3f} s wall")
+    env = _env(home, url)
+    script = str(Path(sys.executable).parent / "fusion-tui")
+    deep = ids[len(ids) // 10]  # 90% of the way down the newest-first list
+    commands = [["runs"], ["runs", "--all"], ["runs", "--status", "failed"],
+                ["runs", "--before", deep], ["stats"], ["stats", "--json"]]
+    times: dict[str, list[tuple[float, float]]] = {}
+    for argv in [FLOOR, *([script, *c] for c in commands)]:
+        _once(argv, env)
+    for _ in range(opts.rounds):
+        times.setdefault("floor", []).append(_once(FLOOR, env))
+        for c in commands:
+            times.setdefault(" ".join(c).replace(deep, "ID"), []).append(_once([script, *c], env))
+    floor = statistics.median(w for w, _ in times["floor"])
+    print(f"{'command':<34}{'wall':>8}{'CPU':>8}{'x floor':>9}  target")
+    for name, samples in times.items():
+        wall = statistics.median(w for w, _ in samples)
+        cpu = statistics.median(c for _, c in samples)
+        verdict = "" if name == "floor" else ("met" if wall <= TARGET[label] else "MISSED")
+        print(f"{name:<34}{wall:>8.3f}{cpu:>8.3f}{wall / floor:>9.2f}  {verdict}")
+    if opts.clean:
+        svc = open_services(settings)
+        try:
+            _with_folders(svc, opts.clean, start=opts.runs)
+        finally:
+            svc.close()
+        began = time.perf_counter()
+        done = subprocess.run([script, "clean", "--status", "FAILED", "--yes", "--json"],
+                              env=env, cwd=env["HOME"], capture_output=True, text=True,
+                              check=False)
+        took = time.perf_counter() - began
+        check = subprocess.run([script, "db", "check"], env=env, capture_output=True,
+                               text=True, check=False)
+        floor = _removal_floor(home / "floor", opts.clean)
+        left = sum(1 for p in settings.runs_dir.iterdir())
+        print(f"clean --status FAILED --yes: exit {done.returncode}, {took:.2f} s "
+              f"(target under 10 s) for {opts.clean} runs with folders and "
+              f"{opts.runs // 5} without; {left} folder(s) left in the runs folder; "
+              f"db check: exit {check.returncode}")
+        print(f"floor: the same {opts.clean} folders removed by shutil.rmtree on 8 threads, "
+              f"nothing else: {floor:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--clean", type=int, default=25_000, metavar="N",
+                        help="FAILED runs with folders for `clean` to delete (0: skip)")
+    parser.add_argument("--pg", metavar="ADMIN_URL",
+                        help="also on PostgreSQL (a database is made there and dropped)")
+    opts = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory(prefix="ft-bench-scale-") as folder:
+        home = Path(folder) / "sqlite"
+        home.mkdir()
+        _measure("sqlite", f"sqlite:///{home / 'data' / 'fusion-tui.db'}", home, opts)
+        if opts.pg:
+            home = Path(folder) / "pg"
+            home.mkdir()
+            with _pg_database(opts.pg) as url:
+                _measure("postgresql", url, home, opts)
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
+
+if __name__ == "__main__":
+    main()
