@@ -5,5 +5,5 @@ start-up on a current schema skip importing Alembic, and lets the app's first fr
 the run list with the standard library before SQLAlchemy has loaded.
 """
 
-HEAD_REVISION = "0008"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+HEAD_REVISION = "0009"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
