@@ -32,13 +32,14 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     from fusion_tui.tui.widgets.labels import NoteScreen, TagsScreen
     from fusion_tui.tui.widgets.runs.column_picker import ColumnPicker
     from fusion_tui.tui.widgets.runs.table import RunsTable
+    from fusion_tui.tui.widgets.sweeps.extend import ExtendScreen
 
     return [(EVERYWHERE, SessionApp), ("runs", RunsScreen), ("runs", RunsTable),
             ("detail", DetailScreen), ("log", LogScreen), ("artifacts", ArtifactsScreen),
             ("new run", NewRunScreen), ("sweeps", SweepsScreen), ("sweep", SweepScreen),
             ("comparison", ComparisonScreen), ("schedules", SchedulesScreen),
             ("confirm", ConfirmScreen), ("columns", ColumnPicker), ("tags", TagsScreen),
-            ("note", NoteScreen)]
+            ("note", NoteScreen), ("extend", ExtendScreen)]
 
 
 def bindings() -> Iterator[tuple[str, Binding]]:

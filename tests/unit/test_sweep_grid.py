@@ -87,3 +87,13 @@ def test_growing_refuses_what_does_not_fit(axes: tuple[object, ...], seeds: tupl
 def test_seeds_cannot_be_added_to_a_sweep_without_seeds() -> None:
     with pytest.raises(ConfigError, match="no seeds to add to"):
         grown(Grid((K,)), (), (1,), (), ())
+
+
+def test_the_matrix_of_a_paired_grid_has_only_its_pairs_as_rows() -> None:
+    from fusion_tui.sweeps.matrix import build_matrix
+
+    grid = Grid((K, ALLOC, MOD), (1,), zipped=(K.key, ALLOC.key))
+    matrix = build_matrix(grid, [], results={})
+    assert matrix.rows == [("1", "first_fit"), ("2", "best_fit"), ("3", "last_fit")]
+    assert matrix.columns == ["a", "b"] and len(matrix.cells) == 6
+    assert build_matrix(Grid((K, ALLOC)), [], results={}).rows == [("1",), ("2",), ("3",)]
