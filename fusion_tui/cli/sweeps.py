@@ -92,6 +92,7 @@ def sweep_to_dict(detail: SweepDetail, progress: SweepProgress, *,
     if with_runs:
         data["runs"] = [{"id": r.id, "status": r.status, "point": point_of(r),
                          "fraction_done": r.fraction_done, "origin_id": r.origin_id,
+                         "reused": r.id in detail.reused,
                          **{f"{d.job_key}_job": d.job_id(r) for d in DESCRIPTIONS.values()
                             if d.job_key}}
                         for r in detail.runs]
@@ -224,6 +225,8 @@ def _show_text(detail: SweepDetail, progress: SweepProgress) -> str:
     if overrides:
         lines.append(f"{'overrides':<11}" + one_line(" ".join(overrides), 300))
     replaced = f"  ({detail.replaced} replaced by retries)" if detail.replaced else ""
+    if detail.reused:
+        replaced += f"  ({len(detail.reused)} reused from earlier runs)"
     lines.append(f"{'runs':<11}{progress.total}: {progress.counts_text()}{replaced}")
     lines.append(f"{'progress':<11}{progress.fraction * 100:.1f}%  ETA {_eta(progress)}")
     if sweep.note:

@@ -304,13 +304,15 @@ class SweepManager:
     def matches(self, plans: Sequence[PlannedRun],
                 inside: frozenset[str] = frozenset()) -> dict[str, Run]:
         """For each planned point (by its plan's run id) whose frozen config (hash) and
-        simulator match a COMPLETED run not `inside` the sweep: the newest such run, each
-        run for one point only. Never a run that failed, was cancelled or ran another
-        config."""
+        simulator match a COMPLETED run of the user's, not `inside` the sweep: the newest
+        such run, each run for one point only. Never a run that failed, was cancelled or
+        ran another config; never another user's (their folder may be closed to us, and
+        only they may delete it)."""
         hashes = {p.run_id: config_hash(p.config.to_ini()) for p in plans}
         found: dict[tuple[str, str], Run] = {}
         for earlier in self.store.completed_with(sorted(set(hashes.values()))):
-            if earlier.id not in inside and earlier.config_hash is not None:
+            mine = earlier.owner is None or earlier.owner == self.runs.user
+            if mine and earlier.id not in inside and earlier.config_hash is not None:
                 found.setdefault((earlier.config_hash, earlier.simulator), earlier)
         out: dict[str, Run] = {}
         for plan in plans:

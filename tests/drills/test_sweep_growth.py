@@ -23,10 +23,12 @@ import psutil
 import pytest
 from conftest import make_settings
 from helpers import Cli, flaky_command, poll_until
+from sqlalchemy import update
 
 from fusion_tui.base.ids import is_run_id
 from fusion_tui.base.settings import DEFAULT_BUILTIN_COMMAND, Settings
 from fusion_tui.services import Services, open_services
+from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus
 from fusion_tui.sweeps.matrix import build_matrix
 
@@ -132,7 +134,7 @@ def test_extend_reuses_completed_points_and_deleting_a_sweep_keeps_what_another_
     assert svc.store.list_runs() == [] and _folders(settings) == set()
 
 
-def test_reuse_never_takes_a_failed_or_cancelled_run_or_another_config(
+def test_reuse_never_takes_a_failed_or_cancelled_run_another_config_or_users(
         cli: Cli, tmp_path: Path, sqlite_url: str,
         services_with: Callable[[Settings], Services]) -> None:
     fail_file = tmp_path / "fail-seed"
@@ -153,9 +155,13 @@ def test_reuse_never_takes_a_failed_or_cancelled_run_or_another_config(
     poll_until(lambda: {svc.manager.get(r).status for r in cancelled},
                lambda s: s == {RunStatus.CANCELLED.value})
 
+    theirs = sorted(completed)[0]  # a run of another user of a shared store is theirs
+    with svc.store.session(write=True) as s:
+        s.execute(update(Run).where(Run.id == theirs).values(owner="someone-else"))
     again = _json(cli, settings, "sweep", "new", "-t", "minimal", "--grid", f"{K}=1,2",
                   "--seeds", "1-3", "--reuse")
-    assert set(again["reused_runs"]) == completed and len(again["new_runs"]) == 4
+    assert set(again["reused_runs"]) == completed - {theirs} and len(again["new_runs"]) == 5
+    assert [r["id"] for r in again["runs"] if r["reused"]] == again["reused_runs"]
     other = _json(cli, settings, "sweep", "new", "-t", "minimal", "--grid", f"{K}=1,2",
                   "--seeds", "1-3", "--reuse", "--set", "general_settings.num_requests=300")
     assert other["reused_runs"] == [] and len(other["new_runs"]) == 6

@@ -5,12 +5,14 @@ form previews its sweep (a dry run) under the sweep fields, pairs included."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import make_settings
 from helpers import open_new_run, screen_text, until
+from textual.widgets import Input
 
 from fusion_tui.services import Services, open_services
 from fusion_tui.sweeps.grid import Grid, parse_axis
@@ -49,10 +51,10 @@ async def test_e_extends_a_sweep_and_reuses_a_completed_run(services: Services) 
         await until(pilot, lambda: isinstance(app.screen, ExtendScreen))
         form = app.screen
         assert "now: behaviour=ok; seeds 1" in screen_text(app)
-        form.query_one("#extend-seeds").value = "x"
+        form.query_one("#extend-seeds", Input).value = "x"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "expected whole numbers" in screen_text(app))
-        form.query_one("#extend-seeds").value = "1"  # a seed it has: the manager says so
+        form.query_one("#extend-seeds", Input).value = "1"  # a seed it has: the manager says so
         await pilot.press("ctrl+s")
         await until(pilot, lambda: _said(app, "--seeds: seed(s) 1 already in the sweep"))
         assert len(services.sweeps.detail(grown.sweep.id).runs) == 1
@@ -62,7 +64,7 @@ async def test_e_extends_a_sweep_and_reuses_a_completed_run(services: Services) 
         await until(pilot, lambda: isinstance(app.screen, SweepScreen))
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, ExtendScreen))
-        app.screen.query_one("#extend-seeds").value = "2-3"
+        app.screen.query_one("#extend-seeds", Input).value = "2-3"
         await pilot.press("enter")
         await until(pilot, lambda: _said(app, f"sweep {grown.sweep.id} extended: 2 points: "
                                               "1 reused from earlier runs, 1 new"))
@@ -98,7 +100,7 @@ async def test_the_new_run_form_previews_its_sweep(services: Services) -> None:
         await until(pilot, lambda: isinstance(app.screen, SweepScreen))
         (row,) = services.sweeps.listing()
         assert row.total == 4
-        points = {(r.point_json or "") for r in services.sweeps.store.runs(row.sweep.id)}
-        assert all('"routing_settings.k_paths": "1"' in p and "first_fit" in p
-                   or '"routing_settings.k_paths": "2"' in p and "best_fit" in p
-                   for p in points)
+        points = [json.loads(r.point_json or "{}")
+                  for r in services.sweeps.store.runs(row.sweep.id)]
+        assert {(p["routing_settings.k_paths"], p["general_settings.allocation_method"])
+                for p in points} == {("1", "first_fit"), ("2", "best_fit")}
