@@ -117,3 +117,36 @@ def test_reuse_candidates_are_completed_runs_of_the_same_hash(services: Services
     assert [r.id for r in store.completed_with(["h1"])] == ["100000000000"]
     assert {r.id for r in store.completed_with(["h1", "h2", "h3"])} == \
         {"100000000000", "400000000000"}
+
+
+def test_an_extension_is_stored_whole_and_undone_whole(services: Services) -> None:
+    """`extend` stores the new grid with its runs and reused runs in one transaction; a
+    refused batch (`forget`) puts the grid back and lets the reused runs go."""
+    from datetime import timedelta
+
+    from fusion_tui.store.models import SweepMember
+
+    store = SweepStore(services.store)
+    owner, sweep = _sweep("aaaaaaaaaaaa"), _sweep("bbbbbbbbbbbb")
+    sweep.seeds_json = "[1]"
+    done = _run("100000000000", owner.id, RunStatus.COMPLETED)
+    start = utcnow()
+    done.template, done.started_at, done.total_erlangs = "t", start, 2
+    done.completed_at = start + timedelta(seconds=42)
+    store.add(owner, [done])
+    store.add(sweep, [_run("200000000000", sweep.id, RunStatus.COMPLETED)])
+    wider = Sweep(id=sweep.id, grid_json="[]", seeds_json="[1, 2, 3]", zip_json=None,
+                  loads_json=None)
+    store.add(None, [_run("300000000000", sweep.id, RunStatus.PENDING)],
+              members=[SweepMember(sweep_id=sweep.id, run_id=done.id, added_at=utcnow(),
+                                   point_json='{"builtin_settings.seed": "2"}')],
+              grown=wider)
+    stored = store.get(sweep.id)
+    assert stored is not None and stored.seeds_json == "[1, 2, 3]"
+    assert {r.id for r in store.runs(sweep.id)} == {"100000000000", "200000000000",
+                                                    "300000000000"}
+    store.forget(sweep.id, [done.id], sweep)
+    stored = store.get(sweep.id)
+    assert stored is not None and stored.seeds_json == "[1]"
+    assert store.reused_ids(sweep.id) == set()
+    assert store.durations("t", 2) == [42.0] and store.durations("t", 3) == []
