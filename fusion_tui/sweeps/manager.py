@@ -445,18 +445,22 @@ class SweepManager:
     def extend(self, ref: str, *, axes: Sequence[Axis] = (), seeds: Sequence[int] = (),
                loads: Sequence[str] = (), rerun: bool = False) -> Made:
         """Add points to a sweep: more values on its axes, more seeds, more loads. Each
-        new point is made from a run of the sweep's own frozen config (the template as
-        it was when the sweep was made) with the point's values set; a point whose
+        new point is made from the frozen config of a run of the sweep (the template as
+        it was when the sweep was made) with the point's values set, on the sweep's
+        executor with its runs' options; a point whose
         config has a COMPLETED run reuses it unless `rerun`. Every point is validated
         first; the new grid is stored with the new runs, all or nothing."""
         detail = self.detail(ref)
         sweep = detail.sweep
         self.check_owner(sweep, "extend")
         before = grid_of(sweep)
-        base = self._base_run(sweep)
+        base = self._base_run(detail)
         after = grown(before, tuple(axes), tuple(seeds), tuple(loads), self._loads(detail))
         covered = {_key(point_of(r)) for r in detail.runs}
-        options = None if base is None else self.runs.executor(base.executor).options_of(base)
+        options = next((found for r in self.store.runs(sweep.id, current=False)
+                        if r.sweep_id == sweep.id and r.executor == sweep.executor
+                        and (found := self.runs.executor(r.executor).options_of(r))
+                        is not None), None)  # as its own runs were submitted
         plans = self._points(sweep, after, base, covered, options)
         if len(detail.runs) + len(plans) > 10_000:
             raise ConfigError(f"the sweep would have {len(detail.runs) + len(plans)} runs; "
@@ -464,9 +468,7 @@ class SweepManager:
         members = [] if rerun else self.reusable(sweep.id, plans)
         taken = {m.point_json for m in members}
         fresh = [p for p in plans if json.dumps(p.point) not in taken]
-        if len({p.executor for p in fresh}) > 1:
-            raise ConfigError(f"sweep {sweep.id} mixes executors; extend it with one")
-        if fresh:
+        if fresh:  # on the sweep's executor, asked once as `create` asks
             self.runs.executor(fresh[0].executor).check(fresh[0].options)
         wider = Sweep(id=sweep.id)
         _set_grid(wider, after)
@@ -487,11 +489,12 @@ class SweepManager:
             seen = {float((p.point or {})[LOAD_KEY]) for p in plans}
         return tuple(erlang_text(x) for x in sorted(seen))
 
-    def _base_run(self, sweep: Sweep) -> Run | None:
-        """The sweep's first own run: its frozen config is the template as the sweep
-        froze it (None when none is left: the template is read again)."""
-        own = [r for r in self.store.runs(sweep.id, current=False) if r.sweep_id == sweep.id]
-        return own[0] if own else None
+    def _base_run(self, detail: SweepDetail) -> Run | None:
+        """A run of the sweep (its own first; else one it reuses, whose config is the
+        sweep's at that point by its hash): its frozen config is the template as the
+        sweep froze it. None when none is left: the template is read again."""
+        runs = sorted(detail.runs, key=lambda r: r.sweep_id != detail.sweep.id)
+        return runs[0] if runs else None
 
     def _points(self, sweep: Sweep, grid: Grid, base: Run | None,
                 covered: set[tuple[tuple[str, str], ...]],
@@ -503,7 +506,7 @@ class SweepManager:
                                          overrides=json.loads(sweep.overrides_json),
                                          executor=sweep.executor, executor_options=options)
                     if _key(p.point or {}) not in covered]
-        template = load_template(base.template, self.runs.settings.template_dirs)[0]
+        template = load_template(sweep.template, self.runs.settings.template_dirs)[0]
         rules = kind_for(template.simulator)
         sections, _ = parse_ini(self.runs.frozen_config(base, "extend"), "config")
         loads: tuple[str | None, ...] = grid.loads if grid.split_loads else (None,)
@@ -520,9 +523,9 @@ class SweepManager:
             try:
                 merged = apply_overrides(sections, parse_overrides(sets), template.name, rules)
                 ini = RunConfig(template, merged).to_ini()
-                plan = self.runs.plan(base.template, name=_run_name(sweep.name or
-                                                                    base.template, point),
-                                      config_text=ini, executor=base.executor,
+                plan = self.runs.plan(sweep.template, name=_run_name(sweep.name or
+                                                                     sweep.template, point),
+                                      config_text=ini, executor=sweep.executor,
                                       executor_options=options, check_executor=False)
             except ConfigError as exc:
                 raise ConfigError(f"{where}: {exc}") from None

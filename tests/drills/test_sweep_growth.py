@@ -319,3 +319,33 @@ def test_compare_across_sweeps_matches_points_and_groups_by_what_tells_them_apar
     with closing(open_services(settings)) as svc:  # nothing of it was written back
         assert all("sweep" not in json.loads(r.point_json or "{}")
                    for r in svc.store.list_runs(limit=100))
+
+
+def test_extend_uses_the_config_frozen_at_creation_not_the_template_edited_since(
+        cli: Cli, lite: tuple[Settings, Services]) -> None:
+    from fusion_tui.base.resources import shipped_templates_dir
+
+    settings, svc = lite
+    svc.store.set_queue(paused=True)  # nothing needs to run for this
+    folder = settings.user_templates_dir
+    folder.mkdir(parents=True)
+    text = (shipped_templates_dir() / "minimal.ini").read_text()
+    (folder / "mine.ini").write_text(text)
+    made = _json(cli, settings, "sweep", "new", "-t", "mine", "--grid", f"{K}=1,2", "--seeds",
+                 "1", "--set", "general_settings.max_iters=3")
+    before = {r.id: json.loads(r.config_json) for r in svc.sweeps.detail(made["id"]).runs}
+    assert "guard_slots = 1" in text
+    (folder / "mine.ini").write_text(text.replace("guard_slots = 1", "guard_slots = 2"))
+    grown = _json(cli, settings, "sweep", "extend", made["id"], "--seeds", "2", "--rerun")
+    assert len(grown["new_runs"]) == 2
+    for run_id in grown["new_runs"]:
+        run = svc.manager.get(run_id)
+        config = json.loads(run.config_json)
+        twin = next(c for c in before.values() if c["routing_settings"]["k_paths"]
+                    == config["routing_settings"]["k_paths"])
+        assert config["general_settings"] == twin["general_settings"]  # max_iters=3 kept,
+        assert config["builtin_settings"]["seed"] == "2"  # the template's edit left out
+    fresh = _json(cli, settings, "sweep", "new", "-t", "mine", "--seeds", "1", "--set",
+                  "general_settings.max_iters=3")  # while a new sweep reads it as it is
+    (run,) = svc.sweeps.detail(fresh["id"]).runs
+    assert json.loads(run.config_json)["general_settings"]["guard_slots"] == "2"
