@@ -84,6 +84,8 @@ def sweep_to_dict(detail: SweepDetail, progress: SweepProgress, *,
         "executor": sweep.executor, "owner": sweep.owner, "created_at": iso(sweep.created_at),
         "grid": [{"key": a.key, "values": list(a.values)} for a in detail.grid.axes],
         "seeds": list(detail.grid.seeds) or None, "split_loads": sweep.split_loads,
+        "paired": list(detail.grid.zipped) or None, "loads": list(detail.grid.loads) or None,
+        "reused_runs_count": len(detail.reused),
         "overrides": json.loads(sweep.overrides_json), "array_limit": sweep.array_limit,
         "counts": progress.counts, "total": progress.total, "finished": progress.finished,
         "fraction_done": progress.fraction, "eta_seconds": progress.eta_seconds,
@@ -219,8 +221,11 @@ def _show_text(detail: SweepDetail, progress: SweepProgress) -> str:
                      + one_line(", ".join(axis.values), 200))
     if grid.seeds:
         lines.append(f"{'seeds':<11}{', '.join(map(str, grid.seeds))}")
+    if grid.zipped:
+        lines.append(f"{'paired':<11}" + ", ".join(grid.zipped))
     if grid.split_loads:
-        lines.append(f"{'loads':<11}one run per load")
+        lines.append(f"{'loads':<11}one run per load"
+                     + (f": {', '.join(grid.loads)}" if grid.loads else ""))
     overrides = json.loads(sweep.overrides_json)
     if overrides:
         lines.append(f"{'overrides':<11}" + one_line(" ".join(overrides), 300))
