@@ -44,7 +44,9 @@ class SweepsScreen(Screen[None]):
         Binding("c", "cancel_sweep", "Cancel", id="sweeps.cancel"),
         Binding("t", "retry_sweep", "Retry failed", id="sweeps.retry"),
         Binding("d", "delete_sweep", "Delete", id="sweeps.delete"),
-        Binding("e", "extend_sweep", "Extend", id="sweeps.extend"),
+        # Off the bar (it would push Schedules out at 120 columns); the sweep's own
+        # screen shows it, help and the palette list it.
+        Binding("e", "extend_sweep", "Extend", show=False, id="sweeps.extend"),
         Binding("number_sign", "edit_tags", "Tags", id="sweeps.edit_tags"),
         Binding("N", "edit_note", "Note", id="sweeps.edit_note"),
         Binding("K", "open_schedules", "Schedules", id="sweeps.open_schedules"),
