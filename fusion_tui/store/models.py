@@ -143,6 +143,8 @@ class Sweep(Base):
     overrides_json: Mapped[str] = mapped_column(Text)  # ["section.key=value", ...]
     grid_json: Mapped[str] = mapped_column(Text)  # [["section.key", ["v1", "v2"]], ...]
     seeds_json: Mapped[str | None] = mapped_column(Text)  # [1, 2, 3] or null
+    zip_json: Mapped[str | None] = mapped_column(Text)  # ["section.key", ...] paired, or null
+    loads_json: Mapped[str | None] = mapped_column(Text)  # a split sweep's loads once extended
     split_loads: Mapped[bool] = mapped_column(Boolean, default=False)
     executor: Mapped[str] = mapped_column(String(20))
     # At most this many of a job array's tasks at once (a batch executor's sweep).
@@ -157,6 +159,22 @@ class Sweep(Base):
     @property
     def tag_names(self) -> list[str]:
         return [t.tag for t in self.tags]
+
+
+class SweepMember(Base):
+    """A run that a sweep reuses as one of its points without owning it: a COMPLETED run
+    with the same frozen config (hash) made earlier, by another sweep or alone. The run
+    keeps its owner (`runs.sweep_id`); `point_json` is the point it stands for here."""
+
+    __tablename__ = "sweep_members"
+
+    sweep_id: Mapped[str] = mapped_column(String(12),
+                                          ForeignKey("sweeps.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(12), ForeignKey("runs.id", ondelete="CASCADE"),
+                                        primary_key=True, index=True)
+    point_json: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class RunTag(Base):

@@ -179,10 +179,17 @@ class QuickStore:
         return found
 
     def sweep_runs(self, sweep_id: str) -> list[RunRow]:
-        """Every run of a sweep in creation order, as `SweepStore.runs(current=False)`;
-        their rows only (no job, tags or needed runs: what a sweep's progress reads)."""
-        return [RunRow(**self._record(RUN_COLUMNS, r))
+        """Every run of a sweep in creation order, as `SweepStore.runs(current=False)`,
+        the runs it reuses among them with their point in this sweep; their rows only
+        (no job, tags or needed runs: what a sweep's progress reads)."""
+        runs = [RunRow(**self._record(RUN_COLUMNS, r))
                 for r in self._rows("sweep_runs", {"sweep_id": sweep_id})]
+        for r in self._rows("reused_runs", {"sweep_id": sweep_id}):
+            run = RunRow(**self._record(RUN_COLUMNS, r[:len(RUN_COLUMNS)]))
+            run.point_json = r[len(RUN_COLUMNS)]
+            runs.append(run)
+        runs.sort(key=lambda r: (r.created_at, r.id))
+        return runs
 
     def waiting_on(self, run_ids: Iterable[str]) -> dict[str, list[str]]:
         """As `RunStore.waiting_on`."""

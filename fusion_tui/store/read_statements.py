@@ -44,7 +44,11 @@ from fusion_tui.store.runs_repo import (
     stats_statements,
 )
 from fusion_tui.store.status import RunStatus
-from fusion_tui.store.sweeps_repo import listing_statement, sweep_runs_statement
+from fusion_tui.store.sweeps_repo import (
+    listing_statement,
+    reused_runs_statement,
+    sweep_runs_statement,
+)
 
 TARGET = Path(__file__).resolve().parent / "read_sql.py"
 IN_CHUNK = 100  # ids per `IN (...)`: a page of the run list in one statement
@@ -106,6 +110,7 @@ def statements(dialect: str) -> dict[str, ClauseElement]:
         "sweep_tags_of": select(SweepTag.sweep_id, SweepTag.tag)
         .where(SweepTag.sweep_id.in_(ids)).order_by(SweepTag.sweep_id, SweepTag.tag),
         "sweep_runs": sweep_runs_statement(stand_in("sweep_id")),
+        "reused_runs": reused_runs_statement(stand_in("sweep_id")),
         # What the reconcile step at the start of a command would look at.
         "unfinished": select(Run.id, Run.status, Run.executor, Run.owner, Run.hostname,
                              Run.run_dir, Run.started_at)

@@ -6,4 +6,5 @@ the run list with the standard library before SQLAlchemy has loaded.
 """
 
 HEAD_REVISION = "0010"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0010")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009",
+                   "0010")

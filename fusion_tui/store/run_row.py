@@ -136,6 +136,8 @@ class SweepRecord:
     owner: str | None
     created_at: datetime
     note: str | None
+    zip_json: str | None
+    loads_json: str | None
     tags: list[TagRow] = field(default_factory=list)
 
     @property

@@ -17,9 +17,10 @@ R = TypeVar("R", bound="AnyRun")
 
 
 def grid_of(sweep: AnySweep) -> Grid:
-    """The grid a sweep was made with."""
+    """The grid a sweep was made with (and extended to)."""
     return Grid.from_json(json.loads(sweep.grid_json), json.loads(sweep.seeds_json or "null"),
-                          sweep.split_loads)
+                          sweep.split_loads, json.loads(sweep.zip_json or "null"),
+                          json.loads(sweep.loads_json or "null"))
 
 
 def point_of(run: AnyRun) -> dict[str, str]:
@@ -30,10 +31,11 @@ def point_of(run: AnyRun) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-def current_runs(everything: Sequence[R]) -> tuple[list[R], int]:
+def current_runs(everything: Sequence[R], sweep_id: str) -> tuple[list[R], int]:
     """A sweep's current runs (those no retry replaced: a retry's run names the run it
-    replaces in `origin_id`) among all its runs, and how many were replaced."""
-    replaced = {r.origin_id for r in everything if r.origin_id}
+    replaces in `origin_id`; a run the sweep reuses from another replaces none of its
+    own) among all its runs, and how many were replaced."""
+    replaced = {r.origin_id for r in everything if r.origin_id and r.sweep_id == sweep_id}
     current = [r for r in everything if r.id not in replaced]
     return current, len(everything) - len(current)
 
@@ -48,5 +50,7 @@ class DetailView(Protocol):
     def runs(self) -> Sequence[AnyRun]: ...
     @property
     def replaced(self) -> int: ...
+    @property
+    def reused(self) -> frozenset[str]: ...
     @property
     def grid(self) -> Grid: ...

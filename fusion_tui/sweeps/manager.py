@@ -1,10 +1,15 @@
-"""SweepManager: make a sweep's runs from a grid, and list, label, cancel, retry and
-delete it.
+"""SweepManager: make a sweep's runs from a grid, and list, label, cancel, retry, extend
+and delete it.
 
 Every point is validated before anything exists; then all run folders are written, the
 sweep and its runs are stored in one transaction, and the runs are handed to their
 executor as ONE batch (queued, or one job array on a cluster). A failure half-way
 removes everything it made.
+
+A point whose frozen config (its hash) already has a COMPLETED run may reuse that run
+instead of running again (`extend` by default, `create` when asked): the sweep records
+it as a member (`sweep_members`), the run stays its owner's, and deleting the owner's
+sweep hands the run over to the sweep that reuses it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,23 +28,31 @@ from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import FaultError
 from fusion_tui.base.ids import is_run_id, new_run_id
 from fusion_tui.config.overrides import parse_overrides
-from fusion_tui.config.templates import load_template
+from fusion_tui.config.templates import RunConfig, apply_overrides, load_template, parse_ini
 from fusion_tui.kinds.registry import kind_for
 from fusion_tui.runs.creating import PlannedRun
 from fusion_tui.runs.errors import InvalidState, NotYours, RunNotFound
 from fusion_tui.runs.finding import LAST
 from fusion_tui.runs.manager import RunManager
 from fusion_tui.runs.naming import check_name
+from fusion_tui.runs.provenance import config_hash
 from fusion_tui.runs.staging import Batch
 from fusion_tui.store.labels import TagEdit, check_note
 from fusion_tui.store.labels_repo import LabelStore
-from fusion_tui.store.models import Run, Sweep
+from fusion_tui.store.models import Run, Sweep, SweepMember
 from fusion_tui.store.status import FINISHED_STATUSES, RunStatus, utcnow
 from fusion_tui.store.sweeps_repo import SweepRow, SweepStore
 from fusion_tui.sweeps.detail import current_runs
 from fusion_tui.sweeps.detail import grid_of as grid_of  # where they always were
 from fusion_tui.sweeps.detail import point_of as point_of
-from fusion_tui.sweeps.grid import LOAD_KEY, Grid, erlang_text, load_overrides
+from fusion_tui.sweeps.grid import (
+    LOAD_KEY,
+    Axis,
+    Grid,
+    erlang_text,
+    grown,
+    load_overrides,
+)
 from fusion_tui.sweeps.labels import point_label
 
 RETRYABLE = frozenset({RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMEOUT,
@@ -54,10 +67,26 @@ class SweepDetail:
     sweep: Sweep
     runs: list[Run]
     replaced: int
+    reused: frozenset[str] = frozenset()  # its runs owned elsewhere
 
     @property
     def grid(self) -> Grid:
         return grid_of(self.sweep)
+
+
+@dataclass(frozen=True)
+class Made:
+    """What `create` or `extend` added to a sweep: new runs, and earlier runs reused."""
+
+    detail: SweepDetail
+    new: list[str]
+    reused: list[str]
+
+    def text(self) -> str:
+        """The summary line: `12 points: 4 reused from earlier runs, 8 new`."""
+        total = len(self.new) + len(self.reused)
+        return (f"{total} point{'' if total == 1 else 's'}: {len(self.reused)} reused from "
+                f"earlier runs, {len(self.new)} new")
 
 
 @dataclass(frozen=True)
@@ -80,6 +109,19 @@ class Retried:
         return (f"sweep {sweep_id}: {len(self.ids)} point(s) re-created: "
                 f"{len(self.retried)} failed or stopped and retried, "
                 f"{len(self.recreated)} deleted and re-created")
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What deleting a sweep did: runs deleted, and runs kept for the sweeps reusing them."""
+
+    deleted: int
+    kept: list[str]
+
+    def text(self, sweep_id: str) -> str:
+        return (f"sweep {sweep_id} deleted with its {self.deleted} run(s)"
+                + (f"; {len(self.kept)} run(s) kept by the sweeps that reuse them"
+                   if self.kept else ""))
 
 
 class SweepManager:
@@ -119,8 +161,10 @@ class SweepManager:
 
     def detail(self, ref: str) -> SweepDetail:
         sweep = self.resolve(ref)
-        current, replaced = current_runs(self.store.runs(sweep.id, current=False))
-        return SweepDetail(sweep, current, replaced)
+        current, replaced = current_runs(self.store.runs(sweep.id, current=False), sweep.id)
+        current.sort(key=_grid_order(grid_of(sweep)))
+        return SweepDetail(sweep, current, replaced,
+                           frozenset(r.id for r in current if r.sweep_id != sweep.id))
 
     def listing(self, *, everyone: bool = False) -> list[SweepRow]:
         return self.store.listing(None if everyone else self.runs.user)
@@ -175,7 +219,9 @@ class SweepManager:
             if not grid.split_loads:
                 plans.append(first)
                 continue
-            for erlang in kind_for(first.config.simulator).loads(first.config.sections):
+            loads = ([float(x) for x in grid.loads] if grid.loads
+                     else kind_for(first.config.simulator).loads(first.config.sections))
+            for erlang in loads:
                 point = {**combo, LOAD_KEY: erlang_text(erlang)}
                 plans.append(self._plan_point(
                     template, name, [*map(str, base), *_sets(combo), *load_overrides(erlang)],
@@ -202,9 +248,20 @@ class SweepManager:
                overrides: Sequence[str] = (), executor: str | None = None,
                executor_options: Mapping[str, str | None] | None = None,
                array_limit: int | None = None, after: Sequence[Run] = (),
-               start_after: datetime | None = None) -> SweepDetail:
+               start_after: datetime | None = None, reuse: bool = False) -> SweepDetail:
         """Validate every point, then make the sweep and all its runs, all or nothing.
-        Every run waits for the runs `after` to COMPLETE and for `start_after`."""
+        Every run waits for the runs `after` to COMPLETE and for `start_after`. With
+        `reuse`, a point whose frozen config has a COMPLETED run reuses it."""
+        return self.make(template, grid, name=name, overrides=overrides, executor=executor,
+                         executor_options=executor_options, array_limit=array_limit,
+                         after=after, start_after=start_after, reuse=reuse).detail
+
+    def make(self, template: str, grid: Grid, *, name: str | None = None,
+             overrides: Sequence[str] = (), executor: str | None = None,
+             executor_options: Mapping[str, str | None] | None = None,
+             array_limit: int | None = None, after: Sequence[Run] = (),
+             start_after: datetime | None = None, reuse: bool = False) -> Made:
+        """`create`, saying which points are new runs and which reuse earlier ones."""
         name = check_name(name)
         if array_limit is not None and array_limit < 1:
             raise ConfigError(f"--array-limit: expected a whole number of at least 1, got "
@@ -221,13 +278,14 @@ class SweepManager:
             plan.needs, plan.start_after = when.needs, when.start_after
         self.runs.executor(chosen).check(plans[0].options)
         sweep = Sweep(id=new_run_id(), name=name, template=plans[0].config.template.name,
-                      overrides_json=json.dumps(list(overrides)),
-                      grid_json=json.dumps(grid.as_json()),
-                      seeds_json=json.dumps(list(grid.seeds)) if grid.seeds else None,
-                      split_loads=grid.split_loads, executor=chosen, array_limit=array_limit,
-                      owner=self.runs.user, created_at=utcnow())
-        self._launch(sweep, plans, new_sweep=True)
-        return self.detail(sweep.id)
+                      overrides_json=json.dumps(list(overrides)), executor=chosen,
+                      array_limit=array_limit, owner=self.runs.user, created_at=utcnow())
+        _set_grid(sweep, grid)
+        members = self.reusable(sweep.id, plans) if reuse else []
+        taken = {m.point_json for m in members}
+        fresh = [p for p in plans if json.dumps(p.point) not in taken]
+        new = self._launch(sweep, fresh, new_sweep=True, members=members)
+        return Made(self.detail(sweep.id), new, [m.run_id for m in members])
 
     def plan_frozen(self, template: str, frozen: Sequence[tuple[dict[str, str], str,
                                                                 str | None]],
@@ -257,20 +315,52 @@ class SweepManager:
         name = check_name(name)
         chosen = plans[0].executor
         sweep = Sweep(id=new_run_id(), name=name, template=template,
-                      overrides_json=json.dumps(list(overrides)),
-                      grid_json=json.dumps(grid.as_json()),
-                      seeds_json=json.dumps(list(grid.seeds)) if grid.seeds else None,
-                      split_loads=grid.split_loads, executor=chosen,
+                      overrides_json=json.dumps(list(overrides)), executor=chosen,
                       owner=self.runs.user, created_at=utcnow())
+        _set_grid(sweep, grid)
         self._launch(sweep, plans, new_sweep=True)
         return self.detail(sweep.id)
 
-    def _launch(self, sweep: Sweep, plans: list[PlannedRun], *, new_sweep: bool) -> list[str]:
+    def matches(self, plans: Sequence[PlannedRun],
+                inside: frozenset[str] = frozenset()) -> dict[str, Run]:
+        """For each planned point (by its plan's run id) whose frozen config (hash) and
+        simulator match a COMPLETED run of the user's, not `inside` the sweep: the newest
+        such run, each run for one point only. Never a run that failed, was cancelled or
+        ran another config; never another user's (their folder may be closed to us, and
+        only they may delete it)."""
+        hashes = {p.run_id: config_hash(p.config.to_ini()) for p in plans}
+        found: dict[tuple[str, str], Run] = {}
+        for earlier in self.store.completed_with(sorted(set(hashes.values()))):
+            mine = earlier.owner is None or earlier.owner == self.runs.user
+            if mine and earlier.id not in inside and earlier.config_hash is not None:
+                found.setdefault((earlier.config_hash, earlier.simulator), earlier)
+        out: dict[str, Run] = {}
+        for plan in plans:
+            run = found.pop((hashes[plan.run_id], plan.config.simulator), None)
+            if run is not None:
+                out[plan.run_id] = run
+        return out
+
+    def reusable(self, sweep_id: str, plans: Sequence[PlannedRun]) -> list[SweepMember]:
+        """The sweep's members for the planned points that reuse an earlier run."""
+        inside = frozenset(r.id for r in self.store.runs(sweep_id, current=False))
+        found = self.matches(plans, inside)
+        now = utcnow()
+        return [SweepMember(sweep_id=sweep_id, run_id=found[plan.run_id].id, added_at=now,
+                            point_json=json.dumps(plan.point))
+                for plan in plans if plan.run_id in found]
+
+    def _launch(self, sweep: Sweep, plans: list[PlannedRun], *, new_sweep: bool,
+                members: Sequence[SweepMember] = (), regrid: Sweep | None = None) -> list[str]:
         """Build every run folder in a staging area and rename them into place, store the
-        runs (and a new sweep) in one transaction, then hand them to their executor as
-        one batch (queued, or one job array); undo everything on failure. The staging
-        manifest lives until the rows are stored (the batch submitted), so a kill at any
-        moment leaves nothing that the next command does not remove (`runs/staging.py`)."""
+        runs (and a new sweep, its reused runs, its new grid) in one transaction, then
+        hand them to their executor as one batch (queued, or one job array); undo
+        everything on failure. The staging manifest lives until the rows are stored (the
+        batch submitted), so a kill at any moment leaves nothing that the next command
+        does not remove (`runs/staging.py`)."""
+        if not plans:  # every point reuses a run: nothing to build or submit
+            self.store.add(sweep if new_sweep else None, [], members=members, grown=regrid)
+            return []
         for plan in plans:
             plan.sweep_id = sweep.id
         executor = self.runs.executor(plans[0].executor)
@@ -290,17 +380,20 @@ class SweepManager:
             rows = executor.records(made, options)
             executor.write_batch(sweep.id, sweep.name, folder, made, options, sweep.array_limit)
             os.sync()  # every folder on disk before any row points at it
-            self.store.add(sweep if new_sweep else None, made, rows)
+            self.store.add(sweep if new_sweep else None, made, rows, members, regrid)
         except BaseException:
             batch.abandon()
             raise
 
         def undo() -> None:
-            """A refused new sweep leaves no row and no folder of its own."""
+            """A refused new sweep leaves no row and no folder of its own; a refused
+            extension leaves the sweep as it was."""
             if new_sweep:
                 self.store.delete(sweep.id)
                 with contextlib.suppress(OSError):
                     folder.parent.rmdir()
+            elif regrid is not None:
+                self.store.forget(sweep.id, [m.run_id for m in members], sweep)
 
         try:
             executor.submit_batch(made, folder, options, undo)
@@ -369,6 +462,97 @@ class SweepManager:
         ids = self._launch(detail.sweep, plans + missing, new_sweep=False)
         return Retried(ids[:len(plans)], ids[len(plans):])
 
+    def extend(self, ref: str, *, axes: Sequence[Axis] = (), seeds: Sequence[int] = (),
+               loads: Sequence[str] = (), rerun: bool = False) -> Made:
+        """Add points to a sweep: more values on its axes, more seeds, more loads. Each
+        new point is made from the frozen config of a run of the sweep (the template as
+        it was when the sweep was made) with the point's values set, on the sweep's
+        executor with its runs' options; a point whose
+        config has a COMPLETED run reuses it unless `rerun`. Every point is validated
+        first; the new grid is stored with the new runs, all or nothing."""
+        detail = self.detail(ref)
+        sweep = detail.sweep
+        self.check_owner(sweep, "extend")
+        before = grid_of(sweep)
+        base = self._base_run(detail)
+        after = grown(before, tuple(axes), tuple(seeds), tuple(loads), self._loads(detail))
+        covered = {_key(point_of(r)) for r in detail.runs}
+        options = next((found for r in self.store.runs(sweep.id, current=False)
+                        if r.sweep_id == sweep.id and r.executor == sweep.executor
+                        and (found := self.runs.executor(r.executor).options_of(r))
+                        is not None), None)  # as its own runs were submitted
+        plans = self._points(sweep, after, base, covered, options)
+        if len(detail.runs) + len(plans) > 10_000:
+            raise ConfigError(f"the sweep would have {len(detail.runs) + len(plans)} runs; "
+                              "at most 10000")
+        members = [] if rerun else self.reusable(sweep.id, plans)
+        taken = {m.point_json for m in members}
+        fresh = [p for p in plans if json.dumps(p.point) not in taken]
+        if fresh:  # on the sweep's executor, asked once as `create` asks
+            self.runs.executor(fresh[0].executor).check(fresh[0].options)
+        wider = Sweep(id=sweep.id)
+        _set_grid(wider, after)
+        new = self._launch(sweep, fresh, new_sweep=False, members=members, regrid=wider)
+        return Made(self.detail(sweep.id), new, [m.run_id for m in members])
+
+    def _loads(self, detail: SweepDetail) -> tuple[str, ...]:
+        """A split sweep's loads: as extended, else those its points have (each run's
+        config holds its own load only), else its template's."""
+        grid = detail.grid
+        if not grid.split_loads or grid.loads:
+            return grid.loads
+        seen = {float(p[LOAD_KEY]) for r in self.store.runs(detail.sweep.id, current=False)
+                if LOAD_KEY in (p := point_of(r))}
+        if not seen:
+            sweep = detail.sweep
+            plans = self.plan(sweep.template, grid, overrides=json.loads(sweep.overrides_json))
+            seen = {float((p.point or {})[LOAD_KEY]) for p in plans}
+        return tuple(erlang_text(x) for x in sorted(seen))
+
+    def _base_run(self, detail: SweepDetail) -> Run | None:
+        """A run of the sweep (its own first; else one it reuses, whose config is the
+        sweep's at that point by its hash): its frozen config is the template as the
+        sweep froze it. None when none is left: the template is read again."""
+        runs = sorted(detail.runs, key=lambda r: r.sweep_id != detail.sweep.id)
+        return runs[0] if runs else None
+
+    def _points(self, sweep: Sweep, grid: Grid, base: Run | None,
+                covered: set[tuple[tuple[str, str], ...]],
+                options: Mapping[str, str | None] | None) -> list[PlannedRun]:
+        """Plans for `grid`'s points not `covered`, from `base`'s frozen config with each
+        point's values set (from the template when there is no base run)."""
+        if base is None:
+            return [p for p in self.plan(sweep.template, grid, name=sweep.name,
+                                         overrides=json.loads(sweep.overrides_json),
+                                         executor=sweep.executor, executor_options=options)
+                    if _key(p.point or {}) not in covered]
+        template = load_template(sweep.template, self.runs.settings.template_dirs)[0]
+        rules = kind_for(template.simulator)
+        sections, _ = parse_ini(self.runs.frozen_config(base, "extend"), "config")
+        loads: tuple[str | None, ...] = grid.loads if grid.split_loads else (None,)
+        points = [{**combo, LOAD_KEY: load} if load is not None else combo
+                  for combo in grid.combinations() for load in loads]
+        plans = []
+        for point in points:
+            if _key(point) in covered:
+                continue
+            sets = _sets({k: v for k, v in point.items() if k != LOAD_KEY})
+            if LOAD_KEY in point:
+                sets += load_overrides(float(point[LOAD_KEY]))
+            where = f"grid point {point_label(point)}"
+            try:
+                merged = apply_overrides(sections, parse_overrides(sets), template.name, rules)
+                ini = RunConfig(template, merged).to_ini()
+                plan = self.runs.plan(sweep.template, name=_run_name(sweep.name or
+                                                                     sweep.template, point),
+                                      config_text=ini, executor=sweep.executor,
+                                      executor_options=options, check_executor=False)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+            plan.point = point
+            plans.append(plan)
+        return plans
+
     def _missing(self, sweep: Sweep, covered: set[tuple[tuple[str, str], ...]],
                  options: Mapping[str, str | None] | None) -> list[PlannedRun]:
         """Plans for the grid's points that have no run at all, as `create` made them."""
@@ -389,21 +573,52 @@ class SweepManager:
             raise ConfigError(f"cannot re-create the deleted points of sweep {sweep.id}: "
                               f"{exc}") from None
 
-    def delete(self, ref: str) -> int:
-        """Delete a finished sweep: its runs (and their folders), then the sweep."""
+    def delete(self, ref: str) -> Deleted:
+        """Delete a finished sweep: its runs (and their folders), then the sweep. Its runs
+        that another sweep reuses are handed over to that sweep, not deleted; the runs it
+        reuses stay their owners'."""
         sweep = self.resolve(ref)
         self.check_owner(sweep, "delete")
-        everything = self.store.runs(sweep.id, current=False)
+        everything = [r for r in self.store.runs(sweep.id, current=False)
+                      if r.sweep_id == sweep.id]
         busy = [r for r in everything if r.status not in FINISHED_STATUSES]
         if busy:
             raise InvalidState(f"sweep {sweep.id} has {len(busy)} unfinished run(s); "
                                f"`fusion-tui sweep cancel {sweep.id}` first")
+        kept = set(self.store.hand_over(sweep.id))
+        everything = [r for r in everything if r.id not in kept]
         for run in everything:
             self.runs.delete(run.id)
         if not self.store.delete(sweep.id):
             raise InvalidState(f"sweep {sweep.id} got new runs meanwhile; try again")
         shutil.rmtree(self.folder / sweep.id, ignore_errors=True)
-        return len(everything)
+        return Deleted(len(everything), sorted(kept))
+
+
+def _grid_order(grid: Grid) -> Callable[[Run], tuple[int, float]]:
+    """A sort key putting a sweep's runs in its grid's order (then by load), whatever
+    their age: a reused run is older than the sweep. A point off the grid goes last."""
+    order = {_key(p): i for i, p in enumerate(grid.combinations())}
+
+    def key(run: Run) -> tuple[int, float]:
+        point = point_of(run)
+        load = point.pop(LOAD_KEY, None)
+        try:
+            erlang = float(load) if load is not None else 0.0
+        except ValueError:
+            erlang = 0.0
+        return order.get(_key(point), len(order)), erlang
+
+    return key
+
+
+def _set_grid(sweep: Sweep, grid: Grid) -> None:
+    """Store `grid` in the sweep's columns."""
+    sweep.grid_json = json.dumps(grid.as_json())
+    sweep.seeds_json = json.dumps(list(grid.seeds)) if grid.seeds else None
+    sweep.split_loads = grid.split_loads
+    sweep.zip_json = json.dumps(list(grid.zipped)) if grid.zipped else None
+    sweep.loads_json = json.dumps(list(grid.loads)) if grid.loads else None
 
 
 def _key(point: dict[str, str]) -> tuple[tuple[str, str], ...]:

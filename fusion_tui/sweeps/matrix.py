@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import product
 from pathlib import Path
 
 from fusion_tui.runs.results import LoadResult, read_run
@@ -42,7 +41,9 @@ def build_matrix(grid: Grid, runs: list[Run],
     keys = [a.key for a in grid.axes]
     column_key = keys[-1] if keys else None
     row_keys = keys[:-1]
-    rows = [tuple(v) for v in product(*[a.values for a in grid.axes[:-1]])]
+    # The rows the grid has: every combination of the other keys, or only the pairs of
+    # paired ones (`--zip`).
+    rows = list(dict.fromkeys(tuple(p[k] for k in row_keys) for p in grid.combinations()))
     columns = list(grid.axes[-1].values) if grid.axes else ["all"]
     cells = {(row, col): Cell() for row in rows for col in columns}
     for run in runs:

@@ -58,7 +58,7 @@ def sweep_action(app: SessionApp, action: SweepAction, sweep_id: str,
         elif action == "retry":
             message = sweeps.retry(sweep_id).text(sweep_id)
         else:
-            message = f"sweep {sweep_id} deleted with its {sweeps.delete(sweep_id)} run(s)"
+            message = sweeps.delete(sweep_id).text(sweep_id)
         app.call_from_thread(app.say, message)
         if done is not None:
             app.call_from_thread(done)

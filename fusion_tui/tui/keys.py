@@ -34,6 +34,7 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
     from fusion_tui.tui.widgets.labels import NoteScreen, TagsScreen
     from fusion_tui.tui.widgets.runs.column_picker import ColumnPicker
     from fusion_tui.tui.widgets.runs.table import RunsTable
+    from fusion_tui.tui.widgets.sweeps.extend import ExtendScreen
 
     return [(EVERYWHERE, SessionApp), ("runs", RunsScreen), ("runs", RunsTable),
             ("detail", DetailScreen), ("log", LogScreen), ("artifacts", ArtifactsScreen),
@@ -42,7 +43,7 @@ def _owners() -> list[tuple[str, type[DOMNode]]]:
             ("grouping", GroupingPicker), ("baseline", BaselinePicker),
             ("schedules", SchedulesScreen),
             ("confirm", ConfirmScreen), ("columns", ColumnPicker), ("tags", TagsScreen),
-            ("note", NoteScreen)]
+            ("note", NoteScreen), ("extend", ExtendScreen)]
 
 
 def bindings() -> Iterator[tuple[str, Binding]]:

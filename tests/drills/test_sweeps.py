@@ -274,7 +274,7 @@ def _cancel_and_rm(cli: Cli, settings: Settings, services: Services) -> None:
     assert done["counts"] == {"CANCELLED": 3}
     folders = [Path(r.run_dir) for r in services.sweeps.store.runs(made["id"])]
     removed = _json(cli, settings, "sweep", "rm", made["id"][:5])
-    assert removed == {"id": made["id"], "deleted": True, "runs": 3}
+    assert removed == {"id": made["id"], "deleted": True, "runs": 3, "kept_runs": []}
     assert not any(f.exists() for f in folders)
     assert services.sweeps.listing() == [] and services.store.list_runs() == []
     gone = cli(settings, "sweep", "show", made["id"])

@@ -1,4 +1,4 @@
-"""Scale indexes (migration 0010): a store at 0008 with runs of several owners and
+"""Scale indexes (migration 0010): a store at 0009 with runs of several owners and
 statuses keeps every row and answers `runs --status` and `stats` as before, now from
 the new indexes; the downgrade drops them and keeps the rows."""
 
@@ -22,10 +22,10 @@ ROWS = [(f"{i:012x}", ("COMPLETED", "FAILED", "CANCELLED")[i % 3], OWNERS[i % 2 
          f"2026-11-03 09:{i:02d}:{i % 50:02d}") for i in range(40)]
 
 
-def _store_at_0008(db_url: str) -> Any:
+def _store_at_0009(db_url: str) -> Any:
     engine = make_engine(db_url)
     with engine.begin() as conn:
-        migrate_to(conn, "0008")
+        migrate_to(conn, "0009")
         for run_id, status, owner, created, started, completed in ROWS:
             conn.execute(text(
                 "INSERT INTO runs (id, status, config_json, template, simulator, executor, "
@@ -40,8 +40,8 @@ def _indexes(engine: Any) -> set[str]:
     return {i["name"] for i in inspect(engine).get_indexes("runs")}
 
 
-def test_migration_0010_from_0008_with_data(db_url: str) -> None:
-    engine = _store_at_0008(db_url)
+def test_migration_0010_from_0009_with_data(db_url: str) -> None:
+    engine = _store_at_0009(db_url)
     store = RunStore(make_sessionmaker(engine))
     query = RunQuery(filter=RunFilter(statuses=frozenset({RunStatus.FAILED})), owner="alice")
     before = ([r.id for r in store.list_runs(query)], store.stats("alice"), store.stats())
@@ -52,7 +52,7 @@ def test_migration_0010_from_0008_with_data(db_url: str) -> None:
     assert after == before
     assert len(after[0]) > 0 and after[2].total == len(ROWS)
     with engine.begin() as conn:
-        migrate_to(conn, "0008", down=True)
+        migrate_to(conn, "0009", down=True)
         assert conn.execute(text("SELECT count(*) FROM runs")).scalar() == len(ROWS)
     assert not NEW & _indexes(engine)
     engine.dispose()

@@ -67,3 +67,86 @@ def test_current_runs_skip_replaced_ones(services: Services) -> None:
     assert row.counts == {"COMPLETED": 1, "PENDING": 1} and row.total == 2
     assert store.listing("someone else") == []
     assert not store.delete(sweep.id)  # it still has runs
+
+
+def _sweep(sweep_id: str) -> Sweep:
+    return Sweep(id=sweep_id, template="t", overrides_json="[]", grid_json="[]",
+                 split_loads=False, executor="local", created_at=utcnow(), owner="me")
+
+
+def test_a_reused_run_counts_in_both_sweeps_and_is_handed_over_not_deleted(
+        services: Services) -> None:
+    """The run stays its owner's (`runs.sweep_id`); the sweep reusing it reads it with its
+    own point and counts it; before the owner's sweep goes, the run moves to the sweep
+    that reuses it, so that sweep keeps it."""
+    from fusion_tui.store.models import SweepMember
+
+    store = SweepStore(services.store)
+    owner, reuser = _sweep("aaaaaaaaaaaa"), _sweep("bbbbbbbbbbbb")
+    store.add(owner, [_run("100000000000", owner.id, RunStatus.COMPLETED),
+                      _run("200000000000", owner.id, RunStatus.COMPLETED)])
+    here = json.dumps({"a.k": "1", "b.m": "x"})
+    store.add(reuser, [_run("300000000000", reuser.id, RunStatus.PENDING)],
+              members=[SweepMember(sweep_id=reuser.id, run_id="100000000000",
+                                   point_json=here, added_at=utcnow())])
+    runs = store.runs(reuser.id)
+    assert [r.id for r in runs] == ["100000000000", "300000000000"]
+    assert runs[0].point_json == here and runs[0].sweep_id == owner.id
+    assert json.loads(store.runs(owner.id)[0].point_json or "") == {"a.k": "1"}  # unchanged
+    assert store.reused_ids(reuser.id) == {"100000000000"}
+    counts = {row.sweep.id: row.counts for row in store.listing("me")}
+    assert counts == {owner.id: {"COMPLETED": 2},
+                      reuser.id: {"COMPLETED": 1, "PENDING": 1}}
+
+    assert store.hand_over(owner.id) == ["100000000000"]
+    assert store.reused_ids(reuser.id) == set()
+    moved = [r for r in store.runs(reuser.id) if r.id == "100000000000"]
+    assert moved and moved[0].sweep_id == reuser.id and moved[0].point_json == here
+    assert [r.id for r in store.runs(owner.id)] == ["200000000000"]
+
+
+def test_reuse_candidates_are_completed_runs_of_the_same_hash(services: Services) -> None:
+    store = SweepStore(services.store)
+    sweep = _sweep("aaaaaaaaaaaa")
+    runs = [_run(f"{i}00000000000", sweep.id, status)
+            for i, status in enumerate([RunStatus.COMPLETED, RunStatus.FAILED,
+                                        RunStatus.CANCELLED, RunStatus.COMPLETED], 1)]
+    for run, digest in zip(runs, ["h1", "h1", "h1", "h2"], strict=True):
+        run.config_hash = digest
+    store.add(sweep, runs)
+    assert [r.id for r in store.completed_with(["h1"])] == ["100000000000"]
+    assert {r.id for r in store.completed_with(["h1", "h2", "h3"])} == \
+        {"100000000000", "400000000000"}
+
+
+def test_an_extension_is_stored_whole_and_undone_whole(services: Services) -> None:
+    """`extend` stores the new grid with its runs and reused runs in one transaction; a
+    refused batch (`forget`) puts the grid back and lets the reused runs go."""
+    from datetime import timedelta
+
+    from fusion_tui.store.models import SweepMember
+
+    store = SweepStore(services.store)
+    owner, sweep = _sweep("aaaaaaaaaaaa"), _sweep("bbbbbbbbbbbb")
+    sweep.seeds_json = "[1]"
+    done = _run("100000000000", owner.id, RunStatus.COMPLETED)
+    start = utcnow()
+    done.template, done.started_at, done.total_erlangs = "t", start, 2
+    done.completed_at = start + timedelta(seconds=42)
+    store.add(owner, [done])
+    store.add(sweep, [_run("200000000000", sweep.id, RunStatus.COMPLETED)])
+    wider = Sweep(id=sweep.id, grid_json="[]", seeds_json="[1, 2, 3]", zip_json=None,
+                  loads_json=None)
+    store.add(None, [_run("300000000000", sweep.id, RunStatus.PENDING)],
+              members=[SweepMember(sweep_id=sweep.id, run_id=done.id, added_at=utcnow(),
+                                   point_json='{"builtin_settings.seed": "2"}')],
+              grown=wider)
+    stored = store.get(sweep.id)
+    assert stored is not None and stored.seeds_json == "[1, 2, 3]"
+    assert {r.id for r in store.runs(sweep.id)} == {"100000000000", "200000000000",
+                                                    "300000000000"}
+    store.forget(sweep.id, [done.id], sweep)
+    stored = store.get(sweep.id)
+    assert stored is not None and stored.seeds_json == "[1]"
+    assert store.reused_ids(sweep.id) == set()
+    assert store.durations("t", 2) == [42.0] and store.durations("t", 3) == []

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Header, Input, Label, Select, Static, TextArea
 
 from fusion_tui.base.errors import ConfigError
 from fusion_tui.base.faults import describe
@@ -32,10 +32,11 @@ from fusion_tui.config.templates import (
 )
 from fusion_tui.executors.descriptions import DESCRIPTIONS, description_of
 from fusion_tui.store.models import Run
-from fusion_tui.sweeps.grid import Grid, overrides_between, parse_axes, parse_seeds
+from fusion_tui.sweeps.grid import overrides_between
+from fusion_tui.sweeps.preview import preview
 from fusion_tui.tui import navigation
 from fusion_tui.tui.actions import check_fusion_setup
-from fusion_tui.tui.format import safe
+from fusion_tui.tui.format import duration, safe
 from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.confirm import ConfirmScreen
 from fusion_tui.tui.widgets.key_bar import KeyBar
@@ -116,6 +117,13 @@ class NewRunScreen(Screen[None]):
             super().__init__()
             self.run, self.error = run, error
 
+    class Previewed(Message):
+        """A sweep's dry run (its line), or why the fields are not a sweep yet."""
+
+        def __init__(self, number: int, text: str, problem: bool) -> None:
+            super().__init__()
+            self.number, self.text, self.problem = number, text, problem
+
     def __init__(self, clone_of: str | None = None) -> None:
         super().__init__()
         self.clone_of = clone_of
@@ -126,6 +134,7 @@ class NewRunScreen(Screen[None]):
         self._template_asked: str | None = None  # the template being read
         self._loading = False
         self._checks = 0  # checks started; only the latest one's answer is shown
+        self._previews = 0  # sweep previews started; only the latest one is shown
         self._pristine: object = None  # the form as its template (or clone) filled it
 
     def compose(self) -> ComposeResult:
@@ -227,6 +236,7 @@ class NewRunScreen(Screen[None]):
         self.fields.fill(self.base, simulator)
         self._pristine = self._state()
         self.validate_fields()
+        self.sweep_changed()  # its estimate is of this template's runs
 
     def _state(self) -> object:
         """Everything the user may have typed or chosen, to tell an edited form."""
@@ -400,10 +410,8 @@ class NewRunScreen(Screen[None]):
             if request.sweep.wanted:
                 _, base = load_template(request.template, services.settings.template_dirs)
                 edited, _meta = parse_ini(request.text, "config")
-                spec = request.sweep
-                grid = Grid(parse_axes(spec.grid), parse_seeds(spec.seeds) if spec.seeds
-                            else (), spec.split_loads)
-                detail = services.sweeps.create(request.template, grid, name=name,
+                detail = services.sweeps.create(request.template, request.sweep.to_grid(),
+                                                name=name,
                                                 overrides=overrides_between(base, edited),
                                                 executor=request.executor,
                                                 executor_options=request.options)
@@ -420,6 +428,47 @@ class NewRunScreen(Screen[None]):
             self.post_message(self.Created(None, describe(exc)))
             return
         self.post_message(self.Created(run))
+
+    # -- the sweep's dry run -----------------------------------------------------------
+
+    @on(Input.Changed, "#sweep-grid, #sweep-seeds, #sweep-zip")
+    @on(Checkbox.Changed, "#sweep-split")
+    @on(Select.Changed, "#executor")
+    def sweep_changed(self) -> None:
+        """Preview the sweep the fields describe (in a worker): its dry run's line."""
+        fields = self.query_one(SweepFields)
+        spec = fields.spec()
+        template = self.query_one("#template", Select).value
+        self._previews += 1
+        if not spec.wanted or not isinstance(template, str):
+            fields.preview(None)
+            return
+        executor = str(self.query_one("#executor", Select).value)
+        options = next((f.values() for f in self.query(ExecutorFields)
+                        if f.description.name == executor), {})
+        edited = None if self.advanced else self._values()
+        self.preview_sweep(self._previews, template, spec, edited, executor, options)
+
+    @work(thread=True, exit_on_error=False, group="preview")
+    def preview_sweep(self, number: int, template: str, spec: SweepSpec,
+                      edited: SectionDict | None, executor: str,
+                      options: dict[str, str | None]) -> None:
+        services = self.app.services
+        try:
+            _, base = load_template(template, services.settings.template_dirs)
+            shown = preview(services.sweeps, template, spec.to_grid(),
+                            overrides=overrides_between(base, edited) if edited else (),
+                            executor=executor, executor_options=options)
+        except ConfigError as exc:
+            self.post_message(self.Previewed(number, f"not a sweep yet: {exc}", True))
+            return
+        text = (f"{shown.runs} run{'' if shown.runs == 1 else 's'}, first "
+                f"{shown.first[0]}; estimated time: {shown.estimate_text(duration)}")
+        self.post_message(self.Previewed(number, text, False))
+
+    def on_new_run_screen_previewed(self, message: Previewed) -> None:
+        if message.number == self._previews:
+            self.query_one(SweepFields).preview(message.text, problem=message.problem)
 
     def on_new_run_screen_sweep_created(self, message: SweepCreated) -> None:
         self.app.say(f"Sweep {message.sweep_id}: {message.runs} runs", title="New sweep")

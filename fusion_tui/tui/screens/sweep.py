@@ -1,6 +1,6 @@
 """One sweep: what it sweeps, its progress and ETA, and its grid as a matrix of points
 (status counts and blocking per cell), its tags and note; retry failed points, cancel,
-compare, tag. Live."""
+extend, compare, tag. Live."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from fusion_tui.sweeps.progress import SweepProgress, sweep_progress
 from fusion_tui.tui import navigation
 from fusion_tui.tui.actions import write_report
 from fusion_tui.tui.confirmations import confirm_sweep
+from fusion_tui.tui.extending import extend_sweep
 from fusion_tui.tui.labelling import edit_note, edit_tags
 from fusion_tui.tui.session import SessionApp
 from fusion_tui.tui.widgets.key_bar import KeyBar
@@ -35,6 +36,7 @@ class SweepScreen(Screen[None]):
         Binding("p", "report", "Report", id="sweep.report"),
         Binding("t", "retry", "Retry failed", id="sweep.retry"),
         Binding("c", "cancel", "Cancel sweep", id="sweep.cancel"),
+        Binding("e", "extend", "Extend", id="sweep.extend"),
         Binding("number_sign", "edit_tags", "Tags", id="sweep.edit_tags"),
         Binding("N", "edit_note", "Note", id="sweep.edit_note"),
     ]
@@ -100,6 +102,9 @@ class SweepScreen(Screen[None]):
 
     def action_cancel(self) -> None:
         confirm_sweep(self.app, "cancel", self.sweep_id, self.reload)
+
+    def action_extend(self) -> None:
+        extend_sweep(self.app, self.sweep_id, self.reload)
 
     def action_edit_tags(self) -> None:
         edit_tags(self.app, "sweep", [self.sweep_id], self.reload)

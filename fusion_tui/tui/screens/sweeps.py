@@ -15,6 +15,7 @@ from fusion_tui.store.models import Sweep
 from fusion_tui.sweeps.progress import SweepProgress, sweep_progress
 from fusion_tui.tui import navigation
 from fusion_tui.tui.confirmations import confirm_sweep
+from fusion_tui.tui.extending import extend_sweep
 from fusion_tui.tui.format import duration, progress_bar, safe
 from fusion_tui.tui.format import timestamp as time_text
 from fusion_tui.tui.labelling import edit_note, edit_tags
@@ -43,6 +44,9 @@ class SweepsScreen(Screen[None]):
         Binding("c", "cancel_sweep", "Cancel", id="sweeps.cancel"),
         Binding("t", "retry_sweep", "Retry failed", id="sweeps.retry"),
         Binding("d", "delete_sweep", "Delete", id="sweeps.delete"),
+        # Off the bar (it would push Schedules out at 120 columns); the sweep's own
+        # screen shows it, help and the palette list it.
+        Binding("e", "extend_sweep", "Extend", show=False, id="sweeps.extend"),
         Binding("number_sign", "edit_tags", "Tags", id="sweeps.edit_tags"),
         Binding("N", "edit_note", "Note", id="sweeps.edit_note"),
         Binding("K", "open_schedules", "Schedules", id="sweeps.open_schedules"),
@@ -150,6 +154,10 @@ class SweepsScreen(Screen[None]):
     def action_edit_note(self) -> None:
         if (sweep_id := self.current_id) is not None:
             edit_note(self.app, "sweep", sweep_id, self.reload)
+
+    def action_extend_sweep(self) -> None:
+        if (sweep_id := self.current_id) is not None:
+            extend_sweep(self.app, sweep_id, self.reload)
 
     def action_delete_sweep(self) -> None:
         if (sweep_id := self.current_id) is not None:

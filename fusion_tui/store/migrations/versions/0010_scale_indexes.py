@@ -10,7 +10,7 @@
 No column changes; the downgrade drops them.
 
 Revision ID: 0010
-Revises: 0008 (the coordinator chains it after 0009)
+Revises: 0009
 Create Date: 2026-12-07
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
