@@ -151,8 +151,8 @@ def _compare_table(result: Comparison, title: str) -> str:
 
 
 def _by(result: Comparison) -> str:
-    by = ", ".join(_short(k) for k in result.keys) or "nothing (one group)"
-    return f"{result.metric} by {by}"
+    by = ", ".join(_short(k) for k in result.keys)
+    return f"{result.metric} by {by}" if by else f"{result.metric} (one group)"
 
 
 def _compare_text(result: Comparison) -> str:

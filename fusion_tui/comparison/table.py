@@ -188,9 +188,9 @@ def build_table(comparison: Comparison, *, title: str = "") -> ResultTable:
         if comparison.baseline is not None:
             legend.append(f"differences: group - {against}, and as % of {against}, "
                           "with 95% intervals")
-    title = title or (f"{METRIC_NAMES.get(comparison.metric, comparison.metric)} by "
-                      + (", ".join(k.partition('.')[2] or k for k in comparison.keys)
-                         or "nothing"))
+    by = ", ".join(k.partition('.')[2] or k for k in comparison.keys)
+    title = title or (METRIC_NAMES.get(comparison.metric, comparison.metric)
+                      + (f" by {by}" if by else ""))
     return ResultTable(title, comparison.metric, comparison.spread, columns, rows, reference,
                        comparison.baseline is not None, legend)
 
