@@ -80,6 +80,7 @@ async def test_the_palette_finds_run_list_commands_on_the_comparison_screen(
         await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
         assert [type(s) for s in app.screen_stack[-3:]] == \
             [ComparisonScreen, SweepsScreen, NewRunScreen]  # opened over where it was asked
+        await until(pilot, lambda: getattr(app.screen, "template_shown", None) is not None)
 
 
 async def test_the_palette_has_no_cursor_moves_and_keeps_each_screens_commands(

@@ -131,3 +131,6 @@ async def test_key_bar_keeps_quit_help_and_palette_when_narrow(
         assert ("…" in line) is cut and ("s Sort" in line) is not cut
         await pilot.click(KeyBar, offset=(2, 0))  # " n New": a click runs the key
         await until(pilot, lambda: isinstance(app.screen, NewRunScreen))
+        # the form is filled before the app closes: closing it while its template list
+        # arrives could leave a Select half mounted (NoMatches '#label', once in 8 here)
+        await until(pilot, lambda: getattr(app.screen, "template_shown", None) is not None)
