@@ -55,9 +55,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 STOP_WITHIN = 0.8
+# The signal that stopped us, kept: its Interrupted can be swallowed where Python ignores
+# exceptions (a fork hook: the pool forking a worker as the signal lands).
+_SIGNALLED: list[int] = []
 
 
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    _SIGNALLED.append(signum)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     watchdog = threading.Timer(STOP_WITHIN, os._exit, (128 + signum,))
@@ -80,7 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
-        return _simulate(args, progress, log)
+        code = _simulate(args, progress, log)
+        if _SIGNALLED:
+            raise Interrupted(_SIGNALLED[0])
+        return code
     except Interrupted as exc:
         # Outermost, so a signal that lands while another error is handled ends here too.
         log.warning("Received %s: stopping; results of finished iterations are kept", exc)
@@ -124,6 +131,8 @@ def _simulate(args: argparse.Namespace, progress: Progress, log: logging.Logger)
         if exc.by_signal in (signal.SIGTERM, signal.SIGINT):
             # A signal to the whole group reaches us too: let it, so this is a cancel.
             time.sleep(0.3)
+            if _SIGNALLED:
+                raise Interrupted(_SIGNALLED[0]) from None
         log.error("Simulation error: %s; results of finished iterations are kept", exc)
         progress.emit("error", message=str(exc))
         return EXIT_INTERNAL
