@@ -102,20 +102,26 @@ def _prepare(home: Path, url: str, runs: int) -> str:
 
 def _measure(label: str, url: str, home: Path, runs: int, rounds: int) -> None:
     run_id = _prepare(home, url, runs)
-    env = _env(home, url)
+    print(f"\n{label}: {runs + 1} runs; median of {rounds} (seconds, whole command); "
+          f"target {TARGET[label]:.3f} s wall")
+    time_commands(label, _commands(run_id), _env(home, url), rounds, run_id)
+
+
+def time_commands(label: str, commands: list[list[str]], env: dict[str, str], rounds: int,
+                  hidden: str) -> None:
+    """Each of `commands` and the floor, interleaved over `rounds` after one warm-up (caches
+    warm, bytecode written); a line each of median wall, CPU, ratio to the floor and the
+    verdict against `label`'s target. `hidden` (an id) prints as ID."""
     script = str(Path(sys.executable).parent / "fusion-tui")
-    commands = _commands(run_id)
     times: dict[str, list[tuple[float, float]]] = {}
-    for argv in [FLOOR, *([script, *c] for c in commands)]:  # caches warm, bytecode written
+    for argv in [FLOOR, *([script, *c] for c in commands)]:
         _once(argv, env)
     for _ in range(rounds):
         times.setdefault("floor", []).append(_once(FLOOR, env))
         for c in commands:
-            times.setdefault(" ".join(c).replace(run_id, "ID"), []).append(
+            times.setdefault(" ".join(c).replace(hidden, "ID"), []).append(
                 _once([script, *c], env))
     floor = statistics.median(w for w, _ in times["floor"])
-    print(f"\n{label}: {runs + 1} runs; median of {rounds} (seconds, whole command); "
-          f"target {TARGET[label]:.3f} s wall")
     print(f"{'command':<34}{'wall':>8}{'CPU':>8}{'x floor':>9}  target")
     for name, samples in times.items():
         wall = statistics.median(w for w, _ in samples)

@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench_cli_speed import FLOOR, TARGET, _env, _once, _pg_database
+from bench_cli_speed import TARGET, _env, _pg_database, time_commands
 from store_filler import fill
 
 from fusion_tui.base.owner import current_user
@@ -94,20 +93,7 @@ def _measure(label: str, url: str, home: Path, opts: argparse.Namespace) -> None
     deep = ids[len(ids) // 10]  # 90% of the way down the newest-first list
     commands = [["runs"], ["runs", "--all"], ["runs", "--status", "failed"],
                 ["runs", "--before", deep], ["stats"], ["stats", "--json"]]
-    times: dict[str, list[tuple[float, float]]] = {}
-    for argv in [FLOOR, *([script, *c] for c in commands)]:
-        _once(argv, env)
-    for _ in range(opts.rounds):
-        times.setdefault("floor", []).append(_once(FLOOR, env))
-        for c in commands:
-            times.setdefault(" ".join(c).replace(deep, "ID"), []).append(_once([script, *c], env))
-    floor = statistics.median(w for w, _ in times["floor"])
-    print(f"{'command':<34}{'wall':>8}{'CPU':>8}{'x floor':>9}  target")
-    for name, samples in times.items():
-        wall = statistics.median(w for w, _ in samples)
-        cpu = statistics.median(c for _, c in samples)
-        verdict = "" if name == "floor" else ("met" if wall <= TARGET[label] else "MISSED")
-        print(f"{name:<34}{wall:>8.3f}{cpu:>8.3f}{wall / floor:>9.2f}  {verdict}")
+    time_commands(label, commands, env, opts.rounds, deep)
     if opts.clean:
         svc = open_services(settings)
         try:

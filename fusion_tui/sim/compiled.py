@@ -183,31 +183,6 @@ def _word(mt: Ints, at: Ints) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _low_bit(x: int) -> int:
-    """Index of the lowest set bit of a positive int64."""
-    n = 0
-    x &= -x
-    if x >= 1 << 32:
-        x >>= 32
-        n += 32
-    if x >= 1 << 16:
-        x >>= 16
-        n += 16
-    if x >= 1 << 8:
-        x >>= 8
-        n += 8
-    if x >= 1 << 4:
-        x >>= 4
-        n += 4
-    if x >= 1 << 2:
-        x >>= 2
-        n += 2
-    if x >= 2:
-        n += 1
-    return n
-
-
-@njit(cache=True, nogil=True)
 def _high_bit(x: int) -> int:
     """Index of the highest set bit of a positive int64."""
     n = 0
@@ -229,6 +204,12 @@ def _high_bit(x: int) -> int:
     if x >= 2:
         n += 1
     return n
+
+
+@njit(cache=True, nogil=True)
+def _low_bit(x: int) -> int:
+    """Index of the lowest set bit of a positive int64: the only bit of x & -x."""
+    return _high_bit(x & -x)
 
 
 @njit(cache=True, nogil=True)
