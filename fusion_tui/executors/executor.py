@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from fusion_tui.base.recorder_handover import RecorderHandover
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.executors.description import Description
 from fusion_tui.monitor.progress import ProgressState
@@ -123,6 +124,8 @@ class Support:
     evidence: Evidence
     queue: Callable[[Sequence[str]], object]  # queue runs; start those that fit
     slot_freed: Callable[[], object]  # a run ended outside the queue's sight: start what fits
+    # In a recorder helper: the warm helpers it hands to the supervisors it starts.
+    recorders: RecorderHandover | None = None
 
     def is_mine(self, run: Run) -> bool:
         """Whether `run` is the calling user's (a run with no recorded owner is everyone's)."""

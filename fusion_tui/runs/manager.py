@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from fusion_tui.base.owner import current_user
+from fusion_tui.base.recorder_handover import RecorderHandover
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.config.overrides import Override
@@ -37,9 +38,11 @@ class RunManager:
 
     def __init__(self, settings: Settings, store: RunStore, *,
                  command_env: Mapping[str, str] | None = None,
-                 command_timeout: float | None = None) -> None:
+                 command_timeout: float | None = None,
+                 recorders: RecorderHandover | None = None) -> None:
         """`command_env` and `command_timeout` are for the commands an executor asks its
-        scheduler with (tests put stand-ins first on PATH)."""
+        scheduler with (tests put stand-ins first on PATH); `recorders` is given by a
+        recorder helper, which hands a warm helper to each supervisor it starts."""
         self.settings = settings
         self.store = store
         self.user = current_user()
@@ -47,7 +50,7 @@ class RunManager:
         support = Support(user=self.user, hostname=self.hostname, progress=progress_of,
                           evidence=FolderEvidence(),
                           queue=lambda run_ids: self.start_queued(run_ids),
-                          slot_freed=lambda: self.schedule())
+                          slot_freed=lambda: self.schedule(), recorders=recorders)
         self.ctx = RunContext(settings, store, support,
                               registry.create(settings, store, support, env=command_env,
                                               timeout=command_timeout))

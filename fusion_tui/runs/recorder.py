@@ -13,6 +13,10 @@ one line on stderr otherwise. With `--serve` it stays up and reads one document 
 line, answering each with a line, `ok` or `retry <reason>`, so a short run pays for
 importing the database layer once rather than at every report (the next run of a queue
 then starts without that wait); it ends when its stdin closes or after a minute idle.
+
+A run it starts gets a helper forked from this one, warm, once the transaction that
+started it is over (`base/recorder_handover.py`): a queue of short runs then pays for
+that import once, not once a run.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ import os
 import select
 import sys
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from fusion_tui.base.documents import RecorderReport
 from fusion_tui.base.faults import describe
+from fusion_tui.base.recorder_handover import Handed, RecorderHandover
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.descriptions import TABLES
 from fusion_tui.store.first_page import sqlite_path
@@ -70,6 +75,7 @@ class Recorder:
         self._engine: Any = None
         self._store: Any = None
         self._file_id: tuple[int, int] | None = None
+        self.handover = RecorderHandover()
 
     def apply(self, text: bytes | str) -> str | None:
         """None when the document (JSON text) was applied, else one line saying why not."""
@@ -87,11 +93,33 @@ class Recorder:
             if report.outcome is not None and report.schedule:
                 from fusion_tui.runs.manager import RunManager
 
-                RunManager(self.settings, store).schedule()
+                RunManager(self.settings, store, recorders=self.handover).schedule()
         except Exception as exc:
             self.close()
             return describe(exc, self.settings.database_label)
+        finally:
+            self._hand_over()
         return None
+
+    def _hand_over(self) -> None:
+        """Fork a helper for each supervisor just started, with no connection open (one
+        must never cross a fork); a supervisor whose fork failed finds its pipes closed
+        and starts a helper of its own."""
+        handed = self.handover.take()
+        if not handed:
+            return
+        self.close()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()  # or the child would write our buffered lines again
+        for each in handed:
+            try:
+                pid = os.fork()
+            except OSError:
+                pid = -1
+            if pid == 0:
+                _become_handed(self.settings, each, handed)
+            each.close()
 
     def _open(self) -> Any:
         store_file = sqlite_path(self.settings.database_url)
@@ -130,6 +158,27 @@ class Recorder:
         if self._engine is not None:
             self._engine.dispose()
         self._engine = self._store = self._file_id = None
+
+
+def _become_handed(settings: Settings, mine: Handed, handed: list[Handed]) -> NoReturn:
+    """In the forked child: leave the recorder's session (a signal to its supervisor's
+    group is not for us), serve the new supervisor's pipes, log to its log."""
+    code = 1
+    try:
+        os.setsid()
+        os.dup2(mine.documents, 0)
+        os.dup2(mine.answers, 1)
+        os.dup2(mine.log, 2)
+        for each in handed:
+            each.close()
+        code = serve(Recorder(settings))
+    except BaseException:
+        with contextlib.suppress(Exception):
+            import traceback
+
+            traceback.print_exc()
+    finally:
+        os._exit(code)
 
 
 def serve(recorder: Recorder, idle_seconds: float = SERVE_IDLE_SECONDS) -> int:

@@ -37,13 +37,14 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from fusion_tui.base import batchjob, lock, procs
+from fusion_tui.base import batchjob, lock, procs, recorder_handover
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.runs.background import say
 from fusion_tui.runs.waiter import start as start_waiter
 
 USAGE = ("usage: python -m fusion_tui.runs.supervisor "
-         f"(--lock-fd N [--adopt] | {batchjob.JOB_FLAG}) RUN_DIR RUN_ID")
+         f"(--lock-fd N [--adopt] [{recorder_handover.FLAG} R,W] | {batchjob.JOB_FLAG}) "
+         "RUN_DIR RUN_ID")
 
 
 class Arguments(NamedTuple):
@@ -52,12 +53,14 @@ class Arguments(NamedTuple):
     job: bool
     run_dir: str
     run_id: str
+    recorder_fds: tuple[int, int] | None = None  # a warm recorder helper's pipes
 
 
 def parse(argv: list[str]) -> Arguments | None:
     """The command line, or None when it is not one of ours (by hand: importing argparse
     would cost every run of a queue another 10 ms before its simulator starts)."""
     lock_fd, adopt, job, words = None, False, False, []
+    recorder_fds = None
     given = iter(argv)
     for word in given:
         if word == "--lock-fd":
@@ -65,15 +68,20 @@ def parse(argv: list[str]) -> Arguments | None:
             if not value.isdigit():
                 return None
             lock_fd = int(value)
+        elif word == recorder_handover.FLAG:
+            recorder_fds = recorder_handover.parse_fds(next(given, ""))
+            if recorder_fds is None:
+                return None
         elif word in ("--adopt", batchjob.JOB_FLAG):
             adopt, job = adopt or word == "--adopt", job or word == batchjob.JOB_FLAG
         elif word.startswith("-"):
             return None
         else:
             words.append(word)
-    if len(words) != 2 or job == (lock_fd is not None) or (job and adopt):
+    if len(words) != 2 or job == (lock_fd is not None) or (job and adopt) \
+            or (recorder_fds is not None and (job or lock_fd in recorder_fds)):
         return None
-    return Arguments(lock_fd, adopt, job, words[0], words[1])
+    return Arguments(lock_fd, adopt, job, words[0], words[1], recorder_fds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
             return _in_job(paths, args.run_id, subreaper)
         assert args.lock_fd is not None
         os.set_inheritable(args.lock_fd, False)
+        recorder_fds = args.recorder_fds
+        try:
+            for fd in recorder_fds or ():
+                os.set_inheritable(fd, False)
+        except OSError:
+            recorder_fds = None  # not open: the reporter starts a helper of its own
         waiter = None
         if not args.adopt and paths.root.is_dir() and not paths.cancel_request.exists():
             try:
@@ -101,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         from fusion_tui.runs.supervision.supervisor import Supervisor
 
         return Supervisor(paths, args.run_id, adopt=args.adopt, waiter=waiter,
-                          subreaper=subreaper).run()
+                          subreaper=subreaper, recorder_fds=recorder_fds).run()
     except Exception:
         import traceback
 

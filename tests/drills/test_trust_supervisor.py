@@ -419,7 +419,8 @@ def test_the_reporter_lets_its_idle_helper_go_once_the_run_is_no_longer_young(
     reporter.send(_progress_report(run.id))
     assert eventually(reporter.poll, timeout=30) is True
     helper = reporter.proc
-    assert helper is not None and reporter.poll() is None and helper.poll() is None
+    assert isinstance(helper, subprocess.Popen)
+    assert reporter.poll() is None and helper.poll() is None
     reporter.warm_until = time.monotonic()
     assert reporter.poll() is None and reporter.proc is None
     assert helper.wait(timeout=30) == 0  # its own idle exit would take a minute

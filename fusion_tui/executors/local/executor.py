@@ -108,7 +108,8 @@ class LocalExecutor(QueuedExecutor):
             try:
                 _register(paths)
                 pid = start_supervisor(paths, run.id, fd, adopt=False,
-                                       env=self.supervisor_env())
+                                       env=self.supervisor_env(),
+                                       handover=self.support.recorders)
             finally:
                 os.close(fd)
         except OSError as exc:

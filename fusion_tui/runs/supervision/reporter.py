@@ -1,6 +1,7 @@
 """Handing a supervisor's state to the recorder helper (`runs/recorder.py`), which
 writes it to the store: never blocking, with back-off, the helper kept up while the run
-is young."""
+is young, and the first one taken from the recorder that started the run when it handed
+one over (`base/recorder_handover.py`)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,25 @@ def progress_sync_seconds(*, helper_warm: bool, stall_seconds: float) -> float:
     return max(PROGRESS_SYNC_SECONDS, min(LATE_PROGRESS_SYNC_SECONDS, stall_seconds / 3))
 
 
+class HandedHelper:
+    """A recorder helper forked for us by the recorder that started this run. It is not
+    our child: it is known only by its pipes, and closing them is how it is let go."""
+
+    pid = None
+
+    def __init__(self, fds: tuple[int, int]) -> None:
+        answers, documents = fds
+        self.stdout: IO[bytes] = os.fdopen(answers, "rb", buffering=0)
+        self.stdin: IO[bytes] = os.fdopen(documents, "wb", buffering=0)
+
+    def poll(self) -> int | None:
+        """Alive as far as we can tell: its pipes say when it is not."""
+        return None
+
+    def kill(self) -> None:
+        """It ends when its documents pipe closes (`Reporter.close`)."""
+
+
 class Reporter:
     """Hands the supervisor's state to the recorder helper, one report at a time, with
     back-off. Never blocks: `poll()` says whether the last report was applied.
@@ -49,9 +69,10 @@ class Reporter:
     each later report gets a new one, so a long run holds no database layer in memory.
     """
 
-    def __init__(self, warm_until: float) -> None:
+    def __init__(self, warm_until: float, handed: tuple[int, int] | None = None) -> None:
         self.warm_until = warm_until
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.handed = handed  # a warm helper's pipes (answers, documents), used first
+        self.proc: subprocess.Popen[bytes] | HandedHelper | None = None
         self.pending = False
         self._answers: PipeLines | None = None
         self._leaving: list[subprocess.Popen[bytes]] = []
@@ -70,7 +91,8 @@ class Reporter:
     @property
     def pids(self) -> set[int]:
         """The helpers it started and still waits for."""
-        return {p.pid for p in [*self._leaving, *([self.proc] if self.proc else [])]}
+        started = [*self._leaving, *([self.proc] if self.proc else [])]
+        return {p.pid for p in started if isinstance(p, subprocess.Popen)}
 
     @property
     def answers(self) -> IO[bytes] | None:
@@ -101,10 +123,14 @@ class Reporter:
                 _say(f"cannot start the recorder: {exc}")
 
     def _start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in procs.MARKERS}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fusion_tui.runs.recorder", "--serve"], env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
+        if self.handed is not None:
+            handed, self.handed = self.handed, None
+            self.proc = HandedHelper(handed)
+        else:
+            env = {k: v for k, v in os.environ.items() if k not in procs.MARKERS}
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "fusion_tui.runs.recorder", "--serve"], env=env,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
         assert self.proc.stdout is not None
         os.set_blocking(self.proc.stdout.fileno(), False)
         self._answers = PipeLines(self.proc.stdout)
@@ -143,7 +169,8 @@ class Reporter:
                     self.proc.stdin.close()
             if self.proc.stdout is not None:
                 self.proc.stdout.close()
-            self._leaving.append(self.proc)
+            if isinstance(self.proc, subprocess.Popen):
+                self._leaving.append(self.proc)
         self.proc, self.pending, self._answers = None, False, None
 
     def _drop(self) -> None:

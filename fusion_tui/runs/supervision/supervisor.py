@@ -57,7 +57,8 @@ def _say(message: str) -> None:
 class Supervisor:
     def __init__(self, paths: RunPaths, run_id: str, *, adopt: bool,
                  job: JobInfo | None = None,
-                 waiter: Forked | None = None, subreaper: bool = False) -> None:
+                 waiter: Forked | None = None, subreaper: bool = False,
+                 recorder_fds: tuple[int, int] | None = None) -> None:
         self.paths = paths
         self.run_id = run_id
         self.adopt = adopt
@@ -75,7 +76,8 @@ class Supervisor:
         self.cancel = CancelEscalation(self.kind, self.settings, self.requests, self.sender,
                                        self.status)
         self.tracker = self.kind.tracker(paths)
-        self.reporter = Reporter(warm_until=time.monotonic() + WARM_RECORDER_SECONDS)
+        self.reporter = Reporter(warm_until=time.monotonic() + WARM_RECORDER_SECONDS,
+                                 handed=recorder_fds)
         self.orphans = OrphanAdopter(paths, run_id)
         self.processes = Processes(paths, run_id, waiter=waiter, subreaper=subreaper,
                                    on_started=self._note_started,
