@@ -108,7 +108,10 @@ class Recorder:
         handed = self.handover.take()
         if not handed:
             return
-        self.close()
+        if self._engine is not None:
+            # Its connections close; the engine, and the statements it has compiled,
+            # stay for the helpers (a new engine would compile every statement again).
+            self._engine.dispose()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()  # or the child would write our buffered lines again
@@ -118,7 +121,7 @@ class Recorder:
             except OSError:
                 pid = -1
             if pid == 0:
-                _become_handed(self.settings, each, handed)
+                _become_handed(self, each, handed)
             each.close()
 
     def _open(self) -> Any:
@@ -160,7 +163,7 @@ class Recorder:
         self._engine = self._store = self._file_id = None
 
 
-def _become_handed(settings: Settings, mine: Handed, handed: list[Handed]) -> NoReturn:
+def _become_handed(recorder: Recorder, mine: Handed, handed: list[Handed]) -> NoReturn:
     """In the forked child: leave the recorder's session (a signal to its supervisor's
     group is not for us), serve the new supervisor's pipes, log to its log."""
     code = 1
@@ -171,7 +174,7 @@ def _become_handed(settings: Settings, mine: Handed, handed: list[Handed]) -> No
         os.dup2(mine.log, 2)
         for each in handed:
             each.close()
-        code = serve(Recorder(settings))
+        code = serve(recorder)
     except BaseException:
         with contextlib.suppress(Exception):
             import traceback
