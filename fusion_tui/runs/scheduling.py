@@ -57,13 +57,15 @@ class Scheduler:
         recorder after each of their runs, a timer) start that user's queue.
         """
         ctx = self.ctx
-        self.end_blocked()
         claimed: list[Run] = []
         for executor in self._queued_executors():
             runs = ctx.store.claim_pending(executor.name, ctx.hostname, ctx.user, now=now)
             for run in runs:
                 executor.start(run)
             claimed += runs
+        # After the starts (a run that waits for another is never claimed before that
+        # one COMPLETED): in a queue of short runs the next one starts without waiting.
+        self.end_blocked()
         return claimed
 
     def start_queued(self, run_ids: Sequence[str]) -> None:

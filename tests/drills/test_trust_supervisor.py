@@ -136,7 +136,11 @@ def test_an_adopting_supervisor_knows_waiters_of_both_kinds(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("argv", [[], ["--adopt", "/x", "id"], ["--lock-fd", "x", "/x", "id"],
                                   ["--job", "--lock-fd", "3", "/x", "id"],
-                                  ["--lock-fd", "3", "/x"], ["--bogus", "/x", "id"]])
+                                  ["--lock-fd", "3", "/x"], ["--bogus", "/x", "id"],
+                                  ["--lock-fd", "3", "--recorder-fds", "4", "/x", "id"],
+                                  ["--lock-fd", "3", "--recorder-fds", "4,4", "/x", "id"],
+                                  ["--lock-fd", "3", "--recorder-fds", "3,4", "/x", "id"],
+                                  ["--job", "--recorder-fds", "4,5", "/x", "id"]])
 def test_the_supervisor_refuses_a_command_line_not_its_own(tmp_path: Path,
                                                            argv: list[str]) -> None:
     result = subprocess.run([sys.executable, "-m", "fusion_tui.runs.supervisor", *argv],

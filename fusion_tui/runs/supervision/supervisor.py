@@ -45,6 +45,9 @@ from fusion_tui.runs.waiter import Forked
 from fusion_tui.store.first_page import sqlite_path
 
 STATUS_RETRY_SECONDS = 300.0
+# Nothing but signals goes to the store this early in a run: a run that ends sooner
+# (a sweep of short runs) is recorded in one transaction, its outcome's.
+FIRST_REPORT_SECONDS = 0.5
 # In a batch scheduler's job: how long to keep trying to reach the store with the outcome before
 # leaving it to the login node (the job must end; status.json holds the outcome).
 JOB_REPORT_SECONDS = 20.0
@@ -92,6 +95,7 @@ class Supervisor:
         self._last_progress_sync = 0.0
         self._last_progress_at: str | None = None
         self._wakeup = Wakeup()
+        self._born = time.monotonic()
 
     def _sleep(self, seconds: float) -> None:
         """Sleep until `seconds` pass, a signal arrives or the waiter reports."""
@@ -169,7 +173,9 @@ class Supervisor:
                                       stall_seconds=self.settings.stall_seconds)
         wants_progress = self._progress_seen != self._progress_recorded and \
             time.monotonic() - self._last_progress_sync >= every
-        if not (wants_identity or wants_progress or self.sender.sent):
+        if not self.sender.sent and (
+                not (wants_identity or wants_progress)
+                or time.monotonic() - self._born < FIRST_REPORT_SECONDS):
             return
         self._sent_identity = sim is not None
         self._sent_signals = len(self.sender.sent)
