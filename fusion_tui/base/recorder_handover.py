@@ -1,4 +1,5 @@
-"""Handing a warm recorder helper to the supervisors a recorder starts.
+"""Handing a warm recorder helper, and a supervisor started ahead of time, to the runs a
+recorder starts.
 
 A supervisor writes to the store through a recorder helper, an interpreter that has
 imported SQLAlchemy (about 0.4 s of CPU). A recorder that records one run's end is what
@@ -6,16 +7,35 @@ starts the next queued run, and it is warm: rather than let the new supervisor s
 cold helper of its own (a run of 0.1 s would end long before it is ready), the recorder
 gives the new supervisor two pipes, and once its transaction is over it forks a helper of
 itself that serves them (`runs/recorder.py`). The supervisor falls back to a helper of
-its own if those pipes end without an answer. Standard library only: the supervisor's
-spawn and the supervisor itself use it.
+its own if those pipes end without an answer.
+
+The new supervisor's own start (an interpreter and its imports, about 0.04 s) is the
+other cost between two short runs. So a served recorder helper starts a **standby**
+as soon as it is up: the supervisor of the next queued run that has none, started ahead
+of time, which imports what it needs and then waits on a socket, holding the run's
+standby lock (`standby.lock` in its folder: one standby a run) and nothing else. When
+the run the helper serves ends, its queue claims that run first if it is due, takes the
+run's supervisor lock as for any start and sends the lock, the warm helper's pipes and
+the log to the standby (`send_go`), which starts the run at once. A standby that is not
+used (its run was claimed elsewhere, cancelled, or is not due) sees its socket close and
+ends, having touched nothing; one that cannot be told to go leaves the run to a
+supervisor started as usual. Standard library only: the supervisor's spawn and the
+supervisor itself use it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # `socket` costs a supervisor's start 7 ms: imported where used
+    import socket
 
 FLAG = "--recorder-fds"  # the supervisor's option: READ,WRITE (its ends of the pipes)
+STANDBY_FLAG = "--standby"  # the supervisor's option: CONTROL_FD (a standby's socket)
+_GO = b"go"
+GO_FDS = 4  # the run's lock, the helper's pipes (answers, documents), the log
 
 
 class Handed:
@@ -33,12 +53,71 @@ class Handed:
                 os.close(fd)
 
 
+class Standby:
+    """A supervisor started ahead of its run, and the socket that tells it to go."""
+
+    def __init__(self, run_id: str, pid: int, control: socket.socket) -> None:
+        self.run_id = run_id
+        self.pid = pid
+        self.control = control
+
+    def go(self, fds: tuple[int, int, int, int]) -> None:
+        """Hand it the run's lock, the helper's pipes and the log; OSError when it is
+        gone. The socket is closed either way."""
+        import socket
+
+        try:
+            socket.send_fds(self.control, [_GO], list(fds))
+        finally:
+            self.control.close()
+
+    def release(self) -> None:
+        """Let it end without its run."""
+        self.control.close()
+
+
+def wait_go(control_fd: int) -> tuple[int, int, int, int] | None:
+    """In a standby: block until told to go (the descriptors it was sent), or None when
+    its socket closed or said anything else."""
+    import socket
+
+    with socket.socket(fileno=control_fd) as control:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 16, GO_FDS)
+        except OSError:
+            return None
+    if message == _GO and len(fds) == GO_FDS:
+        return fds[0], fds[1], fds[2], fds[3]
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    return None
+
+
 class RecorderHandover:
     """The pipes offered to the supervisors started in this process, until a helper is
-    forked for each (`take`)."""
+    forked for each (`take`), and the standbys it started."""
 
     def __init__(self) -> None:
         self._pending: list[Handed] = []
+        self._standbys: dict[str, Standby] = {}
+
+    def keep(self, standby: Standby) -> None:
+        self._standbys[standby.run_id] = standby
+
+    def reserved(self) -> list[str]:
+        """The runs a standby of ours waits for (the queue claims them first)."""
+        return list(self._standbys)
+
+    def standby_for(self, run_id: str) -> Standby | None:
+        """The standby of `run_id`, now the caller's to use."""
+        return self._standbys.pop(run_id, None)
+
+    def release_standbys(self) -> None:
+        """Let every unused standby end (before a fork: no helper inherits them)."""
+        for standby in self._standbys.values():
+            standby.release()
+        self._standbys.clear()
 
     def offer(self, log_fd: int) -> tuple[int, int]:
         """Pipes for a supervisor about to be started: its ends (answers to read,
@@ -49,11 +128,9 @@ class RecorderHandover:
         self._pending.append(Handed(docs_read, answers_write, os.dup(log_fd)))
         return answers_read, docs_write
 
-    def withdraw(self, ends: tuple[int, int]) -> None:
-        """The supervisor was not started: close both sides of its pipes."""
-        for fd in ends:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+    def withdraw(self) -> None:
+        """The last supervisor offered pipes was not started: close the helper's side
+        (the caller closes its own)."""
         if self._pending:
             self._pending.pop().close()
 

@@ -11,6 +11,7 @@ helper that starts a queued run also hands the new supervisor a warm helper of i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -18,53 +19,96 @@ import threading
 from pathlib import Path
 
 from fusion_tui.base import lock, procs
-from fusion_tui.base.recorder_handover import FLAG, RecorderHandover
+from fusion_tui.base.recorder_handover import FLAG, STANDBY_FLAG, RecorderHandover, Standby
 from fusion_tui.base.rundir import RunPaths
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
-def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
-                     env: dict[str, str], handover: RecorderHandover | None = None) -> int:
-    """Spawn a detached supervisor that inherits `lock_fd`; returns its pid.
-
-    `env` is the environment to give it (settings as `FUSION_TUI_*` variables); the
-    markers of other roles are taken out and the supervisor's own put in. With
-    `handover` (a recorder helper starting a queued run) it is given the pipes of the
-    helper that will be forked for it, and not reaped by a thread here: the recorder
-    forks that helper next and must have no other thread then (the kernel gives the
-    supervisor to a subreaper once the short-lived recorder has ended).
-    """
+def _supervisor_env(env: dict[str, str], run_id: str) -> dict[str, str]:
+    """`env` with the markers of other roles taken out and the supervisor's own put in,
+    and this package importable."""
     env = {k: v for k, v in env.items() if k not in procs.MARKERS}
     env[procs.SUPERVISOR_MARKER] = run_id
     path = env.get("PYTHONPATH")
     if _PACKAGE_PARENT not in (path or "").split(os.pathsep):
         env["PYTHONPATH"] = _PACKAGE_PARENT + (os.pathsep + path if path else "")
-    args = ["--lock-fd", str(lock_fd), *(["--adopt"] if adopt else []), str(paths.root), run_id]
-    log = os.open(paths.supervisor_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT
-                  | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    ends: tuple[int, int] | None = None
+    return env
+
+
+def _open_log(paths: RunPaths) -> int:
+    return os.open(paths.supervisor_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                   | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+
+
+def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
+                     env: dict[str, str], handover: RecorderHandover | None = None) -> int:
+    """Start a detached supervisor that inherits `lock_fd`; returns its pid.
+
+    `env` is the environment to give it (settings as `FUSION_TUI_*` variables). With
+    `handover` (a recorder helper starting a queued run) the supervisor is given the
+    pipes of the helper that will be forked for it, and it is the run's standby, told to
+    go, when the helper has one for the run. Such a supervisor is not reaped by a thread
+    here: the recorder forks that helper next and must have no other thread then (the
+    kernel gives it to a subreaper once the short-lived recorder has ended).
+    """
+    log = _open_log(paths)
     try:
-        if handover is not None:
-            ends = handover.offer(log)
-            args[:0] = [FLAG, f"{ends[0]},{ends[1]}"]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "fusion_tui.runs.supervisor", *args],
-            cwd=paths.root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            env=env, start_new_session=True, close_fds=True, pass_fds=(lock_fd, *(ends or ())),
-        )
-    except BaseException:
-        if handover is not None and ends is not None:
-            handover.withdraw(ends)
-        raise
+        if handover is None:
+            proc = _spawn(paths, run_id, ["--lock-fd", str(lock_fd),
+                                          *(["--adopt"] if adopt else [])], env, log, (lock_fd,))
+            # Reap it when it ends, so a long-lived app collects no zombies.
+            threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
+            return proc.pid
+        ends = handover.offer(log)
+        try:
+            standby = handover.standby_for(run_id) if not adopt else None
+            if standby is not None:
+                try:
+                    standby.go((lock_fd, *ends, log))
+                    return standby.pid
+                except OSError:
+                    pass  # it is gone: start one as usual
+            args = ["--lock-fd", str(lock_fd), *(["--adopt"] if adopt else []),
+                    FLAG, f"{ends[0]},{ends[1]}"]
+            return _spawn(paths, run_id, args, env, log, (lock_fd, *ends)).pid
+        except BaseException:
+            handover.withdraw()
+            raise
+        finally:
+            for fd in ends:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
     finally:
         os.close(log)
-    if ends is not None:
-        for fd in ends:
-            os.close(fd)
-    else:  # reap it when it ends, so a long-lived app collects no zombies
-        threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
-    return proc.pid
+
+
+def start_standby(paths: RunPaths, run_id: str, reservation_fd: int,
+                  env: dict[str, str]) -> Standby:
+    """Start the standby supervisor of a queued run (`base/recorder_handover.py`): it
+    holds `reservation_fd` (the run's standby lock) and waits to be told to go. Its
+    output goes nowhere until then: the run is not its yet."""
+    import socket
+
+    ours, theirs = socket.socketpair()
+    try:
+        proc = _spawn(paths, run_id, [STANDBY_FLAG, f"{theirs.fileno()},{reservation_fd}"], env,
+                      subprocess.DEVNULL, (theirs.fileno(), reservation_fd))
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    return Standby(run_id, proc.pid, ours)
+
+
+def _spawn(paths: RunPaths, run_id: str, args: list[str], env: dict[str, str], log: int,
+           keep: tuple[int, ...]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "fusion_tui.runs.supervisor", *args, str(paths.root), run_id],
+        cwd=paths.root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        env=_supervisor_env(env, run_id), start_new_session=True, close_fds=True,
+        pass_fds=keep)
 
 
 def adopt_if_orphaned(paths: RunPaths, run_id: str, env: dict[str, str]) -> int | None:

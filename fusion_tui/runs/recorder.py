@@ -1,5 +1,5 @@
-"""`python -m fusion_tui.runs.recorder [--serve]`: write a supervisor's account of its
-run to the store.
+"""`python -m fusion_tui.runs.recorder [--serve [--standby]]`: write a supervisor's
+account of its run to the store.
 
 The supervisor never imports the database layer (it would triple its memory, and a busy
 server runs dozens of supervisors); it hands its state, as JSON documents
@@ -16,7 +16,9 @@ then starts without that wait); it ends when its stdin closes or after a minute 
 
 A run it starts gets a helper forked from this one, warm, once the transaction that
 started it is over (`base/recorder_handover.py`): a queue of short runs then pays for
-that import once, not once a run.
+that import once, not once a run. With `--standby` (a local run's supervisor, while the
+run is young) it first starts the supervisor of the next queued run ahead of time, and
+that run is the one the end of this run starts when it is due.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from fusion_tui.executors.descriptions import TABLES
 from fusion_tui.store.first_page import sqlite_path
 
 EXIT_RETRY = 75
+STANDBY = "--standby"  # with --serve: start the next queued run's supervisor ahead of time
 SERVE_IDLE_SECONDS = 60.0  # a served recorder nobody talks to leaves
 
 _PROGRESS_KEYS = ("current_erlang", "current_erlang_index", "total_erlangs",
@@ -94,6 +97,7 @@ class Recorder:
                 from fusion_tui.runs.manager import RunManager
 
                 RunManager(self.settings, store, recorders=self.handover).schedule()
+                self.handover.release_standbys()  # its run started, or will not now
         except Exception as exc:
             self.close()
             return describe(exc, self.settings.database_label)
@@ -147,6 +151,20 @@ class Recorder:
         self._store, self._file_id = RunStore(make_sessionmaker(self._engine)), file_id
         return self._store
 
+    def prepare_standby(self) -> None:
+        """Start the supervisor of our next queued run ahead of time
+        (`base/recorder_handover.py`); failing only loses that head start."""
+        from fusion_tui.runs.manager import RunManager
+
+        try:
+            store = self._open()
+            if store is not None:
+                RunManager(self.settings, store, recorders=self.handover).prepare_next()
+        except Exception as exc:
+            self.close()
+            print(f"no standby for the next run: {describe(exc, self.settings.database_label)}",
+                  file=sys.stderr, flush=True)
+
     def warm_up(self) -> None:
         """Import the database layer (scheduling included) and open the store before the
         first document."""
@@ -174,7 +192,9 @@ def _become_handed(recorder: Recorder, mine: Handed, handed: list[Handed]) -> No
         os.dup2(mine.log, 2)
         for each in handed:
             each.close()
-        code = serve(recorder)
+        recorder.handover.release_standbys()  # our copies: the recorder's are its own
+        recorder.handover = RecorderHandover()
+        code = serve(recorder, standby=True)
     except BaseException:
         with contextlib.suppress(Exception):
             import traceback
@@ -184,9 +204,13 @@ def _become_handed(recorder: Recorder, mine: Handed, handed: list[Handed]) -> No
         os._exit(code)
 
 
-def serve(recorder: Recorder, idle_seconds: float = SERVE_IDLE_SECONDS) -> int:
-    """Answer one line per document until stdin closes or nothing comes for a while."""
+def serve(recorder: Recorder, idle_seconds: float = SERVE_IDLE_SECONDS, *,
+          standby: bool = False) -> int:
+    """Answer one line per document until stdin closes or nothing comes for a while;
+    with `standby` (for a run whose end starts the queue) prepare the next run first."""
     recorder.warm_up()
+    if standby:
+        recorder.prepare_standby()
     fd = sys.stdin.fileno()
     pending = b""
     try:
@@ -213,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     settings = Settings.load(tables=TABLES)  # it may schedule runs on any executor
     recorder = Recorder(settings)
-    if args == ["--serve"]:
-        return serve(recorder)
+    if args in (["--serve"], ["--serve", STANDBY]):
+        return serve(recorder, standby=STANDBY in args)
     try:
         problem = recorder.apply(sys.stdin.buffer.read())
     finally:

@@ -25,6 +25,10 @@ from fusion_tui.store.dependencies import Blocked
 from fusion_tui.store.models import EventKind, Run
 from fusion_tui.store.status import RunStatus, utcnow
 
+# How far down the queue a recorder helper looks for a run with no standby yet: past the
+# runs the other running runs' helpers prepared.
+PREPARE_LOOKAHEAD = 16
+
 
 class Scheduler:
     def __init__(self, ctx: RunContext) -> None:
@@ -57,9 +61,12 @@ class Scheduler:
         recorder after each of their runs, a timer) start that user's queue.
         """
         ctx = self.ctx
+        handover = ctx.support.recorders
+        prefer = handover.reserved() if handover is not None else []
         claimed: list[Run] = []
         for executor in self._queued_executors():
-            runs = ctx.store.claim_pending(executor.name, ctx.hostname, ctx.user, now=now)
+            runs = ctx.store.claim_pending(executor.name, ctx.hostname, ctx.user, now=now,
+                                           prefer=prefer)
             for run in runs:
                 executor.start(run)
             claimed += runs
@@ -67,6 +74,14 @@ class Scheduler:
         # one COMPLETED): in a queue of short runs the next one starts without waiting.
         self.end_blocked()
         return claimed
+
+    def prepare_next(self) -> None:
+        """Have our next due queued run that is not prepared yet ready to start at once
+        (a recorder helper asks, for when the run it serves ends)."""
+        for executor in self._queued_executors():
+            for run in self.ctx.store.next_due(executor.name, self.ctx.user, PREPARE_LOOKAHEAD):
+                if executor.prepare(run):
+                    return
 
     def start_queued(self, run_ids: Sequence[str]) -> None:
         """Schedule, and record the queue position (or what they wait for) of those of

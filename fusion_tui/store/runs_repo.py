@@ -384,10 +384,13 @@ class RunStore:
             return Queue(row.max_concurrent, row.paused)
 
     def claim_pending(self, executor: str = "local", hostname: str | None = None,
-                      owner: str | None = None, *, now: datetime | None = None) -> list[Run]:
+                      owner: str | None = None, *, now: datetime | None = None,
+                      prefer: Sequence[str] = ()) -> list[Run]:
         """Move `owner`'s oldest PENDING runs that are due at `now` (their start time
         come, every run they need COMPLETED: `dependencies.ready`) to RUNNING while fewer
         than their limit run; a run that waits keeps its place and lets the next one by.
+        The runs of `prefer` go first when due (a supervisor waits for them already:
+        they were among the oldest when it was started).
 
         Only the owner's own runs (by default the calling OS user's): a process of one
         user cannot make another user's supervisor, and one user's queue never waits on
@@ -413,10 +416,7 @@ class RunStore:
             if free <= 0:
                 return []
             now = now or utcnow()
-            candidates = list(s.scalars(
-                select(Run).where(Run.status == RunStatus.PENDING, *mine, ready(now))
-                .order_by(Run.created_at, Run.id).limit(free)
-            ))
+            candidates = list(s.scalars(_due(executor, owner, now, free, prefer)))
             claimed = []
             for run in candidates:
                 if self._transition(s, run.id, [RunStatus.PENDING], status=RunStatus.RUNNING,
@@ -424,6 +424,12 @@ class RunStore:
                     run.status, run.started_at, run.hostname = RunStatus.RUNNING, now, hostname
                     claimed.append(run)
             return claimed
+
+    def next_due(self, executor: str, owner: str, limit: int) -> list[Run]:
+        """`owner`'s oldest PENDING runs on `executor` that are due now, in the order
+        `claim_pending` takes them (to prepare their start)."""
+        with self.session() as s:
+            return list(s.scalars(_due(executor, owner, utcnow(), limit, ())))
 
     def cancel_blocked(self, executors: Iterable[str], owner: str | None = None) -> list[Blocked]:
         """End CANCELLED every PENDING run of `owner` (the caller by default) on
@@ -627,6 +633,17 @@ class RunStore:
             counts = status_counts(s.execute(counts_of).all())
             durations = list(s.scalars(durations_of))
         return run_stats(counts, durations)
+
+
+def _due(executor: str, owner: str, now: datetime, limit: int,
+         prefer: Sequence[str]) -> Select[Run]:
+    """`owner`'s PENDING runs on `executor` due at `now`: those of `prefer` first, then
+    the oldest (a run with no recorded owner is everyone's, as in the run list)."""
+    first = [case((Run.id.in_(prefer), 0), else_=1)] if prefer else []
+    return (select(Run)
+            .where(Run.status == RunStatus.PENDING, Run.executor == executor,
+                   or_(Run.owner == owner, Run.owner.is_(None)), ready(now))
+            .order_by(*first, Run.created_at, Run.id).limit(limit))
 
 
 def filtered(stmt: Listing, query: RunQuery, dialect: str) -> Listing:

@@ -55,8 +55,20 @@ def _handed_helper(supervisor_pid: int) -> int | None:
     return None
 
 
+def _wait_handed(supervisor_pid: int) -> int:
+    helper = eventually(lambda: _handed_helper(supervisor_pid), timeout=60)
+    assert helper is not None
+    return helper
+
+
 def _go(run: Run, code: int = 0) -> None:
     write_atomic(RunPaths(Path(run.run_dir)).output / "go", f"{code}\n")
+
+
+def _recorded_pid(services: Services, run: Run) -> None:
+    """Wait until a report has reached the store: the simulator's pid is there."""
+    poll_until(lambda: services.store.get(run.id),
+               lambda r: r is not None and r.pid is not None, timeout=60)
 
 
 def _running(services: Services, run: Run) -> Run:
@@ -81,11 +93,10 @@ def test_the_runs_a_recorder_starts_get_a_helper_forked_for_each(services: Servi
     helpers = {}
     for run in (second, third):
         supervisor, _ = _supervisor(run)
-        helper = eventually(lambda s=supervisor: _handed_helper(s), timeout=60)
+        helper = _wait_handed(supervisor)
         # Once a report has gone through (the simulator's pid is in the store), the
         # supervisor has started no helper of its own: it used the one handed over.
-        poll_until(lambda r=run: services.store.get(r.id),
-                   lambda r: r is not None and r.pid is not None, timeout=60)
+        _recorded_pid(services, run)
         assert _recorders_of(supervisor) == []
         assert os.getsid(helper) == helper and helper != supervisor
         fds = _fds(helper)
@@ -101,8 +112,8 @@ def test_the_runs_a_recorder_starts_get_a_helper_forked_for_each(services: Servi
     for run, code in ((second, 3), (third, 5)):
         ended = services.manager.wait(run.id, timeout=60)
         assert ended is not None and (ended.status, ended.exit_code) == (RunStatus.FAILED, code)
-    for _, helper, _ in helpers.values():
-        eventually(lambda p=helper: p not in _recorder_processes(), timeout=60)
+    handed = {helper for _, helper, _ in helpers.values()}
+    eventually(lambda: not handed & set(_recorder_processes()), timeout=60)
 
 
 def test_a_killed_handed_helper_loses_nothing(services: Services) -> None:
@@ -116,7 +127,7 @@ def test_a_killed_handed_helper_loses_nothing(services: Services) -> None:
     _go(first)
     second = _running(services, second)
     supervisor = _supervisor(second)
-    helper = eventually(lambda: _handed_helper(supervisor[0]), timeout=60)
+    helper = _wait_handed(supervisor[0])
     os.kill(helper, signal.SIGKILL)
     eventually(lambda: helper not in _recorder_processes(), timeout=60)
     _go(second, 4)
