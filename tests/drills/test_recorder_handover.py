@@ -9,9 +9,10 @@ import os
 import signal
 from pathlib import Path
 
-from helpers import eventually, poll_until
+from helpers import alive, eventually, poll_until
 from test_trust_supervisor import _recorders_of, _supervisor
 
+from fusion_tui.base import lock, procs
 from fusion_tui.base.atomic import write_atomic
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.services import Services
@@ -137,3 +138,134 @@ def test_a_killed_handed_helper_loses_nothing(services: Services) -> None:
     assert last is not None and last.status == RunStatus.COMPLETED
     assert "cannot hand the report to the recorder" in \
         RunPaths(Path(second.run_dir)).supervisor_log.read_text()
+
+
+def _standby(run: Run) -> int | None:
+    """The standby supervisor waiting for `run`, if one is up."""
+    for pid, _ in procs.processes_with(procs.marker(procs.SUPERVISOR_MARKER, run.id)):
+        try:
+            if b"--standby" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                return pid
+        except OSError:
+            continue
+    return None
+
+
+def _wait_standby(run: Run) -> int:
+    pid = eventually(lambda: _standby(run), timeout=60)
+    assert pid is not None
+    return pid
+
+
+def _recorded_supervisor(services: Services, run: Run) -> int | None:
+    found = poll_until(lambda: services.store.get(run.id),
+                       lambda r: r is not None and r.supervisor_pid is not None, timeout=60)
+    assert found is not None
+    return found.supervisor_pid
+
+
+def test_the_next_queued_run_is_started_by_its_standby(services: Services) -> None:
+    """While a run runs, the supervisor of the next queued run is already up, holding
+    only that run's standby lock and writing nothing into its folder; the end of the
+    running run starts it: that standby becomes the run's supervisor."""
+    services.store.set_queue(max_concurrent=1)
+    first, second = (services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
+                     for _ in range(2))
+    _running(services, first)
+    standby = _wait_standby(second)
+    paths = RunPaths(Path(second.run_dir))
+    assert lock.is_held(paths.standby_lock) and not lock.is_held(paths.lock)
+    assert not paths.status.exists() and not paths.supervisor_log.exists()
+    assert services.store.get(second.id).status == RunStatus.PENDING  # type: ignore[union-attr]
+    _go(first, 2)
+    _running(services, second)
+    assert _recorded_supervisor(services, second) == standby
+    assert _supervisor(second)[0] == standby
+    _go(second, 3)
+    ended = services.manager.wait(second.id, timeout=60)
+    assert ended is not None and (ended.status, ended.exit_code) == (RunStatus.FAILED, 3)
+
+
+def test_each_slot_starts_the_run_its_standby_waits_for(services: Services) -> None:
+    """Two slots, two standbys for two different queued runs: whichever running run ends
+    first, the run started is the one its own standby waits for (the queue takes it
+    first), so neither standby is wasted."""
+    services.store.set_queue(max_concurrent=2)
+    running = [services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
+               for _ in range(2)]
+    queued = [services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
+              for _ in range(2)]
+    for run in running:
+        _running(services, run)
+    standbys = {run.id: _wait_standby(run) for run in queued}
+    assert len(set(standbys.values())) == 2
+    started: set[str] = set()
+    for run in reversed(running):  # the later one ends first; one at a time
+        _go(run, 2)
+        now = poll_until(lambda: {r.id for r in services.store.runs_with_status(
+            RunStatus.RUNNING)} & set(standbys), lambda ids: len(ids) > len(started),
+            timeout=60)
+        (new,) = now - started
+        started.add(new)
+        run_now = services.store.get(new)
+        assert run_now is not None and _recorded_supervisor(services, run_now) == standbys[new]
+    for run in queued:
+        _go(run, 2)
+        assert services.manager.wait(run.id, timeout=60) is not None
+
+
+def test_a_standby_whose_run_is_not_started_ends_touching_nothing(services: Services) -> None:
+    """The run a standby waits for is cancelled meanwhile: the queue starts the next
+    one, and the standby ends without writing anything into the cancelled run's folder."""
+    services.store.set_queue(max_concurrent=1)
+    first, second = (services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
+                     for _ in range(2))
+    third = services.manager.create("fake")
+    _running(services, first)
+    standby = _wait_standby(second)
+    services.manager.cancel(second.id)
+    _go(first, 2)
+    done = services.manager.wait(third.id, timeout=60)
+    assert done is not None and done.status == RunStatus.COMPLETED
+    eventually(lambda: not alive(standby), timeout=60)
+    paths = RunPaths(Path(second.run_dir))
+    assert not paths.status.exists() and not paths.supervisor_log.exists()
+    assert services.store.get(second.id).status == RunStatus.CANCELLED  # type: ignore[union-attr]
+
+
+def test_a_killed_standby_leaves_its_run_to_a_usual_start(services: Services) -> None:
+    """kill -9 of the standby: the run it waited for is started by a supervisor started
+    as usual when its turn comes."""
+    services.store.set_queue(max_concurrent=1)
+    first, second = (services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
+                     for _ in range(2))
+    _running(services, first)
+    standby = _wait_standby(second)
+    os.kill(standby, signal.SIGKILL)
+    eventually(lambda: not lock.is_held(RunPaths(Path(second.run_dir)).standby_lock),
+               timeout=60)
+    _go(first, 2)
+    _running(services, second)
+    assert _recorded_supervisor(services, second) not in (None, standby)
+    _go(second, 4)
+    ended = services.manager.wait(second.id, timeout=60)
+    assert ended is not None and (ended.status, ended.exit_code) == (RunStatus.FAILED, 4)
+
+
+def test_a_standby_ends_with_the_recorder_that_started_it(services: Services) -> None:
+    """The recorder helper holding a standby's socket is killed: the standby ends, and
+    the run it waited for still starts when its turn comes."""
+    services.store.set_queue(max_concurrent=1)
+    first, second = (services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
+                     for _ in range(2))
+    _running(services, first)
+    standby = _wait_standby(second)
+    supervisor, _ = _supervisor(first)
+    for helper in _recorders_of(supervisor):
+        os.kill(helper, signal.SIGKILL)
+    eventually(lambda: not alive(standby), timeout=60)
+    _go(first, 2)
+    _running(services, second)
+    _go(second, 4)
+    ended = services.manager.wait(second.id, timeout=60)
+    assert ended is not None and (ended.status, ended.exit_code) == (RunStatus.FAILED, 4)
