@@ -427,8 +427,12 @@ class RunStore:
 
     def next_due(self, executor: str, owner: str, limit: int) -> list[Run]:
         """`owner`'s oldest PENDING runs on `executor` that are due now, in the order
-        `claim_pending` takes them (to prepare their start)."""
+        `claim_pending` takes them (to prepare their start); none while the queue is
+        paused."""
         with self.session() as s:
+            queue = s.get(OwnerQueue, owner)
+            if queue is not None and queue.paused:
+                return []
             return list(s.scalars(_due(executor, owner, utcnow(), limit, ())))
 
     def cancel_blocked(self, executors: Iterable[str], owner: str | None = None) -> list[Blocked]:

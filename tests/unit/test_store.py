@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from fusion_tui.base.owner import current_user
 from fusion_tui.store.models import Run
 from fusion_tui.store.query import RunFilter, RunQuery
 from fusion_tui.store.runs_repo import ReportedOutcome, RunStore, SupervisorReport
@@ -94,6 +95,23 @@ def test_claim_respects_limit_and_order(store: RunStore) -> None:
     assert store.claim_pending() == []
     store.set_queue(paused=False)
     assert [r.id for r in store.claim_pending()] == [f"{3:012x}"]
+
+
+def test_a_preferred_run_is_claimed_first_and_next_due_says_what_would_be(
+        store: RunStore) -> None:
+    """A run a standby supervisor waits for goes first when it is due; `next_due` lists
+    the runs in the order the claim takes them, and none while the queue is paused."""
+    for n in (1, 2, 3):
+        _add(store, n, RunStatus.PENDING)
+    ids = [f"{n:012x}" for n in (1, 2, 3)]
+    owner = current_user()
+    assert [r.id for r in store.next_due("local", owner, 2)] == ids[:2]
+    store.set_queue(paused=True)
+    assert store.next_due("local", owner, 2) == []
+    store.set_queue(paused=False, max_concurrent=1)
+    assert [r.id for r in store.claim_pending(prefer=[ids[2], "0" * 12])] == [ids[2]]
+    store.set_queue(max_concurrent=3)
+    assert [r.id for r in store.claim_pending(prefer=[ids[2]])] == ids[:2]
 
 
 def test_finish_happens_once(store: RunStore) -> None:
