@@ -34,6 +34,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
@@ -60,6 +61,14 @@ def _own_time(run_dir: Path) -> tuple[float, float]:
     return started, ended
 
 
+def _busy_seconds() -> float:
+    """CPU seconds this machine has spent busy since boot, every process's (from
+    /proc/stat): the difference over a round is what the round cost on an idle machine."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def _direct(run_dirs: list[Path], slots: int, scratch: Path) -> float:
     """Wall time of the runs' own command lines, `slots` at a time, outside the queue."""
     def one(index: int) -> None:
@@ -77,9 +86,17 @@ def _direct(run_dirs: list[Path], slots: int, scratch: Path) -> float:
     return time.perf_counter() - began
 
 
-def _round(opts: argparse.Namespace, folder: Path) -> tuple[float, float, list[float], float]:
-    """One sweep through the queue, then the same commands direct: (sweep wall, direct
-    wall, the simulators' own times in the sweep, the median gap between runs)."""
+class Round(NamedTuple):
+    wall: float  # the sweep, from `sweep new` to the last COMPLETED
+    direct: float  # the same command lines, outside the queue
+    cpu: float  # CPU seconds the machine spent busy during the sweep
+    direct_cpu: float  # and during the direct runs
+    own: list[float]  # the simulators' own times in the sweep
+    gap: float  # median from one run's end to the next one's start in its slot
+
+
+def _round(opts: argparse.Namespace, folder: Path) -> Round:
+    """One sweep through the queue, then the same commands direct."""
     changes: dict[str, object] = {"home": folder / "home"}
     if opts.stand_in is not None:
         changes["simulator_command"] = STAND_IN
@@ -87,7 +104,7 @@ def _round(opts: argparse.Namespace, folder: Path) -> tuple[float, float, list[f
     svc = open_services(Settings.load(overrides=changes))
     svc.store.set_queue(max_concurrent=opts.slots)
     overrides = (f"general_settings.num_requests={opts.requests}",)
-    began = time.perf_counter()
+    busy, began = _busy_seconds(), time.perf_counter()
     detail = svc.sweeps.create("minimal", Grid((), tuple(range(1, opts.points + 1))),
                                name="throughput", overrides=overrides)
     while True:
@@ -97,15 +114,18 @@ def _round(opts: argparse.Namespace, folder: Path) -> tuple[float, float, list[f
         if statuses & {RunStatus.FAILED.value, RunStatus.CANCELLED.value}:
             raise SystemExit(f"a run did not complete: {statuses}")
         time.sleep(0.02)
-    wall = time.perf_counter() - began
+    wall, cpu = time.perf_counter() - began, _busy_seconds() - busy
     run_dirs = [Path(r.run_dir) for r in svc.sweeps.store.runs(detail.sweep.id)]
     svc.close()
     spans = [_own_time(d) for d in run_dirs]
+    busy = _busy_seconds()
     direct = _direct(run_dirs, opts.slots, folder / "direct")
+    direct_cpu = _busy_seconds() - busy
     starts = sorted(s for s, _ in spans)
     ends = sorted(e for _, e in spans)
     gaps = [starts[i] - ends[i - opts.slots] for i in range(opts.slots, len(starts))]
-    return wall, direct, [end - start for start, end in spans], statistics.median(gaps)
+    return Round(wall, direct, cpu, direct_cpu, [end - start for start, end in spans],
+                 statistics.median(gaps))
 
 
 def main() -> None:
@@ -123,15 +143,17 @@ def main() -> None:
     ratios = []
     for number in range(1, opts.rounds + 1):
         with tempfile.TemporaryDirectory(prefix="ft-bench-throughput-") as folder:
-            wall, direct, own, gap = _round(opts, Path(folder))
-        ideal = sum(own) / opts.slots
-        ratios.append(wall / direct)
+            r = _round(opts, Path(folder))
+        ideal = sum(r.own) / opts.slots
+        ratios.append(r.wall / r.direct)
         print(f"round {number}: {opts.points} runs of {what} on {opts.slots} slots: sweep "
-              f"{wall:.1f} s, the same commands direct {direct:.1f} s: ratio "
-              f"{wall / direct:.2f}; against the simulators' own times in the sweep "
-              f"(median {statistics.median(own):.3f} s, {ideal:.1f} s over the slots) "
-              f"{wall / ideal:.2f}; one run's end -> the next one's start in its slot: "
-              f"median {gap:.3f} s")
+              f"{r.wall:.1f} s, the same commands direct {r.direct:.1f} s: ratio "
+              f"{r.wall / r.direct:.2f}; against the simulators' own times in the sweep "
+              f"(median {statistics.median(r.own):.3f} s, {ideal:.1f} s over the slots) "
+              f"{r.wall / ideal:.2f}; one run's end -> the next one's start in its slot: "
+              f"median {r.gap:.3f} s; CPU of the machine per run (all processes; "
+              f"meaningful when idle): sweep {r.cpu / opts.points * 1000:.0f} ms, direct "
+              f"{r.direct_cpu / opts.points * 1000:.0f} ms")
     print(f"median ratio to direct over {opts.rounds} rounds: {statistics.median(ratios):.2f} "
           "(target 1.3 for runs of about 0.1 s)")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")

@@ -17,12 +17,12 @@ from fusion_tui.runs.manager import RunManager
 from fusion_tui.runs.staging import recover as recover_staging
 from fusion_tui.schedules.manager import ScheduleManager
 from fusion_tui.store.database import health_check, make_engine, make_sessionmaker
-from fusion_tui.store.first_page import sqlite_path
 from fusion_tui.store.migrate import current_revision, upgrade_database
 from fusion_tui.store.preflight import EXPECTED_TABLES, preflight
 from fusion_tui.store.preflight import check as check_sqlite
 from fusion_tui.store.revision import HEAD_REVISION, KNOWN_REVISIONS
 from fusion_tui.store.runs_repo import RunStore
+from fusion_tui.store.sqlite_file import sqlite_path
 from fusion_tui.sweeps.manager import SweepManager
 
 

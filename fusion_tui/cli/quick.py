@@ -26,11 +26,11 @@ from fusion_tui.base.rundir import RunPaths
 from fusion_tui.base.settings import Settings
 from fusion_tui.cli.command import OnStore, Quick
 from fusion_tui.runs.finding import find_run
-from fusion_tui.store.first_page import sqlite_path
 from fusion_tui.store.preflight import preflight
 from fusion_tui.store.query import RunFilter
 from fusion_tui.store.quick_read import QuickStore, Unfinished, open_quick
 from fusion_tui.store.run_row import RunRow
+from fusion_tui.store.sqlite_file import sqlite_path
 from fusion_tui.store.status import RunStatus
 
 STAGING_DIR = ".staging"  # `runs/staging.py`'s folder: what is in it is settled on open

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ def job_from(env: Mapping[str, str], started: float) -> JobInfo:
     warning = _seconds(env, batchjob.WARNING_SECONDS)
     stop_at = started + seconds - warning if seconds and warning is not None else None
     return JobInfo(env.get(batchjob.SCHEDULER) or "the batch scheduler",
-                   env.get(batchjob.JOB_ID) or "?", socket.gethostname().split(".", 1)[0],
+                   env.get(batchjob.JOB_ID) or "?", os.uname().nodename.split(".", 1)[0],
                    attempt, env.get(batchjob.TIME_LIMIT) or None, stop_at,
                    env.get(batchjob.STOP_CAUSES) or None)
 

@@ -36,7 +36,7 @@ from fusion_tui.base.faults import describe
 from fusion_tui.base.recorder_handover import Handed, RecorderHandover
 from fusion_tui.base.settings import Settings
 from fusion_tui.executors.descriptions import TABLES
-from fusion_tui.store.first_page import sqlite_path
+from fusion_tui.store.sqlite_file import sqlite_path
 
 EXIT_RETRY = 75
 STANDBY = "--standby"  # with --serve: start the next queued run's supervisor ahead of time

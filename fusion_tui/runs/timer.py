@@ -41,8 +41,8 @@ def advance(run_ids: Sequence[str]) -> str:
     from fusion_tui.executors.descriptions import TABLES
     from fusion_tui.runs.manager import RunManager
     from fusion_tui.store.database import make_engine, make_sessionmaker
-    from fusion_tui.store.first_page import sqlite_path
     from fusion_tui.store.runs_repo import RunStore
+    from fusion_tui.store.sqlite_file import sqlite_path
     from fusion_tui.store.status import RunStatus
 
     settings = Settings.load(tables=TABLES)  # the queue may hold runs of any executor

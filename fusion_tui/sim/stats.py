@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from fusion_tui.sim.engine import EntryText, IterationResult
 from fusion_tui.sim.student_t import t_critical
+
+if TYPE_CHECKING:  # the engine is the simulator's: readers of results need only the math
+    from fusion_tui.sim.engine import IterationResult
 
 Z90 = 1.645  # FUSION's critical value (fusion/core/metrics.py)
 FUSION_STOP_PERCENT = 5.0
@@ -79,6 +82,8 @@ class PointStats:
     def add(self, result: IterationResult) -> None:
         self.blocking.append(result.blocking)
         self.bit_rate_blocking.append(result.bit_rate_blocking)
+        from fusion_tui.sim.engine import EntryText  # loaded already: we run in the simulator
+
         text = result.fusion or EntryText("{", "", "{}", None)
         ours = {"requests": result.requests, "blocked": result.blocked,
                 "blocked_distance": result.distance_blocked,

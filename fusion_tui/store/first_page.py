@@ -12,12 +12,11 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from fusion_tui.store.revision import HEAD_REVISION
+from fusion_tui.store.sqlite_file import sqlite_path
 from fusion_tui.store.status import fraction_done
 
-_SCHEMES = ("sqlite", "sqlite+pysqlite")
 _COLUMNS = ("r.id, r.name, r.status, r.template, r.run_dir, r.started_at, r.completed_at, "
             "r.last_progress_at, r.current_erlang, r.current_erlang_index, r.total_erlangs, "
             "r.current_iteration, r.total_iterations, r.executor, r.owner, j.node, "
@@ -55,18 +54,6 @@ class ListedRun:
 class FirstPage:
     runs: list[ListedRun]
     total: int
-
-
-def sqlite_path(database_url: str) -> Path | None:
-    """The file a `sqlite:///...` URL names (relative to the working directory, as
-    SQLAlchemy reads it); None for other databases and in-memory SQLite."""
-    scheme, sep, rest = database_url.partition("://")
-    if not sep or scheme not in _SCHEMES or not rest.startswith("/"):
-        return None
-    path = rest[1:].split("?", 1)[0]
-    if path in ("", ":memory:"):
-        return None
-    return Path(path)
 
 
 def _when(value: str | None) -> datetime | None:

@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from fusion_tui.store.first_page import sqlite_path
 from fusion_tui.store.query import RunFilter
 from fusion_tui.store.read_sql import (
     BOOLEAN_COLUMNS,
@@ -35,6 +34,7 @@ from fusion_tui.store.read_sql import (
 from fusion_tui.store.revision import HEAD_REVISION
 from fusion_tui.store.run_row import EventRow, JobRow, NeedRow, RunRow, SweepRecord, TagRow
 from fusion_tui.store.run_stats import RunStats, run_stats, status_counts
+from fusion_tui.store.sqlite_file import sqlite_path
 
 _PG_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
 

@@ -42,7 +42,7 @@ from fusion_tui.runs.supervision.reporter import (
 from fusion_tui.runs.supervision.signals import SignalRequests
 from fusion_tui.runs.supervision.status import StatusFile
 from fusion_tui.runs.waiter import Forked
-from fusion_tui.store.first_page import sqlite_path
+from fusion_tui.store.sqlite_file import sqlite_path
 
 STATUS_RETRY_SECONDS = 300.0
 # Nothing but signals goes to the store this early in a run: a run that ends sooner
