@@ -204,18 +204,24 @@ class Supervisor:
 
     def _settle(self, outcome: Outcome, *, leave_to_login_node: bool) -> None:
         """Record the outcome in status.json and the store; retry until both hold. A run
-        a scheduler may have stopped is left to the login node, which asks the scheduler."""
+        a scheduler may have stopped is left to the login node, which asks the scheduler.
+        The report goes first: the recorder writes the store (and starts the next run)
+        while status.json, the spare copy, is written and synced here."""
         completed_at = now_iso()
-        self.status.save(state=EXITED, status=outcome.status, exit_code=outcome.exit_code,
-                         error=outcome.error, completed_at=completed_at,
-                         results_note=outcome.note)
+        self.status.update(state=EXITED, status=outcome.status, exit_code=outcome.exit_code,
+                           error=outcome.error, completed_at=completed_at,
+                           results_note=outcome.note)
         while self.reporter.busy:  # a progress report still in flight: let it finish
             self.reporter.poll()
             self._sleep(0.05)
         if not self.reports or leave_to_login_node:
+            self.status.save()
             return  # the login node settles it from status.json (and the scheduler's)
         report = self._report(OutcomeRecord(outcome.status, outcome.exit_code, outcome.error,
                                             completed_at, outcome.recovered, outcome.note))
+        if self.reporter.due:
+            self.reporter.send(report)
+        self.status.save()
         give_up = time.monotonic() + JOB_REPORT_SECONDS if self.job is not None else None
         while True:
             if give_up is not None and time.monotonic() >= give_up:
