@@ -16,7 +16,7 @@ of time, which imports what it needs and then waits on a socket, holding the run
 standby lock (`standby.lock` in its folder: one standby a run) and nothing else. When
 the run the helper serves ends, its queue claims that run first if it is due, takes the
 run's supervisor lock as for any start and sends the lock, the warm helper's pipes and
-the log to the standby (`send_go`), which starts the run at once. A standby that is not
+the log to the standby (`Standby.go`), which starts the run at once. A standby that is not
 used (its run was claimed elsewhere, cancelled, or is not due) sees its socket close and
 ends, having touched nothing; one that cannot be told to go leaves the run to a
 supervisor started as usual. Standard library only: the supervisor's spawn and the
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # `socket` costs a supervisor's start 7 ms: imported where us
     import socket
 
 FLAG = "--recorder-fds"  # the supervisor's option: READ,WRITE (its ends of the pipes)
-STANDBY_FLAG = "--standby"  # the supervisor's option: CONTROL_FD (a standby's socket)
+STANDBY_FLAG = "--standby"  # the supervisor's option: SOCKET,LOCK (a standby's descriptors)
 _GO = b"go"
 GO_FDS = 4  # the run's lock, the helper's pipes (answers, documents), the log
 
