@@ -4,6 +4,7 @@ per id) and `clean` (your finished runs in bulk)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import re
 import sys
 from collections.abc import Callable
@@ -153,8 +154,7 @@ def cmd_clean(args: argparse.Namespace, svc: Services) -> int:
         raise UsageError("clean removes finished runs only; cancel running runs first")
     chosen = replace(chosen, statuses=chosen.statuses or FINISHED_STATUSES)
     cutoff = utcnow() - timedelta(seconds=args.older_than) if args.older_than else None
-    runs = [r for r in svc.store.list_runs(RunQuery(filter=chosen, owner=svc.manager.user),
-                                           limit=1_000_000)
+    runs = [r for r in svc.store.runs_to_delete(RunQuery(filter=chosen, owner=svc.manager.user))
             if r.owner == svc.manager.user
             and (cutoff is None or (r.completed_at or r.created_at) < cutoff)]
     if runs and not args.yes:
@@ -165,6 +165,7 @@ def cmd_clean(args: argparse.Namespace, svc: Services) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             emit(args, {"deleted": []}, lambda: "nothing deleted")
             return 0
+    gc.freeze()  # the runs stay to the end: a full collection need not walk them again
     done = svc.manager.delete_many(runs)
     for problem in done.problems:
         print(f"fusion-tui: {one_line(problem, 1000)}", file=sys.stderr)

@@ -33,7 +33,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as sa_cast
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, aliased, joinedload, load_only, raiseload, sessionmaker
 
 from fusion_tui.base.owner import current_user
 from fusion_tui.store.database import session_scope
@@ -108,6 +108,13 @@ class SupervisorReport:
     started: datetime | None = None  # when the supervisor saw the simulator start
 
 
+# The columns `RunStore.runs_to_delete` reads: whose run, whether it has finished, where
+# it ran and its folder (the executor's `release`), when it was made and ended (`clean
+# --older-than`; a Slurm job is looked for by name since the run was made).
+DELETE_READS = (Run.id, Run.status, Run.owner, Run.executor, Run.run_dir, Run.created_at,
+                Run.completed_at)
+
+
 class RunStore:
     """All database access for runs; holds a session factory, never a session."""
 
@@ -152,6 +159,17 @@ class RunStore:
         """One page of runs matching `query`."""
         stmt = page_statement(select(Run), query, self._factory.kw["bind"].dialect.name,
                               limit=limit, offset=offset)
+        with self.session() as s:
+            return list(s.scalars(stmt))
+
+    def runs_to_delete(self, query: RunQuery) -> list[Run]:
+        """Every run matching `query`, with only what deleting it reads (`DELETE_READS`
+        and its batch job; anything else raises): `clean` of 45,000 runs read them whole
+        in 2.4 s, this way in 1.1 s."""
+        stmt = page_statement(
+            select(Run).options(load_only(*DELETE_READS, raiseload=True), joinedload(Run.job),
+                                raiseload(Run.tags), raiseload(Run.needs)),
+            query, self._factory.kw["bind"].dialect.name, limit=1_000_000)
         with self.session() as s:
             return list(s.scalars(stmt))
 
@@ -612,13 +630,18 @@ class RunStore:
 
     def delete_finished_many(self, run_ids: Sequence[str]) -> list[str]:
         """Delete the finished runs among `run_ids` in one transaction, each with its
-        `deleted` event; those deleted (a run missing or not finished is left alone)."""
-        finished = [s.value for s in FINISHED_STATUSES]
+        `deleted` event; those deleted (a run missing or not finished is left alone).
+
+        "Not unfinished" rather than "finished": with `status IN (...)` SQLite, which has
+        no statistics, read the rows by the status index (every finished run, for each
+        500 ids: 4.5 of the 7 s of `clean` of 45,000 runs at 125,000); NOT IN cannot use
+        an index, so the ids are looked up by the primary key."""
+        unfinished = [s.value for s in RunStatus if s not in FINISHED_STATUSES]
         gone: list[str] = []
         with self.session(write=True) as s:
             for i in range(0, len(run_ids), 500):
                 gone += s.scalars(delete(Run).where(Run.id.in_(list(run_ids[i:i + 500])),
-                                                    Run.status.in_(finished))
+                                                    Run.status.not_in(unfinished))
                                   .returning(Run.id)).all()
             now = utcnow()
             if gone:  # one statement for them all (Core: no unit of work for 25,000 objects)
