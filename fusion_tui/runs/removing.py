@@ -4,13 +4,12 @@ delete a finished run's row and folder, all or nothing."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from fusion_tui.base.faults import FaultError, describe_os_error
+from fusion_tui.base.tree_removal import Listing, Unremovable, list_removable, remove_listed
 from fusion_tui.executors.executor import Cancelled
 from fusion_tui.runs.context import RunContext
 from fusion_tui.runs.errors import InvalidState, RunError
@@ -26,39 +25,51 @@ class Deleted:
     problems: list[str] = field(default_factory=list)
 
 
-def _aside(root: Path) -> Path:
+CHUNK = 2000  # runs set aside, then deleted in one transaction
+REMOVERS = 4  # threads removing deleted runs' folders
+
+
+def _aside(root: str) -> str:
     """Where a run folder waits while its row is deleted (`db check` knows the name)."""
-    return root.with_name(f".{root.name}.deleting")
+    return os.path.join(os.path.dirname(root), f".{os.path.basename(root)}.deleting")
 
 
 def _put_back(run: Run) -> None:
-    root = Path(run.run_dir)
-    os.rename(_aside(root), root)
+    os.rename(_aside(run.run_dir), run.run_dir)
 
 
-def _remove_aside(run: Run) -> str | None:
-    """Remove a deleted run's folder set aside; one line when some of it stays."""
-    aside = _aside(Path(run.run_dir))
-    failures: list[str] = []
-    shutil.rmtree(aside, onerror=lambda _f, path, info: failures.append(
-        f"{path}: {getattr(info[1], 'strerror', None) or info[1]}"))
+def _take_aside(run: Run) -> Listing | None:
+    """Rename `run`'s folder aside (atomic) once it is known it can be fully removed; how
+    it was listed, or None when the run has no folder of its own (named for it, a folder,
+    not a link). FaultError when it cannot, with nothing changed."""
+    root = run.run_dir
+    if os.path.basename(root) != run.id:
+        return None
+    try:
+        listing = list_removable(root)
+        if listing is not None:
+            os.rename(root, _aside(root))
+    except Unremovable as exc:
+        raise FaultError(f"cannot delete run {run.id}: {exc}; nothing was changed") from None
+    except OSError as exc:
+        raise FaultError(f"cannot delete run {run.id}: {describe_os_error(exc)}; "
+                         "nothing was changed") from None
+    return listing
+
+
+def _remove_aside(run: Run, listing: Listing) -> str | None:
+    """Remove a deleted run's folder set aside, as listed; one line when some of it stays."""
+    aside = _aside(run.run_dir)
+    failures = remove_listed(aside, listing)
     if failures:
         return (f"run {run.id} deleted, but {aside} could not be fully removed "
                 f"({failures[0]}); remove it by hand")
     return None
 
 
-def _check_removable(run_id: str, root: Path) -> None:
-    """Refuse, before anything changes, a folder we could not fully remove."""
-    for folder, dirs, _files in os.walk(root):
-        path = Path(folder)
-        if path != root and os.path.ismount(path):
-            raise FaultError(f"cannot delete run {run_id}: {path} is a mount point; "
-                             "nothing was changed")
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise FaultError(f"cannot delete run {run_id}: {path} is not writable; "
-                             "nothing was changed")
-        dirs[:] = [d for d in dirs if not (path / d).is_symlink()]
+def _remove_all(aside: list[tuple[Run, Listing]]) -> list[str]:
+    """Remove deleted runs' folders set aside; one line for each that stays in part."""
+    return [p for run, listing in aside if (p := _remove_aside(run, listing))]
 
 
 class Remover:
@@ -90,75 +101,63 @@ class Remover:
             problems += done.problems
         return Cancelled(asked, problems)
 
-    def delete_many(self, runs: Sequence[Run], *, chunk: int = 2000) -> Deleted:
+    def delete_many(self, runs: Sequence[Run], *, chunk: int = CHUNK) -> Deleted:
         """Remove many finished runs' rows and folders (`clean`), `chunk` at a time: as
         `delete`, each folder renamed aside first, then the chunk's rows deleted in one
         transaction, then the folders removed. A kill at any moment leaves what `delete`
         killed would: folders aside whose rows stayed (`db check --repair` puts them
         back) or without rows (it removes them). A run that cannot be deleted is named
-        in one line and the others still are. The file system calls of a chunk go on
-        8 threads: they wait on the disk, and overlapped they take a fraction of the time."""
+        in one line and the others still are.
+
+        The folders of a deleted chunk are removed on `REMOVERS` threads while the next
+        chunk is set aside and deleted here: removing waits on the disk (its threads
+        overlap their waits), setting aside and the database mostly on the processor."""
         done = Deleted()
-        with ThreadPoolExecutor(max_workers=8) as pool:
+        removing: list[Future[list[str]]] = []
+        with ThreadPoolExecutor(max_workers=REMOVERS) as pool:
             for first in range(0, len(runs), chunk):
-                candidates: list[tuple[Run, bool]] = []  # each run, and whether it has a folder
-                for run in runs[first:first + chunk]:
-                    try:
-                        candidates.append((run, self._deletable(run)))
-                    except (RunError, FaultError) as exc:
-                        done.problems.append(str(exc))
-                ready = self._set_aside(pool, candidates, done.problems)
+                ready = self._set_aside(runs[first:first + chunk], done.problems)
                 try:
                     gone = set(self.ctx.store.delete_finished_many([r.id for r, _ in ready]))
                 except BaseException:
-                    for run, owned in ready:
-                        if owned:
+                    for run, listing in ready:
+                        if listing is not None:
                             _put_back(run)
                     raise
-                for run, owned in ready:
+                taken: list[tuple[Run, Listing]] = []
+                for run, listing in ready:
                     if run.id not in gone:
-                        if owned:
+                        if listing is not None:
                             _put_back(run)
                         done.problems.append(f"run {run.id} changed state; try again")
-                done.deleted += [r.id for r, _ in ready if r.id in gone]
-                removed = pool.map(_remove_aside, [r for r, owned in ready
-                                                   if owned and r.id in gone])
-                done.problems += [p for p in removed if p]
+                        continue
+                    done.deleted.append(run.id)
+                    if listing is not None:
+                        taken.append((run, listing))
+                removing += [pool.submit(_remove_all, taken[i::REMOVERS]) for i in range(REMOVERS)]
+        done.problems += [p for f in removing for p in f.result()]
         return done
 
-    def _deletable(self, run: Run) -> bool:
-        """Check that `run` may be deleted and let its executor release it; whether it has
-        a folder of its own to remove."""
+    def _release(self, run: Run) -> None:
+        """Check that `run` may be deleted and let its executor release it."""
         self.ctx.check_owner(run, "delete")
         if run.status not in FINISHED_STATUSES:
             raise InvalidState(f"run {run.id} is {run.status}; cancel it before deleting")
         self.ctx.executor(run.executor).release(run)
-        root = Path(run.run_dir)
-        return root.name == run.id and root.is_dir() and not root.is_symlink()
 
-    @staticmethod
-    def _set_aside(pool: ThreadPoolExecutor, candidates: list[tuple[Run, bool]],
-                   problems: list[str]) -> list[tuple[Run, bool]]:
-        """Rename the candidates' folders aside (in `pool`); those that may go on to
-        have their rows deleted. One that cannot be removed is left as it was."""
-        def move(item: tuple[Run, bool]) -> str | None:
-            run, owned = item
-            if not owned:
-                return None
-            root = Path(run.run_dir)
+    def _set_aside(self, runs: Sequence[Run],
+                   problems: list[str]) -> list[tuple[Run, Listing | None]]:
+        """The runs that may go on to have their rows deleted, each with the listing of
+        its folder renamed aside (None: it has none); one line in `problems` for each of
+        the others, left as it was."""
+        ready: list[tuple[Run, Listing | None]] = []
+        for run in runs:
             try:
-                _check_removable(run.id, root)
-                os.rename(root, _aside(root))
-            except FaultError as exc:
-                return str(exc)
-            except OSError as exc:
-                return (f"cannot delete run {run.id}: {describe_os_error(exc)}; "
-                        "nothing was changed")
-            return None
-
-        outcomes = list(pool.map(move, candidates))
-        problems += [p for p in outcomes if p]
-        return [c for c, problem in zip(candidates, outcomes, strict=True) if problem is None]
+                self._release(run)
+                ready.append((run, _take_aside(run)))
+            except (RunError, FaultError) as exc:
+                problems.append(str(exc))
+        return ready
 
     def delete(self, run_id: str) -> None:
         """Remove a finished run's row and directory, all or nothing. Never signals a
@@ -169,34 +168,17 @@ class Remover:
         named in one line.
         """
         run = self.ctx.get(run_id)
-        self.ctx.check_owner(run, "delete")
-        if run.status not in FINISHED_STATUSES:
-            raise InvalidState(f"run {run.id} is {run.status}; cancel it before deleting")
-        self.ctx.executor(run.executor).release(run)
-        root = Path(run.run_dir)
-        owned = root.name == run.id and root.is_dir() and not root.is_symlink()
-        aside = _aside(root)
-        if owned:
-            _check_removable(run.id, root)
-            try:
-                os.rename(root, aside)
-            except OSError as exc:
-                raise FaultError(f"cannot delete run {run.id}: {describe_os_error(exc)}; "
-                                 "nothing was changed") from None
+        self._release(run)
+        listing = _take_aside(run)
         try:
             deleted = self.ctx.store.delete_finished(run.id)
         except BaseException:
-            if owned:
-                os.rename(aside, root)
+            if listing is not None:
+                _put_back(run)
             raise
         if not deleted:
-            if owned:
-                os.rename(aside, root)
+            if listing is not None:
+                _put_back(run)
             raise InvalidState(f"run {run.id} changed state; try again")
-        if owned:
-            failures: list[str] = []
-            shutil.rmtree(aside, onerror=lambda _f, path, info: failures.append(
-                f"{path}: {getattr(info[1], 'strerror', None) or info[1]}"))
-            if failures:
-                raise FaultError(f"run {run.id} deleted, but {aside} could not be fully removed "
-                                 f"({failures[0]}); remove it by hand")
+        if listing is not None and (problem := _remove_aside(run, listing)):
+            raise FaultError(problem)

@@ -1,11 +1,15 @@
 """`clean` of many runs killed with SIGKILL at several moments (folders being set aside,
-rows being deleted, folders being removed) leaves the store and the runs folder
-consistent once `db check --repair` has run: every run either whole (its row and its
-folder) or gone (neither); and held at its delete, then killed, it loses no run."""
+rows being deleted, folders being removed, the next chunk set aside while the last one's
+folders are removed) leaves the store and the runs folder consistent once `db check
+--repair` has run: every run either whole (its row and its folder) or gone (neither);
+held at its delete, then killed, it loses no run; and it never follows a link out of a
+run folder."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -20,11 +24,12 @@ from helpers import Cli, poll_until
 from fusion_tui.base.ids import is_run_id, new_run_id
 from fusion_tui.base.owner import current_user
 from fusion_tui.base.settings import Settings
+from fusion_tui.runs.removing import CHUNK
 from fusion_tui.services import Services
 from fusion_tui.store.models import Run
 from fusion_tui.store.status import RunStatus, utcnow
 
-COUNT = 1500
+COUNT = CHUNK + 600  # two chunks: the second is set aside while the first is removed
 
 
 def _make(svc: Services, count: int) -> set[str]:
@@ -69,7 +74,11 @@ MOMENTS: dict[str, Callable[[Settings], bool]] = {
     "first folder aside": lambda s: _entries(s.runs_dir)[1] >= 1,
     "half the folders aside": lambda s: _entries(s.runs_dir)[1] >= COUNT // 2,
     "rows deleted": lambda s: _rows(s) < COUNT,
-    "folders being removed": lambda s: sum(_entries(s.runs_dir)) < COUNT,
+    # After the first chunk's rows: a listing taken while folders are renamed aside may
+    # miss one, so a folder missing from it alone would not say that removing has begun.
+    "folders being removed": lambda s: _rows(s) < COUNT and sum(_entries(s.runs_dir)) < COUNT,
+    "next chunk aside, the first's folders being removed": lambda s: (
+        _rows(s) == COUNT - CHUNK and _entries(s.runs_dir)[0] < COUNT - CHUNK),
 }
 
 
@@ -149,8 +158,8 @@ def _sqlite_writer_lock(settings: Settings) -> Iterator[None]:
 def test_clean_killed_at_its_delete_loses_no_run(cli: Cli,
                                                  many: tuple[Settings, set[str]]) -> None:
     """Deterministic: once `clean` sets its first folder aside the store is held
-    locked, so it sets the rest of its chunk aside and waits at its delete; killed
-    there, `db check --repair` puts every folder back."""
+    locked, so it sets the rest of its first chunk aside and waits at its delete;
+    killed there, `db check --repair` puts every folder back."""
     settings, made = many
     proc = _clean(cli, settings)
     try:
@@ -158,7 +167,7 @@ def test_clean_killed_at_its_delete_loses_no_run(cli: Cli,
                    interval=0.001)
         with _sqlite_writer_lock(settings):
             poll_until(lambda: _entries(settings.runs_dir),
-                       lambda seen: seen[1] == COUNT and seen[0] == 0, timeout=60)
+                       lambda seen: seen == (COUNT - CHUNK, CHUNK), timeout=60)
             assert proc.poll() is None and _rows(settings) == COUNT
             proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=30)
@@ -166,3 +175,32 @@ def test_clean_killed_at_its_delete_loses_no_run(cli: Cli,
         if proc.poll() is None:
             proc.kill()
     assert _consistent(cli, settings, made) == made
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_clean_never_follows_a_link_out_of_a_run_folder(cli: Cli, settings: Settings,
+                                                        services: Services,
+                                                        tmp_path: Path) -> None:
+    """Links in run folders are unlinked, never followed; a run whose folder is itself a
+    link has its row deleted and what the link points to left alone."""
+    outside = tmp_path / "outside"
+    (outside / "inner").mkdir(parents=True)
+    (outside / "inner" / "precious.txt").write_text("keep")
+    (outside / "precious.txt").write_text("keep too")
+    made = _make(services, 3)
+    for run_id in made:
+        (settings.runs_dir / run_id / "to-folder").symlink_to(outside)
+        (settings.runs_dir / run_id / "logs" / "to-file").symlink_to(outside / "precious.txt")
+    (linked,) = _make(services, 1)
+    folder = settings.runs_dir / linked
+    shutil.rmtree(folder)
+    folder.symlink_to(outside / "inner")
+    services.close()
+    cleaned = cli(settings, "clean", "--status", "failed", "--yes", "--json")
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert set(json.loads(cleaned.stdout)["deleted"]) == made | {linked}
+    assert not [r for r in made if os.path.lexists(settings.runs_dir / r)]
+    assert sorted(p.relative_to(outside).as_posix() for p in outside.rglob("*")) == [
+        "inner", "inner/precious.txt", "precious.txt"]
+    assert (outside / "inner" / "precious.txt").read_text() == "keep"
+    assert (outside / "precious.txt").read_text() == "keep too"
