@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm.exc import DetachedInstanceError
 
 from fusion_tui.base.owner import current_user
-from fusion_tui.store.models import Run
+from fusion_tui.store.models import BatchJob, Run
 from fusion_tui.store.query import RunFilter, RunQuery
 from fusion_tui.store.runs_repo import ReportedOutcome, RunStore, SupervisorReport
 from fusion_tui.store.status import RunStatus, utcnow
@@ -153,6 +155,38 @@ def test_delete_only_finished(store: RunStore) -> None:
     assert store.delete_finished(done.id)
     assert store.get(done.id) is None and store.get(running.id) is not None
     assert [e.kind for e in store.events(done.id)] == ["created", "deleted"]
+
+
+def test_delete_finished_many_takes_the_finished_ones_by_id(store: RunStore) -> None:
+    """More ids than one statement takes (500), most finished: those go, each with its
+    `deleted` event; unfinished, missing and unnamed runs stay."""
+    finished = [_add(store, n, (RunStatus.FAILED, RunStatus.COMPLETED,
+                                RunStatus.CANCELLED)[n % 3]).id for n in range(1, 1201)]
+    pending = _add(store, 2001, RunStatus.PENDING).id
+    running = _add(store, 2002, RunStatus.RUNNING).id
+    other = _add(store, 2003, RunStatus.FAILED).id
+    asked = [*finished, pending, running, "0123456789ab"]
+    assert sorted(store.delete_finished_many(asked)) == sorted(finished)
+    assert store.existing_ids([*asked, other]) == {pending, running, other}
+    assert [e.kind for e in store.events(finished[700])] == ["created", "deleted"]
+    assert [e.kind for e in store.events(running)] == ["created"]
+
+
+def test_runs_to_delete_reads_what_deleting_needs_and_nothing_else(store: RunStore) -> None:
+    old = _add(store, 1, RunStatus.FAILED, name="old", duration=5)
+    _add(store, 2, RunStatus.COMPLETED, name="done")
+    with store.session(write=True) as s:
+        s.add(BatchJob(run_id=old.id, executor="slurm", job_id="4242", options_json="{}"))
+    failed = store.runs_to_delete(RunQuery(statuses=frozenset({RunStatus.FAILED})))
+    assert [r.id for r in failed] == [old.id]
+    (run,) = failed
+    assert (run.status, run.executor, run.run_dir) == ("FAILED", "local", "/tmp/1")
+    assert run.created_at == old.created_at and run.completed_at == old.completed_at
+    assert run.owner is None and run.job is not None and run.job.job_id == "4242"
+    with pytest.raises(InvalidRequestError):
+        _ = run.tags  # not read: an attribute deleting does not need fails loudly
+    with pytest.raises((InvalidRequestError, DetachedInstanceError)):
+        _ = run.name
 
 
 def test_find_by_prefix(store: RunStore) -> None:
