@@ -134,7 +134,8 @@ class Remover:
                     done.deleted.append(run.id)
                     if listing is not None:
                         taken.append((run, listing))
-                removing += [pool.submit(_remove_all, taken[i::REMOVERS]) for i in range(REMOVERS)]
+                removing += [pool.submit(_remove_all, taken[i::REMOVERS])
+                             for i in range(min(REMOVERS, len(taken)))]
         done.problems += [p for f in removing for p in f.result()]
         return done
 
