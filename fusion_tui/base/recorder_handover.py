@@ -14,9 +14,9 @@ other cost between two short runs. So a served recorder helper starts a **standb
 as soon as it is up: the supervisor of the next queued run that has none, started ahead
 of time, which imports what it needs and then waits on a socket, holding the run's
 standby lock (`standby.lock` in its folder: one standby a run) and nothing else. When
-the run the helper serves ends, its queue claims that run first if it is due, takes the
-run's supervisor lock as for any start and sends the lock, the warm helper's pipes and
-the log to the standby (`Standby.go`), which starts the run at once. A standby that is not
+the run the helper serves ends and its queue (oldest first, as always) claims that run,
+it takes the run's supervisor lock as for any start and sends the lock, the warm helper's
+pipes and the log to the standby (`Standby.go`), which starts the run at once. A standby that is not
 used (its run was claimed elsewhere, cancelled, or is not due) sees its socket close and
 ends, having touched nothing; one that cannot be told to go leaves the run to a
 supervisor started as usual. Standard library only: the supervisor's spawn and the
@@ -104,10 +104,6 @@ class RecorderHandover:
 
     def keep(self, standby: Standby) -> None:
         self._standbys[standby.run_id] = standby
-
-    def reserved(self) -> list[str]:
-        """The runs a standby of ours waits for (the queue claims them first)."""
-        return list(self._standbys)
 
     def standby_for(self, run_id: str) -> Standby | None:
         """The standby of `run_id`, now the caller's to use."""

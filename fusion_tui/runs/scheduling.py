@@ -61,12 +61,9 @@ class Scheduler:
         recorder after each of their runs, a timer) start that user's queue.
         """
         ctx = self.ctx
-        handover = ctx.support.recorders
-        prefer = handover.reserved() if handover is not None else []
         claimed: list[Run] = []
         for executor in self._queued_executors():
-            runs = ctx.store.claim_pending(executor.name, ctx.hostname, ctx.user, now=now,
-                                           prefer=prefer)
+            runs = ctx.store.claim_pending(executor.name, ctx.hostname, ctx.user, now=now)
             for run in runs:
                 executor.start(run)
             claimed += runs

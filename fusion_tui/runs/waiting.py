@@ -40,11 +40,17 @@ def waiting_text(status: str, start_after: datetime | None, needs: Sequence[str]
 def short_waiting(status: str, start_after: datetime | None, needs: Sequence[str],
                   now: datetime) -> str | None:
     """The same in a few characters, for the run list's 12-cell progress column:
-    `after 1a2b3c` (the first 6 of the id; `+` when it waits for more) or `at 02:00`."""
+    `after 1a2b3c` (the first 6 of the id; `+` when it waits for more) or `at 02:00`;
+    a later day as `at 02:00+1d`, a week or more away as `at 12-24` (the detail screen
+    and `show` give the whole date)."""
     if status != RunStatus.PENDING:
         return None
     if needs:
         return f"after {needs[0][:6]}" + ("+" if len(needs) > 1 else "")
     if start_after is not None and start_after > now:
-        return f"at {start_text(start_after, now)}"
+        local, today = to_local(start_after), to_local(now)
+        days = (local.date() - today.date()).days
+        if days == 0:
+            return f"at {start_text(start_after, now)}"
+        return f"at {local:%H:%M}+{days}d" if days < 7 else f"at {local:%m-%d}"
     return None

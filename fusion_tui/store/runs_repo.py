@@ -402,13 +402,10 @@ class RunStore:
             return Queue(row.max_concurrent, row.paused)
 
     def claim_pending(self, executor: str = "local", hostname: str | None = None,
-                      owner: str | None = None, *, now: datetime | None = None,
-                      prefer: Sequence[str] = ()) -> list[Run]:
+                      owner: str | None = None, *, now: datetime | None = None) -> list[Run]:
         """Move `owner`'s oldest PENDING runs that are due at `now` (their start time
         come, every run they need COMPLETED: `dependencies.ready`) to RUNNING while fewer
         than their limit run; a run that waits keeps its place and lets the next one by.
-        The runs of `prefer` go first when due (a supervisor waits for them already:
-        they were among the oldest when it was started).
 
         Only the owner's own runs (by default the calling OS user's): a process of one
         user cannot make another user's supervisor, and one user's queue never waits on
@@ -434,7 +431,7 @@ class RunStore:
             if free <= 0:
                 return []
             now = now or utcnow()
-            candidates = list(s.scalars(_due(executor, owner, now, free, prefer)))
+            candidates = list(s.scalars(_due(executor, owner, now, free)))
             claimed = []
             for run in candidates:
                 if self._transition(s, run.id, [RunStatus.PENDING], status=RunStatus.RUNNING,
@@ -451,7 +448,7 @@ class RunStore:
             queue = s.get(OwnerQueue, owner)
             if queue is not None and queue.paused:
                 return []
-            return list(s.scalars(_due(executor, owner, utcnow(), limit, ())))
+            return list(s.scalars(_due(executor, owner, utcnow(), limit)))
 
     def cancel_blocked(self, executors: Iterable[str], owner: str | None = None) -> list[Blocked]:
         """End CANCELLED every PENDING run of `owner` (the caller by default) on
@@ -662,15 +659,13 @@ class RunStore:
         return run_stats(counts, durations)
 
 
-def _due(executor: str, owner: str, now: datetime, limit: int,
-         prefer: Sequence[str]) -> Select[Run]:
-    """`owner`'s PENDING runs on `executor` due at `now`: those of `prefer` first, then
-    the oldest (a run with no recorded owner is everyone's, as in the run list)."""
-    first = [case((Run.id.in_(prefer), 0), else_=1)] if prefer else []
+def _due(executor: str, owner: str, now: datetime, limit: int) -> Select[Run]:
+    """`owner`'s oldest PENDING runs on `executor` due at `now` (a run with no recorded
+    owner is everyone's, as in the run list)."""
     return (select(Run)
             .where(Run.status == RunStatus.PENDING, Run.executor == executor,
                    or_(Run.owner == owner, Run.owner.is_(None)), ready(now))
-            .order_by(*first, Run.created_at, Run.id).limit(limit))
+            .order_by(Run.created_at, Run.id).limit(limit))
 
 
 def filtered(stmt: Listing, query: RunQuery, dialect: str) -> Listing:

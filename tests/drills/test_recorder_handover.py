@@ -188,10 +188,11 @@ def test_the_next_queued_run_is_started_by_its_standby(services: Services) -> No
     assert "cancel" in RunPaths(Path(second.run_dir)).supervisor_log.read_text()
 
 
-def test_each_slot_starts_the_run_its_standby_waits_for(services: Services) -> None:
-    """Two slots, two standbys for two different queued runs: whichever running run ends
-    first, the run started is the one its own standby waits for (the queue takes it
-    first), so neither standby is wasted."""
+def test_each_slot_prepares_a_different_queued_run(services: Services) -> None:
+    """Two slots, two running runs: their helpers start standbys for two different
+    queued runs (the standby lock), never two for one. The queue still starts them
+    oldest first, each by its standby or, when the other slot's end claimed it, as
+    usual; a standby not used ends."""
     services.store.set_queue(max_concurrent=2)
     running = [services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
                for _ in range(2)]
@@ -201,19 +202,17 @@ def test_each_slot_starts_the_run_its_standby_waits_for(services: Services) -> N
         _running(services, run)
     standbys = {run.id: _wait_standby(run) for run in queued}
     assert len(set(standbys.values())) == 2
-    started: set[str] = set()
-    for run in reversed(running):  # the later one ends first; one at a time
-        _go(run, 2)
-        now = poll_until(lambda: {r.id for r in services.store.runs_with_status(
-            RunStatus.RUNNING)} & set(standbys), lambda ids: len(ids) > len(started),
-            timeout=60)
-        (new,) = now - started
-        started.add(new)
-        run_now = services.store.get(new)
-        assert run_now is not None and _recorded_supervisor(services, run_now) == standbys[new]
+    _go(running[1], 2)  # the later one ends first: the oldest queued run is claimed
+    first = _running(services, queued[0])
+    assert services.store.get(queued[1].id).status == RunStatus.PENDING  # type: ignore[union-attr]
+    _go(running[0], 2)
+    _running(services, queued[1])
     for run in queued:
         _go(run, 2)
-        assert services.manager.wait(run.id, timeout=60) is not None
+        ended = services.manager.wait(run.id, timeout=60)
+        assert ended is not None and ended.status == RunStatus.FAILED
+    assert first.id == queued[0].id
+    eventually(lambda: not any(alive(pid) for pid in standbys.values()), timeout=60)
 
 
 def test_a_standby_whose_run_is_not_started_ends_touching_nothing(services: Services) -> None:

@@ -13,7 +13,7 @@ import pytest
 from conftest import make_settings
 from helpers import screen_text, until
 
-from fusion_tui.runs.waiting import start_text
+from fusion_tui.runs.waiting import short_waiting
 from fusion_tui.schedules.spec import StartSpec
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.status import utcnow
@@ -85,7 +85,8 @@ async def test_waiting_runs_say_why_they_wait(services: Services) -> None:
     async with app.run_test(size=(140, 30)) as pilot:
         await until(pilot, lambda: f"after {first.id[:6]}" in screen_text(app))
         assert timed.start_after is not None
-        assert f"at {start_text(timed.start_after, utcnow())}" in screen_text(app)
+        short = short_waiting("PENDING", timed.start_after, [], utcnow())
+        assert short is not None and short in screen_text(app)
         app.open_detail(later.id)
         await until(pilot, lambda: isinstance(app.screen, DetailScreen))
         await until(pilot, lambda: f"queued, waiting for run {first.id}; starts at "

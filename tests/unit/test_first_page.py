@@ -13,9 +13,9 @@ from conftest import make_settings
 
 from fusion_tui.services import Services, open_services
 from fusion_tui.store.first_page import read_first_page
-from fusion_tui.store.sqlite_file import sqlite_path
 from fusion_tui.store.models import Run
 from fusion_tui.store.query import RunQuery
+from fusion_tui.store.sqlite_file import sqlite_path
 from fusion_tui.store.status import RunStatus, utcnow
 
 

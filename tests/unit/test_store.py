@@ -99,10 +99,9 @@ def test_claim_respects_limit_and_order(store: RunStore) -> None:
     assert [r.id for r in store.claim_pending()] == [f"{3:012x}"]
 
 
-def test_a_preferred_run_is_claimed_first_and_next_due_says_what_would_be(
-        store: RunStore) -> None:
-    """A run a standby supervisor waits for goes first when it is due; `next_due` lists
-    the runs in the order the claim takes them, and none while the queue is paused."""
+def test_next_due_says_what_the_claim_would_take(store: RunStore) -> None:
+    """`next_due` (which runs get a standby supervisor) lists the runs in the order the
+    claim takes them, and none while the queue is paused."""
     for n in (1, 2, 3):
         _add(store, n, RunStatus.PENDING)
     ids = [f"{n:012x}" for n in (1, 2, 3)]
@@ -110,10 +109,9 @@ def test_a_preferred_run_is_claimed_first_and_next_due_says_what_would_be(
     assert [r.id for r in store.next_due("local", owner, 2)] == ids[:2]
     store.set_queue(paused=True)
     assert store.next_due("local", owner, 2) == []
-    store.set_queue(paused=False, max_concurrent=1)
-    assert [r.id for r in store.claim_pending(prefer=[ids[2], "0" * 12])] == [ids[2]]
-    store.set_queue(max_concurrent=3)
-    assert [r.id for r in store.claim_pending(prefer=[ids[2]])] == ids[:2]
+    store.set_queue(paused=False, max_concurrent=2)
+    assert [r.id for r in store.claim_pending()] == ids[:2]
+    assert [r.id for r in store.next_due("local", owner, 2)] == ids[2:]
 
 
 def test_finish_happens_once(store: RunStore) -> None:

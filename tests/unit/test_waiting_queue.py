@@ -119,6 +119,15 @@ def test_why_a_run_waits_in_words() -> None:
     assert short_waiting("PENDING", at, ["a" * 12, "b" * 12], NOW) == "after aaaaaa+"
     assert short_waiting("PENDING", at, [], NOW) == f"at {clock}"
     assert short_waiting("PENDING", None, [], NOW) is None
+    # Another day fits the list's 12 cells too: the clock and how many days on, then
+    # the date alone.
+    for days in (1, 6, 7, 400):
+        later = NOW + timedelta(days=days)
+        short = short_waiting("PENDING", later, [], NOW)
+        assert short is not None and len(short) <= 12
+        local = to_local(later)
+        gap = (local.date() - to_local(NOW).date()).days
+        assert short == (f"at {local:%H:%M}+{gap}d" if gap < 7 else f"at {local:%m-%d}")
 
 
 def test_delay_and_at_as_people_write_them() -> None:
