@@ -270,3 +270,27 @@ def test_a_standby_ends_with_the_recorder_that_started_it(services: Services) ->
     _go(second, 4)
     ended = services.manager.wait(second.id, timeout=60)
     assert ended is not None and (ended.status, ended.exit_code) == (RunStatus.FAILED, 4)
+
+
+def test_a_link_planted_as_the_standby_lock_gets_no_standby_and_is_left_alone(
+        services: Services, tmp_path: Path) -> None:
+    """A symbolic link where the standby lock would be (a hostile or mistaken file in
+    the run's folder): it is never opened through, no standby is started for that run,
+    the file it points at is untouched, and the run starts as usual when its turn comes."""
+    services.store.set_queue(max_concurrent=1)
+    first, second, third = (services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
+                            for _ in range(3))
+    target = tmp_path / "precious"
+    target.write_text("keep me\n")
+    os.symlink(target, RunPaths(Path(second.run_dir)).standby_lock)
+    _running(services, first)
+    # The helper looks past the run it cannot prepare: the one after it gets the standby.
+    _wait_standby(third)
+    assert _standby(second) is None
+    _go(first, 2)
+    _running(services, second)
+    _go(second, 3)
+    ended = services.manager.wait(second.id, timeout=60)
+    assert ended is not None and (ended.status, ended.exit_code) == (RunStatus.FAILED, 3)
+    assert target.read_text() == "keep me\n" and oct(target.stat().st_mode)[-3:] != "000"
+    services.manager.cancel(third.id)

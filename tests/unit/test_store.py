@@ -114,6 +114,18 @@ def test_next_due_says_what_the_claim_would_take(store: RunStore) -> None:
     assert [r.id for r in store.next_due("local", owner, 2)] == ids[2:]
 
 
+def test_next_due_never_lists_another_users_run(store: RunStore) -> None:
+    """Another user's queued run gets no standby of ours, however old: `next_due` is
+    the owner's queue only (as the claim is)."""
+    theirs = _add(store, 1, RunStatus.PENDING)
+    mine = _add(store, 2, RunStatus.PENDING)
+    with store.session(write=True) as s:
+        s.get(Run, theirs.id).owner = "someone-else"  # type: ignore[union-attr]
+        s.get(Run, mine.id).owner = current_user()  # type: ignore[union-attr]
+    assert [r.id for r in store.next_due("local", current_user(), 16)] == [mine.id]
+    assert [r.id for r in store.next_due("local", "someone-else", 16)] == [theirs.id]
+
+
 def test_finish_happens_once(store: RunStore) -> None:
     run = _add(store, 1, RunStatus.RUNNING)
     assert store.finish(run.id, RunStatus.COMPLETED, exit_code=0)
