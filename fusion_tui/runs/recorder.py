@@ -193,7 +193,6 @@ def _become_handed(recorder: Recorder, mine: Handed, handed: list[Handed]) -> No
         for each in handed:
             each.close()
         recorder.handover.release_standbys()  # our copies: the recorder's are its own
-        recorder.handover = RecorderHandover()
         code = serve(recorder, standby=True)
     except BaseException:
         with contextlib.suppress(Exception):
