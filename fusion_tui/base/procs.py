@@ -28,6 +28,10 @@ EXECUTED_WAITER_MARKER = "FUSION_TUI_WAITER_OF"
 TIMER_MARKER = "FUSION_TUI_TIMER_OF"
 MARKERS = (RUN_MARKER, SUPERVISOR_MARKER, EXECUTED_WAITER_MARKER, TIMER_MARKER)
 
+# The supervisor marker of a standby parent (`runs/standby_parent.py`): no run's id, and
+# as long as one, so that each supervisor it forks can write its own run's id over it.
+UNASSIGNED = "-" * 12
+
 START_TIME_TOLERANCE = 0.05
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _boot_time: float | None = None
@@ -88,6 +92,31 @@ def is_same_process(pid: int | None, started: float | None) -> bool:
 
 def marker(name: str, run_id: str) -> bytes:
     return f"{name}={run_id}".encode()
+
+
+def take_marker(name: str, value: str) -> bool:
+    """In a process forked from a standby parent: say `name=value` where its environment
+    said `name=UNASSIGNED` (as long). `/proc/<pid>/environ`, which every check here reads,
+    shows the process's own copy of the environment block it was started with (the
+    kernel's env_start..env_end), so the value is written over in that block, as tools
+    that retitle a process do with its arguments; `os.environ` follows. False when the
+    block holds no such marker."""
+    import ctypes
+
+    if len(value) != len(UNASSIGNED):
+        return False
+    fields = _stat_fields(os.getpid())
+    if fields is None or len(fields) < 49:
+        return False
+    start, end = int(fields[47]), int(fields[48])
+    unassigned = marker(name, UNASSIGNED)
+    block = ctypes.string_at(start, end - start)
+    at = (b"\0" + block).find(b"\0" + unassigned + b"\0")  # where that string starts
+    if at < 0:
+        return False
+    ctypes.memmove(start + at, marker(name, value), len(unassigned))
+    os.environ[name] = value
+    return carries(os.getpid(), marker(name, value))
 
 
 def carries(pid: int, mark: bytes) -> bool:

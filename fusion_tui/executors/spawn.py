@@ -17,10 +17,14 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fusion_tui.base import lock, procs
-from fusion_tui.base.recorder_handover import FLAG, STANDBY_FLAG, RecorderHandover, Standby
+from fusion_tui.base.recorder_handover import FLAG, RecorderHandover, Standby, ask_standby
 from fusion_tui.base.rundir import RunPaths
+
+if TYPE_CHECKING:
+    import socket
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
@@ -65,8 +69,7 @@ def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
             standby = handover.standby_for(run_id) if not adopt else None
             if standby is not None:
                 try:
-                    standby.go((lock_fd, *ends, log))
-                    return standby.pid
+                    return standby.go((lock_fd, *ends, log))
                 except OSError:
                     pass  # it is gone: start one as usual
             args = ["--lock-fd", str(lock_fd), *(["--adopt"] if adopt else []),
@@ -83,23 +86,54 @@ def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
         os.close(log)
 
 
-def start_standby(paths: RunPaths, run_id: str, reservation_fd: int,
-                  env: dict[str, str]) -> Standby:
-    """Start the standby supervisor of a queued run (`base/recorder_handover.py`): it
+def start_standby(paths: RunPaths, run_id: str, reservation_fd: int, env: dict[str, str],
+                  handover: RecorderHandover) -> Standby:
+    """Have the standby supervisor of a queued run forked (`runs/standby_parent.py`): it
     holds `reservation_fd` (the run's standby lock) and waits to be told to go. Its
-    output goes nowhere until then: the run is not its yet."""
+    output goes nowhere until then: the run is not its yet. The standby parent is
+    started on the first request and kept in `handover`; one that has gone is replaced.
+    OSError when no parent can be had."""
     import socket
 
-    ours, theirs = socket.socketpair()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
-        proc = _spawn(paths, run_id, [STANDBY_FLAG, f"{theirs.fileno()},{reservation_fd}"], env,
-                      subprocess.DEVNULL, (theirs.fileno(), reservation_fd))
+        for again in (False, True):
+            if handover.parent is None:
+                handover.parent = _start_standby_parent(env)
+            try:
+                ask_standby(handover.parent, str(paths.root), run_id, theirs.fileno(),
+                            reservation_fd)
+                break
+            except OSError:
+                handover.parent.close()
+                handover.parent = None
+                if again:
+                    raise
     except BaseException:
         ours.close()
         raise
     finally:
         theirs.close()
-    return Standby(run_id, proc.pid, ours)
+    return Standby(run_id, ours)
+
+
+def _start_standby_parent(env: dict[str, str]) -> socket.socket:
+    """A new standby parent, and the socket that asks it for standbys."""
+    import socket
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        subprocess.Popen(
+            [sys.executable, "-m", "fusion_tui.runs.standby_parent", str(theirs.fileno())],
+            cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=_supervisor_env(env, procs.UNASSIGNED),
+            start_new_session=True, close_fds=True, pass_fds=(theirs.fileno(),))
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    return ours
 
 
 def _spawn(paths: RunPaths, run_id: str, args: list[str], env: dict[str, str], log: int,

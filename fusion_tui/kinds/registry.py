@@ -36,6 +36,13 @@ def kind_for(simulator: str | None) -> RunKind:
     return kind
 
 
+def load_all() -> None:
+    """Import every kind now (the standby parent does, once for all the supervisors it
+    forks)."""
+    for name in _KINDS:
+        kind_for(name)
+
+
 def kind_of_run(paths: RunPaths) -> RunKind:
     """The kind of an existing run, from its `launch.json`."""
     launch = LaunchRecord.read(paths.launch)

@@ -43,8 +43,8 @@ from fusion_tui.runs.background import say
 from fusion_tui.runs.waiter import start as start_waiter
 
 USAGE = ("usage: python -m fusion_tui.runs.supervisor "
-         f"(--lock-fd N [--adopt] [{recorder_handover.FLAG} R,W] | {batchjob.JOB_FLAG} | "
-         f"{recorder_handover.STANDBY_FLAG} C,L) RUN_DIR RUN_ID")
+         f"(--lock-fd N [--adopt] [{recorder_handover.FLAG} R,W] | {batchjob.JOB_FLAG}) "
+         "RUN_DIR RUN_ID")
 
 
 class Arguments(NamedTuple):
@@ -54,14 +54,13 @@ class Arguments(NamedTuple):
     run_dir: str
     run_id: str
     recorder_fds: tuple[int, int] | None = None  # a warm recorder helper's pipes
-    standby_fds: tuple[int, int] | None = None  # a standby's socket and standby lock
 
 
 def parse(argv: list[str]) -> Arguments | None:
     """The command line, or None when it is not one of ours (by hand: importing argparse
     would cost every run of a queue another 10 ms before its simulator starts)."""
     lock_fd, adopt, job, words = None, False, False, []
-    recorder_fds = standby_fds = None
+    recorder_fds = None
     given = iter(argv)
     for word in given:
         if word == "--lock-fd":
@@ -73,20 +72,12 @@ def parse(argv: list[str]) -> Arguments | None:
             recorder_fds = recorder_handover.parse_fds(next(given, ""))
             if recorder_fds is None:
                 return None
-        elif word == recorder_handover.STANDBY_FLAG:
-            standby_fds = recorder_handover.parse_fds(next(given, ""))
-            if standby_fds is None:
-                return None
         elif word in ("--adopt", batchjob.JOB_FLAG):
             adopt, job = adopt or word == "--adopt", job or word == batchjob.JOB_FLAG
         elif word.startswith("-"):
             return None
         else:
             words.append(word)
-    if standby_fds is not None:  # alone: it is handed its lock and helper later
-        if lock_fd is not None or adopt or job or recorder_fds is not None or len(words) != 2:
-            return None
-        return Arguments(None, False, False, words[0], words[1], None, standby_fds)
     if len(words) != 2 or job == (lock_fd is not None) or (job and adopt) \
             or (recorder_fds is not None and (job or lock_fd in recorder_fds)):
         return None
@@ -107,11 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.job:
             return _in_job(paths, args.run_id, subreaper)
-        if args.standby_fds is not None:
-            return _standby(paths, args.run_id, args.standby_fds, subreaper)
         assert args.lock_fd is not None
-        return _supervise(paths, args.run_id, args.lock_fd, args.recorder_fds,
-                          adopt=args.adopt, subreaper=subreaper)
+        return supervise(paths, args.run_id, args.lock_fd, args.recorder_fds,
+                         adopt=args.adopt, subreaper=subreaper)
     except Exception:
         import traceback
 
@@ -119,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _supervise(paths: RunPaths, run_id: str, lock_fd: int,
-               recorder_fds: tuple[int, int] | None, *, adopt: bool, subreaper: bool) -> int:
+def supervise(paths: RunPaths, run_id: str, lock_fd: int,
+              recorder_fds: tuple[int, int] | None, *, adopt: bool, subreaper: bool) -> int:
     """Start the run's waiter at once (unless adopting), then load and run the rest."""
     os.set_inheritable(lock_fd, False)
     try:
@@ -138,25 +127,6 @@ def _supervise(paths: RunPaths, run_id: str, lock_fd: int,
 
     return Supervisor(paths, run_id, adopt=adopt, waiter=waiter, subreaper=subreaper,
                       recorder_fds=recorder_fds).run()
-
-
-def _standby(paths: RunPaths, run_id: str, fds: tuple[int, int], subreaper: bool) -> int:
-    """Started ahead of a queued run (`base/recorder_handover.py`): load everything, hold
-    the run's standby lock, wait to be told to go, and then start the run at once with
-    the lock, helper and log sent along; end, touching nothing, when the socket closes."""
-    control, reservation = fds
-    import fusion_tui.runs.supervision.supervisor  # noqa: F401  (loaded while we wait)
-
-    told = recorder_handover.wait_go(control)
-    if told is None:
-        return 0
-    lock_fd, answers, documents, log = told
-    os.close(reservation)
-    for stream in (1, 2):
-        os.dup2(log, stream)
-    os.close(log)
-    return _supervise(paths, run_id, lock_fd, (answers, documents), adopt=False,
-                      subreaper=subreaper)
 
 
 def _earlier_job_script(words: list[str]) -> None:

@@ -141,10 +141,12 @@ def test_a_killed_handed_helper_loses_nothing(services: Services) -> None:
 
 
 def _standby(run: Run) -> int | None:
-    """The standby supervisor waiting for `run`, if one is up."""
+    """The standby supervisor waiting for `run`, if one is up: a process with the run's
+    supervisor marker that holds its standby lock."""
+    standby_lock = str(RunPaths(Path(run.run_dir)).standby_lock)
     for pid, _ in procs.processes_with(procs.marker(procs.SUPERVISOR_MARKER, run.id)):
         try:
-            if b"--standby" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+            if standby_lock in _fds(pid).values():
                 return pid
         except OSError:
             continue

@@ -132,7 +132,7 @@ class LocalExecutor(QueuedExecutor):
         if fd is None:
             return False
         try:
-            handover.keep(start_standby(paths, run.id, fd, self.supervisor_env()))
+            handover.keep(start_standby(paths, run.id, fd, self.supervisor_env(), handover))
         except OSError:
             return False
         finally:
