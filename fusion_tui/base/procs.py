@@ -28,7 +28,7 @@ EXECUTED_WAITER_MARKER = "FUSION_TUI_WAITER_OF"
 TIMER_MARKER = "FUSION_TUI_TIMER_OF"
 MARKERS = (RUN_MARKER, SUPERVISOR_MARKER, EXECUTED_WAITER_MARKER, TIMER_MARKER)
 
-# The supervisor marker of a standby parent (`runs/standby_parent.py`): no run's id, and
+# The supervisor marker of the fork server (`runs/fork_server.py`): no run's id, and
 # as long as one, so that each supervisor it forks can write its own run's id over it.
 UNASSIGNED = "-" * 12
 
@@ -95,7 +95,7 @@ def marker(name: str, run_id: str) -> bytes:
 
 
 def take_marker(name: str, value: str) -> bool:
-    """In a process forked from a standby parent: say `name=value` where its environment
+    """In a supervisor forked by the fork server: say `name=value` where its environment
     said `name=UNASSIGNED` (as long). `/proc/<pid>/environ`, which every check here reads,
     shows the process's own copy of the environment block it was started with (the
     kernel's env_start..env_end), so the value is written over in that block, as tools

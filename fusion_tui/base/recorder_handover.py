@@ -1,5 +1,5 @@
-"""Handing a warm recorder helper, and a supervisor started ahead of time, to the runs a
-recorder starts.
+"""Handing a warm recorder helper, and a supervisor forked from a warm parent, to the
+runs a recorder starts.
 
 A supervisor writes to the store through a recorder helper, an interpreter that has
 imported SQLAlchemy (about 0.4 s of CPU). A recorder that records one run's end is what
@@ -9,20 +9,17 @@ gives the new supervisor two pipes, and once its transaction is over it forks a 
 itself that serves them (`runs/recorder.py`). The supervisor falls back to a helper of
 its own if those pipes end without an answer.
 
-The new supervisor's own start (an interpreter and its imports, about 0.04 s of CPU) is
-the other cost between two short runs. So a served recorder helper has a **standby**
-made as soon as it is up: the supervisor of the next queued run that has none, forked
-by the **standby parent** (`runs/standby_parent.py`, an interpreter that has imported
-the supervisor once and is shared by the helpers forked from one another, through the
-socket they inherit). A standby holds the run's standby lock (`standby.lock` in its
-folder: one standby a run) and nothing else, and waits on its own socket. When the run
-the helper serves ends and its queue (oldest first, as always) claims that run, it takes
-the run's supervisor lock as for any start and sends the lock, the warm helper's pipes
-and the log to the standby (`Standby.go`), which starts the run at once. A standby that
-is not used (its run was claimed elsewhere, cancelled, or is not due) sees its socket
-close and ends, having touched nothing; one that cannot be told to go leaves the run to
-a supervisor started as usual. Standard library only: the supervisor's spawn and the
-supervisor itself use it.
+The new supervisor's own start (an interpreter and its imports, about 40 ms of CPU on a
+core the simulators need) is the other cost between two short runs. So a recorder
+starts it through the **fork server** (`runs/fork_server.py`): an interpreter that has
+imported the supervisor once and forks one for each request, shared by the helpers
+forked from one another through the socket they inherit. The request names the run;
+the forked supervisor takes the run's identity and says it is ready, with its pid; only
+then does the recorder send it the run's lock, the warm helper's pipes and the log
+(`start_forked`). A fork server that is gone, or does not answer in time, costs nothing
+but that time: the socket closes, a supervisor forked later sees that and ends touching
+nothing (it never had the lock), and the supervisor is started as usual. Standard library
+only: the supervisor's spawn and the supervisor itself use it.
 """
 
 from __future__ import annotations
@@ -37,8 +34,8 @@ if TYPE_CHECKING:  # `socket` costs a supervisor's start 7 ms: imported where us
 FLAG = "--recorder-fds"  # the supervisor's option: READ,WRITE (its ends of the pipes)
 _GO = b"go"
 GO_FDS = 4  # the run's lock, the helper's pipes (answers, documents), the log
-_READY = b"ready "  # a standby's first word on its socket, then its pid
-READY_SECONDS = 5.0  # how long a start waits for a standby to be forked before its own
+_READY = b"ready "  # a forked supervisor's first word on its socket, then its pid
+READY_SECONDS = 5.0  # how long a start waits for the fork server before starting its own
 
 
 class Handed:
@@ -56,64 +53,53 @@ class Handed:
                 os.close(fd)
 
 
-class Standby:
-    """A supervisor forked ahead of its run, and the socket that tells it to go."""
+def start_forked(server: socket.socket, run_dir: str, run_id: str,
+                 fds: tuple[int, int, int, int]) -> int:
+    """Have the fork server fork the supervisor of `run_id` and hand it `fds` (the run's
+    lock, the helper's pipes, the log) once it is ready; its pid. OSError when the
+    server is gone or the supervisor is not ready in time: then it was sent nothing."""
+    import socket
 
-    def __init__(self, run_id: str, control: socket.socket) -> None:
-        self.run_id = run_id
-        self.control = control
-
-    def go(self, fds: tuple[int, int, int, int]) -> int:
-        """Hand it the run's lock, the helper's pipes and the log once it says it is
-        ready (waiting for its fork if need be); its pid. OSError when it is gone or not
-        ready in time. The socket is closed either way."""
-        import socket
-
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with ours:
         try:
-            self.control.settimeout(READY_SECONDS)
-            ready = self.control.recv(64)
-            pid = ready[len(_READY):]
-            if not ready.startswith(_READY) or not pid.isdigit():
-                raise OSError(f"the standby of run {self.run_id} is gone")
-            socket.send_fds(self.control, [_GO], list(fds))
-            return int(pid)
+            socket.send_fds(server, [f"{run_id}\0{run_dir}".encode()], [theirs.fileno()])
         finally:
-            self.control.close()
+            theirs.close()
+        ours.settimeout(READY_SECONDS)
+        ready = ours.recv(64)
+        pid = ready[len(_READY):]
+        if not ready.startswith(_READY) or not pid.isdigit():
+            raise OSError(f"the fork server did not start a supervisor for run {run_id}")
+        socket.send_fds(ours, [_GO], list(fds))
+    return int(pid)
 
-    def release(self) -> None:
-        """Let it end without its run."""
-        self.control.close()
 
-
-def ask_standby(parent: socket.socket, run_dir: str, run_id: str, control: int,
-                reservation: int) -> None:
-    """Ask the standby parent for a standby of `run_id` that holds `reservation` (its
-    standby lock) and waits on `control`; OSError when the parent is gone."""
+def read_request(server: socket.socket) -> tuple[str, str, int] | None:
+    """In the fork server: the next request (run id, run folder, the socket to the
+    recorder), None once no helper holds the server's socket any more. A request that
+    is not one (no helper of ours sends it) comes back with an empty run id."""
     import socket
 
-    socket.send_fds(parent, [f"{run_id}\0{run_dir}".encode()], [control, reservation])
-
-
-def read_request(parent: socket.socket) -> tuple[str, str, int, int] | None:
-    """In the standby parent: the next request (run id, run folder, socket, standby
-    lock), None once no helper holds its socket any more. A request that is not one
-    (which no helper of ours sends) comes back with an empty run id."""
-    import socket
-
-    message, fds, _, _ = socket.recv_fds(parent, 8192, 2)
+    message, fds, _, _ = socket.recv_fds(server, 8192, 1)
     if not message and not fds:
         return None
     run_id, _, run_dir = message.decode(errors="replace").partition("\0")
-    if len(fds) != 2:
+    if len(fds) != 1:
         for fd in fds:
             os.close(fd)
-        return "", "", -1, -1
-    return run_id, run_dir, fds[0], fds[1]
+        return "", "", -1
+    return run_id, run_dir, fds[0]
+
+
+def say_ready(control: int) -> None:
+    """In a forked supervisor that has taken its run's identity: tell the recorder."""
+    os.write(control, _READY + str(os.getpid()).encode())
 
 
 def wait_go(control_fd: int) -> tuple[int, int, int, int] | None:
-    """In a standby: block until told to go (the descriptors it was sent), or None when
-    its socket closed or said anything else."""
+    """In a forked supervisor: block until told to go (the descriptors it was sent), or
+    None when the recorder closed the socket first or said anything else."""
     import socket
 
     with socket.socket(fileno=control_fd) as control:
@@ -129,33 +115,14 @@ def wait_go(control_fd: int) -> tuple[int, int, int, int] | None:
     return None
 
 
-def say_ready(control: int) -> None:
-    """In a standby: tell whoever will start the run who we are."""
-    os.write(control, _READY + str(os.getpid()).encode())
-
-
 class RecorderHandover:
     """The pipes offered to the supervisors started in this process, until a helper is
-    forked for each (`take`), and the standbys it started."""
+    forked for each (`take`), and the socket of the fork server, if one was started."""
 
     def __init__(self) -> None:
         self._pending: list[Handed] = []
-        self._standbys: dict[str, Standby] = {}
-        # The standby parent's socket; the helpers forked from this process share it.
-        self.parent: socket.socket | None = None
-
-    def keep(self, standby: Standby) -> None:
-        self._standbys[standby.run_id] = standby
-
-    def standby_for(self, run_id: str) -> Standby | None:
-        """The standby of `run_id`, now the caller's to use."""
-        return self._standbys.pop(run_id, None)
-
-    def release_standbys(self) -> None:
-        """Let every unused standby end (before a fork: no helper inherits them)."""
-        for standby in self._standbys.values():
-            standby.release()
-        self._standbys.clear()
+        # The helpers forked from this process inherit it, and with it the server.
+        self.fork_server: socket.socket | None = None
 
     def offer(self, log_fd: int) -> tuple[int, int]:
         """Pipes for a supervisor about to be started: its ends (answers to read,

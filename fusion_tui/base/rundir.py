@@ -8,7 +8,6 @@
         process.json      written by the waiter: its own and the simulator's identity
         exit.json         written by the waiter: the simulator's exit status
         supervisor.lock   held (flock) by the run's live supervisor, and only by it
-        standby.lock      held by the supervisor started ahead of a queued run, if any
         cancel.request    present once a cancel was asked for
         progress.jsonl    progress events from the simulator
         logs/sim.log      simulator stdout + stderr
@@ -70,10 +69,6 @@ class RunPaths(NamedTuple):
     @property
     def lock(self) -> Path:
         return self.root / "supervisor.lock"
-
-    @property
-    def standby_lock(self) -> Path:
-        return self.root / "standby.lock"
 
     @property
     def active_entry(self) -> Path:

@@ -277,9 +277,3 @@ class QueuedExecutor(Executor):
     def start(self, run: Run) -> None:
         """Start a run the queue gave a slot (and claimed for this host); a failure is
         recorded (the run FAILED)."""
-
-    def prepare(self, run: Run) -> bool:
-        """Get ready to start a queued run fast when its turn comes (a recorder helper
-        asks, for the run after the one it serves); False when this executor does not,
-        or the run has been prepared already."""
-        return False

@@ -5,8 +5,8 @@ when an SSH connection drops) and outlives whoever started it. Whoever starts on
 takes the run's supervisor lock and hands the locked descriptor to it. The local executor
 starts supervisors this way, and so do a supervisor and a waiter that find a run whose
 supervisor died (standard library and `base` only: a supervisor stays small). A recorder
-helper that starts a queued run also hands the new supervisor a warm helper of its own
-(`base/recorder_handover.py`).
+helper that starts a queued run also hands the new supervisor a warm helper of its own,
+and has it forked by the fork server (`base/recorder_handover.py`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fusion_tui.base import lock, procs
-from fusion_tui.base.recorder_handover import FLAG, RecorderHandover, Standby, ask_standby
+from fusion_tui.base.recorder_handover import FLAG, RecorderHandover, start_forked
 from fusion_tui.base.rundir import RunPaths
 
 if TYPE_CHECKING:
@@ -51,10 +51,10 @@ def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
 
     `env` is the environment to give it (settings as `FUSION_TUI_*` variables). With
     `handover` (a recorder helper starting a queued run) the supervisor is given the
-    pipes of the helper that will be forked for it, and it is the run's standby, told to
-    go, when the helper has one for the run. Such a supervisor is not reaped by a thread
-    here: the recorder forks that helper next and must have no other thread then (the
-    kernel gives it to a subreaper once the short-lived recorder has ended).
+    pipes of the helper that will be forked for it, and it is forked by the fork server
+    when one answers. Such a supervisor is not reaped by a thread here: the recorder
+    forks that helper next and must have no other thread then (the kernel gives it to a
+    subreaper once the short-lived recorder has ended).
     """
     log = _open_log(paths)
     try:
@@ -66,12 +66,10 @@ def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
             return proc.pid
         ends = handover.offer(log)
         try:
-            standby = handover.standby_for(run_id) if not adopt else None
-            if standby is not None:
-                try:
-                    return standby.go((lock_fd, *ends, log))
-                except OSError:
-                    pass  # it is gone: start one as usual
+            if not adopt:
+                pid = _fork_from_server(handover, paths, run_id, (lock_fd, *ends, log), env)
+                if pid is not None:
+                    return pid
             args = ["--lock-fd", str(lock_fd), *(["--adopt"] if adopt else []),
                     FLAG, f"{ends[0]},{ends[1]}"]
             return _spawn(paths, run_id, args, env, log, (lock_fd, *ends)).pid
@@ -86,45 +84,33 @@ def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
         os.close(log)
 
 
-def start_standby(paths: RunPaths, run_id: str, reservation_fd: int, env: dict[str, str],
-                  handover: RecorderHandover) -> Standby:
-    """Have the standby supervisor of a queued run forked (`runs/standby_parent.py`): it
-    holds `reservation_fd` (the run's standby lock) and waits to be told to go. Its
-    output goes nowhere until then: the run is not its yet. The standby parent is
-    started on the first request and kept in `handover`; one that has gone is replaced.
-    OSError when no parent can be had."""
-    import socket
-
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    try:
-        for again in (False, True):
-            if handover.parent is None:
-                handover.parent = _start_standby_parent(env)
-            try:
-                ask_standby(handover.parent, str(paths.root), run_id, theirs.fileno(),
-                            reservation_fd)
-                break
-            except OSError:
-                handover.parent.close()
-                handover.parent = None
-                if again:
-                    raise
-    except BaseException:
-        ours.close()
-        raise
-    finally:
-        theirs.close()
-    return Standby(run_id, ours)
+def _fork_from_server(handover: RecorderHandover, paths: RunPaths, run_id: str,
+                      fds: tuple[int, int, int, int], env: dict[str, str]) -> int | None:
+    """The pid of the supervisor the fork server forked and handed `fds`, starting the
+    server first if this helper has none; None when it cannot (then nothing was handed
+    over, and the caller starts the supervisor itself)."""
+    for fresh in (False, True):
+        try:
+            if handover.fork_server is None:
+                handover.fork_server = _start_fork_server(env)
+            return start_forked(handover.fork_server, str(paths.root), run_id, fds)
+        except OSError:
+            if handover.fork_server is not None:
+                handover.fork_server.close()
+                handover.fork_server = None  # gone or stuck: the next start tries a new one
+            if fresh:
+                return None
+    return None
 
 
-def _start_standby_parent(env: dict[str, str]) -> socket.socket:
-    """A new standby parent, and the socket that asks it for standbys."""
+def _start_fork_server(env: dict[str, str]) -> socket.socket:
+    """A new fork server (`runs/fork_server.py`), and the socket that asks it."""
     import socket
 
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         subprocess.Popen(
-            [sys.executable, "-m", "fusion_tui.runs.standby_parent", str(theirs.fileno())],
+            [sys.executable, "-m", "fusion_tui.runs.fork_server", str(theirs.fileno())],
             cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, env=_supervisor_env(env, procs.UNASSIGNED),
             start_new_session=True, close_fds=True, pass_fds=(theirs.fileno(),))

@@ -37,7 +37,7 @@ def kind_for(simulator: str | None) -> RunKind:
 
 
 def load_all() -> None:
-    """Import every kind now (the standby parent does, once for all the supervisors it
+    """Import every kind now (the fork server does, once for all the supervisors it
     forks)."""
     for name in _KINDS:
         kind_for(name)

@@ -140,9 +140,6 @@ class RunManager:
     def start_queued(self, run_ids: Sequence[str]) -> None:
         self._scheduler.start_queued(run_ids)
 
-    def prepare_next(self) -> None:
-        self._scheduler.prepare_next()
-
     # -- cancel and delete (`removing`) ------------------------------------------------
 
     def cancel(self, run_id: str) -> Run:

@@ -1,4 +1,4 @@
-"""`python -m fusion_tui.runs.recorder [--serve [--standby]]`: write a supervisor's
+"""`python -m fusion_tui.runs.recorder [--serve]`: write a supervisor's
 account of its run to the store.
 
 The supervisor never imports the database layer (it would triple its memory, and a busy
@@ -15,10 +15,9 @@ importing the database layer once rather than at every report (the next run of a
 then starts without that wait); it ends when its stdin closes or after a minute idle.
 
 A run it starts gets a helper forked from this one, warm, once the transaction that
-started it is over (`base/recorder_handover.py`): a queue of short runs then pays for
-that import once, not once a run. With `--standby` (a local run's supervisor, while the
-run is young) it first starts the supervisor of the next queued run ahead of time, and
-that run is the one the end of this run starts when it is due.
+started it is over, and a supervisor forked by the fork server
+(`base/recorder_handover.py`): a queue of short runs then pays for those imports once,
+not once a run.
 """
 
 from __future__ import annotations
@@ -39,7 +38,6 @@ from fusion_tui.executors.descriptions import TABLES
 from fusion_tui.store.sqlite_file import sqlite_path
 
 EXIT_RETRY = 75
-STANDBY = "--standby"  # with --serve: start the next queued run's supervisor ahead of time
 SERVE_IDLE_SECONDS = 60.0  # a served recorder nobody talks to leaves
 
 _PROGRESS_KEYS = ("current_erlang", "current_erlang_index", "total_erlangs",
@@ -97,7 +95,6 @@ class Recorder:
                 from fusion_tui.runs.manager import RunManager
 
                 RunManager(self.settings, store, recorders=self.handover).schedule()
-                self.handover.release_standbys()  # its run started, or will not now
         except Exception as exc:
             self.close()
             return describe(exc, self.settings.database_label)
@@ -151,20 +148,6 @@ class Recorder:
         self._store, self._file_id = RunStore(make_sessionmaker(self._engine)), file_id
         return self._store
 
-    def prepare_standby(self) -> None:
-        """Start the supervisor of our next queued run ahead of time
-        (`base/recorder_handover.py`); failing only loses that head start."""
-        from fusion_tui.runs.manager import RunManager
-
-        try:
-            store = self._open()
-            if store is not None:
-                RunManager(self.settings, store, recorders=self.handover).prepare_next()
-        except Exception as exc:
-            self.close()
-            print(f"no standby for the next run: {describe(exc, self.settings.database_label)}",
-                  file=sys.stderr, flush=True)
-
     def warm_up(self) -> None:
         """Import the database layer (scheduling included) and open the store before the
         first document."""
@@ -192,8 +175,7 @@ def _become_handed(recorder: Recorder, mine: Handed, handed: list[Handed]) -> No
         os.dup2(mine.log, 2)
         for each in handed:
             each.close()
-        recorder.handover.release_standbys()  # our copies: the recorder's are its own
-        code = serve(recorder, standby=True)
+        code = serve(recorder)
     except BaseException:
         with contextlib.suppress(Exception):
             import traceback
@@ -203,13 +185,9 @@ def _become_handed(recorder: Recorder, mine: Handed, handed: list[Handed]) -> No
         os._exit(code)
 
 
-def serve(recorder: Recorder, idle_seconds: float = SERVE_IDLE_SECONDS, *,
-          standby: bool = False) -> int:
-    """Answer one line per document until stdin closes or nothing comes for a while;
-    with `standby` (for a run whose end starts the queue) prepare the next run first."""
+def serve(recorder: Recorder, idle_seconds: float = SERVE_IDLE_SECONDS) -> int:
+    """Answer one line per document until stdin closes or nothing comes for a while."""
     recorder.warm_up()
-    if standby:
-        recorder.prepare_standby()
     fd = sys.stdin.fileno()
     pending = b""
     try:
@@ -236,8 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     settings = Settings.load(tables=TABLES)  # it may schedule runs on any executor
     recorder = Recorder(settings)
-    if args in (["--serve"], ["--serve", STANDBY]):
-        return serve(recorder, standby=STANDBY in args)
+    if args == ["--serve"]:
+        return serve(recorder)
     try:
         problem = recorder.apply(sys.stdin.buffer.read())
     finally:

@@ -25,10 +25,6 @@ from fusion_tui.store.dependencies import Blocked
 from fusion_tui.store.models import EventKind, Run
 from fusion_tui.store.status import RunStatus, utcnow
 
-# How far down the queue a recorder helper looks for a run with no standby yet: past the
-# runs the other running runs' helpers prepared.
-PREPARE_LOOKAHEAD = 16
-
 
 class Scheduler:
     def __init__(self, ctx: RunContext) -> None:
@@ -71,14 +67,6 @@ class Scheduler:
         # one COMPLETED): in a queue of short runs the next one starts without waiting.
         self.end_blocked()
         return claimed
-
-    def prepare_next(self) -> None:
-        """Have our next due queued run that is not prepared yet ready to start at once
-        (a recorder helper asks, for when the run it serves ends)."""
-        for executor in self._queued_executors():
-            for run in self.ctx.store.next_due(executor.name, self.ctx.user, PREPARE_LOOKAHEAD):
-                if executor.prepare(run):
-                    return
 
     def start_queued(self, run_ids: Sequence[str]) -> None:
         """Schedule, and record the queue position (or what they wait for) of those of

@@ -440,19 +440,6 @@ class RunStore:
                     claimed.append(run)
             return claimed
 
-    def next_due(self, executor: str, owner: str, limit: int) -> list[Run]:
-        """`owner`'s oldest PENDING runs on `executor` that are due now, in the order
-        `claim_pending` takes them (to prepare their start); none while the queue is
-        paused. Their id and folder only (a recorder helper asks after every run of a
-        queue: their job, tags and needs were three more queries)."""
-        with self.session() as s:
-            queue = s.get(OwnerQueue, owner)
-            if queue is not None and queue.paused:
-                return []
-            due = _due(executor, owner, utcnow(), limit) \
-                .options(load_only(Run.id, Run.run_dir, raiseload=True), raiseload("*"))
-            return list(s.scalars(due))
-
     def cancel_blocked(self, executors: Iterable[str], owner: str | None = None) -> list[Blocked]:
         """End CANCELLED every PENDING run of `owner` (the caller by default) on
         `executors` that needs a run which ended other than COMPLETED or is gone, with an

@@ -140,159 +140,111 @@ def test_a_killed_handed_helper_loses_nothing(services: Services) -> None:
         RunPaths(Path(second.run_dir)).supervisor_log.read_text()
 
 
-def _standby(run: Run) -> int | None:
-    """The standby supervisor waiting for `run`, if one is up: a process with the run's
-    supervisor marker that holds its standby lock."""
-    standby_lock = str(RunPaths(Path(run.run_dir)).standby_lock)
-    for pid, _ in procs.processes_with(procs.marker(procs.SUPERVISOR_MARKER, run.id)):
-        try:
-            if standby_lock in _fds(pid).values():
-                return pid
-        except OSError:
-            continue
-    return None
+def _fork_servers(services: Services) -> list[int]:
+    """The fork servers of this store's queue (other tests run theirs meanwhile); the
+    supervisors they forked carry their command line, but a run's id in their marker."""
+    unassigned = procs.marker(procs.SUPERVISOR_MARKER, procs.UNASSIGNED)
+    home = f"FUSION_TUI_HOME={services.settings.home}".encode()
+    return [pid for pid, _ in procs.processes_with(unassigned)
+            if b"fusion_tui.runs.fork_server" in _cmdline(pid) and procs.carries(pid, home)]
 
 
-def _wait_standby(run: Run) -> int:
-    pid = eventually(lambda: _standby(run), timeout=60)
-    assert pid is not None
-    return pid
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
-def _recorded_supervisor(services: Services, run: Run) -> int | None:
+def _recorded_supervisor(services: Services, run: Run) -> int:
     found = poll_until(lambda: services.store.get(run.id),
                        lambda r: r is not None and r.supervisor_pid is not None, timeout=60)
-    assert found is not None
+    assert found is not None and found.supervisor_pid is not None
     return found.supervisor_pid
 
 
-def test_the_next_queued_run_is_started_by_its_standby(services: Services) -> None:
-    """While a run runs, the supervisor of the next queued run is already up, holding
-    only that run's standby lock and writing nothing into its folder; the end of the
-    running run starts it: that standby becomes the run's supervisor."""
+def _marked(run: Run) -> set[int]:
+    """The processes carrying the run's supervisor marker (its supervisor, its waiter)."""
+    return {pid for pid, _ in procs.processes_with(procs.marker(procs.SUPERVISOR_MARKER,
+                                                                run.id))}
+
+
+def test_a_queued_run_gets_a_supervisor_forked_by_the_fork_server(services: Services) -> None:
+    """The end of a run starts the next queued one with a supervisor forked by the fork
+    server: in a session of its own, with that run's marker (so a cancel reaches it),
+    its lock, its log; the server holds no run's file, and ends with the queue."""
     services.store.set_queue(max_concurrent=1)
     first, second = (services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
                      for _ in range(2))
     _running(services, first)
-    standby = _wait_standby(second)
-    paths = RunPaths(Path(second.run_dir))
-    assert lock.is_held(paths.standby_lock) and not lock.is_held(paths.lock)
-    assert not paths.status.exists() and not paths.supervisor_log.exists()
-    assert services.store.get(second.id).status == RunStatus.PENDING  # type: ignore[union-attr]
     _go(first, 2)
     _running(services, second)
-    assert _recorded_supervisor(services, second) == standby
-    assert _supervisor(second)[0] == standby
-    # It is that run's supervisor in every way: a cancel reaches it and it answers.
+    supervisor = _recorded_supervisor(services, second)
+    paths = RunPaths(Path(second.run_dir))
+    assert b"fusion_tui.runs.fork_server" in _cmdline(supervisor)
+    assert procs.belongs(supervisor, procs.marker(procs.SUPERVISOR_MARKER, second.id))
+    assert not procs.carries(supervisor, procs.marker(procs.SUPERVISOR_MARKER,
+                                                      procs.UNASSIGNED))
+    assert os.getsid(supervisor) == supervisor
+    fds = eventually(lambda: _fds(supervisor) if str(paths.supervisor_log)
+                     in _fds(supervisor).values() else None, timeout=60)
+    assert str(paths.lock) in fds.values()
+    servers = _fork_servers(services)
+    assert len(servers) == 1
+    runs_folder = str(Path(second.run_dir).parent)
+    assert not [t for t in _fds(servers[0]).values() if t.startswith(runs_folder)]
     services.manager.cancel(second.id)
     ended = services.manager.wait(second.id, timeout=60)
     assert ended is not None and ended.status == RunStatus.CANCELLED
-    assert "cancel" in RunPaths(Path(second.run_dir)).supervisor_log.read_text()
+    assert "cancel" in paths.supervisor_log.read_text()
+    eventually(lambda: not alive(servers[0]), timeout=60)
 
 
-def test_each_slot_prepares_a_different_queued_run(services: Services) -> None:
-    """Two slots, two running runs: their helpers start standbys for two different
-    queued runs (the standby lock), never two for one. The queue still starts them
-    oldest first, each by its standby or, when the other slot's end claimed it, as
-    usual; a standby not used ends."""
-    services.store.set_queue(max_concurrent=2)
-    running = [services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
-               for _ in range(2)]
-    queued = [services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
-              for _ in range(2)]
-    for run in running:
-        _running(services, run)
-    standbys = {run.id: _wait_standby(run) for run in queued}
-    assert len(set(standbys.values())) == 2
-    _go(running[1], 2)  # the later one ends first: the oldest queued run is claimed
-    first = _running(services, queued[0])
-    assert services.store.get(queued[1].id).status == RunStatus.PENDING  # type: ignore[union-attr]
-    _go(running[0], 2)
-    _running(services, queued[1])
-    for run in queued:
-        _go(run, 2)
+def test_a_killed_fork_server_costs_only_its_head_start(services: Services) -> None:
+    """kill -9 of the fork server: the next queued run is started all the same (by a new
+    server, or as usual), and the queue goes on."""
+    services.store.set_queue(max_concurrent=1)
+    runs = [services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
+            for _ in range(3)]
+    _running(services, runs[0])
+    _go(runs[0], 2)
+    _running(services, runs[1])
+    server = eventually(lambda: _fork_servers(services), timeout=60)[0]
+    os.kill(server, signal.SIGKILL)
+    eventually(lambda: not alive(server), timeout=60)
+    _go(runs[1], 3)
+    _running(services, runs[2])
+    supervisor = _recorded_supervisor(services, runs[2])
+    assert procs.belongs(supervisor, procs.marker(procs.SUPERVISOR_MARKER, runs[2].id))
+    _go(runs[2], 4)
+    for run, code in zip(runs, (2, 3, 4), strict=True):
         ended = services.manager.wait(run.id, timeout=60)
-        assert ended is not None and ended.status == RunStatus.FAILED
-    assert first.id == queued[0].id
-    eventually(lambda: not any(alive(pid) for pid in standbys.values()), timeout=60)
+        assert ended is not None and (ended.status, ended.exit_code) == (RunStatus.FAILED, code)
 
 
-def test_a_standby_whose_run_is_not_started_ends_touching_nothing(services: Services) -> None:
-    """The run a standby waits for is cancelled meanwhile: the queue starts the next
-    one, and the standby ends without writing anything into the cancelled run's folder."""
+def test_a_stopped_fork_server_is_waited_for_a_few_seconds_only(services: Services) -> None:
+    """A fork server that does not answer (stopped): the recorder stops waiting and
+    starts a new server; when the stopped one goes on, the supervisor it forks then
+    finds nobody waiting and ends, never the run's second supervisor."""
     services.store.set_queue(max_concurrent=1)
-    first, second = (services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
-                     for _ in range(2))
-    third = services.manager.create("fake")
-    _running(services, first)
-    standby = _wait_standby(second)
-    services.manager.cancel(second.id)
-    _go(first, 2)
-    done = services.manager.wait(third.id, timeout=60)
-    assert done is not None and done.status == RunStatus.COMPLETED
-    eventually(lambda: not alive(standby), timeout=60)
-    paths = RunPaths(Path(second.run_dir))
-    assert not paths.status.exists() and not paths.supervisor_log.exists()
-    assert services.store.get(second.id).status == RunStatus.CANCELLED  # type: ignore[union-attr]
-
-
-def test_a_killed_standby_leaves_its_run_to_a_usual_start(services: Services) -> None:
-    """kill -9 of the standby: the run it waited for is started by a supervisor started
-    as usual when its turn comes."""
-    services.store.set_queue(max_concurrent=1)
-    first, second = (services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
-                     for _ in range(2))
-    _running(services, first)
-    standby = _wait_standby(second)
-    os.kill(standby, signal.SIGKILL)
-    eventually(lambda: not lock.is_held(RunPaths(Path(second.run_dir)).standby_lock),
+    runs = [services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
+            for _ in range(3)]
+    _running(services, runs[0])
+    _go(runs[0], 2)
+    _running(services, runs[1])
+    server = eventually(lambda: _fork_servers(services), timeout=60)[0]
+    os.kill(server, signal.SIGSTOP)
+    try:
+        _go(runs[1], 3)
+        _running(services, runs[2])
+        supervisor = _recorded_supervisor(services, runs[2])
+        assert [pid for pid in _fork_servers(services) if pid != server]
+    finally:
+        os.kill(server, signal.SIGCONT)
+    # The late fork ends: only the supervisor and the waiter it forked carry the marker.
+    eventually(lambda: len(_marked(runs[2])) == 2 and supervisor in _marked(runs[2]),
                timeout=60)
-    _go(first, 2)
-    _running(services, second)
-    assert _recorded_supervisor(services, second) not in (None, standby)
-    _go(second, 4)
-    ended = services.manager.wait(second.id, timeout=60)
+    _go(runs[2], 4)
+    ended = services.manager.wait(runs[2].id, timeout=60)
     assert ended is not None and (ended.status, ended.exit_code) == (RunStatus.FAILED, 4)
-
-
-def test_a_standby_ends_with_the_recorder_that_started_it(services: Services) -> None:
-    """The recorder helper holding a standby's socket is killed: the standby ends, and
-    the run it waited for still starts when its turn comes."""
-    services.store.set_queue(max_concurrent=1)
-    first, second = (services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
-                     for _ in range(2))
-    _running(services, first)
-    standby = _wait_standby(second)
-    supervisor, _ = _supervisor(first)
-    for helper in _recorders_of(supervisor):
-        os.kill(helper, signal.SIGKILL)
-    eventually(lambda: not alive(standby), timeout=60)
-    _go(first, 2)
-    _running(services, second)
-    _go(second, 4)
-    ended = services.manager.wait(second.id, timeout=60)
-    assert ended is not None and (ended.status, ended.exit_code) == (RunStatus.FAILED, 4)
-
-
-def test_a_link_planted_as_the_standby_lock_gets_no_standby_and_is_left_alone(
-        services: Services, tmp_path: Path) -> None:
-    """A symbolic link where the standby lock would be (a hostile or mistaken file in
-    the run's folder): it is never opened through, no standby is started for that run,
-    the file it points at is untouched, and the run starts as usual when its turn comes."""
-    services.store.set_queue(max_concurrent=1)
-    first, second, third = (services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
-                            for _ in range(3))
-    target = tmp_path / "precious"
-    target.write_text("keep me\n")
-    os.symlink(target, RunPaths(Path(second.run_dir)).standby_lock)
-    _running(services, first)
-    # The helper looks past the run it cannot prepare: the one after it gets the standby.
-    _wait_standby(third)
-    assert _standby(second) is None
-    _go(first, 2)
-    _running(services, second)
-    _go(second, 3)
-    ended = services.manager.wait(second.id, timeout=60)
-    assert ended is not None and (ended.status, ended.exit_code) == (RunStatus.FAILED, 3)
-    assert target.read_text() == "keep me\n" and oct(target.stat().st_mode)[-3:] != "000"
-    services.manager.cancel(third.id)
+    assert lock.is_held(RunPaths(Path(runs[2].run_dir)).lock) is False

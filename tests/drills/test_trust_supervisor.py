@@ -134,6 +134,59 @@ def test_an_adopting_supervisor_knows_waiters_of_both_kinds(tmp_path: Path) -> N
                      "SOMEONE_ELSE": False}
 
 
+_TAKE_MARKER = """
+import os, sys
+from fusion_tui.base import procs
+pid = os.fork()
+if pid == 0:
+    short = procs.take_marker(procs.SUPERVISOR_MARKER, "abc")
+    taken = procs.take_marker(procs.SUPERVISOR_MARKER, sys.argv[1])
+    print(os.getpid(), short, taken, os.environ.get(procs.SUPERVISOR_MARKER), flush=True)
+    sys.stdin.read()
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.parametrize("given", [procs.UNASSIGNED, None])
+def test_a_forked_process_takes_a_run_marker_only_over_the_unassigned_one(
+        given: str | None) -> None:
+    """A process forked by the fork server writes its run's id over the unassigned
+    marker: /proc shows it (so every check of ours knows it as that run's) and its
+    parent keeps the unassigned one. A value of another length, or a process started
+    without the unassigned marker, changes nothing."""
+    run_id = new_run_id()
+    env = {k: v for k, v in os.environ.items() if k not in procs.MARKERS}
+    if given is not None:
+        env[procs.SUPERVISOR_MARKER] = given
+    parent = subprocess.Popen([sys.executable, "-c", _TAKE_MARKER, run_id], env=env,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdin is not None
+        child, short, taken, seen = parent.stdout.readline().split()
+        assert short == "False" and taken == str(given is not None)
+        mine = procs.marker(procs.SUPERVISOR_MARKER, run_id)
+        assert procs.belongs(int(child), mine) == (given is not None)
+        assert seen == (run_id if given is not None else "None")
+        assert not procs.carries(parent.pid, mine)
+        if given is not None:
+            assert procs.carries(parent.pid, procs.marker(procs.SUPERVISOR_MARKER, given))
+        parent.stdin.close()
+        assert parent.wait(timeout=30) == 0
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def test_the_fork_server_refuses_a_command_line_not_its_own(tmp_path: Path) -> None:
+    for argv in ([], ["x"], ["3", "4"]):
+        result = subprocess.run([sys.executable, "-m", "fusion_tui.runs.fork_server", *argv],
+                                capture_output=True, text=True, cwd=tmp_path, timeout=30)
+        assert result.returncode == 2
+        assert result.stderr.startswith("usage: ") and result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("argv", [[], ["--adopt", "/x", "id"], ["--lock-fd", "x", "/x", "id"],
                                   ["--job", "--lock-fd", "3", "/x", "id"],
                                   ["--lock-fd", "3", "/x"], ["--bogus", "/x", "id"],

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm.exc import DetachedInstanceError
 
-from fusion_tui.base.owner import current_user
 from fusion_tui.store.models import BatchJob, Run
 from fusion_tui.store.query import RunFilter, RunQuery
 from fusion_tui.store.runs_repo import ReportedOutcome, RunStore, SupervisorReport
@@ -97,33 +96,6 @@ def test_claim_respects_limit_and_order(store: RunStore) -> None:
     assert store.claim_pending() == []
     store.set_queue(paused=False)
     assert [r.id for r in store.claim_pending()] == [f"{3:012x}"]
-
-
-def test_next_due_says_what_the_claim_would_take(store: RunStore) -> None:
-    """`next_due` (which runs get a standby supervisor) lists the runs in the order the
-    claim takes them, and none while the queue is paused."""
-    for n in (1, 2, 3):
-        _add(store, n, RunStatus.PENDING)
-    ids = [f"{n:012x}" for n in (1, 2, 3)]
-    owner = current_user()
-    assert [r.id for r in store.next_due("local", owner, 2)] == ids[:2]
-    store.set_queue(paused=True)
-    assert store.next_due("local", owner, 2) == []
-    store.set_queue(paused=False, max_concurrent=2)
-    assert [r.id for r in store.claim_pending()] == ids[:2]
-    assert [r.id for r in store.next_due("local", owner, 2)] == ids[2:]
-
-
-def test_next_due_never_lists_another_users_run(store: RunStore) -> None:
-    """Another user's queued run gets no standby of ours, however old: `next_due` is
-    the owner's queue only (as the claim is)."""
-    theirs = _add(store, 1, RunStatus.PENDING)
-    mine = _add(store, 2, RunStatus.PENDING)
-    with store.session(write=True) as s:
-        s.get(Run, theirs.id).owner = "someone-else"  # type: ignore[union-attr]
-        s.get(Run, mine.id).owner = current_user()  # type: ignore[union-attr]
-    assert [r.id for r in store.next_due("local", current_user(), 16)] == [mine.id]
-    assert [r.id for r in store.next_due("local", "someone-else", 16)] == [theirs.id]
 
 
 def test_finish_happens_once(store: RunStore) -> None:

@@ -27,7 +27,7 @@ from fusion_tui.executors.executor import (
 )
 from fusion_tui.executors.local.cancelling import Canceller, recorded_supervisor
 from fusion_tui.executors.local.describe import LOCAL
-from fusion_tui.executors.spawn import start_standby, start_supervisor
+from fusion_tui.executors.spawn import start_supervisor
 from fusion_tui.store.models import Run
 from fusion_tui.store.runs_repo import RunStore
 from fusion_tui.store.status import RunStatus, utcnow
@@ -117,27 +117,6 @@ class LocalExecutor(QueuedExecutor):
                               error=f"cannot start supervisor: {describe_os_error(exc)}")
             return
         self.store.record_supervisor(run.id, pid, procs.start_time(pid) or 0.0)
-
-    def prepare(self, run: Run) -> bool:
-        """Start the run's standby supervisor (`base/recorder_handover.py`), when asked by
-        a recorder helper and no standby holds the run's standby lock yet."""
-        handover = self.support.recorders
-        if handover is None:
-            return False
-        paths = RunPaths(Path(run.run_dir))
-        try:
-            fd = lock.take(paths.standby_lock)
-        except OSError:
-            return False  # its folder is gone: it will fail when claimed, as it would
-        if fd is None:
-            return False
-        try:
-            handover.keep(start_standby(paths, run.id, fd, self.supervisor_env(), handover))
-        except OSError:
-            return False
-        finally:
-            os.close(fd)
-        return True
 
     def _adopter(self, run_id: str, paths: RunPaths, lock_fd: int) -> int:
         """Start a supervisor that adopts a run whose supervisor is gone (we hold its lock)."""

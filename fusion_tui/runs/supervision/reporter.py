@@ -69,13 +69,9 @@ class Reporter:
     each later report gets a new one, so a long run holds no database layer in memory.
     """
 
-    def __init__(self, warm_until: float, handed: tuple[int, int] | None = None, *,
-                 standby: bool = False) -> None:
+    def __init__(self, warm_until: float, handed: tuple[int, int] | None = None) -> None:
         self.warm_until = warm_until
         self.handed = handed  # a warm helper's pipes (answers, documents), used first
-        # Whether the helper, while the run is young, starts the next queued run's
-        # supervisor ahead of time (for a run whose end starts the queue).
-        self.standby = standby
         self.proc: subprocess.Popen[bytes] | HandedHelper | None = None
         self.pending = False
         self._answers: PipeLines | None = None
@@ -132,10 +128,8 @@ class Reporter:
             self.proc = HandedHelper(handed)
         else:
             env = {k: v for k, v in os.environ.items() if k not in procs.MARKERS}
-            young = self.standby and time.monotonic() < self.warm_until
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "fusion_tui.runs.recorder", "--serve",
-                 *(["--standby"] if young else [])], env=env,
+                [sys.executable, "-m", "fusion_tui.runs.recorder", "--serve"], env=env,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
         assert self.proc.stdout is not None
         os.set_blocking(self.proc.stdout.fileno(), False)

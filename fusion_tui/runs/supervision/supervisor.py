@@ -80,7 +80,7 @@ class Supervisor:
                                        self.status)
         self.tracker = self.kind.tracker(paths)
         self.reporter = Reporter(warm_until=time.monotonic() + WARM_RECORDER_SECONDS,
-                                 handed=recorder_fds, standby=job is None and not adopt)
+                                 handed=recorder_fds)
         self.orphans = OrphanAdopter(paths, run_id)
         self.processes = Processes(paths, run_id, waiter=waiter, subreaper=subreaper,
                                    on_started=self._note_started,
