@@ -8,8 +8,8 @@ request that arrives on its socket (FD, a Unix datagram socket that recorder hel
 inherit from one another). It ends when no helper holds that socket any more, so it
 lives as long as a queue keeps going, and holds nothing of any run.
 
-A supervisor is forked twice over (its parent is then whoever reaps orphans, never this
-process, which must not collect zombies) and leaves this process's session. It writes
+A supervisor is forked once (the kernel reaps it for us: SIGCHLD is ignored here, and
+restored in the supervisor) and leaves this process's session. It writes
 its run's id over the unassigned supervisor marker in its environment
 (`procs.take_marker`): from then on it is that run's supervisor to every check of ours,
 like one started with the marker. Then it says it is ready and waits for the run's lock,
@@ -21,7 +21,9 @@ like the supervisor.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -41,6 +43,11 @@ def serve(server: socket.socket) -> int:
     from fusion_tui.kinds.registry import load_all
 
     load_all()
+    # Our children are reaped by the kernel (the supervisors undo this), and the heap
+    # loaded so far stays out of the collector's way: a supervisor forked from it then
+    # shares these pages rather than copying each one a collection touches.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    gc.freeze()
     while True:
         try:
             request = recorder_handover.read_request(server)
@@ -58,25 +65,16 @@ def serve(server: socket.socket) -> int:
 
 
 def _fork(server: socket.socket, paths: RunPaths, run_id: str, control: int) -> None:
-    """Fork, and fork again; the grandchild becomes the supervisor. A failed fork only
-    costs the recorder its wait: its socket then closes unanswered."""
+    """Fork the supervisor. A failed fork only costs the recorder its wait: its socket
+    then closes unanswered."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     try:
-        child = os.fork()
+        if os.fork() == 0:
+            _become_supervisor(server, paths, run_id, control)
     except OSError:
         return
-    if child == 0:
-        code = 0
-        try:
-            if os.fork() == 0:
-                _become_supervisor(server, paths, run_id, control)
-        except OSError:
-            code = 1
-        os._exit(code)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(child, 0)
 
 
 def _become_supervisor(server: socket.socket, paths: RunPaths, run_id: str,
@@ -85,6 +83,7 @@ def _become_supervisor(server: socket.socket, paths: RunPaths, run_id: str,
     helper and log, and supervise the run with them."""
     code = 1
     try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it waits for its waiter
         server.close()  # the helpers' socket is not a supervisor's
         os.setsid()
         os.chdir(paths.root)

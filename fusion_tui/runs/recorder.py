@@ -23,6 +23,7 @@ not once a run.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import select
@@ -116,6 +117,9 @@ class Recorder:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()  # or the child would write our buffered lines again
+        # Out of the collector's way: a collection in the helper would otherwise copy
+        # every page of the heap it shares with us (SQLAlchemy's, tens of megabytes).
+        gc.freeze()
         for each in handed:
             try:
                 pid = os.fork()
