@@ -411,7 +411,8 @@ class RunStore:
         user cannot make another user's supervisor, and one user's queue never waits on
         another's. The limit and the pause state are read here, under the scheduler
         lock, so the limit in force is the one in the store, whoever of that user's
-        processes schedules. The caller then starts a process for each claimed run.
+        processes schedules. The caller then starts a process for each claimed run (its
+        job, tags and needs are not loaded: three more queries after each run of a queue).
         """
         owner = owner or current_user()
         with self.session(write=True) as s:
@@ -431,7 +432,7 @@ class RunStore:
             if free <= 0:
                 return []
             now = now or utcnow()
-            candidates = list(s.scalars(_due(executor, owner, now, free)))
+            candidates = list(s.scalars(_due(executor, owner, now, free).options(_NO_RELATED)))
             claimed = []
             for run in candidates:
                 if self._transition(s, run.id, [RunStatus.PENDING], status=RunStatus.RUNNING,
@@ -502,7 +503,8 @@ class RunStore:
         """
         started = naive_utc(report.started) if report.started else None
         with self.session(write=True) as s:
-            run = s.scalars(select(Run).where(Run.id == run_id).with_for_update()).first()
+            run = s.scalars(select(Run).where(Run.id == run_id).options(_NO_RELATED)
+                            .with_for_update()).first()
             if run is None:
                 return False
             if report.supervisor and (run.supervisor_pid, run.supervisor_started) != \
@@ -647,6 +649,11 @@ class RunStore:
             counts = status_counts(s.execute(counts_of).all())
             durations = list(s.scalars(durations_of))
         return run_stats(counts, durations)
+
+
+# For a write path that reads a run's own columns only: its job, tags and needs would be
+# three more queries (selectin), and touching one is an error rather than a silent query.
+_NO_RELATED = raiseload("*")
 
 
 def _due(executor: str, owner: str, now: datetime, limit: int) -> Select[Run]:
