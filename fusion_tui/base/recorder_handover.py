@@ -5,9 +5,9 @@ A supervisor writes to the store through a recorder helper, an interpreter that 
 imported SQLAlchemy (about 0.4 s of CPU). A recorder that records one run's end is what
 starts the next queued run, and it is warm: rather than let the new supervisor start a
 cold helper of its own (a run of 0.1 s would end long before it is ready), the recorder
-gives the new supervisor two pipes, and once its transaction is over it forks a helper of
-itself that serves them (`runs/recorder.py`). The supervisor falls back to a helper of
-its own if those pipes end without an answer.
+gives the new supervisor two pipes and, once its transaction is over, serves them itself
+(`runs/recorder.py`): one helper then serves a slot of a queue, run after run. The
+supervisor falls back to a helper of its own if those pipes end without an answer.
 
 The new supervisor's own start (an interpreter and its imports, about 40 ms of CPU on a
 core the simulators need) is the other cost between two short runs. So a recorder
@@ -15,7 +15,7 @@ starts it through the **fork server** (`runs/fork_server.py`): an interpreter th
 imported the supervisor once and forks one for each request, shared by the helpers
 forked from one another through the socket they inherit. The request names the run;
 the forked supervisor takes the run's identity and says it is ready, with its pid; only
-then does the recorder send it the run's lock, the warm helper's pipes and the log
+then does the recorder send it the run's lock, the helper's pipes and the log
 (`start_forked`). A fork server that is gone, or does not answer in time, costs nothing
 but that time: the socket closes, a supervisor forked later sees that and ends touching
 nothing (it never had the lock), and the supervisor is started as usual. Standard library
@@ -116,12 +116,12 @@ def wait_go(control_fd: int) -> tuple[int, int, int, int] | None:
 
 
 class RecorderHandover:
-    """The pipes offered to the supervisors started in this process, until a helper is
-    forked for each (`take`), and the socket of the fork server, if one was started."""
+    """The pipes offered to the supervisors started in this process, until the recorder
+    serves them (`take`), and the socket of the fork server, if one was started."""
 
     def __init__(self) -> None:
         self._pending: list[Handed] = []
-        # The helpers forked from this process inherit it, and with it the server.
+        # A helper forked from this process (`Recorder.fork_helper`) inherits it.
         self.fork_server: socket.socket | None = None
 
     def offer(self, log_fd: int) -> tuple[int, int]:

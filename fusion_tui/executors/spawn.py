@@ -51,10 +51,10 @@ def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
 
     `env` is the environment to give it (settings as `FUSION_TUI_*` variables). With
     `handover` (a recorder helper starting a queued run) the supervisor is given the
-    pipes of the helper that will be forked for it, and it is forked by the fork server
-    when one answers. Such a supervisor is not reaped by a thread here: the recorder
-    forks that helper next and must have no other thread then (the kernel gives it to a
-    subreaper once the short-lived recorder has ended).
+    pipes of the helper that serves it (the recorder itself), and it is forked by the
+    fork server when one answers. One started here then is not reaped by a thread: the
+    recorder reaps its children as it serves, and one that is not serving forks a
+    helper next, which must find no other thread.
     """
     log = _open_log(paths)
     try:

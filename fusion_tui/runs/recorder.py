@@ -14,16 +14,15 @@ line, answering each with a line, `ok` or `retry <reason>`, so a short run pays 
 importing the database layer once rather than at every report (the next run of a queue
 then starts without that wait); it ends when its stdin closes or after a minute idle.
 
-A run it starts gets a helper forked from this one, warm, once the transaction that
-started it is over, and a supervisor forked by the fork server
+A run it starts is served by this helper too, warm (its connection and compiled
+statements kept), and its supervisor is forked by the fork server
 (`base/recorder_handover.py`): a queue of short runs then pays for those imports once,
-not once a run.
+not once a run. Alone, it forks a helper that serves the runs it started.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import os
 import select
@@ -99,34 +98,26 @@ class Recorder:
         except Exception as exc:
             self.close()
             return describe(exc, self.settings.database_label)
-        finally:
-            self._hand_over()
         return None
 
-    def _hand_over(self) -> None:
-        """Fork a helper for each supervisor just started, with no connection open (one
-        must never cross a fork); a supervisor whose fork failed finds its pipes closed
-        and starts a helper of its own."""
+    def fork_helper(self) -> None:
+        """Alone (one document, not serving): fork a helper that serves the supervisors
+        just started, with no connection open (one must never cross a fork); if the fork
+        fails they find their pipes closed and start helpers of their own."""
         handed = self.handover.take()
         if not handed:
             return
-        if self._engine is not None:
-            # Its connections close; the engine, and the statements it has compiled,
-            # stay for the helpers (a new engine would compile every statement again).
-            self._engine.dispose()
+        self.close()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()  # or the child would write our buffered lines again
-        # Out of the collector's way: a collection in the helper would otherwise copy
-        # every page of the heap it shares with us (SQLAlchemy's, tens of megabytes).
-        gc.freeze()
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1
+        if pid == 0:
+            _become_helper(self, handed)
         for each in handed:
-            try:
-                pid = os.fork()
-            except OSError:
-                pid = -1
-            if pid == 0:
-                _become_handed(self, each, handed)
             each.close()
 
     def _open(self) -> Any:
@@ -168,18 +159,15 @@ class Recorder:
         self._engine = self._store = self._file_id = None
 
 
-def _become_handed(recorder: Recorder, mine: Handed, handed: list[Handed]) -> NoReturn:
-    """In the forked child: leave the recorder's session (a signal to its supervisor's
-    group is not for us), serve the new supervisor's pipes, log to its log."""
+def _become_helper(recorder: Recorder, handed: list[Handed]) -> NoReturn:
+    """In the forked child: serve the supervisors just started, and nothing else."""
     code = 1
     try:
-        os.setsid()
-        os.dup2(mine.documents, 0)
-        os.dup2(mine.answers, 1)
-        os.dup2(mine.log, 2)
-        for each in handed:
-            each.close()
-        code = serve(recorder)
+        null = os.open(os.devnull, os.O_RDWR)
+        for stream in (0, 1):
+            os.dup2(null, stream)  # the caller's stdin and stdout are not ours to keep
+        os.close(null)
+        code = serve(recorder, handed, own=False)
     except BaseException:
         with contextlib.suppress(Exception):
             import traceback
@@ -189,29 +177,87 @@ def _become_handed(recorder: Recorder, mine: Handed, handed: list[Handed]) -> No
         os._exit(code)
 
 
-def serve(recorder: Recorder, idle_seconds: float = SERVE_IDLE_SECONDS) -> int:
-    """Answer one line per document until stdin closes or nothing comes for a while."""
+class _Served:
+    """One supervisor served: the documents it writes, the answers it reads, its log."""
+
+    def __init__(self, pipes: Handed) -> None:
+        self.pipes = pipes
+        self.pending = b""
+
+    def lines(self) -> list[bytes] | None:
+        """The whole documents that arrived, or None once its end is closed."""
+        try:
+            chunk = os.read(self.pipes.documents, 1 << 16)
+        except OSError:
+            return None
+        if not chunk:
+            return None
+        *whole, self.pending = (self.pending + chunk).split(b"\n")
+        return whole
+
+    def answer(self, problem: str | None) -> bool:
+        """Say `ok` or `retry <why>`; False when the supervisor is gone (it sends again
+        whatever was not answered, to a helper of its own)."""
+        line = "ok" if problem is None else "retry " + " ".join(problem.split())
+        try:
+            os.write(self.pipes.answers, (line + "\n").encode())
+        except OSError:
+            return False
+        return True
+
+
+def serve(recorder: Recorder, handed: list[Handed] | None = None, *, own: bool = True,
+          idle_seconds: float = SERVE_IDLE_SECONDS) -> int:
+    """Answer one line per document, for the supervisor that started us (stdin and
+    stdout, when `own`) and for every supervisor a document of ours started (`handed`
+    and those to come), until all are gone or nothing comes for a while.
+
+    One helper serves a slot of a queue for as long as the queue keeps it busy: a
+    supervisor we start is served here, with this connection and these compiled
+    statements, rather than by a new process. What we say about a document goes to the
+    log of the supervisor that sent it.
+    """
     recorder.warm_up()
-    fd = sys.stdin.fileno()
-    pending = b""
+    served: dict[int, _Served] = {}
+    if own:
+        sys.stdout.flush()
+        served[0] = _Served(Handed(0, os.dup(1), os.dup(2)))
+    for pipes in handed or ():
+        served[pipes.documents] = _Served(pipes)
     try:
-        while b"\n" in pending or select.select([fd], [], [], idle_seconds)[0]:
-            if b"\n" not in pending:
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    break
-                pending += chunk
-                continue
-            line, pending = pending.split(b"\n", 1)
-            problem = recorder.apply(line)
-            answer = "ok" if problem is None else "retry " + " ".join(problem.split())
-            sys.stdout.write(answer + "\n")
-            sys.stdout.flush()
-    except BrokenPipeError:
-        pass  # the supervisor is gone; it sends again whatever was not answered
+        while served:
+            ready, _, _ = select.select(list(served), [], [], idle_seconds)
+            if not ready:
+                break
+            for fd in ready:
+                client = served[fd]
+                lines = client.lines()
+                gone = lines is None
+                for line in lines or ():
+                    with contextlib.suppress(OSError):
+                        os.dup2(client.pipes.log, 2)
+                    gone = not client.answer(recorder.apply(line)) or gone
+                if gone:
+                    served.pop(fd).pipes.close()
+            _reap_children()
+            for pipes in recorder.handover.take():
+                if own:
+                    with contextlib.suppress(OSError):
+                        os.setsid()  # serving others: a signal to our starter's group is not for us
+                served[pipes.documents] = _Served(pipes)
     finally:
+        for client in served.values():
+            client.pipes.close()
         recorder.close()
     return 0
+
+
+def _reap_children() -> None:
+    """Collect the supervisors we had to start ourselves (no fork server answered) that
+    have ended, and an ended fork server: a helper lives as long as its queue."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         problem = recorder.apply(sys.stdin.buffer.read())
     finally:
         recorder.close()
+        recorder.fork_helper()
     if problem is not None:
         print(problem, file=sys.stderr)
         return EXIT_RETRY

@@ -41,7 +41,7 @@ def progress_sync_seconds(*, helper_warm: bool, stall_seconds: float) -> float:
 
 
 class HandedHelper:
-    """A recorder helper forked for us by the recorder that started this run. It is not
+    """The recorder helper that started this run, serving us too. It is not
     our child: it is known only by its pipes, and closing them is how it is let go."""
 
     pid = None
