@@ -170,7 +170,10 @@ def test_a_sweep_after_a_run_at_a_time_waits_for_both(
     services.store.set_queue(max_concurrent=4)
     go = tmp_path / "go"
     first = _new(cli, settings, "--set", "fake.behaviour=hold", "--set", f"fake.go={go}")
-    at = (datetime.now() + timedelta(hours=1)).strftime("%H:%M")
+    later = datetime.now() + timedelta(hours=1)
+    at = later.strftime("%H:%M")
+    # `--at` names the next such time; `show` dates it when that is another day.
+    when = at if later.date() == datetime.now().date() else later.strftime("%Y-%m-%d %H:%M")
     made = json.loads(cli(settings, "sweep", "new", "-t", "fake", "--seeds", "1-2", "--after",
                           str(first["id"]), "--at", at, "--json").stdout)
     ids = [r["id"] for r in made["runs"]]
@@ -180,7 +183,7 @@ def test_a_sweep_after_a_run_at_a_time_waits_for_both(
         assert [n.needs_id for n in run.needs] == [first["id"]]
         assert run.start_after is not None and run.start_after > utcnow()
     shown = cli.json(settings, "show", ids[0])
-    assert shown["waiting"] == f"waiting for run {first['id']}; starts at {at}"
+    assert shown["waiting"] == f"waiting for run {first['id']}; starts at {when}"
     go.write_text("")
     _status(services, str(first["id"]), RunStatus.COMPLETED)
     # Its need met, it still waits for its time: the claim at a `now` just after it does.
