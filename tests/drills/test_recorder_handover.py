@@ -183,7 +183,7 @@ def test_a_queued_run_gets_a_supervisor_forked_by_the_fork_server(services: Serv
     assert os.getsid(supervisor) == supervisor
     fds = eventually(lambda: _fds(supervisor) if str(paths.supervisor_log)
                      in _fds(supervisor).values() else None, timeout=60)
-    assert str(paths.lock) in fds.values()
+    assert fds is not None and str(paths.lock) in fds.values()
     # Neither the fork server's socket nor the one it was told to go on stays open.
     assert not [t for t in fds.values() if t.startswith("socket:")]
     servers = _fork_servers(services)
