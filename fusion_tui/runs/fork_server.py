@@ -6,7 +6,8 @@ imports (about 40 ms of CPU on a core the simulators need). This process pays fo
 once: it imports the supervisor and every kind of run, then forks a supervisor for each
 request that arrives on its socket (FD, a Unix datagram socket that recorder helpers
 inherit from one another). It ends when no helper holds that socket any more, so it
-lives as long as a queue keeps going, and holds nothing of any run.
+lives as long as a queue keeps a slot busy (each slot's helper starts its own), and holds
+nothing of any run.
 
 A supervisor is forked once (the kernel reaps it for us: SIGCHLD is ignored here, and
 restored in the supervisor) and leaves this process's session. It writes
