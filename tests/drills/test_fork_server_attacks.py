@@ -202,7 +202,7 @@ def test_no_fork_server_or_zombie_outlives_a_queue_of_short_runs(services: Servi
             since = lingering.setdefault(kid, now)
             if now - since > 2.0:
                 kept.append(kid)
-        assert not kept, f"zombies kept by the queue's helper: {kept}"
+        assert not kept, f"zombies kept by a helper or fork server of the queue: {kept}"
         last = services.store.get(runs[-1].id)
         if last is not None and last.status not in (RunStatus.PENDING, RunStatus.RUNNING):
             break
