@@ -274,6 +274,6 @@ class QueuedExecutor(Executor):
     run, and the queue calls `start` once the run has a slot."""
 
     @abstractmethod
-    def start(self, run: Run) -> None:
-        """Start a run the queue gave a slot (and claimed for this host); a failure is
-        recorded (the run FAILED)."""
+    def start(self, run: Run) -> bool:
+        """Start a run the queue gave a slot (and claimed for this host); False when it
+        could not be started (recorded: the run FAILED, its slot free again)."""

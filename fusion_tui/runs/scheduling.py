@@ -59,10 +59,14 @@ class Scheduler:
         ctx = self.ctx
         claimed: list[Run] = []
         for executor in self._queued_executors():
-            runs = ctx.store.claim_pending(executor.name, ctx.hostname, ctx.user, now=now)
-            for run in runs:
-                executor.start(run)
-            claimed += runs
+            while True:
+                runs = ctx.store.claim_pending(executor.name, ctx.hostname, ctx.user, now=now)
+                started = [executor.start(run) for run in runs]
+                claimed += runs
+                # A run that could not start (FAILED) gave its slot back: claim again,
+                # or the queue would wait for whatever starts it next.
+                if all(started):
+                    break
         # After the starts (a run that waits for another is never claimed before that
         # one COMPLETED): in a queue of short runs the next one starts without waiting.
         self.end_blocked()

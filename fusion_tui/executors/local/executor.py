@@ -97,9 +97,9 @@ class LocalExecutor(QueuedExecutor):
                      undo: Callable[[], None]) -> None:
         self.support.queue([r.id for r in runs])
 
-    def start(self, run: Run) -> None:
+    def start(self, run: Run) -> bool:
         """Lock the run and spawn its supervisor, recording it; a run whose folder cannot
-        be locked or whose process cannot be started is FAILED."""
+        be locked or whose process cannot be started is FAILED (False)."""
         paths = RunPaths(Path(run.run_dir))
         try:
             fd = lock.take(paths.lock)
@@ -115,8 +115,9 @@ class LocalExecutor(QueuedExecutor):
         except OSError as exc:
             self.store.finish(run.id, RunStatus.FAILED, exit_code=None,
                               error=f"cannot start supervisor: {describe_os_error(exc)}")
-            return
+            return False
         self.store.record_supervisor(run.id, pid, procs.start_time(pid) or 0.0)
+        return True
 
     def _adopter(self, run_id: str, paths: RunPaths, lock_fd: int) -> int:
         """Start a supervisor that adopts a run whose supervisor is gone (we hold its lock)."""
