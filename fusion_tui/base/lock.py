@@ -21,6 +21,14 @@ def take(path: Path, *, create: bool = True) -> int | None:
     """
     flags = os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW | (os.O_CREAT if create else 0)
     fd = os.open(path, flags, 0o600)
+    if fd < 3:
+        # A standard stream's number (one of ours was closed): handed to a supervisor it
+        # would be replaced by that process's own stream. The flock goes with the copy.
+        try:
+            high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+        finally:
+            os.close(fd)
+        fd = high
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

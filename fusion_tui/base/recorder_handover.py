@@ -123,14 +123,25 @@ class RecorderHandover:
         self._pending: list[Handed] = []
         # A helper forked from this process (`Recorder.fork_helper`) inherits it.
         self.fork_server: socket.socket | None = None
+        # A fork server did not answer in time: the rest of the runs started with that
+        # one are started as usual (until `take`, once their starts are over).
+        self.fork_server_stuck = False
 
     def offer(self, log_fd: int) -> tuple[int, int]:
         """Pipes for a supervisor about to be started: its ends (answers to read,
         documents to write), for the caller to pass to it and then close. The helper's
         ends are kept (close-on-exec, so no other process started here gets them)."""
-        docs_read, docs_write = os.pipe()
-        answers_read, answers_write = os.pipe()
-        self._pending.append(Handed(docs_read, answers_write, os.dup(log_fd)))
+        made: list[int] = []
+        try:
+            made += os.pipe()  # documents: read, write
+            made += os.pipe()  # answers: read, write
+            made.append(os.dup(log_fd))
+        except OSError:  # short of descriptors: none of them is kept
+            for fd in made:
+                os.close(fd)
+            raise
+        docs_read, docs_write, answers_read, answers_write, log = made
+        self._pending.append(Handed(docs_read, answers_write, log))
         return answers_read, docs_write
 
     def withdraw(self) -> None:
@@ -140,8 +151,10 @@ class RecorderHandover:
             self._pending.pop().close()
 
     def take(self) -> list[Handed]:
-        """The pipes still to be served; from now on the caller's."""
+        """The pipes still to be served; from now on the caller's. The starts they came
+        from are over: the next runs may try a fork server again."""
         taken, self._pending = self._pending, []
+        self.fork_server_stuck = False
         return taken
 
 

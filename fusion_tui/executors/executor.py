@@ -275,5 +275,7 @@ class QueuedExecutor(Executor):
 
     @abstractmethod
     def start(self, run: Run) -> bool:
-        """Start a run the queue gave a slot (and claimed for this host); False when it
-        could not be started (recorded: the run FAILED, its slot free again)."""
+        """Start a run the queue gave a slot (and claimed for this host). True when it
+        could not be started for a reason of its own (recorded: the run FAILED) and its
+        slot is free for the next run; False when it started, or when it went back in
+        the queue for want of the machine's resources (the next start would fail alike)."""

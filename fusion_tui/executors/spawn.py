@@ -58,13 +58,18 @@ def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
     """
     log = _open_log(paths)
     try:
-        if handover is None:
+        ends = None
+        if handover is not None:
+            with contextlib.suppress(OSError):  # short of descriptors: it starts a helper itself
+                ends = handover.offer(log)
+        if handover is None or ends is None:
             proc = _spawn(paths, run_id, ["--lock-fd", str(lock_fd),
                                           *(["--adopt"] if adopt else [])], env, log, (lock_fd,))
-            # Reap it when it ends, so a long-lived app collects no zombies.
-            threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
+            if handover is None:  # (a recorder reaps its children itself, see above)
+                # Reap it when it ends, so a long-lived app collects no zombies.
+                threading.Thread(target=proc.wait, name=f"reap-{proc.pid}",
+                                 daemon=True).start()
             return proc.pid
-        ends = handover.offer(log)
         try:
             if not adopt:
                 pid = _fork_from_server(handover, paths, run_id, (lock_fd, *ends, log), env)
@@ -90,14 +95,20 @@ def _fork_from_server(handover: RecorderHandover, paths: RunPaths, run_id: str,
     server first if this helper has none; None when it cannot (then nothing was handed
     over, and the caller starts the supervisor itself)."""
     for fresh in (False, True):
+        if handover.fork_server_stuck:
+            return None
         try:
             if handover.fork_server is None:
                 handover.fork_server = _start_fork_server(env)
             return start_forked(handover.fork_server, str(paths.root), run_id, fds)
-        except OSError:
+        except OSError as exc:
             if handover.fork_server is not None:
                 handover.fork_server.close()
                 handover.fork_server = None  # gone or stuck: the next start tries a new one
+            # One that did not answer in time has cost its wait: the other runs claimed
+            # with this one start as usual (each must start well within the window in
+            # which a claimed run with no supervisor counts as lost).
+            handover.fork_server_stuck = isinstance(exc, TimeoutError)
             if fresh:
                 return None
     return None
@@ -131,11 +142,18 @@ def _spawn(paths: RunPaths, run_id: str, args: list[str], env: dict[str, str], l
         pass_fds=keep)
 
 
-def adopt_if_orphaned(paths: RunPaths, run_id: str, env: dict[str, str]) -> int | None:
+def adopt_if_orphaned(paths: RunPaths, run_id: str, env: dict[str, str], *,
+                      registered: bool = False) -> int | None:
     """If no supervisor holds the run's lock, start one that adopts the run; its pid, or
-    None when the run has a supervisor. OSError when the lock or process cannot be had."""
+    None when the run has a supervisor. With `registered` (a run found in the runs
+    folder's register), only while its entry is still there once the lock is ours: a
+    start that failed takes the entry out before it lets the lock go, and such a run has
+    nothing to adopt. OSError when the lock or process cannot be had."""
     fd = lock.take(paths.lock)
     if fd is None:
+        return None
+    if registered and not paths.active_entry.exists():
+        os.close(fd)
         return None
     try:
         return start_supervisor(paths, run_id, fd, adopt=True, env=env)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
+import selectors
 import sys
 from datetime import datetime
 from typing import Any, NoReturn
@@ -219,18 +219,32 @@ def serve(recorder: Recorder, handed: list[Handed] | None = None, *, own: bool =
     """
     recorder.warm_up()
     served: dict[int, _Served] = {}
+    # epoll, not select(): a helper of a long queue may hold descriptors past 1,024.
+    waiting = selectors.DefaultSelector()
+
+    def add(pipes: Handed) -> None:
+        served[pipes.documents] = _Served(pipes)
+        waiting.register(pipes.documents, selectors.EVENT_READ)
+
     if own:
         sys.stdout.flush()
-        served[0] = _Served(Handed(0, os.dup(1), os.dup(2)))
+        # The supervisor's pipes move off 0 and 1, which stay open on /dev/null: a
+        # descriptor we open later (a run's lock, handed to a supervisor we start) must
+        # never land on a number a new process takes for its standard streams.
+        add(Handed(os.dup(0), os.dup(1), os.dup(2)))
+        null = os.open(os.devnull, os.O_RDWR)
+        for stream in (0, 1):
+            os.dup2(null, stream)
+        os.close(null)
     for pipes in handed or ():
-        served[pipes.documents] = _Served(pipes)
+        add(pipes)
     try:
         while served:
-            ready, _, _ = select.select(list(served), [], [], idle_seconds)
+            ready = waiting.select(idle_seconds)
             if not ready:
                 break
-            for fd in ready:
-                client = served[fd]
+            for key, _ in ready:
+                client = served[key.fd]
                 lines = client.lines()
                 gone = lines is None
                 for line in lines or ():
@@ -238,16 +252,18 @@ def serve(recorder: Recorder, handed: list[Handed] | None = None, *, own: bool =
                         os.dup2(client.pipes.log, 2)
                     gone = not client.answer(recorder.apply(line)) or gone
                 if gone:
-                    served.pop(fd).pipes.close()
+                    waiting.unregister(key.fd)
+                    served.pop(key.fd).pipes.close()
             _reap_children()
             for pipes in recorder.handover.take():
                 if own:
                     with contextlib.suppress(OSError):
                         os.setsid()  # serving others: a signal to our starter's group is not for us
-                served[pipes.documents] = _Served(pipes)
+                add(pipes)
     finally:
         for client in served.values():
             client.pipes.close()
+        waiting.close()
         recorder.close()
     return 0
 

@@ -61,11 +61,11 @@ class Scheduler:
         for executor in self._queued_executors():
             while True:
                 runs = ctx.store.claim_pending(executor.name, ctx.hostname, ctx.user, now=now)
-                started = [executor.start(run) for run in runs]
+                freed = [executor.start(run) for run in runs]
                 claimed += runs
                 # A run that could not start (FAILED) gave its slot back: claim again,
                 # or the queue would wait for whatever starts it next.
-                if all(started):
+                if not any(freed):
                     break
         # After the starts (a run that waits for another is never claimed before that
         # one COMPLETED): in a queue of short runs the next one starts without waiting.

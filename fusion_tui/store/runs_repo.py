@@ -463,6 +463,17 @@ class RunStore:
         with self.session() as s:
             return waiting_on(s, run_ids)
 
+    def unclaim(self, run_id: str, why: str) -> bool:
+        """Put a run the queue claimed back in its place (PENDING, as it was) when it
+        could not be started for want of the machine's resources, saying why; False
+        when it is no longer the claimed, unstarted run."""
+        with self.session(write=True) as s:
+            done = self._transition(s, run_id, [RunStatus.RUNNING], status=RunStatus.PENDING,
+                                    started_at=None, hostname=None)
+            if done:
+                self._event(s, run_id, EventKind.QUEUED, why)
+            return done
+
     def record_supervisor(self, run_id: str, pid: int, started: float) -> None:
         with self.session(write=True) as s:
             s.execute(update(Run).where(Run.id == run_id)

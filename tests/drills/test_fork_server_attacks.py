@@ -11,7 +11,6 @@ import signal
 import time
 from pathlib import Path
 
-import pytest
 from helpers import alive, eventually
 from test_recorder_handover import (
     _cmdline,
@@ -303,10 +302,6 @@ def test_a_forked_supervisor_keeps_the_umask_and_leaves_nothing_outside_its_fold
     eventually(lambda: not _ours(services, [first, second]), timeout=120)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: Recorder handover costs the starting helper 3 descriptors per run it serves; "
-    "executors/spawn.py start_supervisor lets OSError (EMFILE) from handover.offer fail the "
-    "run instead of starting it without a handed helper"))
 def test_a_helper_short_of_descriptors_still_starts_every_run(services: Services) -> None:
     """The helper that records a run's end keeps three descriptors for each supervisor it
     starts and serves. One with few descriptors left (as a soft limit of 1024 leaves a
@@ -332,10 +327,6 @@ def test_a_helper_short_of_descriptors_still_starts_every_run(services: Services
     eventually(lambda: not _ours(services, [first, *runs]), timeout=120)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: claimed runs wait their turn unlocked while each start may take 2 x "
-    "READY_SECONDS (10 s) = STARTUP_WINDOW; LocalExecutor.adopt then adopts a later one as "
-    "orphaned and it ends FAILED 'no trace of a simulator'"))
 def test_runs_claimed_together_behind_a_stuck_fork_server_each_run_once(
         services: Services) -> None:
     """One run's end claims three runs while every fork server of the queue is stuck (a

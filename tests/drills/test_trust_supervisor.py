@@ -134,6 +134,37 @@ def test_an_adopting_supervisor_knows_waiters_of_both_kinds(tmp_path: Path) -> N
                      "SOMEONE_ELSE": False}
 
 
+_LOW_LOCK = """
+import os, sys
+from pathlib import Path
+from fusion_tui.base import lock
+os.close(0)
+fd = lock.take(Path(sys.argv[1]))
+print(fd, flush=True)
+os.read(int(sys.argv[2]), 1)  # holds the lock until the test closes the pipe
+"""
+
+
+def test_a_lock_never_takes_a_standard_streams_number(tmp_path: Path) -> None:
+    """With its stdin closed (a daemon's habit), a process that takes a run's lock gets
+    it on a number above the standard streams: handed to a supervisor as fd 0 it would
+    be replaced by that process's stdin, and the run would look unsupervised."""
+    path = tmp_path / "supervisor.lock"
+    hold_read, hold_write = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-c", _LOW_LOCK, str(path), str(hold_read)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+                            pass_fds=(hold_read,))
+    try:
+        assert proc.stdout is not None
+        assert int(proc.stdout.readline()) >= 3
+        assert lock.is_held(path)
+    finally:
+        os.close(hold_write)
+        assert proc.wait(timeout=30) == 0
+        os.close(hold_read)
+    assert not lock.is_held(path)
+
+
 _TAKE_MARKER = """
 import os, sys
 from fusion_tui.base import procs

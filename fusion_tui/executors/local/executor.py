@@ -8,6 +8,8 @@ settled from what it recorded, or given a new supervisor that adopts it.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -99,7 +101,9 @@ class LocalExecutor(QueuedExecutor):
 
     def start(self, run: Run) -> bool:
         """Lock the run and spawn its supervisor, recording it; a run whose folder cannot
-        be locked or whose process cannot be started is FAILED (False)."""
+        be locked or whose process cannot be started is FAILED (True: its slot is free),
+        and one that cannot be started for want of descriptors, memory or processes goes
+        back in the queue, to start when a run of ours ends or anything starts the queue."""
         paths = RunPaths(Path(run.run_dir))
         try:
             fd = lock.take(paths.lock)
@@ -107,17 +111,27 @@ class LocalExecutor(QueuedExecutor):
                 raise OSError(f"run {run.id} already has a supervisor")
             try:
                 _register(paths)
-                pid = start_supervisor(paths, run.id, fd, adopt=False,
-                                       env=self.supervisor_env(),
-                                       handover=self.support.recorders)
+                try:
+                    pid = start_supervisor(paths, run.id, fd, adopt=False,
+                                           env=self.supervisor_env(),
+                                           handover=self.support.recorders)
+                except OSError:
+                    # Not started: no live supervisor may take it for an orphan to adopt.
+                    with contextlib.suppress(OSError):
+                        paths.active_entry.unlink(missing_ok=True)
+                    raise
             finally:
                 os.close(fd)
         except OSError as exc:
+            why = describe_os_error(exc)
+            if exc.errno in _SHORTAGES and self.store.unclaim(
+                    run.id, f"not started ({why}): back in the queue"):
+                return False
             self.store.finish(run.id, RunStatus.FAILED, exit_code=None,
-                              error=f"cannot start supervisor: {describe_os_error(exc)}")
-            return False
+                              error=f"cannot start supervisor: {why}")
+            return True
         self.store.record_supervisor(run.id, pid, procs.start_time(pid) or 0.0)
-        return True
+        return False
 
     def _adopter(self, run_id: str, paths: RunPaths, lock_fd: int) -> int:
         """Start a supervisor that adopts a run whose supervisor is gone (we hold its lock)."""
@@ -197,6 +211,11 @@ class LocalExecutor(QueuedExecutor):
 
 def _recently_started(run: Run) -> bool:
     return run.started_at is not None and utcnow() - run.started_at < STARTUP_WINDOW
+
+
+# Errors that say the machine, not the run, is short of something: the run is not to
+# blame, and the next start would fail alike.
+_SHORTAGES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN})
 
 
 def _register(paths: RunPaths) -> None:
