@@ -198,16 +198,22 @@ def test_a_queued_run_gets_a_supervisor_forked_by_the_fork_server(services: Serv
     eventually(lambda: not alive(servers[0]), timeout=60)
 
 
-def test_a_killed_fork_server_costs_only_its_head_start(services: Services) -> None:
-    """kill -9 of the fork server: the next queued run is started all the same (by a new
-    server, or as usual), and the queue goes on."""
+def _second_run_forked(services: Services) -> tuple[list[Run], int]:
+    """Three waiting runs, one slot: the first has ended (code 2) and the second runs,
+    forked by the fork server; the runs and that server's pid."""
     services.store.set_queue(max_concurrent=1)
     runs = [services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
             for _ in range(3)]
     _running(services, runs[0])
     _go(runs[0], 2)
     _running(services, runs[1])
-    server = eventually(lambda: _fork_servers(services), timeout=60)[0]
+    return runs, eventually(lambda: _fork_servers(services), timeout=60)[0]
+
+
+def test_a_killed_fork_server_costs_only_its_head_start(services: Services) -> None:
+    """kill -9 of the fork server: the next queued run is started all the same (by a new
+    server, or as usual), and the queue goes on."""
+    runs, server = _second_run_forked(services)
     os.kill(server, signal.SIGKILL)
     eventually(lambda: not alive(server), timeout=60)
     _go(runs[1], 3)
@@ -224,13 +230,7 @@ def test_a_stopped_fork_server_is_waited_for_a_few_seconds_only(services: Servic
     """A fork server that does not answer (stopped): the recorder stops waiting and
     starts the supervisor otherwise; when the stopped one goes on, the supervisor it
     forks then finds nobody waiting and ends, never the run's second supervisor."""
-    services.store.set_queue(max_concurrent=1)
-    runs = [services.manager.create("fake", overrides=["fake.behaviour=wait_go"])
-            for _ in range(3)]
-    _running(services, runs[0])
-    _go(runs[0], 2)
-    _running(services, runs[1])
-    server = eventually(lambda: _fork_servers(services), timeout=60)[0]
+    runs, server = _second_run_forked(services)
     os.kill(server, signal.SIGSTOP)
     try:
         _go(runs[1], 3)
