@@ -9,8 +9,9 @@ exits with the status that file holds (write it atomically), saying nothing else
 drills that must decide when it ends). `hog` takes 64 MiB more memory every iteration
 (for out-of-memory drills). `silent` writes nothing at all (for full-disk drills);
 `split_worker` is a SIGTERM-ignoring leader with a
-worker in a session of its own that SIGTERM ends (for pid-reuse drills). Writes FUSION
-GUI progress events and FUSION-style log lines, a result file per load
+worker in a session of its own that SIGTERM ends (for pid-reuse drills). `leave_worker`
+completes as `ok` but leaves a worker behind, detached (a new session, its parent
+gone). Writes FUSION GUI progress events and FUSION-style log lines, a result file per load
 (`<erlang>_erlang.json`, as both simulators do) and the pids of any workers to
 output/pids.json.
 """
@@ -29,6 +30,24 @@ import time
 
 def _worker(_: int) -> None:
     time.sleep(600)
+
+
+def _detached_worker() -> int:
+    """Fork a worker that leaves our session and whose parent exits at once (a daemon's
+    double fork): its pid, once it runs."""
+    read_end, write_end = os.pipe()
+    if os.fork() == 0:
+        os.setsid()
+        worker = os.fork()
+        if worker == 0:
+            os.close(read_end)
+            os.write(write_end, str(os.getpid()).encode())
+            os.close(write_end)
+            time.sleep(600)
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as told:
+        return int(told.read())
 
 
 def main() -> int:
@@ -71,6 +90,8 @@ def main() -> int:
             time.sleep(600)
             os._exit(0)
         pids.append(child)
+    if behaviour == "leave_worker":
+        pids.append(_detached_worker())
     if behaviour == "pool":
         pool = multiprocessing.get_context("fork").Pool(2)
         pool.map_async(_worker, range(2))

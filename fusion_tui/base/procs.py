@@ -18,6 +18,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from typing import Any
 
 RUN_MARKER = "FUSION_TUI_RUN_ID"
 SUPERVISOR_MARKER = "FUSION_TUI_SUPERVISOR_OF"
@@ -165,14 +166,38 @@ def signal_verified(pid: int | None, sig: int, mark: bytes,
             os.close(fd)
 
 
-def processes_with(mark: bytes) -> list[tuple[int, float]]:
-    """(pid, start time) of every live process whose environment carries `mark`."""
+def descendants(pid: int) -> set[int] | None:
+    """The pids of `pid`'s children, their children and so on (from each thread's
+    `children` list), or None where the kernel keeps no such list."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue  # gone meanwhile
+        for task in tasks:
+            listed = _read(f"/proc/{parent}/task/{task}/children")
+            if listed is None:
+                if parent == pid and not os.path.exists(f"/proc/{parent}/task/{task}/children"):
+                    return None  # no CONFIG_PROC_CHILDREN: nothing can be said from here
+                continue
+            for child in map(int, listed.split()):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+    return found
+
+
+def processes_with(mark: bytes, below: int | None = None) -> list[tuple[int, float]]:
+    """(pid, start time) of every live process whose environment carries `mark`; with
+    `below`, only among that process's descendants (every process, where the kernel
+    does not list them)."""
     found = []
     me = os.getpid()
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
+    among = descendants(below) if below is not None else None
+    for pid in sorted(among) if among is not None else _all_pids():
         if pid == me or not carries(pid, mark):
             continue
         fields = _stat_fields(pid)
@@ -180,6 +205,10 @@ def processes_with(mark: bytes) -> list[tuple[int, float]]:
             continue
         found.append((pid, boot_time() + int(fields[19]) / _CLOCK_TICKS))
     return found
+
+
+def _all_pids() -> list[int]:
+    return [int(e.name) for e in os.scandir("/proc") if e.name.isdigit()]
 
 
 def setting(name: str) -> list[tuple[int, float, bytes, list[str]]]:
@@ -207,9 +236,10 @@ def setting(name: str) -> list[tuple[int, float, bytes, list[str]]]:
     return found
 
 
-def run_processes(run_id: str) -> list[tuple[int, float]]:
-    """The simulator of `run_id` and everything it started that is still alive."""
-    return processes_with(marker(RUN_MARKER, run_id))
+def run_processes(run_id: str, below: int | None = None) -> list[tuple[int, float]]:
+    """The simulator of `run_id` and everything it started that is still alive (with
+    `below`: among that process's descendants, see `processes_with`)."""
+    return processes_with(marker(RUN_MARKER, run_id), below)
 
 
 def signal_run(run_id: str, sig: int) -> int:
@@ -220,13 +250,17 @@ def signal_run(run_id: str, sig: int) -> int:
 
 
 def stop_run(run_id: str, grace: float,
-             send: Callable[[int], int] | None = None) -> None:
+             send: Callable[[int], int] | None = None, *, below: int | None = None) -> None:
     """The one escalation every stop of ours ends with: SIGTERM to the run's processes,
     up to `grace` seconds for them to go, then SIGKILL to whatever is left. `send(sig)`
     signals the run and says how many were sent (by default `signal_run`, each process
-    verified); a caller passes its own to record what it sent."""
+    verified); a caller passes its own to record what it sent. With `below`, the caller
+    is the subreaper of every process the run started: a first look among its own
+    descendants says whether there is anything to stop (a look through every process
+    of a crowded server, after every run of a queue, would cost far more); anything
+    found is stopped as ever, from every process."""
     send = send or (lambda sig: signal_run(run_id, sig))
-    if not run_processes(run_id):
+    if not run_processes(run_id, below):
         return
     send(signal.SIGTERM)
     deadline = time.monotonic() + grace
@@ -260,12 +294,25 @@ def become_subreaper() -> bool:
     PR_SET_CHILD_SUBREAPER): a process of ours orphaned below it (the simulator, when
     its waiter dies) becomes its child, so its exit status can still be collected
     rather than going to init. False where the kernel or libc does not offer it."""
-    import ctypes
-
     try:
-        return int(ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)) == 0
+        return int(libc().prctl(36, 1, 0, 0, 0)) == 0
     except (OSError, AttributeError):
         return False
+
+
+_libc: Any = None
+
+
+def libc() -> Any:
+    """The C library, through ctypes, loaded once: the fork server loads it before it
+    forks, so that no supervisor it forks pays for importing ctypes (3 ms and 1.6 MB
+    of copied pages, at every run of a queue). OSError where it cannot be loaded."""
+    global _libc
+    if _libc is None:
+        import ctypes
+
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
 
 
 def signal_name(sig: int) -> str:
@@ -278,10 +325,22 @@ def signal_name(sig: int) -> str:
 def reset_signal_dispositions() -> None:
     """Undo ignored signals and a blocked mask inherited from whoever started us (nohup,
     a non-interactive shell's `&`), so the processes we start get the defaults."""
-    for sig in signal.valid_signals():
+    for sig in _ignored_signals():
         if sig in (signal.SIGKILL, signal.SIGSTOP):
             continue
         with contextlib.suppress(OSError, ValueError):
             if signal.getsignal(sig) == signal.SIG_IGN:
                 signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
+def _ignored_signals() -> list[int]:
+    """The signals this process ignores, from the kernel's mask in /proc/self/status
+    (asking for each of the 64 costs a millisecond, at every run's start); every
+    signal where that cannot be read."""
+    for line in (_read("/proc/self/status") or b"").splitlines():
+        if line.startswith(b"SigIgn:"):
+            with contextlib.suppress(ValueError):
+                mask = int(line.split()[1], 16)
+                return [n for n in range(1, 65) if mask >> (n - 1) & 1]
+    return [int(sig) for sig in signal.valid_signals()]

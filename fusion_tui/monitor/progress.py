@@ -6,6 +6,7 @@ non-object values are skipped and counted; a half-written last line waits for it
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,11 +46,23 @@ def planned_loads(config_file: Path | None,
     return _read_plan(config_file, loads)
 
 
+# The last config parsed, by the file's identity: a supervisor reads its run's plan when
+# it starts and again when it settles the outcome (a frozen config does not change).
+_last_plan: tuple[tuple[str, int, int, int, int], schema.Sections] | None = None
+
+
 def _read_plan(config_file: Path | None, take: Callable[[Any], T]) -> T | None:
+    global _last_plan
     if config_file is None:
         return None
     try:
-        sections, _meta = parse_ini(read_text(config_file, TEMPLATE_LIMIT), "config")
+        st = os.stat(config_file)
+        key = (str(config_file), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if _last_plan is not None and _last_plan[0] == key:
+            sections = _last_plan[1]
+        else:
+            sections, _meta = parse_ini(read_text(config_file, TEMPLATE_LIMIT), "config")
+            _last_plan = (key, sections)
         return take(sections)
     except (OSError, UnicodeDecodeError, ConfigError, KeyError, ValueError, ZeroDivisionError):
         return None

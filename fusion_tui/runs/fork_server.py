@@ -44,6 +44,8 @@ def serve(server: socket.socket) -> int:
     from fusion_tui.kinds.registry import load_all
 
     load_all()
+    with contextlib.suppress(OSError):
+        procs.libc()  # ctypes, for each supervisor's marker and subreaper
     # Our children are reaped by the kernel (the supervisors undo this), and the heap
     # loaded so far stays out of the collector's way: a supervisor forked from it then
     # shares these pages rather than copying each one a collection touches.

@@ -134,8 +134,8 @@ class RunManager:
     def frozen_config(self, run: Run, action: str) -> str:
         return self._creator.frozen_config(run, action)
 
-    def schedule(self, now: datetime | None = None) -> list[Run]:
-        return self._scheduler.schedule(now)
+    def schedule(self, now: datetime | None = None, *, end_blocked: bool = True) -> list[Run]:
+        return self._scheduler.schedule(now, end_blocked=end_blocked)
 
     def start_queued(self, run_ids: Sequence[str]) -> None:
         self._scheduler.start_queued(run_ids)
@@ -157,10 +157,14 @@ class RunManager:
         return done
 
     def delete(self, run_id: str) -> None:
+        """Delete a run; the queued runs that were to start after it end at once."""
         self._remover.delete(run_id)
+        self._scheduler.end_blocked()
 
     def delete_many(self, runs: Sequence[Run]) -> Deleted:
-        return self._remover.delete_many(runs)
+        done = self._remover.delete_many(runs)
+        self._scheduler.end_blocked()
+        return done
 
     # -- tags and notes (`labelling`) ---------------------------------------------------
 

@@ -94,7 +94,8 @@ class Recorder:
             if report.outcome is not None and report.schedule:
                 from fusion_tui.runs.manager import RunManager
 
-                RunManager(self.settings, store, recorders=self.handover).schedule()
+                RunManager(self.settings, store, recorders=self.handover).schedule(
+                    end_blocked=report.outcome.status != "COMPLETED")
         except Exception as exc:
             self.close()
             return describe(exc, self.settings.database_label)

@@ -50,8 +50,11 @@ class Scheduler:
                                      for r in runs):
                 end_timer(timer)
 
-    def schedule(self, now: datetime | None = None) -> list[Run]:
+    def schedule(self, now: datetime | None = None, *, end_blocked: bool = True) -> list[Run]:
         """Start our oldest due queued runs while our queue has free slots; returns them.
+        Then, unless `end_blocked` is False, end the queued runs that can never start:
+        the recorder leaves that out after a run that COMPLETED, which blocks nothing
+        (whoever ends a run any other way, or deletes one, ends them).
 
         Only the calling user's runs: each user's own processes (commands, the app, the
         recorder after each of their runs, a timer) start that user's queue.
@@ -69,7 +72,8 @@ class Scheduler:
                     break
         # After the starts (a run that waits for another is never claimed before that
         # one COMPLETED): in a queue of short runs the next one starts without waiting.
-        self.end_blocked()
+        if end_blocked:
+            self.end_blocked()
         return claimed
 
     def start_queued(self, run_ids: Sequence[str]) -> None:

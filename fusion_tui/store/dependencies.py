@@ -21,7 +21,7 @@ from fusion_tui.store.status import RunStatus
 _NEEDED = aliased(Run)
 
 
-def ready(now: datetime) -> ColumnElement[bool]:
+def ready(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """True for a run that may start at `now`: its start time (if any) has come and every
     run it needs has COMPLETED (a needed run that is gone does not count as completed)."""
     needed = _NEEDED

@@ -152,6 +152,22 @@ def test_cancel_kills_whole_process_tree(services: Services) -> None:
     assert kinds(services, run.id)[-1] == "cancelled"
 
 
+def test_a_worker_left_behind_by_a_completed_run_is_stopped_and_said(
+        services: Services) -> None:
+    """A simulator that completes but leaves a worker detached (a new session, its
+    parent gone): the worker is the supervisor's (the subreaper's), which stops it at the
+    run's end and says so in the run's trail."""
+    run = services.manager.create("fake", overrides=["fake.behaviour=leave_worker"])
+    done = services.manager.wait(run.id, timeout=60)
+    assert done.status == RunStatus.COMPLETED
+    _leader, worker = worker_pids(run.run_dir)
+    eventually(lambda: not alive(worker), timeout=30)
+    assert procs.run_processes(run.id) == []
+    details = [e.detail or "" for e in services.store.events(run.id)]
+    assert any(d.startswith("SIGTERM to 1 process of the run (left behind when the "
+                            "simulator ended)") for d in details), details
+
+
 def test_cancel_escalates_to_sigkill_without_blocking_caller(
         tmp_path: Path, db_url: str) -> None:
     from conftest import make_settings

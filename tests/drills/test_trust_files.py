@@ -35,8 +35,9 @@ def test_a_special_progress_file_neither_hangs_nor_exhausts_the_supervisor(
         os.mkfifo(paths.progress)
     else:
         paths.progress.symlink_to("/dev/zero")
+    # its supervisor is known once it has reported (its first report says who it is)
     started = poll_until(lambda: svc.store.get(run.id),
-                         lambda r: r is not None and r.current_iteration is not None, timeout=30)
+                         lambda r: r is not None and r.supervisor_pid is not None, timeout=30)
     assert started is not None and started.supervisor_pid is not None
     # It still follows the log (so it is not stuck on the special file) ...
     eventually(lambda: (svc.store.get(run.id).current_iteration or 0) > 0, timeout=30)  # type: ignore[union-attr]

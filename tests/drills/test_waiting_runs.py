@@ -106,6 +106,22 @@ def test_cancelling_the_first_run_ends_the_runs_after_it(
                                    "after, ended CANCELLED")
 
 
+def test_deleting_the_run_a_queued_run_needs_ends_it_at_once(
+        cli: Cli, settings: Settings, services: Services, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    first = _new(cli, settings, "--set", "fake.behaviour=hold", "--set", f"fake.go={go}")
+    second = _new(cli, settings, "--after", str(first["id"]), "--delay", "1d")
+    assert second["status"] == RunStatus.PENDING and second["after"] == [first["id"]]
+    go.write_text("")
+    _status(services, str(first["id"]), RunStatus.COMPLETED)
+    assert services.store.get(str(second["id"])).status == RunStatus.PENDING  # type: ignore[union-attr]
+    assert cli(settings, "rm", str(first["id"])).returncode == 0
+    ended = services.store.get(str(second["id"]))  # at once, by the delete itself
+    assert ended is not None and ended.status == RunStatus.CANCELLED
+    assert ended.error_message == (f"not started: run {first['id']}, which it was to run "
+                                   "after, was deleted")
+
+
 def test_bad_after_and_times_are_one_line_and_make_nothing(
         cli: Cli, settings: Settings, services: Services) -> None:
     services.store.set_queue(paused=True)

@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 
 from fusion_tui.kinds.formats.loglines import FusionLogParser
 from fusion_tui.monitor.lines import LineReader
-from fusion_tui.monitor.progress import ProgressReader, ProgressState
+from fusion_tui.monitor.progress import (
+    ProgressReader,
+    ProgressState,
+    planned_loads,
+    planned_totals,
+)
 from fusion_tui.monitor.tracker import ProgressTracker
 
 GUI_EVENTS = [
@@ -185,3 +190,25 @@ def test_line_reader_splits_long_lines(tmp_path: Path) -> None:
     reader = LineReader(path, max_line=10)
     assert reader.read_lines() == [b"a" * 10, b"a" * 10, b"a" * 5, b"short", b"b" * 10]
     assert reader.pending == b"b" * 2
+
+
+def _plan(erlang_stop: int, iterations: int) -> str:
+    return ("[general_settings]\nerlang_start = 10\n"
+            f"erlang_stop = {erlang_stop}\nerlang_step = 10\nmax_iters = {iterations}\n")
+
+
+def test_a_plan_read_twice_is_read_again_once_its_file_changes(tmp_path: Path) -> None:
+    """A supervisor reads its run's plan twice (parsed once); a file that changed in
+    between, or another file, is read anew, never taken from the last one's plan."""
+    config, other = tmp_path / "config.ini", tmp_path / "other.ini"
+    config.write_text(_plan(30, 2))
+    other.write_text(_plan(50, 4))
+    assert planned_totals(config) == (3, 2)
+    assert planned_loads(config) == [10.0, 20.0, 30.0]
+    assert planned_totals(other) == (5, 4)
+    replaced = tmp_path / "new.ini"
+    replaced.write_text(_plan(20, 7))
+    replaced.replace(config)
+    assert planned_totals(config) == (2, 7)
+    config.write_text("not a plan")
+    assert planned_totals(config) == (None, None)

@@ -100,10 +100,11 @@ class LocalExecutor(QueuedExecutor):
         self.support.queue([r.id for r in runs])
 
     def start(self, run: Run) -> bool:
-        """Lock the run and spawn its supervisor, recording it; a run whose folder cannot
-        be locked or whose process cannot be started is FAILED (True: its slot is free),
-        and one that cannot be started for want of descriptors, memory or processes goes
-        back in the queue, to start when a run of ours ends or anything starts the queue."""
+        """Lock the run and spawn its supervisor (which records who it is); a run whose
+        folder cannot be locked or whose process cannot be started is FAILED (True: its
+        slot is free), and one that cannot be started for want of descriptors, memory or
+        processes goes back in the queue, to start when a run of ours ends or anything
+        starts the queue."""
         paths = RunPaths(Path(run.run_dir))
         try:
             fd = lock.take(paths.lock)
@@ -112,9 +113,8 @@ class LocalExecutor(QueuedExecutor):
             try:
                 _register(paths)
                 try:
-                    pid = start_supervisor(paths, run.id, fd, adopt=False,
-                                           env=self.supervisor_env(),
-                                           handover=self.support.recorders)
+                    start_supervisor(paths, run.id, fd, adopt=False, env=self.supervisor_env(),
+                                     handover=self.support.recorders)
                 except OSError:
                     # Not started: no live supervisor may take it for an orphan to adopt.
                     with contextlib.suppress(OSError):
@@ -130,7 +130,8 @@ class LocalExecutor(QueuedExecutor):
             self.store.finish(run.id, RunStatus.FAILED, exit_code=None,
                               error=f"cannot start supervisor: {why}")
             return True
-        self.store.record_supervisor(run.id, pid, procs.start_time(pid) or 0.0)
+        # Its supervisor's identity reaches the store with its first report (status.json
+        # has it at once): not a transaction of its own after every run of a queue.
         return False
 
     def _adopter(self, run_id: str, paths: RunPaths, lock_fd: int) -> int:

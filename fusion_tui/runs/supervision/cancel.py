@@ -5,6 +5,7 @@ be the run's (`procs.signal_run`) and is recorded for the store."""
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -43,12 +44,14 @@ class Sender:
             self.sent.append((now_iso(), detail))
         return sent
 
-    def clear_leftovers(self) -> None:
-        """Leave nothing of the run behind (workers orphaned by a dead simulator)."""
+    def clear_leftovers(self, *, subreaper: bool) -> None:
+        """Leave nothing of the run behind (workers orphaned by a dead simulator). A
+        `subreaper` that started the run has every process of it below itself."""
         why: dict[int, str] = {
             signal.SIGTERM: "left behind when the simulator ended",
             signal.SIGKILL: f"still there {LEFTOVER_GRACE:g} s after SIGTERM"}
-        procs.stop_run(self.run_id, LEFTOVER_GRACE, lambda sig: self.send(sig, why[sig]))
+        procs.stop_run(self.run_id, LEFTOVER_GRACE, lambda sig: self.send(sig, why[sig]),
+                       below=os.getpid() if subreaper else None)
 
 
 class CancelEscalation:

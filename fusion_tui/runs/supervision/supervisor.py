@@ -253,7 +253,7 @@ class Supervisor:
             self._launch()
         self._watch()
         self.processes.close()
-        self.sender.clear_leftovers()
+        self.sender.clear_leftovers(subreaper=self.processes.subreaper and not self.adopt)
         self.processes.collect_orphans()  # those of them the kernel made ours
         self._poll_progress()
         self._mirror_results(now=True)
