@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,10 +47,13 @@ def _open_log(paths: RunPaths) -> int:
 
 
 def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
-                     env: dict[str, str], handover: RecorderHandover | None = None) -> int:
+                     env: Callable[[], dict[str, str]],
+                     handover: RecorderHandover | None = None) -> int:
     """Start a detached supervisor that inherits `lock_fd`; returns its pid.
 
-    `env` is the environment to give it (settings as `FUSION_TUI_*` variables). With
+    `env()` is the environment to give it (settings as `FUSION_TUI_*` variables), made
+    only if a process is started with it (a supervisor the fork server forks has the
+    server's, the same settings'). With
     `handover` (a recorder helper starting a queued run) the supervisor is given the
     pipes of the helper that serves it (the recorder itself), and it is forked by the
     fork server when one answers. One started here then is not reaped by a thread: the
@@ -64,7 +68,8 @@ def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
                 ends = handover.offer(log)
         if handover is None or ends is None:
             proc = _spawn(paths, run_id, ["--lock-fd", str(lock_fd),
-                                          *(["--adopt"] if adopt else [])], env, log, (lock_fd,))
+                                          *(["--adopt"] if adopt else [])], env(), log,
+                          (lock_fd,))
             if handover is None:  # (a recorder reaps its children itself, see above)
                 # Reap it when it ends, so a long-lived app collects no zombies.
                 threading.Thread(target=proc.wait, name=f"reap-{proc.pid}",
@@ -77,7 +82,7 @@ def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
                     return pid
             args = ["--lock-fd", str(lock_fd), *(["--adopt"] if adopt else []),
                     FLAG, f"{ends[0]},{ends[1]}"]
-            return _spawn(paths, run_id, args, env, log, (lock_fd, *ends)).pid
+            return _spawn(paths, run_id, args, env(), log, (lock_fd, *ends)).pid
         except BaseException:
             handover.withdraw()
             raise
@@ -90,7 +95,8 @@ def start_supervisor(paths: RunPaths, run_id: str, lock_fd: int, *, adopt: bool,
 
 
 def _fork_from_server(handover: RecorderHandover, paths: RunPaths, run_id: str,
-                      fds: tuple[int, int, int, int], env: dict[str, str]) -> int | None:
+                      fds: tuple[int, int, int, int],
+                      env: Callable[[], dict[str, str]]) -> int | None:
     """The pid of the supervisor the fork server forked and handed `fds`, starting the
     server first if this helper has none; None when it cannot (then nothing was handed
     over, and the caller starts the supervisor itself)."""
@@ -99,7 +105,7 @@ def _fork_from_server(handover: RecorderHandover, paths: RunPaths, run_id: str,
             return None
         try:
             if handover.fork_server is None:
-                handover.fork_server = _start_fork_server(env)
+                handover.fork_server = _start_fork_server(env())
             return start_forked(handover.fork_server, str(paths.root), run_id, fds)
         except OSError as exc:
             if handover.fork_server is not None:
@@ -142,7 +148,7 @@ def _spawn(paths: RunPaths, run_id: str, args: list[str], env: dict[str, str], l
         pass_fds=keep)
 
 
-def adopt_if_orphaned(paths: RunPaths, run_id: str, env: dict[str, str], *,
+def adopt_if_orphaned(paths: RunPaths, run_id: str, env: Callable[[], dict[str, str]], *,
                       registered: bool = False) -> int | None:
     """If no supervisor holds the run's lock, start one that adopts the run; its pid, or
     None when the run has a supervisor. With `registered` (a run found in the runs

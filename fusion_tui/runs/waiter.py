@@ -158,7 +158,7 @@ class Waiter:
         from fusion_tui.executors.spawn import adopt_if_orphaned
 
         try:
-            pid = adopt_if_orphaned(self.paths, self.run_id, dict(os.environ))
+            pid = adopt_if_orphaned(self.paths, self.run_id, lambda: dict(os.environ))
         except OSError as exc:
             _say(f"cannot start a supervisor to adopt the run: {exc}")
             return

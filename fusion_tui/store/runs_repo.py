@@ -517,8 +517,7 @@ class RunStore:
         """
         started = naive_utc(report.started) if report.started else None
         with self.session(write=True) as s:
-            run = s.scalars(select(Run).where(Run.id == run_id).options(_NO_RELATED)
-                            .with_for_update()).first()
+            run = s.scalars(_REPORTED, {"run_id": run_id}).first()
             if run is None:
                 return False
             if report.supervisor and (run.supervisor_pid, run.supervisor_started) != \
@@ -563,7 +562,8 @@ class RunStore:
                 self._event(s, run_id, EventKind.RECOVERED, outcome.recovered)
             if outcome.note:
                 self._event(s, run_id, EventKind.RESULTS, outcome.note)
-            job = s.get(BatchJob, run_id)
+            # (only a supervisor in a batch job says where it runs: a local run has no job)
+            job = s.get(BatchJob, run_id) if report.job is not None else None
             if job is not None:
                 # A batch executor's watcher follows unfinished runs only: a job whose supervisor
                 # recorded the outcome itself gets the last word here, as it would from
@@ -686,6 +686,9 @@ _CLAIM = (update(Run)
           .values(status=RunStatus.RUNNING.value, started_at=bindparam("claimed_at"),
                   hostname=bindparam("claimed_on"))
           .execution_options(synchronize_session=False))
+# The run a supervisor's report is about, locked (a report ends every run of a queue):
+_REPORTED = (select(Run).where(Run.id == bindparam("run_id")).options(_NO_RELATED)
+             .with_for_update())
 
 
 def filtered(stmt: Listing, query: RunQuery, dialect: str) -> Listing:

@@ -113,7 +113,7 @@ class LocalExecutor(QueuedExecutor):
             try:
                 _register(paths)
                 try:
-                    start_supervisor(paths, run.id, fd, adopt=False, env=self.supervisor_env(),
+                    start_supervisor(paths, run.id, fd, adopt=False, env=self.supervisor_env,
                                      handover=self.support.recorders)
                 except OSError:
                     # Not started: no live supervisor may take it for an orphan to adopt.
@@ -137,7 +137,7 @@ class LocalExecutor(QueuedExecutor):
     def _adopter(self, run_id: str, paths: RunPaths, lock_fd: int) -> int:
         """Start a supervisor that adopts a run whose supervisor is gone (we hold its lock)."""
         _register(paths)
-        return start_supervisor(paths, run_id, lock_fd, adopt=True, env=self.supervisor_env())
+        return start_supervisor(paths, run_id, lock_fd, adopt=True, env=self.supervisor_env)
 
     # -- stopping and removing it --------------------------------------------------------
 

@@ -66,7 +66,7 @@ class OrphanAdopter:
                 continue
             other = RunPaths(self.paths.root.parent / name)
             try:
-                pid = adopt_if_orphaned(other, name, dict(os.environ), registered=True)
+                pid = adopt_if_orphaned(other, name, lambda: dict(os.environ), registered=True)
             except OSError as exc:
                 if other.root.exists():
                     say("supervisor", f"cannot adopt run {name}: {exc}")
