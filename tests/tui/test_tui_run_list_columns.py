@@ -110,7 +110,8 @@ async def test_columns_come_from_the_settings_file_and_the_picker(
             await pilot.click("#runs", offset=(4, 0))  # a click on a title sorts by it
             await until(pilot, lambda: runs_screen(app).query_spec.order_by ==
                         "result_blocking")
-            assert "sort: blocking ↓" in screen_text(app)
+            # the status line says so once the list is read again in that order
+            await until(pilot, lambda: "sort: blocking ↓" in screen_text(app))
             await pilot.press("C")
             await until(pilot, lambda: isinstance(app.screen, ColumnPicker))
             picker = app.screen

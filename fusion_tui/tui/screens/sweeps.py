@@ -71,6 +71,7 @@ class SweepsScreen(Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self._shown: list[tuple[str, tuple[object, ...]]] = []
         table = self.query_one("#sweeps", DataTable)
         for title in ("ID", "Name", "Progress", "ETA", "Status", "Runs", "Template", "Created"):
             table.add_column(title, key=title.lower())
@@ -100,16 +101,15 @@ class SweepsScreen(Screen[None]):
 
     def on_sweeps_screen_loaded(self, message: Loaded) -> None:
         table = self.query_one("#sweeps", DataTable)
-        current = self.current_id
-        table.clear()
-        for line in message.lines:
-            p, sweep = line.progress, line.sweep
-            table.add_row(sweep.id, safe(sweep.name or "-", 30), progress_bar(p.fraction),
-                          duration(p.eta_seconds) if p.eta_seconds is not None else "-",
-                          counts_text(p.counts), str(p.total), safe(sweep.template, 20),
-                          time_text(sweep.created_at), key=sweep.id)
-        if current is not None and current in {line.sweep.id for line in message.lines}:
-            table.move_cursor(row=table.get_row_index(current))
+        rows = [(line.sweep.id, _cells(line)) for line in message.lines]
+        if rows != self._shown:  # the table is rebuilt only when what it shows changed
+            self._shown = rows
+            current = self.current_id
+            table.clear()
+            for key, cells in rows:
+                table.add_row(*cells, key=key)
+            if current is not None and current in {key for key, _ in rows}:
+                table.move_cursor(row=table.get_row_index(current))
         empty = not message.lines
         self.query_one("#sweeps-empty").display = empty
         table.display = not empty
@@ -162,3 +162,12 @@ class SweepsScreen(Screen[None]):
     def action_delete_sweep(self) -> None:
         if (sweep_id := self.current_id) is not None:
             confirm_sweep(self.app, "delete", sweep_id, self.reload)
+
+
+def _cells(line: SweepLine) -> tuple[object, ...]:
+    """A sweep's row: id, name, progress, ETA, status counts, runs, template, created."""
+    p, sweep = line.progress, line.sweep
+    return (sweep.id, safe(sweep.name or "-", 30), progress_bar(p.fraction),
+            duration(p.eta_seconds) if p.eta_seconds is not None else "-",
+            counts_text(p.counts), str(p.total), safe(sweep.template, 20),
+            time_text(sweep.created_at))
