@@ -52,15 +52,17 @@ class Scheduler:
 
     def schedule(self, now: datetime | None = None, *, end_blocked: bool = True) -> list[Run]:
         """Start our oldest due queued runs while our queue has free slots; returns them.
-        Then, unless `end_blocked` is False, end the queued runs that can never start:
-        the recorder leaves that out after a run that COMPLETED, which blocks nothing
-        (whoever ends a run any other way, or deletes one, ends them).
+        Then end the queued runs that can never start, unless `end_blocked` is False and
+        no run failed to start here: the recorder leaves that out after a run that
+        COMPLETED, which blocks nothing (whoever ends a run any other way, or deletes one,
+        ends them).
 
         Only the calling user's runs: each user's own processes (commands, the app, the
         recorder after each of their runs, a timer) start that user's queue.
         """
         ctx = self.ctx
         claimed: list[Run] = []
+        start_failed = False
         for executor in self._queued_executors():
             while True:
                 runs = ctx.store.claim_pending(executor.name, ctx.hostname, ctx.user, now=now)
@@ -70,9 +72,10 @@ class Scheduler:
                 # or the queue would wait for whatever starts it next.
                 if not any(freed):
                     break
+                start_failed = True  # and the runs that were to start after it end
         # After the starts (a run that waits for another is never claimed before that
         # one COMPLETED): in a queue of short runs the next one starts without waiting.
-        if end_blocked:
+        if end_blocked or start_failed:
             self.end_blocked()
         return claimed
 

@@ -11,7 +11,7 @@ import signal
 import time
 from pathlib import Path
 
-from helpers import alive, eventually
+from helpers import alive, eventually, poll_until
 from test_recorder_handover import (
     _cmdline,
     _fork_servers,
@@ -234,6 +234,31 @@ def test_a_queued_run_whose_folder_went_fails_and_the_next_one_is_forked(
     _go(runs[3], 4)
     _ended(services, runs[3], RunStatus.FAILED, 4)
     eventually(lambda: not _ours(services, runs), timeout=120)
+
+
+def test_a_run_that_cannot_start_ends_the_runs_after_it_at_once(
+        services: Services) -> None:
+    """The queue's next run cannot start (its folder went) after a run that COMPLETED:
+    it FAILS, and the run that was to start after it ends at once, saying why (the
+    recorder looks for such runs only after a run that did not complete, or a start that
+    failed)."""
+    services.store.set_queue(max_concurrent=1)
+    go = services.settings.home / "go"
+    first = services.manager.create("fake", overrides=["fake.behaviour=hold",
+                                                       f"fake.go={go}"])
+    second = services.manager.create("fake")
+    third = services.manager.create("fake", after=[second])
+    _running(services, first)
+    shutil.rmtree(second.run_dir)
+    go.write_text("")
+    _ended(services, first, RunStatus.COMPLETED, 0)
+    assert services.manager.wait(second.id, timeout=60).status == RunStatus.FAILED
+    ended = poll_until(lambda: services.store.get(third.id),
+                       lambda r: r is not None and r.status != RunStatus.PENDING, timeout=60)
+    assert ended is not None and ended.status == RunStatus.CANCELLED
+    assert ended.error_message == (f"not started: run {second.id}, which it was to run "
+                                   "after, ended FAILED")
+    eventually(lambda: not _ours(services, [first, second, third]), timeout=120)
 
 
 def test_runs_ending_together_on_three_slots_each_start_once_oldest_first(
