@@ -167,8 +167,26 @@ def signal_verified(pid: int | None, sig: int, mark: bytes,
 
 
 def descendants(pid: int) -> set[int] | None:
-    """The pids of `pid`'s children, their children and so on (from each thread's
-    `children` list), or None where the kernel keeps no such list."""
+    """The pids of `pid`'s children, their children and so on, or None where that cannot
+    be told (the kernel keeps no such lists, or the tree would not hold still).
+
+    The kernel's lists are read one after another: a process that exits meanwhile hands
+    its children to its subreaper, maybe after that list was read, and a walk then misses
+    them. Such a child stays where it went, so the next walk finds it: the tree is walked
+    until two walks in a row agree."""
+    last = _walk(pid)
+    for _ in range(4):
+        if last is None:
+            return None
+        again = _walk(pid)
+        if again == last:
+            return last
+        last = again
+    return None
+
+
+def _walk(pid: int) -> set[int] | None:
+    """One walk down from `pid` through each thread's `children` list."""
     found: set[int] = set()
     todo = [pid]
     while todo:
@@ -255,10 +273,11 @@ def stop_run(run_id: str, grace: float,
     up to `grace` seconds for them to go, then SIGKILL to whatever is left. `send(sig)`
     signals the run and says how many were sent (by default `signal_run`, each process
     verified); a caller passes its own to record what it sent. With `below`, the caller
-    is the subreaper of every process the run started: a first look among its own
+    started the run and is the subreaper of what it starts: a first look among its own
     descendants says whether there is anything to stop (a look through every process
     of a crowded server, after every run of a queue, would cost far more); anything
-    found is stopped as ever, from every process."""
+    found is stopped as ever, from every process. (A process that a daemon started for
+    the run with its environment, `at` say, is not below the caller.)"""
     send = send or (lambda sig: signal_run(run_id, sig))
     if not run_processes(run_id, below):
         return

@@ -58,8 +58,9 @@ def _read_plan(config_file: Path | None, take: Callable[[Any], T]) -> T | None:
     try:
         st = os.stat(config_file)
         key = (str(config_file), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-        if _last_plan is not None and _last_plan[0] == key:
-            sections = _last_plan[1]
+        last = _last_plan  # one read: another thread may replace it meanwhile
+        if last is not None and last[0] == key:
+            sections = last[1]
         else:
             sections, _meta = parse_ini(read_text(config_file, TEMPLATE_LIMIT), "config")
             _last_plan = (key, sections)

@@ -122,9 +122,14 @@ def repair(found: Findings, store: RunStore) -> list[str]:
         if not home.exists():
             os.rename(path, home)
             said.append(f"put {path} back as {home} (its run was never deleted)")
+    failed = False
     for run in found.missing_folders:
         if run.status == RunStatus.PENDING and run.executor == "local" and store.finish(
                 run.id, RunStatus.FAILED, exit_code=None, expected=(RunStatus.PENDING,),
                 error=f"{MISSING} ({run.run_dir})", recovered="db check --repair"):
             said.append(f"marked queued run {run.id} FAILED: {MISSING}")
+            failed = True
+    if failed:  # the queued runs that were to start after those can never start now
+        said += [f"ended queued run {b.run_id}: {b.reason}"
+                 for b in store.cancel_blocked(["local"])]
     return said

@@ -82,7 +82,7 @@ def _fork(server: socket.socket, paths: RunPaths, run_id: str, control: int) -> 
 
 def _become_supervisor(server: socket.socket, paths: RunPaths, run_id: str,
                        control: int) -> NoReturn:
-    """In the grandchild: take the run's identity, say so, wait for the run's lock,
+    """In the forked child: take the run's identity, say so, wait for the run's lock,
     helper and log, and supervise the run with them."""
     code = 1
     try:

@@ -57,7 +57,7 @@ class RunManager:
         self._creator = Creator(self.ctx)
         self._scheduler = Scheduler(self.ctx)
         self._remover = Remover(self.ctx)
-        self._reconciler = Reconciler(self.ctx, self.schedule)
+        self._reconciler = Reconciler(self.ctx, self.schedule, self._scheduler.end_blocked)
         self._labeller = Labeller(self.ctx)
 
     @property

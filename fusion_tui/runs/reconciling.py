@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fusion_tui.executors.executor import CycleReport
 from fusion_tui.runs.context import RunContext
 from fusion_tui.store.models import Run
-from fusion_tui.store.status import FINISHED_STATUSES
+from fusion_tui.store.status import FINISHED_STATUSES, RunStatus
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,11 @@ class Reconciled:
 
 
 class Reconciler:
-    def __init__(self, ctx: RunContext, schedule: Callable[[], object]) -> None:
+    def __init__(self, ctx: RunContext, schedule: Callable[[], object],
+                 end_blocked: Callable[[], object]) -> None:
         self.ctx = ctx
         self._schedule = schedule
+        self._end_blocked = end_blocked
         self.last_watch = CycleReport()
 
     def reconcile_run(self, run: Run) -> Reconciled | None:
@@ -47,6 +49,9 @@ class Reconciler:
         settled += [Reconciled(*s) for s in self.watch().settled]
         if schedule:
             self._schedule()
+        elif any(s.outcome in FINISHED_STATUSES and s.outcome != RunStatus.COMPLETED
+                 for s in settled):
+            self._end_blocked()  # the queued runs after a run found lost end with it
         return settled
 
     def watch(self, *, force: bool = False) -> CycleReport:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -231,3 +233,45 @@ def test_cancelling_all_of_a_timers_runs_ends_the_timer(
     assert cli(settings, "cancel", str(lone["id"])).returncode == 0
     assert poll_until(lambda: not lone_timer.is_running()
                       or lone_timer.status() == psutil.STATUS_ZOMBIE, bool, timeout=30)
+
+
+def test_db_check_repair_ends_the_runs_after_a_queued_run_it_marks_failed(
+        cli: Cli, settings: Settings, services: Services) -> None:
+    services.store.set_queue(paused=True)
+    first = _new(cli, settings)
+    second = _new(cli, settings, "--after", str(first["id"]))
+    shutil.rmtree(str(first["run_dir"]))
+    repaired = cli(settings, "db", "check", "--repair")
+    # (it still says the failed run's row has no folder: that row is the user's to delete)
+    assert repaired.returncode == 1 and "whose folder is gone" in repaired.stderr
+    assert services.store.get(str(first["id"])).status == RunStatus.FAILED  # type: ignore[union-attr]
+    ended = services.store.get(str(second["id"]))
+    assert ended is not None and ended.status == RunStatus.CANCELLED
+    assert ended.error_message == (f"not started: run {first['id']}, which it was to run "
+                                   "after, ended FAILED")
+    assert f"ended queued run {second['id']}" in repaired.stdout
+
+
+def test_a_running_run_found_lost_ends_the_runs_after_it_even_when_only_looking(
+        cli: Cli, settings: Settings, services: Services, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    first = _new(cli, settings, "--set", "fake.behaviour=hold", "--set", f"fake.go={go}")
+    services.store.set_queue(paused=True)
+    second = _new(cli, settings, "--after", str(first["id"]))
+    _status(services, str(first["id"]), RunStatus.RUNNING)
+    # Its supervisor, waiter and simulator all killed, and its folder gone:
+    run_id = str(first["id"])
+    ours = [procs.marker(name, run_id) for name in (procs.SUPERVISOR_MARKER, procs.RUN_MARKER)]
+    poll_until(lambda: [p for m in ours for p, _ in procs.processes_with(m)],
+               lambda found: len(found) >= 3, timeout=30)
+    while found := [p for m in ours for p, _ in procs.processes_with(m)]:
+        for pid in found:
+            os.kill(pid, 9)
+        time.sleep(0.05)
+    shutil.rmtree(str(first["run_dir"]))
+    assert cli(settings, "runs").returncode == 0  # a listing reconciles, starts nothing
+    lost = _status(services, str(first["id"]), RunStatus.FAILED)
+    assert (lost.error_message or "").startswith("lost: its run directory")
+    ended = _status(services, str(second["id"]), RunStatus.CANCELLED)
+    assert ended.error_message == (f"not started: run {first['id']}, which it was to run "
+                                   "after, ended FAILED")

@@ -46,7 +46,7 @@ class Sender:
 
     def clear_leftovers(self, *, subreaper: bool) -> None:
         """Leave nothing of the run behind (workers orphaned by a dead simulator). A
-        `subreaper` that started the run has every process of it below itself."""
+        `subreaper` that started the run finds them among its own descendants."""
         why: dict[int, str] = {
             signal.SIGTERM: "left behind when the simulator ended",
             signal.SIGKILL: f"still there {LEFTOVER_GRACE:g} s after SIGTERM"}

@@ -253,7 +253,10 @@ class Supervisor:
             self._launch()
         self._watch()
         self.processes.close()
-        self.sender.clear_leftovers(subreaper=self.processes.subreaper and not self.adopt)
+        # Not in a batch job: a task of the run that the scheduler started (srun) is not
+        # below us. Not when adopting: the run was started by another supervisor.
+        self.sender.clear_leftovers(subreaper=self.processes.subreaper and not self.adopt
+                                    and self.job is None)
         self.processes.collect_orphans()  # those of them the kernel made ours
         self._poll_progress()
         self._mirror_results(now=True)
