@@ -11,7 +11,7 @@ import pytest
 from helpers import until, working
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, TextArea
+from textual.widgets import Input, TextArea
 from tui_fixtures import build, build_sweep, fixed_now
 
 from fusion_tui.services import Services
@@ -87,10 +87,7 @@ def ready(app: App[Any]) -> bool:
     if isinstance(screen, ArtifactsScreen):
         return screen.run_dir is not None and not working(app, "preview")
     if isinstance(screen, SweepsScreen):
-        # and its table has measured the rows it was given (on its next idle): a picture
-        # taken before shows the columns at their titles' widths
-        sweeps = screen.query_one("#sweeps", DataTable)
-        return screen.current_id is not None and not sweeps._require_update_dimensions
+        return screen.current_id is not None
     if isinstance(screen, SweepScreen):
         return screen.matrix is not None
     if isinstance(screen, ComparisonScreen):

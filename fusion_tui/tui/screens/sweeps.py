@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,6 +26,7 @@ from fusion_tui.tui.widgets.key_bar import KeyBar
 from fusion_tui.tui.widgets.sweeps.counts import counts_text
 
 RELOAD_SECONDS = 1.0
+TITLES = ("ID", "Name", "Progress", "ETA", "Status", "Runs", "Template", "Created")
 EMPTY = ("No sweeps yet.\n\nFrom a shell: fusion-tui sweep new -t minimal "
          "--grid routing_settings.k_paths=1,2 --seeds 1-3\nor press n on the run list and "
          "fill in the Sweep fields.")
@@ -72,9 +75,8 @@ class SweepsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._shown: list[tuple[str, tuple[object, ...]]] = []
-        table = self.query_one("#sweeps", DataTable)
-        for title in ("ID", "Name", "Progress", "ETA", "Status", "Runs", "Template", "Created"):
-            table.add_column(title, key=title.lower())
+        self._widths: tuple[int, ...] = ()
+        self._fill([])
         self.query_one("#sweeps-empty").display = False
         self.reload()
         self.set_interval(RELOAD_SECONDS, self.reload)
@@ -103,11 +105,8 @@ class SweepsScreen(Screen[None]):
         table = self.query_one("#sweeps", DataTable)
         rows = [(line.sweep.id, _cells(line)) for line in message.lines]
         if rows != self._shown:  # the table is rebuilt only when what it shows changed
-            self._shown = rows
             current = self.current_id
-            table.clear()
-            for key, cells in rows:
-                table.add_row(*cells, key=key)
+            self._fill(rows)
             if current is not None and current in {key for key, _ in rows}:
                 table.move_cursor(row=table.get_row_index(current))
         empty = not message.lines
@@ -116,6 +115,22 @@ class SweepsScreen(Screen[None]):
         done = sum(1 for line in message.lines if line.progress.done)
         self.query_one("#sweeps-status", Static).update(
             f"{len(message.lines)} sweep(s), {done} finished")
+
+    def _fill(self, rows: list[tuple[str, tuple[object, ...]]]) -> None:
+        """Show `rows`, in columns as wide as their widest cell, given to the table: a
+        table left to measure its cells itself draws them at its titles' widths until it
+        has, and keeps the rows it drew so (Textual 0.x caches them by row, not width)."""
+        table = self.query_one("#sweeps", DataTable)
+        widths = tuple(max([cell_len(title), *(cell_len(_plain(cells[i])) for _, cells in rows)])
+                       for i, title in enumerate(TITLES))
+        table.clear(columns=widths != self._widths)
+        if widths != self._widths:
+            for title, width in zip(TITLES, widths, strict=True):
+                table.add_column(title, key=title.lower(), width=width)
+            self._widths = widths
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        self._shown = rows
 
     @property
     def current_id(self) -> str | None:
@@ -171,3 +186,7 @@ def _cells(line: SweepLine) -> tuple[object, ...]:
             duration(p.eta_seconds) if p.eta_seconds is not None else "-",
             counts_text(p.counts), str(p.total), safe(sweep.template, 20),
             time_text(sweep.created_at))
+
+
+def _plain(cell: object) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
