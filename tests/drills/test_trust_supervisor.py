@@ -260,7 +260,9 @@ def test_supervisor_and_waiter_killed_next_command_settles_from_the_evidence(
 
 
 def test_run_with_no_evidence_is_failed_saying_what_is_known(services: Services) -> None:
-    run = services.manager.create("fake", overrides=["fake.behaviour=silent", "fake.sleep=1"])
+    # The simulator lives 5 s, time enough to kill its supervisor and waiter on a busy
+    # machine (with 1 s a loaded CI found the supervisor already done), then ends alone.
+    run = services.manager.create("fake", overrides=["fake.behaviour=silent", "fake.sleep=5"])
     waiter = _waiter(run)
     _kill9(*_supervisor(run))
     _kill9(*waiter)
