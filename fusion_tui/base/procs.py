@@ -191,20 +191,33 @@ def _walk(pid: int) -> set[int] | None:
     todo = [pid]
     while todo:
         parent = todo.pop()
-        try:
-            tasks = os.listdir(f"/proc/{parent}/task")
-        except OSError:
+        listed = _children_of(str(parent))
+        if listed is None:
+            if parent == pid:
+                return None  # no CONFIG_PROC_CHILDREN: nothing can be said from here
             continue  # gone meanwhile
-        for task in tasks:
-            listed = _read(f"/proc/{parent}/task/{task}/children")
-            if listed is None:
-                if parent == pid and not os.path.exists(f"/proc/{parent}/task/{task}/children"):
-                    return None  # no CONFIG_PROC_CHILDREN: nothing can be said from here
-                continue
-            for child in map(int, listed.split()):
-                if child not in found:
-                    found.add(child)
-                    todo.append(child)
+        for child in listed:
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _children_of(process: str) -> list[int] | None:
+    """The children of `process` (a pid, or "self"), every thread's, zombies included;
+    None when it is gone or the kernel does not list them."""
+    try:
+        tasks = os.listdir(f"/proc/{process}/task")
+    except OSError:
+        return None
+    found: list[int] = []
+    for task in tasks:
+        listed = _read(f"/proc/{process}/task/{task}/children")
+        if listed is None:
+            if not os.path.exists(f"/proc/{process}/task/{task}"):
+                continue  # that thread ended meanwhile
+            return None
+        found += [int(p) for p in listed.split()]
     return found
 
 
@@ -301,11 +314,7 @@ def is_stopped(pid: int | None, started: float | None) -> bool:
 
 def children() -> list[int]:
     """The pids of this process's children (every thread's), zombies included."""
-    found: list[int] = []
-    with contextlib.suppress(OSError):
-        for task in os.scandir("/proc/self/task"):
-            found += [int(p) for p in (_read(f"{task.path}/children") or b"").split()]
-    return found
+    return _children_of("self") or []
 
 
 def become_subreaper() -> bool:
